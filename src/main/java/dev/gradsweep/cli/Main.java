@@ -1,0 +1,2 @@
+package dev.gradsweep.cli;
+public class Main { public static void main(String[] a) {} }

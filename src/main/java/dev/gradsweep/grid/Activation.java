@@ -1,0 +1,50 @@
+package dev.gradsweep.grid;
+
+import java.util.Arrays;
+import java.util.stream.Collectors;
+
+/**
+ * Activations a grid may name. {@code saturates} marks the squashing functions whose derivative goes to zero in
+ * both tails (for act_saturated_frac); the derivative is recovered from the output a, so no pre-activation is kept.
+ */
+public enum Activation {
+    SIGMOID("sigmoid"), TANH("tanh"), RELU("relu"), LEAKYRELU("leakyrelu"), ELU("elu"), SELU("selu"),
+    GELU("gelu"), SWISH("swish"), MISH("mish"), SOFTSIGN("softsign"), SOFTPLUS("softplus"),
+    HARDSIGMOID("hardsigmoid"), HARDTANH("hardtanh"), RELU6("relu6"), IDENTITY("identity");
+
+    public final String key;
+
+    Activation(String key) {
+        this.key = key;
+    }
+
+    public static Activation parse(String s) {
+        for (Activation a : values()) {
+            if (a.key.equals(s)) return a;
+        }
+        return null;
+    }
+
+    public static String allowed() {
+        return Arrays.stream(values()).map(a -> a.key).collect(Collectors.joining(", "));
+    }
+
+    /**
+     * |f'(z)| / max|f'| expressed through a = f(z), for the functions whose saturation is defined (sigmoid, tanh,
+     * softsign, hard variants); NaN for the others.
+     */
+    public double relativeSlopeFromOutput(double a) {
+        switch (this) {
+            case SIGMOID: return a * (1 - a) / 0.25;
+            case TANH: return 1 - a * a;
+            case SOFTSIGN: { double t = 1 - Math.abs(a); return t * t; }
+            case HARDSIGMOID: return (a <= 0 || a >= 1) ? 0 : 1;
+            case HARDTANH: return (a <= -1 || a >= 1) ? 0 : 1;
+            default: return Double.NaN;
+        }
+    }
+
+    public boolean hasSaturation() {
+        return this == SIGMOID || this == TANH || this == SOFTSIGN || this == HARDSIGMOID || this == HARDTANH;
+    }
+}

@@ -1,0 +1,72 @@
+package dev.gradsweep.grid;
+
+import java.io.Serializable;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The training data of a sweep (DESIGN §5): a kind and its settings. Built-in kinds are generated on the executor
+ * from the run's seed; {@code table} is read by Spark on the driver and shipped to the tasks.
+ */
+public final class TaskSpec implements Serializable {
+    public enum Kind { TEACHER, GAUSS, SPIRALS, PARITY, TABLE }
+
+    public enum Objective { REGRESSION, CLASSIFICATION }
+
+    public static final String KINDS = "teacher, gauss, spirals, parity, table";
+
+    public final Kind kind;
+    /** Input features (for table: resolved from the file on the driver). */
+    public final int inputs;
+    /** Regression outputs, or classes for classification. */
+    public final int outputs;
+    public final int samples;
+    public final Objective objective;
+    /** table only: file path, label column, feature columns (empty = every other column). */
+    public final String path;
+    public final String label;
+    public final List<String> features;
+
+    public TaskSpec(Kind kind, int inputs, int outputs, int samples, Objective objective, String path, String label,
+                    List<String> features) {
+        this.kind = kind;
+        this.inputs = inputs;
+        this.outputs = outputs;
+        this.samples = samples;
+        this.objective = objective;
+        this.path = path;
+        this.label = label;
+        this.features = List.copyOf(features);
+    }
+
+    /** Same task with the shapes that only the driver can know (table files). */
+    public TaskSpec withShape(int inputs, int outputs, int samples) {
+        return new TaskSpec(kind, inputs, outputs, samples, objective, path, label, features);
+    }
+
+    public String name() {
+        return kind.name().toLowerCase();
+    }
+
+    /** Canonical text for the run id; sorted keys so YAML key order does not matter. */
+    public String canonical() {
+        Map<String, String> m = new TreeMap<>();
+        m.put("samples", Integer.toString(samples));
+        if (kind == Kind.TABLE) {
+            m.put("path", path);
+            m.put("label", label);
+            m.put("features", String.join("|", features));
+            m.put("objective", objective.name().toLowerCase());
+        } else {
+            m.put("inputs", Integer.toString(inputs));
+            m.put("outputs", Integer.toString(outputs));
+        }
+        return name() + m;
+    }
+
+    @Override
+    public String toString() {
+        return canonical();
+    }
+}

@@ -1,0 +1,56 @@
+package dev.gradsweep.grid;
+
+import java.io.Serializable;
+
+/** How one run trains: steps, batch, optimizer, learning rate, clipping, dtype. */
+public final class TrainSpec implements Serializable {
+    public enum Optimizer { SGD, MOMENTUM, ADAM }
+
+    public enum DType { FLOAT32, FLOAT64 }
+
+    public static final String OPTIMIZERS = "sgd, momentum, adam";
+    public static final String DTYPES = "float32, float64";
+    public static final String CLIPS = "none, norm:<c>, value:<c>";
+
+    public final int steps;
+    public final int batch;
+    public final Optimizer optimizer;
+    public final double lr;
+    /** "none", "norm:<c>" (global L2 norm of the gradient) or "value:<c>" (element-wise). */
+    public final String clip;
+    public final DType dtype;
+
+    public TrainSpec(int steps, int batch, Optimizer optimizer, double lr, String clip, DType dtype) {
+        this.steps = steps;
+        this.batch = batch;
+        this.optimizer = optimizer;
+        this.lr = lr;
+        this.clip = clip;
+        this.dtype = dtype;
+    }
+
+    public TrainSpec with(Optimizer optimizer, double lr, int batch, String clip) {
+        return new TrainSpec(steps, batch, optimizer, lr, clip, dtype);
+    }
+
+    /** Parses "none" / "norm:<c>" / "value:<c>" to canonical text, or null when invalid. */
+    public static String parseClip(String s) {
+        String t = s.trim().toLowerCase();
+        if (t.equals("none")) return "none";
+        int colon = t.indexOf(':');
+        if (colon < 0) return null;
+        String head = t.substring(0, colon);
+        if (!head.equals("norm") && !head.equals("value")) return null;
+        try {
+            double c = Double.parseDouble(t.substring(colon + 1));
+            return (c > 0 && Double.isFinite(c)) ? head + ":" + Canon.num(c) : null;
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    public String canonical() {
+        return "steps=" + steps + ",batch=" + batch + ",optimizer=" + optimizer.name().toLowerCase() + ",lr="
+                + Canon.num(lr) + ",clip=" + clip + ",dtype=" + dtype.name().toLowerCase();
+    }
+}

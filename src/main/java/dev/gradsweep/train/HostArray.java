@@ -1,0 +1,71 @@
+package dev.gradsweep.train;
+
+import org.nd4j.linalg.api.buffer.DataBuffer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+
+/**
+ * Reads a contiguous ND4J array straight from its host memory, without an ND4J op: on the CPU backend this costs no
+ * native call per element and no copy. Values come out as double, so reductions accumulate in double even for
+ * float32 training (float32 squares of 1e-22 gradients underflow).
+ */
+public abstract class HostArray {
+    public final int length;
+    /** Rows of a rank-2 array (1 otherwise) and whether it is stored column-major, as DL4J's 'f' arrays are. */
+    public final int rows;
+    public final boolean columnMajor;
+
+    HostArray(int length, int rows, boolean columnMajor) {
+        this.length = length;
+        this.rows = rows;
+        this.columnMajor = columnMajor;
+    }
+
+    /** Element {@code i} in storage order. */
+    public abstract double get(int i);
+
+    /** Element (r, c) of a rank-2 array with {@code cols} columns, whatever its storage order. */
+    public final double get(int r, int c, int cols) {
+        return get(columnMajor ? c * rows + r : r * cols + c);
+    }
+
+    /** A reader over {@code a}; views are fine as long as their elements are contiguous. */
+    public static HostArray of(INDArray a) {
+        if (a.length() > Integer.MAX_VALUE) throw new IllegalArgumentException("array too large for a host view: " + a.length());
+        if (!isContiguous(a)) return of(a.dup('c'));
+        DataBuffer buf = a.data();
+        // A view's DataBuffer carries the view's offset into the parent's memory, which asNio*() wraps from its start;
+        // a.offset() repeats that same offset, so it must not be added twice.
+        int base = (int) (buf.offset() != 0 ? buf.offset() : a.offset());
+        int n = (int) a.length();
+        int rows = a.rank() == 2 ? (int) a.size(0) : 1;
+        boolean colMajor = a.rank() == 2 && a.ordering() == 'f' && !a.isVector();
+        if (a.dataType() == DataType.DOUBLE) {
+            DoubleBuffer b = buf.asNioDouble();
+            return new HostArray(n, rows, colMajor) {
+                @Override
+                public double get(int i) {
+                    return b.get(base + i);
+                }
+            };
+        }
+        if (a.dataType() == DataType.FLOAT) {
+            FloatBuffer b = buf.asNioFloat();
+            return new HostArray(n, rows, colMajor) {
+                @Override
+                public double get(int i) {
+                    return b.get(base + i);
+                }
+            };
+        }
+        return of(a.castTo(DataType.DOUBLE));
+    }
+
+    static boolean isContiguous(INDArray a) {
+        if (a.length() <= 1) return true;
+        return a.elementWiseStride() == 1 && a.rank() <= 2;
+    }
+}

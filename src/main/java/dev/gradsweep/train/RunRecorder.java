@@ -1,0 +1,28 @@
+package dev.gradsweep.train;
+
+/**
+ * Where a training loop sends what it measured, row by row (DESIGN §4 tables). Narrow on purpose: the loop knows
+ * nothing of Parquet, and a test can record into memory.
+ */
+public interface RunRecorder {
+    void step(int step, double loss, double gradL2Total, double updateL2Total, double lr, double stepMs);
+
+    void param(int step, Segment segment, ParamStats stats);
+
+    void layer(int step, LayerInfo layer, ActStats stats);
+
+    /** Records nothing: the bare training loop that the statistics are benchmarked against. */
+    RunRecorder NONE = new RunRecorder() {
+        @Override
+        public void step(int step, double loss, double gradL2Total, double updateL2Total, double lr, double stepMs) {
+        }
+
+        @Override
+        public void param(int step, Segment segment, ParamStats stats) {
+        }
+
+        @Override
+        public void layer(int step, LayerInfo layer, ActStats stats) {
+        }
+    };
+}
