@@ -1,2 +1,38 @@
 package dev.gradsweep.cli;
-public class Main { public static void main(String[] a) {} }
+
+import dev.gradsweep.grid.GridException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code gradsweep}: the command line (DESIGN §6). Bad input exits 2 with one clear line; other failures exit 1. */
+@Command(name = "gradsweep", mixinStandardHelpOptions = true, version = "gradsweep 0.1.0",
+        description = "Sweeps deep-network configurations on Spark and records per-layer gradient statistics of "
+                + "every training step in Parquet, to find where and when training stalls.",
+        subcommands = {SweepCommand.class, SqlCommand.class, TraceCommand.class, BenchCommand.class})
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.err);
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    public static int execute(String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            if (ex instanceof GridException || ex instanceof IllegalArgumentException && ex.getMessage() != null) {
+                cmd.getErr().println("gradsweep " + cmd.getCommandName() + ": " + ex.getMessage());
+                return 2;
+            }
+            cmd.getErr().println("gradsweep " + cmd.getCommandName() + " failed: " + ex);
+            ex.printStackTrace(cmd.getErr());
+            return 1;
+        });
+        return cl.execute(args);
+    }
+}

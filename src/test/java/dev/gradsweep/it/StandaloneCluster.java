@@ -58,7 +58,6 @@ public final class StandaloneCluster implements AutoCloseable {
 
   private StandaloneCluster() throws IOException {
     if (!Files.isDirectory(libDir)) throw new IllegalStateException(libDir + " missing: run `mvn -B package -DskipTests` first");
-    Files.createDirectories(projectDir.resolve("target"));
     dir = Files.createTempDirectory(projectDir.resolve("target"), "standalone-cluster-");
     sparkHome = dir.resolve("spark-home");
     Runtime.getRuntime().addShutdownHook(shutdownHook); // the test JVM may die before @AfterAll
@@ -141,6 +140,7 @@ public final class StandaloneCluster implements AutoCloseable {
    */
   public int submit(String mainClass, Path jar, List<String> appArgs, Map<String, String> conf, Duration timeout)
       throws IOException, InterruptedException {
+    if (!Files.isRegularFile(jar)) throw new IllegalStateException(jar + " missing: run `mvn -B package -DskipTests` first");
     String flags = String.join(" ", jvmFlags);
     Map<String, String> all = new LinkedHashMap<>();
     all.put("spark.driver.host", HOST);

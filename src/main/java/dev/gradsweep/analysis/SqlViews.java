@@ -1,0 +1,48 @@
+package dev.gradsweep.analysis;
+
+import dev.gradsweep.grid.GridException;
+import dev.gradsweep.store.OutputDir;
+import dev.gradsweep.store.Table;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+import java.io.IOException;
+
+/**
+ * Registers a sweep's tables as Spark SQL views. Only committed runs are visible: steps/params/layers are
+ * semi-joined to runs, so files of an interrupted attempt never reach a query.
+ */
+public final class SqlViews {
+    /** The first answer a newcomer sees after a sweep: how much of the gradient reaches layer 0 at step 0. */
+    public static final String FIRST_ANSWER = String.join("\n",
+            "SELECT r.depth, r.activation, r.init, r.status,",
+            "       round(r.loss_first, 4) AS loss_first, round(r.loss_last, 4) AS loss_last,",
+            "       b0.grad_l2 / bl.grad_l2 AS delta_first_over_last,",
+            "       w0.grad_l2 / wl.grad_l2 AS gradw_first_over_last",
+            "FROM runs r",
+            "JOIN params b0 ON b0.run_id = r.run_id AND b0.step = 0 AND b0.param = 'b' AND b0.layer = 0",
+            "JOIN params bl ON bl.run_id = r.run_id AND bl.step = 0 AND bl.param = 'b' AND bl.layer = r.n_layers - 1",
+            "JOIN params w0 ON w0.run_id = r.run_id AND w0.step = 0 AND w0.param = 'W' AND w0.layer = 0",
+            "JOIN params wl ON wl.run_id = r.run_id AND wl.step = 0 AND wl.param = 'W' AND wl.layer = r.n_layers - 1",
+            "ORDER BY delta_first_over_last");
+
+    private SqlViews() {
+    }
+
+    public static void register(SparkSession spark, String dir) {
+        OutputDir out = new OutputDir(dir);
+        try {
+            if (!out.fs().exists(out.path(Table.RUNS.dir)) || out.committedRuns().isEmpty())
+                throw new GridException("--in " + dir + ": no committed runs (no " + out.path(Table.RUNS.dir) + "/*.parquet)");
+        } catch (IOException e) {
+            throw new GridException("--in " + dir + ": cannot be read: " + e.getMessage());
+        }
+        Dataset<Row> runs = spark.read().parquet(out.path(Table.RUNS.dir).toString());
+        runs.createOrReplaceTempView(Table.RUNS.dir);
+        for (Table t : new Table[]{Table.STEPS, Table.PARAMS, Table.LAYERS}) {
+            Dataset<Row> all = spark.read().schema(Schemas.sparkSchema(t)).parquet(out.path(t.dir).toString());
+            all.join(runs.select("run_id"), all.col("run_id").equalTo(runs.col("run_id")), "left_semi").createOrReplaceTempView(t.dir);
+        }
+    }
+}

@@ -1,0 +1,142 @@
+package dev.gradsweep.bench;
+
+import dev.gradsweep.data.TaskData;
+import dev.gradsweep.data.Tasks;
+import dev.gradsweep.grid.Activation;
+import dev.gradsweep.grid.Init;
+import dev.gradsweep.grid.RunConfig;
+import dev.gradsweep.grid.TaskSpec;
+import dev.gradsweep.grid.TrainSpec;
+import dev.gradsweep.model.NetworkFactory;
+import dev.gradsweep.store.OutputDir;
+import dev.gradsweep.store.RunWriter;
+import dev.gradsweep.sweep.SweepDriver;
+import dev.gradsweep.sweep.Threads;
+import dev.gradsweep.train.RunOutcome;
+import dev.gradsweep.train.RunRecorder;
+import dev.gradsweep.train.TrainLoop;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The performance figures of {@code gradsweep bench}. Step time with statistics (probe + Parquet rows, as in a
+ * sweep) against the same network trained bare, interleaved round by round in one process so that machine noise
+ * hits both variants alike; the median over rounds is reported.
+ */
+public final class Bench {
+    public record Options(boolean csv, int rounds, int steps, String nets, boolean sweep) {}
+
+    /** The reference nets of the foundation issue: name → run configuration (steps unbounded; the bench decides). */
+    public static Map<String, RunConfig> referenceNets() {
+        Map<String, RunConfig> m = new LinkedHashMap<>();
+        TrainSpec small = new TrainSpec(Integer.MAX_VALUE, 32, TrainSpec.Optimizer.SGD, 0.01, "none", TrainSpec.DType.FLOAT32);
+        m.put("mlp50x10_sigmoid_b32", new RunConfig("bench", 50, 10, Activation.SIGMOID, Init.parse("xavier"), "none", "n/a", "none",
+                new TaskSpec(TaskSpec.Kind.GAUSS, 10, 10, 1024, TaskSpec.Objective.REGRESSION, null, null, List.of()), small, 1));
+        TrainSpec large = new TrainSpec(Integer.MAX_VALUE, 128, TrainSpec.Optimizer.SGD, 0.001, "none", TrainSpec.DType.FLOAT32);
+        m.put("mlp20x256_relu_b128", new RunConfig("bench", 20, 256, Activation.RELU, Init.parse("he"), "none", "n/a", "none",
+                new TaskSpec(TaskSpec.Kind.GAUSS, 256, 10, 2048, TaskSpec.Objective.REGRESSION, null, null, List.of()), large, 1));
+        return m;
+    }
+
+    static final String SWEEP_GRID = String.join("\n",
+            "name: bench-sweep",
+            "task: {kind: teacher, inputs: 8, samples: 256}",
+            "train: {steps: 50, batch: 32, optimizer: sgd, lr: 0.05, dtype: float32}",
+            "seeds: [1]",
+            "axes:",
+            "  depth: [5, 10]",
+            "  width: [16]",
+            "  activation: [sigmoid, relu]",
+            "  init: [xavier, he]", "");
+
+    private Bench() {
+    }
+
+    public static void run(Options o, PrintStream out, PrintStream err) throws IOException {
+        Threads.apply(1);
+        Path tmp = Files.createTempDirectory("gradsweep-bench");
+        List<String[]> rows = new ArrayList<>();
+        for (Map.Entry<String, RunConfig> e : referenceNets().entrySet()) {
+            if (!o.nets().equals("all") && !e.getKey().startsWith(o.nets())) continue;
+            err.println("bench: " + e.getKey() + " (" + o.rounds() + " rounds x " + o.steps() + " steps per variant)");
+            double[] ms = stepTimes(e.getValue(), o.rounds(), o.steps(), new OutputDir(tmp.resolve(e.getKey()).toString()));
+            rows.add(new String[]{e.getKey(), fmt(ms[0]), fmt(ms[1]), String.format(Locale.ROOT, "%+.1f", 100 * (ms[1] / ms[0] - 1))});
+        }
+        if (o.csv()) {
+            out.println("net,stats,ms_per_step");
+            for (String[] r : rows) {
+                out.println(r[0] + ",off," + r[1]);
+                out.println(r[0] + ",on," + r[2]);
+            }
+        } else {
+            out.println("| net | bare ms/step | with statistics ms/step | overhead % |");
+            out.println("|---|---:|---:|---:|");
+            for (String[] r : rows) out.println("| " + String.join(" | ", r) + " |");
+        }
+        if (o.sweep()) {
+            Path grid = tmp.resolve("bench-grid.yaml");
+            Files.writeString(grid, SWEEP_GRID);
+            for (int n : new int[]{1, 2}) {
+                long t0 = System.nanoTime();
+                SweepDriver.Summary s = SweepDriver.run(new SweepDriver.Options(grid.toString(), tmp.resolve("sweep" + n).toString(),
+                        false, true, "local[" + n + "]", 0), err);
+                double min = (System.nanoTime() - t0) / 60e9;
+                String line = String.format(Locale.ROOT, "sweep throughput local[%d]: %d runs (%d steps each) in %.1f s = %.1f runs/min (Spark start-up included)",
+                        n, s.results().size(), 50, min * 60, s.results().size() / min);
+                if (o.csv()) err.println(line);
+                else out.println(line);
+            }
+        }
+    }
+
+    /** Median ms/step over rounds for {bare, with statistics}. */
+    static double[] stepTimes(RunConfig rc, int rounds, int steps, OutputDir scratch) throws IOException {
+        TaskData data = Tasks.generate(rc.task, rc.seed);
+        RunOutcome bareOut = new RunOutcome(), statsOut = new RunOutcome();
+        TrainLoop bare = new TrainLoop(NetworkFactory.build(rc), rc, data, RunRecorder.NONE, false, bareOut);
+        try (RunWriter writer = new RunWriter(scratch, rc, 0)) {
+            TrainLoop stats = new TrainLoop(NetworkFactory.build(rc), rc, data, writer, true, statsOut);
+            timed(bare, steps, bareOut); // warm-up: JIT, workspaces, first allocations
+            timed(stats, steps, statsOut);
+            double[] b = new double[rounds], s = new double[rounds];
+            for (int r = 0; r < rounds; r++) {
+                if (r % 2 == 0) {
+                    b[r] = timed(bare, steps, bareOut);
+                    s[r] = timed(stats, steps, statsOut);
+                } else {
+                    s[r] = timed(stats, steps, statsOut);
+                    b[r] = timed(bare, steps, bareOut);
+                }
+            }
+            return new double[]{median(b), median(s)};
+        }
+    }
+
+    static double timed(TrainLoop loop, int steps, RunOutcome out) {
+        long t0 = System.nanoTime();
+        for (int i = 0; i < steps; i++) {
+            if (!loop.hasNext()) throw new IllegalStateException("bench net stopped early: " + out.statusText() + " " + out.error);
+            loop.step();
+        }
+        return (System.nanoTime() - t0) / 1e6 / steps;
+    }
+
+    static double median(double[] v) {
+        double[] c = v.clone();
+        Arrays.sort(c);
+        return c.length % 2 == 1 ? c[c.length / 2] : (c[c.length / 2 - 1] + c[c.length / 2]) / 2;
+    }
+
+    static String fmt(double v) {
+        return String.format(Locale.ROOT, "%.2f", v);
+    }
+}

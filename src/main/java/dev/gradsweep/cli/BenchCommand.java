@@ -1,0 +1,38 @@
+package dev.gradsweep.cli;
+
+import dev.gradsweep.bench.Bench;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.util.concurrent.Callable;
+
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Performance figures on one thread: ms per training step of the reference nets with and without "
+                + "statistics (interleaved in one process) and the overhead in %; then sweep throughput (runs/min) for "
+                + "local[1] and local[2] on a small fixed grid.",
+                "Run it on an idle machine; OMP_NUM_THREADS=1 is set by bin/gradsweep."})
+final class BenchCommand implements Callable<Integer> {
+    @Option(names = "--format", defaultValue = "table", description = "table (default) or csv (net,stats,ms_per_step).")
+    String format;
+
+    @Option(names = "--rounds", defaultValue = "10", description = "Interleaved measurement rounds per net (default 10).")
+    int rounds;
+
+    @Option(names = "--steps", defaultValue = "40", description = "Steps per round and variant (default 40).")
+    int steps;
+
+    @Option(names = "--nets", defaultValue = "all", description = "all (default), mlp50x10, mlp20x256.")
+    String nets;
+
+    @Option(names = "--no-sweep", description = "Skip the sweep-throughput part.")
+    boolean noSweep;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!format.equals("table") && !format.equals("csv"))
+            throw new IllegalArgumentException("--format: unknown '" + format + "'; allowed: table, csv");
+        if (rounds < 1 || steps < 1) throw new IllegalArgumentException("--rounds and --steps must be >= 1");
+        Bench.run(new Bench.Options(format.equals("csv"), rounds, steps, nets, !noSweep), System.out, System.err);
+        return 0;
+    }
+}

@@ -1,0 +1,80 @@
+package dev.gradsweep.cli;
+
+import dev.gradsweep.analysis.ResultPrinter;
+import dev.gradsweep.analysis.SqlViews;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+@Command(name = "sql", mixinStandardHelpOptions = true,
+        description = {"Spark SQL over a sweep's tables. Views: runs, steps, params, layers (committed runs only).",
+                "Without -e or -f: a shell that runs each statement ending in ';' (quit with Ctrl-D)."})
+final class SqlCommand implements Callable<Integer> {
+    @Option(names = "--in", required = true, paramLabel = "DIR", description = "A sweep's output directory.")
+    String in;
+
+    @Option(names = "-e", paramLabel = "QUERY", description = "Run one query.")
+    String query;
+
+    @Option(names = "-f", paramLabel = "FILE", description = "Run the ';'-separated statements of a file.")
+    Path file;
+
+    @Option(names = "--format", defaultValue = "table", paramLabel = "FMT",
+            description = "table (default), csv or json (one object per line).")
+    String format;
+
+    @Option(names = "--master", defaultValue = "local[*]", paramLabel = "URL", description = "Spark master (default local[*]).")
+    String master;
+
+    @Override
+    public Integer call() throws Exception {
+        ResultPrinter.Format fmt;
+        try {
+            fmt = ResultPrinter.Format.valueOf(format.toUpperCase());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--format: unknown '" + format + "'; allowed: table, csv, json");
+        }
+        if (query != null && file != null) throw new IllegalArgumentException("give -e or -f, not both");
+        if (file != null && !Files.isRegularFile(file)) throw new IllegalArgumentException("-f: no file " + file);
+        SparkSession spark = SparkSession.builder().master(master).appName("gradsweep sql")
+                .config("spark.ui.enabled", "false").getOrCreate();
+        try {
+            SqlViews.register(spark, in);
+            if (query != null) ResultPrinter.print(spark.sql(query), fmt, System.out);
+            else if (file != null) {
+                for (String stmt : Files.readString(file).split(";"))
+                    if (!stmt.isBlank()) ResultPrinter.print(spark.sql(stmt), fmt, System.out);
+            } else shell(spark, fmt);
+        } finally {
+            spark.stop();
+        }
+        return 0;
+    }
+
+    private static void shell(SparkSession spark, ResultPrinter.Format fmt) throws Exception {
+        BufferedReader r = new BufferedReader(new InputStreamReader(System.in));
+        StringBuilder sb = new StringBuilder();
+        System.err.print("gradsweep> ");
+        for (String line; (line = r.readLine()) != null; ) {
+            sb.append(line).append('\n');
+            int end;
+            while ((end = sb.indexOf(";")) >= 0) {
+                String stmt = sb.substring(0, end);
+                sb.delete(0, end + 1);
+                if (stmt.isBlank()) continue;
+                try {
+                    ResultPrinter.print(spark.sql(stmt), fmt, System.out);
+                } catch (Exception e) {
+                    System.err.println("error: " + e.getMessage());
+                }
+            }
+            System.err.print(sb.toString().isBlank() ? "gradsweep> " : "       -> ");
+        }
+    }
+}

@@ -1,0 +1,99 @@
+package dev.gradsweep.store;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.parquet.hadoop.ParquetFileWriter;
+import org.apache.parquet.hadoop.ParquetWriter;
+import org.apache.parquet.hadoop.api.WriteSupport;
+import org.apache.parquet.hadoop.metadata.CompressionCodecName;
+import org.apache.parquet.io.api.Binary;
+import org.apache.parquet.io.api.RecordConsumer;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.util.Map;
+
+/** Writes {@code Object[]} rows of one {@link Table} to one Parquet file with parquet-hadoop. */
+public final class RowWriter implements Closeable {
+    private final ParquetWriter<Object[]> writer;
+    private long rows;
+
+    public RowWriter(Table table, Path file, Configuration conf) throws IOException {
+        this.writer = new Builder(file, table).withConf(conf).withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
+                .withCompressionCodec(CompressionCodecName.SNAPPY).build();
+    }
+
+    public void write(Object... row) throws IOException {
+        writer.write(row);
+        rows++;
+    }
+
+    public long rows() {
+        return rows;
+    }
+
+    @Override
+    public void close() throws IOException {
+        writer.close();
+    }
+
+    private static final class Builder extends ParquetWriter.Builder<Object[], Builder> {
+        private final Table table;
+
+        Builder(Path file, Table table) {
+            super(file);
+            this.table = table;
+        }
+
+        @Override
+        protected Builder self() {
+            return this;
+        }
+
+        @Override
+        protected WriteSupport<Object[]> getWriteSupport(Configuration conf) {
+            return new RowSupport(table);
+        }
+    }
+
+    private static final class RowSupport extends WriteSupport<Object[]> {
+        private final Table table;
+        private RecordConsumer out;
+
+        RowSupport(Table table) {
+            this.table = table;
+        }
+
+        @Override
+        public WriteContext init(Configuration configuration) {
+            return new WriteContext(table.schema, Map.of("gradsweep.table", table.dir));
+        }
+
+        @Override
+        public void prepareForWrite(RecordConsumer recordConsumer) {
+            this.out = recordConsumer;
+        }
+
+        @Override
+        public void write(Object[] row) {
+            if (row.length != table.columns.size())
+                throw new IllegalArgumentException(table.dir + ": row has " + row.length + " values for " + table.columns.size() + " columns");
+            out.startMessage();
+            for (int i = 0; i < row.length; i++) {
+                Object v = row[i];
+                if (v == null) continue;
+                Table.Column c = table.columns.get(i);
+                out.startField(c.name(), i);
+                switch (c.kind()) {
+                    case STRING: out.addBinary(Binary.fromString(v.toString())); break;
+                    case INT: out.addInteger(((Number) v).intValue()); break;
+                    case LONG: case TIMESTAMP: out.addLong(((Number) v).longValue()); break;
+                    case DOUBLE: out.addDouble(((Number) v).doubleValue()); break;
+                    default: throw new IllegalStateException();
+                }
+                out.endField(c.name(), i);
+            }
+            out.endMessage();
+        }
+    }
+}
