@@ -125,6 +125,10 @@ public final class GridSpec {
                 excludes.add(m);
             }
         }
+        if (task.samples > 0)
+            for (String b : axes.get("batch"))
+                if (Integer.parseInt(b) > task.samples)
+                    throw c.err(ax.has("batch") ? "axes.batch" : "train.batch", "batch " + b + " is larger than task.samples " + task.samples);
         GridSpec g = new GridSpec(source, name, task, train, List.copyOf(seeds), axes, excludes);
         long product = seeds.size();
         for (List<String> v : axes.values()) product *= v.size();
