@@ -58,7 +58,7 @@ final class TraceCommand implements Callable<Integer> {
                 for (AnchorChain.Layer l : rows)
                     System.out.println(String.format(Locale.ROOT, "| %5d | %8.4f | %8.4f | %8.4f | %13.4e | %8.3e |", l.layer(), l.z(), l.a(), l.slope(), l.delta(), l.gradW()));
                 AnchorChain.Layer first = rows.get(0), last = rows.get(rows.size() - 1);
-                System.out.println(String.format(Locale.ROOT, "delta last/first = %,.0f; per-layer factor w*f'(z) ~ %.4f",
+                System.out.println(String.format(Locale.ROOT, "delta last/first = %,.0f; toward the input delta shrinks %.4fx per layer (1 / (w f'(z)))",
                         last.delta() / first.delta(), rows.size() > 1 ? rows.get(1).delta() / rows.get(0).delta() : Double.NaN));
                 System.out.println(String.format(Locale.ROOT, "update with lr %s: layer 1 moves %.3e, layer %d moves %.3e", lr, lr * first.delta(), depth, lr * last.delta()));
                 break;
