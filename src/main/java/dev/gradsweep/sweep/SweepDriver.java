@@ -78,7 +78,9 @@ public final class SweepDriver {
             Broadcast<TaskData> shipped = jsc.broadcast(table);
             String root = outRoot;
             List<RunResult> results = jsc.parallelize(todo, todo.size()).map(rc -> {
-                RunResult r = RunTask.run(rc, shipped.value(), new OutputDir(root), TaskContext.get().attemptNumber(), threads);
+                TaskContext ctx = TaskContext.get();
+                Devices.pinAssignedGpu(ctx.resources());
+                RunResult r = RunTask.run(rc, shipped.value(), new OutputDir(root), ctx.attemptNumber(), threads);
                 if (r.status().equals("failed")) failed.add(1);
                 if (r.status().equals("diverged")) diverged.add(1);
                 return r;
