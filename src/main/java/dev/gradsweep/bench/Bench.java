@@ -69,7 +69,8 @@ public final class Bench {
             if (!o.nets().equals("all") && !e.getKey().startsWith(o.nets())) continue;
             err.println("bench: " + e.getKey() + " (" + o.rounds() + " rounds x " + o.steps() + " steps per variant)");
             double[] ms = stepTimes(e.getValue(), o.rounds(), o.steps(), new OutputDir(tmp.resolve(e.getKey()).toString()));
-            rows.add(new String[]{e.getKey(), fmt(ms[0]), fmt(ms[1]), String.format(Locale.ROOT, "%+.1f", 100 * (ms[1] / ms[0] - 1))});
+            rows.add(new String[]{e.getKey(), fmt(ms[0]), fmt(ms[1]), String.format(Locale.ROOT, "%+.1f", 100 * (ms[2] - 1)),
+                    String.format(Locale.ROOT, "%+.1f … %+.1f", 100 * (ms[3] - 1), 100 * (ms[4] - 1))});
         }
         if (o.csv()) {
             out.println("net,stats,ms_per_step");
@@ -78,8 +79,8 @@ public final class Bench {
                 out.println(r[0] + ",on," + r[2]);
             }
         } else {
-            out.println("| net | bare ms/step | with statistics ms/step | overhead % |");
-            out.println("|---|---:|---:|---:|");
+            out.println("| net | bare ms/step | with statistics ms/step | overhead % (median of rounds) | overhead, quartiles |");
+            out.println("|---|---:|---:|---:|---:|");
             for (String[] r : rows) out.println("| " + String.join(" | ", r) + " |");
         }
         if (o.sweep()) {
@@ -98,7 +99,10 @@ public final class Bench {
         }
     }
 
-    /** Median ms/step over rounds for {bare, with statistics}. */
+    /**
+     * {median bare ms/step, median stats ms/step, median per-round ratio, its lower and upper quartile}. The ratio of
+     * each round's paired measurements is robust to slow drift of the machine's speed.
+     */
     static double[] stepTimes(RunConfig rc, int rounds, int steps, OutputDir scratch) throws IOException {
         TaskData data = Tasks.generate(rc.task, rc.seed);
         RunOutcome bareOut = new RunOutcome(), statsOut = new RunOutcome();
@@ -117,7 +121,9 @@ public final class Bench {
                     b[r] = timed(bare, steps, bareOut);
                 }
             }
-            return new double[]{median(b), median(s)};
+            double[] ratio = new double[rounds];
+            for (int r = 0; r < rounds; r++) ratio[r] = s[r] / b[r];
+            return new double[]{median(b), median(s), median(ratio), quantile(ratio, 0.25), quantile(ratio, 0.75)};
         }
     }
 
@@ -131,9 +137,16 @@ public final class Bench {
     }
 
     static double median(double[] v) {
+        return quantile(v, 0.5);
+    }
+
+    /** Linear-interpolated quantile. */
+    static double quantile(double[] v, double q) {
         double[] c = v.clone();
         Arrays.sort(c);
-        return c.length % 2 == 1 ? c[c.length / 2] : (c[c.length / 2 - 1] + c[c.length / 2]) / 2;
+        double pos = q * (c.length - 1);
+        int lo = (int) Math.floor(pos), hi = (int) Math.ceil(pos);
+        return c[lo] + (pos - lo) * (c[hi] - c[lo]);
     }
 
     static String fmt(double v) {

@@ -19,8 +19,13 @@ public final class RowWriter implements Closeable {
     private long rows;
 
     public RowWriter(Table table, Path file, Configuration conf) throws IOException {
-        this.writer = new Builder(file, table).withConf(conf).withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
-                .withCompressionCodec(CompressionCodecName.SNAPPY).build();
+        Builder b = new Builder(file, table).withConf(conf).withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
+                .withCompressionCodec(CompressionCodecName.SNAPPY)
+                // Statistics are high-cardinality doubles: a dictionary only costs time before Parquet falls back.
+                .withDictionaryEncoding(false);
+        for (Table.Column c : table.columns)
+            if (c.kind() == Table.Kind.STRING || c.kind() == Table.Kind.INT) b = b.withDictionaryEncoding(c.name(), true);
+        this.writer = b.build();
     }
 
     public void write(Object... row) throws IOException {
