@@ -99,9 +99,12 @@ public final class SweepDriver {
         int cores = Runtime.getRuntime().availableProcessors();
         if (o.master() != null) conf.setMaster(o.master());
         else if (!conf.contains("spark.master")) conf.setMaster("local[" + (o.maxParallel() > 0 ? Math.min(o.maxParallel(), cores) : cores) + "]");
-        if (o.maxParallel() > 0 && !conf.get("spark.master").startsWith("local")) conf.set("spark.cores.max", Integer.toString(o.maxParallel()));
+        boolean local = conf.get("spark.master").startsWith("local");
+        if (o.maxParallel() > 0 && !local) conf.set("spark.cores.max", Integer.toString(o.maxParallel()));
+        // Executors start with this environment: one OpenMP thread per core Spark gives a task (threads x tasks <= cores).
+        if (!local) conf.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", conf.get("spark.task.cpus", "1"));
         conf.setIfMissing("spark.ui.showConsoleProgress", "false"); // our own progress line replaces Spark's bar
-        if (conf.get("spark.master").startsWith("local")) conf.setIfMissing("spark.ui.enabled", "false");
+        if (local) conf.setIfMissing("spark.ui.enabled", "false");
         return SparkSession.builder().config(conf).getOrCreate();
     }
 
