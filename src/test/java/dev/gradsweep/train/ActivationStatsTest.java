@@ -30,15 +30,7 @@ class ActivationStatsTest {
         Nd4j.getRandom().setSeed(7);
         INDArray x = Nd4j.randn(NetworkFactory.dataType(dtype), 16, 5).muli(3);
         INDArray y = Nd4j.zeros(NetworkFactory.dataType(dtype), 16, 2);
-        GradientProbe probe = new GradientProbe(net, a);
-        net.setListeners(probe);
-        net.setInput(x);
-        net.setLabels(y);
-        net.computeGradientAndScore();
-        probe.onGradient(1.0 / 16);
-        MemoryRecorder rec = new MemoryRecorder();
-        probe.emit(0, rec);
-        net.setListeners();
+        MemoryRecorder rec = MemoryRecorder.probeOneStep(net, a, x, y);
         List<INDArray> ff = net.feedForward(x, true);
         assertEquals(6, rec.layers.size());
         boolean sawSaturation = false, sawDead = false;

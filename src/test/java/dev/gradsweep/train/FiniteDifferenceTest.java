@@ -41,16 +41,8 @@ class FiniteDifferenceTest {
         INDArray x = Nd4j.createFromArray(data.x).reshape(8, 3).get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 4)).dup();
         INDArray y = Nd4j.createFromArray(data.y).reshape(8, 2).get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 4)).dup();
 
-        GradientProbe probe = new GradientProbe(net, act);
-        net.setListeners(probe);
-        net.setInput(x);
-        net.setLabels(y);
-        net.computeGradientAndScore();
-        probe.onGradient(1.0 / 4);
-        MemoryRecorder rec = new MemoryRecorder();
-        probe.emit(0, rec);
+        MemoryRecorder rec = MemoryRecorder.probeOneStep(net, act, x, y);
         INDArray analytic = net.getFlattenedGradients().dup().divi(4);
-        net.setListeners();
 
         DataSet ds = new DataSet(x, y);
         int n = (int) p.length();
@@ -73,7 +65,7 @@ class FiniteDifferenceTest {
             checked++;
         }
         assertTrue(checked > n / 2, act + ": only " + checked + " of " + n + " gradients were large enough to check");
-        for (Segment s : probe.segments()) {
+        for (Segment s : GradientProbe.segmentsOf(net)) {
             double sq = 0;
             for (int i = s.offset; i < s.offset + s.length; i++) sq += numeric[i] * numeric[i];
             double probeL2 = rec.param(0, s.layer, s.param).gradL2();

@@ -32,6 +32,21 @@ public final class MemoryRecorder implements RunRecorder {
         layers.add(new LayerRow(step, l.index, a.mean(), a.std(), a.saturatedFrac(), a.deadFrac(), a.zeroFrac()));
     }
 
+    /** Runs one forward/backward pass of {@code net} on (x, y) with a probe attached and records its rows as step 0. */
+    public static MemoryRecorder probeOneStep(org.deeplearning4j.nn.multilayer.MultiLayerNetwork net, dev.gradsweep.grid.Activation act,
+                                              org.nd4j.linalg.api.ndarray.INDArray x, org.nd4j.linalg.api.ndarray.INDArray y) {
+        GradientProbe probe = new GradientProbe(net, act);
+        net.setListeners(probe);
+        net.setInput(x);
+        net.setLabels(y);
+        net.computeGradientAndScore();
+        probe.onGradient(1.0 / x.size(0));
+        MemoryRecorder rec = new MemoryRecorder();
+        probe.emit(0, rec);
+        net.setListeners();
+        return rec;
+    }
+
     public ParamRow param(int step, int layer, String param) {
         return params.stream().filter(r -> r.step == step && r.layer == layer && r.param.equals(param)).findFirst().orElseThrow();
     }
