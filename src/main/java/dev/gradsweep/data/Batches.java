@@ -22,6 +22,11 @@ public final class Batches {
     public final INDArray labels;
 
     public Batches(TaskData data, int batch, DataType dtype, long seed) {
+        this(data, batch, seed, Nd4j.create(dtype, batch, data.inputs).detach(), Nd4j.create(dtype, batch, data.outputs).detach());
+    }
+
+    /** Fills the given [batch × inputs] / [batch × outputs] arrays, which may be contiguous views of larger arrays. */
+    public Batches(TaskData data, int batch, long seed, INDArray features, INDArray labels) {
         if (batch > data.n)
             throw new IllegalArgumentException("batch " + batch + " is larger than the task's " + data.n + " samples");
         this.data = data;
@@ -30,8 +35,8 @@ public final class Batches {
         for (int i = 0; i < order.length; i++) order[i] = i;
         this.rng = new Random(seed * 31 + 7);
         this.cursor = data.n; // forces a shuffle on the first call
-        this.features = Nd4j.create(dtype, batch, data.inputs).detach();
-        this.labels = Nd4j.create(dtype, batch, data.outputs).detach();
+        this.features = features;
+        this.labels = labels;
     }
 
     /** Fills {@link #features} and {@link #labels} with the next minibatch. */
@@ -50,14 +55,15 @@ public final class Batches {
     }
 
     private void fill(INDArray target, double[] src, int cols) {
+        int at = HostMemory.offset(target);
         if (target.dataType() == DataType.DOUBLE) {
             DoubleBuffer b = target.data().asNioDouble();
-            for (int r = 0; r < batch; r++) b.put(r * cols, src, order[cursor + r] * cols, cols);
+            for (int r = 0; r < batch; r++) b.put(at + r * cols, src, order[cursor + r] * cols, cols);
         } else {
             FloatBuffer b = target.data().asNioFloat();
             for (int r = 0; r < batch; r++) {
                 int base = order[cursor + r] * cols;
-                for (int c = 0; c < cols; c++) b.put(r * cols + c, (float) src[base + c]);
+                for (int c = 0; c < cols; c++) b.put(at + r * cols + c, (float) src[base + c]);
             }
         }
     }

@@ -1,5 +1,6 @@
 package dev.gradsweep.train;
 
+import dev.gradsweep.data.HostMemory;
 import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -35,11 +36,9 @@ public abstract class HostArray {
     /** A reader over {@code a}; views are fine as long as their elements are contiguous. */
     public static HostArray of(INDArray a) {
         if (a.length() > Integer.MAX_VALUE) throw new IllegalArgumentException("array too large for a host view: " + a.length());
-        if (!isContiguous(a)) return of(a.dup('c'));
+        if (!isContiguous(a)) a = a.dup('c'); // a fresh 'c' array is always contiguous
         DataBuffer buf = a.data();
-        // A view's DataBuffer carries the view's offset into the parent's memory, which asNio*() wraps from its start;
-        // a.offset() repeats that same offset, so it must not be added twice.
-        int base = (int) (buf.offset() != 0 ? buf.offset() : a.offset());
+        int base = HostMemory.offset(a);
         int n = (int) a.length();
         int rows = a.rank() == 2 ? (int) a.size(0) : 1;
         boolean colMajor = a.rank() == 2 && a.ordering() == 'f' && !a.isVector();
@@ -66,6 +65,6 @@ public abstract class HostArray {
 
     static boolean isContiguous(INDArray a) {
         if (a.length() <= 1) return true;
-        return a.elementWiseStride() == 1 && a.rank() <= 2;
+        return a.elementWiseStride() == 1 && (a.rank() <= 2 || a.ordering() == 'c');
     }
 }
