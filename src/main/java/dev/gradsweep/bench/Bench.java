@@ -15,6 +15,7 @@ import dev.gradsweep.sweep.Threads;
 import dev.gradsweep.train.RunOutcome;
 import dev.gradsweep.train.RunRecorder;
 import dev.gradsweep.train.TrainLoop;
+import dev.gradsweep.train.stack.StackedMlp;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -34,6 +35,9 @@ import java.util.Map;
  */
 public final class Bench {
     public record Options(boolean csv, int rounds, int steps, String nets, boolean sweep) {}
+
+    /** Runs per stack in the stacked variant (STACK-NOTES measured 32 copies of the small net). */
+    public static final int STACK = 32;
 
     /** The reference nets of the foundation issue: name → run configuration (steps unbounded; the bench decides). */
     public static Map<String, RunConfig> referenceNets() {
@@ -69,18 +73,21 @@ public final class Bench {
             if (!o.nets().equals("all") && !e.getKey().startsWith(o.nets())) continue;
             err.println("bench: " + e.getKey() + " (" + o.rounds() + " rounds x " + o.steps() + " steps per variant)");
             double[] ms = stepTimes(e.getValue(), o.rounds(), o.steps(), new OutputDir(tmp.resolve(e.getKey()).toString()));
+            double stacked = stackedStepTime(e.getValue(), Math.max(2, o.rounds() / 2), Math.max(5, o.steps() / 4),
+                    new OutputDir(tmp.resolve(e.getKey() + "-stacked").toString()));
             rows.add(new String[]{e.getKey(), fmt(ms[0]), fmt(ms[1]), String.format(Locale.ROOT, "%+.1f", 100 * (ms[2] - 1)),
-                    String.format(Locale.ROOT, "%+.1f … %+.1f", 100 * (ms[3] - 1), 100 * (ms[4] - 1))});
+                    String.format(Locale.ROOT, "%+.1f … %+.1f", 100 * (ms[3] - 1), 100 * (ms[4] - 1)), fmt(stacked)});
         }
         if (o.csv()) {
             out.println("net,stats,ms_per_step");
             for (String[] r : rows) {
                 out.println(r[0] + ",off," + r[1]);
                 out.println(r[0] + ",on," + r[2]);
+                out.println(r[0] + "_stacked" + STACK + ",on," + r[5]);
             }
         } else {
-            out.println("| net | bare ms/step | with statistics ms/step | overhead % (median of rounds) | overhead, quartiles |");
-            out.println("|---|---:|---:|---:|---:|");
+            out.println("| net | bare ms/step | with statistics ms/step | overhead % (median of rounds) | overhead, quartiles | stacked x" + STACK + " with statistics, ms per run-step |");
+            out.println("|---|---:|---:|---:|---:|---:|");
             for (String[] r : rows) out.println("| " + String.join(" | ", r) + " |");
         }
         if (o.sweep()) {
@@ -124,6 +131,40 @@ public final class Bench {
             double[] ratio = new double[rounds];
             for (int r = 0; r < rounds; r++) ratio[r] = s[r] / b[r];
             return new double[]{median(b), median(s), median(ratio), quantile(ratio, 0.25), quantile(ratio, 0.75)};
+        }
+    }
+
+    /** ms per run-step of {@link #STACK} copies of {@code rc} (seeds differ) trained as one stack, statistics to Parquet. */
+    static double stackedStepTime(RunConfig rc, int rounds, int steps, OutputDir scratch) throws IOException {
+        List<RunConfig> runs = new ArrayList<>();
+        List<TaskData> data = new ArrayList<>();
+        List<RunRecorder> recs = new ArrayList<>();
+        List<RunOutcome> outs = new ArrayList<>();
+        List<RunWriter> writers = new ArrayList<>();
+        try {
+            for (int i = 0; i < STACK; i++) {
+                RunConfig r = new RunConfig(rc.sweep, rc.depth, rc.width, rc.activation, rc.init, rc.norm, rc.placement, rc.skip, rc.task, rc.train, rc.seed + i);
+                runs.add(r);
+                data.add(Tasks.generate(r.task, r.seed));
+                RunWriter w = new RunWriter(scratch, r, 0);
+                writers.add(w);
+                recs.add(w);
+                outs.add(new RunOutcome());
+            }
+            StackedMlp stack = new StackedMlp(runs, data, recs, outs);
+            for (int i = 0; i < steps; i++) stack.step(); // warm-up
+            double[] t = new double[rounds];
+            for (int r = 0; r < rounds; r++) {
+                long t0 = System.nanoTime();
+                for (int i = 0; i < steps; i++) {
+                    if (!stack.hasNext()) throw new IllegalStateException("stacked bench net stopped early");
+                    stack.step();
+                }
+                t[r] = (System.nanoTime() - t0) / 1e6 / steps / STACK;
+            }
+            return median(t);
+        } finally {
+            for (RunWriter w : writers) w.close();
         }
     }
 

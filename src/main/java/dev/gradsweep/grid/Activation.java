@@ -44,6 +44,22 @@ public enum Activation {
         }
     }
 
+    /**
+     * The open interval of outputs a = f(z) that are not saturated, equivalent to
+     * {@code relativeSlopeFromOutput(a) >= threshold} (up to the interval's end points): lets the hot loop test
+     * saturation with two comparisons.
+     */
+    public double[] unsaturatedOutputs(double threshold) {
+        switch (this) {
+            case SIGMOID: { double t = (1 - Math.sqrt(1 - threshold)) / 2; return new double[]{t, 1 - t}; }
+            case TANH: { double t = Math.sqrt(1 - threshold); return new double[]{-t, t}; }
+            case SOFTSIGN: { double t = 1 - Math.sqrt(threshold); return new double[]{-t, t}; }
+            case HARDSIGMOID: return new double[]{0, 1};
+            case HARDTANH: return new double[]{-1, 1};
+            default: return new double[]{Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY};
+        }
+    }
+
     public boolean hasSaturation() {
         return this == SIGMOID || this == TANH || this == SOFTSIGN || this == HARDSIGMOID || this == HARDTANH;
     }

@@ -11,6 +11,8 @@ public final class ActStats {
     /** |f'(z)| / max|f'| below this counts as saturated. */
     public static final double SATURATION_THRESHOLD = 0.01;
 
+    private static final ThreadLocal<double[]> SCRATCH = ThreadLocal.withInitial(() -> new double[1024]);
+
     public final int units;
     public long count, saturated, zeros;
     public double sum, sumSq;
@@ -27,18 +29,59 @@ public final class ActStats {
 
     /** Adds rows [rowFrom, rowTo) of a [rows × units] array. */
     public void add(HostArray a, int rowFrom, int rowTo, Activation act) {
+        double[] bounds = act.unsaturatedOutputs(SATURATION_THRESHOLD);
+        double lo = bounds[0], hi = bounds[1];
         double s = 0, s2 = 0;
         long sat = 0, z = 0;
-        for (int r = rowFrom; r < rowTo; r++) {
+        int rows = rowTo - rowFrom;
+        double[] v = SCRATCH.get();
+        if (v.length < Math.max(rows, units)) SCRATCH.set(v = new double[Math.max(rows, units)]);
+        // Walk the array in storage order: a unit's column is contiguous in column-major arrays, a row in row-major.
+        if (a.columnMajor) {
             for (int u = 0; u < units; u++) {
-                double v = a.get(r, u, units);
-                s += v;
-                s2 += v * v;
-                if (v == 0.0) z++;
-                else allZero[u] = false;
-                if (hasSaturation && act.relativeSlopeFromOutput(v) < SATURATION_THRESHOLD) sat++;
+                a.read(u * a.rows + rowFrom, rows, v);
+                long zu = 0;
+                for (int i = 0; i < rows; i++) {
+                    double x = v[i];
+                    s += x;
+                    s2 += x * x;
+                    zu += x == 0.0 ? 1 : 0; // branch-free: ReLU zeros are a coin flip for the predictor
+                    sat += x > lo && x < hi ? 0 : 1;
+                }
+                z += zu;
+                allZero[u] &= zu == rows;
             }
+        } else {
+            double sb = 0, s2b = 0; // a second lane halves the add-latency chain
+            for (int r = rowFrom; r < rowTo; r++) {
+                a.read(r * units, units, v);
+                int u = 0;
+                for (; u + 1 < units; u += 2) {
+                    double x = v[u], y = v[u + 1];
+                    s += x;
+                    sb += y;
+                    s2 += x * x;
+                    s2b += y * y;
+                    boolean zx = x == 0.0, zy = y == 0.0;
+                    z += (zx ? 1 : 0) + (zy ? 1 : 0); // branch-free: ReLU zeros are a coin flip for the predictor
+                    allZero[u] &= zx;
+                    allZero[u + 1] &= zy;
+                    sat += (x > lo && x < hi ? 0 : 1) + (y > lo && y < hi ? 0 : 1);
+                }
+                for (; u < units; u++) {
+                    double x = v[u];
+                    s += x;
+                    s2 += x * x;
+                    boolean zx = x == 0.0;
+                    z += zx ? 1 : 0;
+                    allZero[u] &= zx;
+                    sat += x > lo && x < hi ? 0 : 1;
+                }
+            }
+            s += sb;
+            s2 += s2b;
         }
+        if (!hasSaturation) sat = 0;
         count += (long) (rowTo - rowFrom) * units;
         sum += s;
         sumSq += s2;

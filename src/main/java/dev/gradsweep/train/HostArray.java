@@ -28,6 +28,14 @@ public abstract class HostArray {
     /** Element {@code i} in storage order. */
     public abstract double get(int i);
 
+    /** Copies elements [from, from + len) in storage order into dst[0, len): a bulk copy, then a widening loop. */
+    public abstract void read(int from, int len, double[] dst);
+
+    /** Elements per block of the bulk loops: small enough to stay in L1/L2 cache. */
+    public static final int BLOCK = 4096;
+
+    private static final ThreadLocal<float[]> FLOATS = ThreadLocal.withInitial(() -> new float[BLOCK]);
+
     /** Element (r, c) of a rank-2 array with {@code cols} columns, whatever its storage order. */
     public final double get(int r, int c, int cols) {
         return get(columnMajor ? c * rows + r : r * cols + c);
@@ -49,6 +57,11 @@ public abstract class HostArray {
                 public double get(int i) {
                     return b.get(base + i);
                 }
+
+                @Override
+                public void read(int from, int len, double[] dst) {
+                    b.get(base + from, dst, 0, len);
+                }
             };
         }
         if (a.dataType() == DataType.FLOAT) {
@@ -57,6 +70,14 @@ public abstract class HostArray {
                 @Override
                 public double get(int i) {
                     return b.get(base + i);
+                }
+
+                @Override
+                public void read(int from, int len, double[] dst) {
+                    float[] f = FLOATS.get();
+                    if (f.length < len) FLOATS.set(f = new float[len]);
+                    b.get(base + from, f, 0, len);
+                    for (int i = 0; i < len; i++) dst[i] = f[i];
                 }
             };
         }
