@@ -35,6 +35,9 @@ final class SweepCommand implements Callable<Integer> {
             description = "At most N runs at once (local[N] in local mode, spark.cores.max on a cluster).")
     int maxParallel;
 
+    @Option(names = "--no-stack", description = "Train every run alone through DL4J, never stacked with same-shape runs (slower; for comparison).")
+    boolean noStack;
+
     @Option(names = "--quiet", description = "Do not print the first SQL answer after the sweep.")
     boolean quiet;
 
@@ -42,7 +45,7 @@ final class SweepCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (resume && overwrite) throw new IllegalArgumentException("--resume and --overwrite exclude each other");
         if (maxParallel < 0) throw new IllegalArgumentException("--max-parallel must be >= 1");
-        SweepDriver.Summary s = SweepDriver.run(new SweepDriver.Options(grid, out, resume, overwrite, master, maxParallel), System.err);
+        SweepDriver.Summary s = SweepDriver.run(new SweepDriver.Options(grid, out, resume, overwrite, master, maxParallel, !noStack), System.err);
         System.out.printf("%d runs in the grid: %d trained now (%d ok, %d diverged, %d failed), %d already committed%n",
                 s.total(), s.results().size(), s.count("ok"), s.count("diverged"), s.count("failed"), s.skipped());
         for (RunResult r : s.results())

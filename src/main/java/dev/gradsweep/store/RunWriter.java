@@ -16,8 +16,8 @@ import java.io.UncheckedIOException;
 
 /** Records one run attempt into its staging directory; {@link #commit} writes the runs row and moves it into place. */
 public final class RunWriter implements RunRecorder, Closeable {
-    /** Where the run was trained, for the runs table. */
-    public record Placement(String backend, String device, String host, int attempt) {}
+    /** Where and how the run was trained, for the runs table ({@code engine}: "dl4j" or "stacked:<K>"). */
+    public record Placement(String backend, String device, String host, int attempt, String engine) {}
 
     private final OutputDir out;
     private final RunConfig rc;
@@ -76,7 +76,8 @@ public final class RunWriter implements RunRecorder, Closeable {
                     rc.task.canonical(), rc.train.optimizer.name().toLowerCase(), rc.train.lr, rc.train.batch, rc.train.steps,
                     rc.train.clip, rc.train.dtype.name().toLowerCase(), rc.seed, o.statusText(), o.error, o.stepsDone,
                     o.lossFirst, o.lossLast, orNull(o.lossBest), o.wallMs, orNull(o.msPerStep),
-                    where.backend(), where.device(), where.host(), where.attempt(), startedAt, finishedAt, o.nParams, o.nLayers);
+                    where.backend(), where.device(), where.host(), where.attempt(), startedAt, finishedAt, o.nParams, o.nLayers,
+                    where.engine());
         }
         out.commit(id, attempt);
     }

@@ -9,20 +9,21 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Progress of a sweep on stderr: runs done / total, failed and diverged runs, elapsed time and ETA. Driven by
- * Spark's task-end events; the accumulators are merged before Spark posts the event, so counts are current.
+ * Spark's task-end events (a task may train a stack of runs); the accumulators are merged before Spark posts the
+ * event, so counts are current.
  */
 public final class Progress extends SparkListener {
     private final String name;
     private final int total;
-    private final LongAccumulator failed, diverged;
+    private final LongAccumulator done, failed, diverged;
     private final PrintStream err;
     private final long start = System.nanoTime();
-    private final AtomicInteger done = new AtomicInteger();
     private final AtomicInteger taskFailures = new AtomicInteger();
     private volatile long lastPrint;
 
-    public Progress(String name, int total, LongAccumulator failed, LongAccumulator diverged, PrintStream err) {
+    public Progress(String name, int total, LongAccumulator done, LongAccumulator failed, LongAccumulator diverged, PrintStream err) {
         this.name = name;
+        this.done = done;
         this.total = total;
         this.failed = failed;
         this.diverged = diverged;
@@ -31,17 +32,16 @@ public final class Progress extends SparkListener {
 
     @Override
     public void onTaskEnd(SparkListenerTaskEnd e) {
-        if (e.taskInfo().successful()) done.incrementAndGet();
-        else taskFailures.incrementAndGet();
+        if (!e.taskInfo().successful()) taskFailures.incrementAndGet();
         long now = System.nanoTime();
-        if (done.get() == total || now - lastPrint > 1_000_000_000L) {
+        if (done.value() >= total || now - lastPrint > 1_000_000_000L) {
             lastPrint = now;
             err.println(line());
         }
     }
 
     public String line() {
-        int d = done.get();
+        long d = done.value();
         double secs = (System.nanoTime() - start) / 1e9;
         String eta = d == 0 ? "?" : duration(secs / d * (total - d));
         return String.format("[%s] %d/%d runs done (%d failed, %d diverged%s), %s elapsed, ETA %s", name, d, total,

@@ -7,16 +7,20 @@ import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.store.OutputDir;
 import dev.gradsweep.store.RunWriter;
 import dev.gradsweep.train.RunOutcome;
+import dev.gradsweep.train.RunRecorder;
 import dev.gradsweep.train.Trainer;
+import dev.gradsweep.train.stack.StackedMlp;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
- * The executor side of a sweep: trains one run and commits its tables. Knows nothing of Spark's API, so the
- * same code runs in a Spark task, in {@code bench} and in tests.
+ * The executor side of a sweep: trains one run, or a stack of same-shape runs, and commits each run's tables.
+ * Knows nothing of Spark's API, so the same code runs in a Spark task, in {@code bench} and in tests.
  */
 public final class RunTask {
     private RunTask() {
@@ -29,15 +33,73 @@ public final class RunTask {
     public static RunResult run(RunConfig rc, TaskData shipped, OutputDir out, int attempt, int threads) {
         Threads.apply(threads);
         long started = System.currentTimeMillis();
-        String host = hostName();
-        TaskData data = rc.task.kind == TaskSpec.Kind.TABLE ? shipped : Tasks.generate(rc.task, rc.seed);
         try (RunWriter writer = new RunWriter(out, rc, attempt)) {
-            RunOutcome o = Trainer.train(rc, data, writer, true);
-            writer.commit(o, new RunWriter.Placement(backend(), device(), host, attempt), started, System.currentTimeMillis());
-            return new RunResult(rc.runId, o.statusText(), o.error, o.stepsDone, o.lossLast, o.wallMs, host);
+            RunOutcome o = Trainer.train(rc, data(rc, shipped), writer, true);
+            return commit(rc, writer, o, attempt, "dl4j", started);
         } catch (IOException e) {
             throw new UncheckedIOException("run " + rc.runId + ": writing its tables under " + out.root() + " failed", e);
         }
+    }
+
+    /**
+     * Trains runs that share every shape as one {@link StackedMlp}; each run still gets its own files and commit.
+     * If the stack cannot be trained at all, every run falls back to the one-by-one DL4J path, so one bad run
+     * never takes its stack-mates down.
+     */
+    public static List<RunResult> runStack(List<RunConfig> runs, TaskData shipped, OutputDir out, int attempt, int threads) {
+        if (runs.size() == 1) return List.of(run(runs.get(0), shipped, out, attempt, threads));
+        Threads.apply(threads);
+        long started = System.currentTimeMillis();
+        List<RunWriter> writers = new ArrayList<>();
+        try {
+            List<TaskData> data = new ArrayList<>();
+            List<RunRecorder> recs = new ArrayList<>();
+            List<RunOutcome> outs = new ArrayList<>();
+            for (RunConfig rc : runs) {
+                data.add(data(rc, shipped));
+                RunWriter w = new RunWriter(out, rc, attempt);
+                writers.add(w);
+                recs.add(w);
+                outs.add(new RunOutcome());
+            }
+            long t0 = System.nanoTime();
+            try {
+                StackedMlp stack = new StackedMlp(runs, data, recs, outs);
+                while (stack.hasNext()) stack.step();
+            } catch (RuntimeException e) {
+                for (RunWriter w : writers) w.close();
+                List<RunResult> single = new ArrayList<>();
+                for (RunConfig rc : runs) single.add(run(rc, shipped, out, attempt, threads));
+                return single;
+            }
+            long share = (System.nanoTime() - t0) / 1_000_000 / runs.size(); // a run's share of the stack's wall time
+            List<RunResult> results = new ArrayList<>();
+            for (int i = 0; i < runs.size(); i++) {
+                outs.get(i).wallMs = share;
+                results.add(commit(runs.get(i), writers.get(i), outs.get(i), attempt, "stacked:" + runs.size(), started));
+            }
+            return results;
+        } catch (IOException e) {
+            throw new UncheckedIOException("stack of " + runs.size() + " runs: writing tables under " + out.root() + " failed", e);
+        } finally {
+            for (RunWriter w : writers) {
+                try {
+                    w.close();
+                } catch (IOException ignored) {
+                    // already committed or abandoned; the attempt's staging directory is cleaned by the driver
+                }
+            }
+        }
+    }
+
+    private static TaskData data(RunConfig rc, TaskData shipped) {
+        return rc.task.kind == TaskSpec.Kind.TABLE ? shipped : Tasks.generate(rc.task, rc.seed);
+    }
+
+    private static RunResult commit(RunConfig rc, RunWriter writer, RunOutcome o, int attempt, String engine, long started) throws IOException {
+        String host = hostName();
+        writer.commit(o, new RunWriter.Placement(backend(), device(), host, attempt, engine), started, System.currentTimeMillis());
+        return new RunResult(rc.runId, o.statusText(), o.error, o.stepsDone, o.lossLast, o.wallMs, host);
     }
 
     static String backend() {

@@ -26,7 +26,13 @@ import java.util.Set;
  */
 public final class SweepDriver {
     /** Options of {@code gradsweep sweep}; see SweepCommand for their documentation. */
-    public record Options(String gridFile, String out, boolean resume, boolean overwrite, String master, int maxParallel) {}
+    public record Options(String gridFile, String out, boolean resume, boolean overwrite, String master, int maxParallel,
+                          boolean stack) {
+        /** Stacking on (the fastest correct path). */
+        public Options(String gridFile, String out, boolean resume, boolean overwrite, String master, int maxParallel) {
+            this(gridFile, out, resume, overwrite, master, maxParallel, true);
+        }
+    }
 
     public record Summary(String out, int total, int skipped, List<RunResult> results) {
         public long count(String status) {
@@ -71,19 +77,24 @@ public final class SweepDriver {
             if (todo.isEmpty()) return new Summary(outRoot, runs.size(), skipped, List.of());
 
             int threads = threadsPerTask(jsc);
+            LongAccumulator done = jsc.sc().longAccumulator("runs done");
             LongAccumulator failed = jsc.sc().longAccumulator("failed runs");
             LongAccumulator diverged = jsc.sc().longAccumulator("diverged runs");
-            Progress progress = new Progress(grid.name, todo.size(), failed, diverged, err);
+            Progress progress = new Progress(grid.name, todo.size(), done, failed, diverged, err);
             jsc.sc().addSparkListener(progress);
             Broadcast<TaskData> shipped = jsc.broadcast(table);
             String root = outRoot;
-            List<RunResult> results = jsc.parallelize(todo, todo.size()).map(rc -> {
+            List<List<RunConfig>> tasks = Stacks.plan(todo, jsc.defaultParallelism(), o.stack());
+            List<RunResult> results = jsc.parallelize(tasks, tasks.size()).flatMap(stack -> {
                 TaskContext ctx = TaskContext.get();
                 Devices.pinAssignedGpu(ctx.resources());
-                RunResult r = RunTask.run(rc, shipped.value(), new OutputDir(root), ctx.attemptNumber(), threads);
-                if (r.status().equals("failed")) failed.add(1);
-                if (r.status().equals("diverged")) diverged.add(1);
-                return r;
+                List<RunResult> rs = RunTask.runStack(stack, shipped.value(), new OutputDir(root), ctx.attemptNumber(), threads);
+                for (RunResult r : rs) {
+                    done.add(1);
+                    if (r.status().equals("failed")) failed.add(1);
+                    if (r.status().equals("diverged")) diverged.add(1);
+                }
+                return rs.iterator();
             }).collect();
             jsc.sc().removeSparkListener(progress);
             out.fs().delete(out.path(OutputDir.STAGING), true);

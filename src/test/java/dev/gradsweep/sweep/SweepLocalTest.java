@@ -122,6 +122,35 @@ class SweepLocalTest {
     }
 
     @Test
+    void stackedSweepRecordsWhatTheOneByOneSweepRecords(@TempDir Path tmp) throws Exception {
+        Path grid = tmp.resolve("s.yaml");
+        Files.writeString(grid, String.join("\n", "name: stack-test", "task: {kind: teacher, inputs: 5, samples: 64}",
+                "train: {steps: 4, batch: 16, optimizer: sgd, dtype: float64}", "seeds: [1, 2, 3, 4, 5]",
+                "axes: {depth: [3], width: [6], activation: [tanh], init: [xavier], lr: [0.1, 0.05]}", ""));
+        PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+        SweepDriver.Summary stacked = SweepDriver.run(new SweepDriver.Options(grid.toString(), tmp.resolve("a").toString(), false, false, "local[2]", 0, true), quiet);
+        SweepDriver.Summary single = SweepDriver.run(new SweepDriver.Options(grid.toString(), tmp.resolve("b").toString(), false, false, "local[2]", 0, false), quiet);
+        assertEquals(10, stacked.count("ok"));
+        assertEquals(10, single.count("ok"));
+        SparkSession spark = spark();
+        try {
+            spark.read().parquet(tmp.resolve("a/runs").toString()).createOrReplaceTempView("ra");
+            spark.read().parquet(tmp.resolve("b/runs").toString()).createOrReplaceTempView("rb");
+            spark.read().parquet(tmp.resolve("a/params").toString()).createOrReplaceTempView("pa");
+            spark.read().parquet(tmp.resolve("b/params").toString()).createOrReplaceTempView("pb");
+            // local[2]: stacks of ceil(10 / (2 x 2)) = 3 keep both cores busy: 3 + 3 + 3 stacked, the last run alone
+            assertEquals(9, count(spark, "SELECT count(*) FROM ra WHERE engine = 'stacked:3'"));
+            assertEquals(1, count(spark, "SELECT count(*) FROM ra WHERE engine = 'dl4j'"));
+            assertEquals(10, count(spark, "SELECT count(*) FROM rb WHERE engine = 'dl4j'"));
+            assertEquals(10L * 4 * 8, count(spark, "SELECT count(*) FROM pa"));
+            assertEquals(10L * 4 * 8, count(spark, "SELECT count(*) FROM pb JOIN pa USING (run_id, step, layer, param) "
+                    + "WHERE abs(pa.grad_l2 - pb.grad_l2) <= 1e-9 * pb.grad_l2 AND abs(pa.update_l2 - pb.update_l2) <= 1e-9 * pb.update_l2"));
+        } finally {
+            spark.stop();
+        }
+    }
+
+    @Test
     void aRunThatThrowsIsRecordedAsFailedAndADivergingRunAsDiverged(@TempDir Path tmp) throws Exception {
         OutputDir out = new OutputDir(tmp.toString());
         TaskSpec task = new TaskSpec(TaskSpec.Kind.GAUSS, 4, 1, 8, TaskSpec.Objective.REGRESSION, null, null, List.of());
