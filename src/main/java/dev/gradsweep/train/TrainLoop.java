@@ -22,6 +22,8 @@ public final class TrainLoop {
     private final Batches batches;
     private final GradientProbe probe;
     private final Updater updater;
+    /** Null when the network needs DL4J's per-array updater. */
+    private final FlatUpdater flatUpdater;
     /** The flat gradient buffer, and the same memory shaped like the flat parameter vector for the in-place step. */
     private final INDArray flatGrad, flatGradAsParams, params;
     private final LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
@@ -40,6 +42,7 @@ public final class TrainLoop {
         this.probe = withStats ? new GradientProbe(net, rc.activation) : null;
         net.setListeners(probe == null ? new org.deeplearning4j.optimize.api.TrainingListener[0] : new org.deeplearning4j.optimize.api.TrainingListener[]{probe});
         this.updater = net.getUpdater();
+        this.flatUpdater = FlatUpdater.forLayers(net.getLayers(), net.numParams(), net.params());
         this.flatGrad = net.getFlattenedGradients();
         this.params = net.params();
         this.flatGradAsParams = flatGrad.reshape(params.shape());
@@ -70,7 +73,8 @@ public final class TrainLoop {
         if (finite) {
             clip.apply(flatGrad, gradL2, batch);
             net.setIterationCount(step);
-            updater.update(net, net.gradient(), step, 0, batch, mgr);
+            if (flatUpdater != null) flatUpdater.apply(flatGrad, batch, step);
+            else updater.update(net, net.gradient(), step, 0, batch, mgr);
             params.subi(flatGradAsParams);
             if (probe != null) updL2 = probe.onUpdate();
         }
