@@ -34,7 +34,11 @@ import java.util.Map;
  * hits both variants alike; the median over rounds is reported.
  */
 public final class Bench {
-    public record Options(boolean csv, int rounds, int steps, String nets, boolean sweep) {}
+    public record Options(boolean csv, int rounds, int steps, String nets, boolean sweep, int soak) {
+        public Options(boolean csv, int rounds, int steps, String nets, boolean sweep) {
+            this(csv, rounds, steps, nets, sweep, 0);
+        }
+    }
 
     /** Runs per stack in the stacked variant (STACK-NOTES measured 32 copies of the small net). */
     public static final int STACK = 32;
@@ -68,6 +72,10 @@ public final class Bench {
     public static void run(Options o, PrintStream out, PrintStream err) throws IOException {
         Threads.apply(1);
         Path tmp = Files.createTempDirectory("gradsweep-bench");
+        if (o.soak() > 0) {
+            soak(referenceNets().get("mlp50x10_sigmoid_b32"), o.soak(), new OutputDir(tmp.resolve("soak").toString()), out, err);
+            return;
+        }
         List<String[]> rows = new ArrayList<>();
         for (Map.Entry<String, RunConfig> e : referenceNets().entrySet()) {
             if (!o.nets().equals("all") && !e.getKey().startsWith(o.nets())) continue;
@@ -166,6 +174,63 @@ public final class Bench {
         } finally {
             for (RunWriter w : writers) w.close();
         }
+    }
+
+    /**
+     * Memory over a long run, statistics written to Parquet as in a sweep: the DL4J loop and a stack of {@link #STACK}
+     * runs, each for {@code steps} steps; RSS and JavaCPP's off-heap bytes at start, middle and end.
+     */
+    static void soak(RunConfig rc, int steps, OutputDir scratch, PrintStream out, PrintStream err) throws IOException {
+        out.println("| engine | steps | RSS MB start / mid / end | off-heap (JavaCPP physicalBytes) MB start / mid / end |");
+        out.println("|---|---:|---|---|");
+        TaskData data = Tasks.generate(rc.task, rc.seed);
+        try (RunWriter w = new RunWriter(scratch, rc, 0)) {
+            TrainLoop loop = new TrainLoop(NetworkFactory.build(rc), rc, data, w, true, new RunOutcome());
+            out.println(soakRow("dl4j", steps, loop::step, err));
+        }
+        List<RunConfig> runs = new ArrayList<>();
+        List<TaskData> datas = new ArrayList<>();
+        List<RunRecorder> recs = new ArrayList<>();
+        List<RunOutcome> outs = new ArrayList<>();
+        List<RunWriter> writers = new ArrayList<>();
+        for (int i = 0; i < STACK; i++) {
+            RunConfig r = new RunConfig(rc.sweep, rc.depth, rc.width, rc.activation, rc.init, rc.norm, rc.placement, rc.skip, rc.task, rc.train, rc.seed + 100 + i);
+            runs.add(r);
+            datas.add(Tasks.generate(r.task, r.seed));
+            RunWriter w = new RunWriter(scratch, r, 0);
+            writers.add(w);
+            recs.add(w);
+            outs.add(new RunOutcome());
+        }
+        StackedMlp stack = new StackedMlp(runs, datas, recs, outs);
+        out.println(soakRow("stacked:" + STACK, steps, stack::step, err));
+        for (RunWriter w : writers) w.close();
+    }
+
+    private static String soakRow(String engine, int steps, Runnable step, PrintStream err) {
+        long[][] m = new long[3][];
+        for (int i = 0; i < steps; i++) {
+            if (i == 200) m[0] = memory(); // after warm-up: workspaces and JIT settled
+            if (i == steps / 2) m[1] = memory();
+            step.run();
+            if (i > 0 && i % 5000 == 0) err.println("soak " + engine + ": " + i + " steps");
+        }
+        m[2] = memory();
+        if (m[0] == null) m[0] = m[2];
+        if (m[1] == null) m[1] = m[2];
+        return String.format(Locale.ROOT, "| %s | %d | %d / %d / %d | %d / %d / %d |", engine, steps, m[0][0], m[1][0], m[2][0], m[0][1], m[1][1], m[2][1]);
+    }
+
+    /** {RSS MB, JavaCPP physical off-heap MB}. */
+    static long[] memory() {
+        long rss = -1;
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status")))
+                if (line.startsWith("VmRSS:")) rss = Long.parseLong(line.replaceAll("\\D", "")) / 1024;
+        } catch (IOException | NumberFormatException e) {
+            rss = -1; // not Linux: RSS unknown
+        }
+        return new long[]{rss, org.bytedeco.javacpp.Pointer.physicalBytes() / (1 << 20)};
     }
 
     static double timed(TrainLoop loop, int steps, RunOutcome out) {

@@ -27,12 +27,17 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--no-sweep", description = "Skip the sweep-throughput part.")
     boolean noSweep;
 
+    @Option(names = "--soak", defaultValue = "0", paramLabel = "STEPS",
+            description = "Instead of timing: train the 50 x 10 net for STEPS steps (DL4J loop, then a stack of 32) and report RSS and off-heap memory at start, middle and end.")
+    int soak;
+
     @Override
     public Integer call() throws Exception {
         if (!format.equals("table") && !format.equals("csv"))
             throw new IllegalArgumentException("--format: unknown '" + format + "'; allowed: table, csv");
         if (rounds < 1 || steps < 1) throw new IllegalArgumentException("--rounds and --steps must be >= 1");
-        Bench.run(new Bench.Options(format.equals("csv"), rounds, steps, nets, !noSweep), System.out, System.err);
+        if (soak < 0) throw new IllegalArgumentException("--soak must be >= 0");
+        Bench.run(new Bench.Options(format.equals("csv"), rounds, steps, nets, !noSweep, soak), System.out, System.err);
         return 0;
     }
 }

@@ -15,12 +15,18 @@ import java.util.Map;
 
 /** Writes {@code Object[]} rows of one {@link Table} to one Parquet file with parquet-hadoop. */
 public final class RowWriter implements Closeable {
+    /** Row-group size: bounds the heap each open writer holds. */
+    public static final int ROW_GROUP_BYTES = 8 << 20;
+
     private final ParquetWriter<Object[]> writer;
     private long rows;
 
     public RowWriter(Table table, Path file, Configuration conf) throws IOException {
         Builder b = new Builder(file, table).withConf(conf).withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
                 .withCompressionCodec(CompressionCodecName.SNAPPY)
+                // A task may hold many writers open at once (a stack of runs x 3 tables); each buffers one row group
+                // in memory, so keep row groups well below Parquet's 128 MB default.
+                .withRowGroupSize(ROW_GROUP_BYTES)
                 // Statistics are high-cardinality doubles: a dictionary only costs time before Parquet falls back.
                 .withDictionaryEncoding(false);
         for (Table.Column c : table.columns)
