@@ -5,7 +5,8 @@ import dev.gradsweep.grid.Activation;
 /**
  * Reductions of one layer's activation output a_l over a [batch × units] minibatch: mean, std, the saturated
  * fraction (|f'(z)| below 1 % of its maximum, for squashing functions), the exactly-zero fraction and the dead
- * fraction (units that are zero for every example). Mergeable over row blocks of the batch.
+ * fraction (units that are zero for every example), the mean of f'(z)² (from a, where a determines f'). Mergeable
+ * over row blocks of the batch.
  */
 public final class ActStats {
     /** |f'(z)| / max|f'| below this counts as saturated. */
@@ -13,7 +14,7 @@ public final class ActStats {
 
     public final int units;
     public long count, saturated, zeros;
-    public double sum, sumSq;
+    public double sum, sumSq, slopeSqSum = Double.NaN;
     /** Per unit: true while every example seen so far had a == 0. */
     final boolean[] allZero;
     final boolean hasSaturation;
@@ -25,9 +26,32 @@ public final class ActStats {
         java.util.Arrays.fill(allZero, true);
     }
 
-    /** Adds rows [rowFrom, rowTo) of a [rows × units] array. */
+    /** Adds rows [rowFrom, rowTo) of a [rows × units] array; {@code act} produced it (null: no function, no slope). */
     public void add(HostArray a, int rowFrom, int rowTo, Activation act) {
+        if (act != null && act.hasDerivativeFromOutput()) addWithSlope(a, rowFrom, rowTo, act);
+        else addPlain(a, rowFrom, rowTo);
+    }
+
+    private void addPlain(HostArray a, int rowFrom, int rowTo) {
         double s = 0, s2 = 0;
+        long z = 0;
+        for (int r = rowFrom; r < rowTo; r++) {
+            for (int u = 0; u < units; u++) {
+                double v = a.get(r, u, units);
+                s += v;
+                s2 += v * v;
+                if (v == 0.0) z++;
+                else allZero[u] = false;
+            }
+        }
+        count += (long) (rowTo - rowFrom) * units;
+        sum += s;
+        sumSq += s2;
+        zeros += z;
+    }
+
+    private void addWithSlope(HostArray a, int rowFrom, int rowTo, Activation act) {
+        double s = 0, s2 = 0, d2 = 0, satBelow = SATURATION_THRESHOLD * act.maxDerivative();
         long sat = 0, z = 0;
         for (int r = rowFrom; r < rowTo; r++) {
             for (int u = 0; u < units; u++) {
@@ -36,7 +60,9 @@ public final class ActStats {
                 s2 += v * v;
                 if (v == 0.0) z++;
                 else allZero[u] = false;
-                if (hasSaturation && act.relativeSlopeFromOutput(v) < SATURATION_THRESHOLD) sat++;
+                double d = act.derivativeFromOutput(v);
+                d2 += d * d;
+                if (hasSaturation && Math.abs(d) < satBelow) sat++;
             }
         }
         count += (long) (rowTo - rowFrom) * units;
@@ -44,6 +70,7 @@ public final class ActStats {
         sumSq += s2;
         saturated += sat;
         zeros += z;
+        slopeSqSum = Double.isNaN(slopeSqSum) ? d2 : slopeSqSum + d2;
     }
 
     public ActStats merge(ActStats o) {
@@ -53,6 +80,7 @@ public final class ActStats {
         m.sumSq = sumSq + o.sumSq;
         m.saturated = saturated + o.saturated;
         m.zeros = zeros + o.zeros;
+        m.slopeSqSum = Double.isNaN(slopeSqSum) ? o.slopeSqSum : Double.isNaN(o.slopeSqSum) ? slopeSqSum : slopeSqSum + o.slopeSqSum;
         for (int u = 0; u < units; u++) m.allZero[u] = allZero[u] && o.allZero[u];
         return m;
     }
@@ -68,6 +96,9 @@ public final class ActStats {
 
     /** NaN for activations without a saturation regime (recorded as null). */
     public double saturatedFrac() { return hasSaturation && count > 0 ? (double) saturated / count : Double.NaN; }
+    /** Mean of f'(z)² over the batch and units; NaN when the output does not determine f'. */
+    public double slopeSqMean() { return count > 0 ? slopeSqSum / count : Double.NaN; }
+
     public double zeroFrac() { return count == 0 ? 0 : (double) zeros / count; }
 
     public double deadFrac() {
