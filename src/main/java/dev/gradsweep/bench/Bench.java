@@ -43,7 +43,7 @@ public final class Bench {
     /** Runs per stack in the stacked variant (STACK-NOTES measured 32 copies of the small net). */
     public static final int STACK = 32;
 
-    /** The reference nets of the foundation issue: name → run configuration (steps unbounded; the bench decides). */
+    /** The reference nets (foundation issue, plus a 10-block pre-LN residual net): name → run configuration (steps unbounded). */
     public static Map<String, RunConfig> referenceNets() {
         Map<String, RunConfig> m = new LinkedHashMap<>();
         TrainSpec small = new TrainSpec(Integer.MAX_VALUE, 32, TrainSpec.Optimizer.SGD, 0.01, "none", TrainSpec.DType.FLOAT32);
@@ -51,6 +51,8 @@ public final class Bench {
                 new TaskSpec(TaskSpec.Kind.GAUSS, 10, 10, 1024, TaskSpec.Objective.REGRESSION, null, null, List.of()), small, 1));
         TrainSpec large = new TrainSpec(Integer.MAX_VALUE, 128, TrainSpec.Optimizer.SGD, 0.001, "none", TrainSpec.DType.FLOAT32);
         m.put("mlp20x256_relu_b128", new RunConfig("bench", 20, 256, Activation.RELU, Init.parse("he"), "none", "n/a", "none",
+                new TaskSpec(TaskSpec.Kind.GAUSS, 256, 10, 2048, TaskSpec.Objective.REGRESSION, null, null, List.of()), large, 1));
+        m.put("preln10x256_relu_b128", new RunConfig("bench", 10, 256, Activation.RELU, Init.parse("he"), "layer", "pre", "residual",
                 new TaskSpec(TaskSpec.Kind.GAUSS, 256, 10, 2048, TaskSpec.Objective.REGRESSION, null, null, List.of()), large, 1));
         return m;
     }

@@ -21,7 +21,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "40", description = "Steps per round and variant (default 40).")
     int steps;
 
-    @Option(names = "--nets", defaultValue = "all", description = "all (default), mlp50x10, mlp20x256.")
+    @Option(names = "--nets", defaultValue = "all", description = "all (default), mlp50x10, mlp20x256, preln10x256 (name prefixes).")
     String nets;
 
     @Option(names = "--no-sweep", description = "Skip the sweep-throughput part.")

@@ -29,24 +29,19 @@ public enum Activation {
         return Arrays.stream(values()).map(a -> a.key).collect(Collectors.joining(", "));
     }
 
-    /**
-     * |f'(z)| / max|f'| expressed through a = f(z), for the functions whose saturation is defined (sigmoid, tanh,
-     * softsign, hard variants); NaN for the others.
-     */
-    public double relativeSlopeFromOutput(double a) {
+    /** max |f'| of the saturating functions (the reference of act_saturated_frac); NaN for the others. */
+    public double maxDerivative() {
         switch (this) {
-            case SIGMOID: return a * (1 - a) / 0.25;
-            case TANH: return 1 - a * a;
-            case SOFTSIGN: { double t = 1 - Math.abs(a); return t * t; }
-            case HARDSIGMOID: return (a <= 0 || a >= 1) ? 0 : 1;
-            case HARDTANH: return (a <= -1 || a >= 1) ? 0 : 1;
+            case SIGMOID: return 0.25;
+            case TANH: case SOFTSIGN: case HARDTANH: return 1;
+            case HARDSIGMOID: return 0.2;
             default: return Double.NaN;
         }
     }
 
     /**
      * The open interval of outputs a = f(z) that are not saturated, equivalent to
-     * {@code relativeSlopeFromOutput(a) >= threshold} (up to the interval's end points): lets the hot loop test
+     * {@code abs(derivativeFromOutput(a)) >= threshold * maxDerivative()} (up to the interval's end points): lets the hot loop test
      * saturation with two comparisons.
      */
     public double[] unsaturatedOutputs(double threshold) {
@@ -58,6 +53,34 @@ public enum Activation {
             case HARDTANH: return new double[]{-1, 1};
             default: return new double[]{Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY};
         }
+    }
+
+    /**
+     * f'(z) expressed through a = f(z) with DL4J's constants (leakyrelu 0.01, elu 1, hardsigmoid slope 0.2); NaN
+     * where the output does not determine it (gelu, swish, mish).
+     */
+    public double derivativeFromOutput(double a) {
+        switch (this) {
+            case SIGMOID: return a * (1 - a);
+            case TANH: return 1 - a * a;
+            case RELU: return a > 0 ? 1 : 0;
+            case LEAKYRELU: return a > 0 ? 1 : 0.01;
+            case ELU: return a > 0 ? 1 : a + 1;
+            case SELU: return a > 0 ? SELU_LAMBDA : a + SELU_LAMBDA * SELU_ALPHA;
+            case SOFTSIGN: { double t = 1 - Math.abs(a); return t * t; }
+            case SOFTPLUS: return -Math.expm1(-a);
+            case HARDSIGMOID: return (a <= 0 || a >= 1) ? 0 : 0.2;
+            case HARDTANH: return (a <= -1 || a >= 1) ? 0 : 1;
+            case RELU6: return (a <= 0 || a >= 6) ? 0 : 1;
+            case IDENTITY: return 1;
+            default: return Double.NaN;
+        }
+    }
+
+    static final double SELU_LAMBDA = 1.0507009873554805, SELU_ALPHA = 1.6732632423543772;
+
+    public boolean hasDerivativeFromOutput() {
+        return this != GELU && this != SWISH && this != MISH;
     }
 
     public boolean hasSaturation() {

@@ -14,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -26,14 +25,11 @@ public final class GridSpec {
     public static final List<String> AXES =
             List.of("depth", "width", "activation", "init", "norm", "placement", "skip", "optimizer", "lr", "batch", "clip");
     static final List<String> TOP_KEYS = List.of("name", "task", "train", "seeds", "axes", "exclude");
-    static final List<String> TRAIN_KEYS = List.of("steps", "batch", "optimizer", "lr", "clip", "dtype");
+    static final List<String> TRAIN_KEYS = List.of("steps", "batch", "optimizer", "lr", "clip", "dtype", "warmup", "highway_gate_bias");
     static final List<String> TASK_KEYS = List.of("kind", "inputs", "outputs", "samples", "path", "label", "features", "objective");
     public static final List<String> NORMS = List.of("none", "batch", "layer");
     public static final List<String> PLACEMENTS = List.of("pre", "post");
     public static final List<String> SKIPS = List.of("none", "residual", "highway", "rezero");
-    /** Values of norm/skip the engine builds today; the others parse but are refused with a clear message. */
-    static final Set<String> BUILT = Set.of("none");
-
     static final int MAX_DEPTH = 2000, MAX_WIDTH = 8192, MAX_STEPS = 10_000_000, MAX_BATCH = 1 << 16,
             MAX_SAMPLES = 100_000_000, MAX_INPUTS = 1 << 20, MAX_RUNS = 1_000_000;
 
@@ -129,6 +125,10 @@ public final class GridSpec {
             for (String b : axes.get("batch"))
                 if (Integer.parseInt(b) > task.samples)
                     throw c.err(ax.has("batch") ? "axes.batch" : "train.batch", "batch " + b + " is larger than task.samples " + task.samples);
+        if (axes.get("norm").contains("batch"))
+            for (String b : axes.get("batch"))
+                if (Integer.parseInt(b) < 2)
+                    throw c.err(ax.has("batch") ? "axes.batch" : "train.batch", "batch " + b + " with norm: batch: batch statistics need at least 2 examples");
         GridSpec g = new GridSpec(source, name, task, train, List.copyOf(seeds), axes, excludes);
         long product = seeds.size();
         for (List<String> v : axes.values()) product *= v.size();
@@ -165,8 +165,8 @@ public final class GridSpec {
                 if (i == null) throw c.err(where, "unknown initializer '" + t + "'; allowed: " + Init.ALLOWED);
                 return i.toString();
             }
-            case "norm": return c.builtChoice(where, t, NORMS);
-            case "skip": return c.builtChoice(where, t, SKIPS);
+            case "norm": return c.choice(where, t, NORMS);
+            case "skip": return c.choice(where, t, SKIPS);
             case "placement": return c.choice(where, t, PLACEMENTS);
             case "optimizer": return c.choice(where, t, List.of(TrainSpec.OPTIMIZERS.split(", ")));
             case "clip": {
@@ -236,7 +236,16 @@ public final class GridSpec {
         TrainSpec.DType dtype = t.has("dtype")
                 ? c.enumOf(TrainSpec.DType.class, t.get("dtype").asText(), "train.dtype", TrainSpec.DTYPES)
                 : TrainSpec.DType.FLOAT32;
-        return new TrainSpec(steps, batch, opt, lr, clip, dtype);
+        int warmup = c.intOr(t, "warmup", "train", 0, MAX_STEPS, 0);
+        if (warmup > steps) throw c.err("train.warmup", warmup + " is longer than the run (train.steps " + steps + ")");
+        double gateBias = TrainSpec.DEFAULT_HIGHWAY_GATE_BIAS;
+        if (t.has("highway_gate_bias")) {
+            JsonNode v = t.get("highway_gate_bias");
+            if (!v.isNumber() || !(Math.abs(v.asDouble()) <= 20))
+                throw c.err("train.highway_gate_bias", "'" + v.asText() + "' must be a number in [-20, 20] (default -2)");
+            gateBias = v.asDouble();
+        }
+        return new TrainSpec(steps, batch, opt, lr, clip, dtype, warmup, gateBias);
     }
 
     /** The runs of this grid: cartesian product minus excludes, meaningless placements collapsed, in a fixed order. */
@@ -338,13 +347,6 @@ public final class GridSpec {
 
         String choice(String where, String v, List<String> allowed) {
             if (!allowed.contains(v)) throw err(where, "unknown value '" + v + "'; allowed: " + String.join(", ", allowed));
-            return v;
-        }
-
-        String builtChoice(String where, String v, List<String> allowed) {
-            choice(where, v, allowed);
-            if (!BUILT.contains(v))
-                throw err(where, "'" + v + "' is not built yet; allowed today: " + String.join(", ", BUILT));
             return v;
         }
 

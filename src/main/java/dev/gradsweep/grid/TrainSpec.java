@@ -19,18 +19,40 @@ public final class TrainSpec implements Serializable {
     /** "none", "norm:<c>" (global L2 norm of the gradient) or "value:<c>" (element-wise). */
     public final String clip;
     public final DType dtype;
+    /** Linear learning-rate warmup over this many steps (0 = none). */
+    public final int warmup;
+    /** Initial bias of highway transform gates T (negative: blocks start close to the identity). */
+    public final double highwayGateBias;
+
+    public static final double DEFAULT_HIGHWAY_GATE_BIAS = -2;
 
     public TrainSpec(int steps, int batch, Optimizer optimizer, double lr, String clip, DType dtype) {
+        this(steps, batch, optimizer, lr, clip, dtype, 0, DEFAULT_HIGHWAY_GATE_BIAS);
+    }
+
+    public TrainSpec(int steps, int batch, Optimizer optimizer, double lr, String clip, DType dtype, int warmup, double highwayGateBias) {
         this.steps = steps;
         this.batch = batch;
         this.optimizer = optimizer;
         this.lr = lr;
         this.clip = clip;
         this.dtype = dtype;
+        this.warmup = warmup;
+        this.highwayGateBias = highwayGateBias;
     }
 
     public TrainSpec with(Optimizer optimizer, double lr, int batch, String clip) {
-        return new TrainSpec(steps, batch, optimizer, lr, clip, dtype);
+        return new TrainSpec(steps, batch, optimizer, lr, clip, dtype, warmup, highwayGateBias);
+    }
+
+    /** The learning rate used at {@code step} (0-based), warmup included. */
+    public double lrAt(int step) {
+        return warmupLr(lr, warmup, step);
+    }
+
+    /** Linear warmup: lr·(step+1)/warmup for the first {@code warmup} steps, then lr. */
+    public static double warmupLr(double lr, int warmup, int step) {
+        return step < warmup ? lr * (step + 1) / warmup : lr;
     }
 
     /** Parses "none" / "norm:<c>" / "value:<c>" to canonical text, or null when invalid. */
@@ -51,6 +73,9 @@ public final class TrainSpec implements Serializable {
 
     public String canonical() {
         return "steps=" + steps + ",batch=" + batch + ",optimizer=" + optimizer.name().toLowerCase() + ",lr="
-                + Canon.num(lr) + ",clip=" + clip + ",dtype=" + dtype.name().toLowerCase();
+                + Canon.num(lr) + ",clip=" + clip + ",dtype=" + dtype.name().toLowerCase()
+                // only when set, so that the ids of configurations from before these options stay the same
+                + (warmup > 0 ? ",warmup=" + warmup : "")
+                + (highwayGateBias != DEFAULT_HIGHWAY_GATE_BIAS ? ",highway_gate_bias=" + Canon.num(highwayGateBias) : "");
     }
 }

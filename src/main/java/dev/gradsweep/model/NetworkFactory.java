@@ -5,12 +5,18 @@ import dev.gradsweep.grid.Init;
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.grid.TrainSpec;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.deeplearning4j.nn.conf.distribution.OrthogonalDistribution;
+import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.weights.IWeightInit;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.deeplearning4j.nn.weights.WeightInitConstant;
@@ -21,46 +27,132 @@ import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Nesterovs;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
+import org.nd4j.linalg.schedule.ISchedule;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
- * Builds the DL4J network of a run. Plain MLP convention: {@code depth} hidden dense layers of {@code width} units
- * with the run's activation (layers 0 … depth-1, 0 nearest the input), then one linear output layer (layer depth):
- * identity + MSE for regression, softmax + cross-entropy for classification. Biases start at 0.
+ * Builds the DL4J network of a run, always as a ComputationGraph (one code path for training and statistics).
+ * <ul>
+ * <li>skip = none: {@code depth} hidden layers {@code dense<l>} (width units, the run's activation), l = 0 … depth−1.
+ *   With a norm, layer l is dense (no bias: the norm's beta replaces it) → {@code dense<l>.bn|ln} → activation.</li>
+ * <li>skip ≠ none: a linear input projection {@code stem} (layer −1), then {@code depth} blocks {@code block<l>}:
+ *   residual y = x + F(x), rezero y = x + α·F(x), with F = fc2(f(fc1(·))), both width → width;
+ *   highway y = x + T(x)·(H(x) − x) = H·T + x·(1 − T) with H = {@code fc1} (activation f) and T = {@code gate}
+ *   (sigmoid, bias train.highway_gate_bias). A norm sits at the block input of F (and T) with placement pre,
+ *   or after the sum with post; pre adds a final norm before the output layer (as pre-LN Transformers do).</li>
+ * <li>The output layer (linear, identity + MSE or softmax + cross-entropy) is layer {@code depth}.</li>
+ * </ul>
  */
 public final class NetworkFactory {
     private NetworkFactory() {
     }
 
-    public static MultiLayerNetwork build(RunConfig rc) {
-        return build(rc.depth, rc.width, rc.activation, rc.init, rc.task.inputs, rc.task.outputs, rc.task.objective,
-                rc.train, rc.seed);
-    }
-
-    public static MultiLayerNetwork build(int depth, int width, Activation act, Init init, int nIn, int nOut,
-                                          TaskSpec.Objective objective, TrainSpec train, long seed) {
-        NeuralNetConfiguration.ListBuilder lb = new NeuralNetConfiguration.Builder()
-                .seed(seed)
+    public static Net build(RunConfig rc) {
+        int nIn = rc.task.inputs, nOut = rc.task.outputs;
+        TrainSpec train = rc.train;
+        Activation act = rc.activation;
+        int width = rc.width;
+        ComputationGraphConfiguration.GraphBuilder g = new NeuralNetConfiguration.Builder()
+                .seed(rc.seed)
                 .dataType(dataType(train.dtype))
                 .updater(updater(train))
-                .weightInit(weightInit(init))
+                .weightInit(weightInit(rc.init))
                 .biasInit(0.0)
                 .trainingWorkspaceMode(WorkspaceMode.ENABLED)
                 .inferenceWorkspaceMode(WorkspaceMode.ENABLED)
-                .list();
-        int in = nIn;
-        for (int l = 0; l < depth; l++) {
-            lb.layer(new DenseLayer.Builder().name("dense" + l).nIn(in).nOut(width).activation(activation(act)).build());
+                .graphBuilder()
+                .addInputs("input")
+                .setInputTypes(InputType.feedForward(nIn));
+        Map<String, Integer> layerOf = new LinkedHashMap<>();
+        List<Net.Recorded> rec = new ArrayList<>();
+        String norm = rc.norm;
+        boolean pre = "pre".equals(rc.placement);
+        String prev;
+        int in;
+        if (rc.skip.equals("none")) {
+            prev = "input";
+            in = nIn;
+            for (int l = 0; l < rc.depth; l++) {
+                String name = "dense" + l;
+                if (norm.equals("none")) {
+                    add(g, layerOf, l, name, dense(in, width, act, true), prev);
+                    prev = name;
+                } else {
+                    add(g, layerOf, l, name, dense(in, width, Activation.IDENTITY, false), prev);
+                    String nn = name + suffix(norm);
+                    add(g, layerOf, l, nn, norm(norm, width), name);
+                    prev = name + ".act";
+                    add(g, layerOf, l, prev, new ActivationLayer.Builder().activation(activation(act)).build(), nn);
+                }
+                rec.add(new Net.Recorded(prev, l, name, "dense", act));
+                in = width;
+            }
+        } else {
+            add(g, layerOf, -1, "stem", dense(nIn, width, Activation.IDENTITY, true), "input");
+            prev = "stem";
             in = width;
+            for (int l = 0; l < rc.depth; l++) {
+                String b = "block" + l, x = prev, u = x, out;
+                if (!norm.equals("none") && pre) add(g, layerOf, l, u = b + suffix(norm), norm(norm, width), x);
+                add(g, layerOf, l, b + ".fc1", dense(width, width, act, true), u);
+                rec.add(new Net.Recorded(b + ".fc1", l, b + ".fc1", "dense", act));
+                if (rc.skip.equals("highway")) {
+                    DenseLayer gate = new DenseLayer.Builder().nIn(width).nOut(width)
+                            .activation(org.nd4j.linalg.activations.Activation.SIGMOID).biasInit(train.highwayGateBias).build();
+                    add(g, layerOf, l, b + ".gate", gate, u);
+                    rec.add(new Net.Recorded(b + ".gate", l, b + ".gate", "gate", Activation.SIGMOID));
+                    g.addVertex(b + ".diff", new ElementWiseVertex(ElementWiseVertex.Op.Subtract), b + ".fc1", x);
+                    g.addVertex(b + ".carry", new ElementWiseVertex(ElementWiseVertex.Op.Product), b + ".gate", b + ".diff");
+                    g.addVertex(out = b + ".add", new ElementWiseVertex(ElementWiseVertex.Op.Add), x, b + ".carry");
+                } else {
+                    String f = b + ".fc2";
+                    add(g, layerOf, l, f, dense(width, width, Activation.IDENTITY, true), b + ".fc1");
+                    if (rc.skip.equals("rezero")) add(g, layerOf, l, f = b + ".rezero", new ScalarGain(width), b + ".fc2");
+                    g.addVertex(out = b + ".add", new ElementWiseVertex(ElementWiseVertex.Op.Add), x, f);
+                }
+                if (!norm.equals("none") && !pre) add(g, layerOf, l, out = b + suffix(norm), norm(norm, width), b + ".add");
+                g.addVertex(b, new GradTap(), out);
+                rec.add(new Net.Recorded(b, l, b, "block", null));
+                prev = b;
+            }
+            if (!norm.equals("none") && pre) {
+                add(g, layerOf, rc.depth, "final" + suffix(norm), norm(norm, width), prev);
+                prev = "final" + suffix(norm);
+            }
         }
-        boolean cls = objective == TaskSpec.Objective.CLASSIFICATION;
-        lb.layer(new OutputLayer.Builder(cls ? LossFunctions.LossFunction.MCXENT : LossFunctions.LossFunction.MSE)
-                .name("output").nIn(in).nOut(nOut)
+        boolean cls = rc.task.objective == TaskSpec.Objective.CLASSIFICATION;
+        add(g, layerOf, rc.depth, "output", new OutputLayer.Builder(cls ? LossFunctions.LossFunction.MCXENT : LossFunctions.LossFunction.MSE)
+                .nIn(in).nOut(nOut)
                 .activation(cls ? org.nd4j.linalg.activations.Activation.SOFTMAX : org.nd4j.linalg.activations.Activation.IDENTITY)
-                .build());
-        MultiLayerNetwork net = new MultiLayerNetwork(lb.build());
+                .build(), prev);
+        g.setOutputs("output");
+        ComputationGraph net = new ComputationGraph(g.build());
         net.init();
         net.initGradientsView(); // the flat gradient buffer must exist before the first step: the probe reads it
-        return net;
+        return new Net(net, layerOf, List.copyOf(rec));
+    }
+
+    private static void add(ComputationGraphConfiguration.GraphBuilder g, Map<String, Integer> layerOf, int layer, String name, Layer l, String input) {
+        g.addLayer(name, l, input);
+        layerOf.put(name, layer);
+    }
+
+    private static DenseLayer dense(int in, int out, Activation act, boolean bias) {
+        return new DenseLayer.Builder().nIn(in).nOut(out).activation(activation(act)).hasBias(bias).build();
+    }
+
+    static String suffix(String norm) {
+        return norm.equals("batch") ? ".bn" : ".ln";
+    }
+
+    private static Layer norm(String kind, int width) {
+        if (kind.equals("batch"))
+            return new BatchNormalization.Builder().nIn(width).nOut(width).activation(org.nd4j.linalg.activations.Activation.IDENTITY).build();
+        return new LayerNorm(width);
     }
 
     public static DataType dataType(TrainSpec.DType d) {
@@ -68,10 +160,11 @@ public final class NetworkFactory {
     }
 
     static IUpdater updater(TrainSpec t) {
+        ISchedule lr = new WarmupSchedule(t.lr, t.warmup);
         switch (t.optimizer) {
-            case MOMENTUM: return new Nesterovs(t.lr, 0.9);
-            case ADAM: return new Adam(t.lr);
-            default: return new Sgd(t.lr);
+            case MOMENTUM: return new Nesterovs(lr, 0.9);
+            case ADAM: return new Adam(lr);
+            default: return new Sgd(lr);
         }
     }
 

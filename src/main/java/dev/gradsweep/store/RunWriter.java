@@ -52,8 +52,9 @@ public final class RunWriter implements RunRecorder, Closeable {
     }
 
     @Override
-    public void layer(int step, LayerInfo l, ActStats a) {
-        write(layers, id, step, l.index, l.name, l.kind, a.mean(), a.std(), orNull(a.saturatedFrac()), a.deadFrac(), a.zeroFrac());
+    public void layer(int step, LayerInfo l, ActStats a, double outGradL2) {
+        write(layers, id, step, l.index, l.name, l.kind, a.mean(), a.std(), orNull(a.saturatedFrac()), a.deadFrac(), a.zeroFrac(),
+                orNull(a.slopeSqMean()), orNull(outGradL2));
     }
 
     private static Double orNull(double v) {

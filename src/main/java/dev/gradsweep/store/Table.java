@@ -25,7 +25,7 @@ public enum Table {
             d("grad_mean_abs"), d("grad_max_abs"), d("grad_mean"), d("param_l2"), d("update_l2"), d("update_ratio"),
             d("grad_zero_frac"), l("nonfinite")),
     LAYERS("layers", s("run_id"), i("step"), i("layer"), s("layer_name"), s("kind"), d("act_mean"), d("act_std"),
-            d("act_saturated_frac"), d("act_dead_frac"), d("act_zero_frac"));
+            d("act_saturated_frac"), d("act_dead_frac"), d("act_zero_frac"), d("act_slope_sq_mean"), d("act_grad_l2"));
 
     public enum Kind { STRING, INT, LONG, DOUBLE, TIMESTAMP }
 

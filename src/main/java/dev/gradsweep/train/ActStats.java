@@ -4,8 +4,9 @@ import dev.gradsweep.grid.Activation;
 
 /**
  * Reductions of one layer's activation output a_l over a [batch × units] minibatch: mean, std, the saturated
- * fraction (|f'(z)| below 1 % of its maximum, for squashing functions), the exactly-zero fraction and the dead
- * fraction (units that are zero for every example). Mergeable over row blocks of the batch.
+ * fraction (|f'(z)| below 1 % of its maximum, for squashing functions), the exactly-zero fraction, the dead
+ * fraction (units that are zero for every example) and the mean of f'(z)² (from a, where a determines f').
+ * Mergeable over row blocks of the batch.
  */
 public final class ActStats {
     /** |f'(z)| / max|f'| below this counts as saturated. */
@@ -15,7 +16,7 @@ public final class ActStats {
 
     public final int units;
     public long count, saturated, zeros;
-    public double sum, sumSq;
+    public double sum, sumSq, slopeSqSum = Double.NaN;
     /** Per unit: true while every example seen so far had a == 0. */
     final boolean[] allZero;
     final boolean hasSaturation;
@@ -27,16 +28,23 @@ public final class ActStats {
         java.util.Arrays.fill(allZero, true);
     }
 
-    /** Adds rows [rowFrom, rowTo) of a [rows × units] array. */
+    /**
+     * Adds rows [rowFrom, rowTo) of a [rows × units] array; {@code act} produced it (null: no function, so no
+     * saturation and no slope).
+     */
     public void add(HostArray a, int rowFrom, int rowTo, Activation act) {
-        double[] bounds = act.unsaturatedOutputs(SATURATION_THRESHOLD);
+        Slope slope = Slope.of(act);
+        double[] bounds = act == null ? new double[]{Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY}
+                : act.unsaturatedOutputs(SATURATION_THRESHOLD);
         double lo = bounds[0], hi = bounds[1];
-        double s = 0, s2 = 0;
+        double s = 0, s2 = 0, d2 = 0;
         long sat = 0, z = 0;
         int rows = rowTo - rowFrom;
         double[] v = SCRATCH.get();
         if (v.length < Math.max(rows, units)) SCRATCH.set(v = new double[Math.max(rows, units)]);
         // Walk the array in storage order: a unit's column is contiguous in column-major arrays, a row in row-major.
+        // Counts are branch-free: exact zeros are a coin flip on ReLU nets and a mispredicted branch per element
+        // would cost more than the sums.
         if (a.columnMajor) {
             for (int u = 0; u < units; u++) {
                 a.read(u * a.rows + rowFrom, rows, v);
@@ -45,30 +53,18 @@ public final class ActStats {
                     double x = v[i];
                     s += x;
                     s2 += x * x;
-                    zu += x == 0.0 ? 1 : 0; // branch-free: ReLU zeros are a coin flip for the predictor
+                    zu += x == 0.0 ? 1 : 0;
                     sat += x > lo && x < hi ? 0 : 1;
+                    double d = slope.of(x);
+                    d2 += d * d;
                 }
                 z += zu;
                 allZero[u] &= zu == rows;
             }
         } else {
-            double sb = 0, s2b = 0; // a second lane halves the add-latency chain
             for (int r = rowFrom; r < rowTo; r++) {
                 a.read(r * units, units, v);
-                int u = 0;
-                for (; u + 1 < units; u += 2) {
-                    double x = v[u], y = v[u + 1];
-                    s += x;
-                    sb += y;
-                    s2 += x * x;
-                    s2b += y * y;
-                    boolean zx = x == 0.0, zy = y == 0.0;
-                    z += (zx ? 1 : 0) + (zy ? 1 : 0); // branch-free: ReLU zeros are a coin flip for the predictor
-                    allZero[u] &= zx;
-                    allZero[u + 1] &= zy;
-                    sat += (x > lo && x < hi ? 0 : 1) + (y > lo && y < hi ? 0 : 1);
-                }
-                for (; u < units; u++) {
+                for (int u = 0; u < units; u++) {
                     double x = v[u];
                     s += x;
                     s2 += x * x;
@@ -76,17 +72,54 @@ public final class ActStats {
                     z += zx ? 1 : 0;
                     allZero[u] &= zx;
                     sat += x > lo && x < hi ? 0 : 1;
+                    double d = slope.of(x);
+                    d2 += d * d;
                 }
             }
-            s += sb;
-            s2 += s2b;
         }
-        if (!hasSaturation) sat = 0;
-        count += (long) (rowTo - rowFrom) * units;
+        count += (long) rows * units;
         sum += s;
         sumSq += s2;
-        saturated += sat;
+        saturated += hasSaturation ? sat : 0;
         zeros += z;
+        if (slope != Slope.NONE) slopeSqSum = Double.isNaN(slopeSqSum) ? d2 : slopeSqSum + d2;
+    }
+
+    /**
+     * f'(z) from a = f(z) in the hot loop: the common activations as a quadratic in a or a step, the others
+     * through {@link Activation#derivativeFromOutput}; the loop-invariant branches cost nothing once predicted.
+     */
+    static final class Slope {
+        static final Slope NONE = new Slope(null, 0, 0, 0, false);
+        final Activation act;
+        final double c0, c1, c2;
+        final boolean step;
+
+        private Slope(Activation act, double c0, double c1, double c2, boolean step) {
+            this.act = act;
+            this.c0 = c0;
+            this.c1 = c1;
+            this.c2 = c2;
+            this.step = step;
+        }
+
+        static Slope of(Activation act) {
+            if (act == null || !act.hasDerivativeFromOutput()) return NONE;
+            switch (act) {
+                case SIGMOID: return new Slope(null, 0, 1, -1, false);
+                case TANH: return new Slope(null, 1, 0, -1, false);
+                case IDENTITY: return new Slope(null, 1, 0, 0, false);
+                case RELU: return new Slope(null, 0, 0, 0, true);
+                case LEAKYRELU: return new Slope(null, 0.01, 0, 0, true);
+                default: return new Slope(act, 0, 0, 0, false);
+            }
+        }
+
+        double of(double x) {
+            if (this == NONE) return 0;
+            if (act != null) return act.derivativeFromOutput(x);
+            return step ? (x > 0 ? 1 : c0) : c0 + x * (c1 + c2 * x);
+        }
     }
 
     public ActStats merge(ActStats o) {
@@ -96,6 +129,7 @@ public final class ActStats {
         m.sumSq = sumSq + o.sumSq;
         m.saturated = saturated + o.saturated;
         m.zeros = zeros + o.zeros;
+        m.slopeSqSum = Double.isNaN(slopeSqSum) ? o.slopeSqSum : Double.isNaN(o.slopeSqSum) ? slopeSqSum : slopeSqSum + o.slopeSqSum;
         for (int u = 0; u < units; u++) m.allZero[u] = allZero[u] && o.allZero[u];
         return m;
     }
@@ -111,6 +145,10 @@ public final class ActStats {
 
     /** NaN for activations without a saturation regime (recorded as null). */
     public double saturatedFrac() { return hasSaturation && count > 0 ? (double) saturated / count : Double.NaN; }
+
+    /** Mean of f'(z)² over the batch and units; NaN when the output does not determine f'. */
+    public double slopeSqMean() { return count > 0 ? slopeSqSum / count : Double.NaN; }
+
     public double zeroFrac() { return count == 0 ? 0 : (double) zeros / count; }
 
     public double deadFrac() {

@@ -1,61 +1,86 @@
 package dev.gradsweep.train;
 
-import dev.gradsweep.grid.Activation;
+import dev.gradsweep.model.GradTap;
+import dev.gradsweep.model.Net;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Model;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Computes the DESIGN §3 statistics of one network every step. The parameter statistics are segment reductions
  * over the network's single flat gradient / parameter buffers, read from host memory in one pass (no ND4J op per
- * parameter); the activation statistics are taken in DL4J's forward-pass callback, while the activations are live.
+ * parameter); the activation statistics are taken in DL4J's forward-pass callback, while the activations are live;
+ * the gradient at each block output is read by the block's {@link GradTap} during the backward pass.
  */
 public final class GradientProbe extends BaseTrainingListener {
+    /** Gradient segments only (batch norm's running statistics are left out: they are not gradients). */
     private final Segment[] segments;
     private final ParamStats[] stats;
+    private final Net.Recorded[] recorded;
     private final LayerInfo[] layers;
     private final ActStats[] act;
-    private final Activation activation;
+    /** Σ (∂L/∂a)² per recorded output with a tap (NaN without), of DL4J's batch-summed loss. */
+    private final double[] outGradSq;
     private final HostArray grad, params;
+    private double scale = 1;
     private boolean actsSeen;
 
-    public GradientProbe(MultiLayerNetwork net, Activation activation) {
-        this.activation = activation;
-        this.segments = segmentsOf(net);
+    public GradientProbe(Net net) {
+        ComputationGraph g = net.graph();
+        this.segments = java.util.Arrays.stream(segmentsOf(net)).filter(s -> s.gradient).toArray(Segment[]::new);
         this.stats = new ParamStats[segments.length];
         for (int i = 0; i < stats.length; i++) stats[i] = new ParamStats();
-        // Hidden layers only: DL4J's forward-pass callback hands over every activation but the output layer's.
-        Layer[] ls = net.getLayers();
-        this.layers = new LayerInfo[ls.length - 1];
-        this.act = new ActStats[layers.length];
-        for (int l = 0; l < layers.length; l++) {
-            int units = (int) ls[l].getParam("W").size(1);
-            layers[l] = new LayerInfo(l, ls[l].conf().getLayer().getLayerName(), "dense", units);
-        }
-        this.grad = HostArray.of(net.getFlattenedGradients());
-        this.params = HostArray.of(net.params());
-    }
-
-    /** The parameter arrays in flat-buffer order (paramTable order, which is how DL4J lays out the flat views). */
-    static Segment[] segmentsOf(MultiLayerNetwork net) {
-        List<Segment> out = new ArrayList<>();
-        int offset = 0;
-        Layer[] ls = net.getLayers();
-        for (int l = 0; l < ls.length; l++) {
-            String name = ls[l].conf().getLayer().getLayerName();
-            for (Map.Entry<String, INDArray> e : ls[l].paramTable().entrySet()) {
-                int n = (int) e.getValue().length();
-                out.add(new Segment(l, name, e.getKey(), offset, n));
-                offset += n;
+        this.recorded = net.recorded().toArray(new Net.Recorded[0]);
+        this.layers = new LayerInfo[recorded.length];
+        this.act = new ActStats[recorded.length];
+        this.outGradSq = new double[recorded.length];
+        java.util.Arrays.fill(outGradSq, Double.NaN);
+        for (int i = 0; i < recorded.length; i++) {
+            Net.Recorded r = recorded[i];
+            GraphVertex v = g.getVertex(r.vertex());
+            layers[i] = new LayerInfo(r.layer(), r.name(), r.kind(), r.fn());
+            if (v instanceof GradTap.Impl) {
+                final int k = i;
+                ((GradTap.Impl) v).sink = eps -> tap(k, eps);
             }
         }
-        if (offset != net.numParams()) throw new IllegalStateException("segments cover " + offset + " of " + net.numParams() + " params");
+        this.grad = HostArray.of(g.getGradientsViewArray());
+        this.params = HostArray.of(g.params());
+    }
+
+    /**
+     * Every parameter array in flat-buffer order, located by its view's offset into the flat parameter buffer (the
+     * gradient buffer has the same layout); checked to tile the buffer exactly.
+     */
+    public static Segment[] segmentsOf(Net net) {
+        ComputationGraph g = net.graph();
+        long base = g.params().offset();
+        List<Segment> out = new ArrayList<>();
+        for (GraphVertex v : g.getVertices()) {
+            if (!v.hasLayer() || v.getLayer().numParams() == 0) continue;
+            Layer layer = v.getLayer();
+            String name = v.getVertexName();
+            Integer l = net.layerOf().get(name);
+            if (l == null) throw new IllegalStateException("vertex " + name + " has parameters but no layer index");
+            for (Map.Entry<String, INDArray> e : layer.paramTable().entrySet())
+                out.add(new Segment(l, name, e.getKey(), (int) (e.getValue().offset() - base), (int) e.getValue().length(),
+                        layer.updaterDivideByMinibatch(e.getKey())));
+        }
+        out.sort(Comparator.comparingInt(s -> s.offset));
+        int offset = 0;
+        for (Segment s : out) {
+            if (s.offset != offset) throw new IllegalStateException("parameter " + s.layerName + "_" + s.param + " at " + s.offset + ", expected " + offset);
+            offset += s.length;
+        }
+        if (offset != g.numParams()) throw new IllegalStateException("segments cover " + offset + " of " + g.numParams() + " params");
         return out.toArray(new Segment[0]);
     }
 
@@ -70,6 +95,7 @@ public final class GradientProbe extends BaseTrainingListener {
      * @return the global L2 norm of the scaled gradient (NaN/Inf if any element is non-finite)
      */
     public double onGradient(double scale) {
+        this.scale = scale;
         double total = 0;
         for (int i = 0; i < segments.length; i++) {
             ParamStats s = stats[i];
@@ -102,21 +128,30 @@ public final class GradientProbe extends BaseTrainingListener {
     }
 
     @Override
-    public void onForwardPass(Model model, List<INDArray> activations) {
-        // activations.get(0) is the input; get(l + 1) is hidden layer l's output.
-        for (int l = 0; l < layers.length; l++) {
-            INDArray a = activations.get(l + 1);
-            ActStats s = new ActStats(layers[l].units, activation.hasSaturation());
-            s.add(HostArray.of(a), 0, (int) a.size(0), activation);
-            act[l] = s;
+    public void onForwardPass(Model model, Map<String, INDArray> activations) {
+        for (int i = 0; i < recorded.length; i++) {
+            INDArray a = activations.get(recorded[i].vertex());
+            ActStats s = new ActStats((int) a.size(1), layers[i].fn != null && layers[i].fn.hasSaturation());
+            s.add(HostArray.of(a), 0, (int) a.size(0), layers[i].fn);
+            act[i] = s;
         }
         actsSeen = true;
+    }
+
+    private void tap(int k, INDArray eps) {
+        HostArray e = HostArray.of(eps);
+        double s = 0;
+        for (int i = 0; i < e.length; i++) {
+            double v = e.get(i);
+            s += v * v;
+        }
+        outGradSq[k] = s;
     }
 
     /** Sends this step's parameter and layer rows to {@code rec}. */
     public void emit(int step, RunRecorder rec) {
         for (int i = 0; i < segments.length; i++) rec.param(step, segments[i], stats[i]);
-        if (actsSeen) for (int l = 0; l < layers.length; l++) rec.layer(step, layers[l], act[l]);
+        if (actsSeen) for (int i = 0; i < layers.length; i++) rec.layer(step, layers[i], act[i], Math.sqrt(outGradSq[i]) * scale);
         actsSeen = false;
     }
 }

@@ -9,7 +9,8 @@ public interface RunRecorder {
 
     void param(int step, Segment segment, ParamStats stats);
 
-    void layer(int step, LayerInfo layer, ActStats stats);
+    /** @param outGradL2 ‖∂L/∂a‖ over the batch of the mean loss for outputs with a gradient tap, NaN for the others */
+    void layer(int step, LayerInfo layer, ActStats stats, double outGradL2);
 
     /** Records nothing: the bare training loop that the statistics are benchmarked against. */
     RunRecorder NONE = new RunRecorder() {
@@ -22,7 +23,7 @@ public interface RunRecorder {
         }
 
         @Override
-        public void layer(int step, LayerInfo layer, ActStats stats) {
+        public void layer(int step, LayerInfo layer, ActStats stats, double outGradL2) {
         }
     };
 }

@@ -3,12 +3,17 @@ package dev.gradsweep.train;
 import dev.gradsweep.data.Batches;
 import dev.gradsweep.data.TaskData;
 import dev.gradsweep.grid.RunConfig;
+import dev.gradsweep.model.Net;
 import dev.gradsweep.model.NetworkFactory;
-import org.deeplearning4j.nn.api.Updater;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.updater.graph.ComputationGraphUpdater;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
+
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * One run's training loop, a step at a time. A lean loop instead of {@code fit}: forward+backward, statistics on
@@ -16,13 +21,13 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * loss or gradient ends the run as {@code diverged} at that step (the update is not applied).
  */
 public final class TrainLoop {
-    private final MultiLayerNetwork net;
+    private final ComputationGraph net;
     private final RunConfig rc;
     private final RunRecorder rec;
     private final Batches batches;
     private final GradientProbe probe;
-    private final Updater updater;
-    /** Null when the network needs DL4J's per-array updater. */
+    private final ComputationGraphUpdater updater;
+    /** Null when the network needs DL4J's per-array updater (e.g. batch norm's running statistics). */
     private final FlatUpdater flatUpdater;
     /** The flat gradient buffer, and the same memory shaped like the flat parameter vector for the in-place step. */
     private final INDArray flatGrad, flatGradAsParams, params;
@@ -33,22 +38,22 @@ public final class TrainLoop {
     private int step;
     private boolean ended;
 
-    public TrainLoop(MultiLayerNetwork net, RunConfig rc, TaskData data, RunRecorder rec, boolean withStats, RunOutcome out) {
-        this.net = net;
+    public TrainLoop(Net built, RunConfig rc, TaskData data, RunRecorder rec, boolean withStats, RunOutcome out) {
+        this.net = built.graph();
         this.rc = rc;
         this.rec = rec;
         this.out = out;
         this.batches = new Batches(data, rc.train.batch, NetworkFactory.dataType(rc.train.dtype), rc.seed);
-        this.probe = withStats ? new GradientProbe(net, rc.activation) : null;
+        this.probe = withStats ? new GradientProbe(built) : null;
         net.setListeners(probe == null ? new org.deeplearning4j.optimize.api.TrainingListener[0] : new org.deeplearning4j.optimize.api.TrainingListener[]{probe});
         this.updater = net.getUpdater();
         this.flatUpdater = FlatUpdater.forLayers(net.getLayers(), net.numParams(), net.params());
-        this.flatGrad = net.getFlattenedGradients();
+        this.flatGrad = net.getGradientsViewArray();
         this.params = net.params();
         this.flatGradAsParams = flatGrad.reshape(params.shape());
-        this.clip = Clip.parse(rc.train.clip);
+        this.clip = Clip.parse(rc.train.clip, gradientViews(GradientProbe.segmentsOf(built), flatGrad));
         out.nParams = net.numParams();
-        out.nLayers = net.getnLayers();
+        out.nLayers = rc.depth + 1;
     }
 
     /** True while the run has steps left and has not diverged. */
@@ -61,26 +66,25 @@ public final class TrainLoop {
         int batch = rc.train.batch;
         long s0 = System.nanoTime();
         batches.next();
-        net.setInput(batches.features);
+        net.setInput(0, batches.features);
         net.setLabels(batches.labels);
         net.computeGradientAndScore();
         double loss = net.score();
         // DL4J's gradient is summed over the minibatch (its updater divides later): 1/batch gives d(mean loss).
-        double gradL2 = probe != null ? probe.onGradient(1.0 / batch)
-                : clip.needsNorm() ? flatGrad.norm2Number().doubleValue() / batch : Double.NaN;
+        double gradL2 = probe != null ? probe.onGradient(1.0 / batch) : clip.needsNorm() ? clip.norm() / batch : Double.NaN;
         boolean finite = Double.isFinite(loss) && (probe != null ? probe.nonfinite() == 0 : !clip.needsNorm() || Double.isFinite(gradL2));
         double updL2 = Double.NaN;
         if (finite) {
-            clip.apply(flatGrad, gradL2, batch);
-            net.setIterationCount(step);
+            clip.apply(gradL2, batch);
+            net.getConfiguration().setIterationCount(step);
             if (flatUpdater != null) flatUpdater.apply(flatGrad, batch, step);
-            else updater.update(net, net.gradient(), step, 0, batch, mgr);
+            else updater.update(net.gradient(), step, 0, batch, mgr);
             params.subi(flatGradAsParams);
             if (probe != null) updL2 = probe.onUpdate();
         }
         double ms = (System.nanoTime() - s0) / 1e6;
         totalMs += ms;
-        rec.step(step, loss, gradL2, updL2, rc.train.lr, ms);
+        rec.step(step, loss, gradL2, updL2, rc.train.lrAt(step), ms);
         if (probe != null) probe.emit(step, rec);
         if (step == 0) out.lossFirst = loss;
         out.lossLast = loss;
@@ -95,33 +99,66 @@ public final class TrainLoop {
         }
     }
 
-    /** Gradient clipping of train.clip, applied to DL4J's batch-summed gradient before the updater divides it. */
+    /** The views of the flat gradient that hold gradients (runs of consecutive gradient segments). */
+    static List<INDArray> gradientViews(Segment[] segments, INDArray flatGrad) {
+        INDArray flat = flatGrad.reshape(flatGrad.length());
+        List<INDArray> views = new ArrayList<>();
+        int from = 0, to = 0;
+        for (Segment s : segments) {
+            if (s.gradient && s.offset == to) to += s.length;
+            else {
+                if (to > from) views.add(flat.get(NDArrayIndex.interval(from, to)));
+                from = to = s.offset + (s.gradient ? 0 : s.length);
+                if (s.gradient) to += s.length;
+            }
+        }
+        if (to > from) views.add(flat.get(NDArrayIndex.interval(from, to)));
+        return views;
+    }
+
+    /**
+     * Gradient clipping of train.clip, applied to DL4J's batch-summed gradient before the updater divides it. Only
+     * gradient views are touched: batch norm's running-statistic deltas share the buffer but are not gradients.
+     */
     static final class Clip {
         final String kind;
         final double c;
+        final List<INDArray> views;
 
-        private Clip(String kind, double c) {
+        private Clip(String kind, double c, List<INDArray> views) {
             this.kind = kind;
             this.c = c;
+            this.views = views;
         }
 
-        static Clip parse(String text) {
-            if (text.equals("none")) return new Clip("none", 0);
+        static Clip parse(String text, List<INDArray> gradientViews) {
+            if (text.equals("none")) return new Clip("none", 0, gradientViews);
             int colon = text.indexOf(':');
-            return new Clip(text.substring(0, colon), Double.parseDouble(text.substring(colon + 1)));
+            return new Clip(text.substring(0, colon), Double.parseDouble(text.substring(colon + 1)), gradientViews);
         }
 
         boolean needsNorm() {
             return kind.equals("norm");
         }
 
-        /** @param meanGradL2 the L2 norm of the mean-loss gradient, i.e. of flatGrad / batch */
-        void apply(INDArray flatGrad, double meanGradL2, int batch) {
-            if (kind.equals("norm") && meanGradL2 > c) flatGrad.muli(c / meanGradL2);
-            else if (kind.equals("value")) {
-                Transforms.min(flatGrad, c * batch, false); // in place (dup = false)
-                Transforms.max(flatGrad, -c * batch, false);
+        /** L2 norm of the batch-summed gradient (when the probe does not compute it). */
+        double norm() {
+            double sq = 0;
+            for (INDArray v : views) {
+                double n = v.norm2Number().doubleValue();
+                sq += n * n;
             }
+            return Math.sqrt(sq);
+        }
+
+        /** @param meanGradL2 the L2 norm of the mean-loss gradient, i.e. of the gradient views / batch */
+        void apply(double meanGradL2, int batch) {
+            if (kind.equals("norm") && meanGradL2 > c) for (INDArray v : views) v.muli(c / meanGradL2);
+            else if (kind.equals("value"))
+                for (INDArray v : views) {
+                    Transforms.min(v, c * batch, false); // in place (dup = false)
+                    Transforms.max(v, -c * batch, false);
+                }
         }
     }
 }

@@ -69,6 +69,28 @@ class GridSpecTest {
     }
 
     @Test
+    void placementMultipliesOnlyNormInsideSkipBlocks() {
+        String g = BASE.replace("  depth: [2, 3]\n", "  depth: [2]\n").replace("seeds: [1, 2]", "seeds: [1]")
+                + "  norm: [none, layer]\n  skip: [none, residual]\n  placement: [pre, post]\n";
+        List<RunConfig> runs = parse(g).expand();
+        // per (activation, init): none/none, none/residual, layer/none, layer/residual x {pre, post}
+        assertEquals(2 * 2 * 5, runs.size());
+        assertTrue(runs.stream().allMatch(r -> r.placement.equals("n/a") == (r.norm.equals("none") || r.skip.equals("none"))));
+    }
+
+    @Test
+    void warmupAndGateBiasEnterTheRunIdOnlyWhenSet() {
+        String with = BASE.replace("dtype: float32}", "dtype: float32, warmup: 0, highway_gate_bias: -2}");
+        assertEquals(parse(BASE).expand().get(0).runId, parse(with).expand().get(0).runId);
+        String warm = BASE.replace("dtype: float32}", "dtype: float32, warmup: 5}");
+        assertNotEquals(parse(BASE).expand().get(0).runId, parse(warm).expand().get(0).runId);
+        assertEquals(5, parse(warm).train.warmup);
+        assertEquals(0.01, parse(warm).train.lrAt(0), 1e-12);
+        assertEquals(0.05, parse(warm).train.lrAt(4), 1e-12);
+        assertEquals(0.05, parse(warm).train.lrAt(9), 1e-12);
+    }
+
+    @Test
     void axesOverrideTrainDefaults() {
         List<RunConfig> runs = parse(BASE + "  lr: [0.1, 0.01]\n  optimizer: [adam]\n  clip: ['norm:1']\n").expand();
         assertEquals(32, runs.size());
@@ -92,8 +114,11 @@ class GridSpecTest {
             "depth: [2, 3]|depth: [100000]|axes.depth|out of range",
             "width: [4]|width: []|axes.width|empty",
             "width: [4]|width: [4]~color: [red]|axes.color|unknown key",
-            "width: [4]|width: [4]~norm: [batch]|axes.norm|not built yet",
-            "width: [4]|width: [4]~skip: [residual]|axes.skip|not built yet",
+            "width: [4]|width: [4]~norm: [batch]~batch: [1, 8]|axes.batch|at least 2 examples",
+            "width: [4]|width: [4]~skip: [resnet]|axes.skip|none, residual, highway, rezero",
+            "width: [4]|width: [4]~placement: [middle]|axes.placement|pre, post",
+            "steps: 10|steps: 10, warmup: 11|train.warmup|longer than the run",
+            "steps: 10|steps: 10, highway_gate_bias: x|train.highway_gate_bias|[-20, 20]",
             "width: [4]|width: [4]~norm: [group]|axes.norm|none, batch, layer",
             "lr: 0.05|lr: -1|train.lr|out of range",
             "optimizer: sgd|optimizer: rmsprop|train.optimizer|sgd, momentum, adam",

@@ -5,7 +5,8 @@ import dev.gradsweep.grid.Init;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.model.NetworkFactory;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import dev.gradsweep.model.TestNets;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -31,14 +32,14 @@ class AnchorChainTest {
     @Test
     void dl4jChainHasTheSameWeightGradientRatio() {
         TrainSpec train = new TrainSpec(1, 1, TrainSpec.Optimizer.SGD, 0.01, "none", TrainSpec.DType.FLOAT64);
-        MultiLayerNetwork net = NetworkFactory.build(4, 1, Activation.SIGMOID, Init.parse("constant:0.1"), 1, 1,
-                TaskSpec.Objective.REGRESSION, train, 1);
-        net.getLayer(4).getParam("W").assign(1.0); // identity read-out: dL/da_4 is the loss gradient itself
-        net.setInput(Nd4j.createFromArray(new double[][]{{1.0}}));
+        ComputationGraph net = NetworkFactory.build(TestNets.config(4, 1, Activation.SIGMOID, "constant:0.1", "none", "n/a", "none",
+                TestNets.regression(TaskSpec.Kind.GAUSS, 1, 1, 1), train, 1)).graph();
+        net.getLayer("output").getParam("W").assign(1.0); // identity read-out: dL/da_4 is the loss gradient itself
+        net.setInput(0, Nd4j.createFromArray(new double[][]{{1.0}}));
         net.setLabels(Nd4j.createFromArray(new double[][]{{0.0}}));
         net.computeGradientAndScore();
-        double first = net.gradient().getGradientFor("0_W").getDouble(0);
-        double last = net.gradient().getGradientFor("3_W").getDouble(0);
+        double first = net.gradient().getGradientFor("dense0_W").getDouble(0);
+        double last = net.gradient().getGradientFor("dense3_W").getDouble(0);
         List<AnchorChain.Layer> c = AnchorChain.compute(4, 0.1, 1.0, Activation.SIGMOID, 1.0);
         double closed = c.get(0).gradW() / c.get(3).gradW();
         assertTrue(first != 0 && last != 0);

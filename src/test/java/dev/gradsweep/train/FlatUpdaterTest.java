@@ -1,11 +1,12 @@
 package dev.gradsweep.train;
 
 import dev.gradsweep.grid.Activation;
-import dev.gradsweep.grid.Init;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.model.NetworkFactory;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import dev.gradsweep.grid.RunConfig;
+import dev.gradsweep.model.TestNets;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -22,24 +23,24 @@ class FlatUpdaterTest {
     @EnumSource(TrainSpec.Optimizer.class)
     void sameParametersAsDl4jUpdaterOverSeveralSteps(TrainSpec.Optimizer opt) {
         TrainSpec train = new TrainSpec(5, 8, opt, 0.05, "none", TrainSpec.DType.FLOAT64);
-        MultiLayerNetwork a = NetworkFactory.build(3, 7, Activation.TANH, Init.parse("xavier"), 4, 2, TaskSpec.Objective.REGRESSION, train, 3);
-        MultiLayerNetwork b = NetworkFactory.build(3, 7, Activation.TANH, Init.parse("xavier"), 4, 2, TaskSpec.Objective.REGRESSION, train, 3);
+        RunConfig rc = TestNets.config(3, 7, Activation.TANH, "xavier", "none", "n/a", "none", TestNets.regression(TaskSpec.Kind.GAUSS, 4, 2, 8), train, 3);
+        ComputationGraph a = NetworkFactory.build(rc).graph(), b = NetworkFactory.build(rc).graph();
         assertEquals(a.params(), b.params());
         FlatUpdater flat = FlatUpdater.forLayers(b.getLayers(), b.numParams(), b.params());
         assertNotNull(flat, "plain MLPs share one optimizer");
         Nd4j.getRandom().setSeed(5);
         for (int step = 0; step < 5; step++) {
             INDArray x = Nd4j.randn(DataType.DOUBLE, 8, 4), y = Nd4j.randn(DataType.DOUBLE, 8, 2);
-            a.setInput(x);
+            a.setInput(0, x);
             a.setLabels(y);
             a.computeGradientAndScore();
-            a.getUpdater().update(a, a.gradient(), step, 0, 8, LayerWorkspaceMgr.noWorkspaces());
-            a.params().subi(a.getFlattenedGradients().reshape(a.params().shape()));
-            b.setInput(x);
+            a.getUpdater().update(a.gradient(), step, 0, 8, LayerWorkspaceMgr.noWorkspaces());
+            a.params().subi(a.getGradientsViewArray().reshape(a.params().shape()));
+            b.setInput(0, x);
             b.setLabels(y);
             b.computeGradientAndScore();
-            flat.apply(b.getFlattenedGradients(), 8, step);
-            b.params().subi(b.getFlattenedGradients().reshape(b.params().shape()));
+            flat.apply(b.getGradientsViewArray(), 8, step);
+            b.params().subi(b.getGradientsViewArray().reshape(b.params().shape()));
             double diff = a.params().sub(b.params()).norm2Number().doubleValue();
             assertEquals(0.0, diff, 1e-14 * a.params().norm2Number().doubleValue(), opt + " step " + step);
         }

@@ -5,7 +5,8 @@ import dev.gradsweep.grid.Init;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.model.NetworkFactory;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import dev.gradsweep.model.TestNets;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -21,12 +22,13 @@ class HostArrayTest {
     @EnumSource(TrainSpec.DType.class)
     void parameterViewsReadLikeNd4j(TrainSpec.DType dtype) {
         TrainSpec train = new TrainSpec(1, 4, TrainSpec.Optimizer.SGD, 0.1, "none", dtype);
-        MultiLayerNetwork net = NetworkFactory.build(3, 5, Activation.TANH, Init.parse("xavier"), 4, 2, TaskSpec.Objective.REGRESSION, train, 1);
+        ComputationGraph net = NetworkFactory.build(TestNets.config(3, 5, Activation.TANH, "xavier", "none", "n/a", "none",
+                TestNets.regression(TaskSpec.Kind.TEACHER, 4, 2, 8), train, 1)).graph();
         INDArray flat = net.params();
         HostArray whole = HostArray.of(flat);
         int offset = 0;
-        for (int l = 0; l < net.getnLayers(); l++) {
-            for (var e : net.getLayer(l).paramTable().entrySet()) {
+        for (org.deeplearning4j.nn.api.Layer layer : net.getLayers()) {
+            for (var e : layer.paramTable().entrySet()) {
                 INDArray view = e.getValue();
                 HostArray h = HostArray.of(view);
                 assertEquals(view.sumNumber().doubleValue(), sum(h), 1e-6 * view.norm1Number().doubleValue());

@@ -7,10 +7,11 @@ import java.util.List;
 public final class MemoryRecorder implements RunRecorder {
     public record StepRow(int step, double loss, double gradL2Total, double updateL2Total, double lr, double stepMs) {}
 
-    public record ParamRow(int step, int layer, String param, int size, double gradL2, double gradMeanAbs, double gradMaxAbs,
+    public record ParamRow(int step, int layer, String layerName, String param, int size, double gradL2, double gradMeanAbs, double gradMaxAbs,
                            double gradMean, double paramL2, double updateL2, double zeroFrac, long nonfinite) {}
 
-    public record LayerRow(int step, int layer, double mean, double std, double saturatedFrac, double deadFrac, double zeroFrac) {}
+    public record LayerRow(int step, int layer, String name, String kind, double mean, double std, double saturatedFrac,
+                           double deadFrac, double zeroFrac, double slopeSqMean, double outGradL2) {}
 
     public final List<StepRow> steps = new ArrayList<>();
     public final List<ParamRow> params = new ArrayList<>();
@@ -23,21 +24,23 @@ public final class MemoryRecorder implements RunRecorder {
 
     @Override
     public void param(int step, Segment s, ParamStats p) {
-        params.add(new ParamRow(step, s.layer, s.param, s.length, p.gradL2(), p.gradMeanAbs(), p.maxAbs, p.gradMean(),
+        params.add(new ParamRow(step, s.layer, s.layerName, s.param, s.length, p.gradL2(), p.gradMeanAbs(), p.maxAbs, p.gradMean(),
                 p.paramL2(), p.updateL2(), p.zeroFrac(), p.nonfinite));
     }
 
     @Override
-    public void layer(int step, LayerInfo l, ActStats a) {
-        layers.add(new LayerRow(step, l.index, a.mean(), a.std(), a.saturatedFrac(), a.deadFrac(), a.zeroFrac()));
+    public void layer(int step, LayerInfo l, ActStats a, double outGradL2) {
+        layers.add(new LayerRow(step, l.index, l.name, l.kind, a.mean(), a.std(), a.saturatedFrac(), a.deadFrac(), a.zeroFrac(),
+                a.slopeSqMean(), outGradL2));
     }
 
     /** Runs one forward/backward pass of {@code net} on (x, y) with a probe attached and records its rows as step 0. */
-    public static MemoryRecorder probeOneStep(org.deeplearning4j.nn.multilayer.MultiLayerNetwork net, dev.gradsweep.grid.Activation act,
-                                              org.nd4j.linalg.api.ndarray.INDArray x, org.nd4j.linalg.api.ndarray.INDArray y) {
-        GradientProbe probe = new GradientProbe(net, act);
+    public static MemoryRecorder probeOneStep(dev.gradsweep.model.Net built, org.nd4j.linalg.api.ndarray.INDArray x,
+                                              org.nd4j.linalg.api.ndarray.INDArray y) {
+        org.deeplearning4j.nn.graph.ComputationGraph net = built.graph();
+        GradientProbe probe = new GradientProbe(built);
         net.setListeners(probe);
-        net.setInput(x);
+        net.setInput(0, x);
         net.setLabels(y);
         net.computeGradientAndScore();
         probe.onGradient(1.0 / x.size(0));
@@ -49,5 +52,16 @@ public final class MemoryRecorder implements RunRecorder {
 
     public ParamRow param(int step, int layer, String param) {
         return params.stream().filter(r -> r.step == step && r.layer == layer && r.param.equals(param)).findFirst().orElseThrow();
+    }
+
+    /** The row of one named parameter array, e.g. ("block3.fc2", "W"). */
+    public ParamRow param(int step, String layerName, String param) {
+        return params.stream().filter(r -> r.step == step && r.layerName.equals(layerName) && r.param.equals(param)).findFirst()
+                .orElseThrow(() -> new AssertionError("no params row " + layerName + " " + param + " at step " + step));
+    }
+
+    public LayerRow layer(int step, String name) {
+        return layers.stream().filter(r -> r.step == step && r.name.equals(name)).findFirst()
+                .orElseThrow(() -> new AssertionError("no layers row " + name + " at step " + step));
     }
 }

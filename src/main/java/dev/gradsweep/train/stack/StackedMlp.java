@@ -15,7 +15,7 @@ import dev.gradsweep.train.ParamStats;
 import dev.gradsweep.train.RunOutcome;
 import dev.gradsweep.train.RunRecorder;
 import dev.gradsweep.train.Segment;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
@@ -39,7 +39,7 @@ public final class StackedMlp {
     private final List<RunConfig> runs;
     private final RunRecorder[] recs;
     private final RunOutcome[] outs;
-    private final int k, depth, batch;
+    private final int k, depth, width, batch;
     private final Activation act;
     private final boolean classification;
     private final INDArray flatParams, flatGrad, flatUpdate, lrOverBatch;
@@ -56,7 +56,7 @@ public final class StackedMlp {
     /** True when {@code rc} can be trained by this engine; the others take the DL4J path. */
     public static boolean supports(RunConfig rc) {
         return rc.norm.equals("none") && rc.skip.equals("none") && rc.train.optimizer == TrainSpec.Optimizer.SGD
-                && rc.train.clip.equals("none") && ACTIVATIONS.contains(rc.activation);
+                && rc.train.clip.equals("none") && rc.train.warmup == 0 && ACTIVATIONS.contains(rc.activation);
     }
 
     /** Runs that may share a stack: equal in everything but seed, initializer and learning rate. */
@@ -74,6 +74,7 @@ public final class StackedMlp {
         this.outs = outs.toArray(new RunOutcome[0]);
         this.k = runs.size();
         this.depth = first.depth;
+        this.width = first.width;
         this.batch = first.train.batch;
         this.act = first.activation;
         this.classification = first.task.objective == TaskSpec.Objective.CLASSIFICATION;
@@ -105,8 +106,8 @@ public final class StackedMlp {
             db[l] = view(flatGrad, off + nw, nb, 1, fanOut[l]);
             String name = l == depth ? "output" : "dense" + l;
             for (int r = 0; r < k; r++) {
-                segments[r][2 * l] = new Segment(l, name, "W", (int) (off + (long) r * fanIn[l] * fanOut[l]), fanIn[l] * fanOut[l]);
-                segments[r][2 * l + 1] = new Segment(l, name, "b", (int) (off + nw + (long) r * fanOut[l]), fanOut[l]);
+                segments[r][2 * l] = new Segment(l, name, "W", (int) (off + (long) r * fanIn[l] * fanOut[l]), fanIn[l] * fanOut[l], true);
+                segments[r][2 * l + 1] = new Segment(l, name, "b", (int) (off + nw + (long) r * fanOut[l]), fanOut[l], true);
                 stats[r][2 * l] = new ParamStats();
                 stats[r][2 * l + 1] = new ParamStats();
             }
@@ -124,17 +125,18 @@ public final class StackedMlp {
         ones = Nd4j.ones(dt, k, 1, batch);
         batches = new Batches[k];
         layerInfo = new LayerInfo[depth];
-        for (int l = 0; l < depth; l++) layerInfo[l] = new LayerInfo(l, "dense" + l, "dense", first.width);
+        for (int l = 0; l < depth; l++) layerInfo[l] = new LayerInfo(l, "dense" + l, "dense", act);
         ended = new boolean[k];
         totalMs = new double[k];
         for (int r = 0; r < k; r++) {
             RunConfig rc = runs.get(r);
             batches[r] = new Batches(data.get(r), batch, rc.seed, slice(x, r), slice(y, r));
             // Start exactly where the DL4J network of this run starts.
-            MultiLayerNetwork net = NetworkFactory.build(rc);
+            ComputationGraph net = NetworkFactory.build(rc).graph();
             for (int l = 0; l < layers; l++) {
-                copyRowMajor(net.getLayer(l).getParam("W"), flatParams, segments[r][2 * l].offset);
-                copyRowMajor(net.getLayer(l).getParam("b"), flatParams, segments[r][2 * l + 1].offset);
+                org.deeplearning4j.nn.api.Layer layer = net.getLayer(l == depth ? "output" : "dense" + l);
+                copyRowMajor(layer.getParam("W"), flatParams, segments[r][2 * l].offset);
+                copyRowMajor(layer.getParam("b"), flatParams, segments[r][2 * l + 1].offset);
             }
             fill(lrOverBatch, segments[r], rc.train.lr / batch);
             this.outs[r].nParams = net.numParams();
@@ -207,7 +209,7 @@ public final class StackedMlp {
         for (int l = 0; l < depth; l++) hostActs[l] = HostArray.of(h[l + 1].reshape('c', (long) k * batch, h[l + 1].size(2)));
         for (int r = 0; r < k; r++)
             for (int l = 0; l < depth; l++) {
-                acts[r][l] = new ActStats(layerInfo[l].units, act.hasSaturation());
+                acts[r][l] = new ActStats(width, act.hasSaturation());
                 acts[r][l].add(hostActs[l], r * batch, (r + 1) * batch, act);
             }
         double[] loss = loss(out);
@@ -260,7 +262,7 @@ public final class StackedMlp {
             RunRecorder rec = recs[r];
             rec.step(step, loss[r], gradL2[r], finite[r] ? Math.sqrt(upd) : Double.NaN, runs.get(r).train.lr, ms);
             for (int i = 0; i < segments[r].length; i++) rec.param(step, segments[r][i], stats[r][i]);
-            for (int l = 0; l < depth; l++) rec.layer(step, layerInfo[l], acts[r][l]);
+            for (int l = 0; l < depth; l++) rec.layer(step, layerInfo[l], acts[r][l], Double.NaN);
             RunOutcome o = outs[r];
             totalMs[r] += ms;
             if (step == 0) o.lossFirst = loss[r];
