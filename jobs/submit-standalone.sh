@@ -12,6 +12,8 @@
 #   DEPLOY_MODE        client (default) or cluster
 #   EXECUTOR_CORES     cores per executor (default THREADS_PER_TASK)
 #   EXECUTOR_MEMORY    heap per executor (default 2g); ND4J's native buffers come on top of it
+#   EXECUTOR_MAX_RSS   process size at which JavaCPP forces a GC to free ND4J's native buffers (default 4g;
+#                      keep it above EXECUTOR_MEMORY and within the executor's memory + memoryOverhead)
 #   THREADS_PER_TASK   OpenMP threads per training task (default 1); also reserves that many cores per task
 #   GRADSWEEP_JAR      another jar to submit (default: the -cluster jar above)
 #   SUBMIT_OPTS        extra spark-submit options, word-split, e.g. "--conf spark.cores.max=16"
@@ -44,7 +46,8 @@ exec "$SPARK_HOME/bin/spark-submit" \
   --conf spark.executor.memory="${EXECUTOR_MEMORY:-2g}" \
   --conf spark.task.cpus="$threads" \
   --conf spark.executorEnv.OMP_NUM_THREADS="$threads" \
-  --conf spark.executor.extraJavaOptions="$java17" \
+  --conf spark.executor.extraJavaOptions="$java17 -Dorg.bytedeco.javacpp.maxPhysicalBytes=${EXECUTOR_MAX_RSS:-4g}" \
+  --conf spark.executor.memoryOverhead="${EXECUTOR_MEMORY_OVERHEAD:-2g}" \
   --conf spark.driver.extraJavaOptions="$java17" \
   ${SUBMIT_OPTS:-} \
   "$jar" sweep "$@"
