@@ -5,7 +5,7 @@
 --   dead       dead_frac > gradsweep.dead_frac
 --   saturated  saturated_frac > gradsweep.saturated_frac
 --   vanishing  log10_delta_in < log10(vanish_ratio), or log10_act_out < log10(vanish_ratio), or the input layer
---              is frozen (update_ratio_in < frozen_update_ratio) while the output layer is not
+--              is frozen (update_ratio_in < frozen_update_ratio) and moves less than vanish_ratio x the output layer
 --   healthy    none of the above
 -- Evidence, medians over the run's steps: log10_delta_in = log10(delta_0 / delta_output) (the back-propagated
 -- signal reaching layer 0), log10_act_out = log10(act_std of the last hidden layer / act_std of layer 0) (the
@@ -40,7 +40,7 @@ SELECT r.run_id, r.sweep, r.depth, r.width, r.activation, r.init, r.norm, r.plac
             WHEN p.log10_delta_in < log10(${gradsweep.vanish_ratio})
               OR p.log10_act_out < log10(${gradsweep.vanish_ratio})
               OR (p.update_ratio_in < ${gradsweep.frozen_update_ratio}
-                  AND p.update_ratio_out >= ${gradsweep.frozen_update_ratio}) THEN 'vanishing'
+                  AND p.update_ratio_in < ${gradsweep.vanish_ratio} * p.update_ratio_out) THEN 'vanishing'
             ELSE 'healthy' END AS verdict,
        r.status, r.steps_done, r.loss_first, r.loss_last,
        p.log10_delta_in, p.log10_act_out, p.slope_delta, p.slope_w, p.slope_act,

@@ -59,7 +59,7 @@ final class ReportCommand implements Callable<Integer> {
         if (maxHeatmaps != 6) cmd.append(" --max-heatmaps ").append(maxHeatmaps);
         conf.forEach((k, v) -> cmd.append(" --conf ").append(k).append('=').append(v));
         SparkSession spark = SparkSession.builder().master(master).appName("gradsweep report")
-                .config("spark.ui.enabled", "false").getOrCreate();
+                .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4").getOrCreate();
         try {
             Report.Summary s = Report.write(spark, new Report.Options(in, to, steps, maxLines, maxHeatmaps, conf, cmd.toString()));
             System.err.println("gradsweep report: " + s.readme() + " and " + s.images().size() + " plots; verdicts " + s.verdicts());
