@@ -84,6 +84,7 @@ final class Charts {
         c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
         c.getStyler().setRangeColors(new Color[]{new Color(48, 18, 59), new Color(40, 140, 200), new Color(120, 220, 90),
                 new Color(250, 200, 40), new Color(200, 30, 20)});
+        c.getStyler().setHeatMapValueDecimalPattern("0.0");
         c.getStyler().setHeatMapDecimalValueFormatter(d -> String.format("%.1f", d));
         double min = Double.POSITIVE_INFINITY, max = Double.NEGATIVE_INFINITY;
         List<Number[]> cells = new ArrayList<>();
