@@ -176,7 +176,7 @@ public final class Report {
         else {
             md.append("Axes that vary: ");
             md.append(axes.stream().map(a -> "**" + a + "** " + verdicts.stream().map(v -> String.valueOf(v.get(a)))
-                    .distinct().sorted().collect(Collectors.joining(", "))).collect(Collectors.joining("; ")));
+                    .distinct().sorted(valueOrder()).collect(Collectors.joining(", "))).collect(Collectors.joining("; ")));
             md.append(".");
         }
         long seeds = verdicts.stream().map(v -> v.get("seed")).distinct().count();
