@@ -8,10 +8,13 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 import java.io.IOException;
+import java.util.List;
+import java.util.Map;
 
 /**
- * Registers a sweep's tables as Spark SQL views. Only committed runs are visible: steps/params/layers are
- * semi-joined to runs, so files of an interrupted attempt never reach a query.
+ * Registers a sweep's tables as Spark SQL views, then the analysis views of jobs/sql (layer_profile, layer_stalls,
+ * stalls, verdicts, axis_effects). Only committed runs are visible: steps/params/layers are semi-joined to runs,
+ * so files of an interrupted attempt never reach a query.
  */
 public final class SqlViews {
     /** The first answer a newcomer sees after a sweep: how much of the gradient reaches layer 0 at step 0. */
@@ -30,7 +33,16 @@ public final class SqlViews {
     private SqlViews() {
     }
 
+    /** Views that {@link #register} adds on top of the four tables. */
+    public static final List<String> ANALYSIS_VIEWS = List.of("layer_profile", "layer_stalls", "stalls", "verdicts", "axis_effects");
+
     public static void register(SparkSession spark, String dir) {
+        register(spark, dir, Map.of());
+    }
+
+    /** @param overrides analysis parameters (see {@link AnalysisParams}); the values are set in the session conf. */
+    public static void register(SparkSession spark, String dir, Map<String, String> overrides) {
+        Map<String, String> params = AnalysisParams.resolve(overrides);
         OutputDir out = new OutputDir(dir);
         try {
             if (!out.fs().exists(out.path(Table.RUNS.dir)) || out.committedRuns().isEmpty())
@@ -44,5 +56,14 @@ public final class SqlViews {
             Dataset<Row> all = spark.read().schema(Schemas.sparkSchema(t)).parquet(out.path(t.dir).toString());
             all.join(runs.select("run_id"), all.col("run_id").equalTo(runs.col("run_id")), "left_semi").createOrReplaceTempView(t.dir);
         }
+        registerAnalysis(spark, params);
+    }
+
+    /** Creates the analysis views over already registered tables; the SQL text substitutes ${gradsweep.*}. */
+    static void registerAnalysis(SparkSession spark, Map<String, String> params) {
+        spark.conf().set("spark.sql.variable.substitute", "true");
+        params.forEach((k, v) -> spark.conf().set(k, v));
+        for (String file : SqlScript.VIEW_FILES)
+            for (String stmt : SqlScript.statements(SqlScript.resource(file))) spark.sql(stmt);
     }
 }

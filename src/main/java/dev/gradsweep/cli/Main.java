@@ -1,5 +1,6 @@
 package dev.gradsweep.cli;
 
+import dev.gradsweep.analysis.AnalysisParams;
 import dev.gradsweep.grid.GridException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -8,7 +9,7 @@ import picocli.CommandLine.Command;
 @Command(name = "gradsweep", mixinStandardHelpOptions = true, version = "gradsweep 0.1.0",
         description = "Sweeps deep-network configurations on Spark and records per-layer gradient statistics of "
                 + "every training step in Parquet, to find where and when training stalls.",
-        subcommands = {SweepCommand.class, SqlCommand.class, TraceCommand.class, BenchCommand.class})
+        subcommands = {SweepCommand.class, SqlCommand.class, ReportCommand.class, TraceCommand.class, BenchCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -23,7 +24,13 @@ public final class Main implements Runnable {
     }
 
     public static int execute(String... args) {
-        CommandLine cl = new CommandLine(new Main());
+        CommandLine cl = new CommandLine(new Main()).setUsageHelpWidth(120);
+        // The parameter list comes from jobs/sql/00_params.sql, so help never disagrees with the SQL.
+        for (String c : new String[]{"sql", "report"}) {
+            CommandLine.Model.UsageMessageSpec u = cl.getSubcommands().get(c).getCommandSpec().usageMessage();
+            u.description(java.util.stream.Stream.concat(java.util.Arrays.stream(u.description()),
+                    AnalysisParams.describe().lines()).toArray(String[]::new));
+        }
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             if (ex instanceof GridException || ex instanceof IllegalArgumentException && ex.getMessage() != null) {
                 cmd.getErr().println("gradsweep " + cmd.getCommandName() + ": " + ex.getMessage());

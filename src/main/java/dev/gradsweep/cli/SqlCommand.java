@@ -1,6 +1,8 @@
 package dev.gradsweep.cli;
 
+import dev.gradsweep.analysis.AnalysisParams;
 import dev.gradsweep.analysis.ResultPrinter;
+import dev.gradsweep.analysis.SqlScript;
 import dev.gradsweep.analysis.SqlViews;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
@@ -10,11 +12,16 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "sql", mixinStandardHelpOptions = true,
-        description = {"Spark SQL over a sweep's tables. Views: runs, steps, params, layers (committed runs only).",
-                "Without -e or -f: a shell that runs each statement ending in ';' (quit with Ctrl-D)."})
+        description = {"Spark SQL over a sweep's tables. Views: runs, steps, params, layers (committed runs only), and the",
+                "analysis views layer_profile, layer_stalls, stalls, verdicts, axis_effects (SQL in jobs/sql).",
+                "Without -e or -f: a shell that runs each statement ending in ';' (quit with Ctrl-D).",
+                "Analysis parameters (--conf KEY=VALUE, default, meaning):"},
+        footer = {"%nExample: gradsweep sql --in results/quick --conf vanish_ratio=1e-4 -e \"SELECT verdict, count(*) FROM verdicts GROUP BY verdict\""})
 final class SqlCommand implements Callable<Integer> {
     @Option(names = "--in", required = true, paramLabel = "DIR", description = "A sweep's output directory.")
     String in;
@@ -29,6 +36,10 @@ final class SqlCommand implements Callable<Integer> {
             description = "table (default), csv or json (one object per line).")
     String format;
 
+    @Option(names = "--conf", paramLabel = "KEY=VALUE",
+            description = "Override an analysis parameter (repeatable); see the list above.")
+    Map<String, String> conf = new LinkedHashMap<>();
+
     @Option(names = "--master", defaultValue = "local[*]", paramLabel = "URL", description = "Spark master (default local[*]).")
     String master;
 
@@ -42,14 +53,15 @@ final class SqlCommand implements Callable<Integer> {
         }
         if (query != null && file != null) throw new IllegalArgumentException("give -e or -f, not both");
         if (file != null && !Files.isRegularFile(file)) throw new IllegalArgumentException("-f: no file " + file);
+        AnalysisParams.resolve(conf); // bad keys fail before Spark starts
         SparkSession spark = SparkSession.builder().master(master).appName("gradsweep sql")
                 .config("spark.ui.enabled", "false").getOrCreate();
         try {
-            SqlViews.register(spark, in);
+            SqlViews.register(spark, in, conf);
             if (query != null) ResultPrinter.print(spark.sql(query), fmt, System.out);
             else if (file != null) {
-                for (String stmt : Files.readString(file).split(";"))
-                    if (!stmt.isBlank()) ResultPrinter.print(spark.sql(stmt), fmt, System.out);
+                for (String stmt : SqlScript.statements(Files.readString(file)))
+                    ResultPrinter.print(spark.sql(stmt), fmt, System.out);
             } else shell(spark, fmt);
         } finally {
             spark.stop();

@@ -60,7 +60,7 @@ class CliTest {
 
     @Test
     void helpExplainsEveryCommand() {
-        for (String c : List.of("sweep", "sql", "trace", "bench")) {
+        for (String c : List.of("sweep", "sql", "report", "trace", "bench")) {
             out.reset();
             assertEquals(0, Main.execute(c, "--help"));
             assertTrue(out().contains("Usage: gradsweep " + c), out());

@@ -1,0 +1,40 @@
+package dev.gradsweep.analysis;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The SQL files of jobs/sql, shipped in the jar under {@code dev/gradsweep/sql/} (pom {@code <resources>}), so the
+ * views' SQL exists once and runs the same in {@code gradsweep} and in spark-sql.
+ */
+public final class SqlScript {
+    /** Analysis view files in dependency order (01_tables.sql is for spark-sql users: gradsweep registers the tables itself). */
+    public static final List<String> VIEW_FILES =
+            List.of("10_layer_profile.sql", "20_stalls.sql", "30_verdicts.sql", "40_axis_effects.sql");
+    public static final String PARAMS_FILE = "00_params.sql";
+
+    private SqlScript() {
+    }
+
+    public static String resource(String file) {
+        try (InputStream in = SqlScript.class.getResourceAsStream("/dev/gradsweep/sql/" + file)) {
+            if (in == null) throw new IllegalStateException("SQL resource " + file + " missing from the jar (pom <resources>)");
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Statements of a script: whole-line "--" comments dropped, split at ';' that ends a line. */
+    public static List<String> statements(String script) {
+        StringBuilder sb = new StringBuilder();
+        for (String line : script.split("\n", -1)) if (!line.stripLeading().startsWith("--")) sb.append(line).append('\n');
+        List<String> out = new ArrayList<>();
+        for (String s : sb.toString().split(";[ \\t\\r]*(\\n|$)")) if (!s.isBlank()) out.add(s.strip());
+        return out;
+    }
+}

@@ -1,0 +1,72 @@
+package dev.gradsweep.cli;
+
+import dev.gradsweep.analysis.AnalysisParams;
+import dev.gradsweep.report.Report;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "report", mixinStandardHelpOptions = true,
+        description = {"Writes PNG plots and a README.md with the findings of a sweep: gradient flow across layers (linear and",
+                "log10), gradient histograms per activation, layer x step heat maps, loss curves per axis, the verdicts and",
+                "axis_effects tables. Large sweeps are aggregated in Spark and drawn through representative runs.",
+                "Analysis parameters (--conf KEY=VALUE, default, meaning):"})
+final class ReportCommand implements Callable<Integer> {
+    @Option(names = "--in", required = true, paramLabel = "DIR", description = "A sweep's output directory.")
+    String in;
+
+    @Option(names = "--to", required = true, paramLabel = "DIR", description = "Report directory, e.g. notebooks-output/quick.")
+    Path to;
+
+    @Option(names = "--steps", defaultValue = "0,last", split = ",", paramLabel = "S",
+            description = "Steps of the gradient-flow plots: numbers or 'last' (default 0,last).")
+    List<String> steps = new ArrayList<>();
+
+    @Option(names = "--max-lines", defaultValue = "8", paramLabel = "N", description = "Configurations per line plot (default 8).")
+    int maxLines;
+
+    @Option(names = "--max-heatmaps", defaultValue = "6", paramLabel = "N", description = "Runs drawn as heat maps (default 6).")
+    int maxHeatmaps;
+
+    @Option(names = "--grid", paramLabel = "FILE", description = "The grid file of the sweep, named in the README's regenerate command.")
+    String grid;
+
+    @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "Override an analysis parameter (repeatable).")
+    Map<String, String> conf = new LinkedHashMap<>();
+
+    @Option(names = "--master", defaultValue = "local[*]", paramLabel = "URL", description = "Spark master (default local[*]).")
+    String master;
+
+    @Override
+    public Integer call() throws Exception {
+        for (String s : steps)
+            if (!s.equals("last") && !s.matches("\\d+")) throw new IllegalArgumentException("--steps: '" + s + "' is neither a step number nor 'last'");
+        if (maxLines < 1 || maxHeatmaps < 0) throw new IllegalArgumentException("--max-lines must be >= 1 and --max-heatmaps >= 0");
+        AnalysisParams.resolve(conf); // bad keys fail before Spark starts
+        StringBuilder cmd = new StringBuilder();
+        if (grid != null) cmd.append("bin/gradsweep sweep --grid ").append(grid).append(" --out ").append(in).append(" --resume && \\\n  ");
+        cmd.append("bin/gradsweep report --in ").append(in).append(" --to ").append(to);
+        if (grid != null) cmd.append(" --grid ").append(grid);
+        if (!steps.equals(List.of("0", "last"))) cmd.append(" --steps ").append(String.join(",", steps));
+        if (maxLines != 8) cmd.append(" --max-lines ").append(maxLines);
+        if (maxHeatmaps != 6) cmd.append(" --max-heatmaps ").append(maxHeatmaps);
+        conf.forEach((k, v) -> cmd.append(" --conf ").append(k).append('=').append(v));
+        SparkSession spark = SparkSession.builder().master(master).appName("gradsweep report")
+                .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4").getOrCreate();
+        try {
+            Report.Summary s = Report.write(spark, new Report.Options(in, to, steps, maxLines, maxHeatmaps, conf, cmd.toString()));
+            System.err.println("gradsweep report: " + s.readme() + " and " + s.images().size() + " plots; verdicts " + s.verdicts());
+            s.findings().forEach(f -> System.out.println("- " + f));
+        } finally {
+            spark.stop();
+        }
+        return 0;
+    }
+}

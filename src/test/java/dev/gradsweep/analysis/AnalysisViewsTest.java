@@ -1,0 +1,212 @@
+package dev.gradsweep.analysis;
+
+import dev.gradsweep.grid.Activation;
+import dev.gradsweep.grid.Init;
+import dev.gradsweep.grid.RunConfig;
+import dev.gradsweep.grid.TaskSpec;
+import dev.gradsweep.grid.TrainSpec;
+import dev.gradsweep.store.OutputDir;
+import dev.gradsweep.sweep.RunTask;
+import dev.gradsweep.sweep.SweepDriver;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The analysis views on sweeps whose outcome is known: 30-layer sigmoid vs relu/he (a real local Spark sweep), and
+ * single runs built to vanish behind a flat weight-gradient profile, explode, saturate, die, diverge, fail and stand
+ * still. Residual nets (the "what fixes it" case of the issue) wait for the skip axis.
+ */
+class AnalysisViewsTest {
+    static final String GRID = String.join("\n",
+            "name: views-test",
+            "task: {kind: teacher, inputs: 8, samples: 256}",
+            "train: {steps: 12, batch: 32, optimizer: sgd, lr: 0.05, dtype: float32}",
+            "seeds: [1, 2]",
+            "axes:",
+            "  depth: [30]",
+            "  width: [32]",
+            "  activation: [sigmoid, relu]",
+            "  init: [he]", "");
+
+    @TempDir
+    static Path tmp;
+    static SparkSession spark;
+    static Path grid, special;
+    static final Map<String, RunConfig> runs = new HashMap<>();
+
+    @BeforeAll
+    static void sweeps() throws Exception {
+        grid = tmp.resolve("grid-out");
+        Path g = tmp.resolve("g.yaml");
+        Files.writeString(g, GRID);
+        SweepDriver.run(new SweepDriver.Options(g.toString(), grid.toString(), false, false, "local[2]", 0),
+                new PrintStream(new ByteArrayOutputStream()));
+
+        special = tmp.resolve("special");
+        OutputDir out = new OutputDir(special.toString());
+        TaskSpec teacher = new TaskSpec(TaskSpec.Kind.TEACHER, 8, 1, 64, TaskSpec.Objective.REGRESSION, null, null, List.of());
+        TaskSpec gauss = new TaskSpec(TaskSpec.Kind.GAUSS, 10, 10, 16, TaskSpec.Objective.REGRESSION, null, null, List.of());
+        add(out, "exploding", rc(10, 16, "identity", "normal:3", teacher, train(4, 16, 1e-12, TrainSpec.DType.FLOAT32)));
+        add(out, "saturated", rc(6, 16, "sigmoid", "normal:20", teacher, train(4, 16, 0.01, TrainSpec.DType.FLOAT32)));
+        add(out, "dead", rc(6, 8, "relu", "constant:-0.1", teacher, train(4, 16, 0.01, TrainSpec.DType.FLOAT32)));
+        add(out, "diverged", rc(4, 16, "relu", "constant:3", teacher, train(50, 8, 50, TrainSpec.DType.FLOAT32)));
+        add(out, "failed", rc(2, 4, "relu", "he", teacher.withShape(8, 1, 8), train(5, 16, 0.1, TrainSpec.DType.FLOAT32)));
+        // the issue's example: flat ||dW_l|| over layers, while delta and the activations shrink ~0.4x per layer
+        add(out, "hidden", rc(50, 10, "relu", "standard", gauss, train(3, 16, 0.01, TrainSpec.DType.FLOAT64)));
+        // lr 0 on the full batch: the loss never moves and no layer is ever updated
+        add(out, "still", rc(3, 8, "tanh", "xavier", teacher, train(8, 64, 0, TrainSpec.DType.FLOAT32)));
+
+        spark = SparkSession.builder().master("local[2]").appName("views-test").config("spark.ui.enabled", "false")
+                .config("spark.sql.shuffle.partitions", "4").getOrCreate();
+    }
+
+    static TrainSpec train(int steps, int batch, double lr, TrainSpec.DType dtype) {
+        return new TrainSpec(steps, batch, TrainSpec.Optimizer.SGD, lr, "none", dtype);
+    }
+
+    static RunConfig rc(int depth, int width, String act, String init, TaskSpec task, TrainSpec train) {
+        return new RunConfig("special", depth, width, Activation.parse(act), Init.parse(init), "none", "n/a", "none", task, train, 1);
+    }
+
+    static void add(OutputDir out, String name, RunConfig rc) {
+        RunTask.run(rc, null, out, 0, 1);
+        runs.put(name, rc);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (spark != null) spark.stop();
+    }
+
+    static Row one(String sql) {
+        List<Row> r = spark.sql(sql).collectAsList();
+        assertEquals(1, r.size(), sql);
+        return r.get(0);
+    }
+
+    static String verdict(String name) {
+        return one("SELECT verdict FROM verdicts WHERE run_id = '" + runs.get(name).runId + "'").getString(0);
+    }
+
+    @Test
+    void sigmoidVanishesReluHeIsHealthyAndAxisEffectsSaysWhatFixesIt() {
+        SqlViews.register(spark, grid.toString());
+        for (Row r : spark.sql("SELECT activation, verdict, log10_delta_in, slope_delta, stall_layer FROM verdicts").collectAsList()) {
+            if (r.getString(0).equals("relu")) {
+                assertEquals("healthy", r.getString(1), r.toString());
+                assertTrue(r.isNullAt(4), "no starved layer in relu/he: " + r);
+            } else {
+                assertEquals("vanishing", r.getString(1), r.toString());
+                assertTrue(r.getDouble(2) < -6, "sigmoid delta at layer 0 vs output: " + r);
+                assertTrue(r.getDouble(3) > 0.2, "sigmoid decays per layer: " + r);
+                assertTrue(r.getInt(4) >= 10, "the starved block reaches well above layer 0: " + r);
+            }
+        }
+        // layer_profile: one row per run, step and layer (30 hidden + output), relative to the output layer
+        assertEquals(4L * 12 * 31, one("SELECT count(*) FROM layer_profile").getLong(0));
+        assertEquals(0, one("SELECT count(*) FROM layer_profile WHERE layer = 30 AND abs(delta_rel - 1) > 1e-12").getLong(0));
+        // the stall layer is the layer nearest the output whose median delta is below the threshold
+        assertEquals(0, one("SELECT count(*) FROM stalls s JOIN layer_stalls l ON l.run_id = s.run_id "
+                + "WHERE l.layer > s.stall_layer AND l.log10_delta_rel < -3").getLong(0));
+
+        Map<String, Row> eff = new HashMap<>();
+        for (Row r : spark.sql("SELECT * FROM axis_effects").collectAsList()) eff.put(r.getAs("axis") + "=" + r.getAs("value"), r);
+        assertEquals(2, eff.size(), "only activation varies: " + eff.keySet());
+        Row relu = eff.get("activation=relu"), sigmoid = eff.get("activation=sigmoid");
+        assertEquals(1.0, ((Number) relu.getAs("healthy")).doubleValue());
+        assertEquals(1.0, ((Number) sigmoid.getAs("vanishing")).doubleValue());
+        assertEquals(Boolean.TRUE, relu.getAs("held_fixed"));
+        assertEquals(1L, (long) relu.getAs("fixes"));
+        assertEquals(1L, (long) relu.getAs("broken_contexts"));
+        assertEquals(0L, (long) sigmoid.getAs("fixes"));
+        assertTrue((double) sigmoid.getAs("median_slope_delta") > (double) relu.getAs("median_slope_delta") + 0.2);
+        assertEquals(2L, (long) relu.getAs("runs"));
+    }
+
+    @Test
+    void everyVerdictOnARunBuiltForIt() {
+        SqlViews.register(spark, special.toString());
+        assertEquals("exploding", verdict("exploding"));
+        assertEquals("saturated", verdict("saturated"));
+        assertEquals("dead", verdict("dead"));
+        assertEquals("diverged", verdict("diverged"));
+        assertEquals("failed", verdict("failed"));
+        // weight gradients flat at step 0, while delta and the forward signal decay: the verdict reads delta
+        Row h = one("SELECT slope_w, slope_delta, slope_act FROM layer_profile WHERE step = 0 AND layer = 0 AND run_id = '"
+                + runs.get("hidden").runId + "'");
+        assertTrue(Math.abs(h.getDouble(0)) < 0.1, "flat ||dW_l||: " + h);
+        assertTrue(h.getDouble(1) > 0.25 && h.getDouble(2) < -0.25, "delta and activations shrink: " + h);
+        String hv = verdict("hidden");
+        assertTrue(hv.equals("vanishing") || hv.equals("dead"), hv);
+        // the evidence stands beside the verdict
+        Row e = one("SELECT log10_delta_in, saturated_frac, dead_frac FROM verdicts WHERE run_id = '" + runs.get("exploding").runId + "'");
+        assertTrue(e.getDouble(0) > 3, e.toString());
+    }
+
+    @Test
+    void aRunThatNeverMovesStallsAtStepZeroWithEveryLayerFrozen() {
+        SqlViews.register(spark, special.toString(), Map.of("loss_window", "3"));
+        Row s = one("SELECT stall_step, frozen_layers, first_frozen_step, n_layers FROM stalls WHERE run_id = '" + runs.get("still").runId + "'");
+        assertEquals(0, s.getInt(0), "the loss never improved");
+        assertEquals(s.getInt(3), (int) s.getLong(1), "every layer frozen");
+        assertEquals(0, s.getInt(2));
+        // a still-learning run is not stalled by the same test
+        SqlViews.register(spark, grid.toString(), Map.of("loss_window", "3", "loss_min_improve", "0"));
+        assertEquals(0, one("SELECT count(*) FROM stalls s JOIN verdicts v USING (run_id) WHERE v.activation = 'relu' "
+                + "AND s.stall_step IS NOT NULL").getLong(0));
+    }
+
+    @Test
+    void thresholdsAreOverridableAndCheckedBeforeAnyQuery() {
+        // with vanishing switched off, sigmoid is no longer judged vanishing: the override reaches the SQL
+        SqlViews.register(spark, grid.toString(), Map.of("vanish_ratio", "1e-300", "gradsweep.frozen_update_ratio", "0"));
+        assertEquals(0, one("SELECT count(*) FROM verdicts WHERE verdict = 'vanishing'").getLong(0));
+        SqlViews.register(spark, grid.toString());
+        assertEquals(2, one("SELECT count(*) FROM verdicts WHERE verdict = 'vanishing'").getLong(0));
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> AnalysisParams.resolve(Map.of("vanish", "1")));
+        assertTrue(bad.getMessage().contains("gradsweep.vanish_ratio"), bad.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> AnalysisParams.resolve(Map.of("loss_window", "2.5")));
+        assertThrows(IllegalArgumentException.class, () -> AnalysisParams.resolve(Map.of("dead_frac", "x")));
+        assertFalse(AnalysisParams.ALL.values().stream().anyMatch(p -> p.doc().isEmpty()), "every parameter documented");
+    }
+
+    @Test
+    void theShippedSqlFilesRunOnTheirOwnAndAgreeWithRegister() {
+        SqlViews.register(spark, grid.toString());
+        List<Row> viaRegister = spark.sql("SELECT run_id, verdict, stall_layer FROM verdicts ORDER BY run_id").collectAsList();
+        spark.catalog().dropTempView("verdicts");
+        // what a spark-sql user runs: parameters, tables by path, then the view files
+        spark.sql("SET gradsweep.in=" + grid);
+        for (String f : List.of(SqlScript.PARAMS_FILE, "01_tables.sql"))
+            SqlScript.statements(SqlScript.resource(f)).forEach(spark::sql);
+        for (String f : SqlScript.VIEW_FILES) SqlScript.statements(SqlScript.resource(f)).forEach(spark::sql);
+        assertEquals(viaRegister, spark.sql("SELECT run_id, verdict, stall_layer FROM verdicts ORDER BY run_id").collectAsList());
+        // the resources are the jobs/sql files themselves
+        assertEquals(SqlScript.resource("30_verdicts.sql"), readJobs("30_verdicts.sql"));
+    }
+
+    static String readJobs(String f) {
+        try {
+            return Files.readString(Path.of("jobs/sql", f));
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+}

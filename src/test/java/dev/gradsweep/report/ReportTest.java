@@ -1,0 +1,118 @@
+package dev.gradsweep.report;
+
+import dev.gradsweep.sweep.SweepDriver;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ReportTest {
+    static final String GRID = String.join("\n",
+            "name: report-test",
+            "task: {kind: teacher, inputs: 6, samples: 64}",
+            "train: {steps: 8, batch: 16, optimizer: sgd, lr: 0.05, dtype: float32}",
+            "seeds: [1]",
+            "axes:",
+            "  depth: [12]",
+            "  width: [16]",
+            "  activation: [sigmoid, relu, tanh]",
+            "  init: [xavier, he]", "");
+
+    @Test
+    void aReportEmbedsEveryPlotItDrawsAndEveryPlotHasContent(@TempDir Path tmp) throws Exception {
+        Path g = tmp.resolve("g.yaml"), out = tmp.resolve("out"), to = tmp.resolve("report");
+        Files.writeString(g, GRID);
+        SweepDriver.run(new SweepDriver.Options(g.toString(), out.toString(), false, false, "local[2]", 0),
+                new PrintStream(new ByteArrayOutputStream()));
+        Files.createDirectories(to);
+        Files.writeString(to.resolve("stale.png"), "left by an earlier report");
+        SparkSession spark = SparkSession.builder().master("local[2]").appName("report-test").config("spark.ui.enabled", "false")
+                .config("spark.sql.shuffle.partitions", "4").getOrCreate();
+        Report.Summary s;
+        try {
+            // 6 configurations drawn as 4 lines, 2 heat maps: the bounded-output path of a large sweep
+            s = Report.write(spark, new Report.Options(out.toString(), to, List.of("0", "last"), 4, 2, Map.of(), "bin/gradsweep report ..."));
+        } finally {
+            spark.stop();
+        }
+        String md = Files.readString(s.readme());
+        Set<String> embedded = new HashSet<>();
+        Matcher m = Pattern.compile("!\\[[^]]*]\\(([^)]+)\\)").matcher(md);
+        while (m.find()) embedded.add(m.group(1));
+        Set<String> written = new HashSet<>();
+        try (var files = Files.list(to)) {
+            files.filter(p -> p.toString().endsWith(".png")).forEach(p -> written.add(p.getFileName().toString()));
+        }
+        assertEquals(written, embedded, "every PNG in the directory is embedded, every embedded PNG exists (stale ones removed)");
+        // 3 plots per flow step x 2 steps, 2 histograms, 2 heat maps, loss by activation and by init
+        assertEquals(12, written.size(), written.toString());
+        for (String f : written) {
+            BufferedImage img = ImageIO.read(to.resolve(f).toFile());
+            assertEquals(Charts.W, img.getWidth(), f);
+            assertEquals(Charts.H, img.getHeight(), f);
+            assertTrue(colours(img) > 20, f + " looks blank");
+            assertTrue(Files.size(to.resolve(f)) < 150_000, f + " too large");
+        }
+        assertEquals(6, s.verdicts().values().stream().mapToLong(Long::longValue).sum());
+        for (String v : s.verdicts().keySet()) assertTrue(md.contains("**" + v + "**"), v);
+        for (String f : s.findings()) assertTrue(md.contains(f));
+        assertTrue(s.findings().stream().anyMatch(f -> f.startsWith("activation: ")), s.findings().toString());
+        assertTrue(md.contains("| `gradsweep.vanish_ratio` | 1e-3 |"), "thresholds listed");
+        assertTrue(md.contains("bin/gradsweep report ..."), "regenerate command");
+    }
+
+    static int colours(BufferedImage img) {
+        Set<Integer> c = new HashSet<>();
+        for (int y = 0; y < img.getHeight(); y += 3)
+            for (int x = 0; x < img.getWidth(); x += 3) c.add(img.getRGB(x, y));
+        return c.size();
+    }
+
+    @Test
+    void representativesSpanTheRangeAndIncludeBothEnds() {
+        List<Integer> all = java.util.stream.IntStream.range(0, 1000).boxed().toList();
+        List<Integer> pick = Report.spread(all, 6);
+        assertEquals(6, pick.size());
+        assertEquals(0, pick.get(0));
+        assertEquals(999, pick.get(5));
+        assertEquals(List.of(1, 2), Report.spread(List.of(1, 2), 6));
+    }
+
+    @Test
+    void findingsSentencesComeFromTheNumbers() {
+        List<Map<String, Object>> effects = List.of(
+                Map.of("axis", "activation", "value", "relu", "runs", 4L, "held_fixed", true, "healthy", 1.0, "vanishing", 0.0,
+                        "median_slope_delta", 0.01, "fixes", 2L, "broken_contexts", 2L),
+                Map.of("axis", "activation", "value", "sigmoid", "runs", 4L, "held_fixed", true, "healthy", 0.25, "vanishing", 0.75,
+                        "median_slope_delta", 0.6, "fixes", 0L, "broken_contexts", 2L));
+        String s = Findings.axis("activation", effects);
+        assertTrue(s.startsWith("activation: relu is healthy in 100% of its 4 runs, sigmoid in 25% (75% vanishing)"), s);
+        assertTrue(s.contains("0.01 vs 0.6 decades per layer"), s);
+        assertTrue(s.contains("relu is healthy in 2 of 2 configurations"), s);
+        List<Map<String, Object>> verdicts = List.of(
+                Map.of("verdict", "vanishing", "slope_w", 0.02, "slope_delta", 0.45, "log10_delta_in", -20.5, "seed", 1L, "stall_layer", 40),
+                Map.of("verdict", "healthy", "slope_w", 0.0, "slope_delta", 0.01, "log10_delta_in", -0.2, "seed", 1L));
+        assertEquals("Of 2 runs, 1 healthy, 1 vanishing.", Findings.overall(verdicts));
+        assertTrue(Findings.hiddenDecay(verdicts).startsWith("1 run has a flat weight-gradient profile"));
+        String d = Findings.deepestStall(verdicts, v -> "relu · standard");
+        assertTrue(d.contains("relu · standard (seed 1, vanishing)") && d.contains("10^-20.5") && d.contains("layers 0 to 40"), d);
+        assertEquals("-∞", Findings.fmt(Double.NEGATIVE_INFINITY));
+        assertEquals("1.23e-05", Findings.fmt(1.2345e-5));
+        assertEquals("0.5", Findings.fmt(0.5));
+    }
+}
