@@ -147,22 +147,9 @@ public final class Bench {
 
     /** ms per run-step of {@link #STACK} copies of {@code rc} (seeds differ) trained as one stack, statistics to Parquet. */
     static double stackedStepTime(RunConfig rc, int rounds, int steps, OutputDir scratch) throws IOException {
-        List<RunConfig> runs = new ArrayList<>();
-        List<TaskData> data = new ArrayList<>();
-        List<RunRecorder> recs = new ArrayList<>();
-        List<RunOutcome> outs = new ArrayList<>();
         List<RunWriter> writers = new ArrayList<>();
         try {
-            for (int i = 0; i < STACK; i++) {
-                RunConfig r = new RunConfig(rc.sweep, rc.depth, rc.width, rc.activation, rc.init, rc.norm, rc.placement, rc.skip, rc.task, rc.train, rc.seed + i);
-                runs.add(r);
-                data.add(Tasks.generate(r.task, r.seed));
-                RunWriter w = new RunWriter(scratch, r, 0);
-                writers.add(w);
-                recs.add(w);
-                outs.add(new RunOutcome());
-            }
-            StackedMlp stack = new StackedMlp(runs, data, recs, outs);
+            StackedMlp stack = stackOf(rc, 0, scratch, writers);
             for (int i = 0; i < steps; i++) stack.step(); // warm-up
             double[] t = new double[rounds];
             for (int r = 0; r < rounds; r++) {
@@ -179,6 +166,22 @@ public final class Bench {
         }
     }
 
+    /** {@link #STACK} copies of {@code rc} with seeds rc.seed + seedOffset + i, each recording to Parquet in scratch. */
+    static StackedMlp stackOf(RunConfig rc, int seedOffset, OutputDir scratch, List<RunWriter> writers) throws IOException {
+        List<RunConfig> runs = new ArrayList<>();
+        List<TaskData> data = new ArrayList<>();
+        List<RunOutcome> outs = new ArrayList<>();
+        for (int i = 0; i < STACK; i++) {
+            RunConfig r = new RunConfig(rc.sweep, rc.depth, rc.width, rc.activation, rc.init, rc.norm, rc.placement, rc.skip, rc.task,
+                    rc.train, rc.seed + seedOffset + i);
+            runs.add(r);
+            data.add(Tasks.generate(r.task, r.seed));
+            writers.add(new RunWriter(scratch, r, 0));
+            outs.add(new RunOutcome());
+        }
+        return new StackedMlp(runs, data, new ArrayList<RunRecorder>(writers), outs);
+    }
+
     /**
      * Memory over a long run, statistics written to Parquet as in a sweep: the DL4J loop and a stack of {@link #STACK}
      * runs, each for {@code steps} steps; RSS and JavaCPP's off-heap bytes at start, middle and end.
@@ -191,23 +194,13 @@ public final class Bench {
             TrainLoop loop = new TrainLoop(NetworkFactory.build(rc), rc, data, w, true, new RunOutcome());
             out.println(soakRow("dl4j", steps, loop::step, err));
         }
-        List<RunConfig> runs = new ArrayList<>();
-        List<TaskData> datas = new ArrayList<>();
-        List<RunRecorder> recs = new ArrayList<>();
-        List<RunOutcome> outs = new ArrayList<>();
         List<RunWriter> writers = new ArrayList<>();
-        for (int i = 0; i < STACK; i++) {
-            RunConfig r = new RunConfig(rc.sweep, rc.depth, rc.width, rc.activation, rc.init, rc.norm, rc.placement, rc.skip, rc.task, rc.train, rc.seed + 100 + i);
-            runs.add(r);
-            datas.add(Tasks.generate(r.task, r.seed));
-            RunWriter w = new RunWriter(scratch, r, 0);
-            writers.add(w);
-            recs.add(w);
-            outs.add(new RunOutcome());
+        try {
+            StackedMlp stack = stackOf(rc, 100, scratch, writers);
+            out.println(soakRow("stacked:" + STACK, steps, stack::step, err));
+        } finally {
+            for (RunWriter w : writers) w.close();
         }
-        StackedMlp stack = new StackedMlp(runs, datas, recs, outs);
-        out.println(soakRow("stacked:" + STACK, steps, stack::step, err));
-        for (RunWriter w : writers) w.close();
     }
 
     private static String soakRow(String engine, int steps, Runnable step, PrintStream err) {

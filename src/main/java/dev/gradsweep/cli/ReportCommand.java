@@ -1,5 +1,6 @@
 package dev.gradsweep.cli;
 
+import dev.gradsweep.sweep.Sessions;
 import dev.gradsweep.analysis.AnalysisParams;
 import dev.gradsweep.report.Report;
 import org.apache.spark.sql.SparkSession;
@@ -58,8 +59,8 @@ final class ReportCommand implements Callable<Integer> {
         if (maxLines != 8) cmd.append(" --max-lines ").append(maxLines);
         if (maxHeatmaps != 6) cmd.append(" --max-heatmaps ").append(maxHeatmaps);
         conf.forEach((k, v) -> cmd.append(" --conf ").append(k).append('=').append(v));
-        SparkSession spark = SparkSession.builder().master(master).appName("gradsweep report")
-                .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4").getOrCreate();
+        SparkSession spark = Sessions.forQueries(master, "gradsweep report");
+        spark.conf().set("spark.sql.shuffle.partitions", "4");
         try {
             Report.Summary s = Report.write(spark, new Report.Options(in, to, steps, maxLines, maxHeatmaps, conf, cmd.toString()));
             System.err.println("gradsweep report: " + s.readme() + " and " + s.images().size() + " plots; verdicts " + s.verdicts());

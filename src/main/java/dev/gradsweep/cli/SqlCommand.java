@@ -1,5 +1,6 @@
 package dev.gradsweep.cli;
 
+import dev.gradsweep.sweep.Sessions;
 import dev.gradsweep.analysis.AnalysisParams;
 import dev.gradsweep.analysis.ResultPrinter;
 import dev.gradsweep.analysis.SqlScript;
@@ -54,8 +55,7 @@ final class SqlCommand implements Callable<Integer> {
         if (query != null && file != null) throw new IllegalArgumentException("give -e or -f, not both");
         if (file != null && !Files.isRegularFile(file)) throw new IllegalArgumentException("-f: no file " + file);
         AnalysisParams.resolve(conf); // bad keys fail before Spark starts
-        SparkSession spark = SparkSession.builder().master(master).appName("gradsweep sql")
-                .config("spark.ui.enabled", "false").getOrCreate();
+        SparkSession spark = Sessions.forQueries(master, "gradsweep sql");
         try {
             SqlViews.register(spark, in, conf);
             if (query != null) ResultPrinter.print(spark.sql(query), fmt, System.out);

@@ -1,5 +1,6 @@
 package dev.gradsweep.cli;
 
+import dev.gradsweep.sweep.Sessions;
 import dev.gradsweep.analysis.ResultPrinter;
 import dev.gradsweep.analysis.SqlViews;
 import dev.gradsweep.sweep.RunResult;
@@ -52,8 +53,7 @@ final class SweepCommand implements Callable<Integer> {
             if (r.status().equals("failed")) System.out.println("  failed " + r.runId() + ": " + r.error().lines().findFirst().orElse(""));
         System.out.println("tables: " + s.out() + "/{runs,steps,params,layers}/  (query: bin/gradsweep sql --in " + s.out() + ")");
         if (!quiet) {
-            SparkSession spark = SparkSession.builder().master("local[1]").appName("gradsweep first answer")
-                    .config("spark.ui.enabled", "false").getOrCreate();
+            SparkSession spark = Sessions.forQueries("local[1]", "gradsweep first answer");
             try {
                 SqlViews.register(spark, s.out());
                 System.out.println("How much gradient reaches layer 0 at step 0 (delta = bias gradient = dL/dz; first/last layer):");

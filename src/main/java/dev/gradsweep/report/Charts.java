@@ -97,6 +97,9 @@ final class Charts {
                 max = Math.max(max, d);
             }
         if (cells.isEmpty()) return c;
+        // XChart prints the legend's ends as raw doubles: round them outward to one decimal so they read "-27.9".
+        min = Math.floor(min * 10) / 10;
+        max = Math.ceil(max * 10) / 10;
         c.getStyler().setMin(min);
         c.getStyler().setMax(max == min ? min + 1 : max);
         c.addSeries("log10", labels(xs, 12), labels(ys, 14), cells);

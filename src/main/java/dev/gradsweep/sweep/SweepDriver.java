@@ -97,6 +97,7 @@ public final class SweepDriver {
                 return rs.iterator();
             }).collect();
             jsc.sc().removeSparkListener(progress);
+            err.println(progress.line()); // the listener bus is asynchronous: the last event may not have been delivered
             out.fs().delete(out.path(OutputDir.STAGING), true);
             return new Summary(outRoot, runs.size(), skipped, results);
         } finally {
@@ -115,8 +116,7 @@ public final class SweepDriver {
         // Executors start with this environment: one OpenMP thread per core Spark gives a task (threads x tasks <= cores).
         if (!local) conf.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", conf.get("spark.task.cpus", "1"));
         conf.setIfMissing("spark.ui.showConsoleProgress", "false"); // our own progress line replaces Spark's bar
-        if (local) conf.setIfMissing("spark.ui.enabled", "false");
-        return SparkSession.builder().config(conf).getOrCreate();
+        return SparkSession.builder().config(Sessions.loopbackIfLocal(conf)).getOrCreate();
     }
 
     /** Local mode: the cores divided among local[N]'s concurrent tasks; a cluster: the cores Spark gives a task. */
