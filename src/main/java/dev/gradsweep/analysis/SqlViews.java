@@ -19,16 +19,11 @@ import java.util.Map;
 public final class SqlViews {
     /** The first answer a newcomer sees after a sweep: how much of the gradient reaches layer 0 at step 0. */
     public static final String FIRST_ANSWER = String.join("\n",
-            "SELECT r.depth, r.activation, r.init, r.status,",
+            "SELECT r.depth, r.activation, r.init, r.norm, r.skip, r.status,",
             "       round(r.loss_first, 4) AS loss_first, round(r.loss_last, 4) AS loss_last,",
-            "       b0.grad_l2 / bl.grad_l2 AS delta_first_over_last,",
-            "       w0.grad_l2 / wl.grad_l2 AS gradw_first_over_last",
-            "FROM runs r",
-            "JOIN params b0 ON b0.run_id = r.run_id AND b0.step = 0 AND b0.param = 'b' AND b0.layer = 0",
-            "JOIN params bl ON bl.run_id = r.run_id AND bl.step = 0 AND bl.param = 'b' AND bl.layer = r.n_layers - 1",
-            "JOIN params w0 ON w0.run_id = r.run_id AND w0.step = 0 AND w0.param = 'W' AND w0.layer = 0",
-            "JOIN params wl ON wl.run_id = r.run_id AND wl.step = 0 AND wl.param = 'W' AND wl.layer = r.n_layers - 1",
-            "ORDER BY delta_first_over_last");
+            "       v.verdict, round(v.log10_delta_in, 2) AS log10_delta_first_over_last, v.stall_layer",
+            "FROM runs r JOIN verdicts v USING (run_id)",
+            "ORDER BY log10_delta_first_over_last");
 
     private SqlViews() {
     }

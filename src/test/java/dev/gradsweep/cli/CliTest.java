@@ -88,7 +88,7 @@ class CliTest {
         Path o = tmp.resolve("o");
         assertEquals(0, Main.execute("sweep", "--grid", grid.toString(), "--out", o.toString(), "--max-parallel", "1"));
         assertTrue(out().contains("1 runs in the grid: 1 trained now (1 ok, 0 diverged, 0 failed)"), out());
-        assertTrue(out().contains("delta_first_over_last"), out());
+        assertTrue(out().contains("log10_delta_first_over_last") && out().contains("verdict"), out());
         assertTrue(err().contains("[cli] 1/1 runs done"), err());
         for (String fmt : List.of("csv", "json", "table")) {
             out.reset();
