@@ -98,15 +98,8 @@ public final class GradientProbe extends BaseTrainingListener {
         this.scale = scale;
         double total = 0;
         for (int i = 0; i < segments.length; i++) {
-            ParamStats s = stats[i];
-            s.reset();
-            s.addGradient(grad, params, segments[i].offset, segments[i].offset + segments[i].length);
-            // Scaling after the sums keeps one multiply out of the inner loop.
-            s.sumSq *= scale * scale;
-            s.sumAbs *= scale;
-            s.sum *= scale;
-            s.maxAbs *= scale;
-            total += s.sumSq;
+            stats[i].setGradient(grad, params, segments[i].offset, segments[i].offset + segments[i].length, scale);
+            total += stats[i].sumSq;
         }
         return Math.sqrt(total);
     }

@@ -12,6 +12,20 @@ public final class ParamStats {
 
     private static final ThreadLocal<double[][]> SCRATCH = ThreadLocal.withInitial(() -> new double[2][HostArray.BLOCK]);
 
+    /**
+     * This step's statistics of gradient elements [from, to) of {@code g} times {@code scale} (1/batch turns DL4J's
+     * batch-summed gradient into the gradient of the mean loss) and of the parameters they were computed at.
+     */
+    public void setGradient(HostArray g, HostArray p, int from, int to, double scale) {
+        reset();
+        addGradient(g, p, from, to);
+        // Scaling after the sums keeps one multiply out of the inner loop.
+        sumSq *= scale * scale;
+        sumAbs *= scale;
+        sum *= scale;
+        maxAbs *= scale;
+    }
+
     /** Adds the gradient elements [from, to) of {@code g} and the matching parameter elements of {@code p}. */
     public void addGradient(HostArray g, HostArray p, int from, int to) {
         double[][] scratch = SCRATCH.get();

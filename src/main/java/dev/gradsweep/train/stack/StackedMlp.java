@@ -234,12 +234,7 @@ public final class StackedMlp {
             for (int i = 0; i < segments[r].length; i++) {
                 Segment s = segments[r][i];
                 ParamStats st = stats[r][i];
-                st.reset();
-                st.addGradient(g, p, s.offset, s.offset + s.length);
-                st.sumSq *= scale * scale;
-                st.sumAbs *= scale;
-                st.sum *= scale;
-                st.maxAbs *= scale;
+                st.setGradient(g, p, s.offset, s.offset + s.length, scale);
                 tot += st.sumSq;
                 bad += st.nonfinite;
             }
