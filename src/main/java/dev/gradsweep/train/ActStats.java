@@ -1,6 +1,7 @@
 package dev.gradsweep.train;
 
 import dev.gradsweep.grid.Activation;
+import dev.gradsweep.train.simd.Simd;
 
 /**
  * Reductions of one layer's activation output a_l over a [batch × units] minibatch: mean, std, the saturated
@@ -13,6 +14,7 @@ public final class ActStats {
     public static final double SATURATION_THRESHOLD = 0.01;
 
     private static final ThreadLocal<double[]> SCRATCH = ThreadLocal.withInitial(() -> new double[1024]);
+    private static final ThreadLocal<float[]> FLOATS = ThreadLocal.withInitial(() -> new float[1024]);
 
     public final int units;
     public long count, saturated, zeros;
@@ -36,7 +38,20 @@ public final class ActStats {
         Slope slope = Slope.of(act);
         double[] bounds = act == null ? new double[]{Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY}
                 : act.unsaturatedOutputs(SATURATION_THRESHOLD);
-        double lo = bounds[0], hi = bounds[1];
+        // Unsaturated is |a - mid| < half: one compare, the same arithmetic in both loops (NaN counts as saturated).
+        double mid = (bounds[0] + bounds[1]) / 2, half = (bounds[1] - bounds[0]) / 2;
+        double[] acc = new double[Simd.A_SLOTS];
+        if (Simd.ENABLED && a.isFloat() && slope.act == null) addSimd(a, rowFrom, rowTo, slope, mid, half, acc);
+        else addScalar(a, rowFrom, rowTo, slope, mid, half, acc);
+        count += (long) (rowTo - rowFrom) * units;
+        sum += acc[Simd.A_SUM];
+        sumSq += acc[Simd.A_SUM_SQ];
+        saturated += hasSaturation ? (long) acc[Simd.A_SATURATED] : 0;
+        zeros += (long) acc[Simd.A_ZEROS];
+        if (slope != Slope.NONE) slopeSqSum = Double.isNaN(slopeSqSum) ? acc[Simd.A_SLOPE_SQ] : slopeSqSum + acc[Simd.A_SLOPE_SQ];
+    }
+
+    private void addScalar(HostArray a, int rowFrom, int rowTo, Slope slope, double mid, double half, double[] acc) {
         double s = 0, s2 = 0, d2 = 0;
         long sat = 0, z = 0;
         int rows = rowTo - rowFrom;
@@ -54,7 +69,7 @@ public final class ActStats {
                     s += x;
                     s2 += x * x;
                     zu += x == 0.0 ? 1 : 0;
-                    sat += x > lo && x < hi ? 0 : 1;
+                    sat += Math.abs(x - mid) < half ? 0 : 1;
                     double d = slope.of(x);
                     d2 += d * d;
                 }
@@ -71,18 +86,43 @@ public final class ActStats {
                     boolean zx = x == 0.0;
                     z += zx ? 1 : 0;
                     allZero[u] &= zx;
-                    sat += x > lo && x < hi ? 0 : 1;
+                    sat += Math.abs(x - mid) < half ? 0 : 1;
                     double d = slope.of(x);
                     d2 += d * d;
                 }
             }
         }
-        count += (long) rows * units;
-        sum += s;
-        sumSq += s2;
-        saturated += hasSaturation ? sat : 0;
-        zeros += z;
-        if (slope != Slope.NONE) slopeSqSum = Double.isNaN(slopeSqSum) ? d2 : slopeSqSum + d2;
+        acc[Simd.A_SUM] = s;
+        acc[Simd.A_SUM_SQ] = s2;
+        acc[Simd.A_ZEROS] = z;
+        acc[Simd.A_SATURATED] = sat;
+        acc[Simd.A_SLOPE_SQ] = d2;
+    }
+
+    /** {@link #addScalar} for float32 arrays with the SIMD loops (slopes that are a step or a quadratic in a). */
+    private void addSimd(HostArray a, int rowFrom, int rowTo, Slope slope, double mid, double half, double[] acc) {
+        int rows = rowTo - rowFrom;
+        float[] v = FLOATS.get();
+        int kind = slope == Slope.NONE ? Simd.SLOPE_NONE : slope.step ? Simd.SLOPE_STEP : Simd.SLOPE_QUADRATIC;
+        Simd.Form form = new Simd.Form(mid, half, hasSaturation, kind, slope.c0, slope.c1, slope.c2);
+        if (a.columnMajor) {
+            // Whole columns lie one after another: read as many as fit a block in one copy.
+            int perRead = rows == a.rows ? Math.max(1, HostArray.BLOCK / Math.max(1, rows)) : 1;
+            if (v.length < perRead * rows) FLOATS.set(v = new float[perRead * rows]);
+            for (int u = 0; u < units; u += perRead) {
+                int cols = Math.min(perRead, units - u);
+                a.readFloats(u * a.rows + rowFrom, cols * rows, v);
+                for (int c = 0; c < cols; c++) allZero[u + c] &= Simd.activations(v, c * rows, rows, form, acc, null) == rows;
+            }
+        } else {
+            if (v.length < units) FLOATS.set(v = new float[units]);
+            float[] unitMaxAbs = new float[units];
+            for (int r = rowFrom; r < rowTo; r++) {
+                a.readFloats(r * units, units, v);
+                Simd.activations(v, 0, units, form, acc, unitMaxAbs);
+            }
+            for (int u = 0; u < units; u++) allZero[u] &= unitMaxAbs[u] == 0; // NaN is not zero, as in addScalar
+        }
     }
 
     /**

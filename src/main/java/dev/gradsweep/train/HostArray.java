@@ -31,6 +31,16 @@ public abstract class HostArray {
     /** Copies elements [from, from + len) in storage order into dst[0, len): a bulk copy, then a widening loop. */
     public abstract void read(int from, int len, double[] dst);
 
+    /** True when the elements are float32, which {@link #readFloats} copies without widening. */
+    public boolean isFloat() {
+        return false;
+    }
+
+    /** Copies float32 elements [from, from + len) in storage order into dst[0, len); only when {@link #isFloat}. */
+    public void readFloats(int from, int len, float[] dst) {
+        throw new UnsupportedOperationException("not a float32 array");
+    }
+
     /** Elements per block of the bulk loops: small enough to stay in L1/L2 cache. */
     public static final int BLOCK = 4096;
 
@@ -80,6 +90,16 @@ public abstract class HostArray {
                     if (f.length < len) f = new float[Math.max(len, Math.min(BLOCK, length))];
                     b.get(base + from, f, 0, len);
                     for (int i = 0; i < len; i++) dst[i] = f[i];
+                }
+
+                @Override
+                public boolean isFloat() {
+                    return true;
+                }
+
+                @Override
+                public void readFloats(int from, int len, float[] dst) {
+                    b.get(base + from, dst, 0, len);
                 }
             };
         }

@@ -1,5 +1,7 @@
 package dev.gradsweep.train;
 
+import dev.gradsweep.train.simd.Simd;
+
 /**
  * Reductions of one parameter array's gradient (and its parameter and update L2), accumulated in double. Partial
  * results over pieces of an array {@link #merge} into the result over the whole.
@@ -11,6 +13,7 @@ public final class ParamStats {
     public double paramSumSq, updateSumSq;
 
     private static final ThreadLocal<double[][]> SCRATCH = ThreadLocal.withInitial(() -> new double[2][HostArray.BLOCK]);
+    private static final ThreadLocal<float[][]> FLOATS = ThreadLocal.withInitial(() -> new float[2][HostArray.BLOCK]);
 
     /**
      * This step's statistics of gradient elements [from, to) of {@code g} times {@code scale} (1/batch turns DL4J's
@@ -28,6 +31,10 @@ public final class ParamStats {
 
     /** Adds the gradient elements [from, to) of {@code g} and the matching parameter elements of {@code p}. */
     public void addGradient(HostArray g, HostArray p, int from, int to) {
+        if (Simd.ENABLED && g.isFloat() && p.isFloat()) {
+            addGradientSimd(g, p, from, to);
+            return;
+        }
         double[][] scratch = SCRATCH.get();
         double[] gv = scratch[0], pv = scratch[1];
         // Two independent accumulator lanes halve the add-latency chains; counts are branch-free because exact
@@ -77,7 +84,38 @@ public final class ParamStats {
         paramSumSq += p2;
     }
 
+    /** {@link #addGradient} for float32 arrays, with the SIMD loops. */
+    private void addGradientSimd(HostArray g, HostArray p, int from, int to) {
+        float[][] scratch = FLOATS.get();
+        float[] gv = scratch[0], pv = scratch[1];
+        double[] acc = new double[Simd.G_SLOTS];
+        acc[Simd.G_MAX_ABS] = maxAbs;
+        for (int at = from; at < to; at += HostArray.BLOCK) {
+            int n = Math.min(HostArray.BLOCK, to - at);
+            g.readFloats(at, n, gv);
+            p.readFloats(at, n, pv);
+            Simd.gradient(gv, pv, n, acc);
+        }
+        count += to - from;
+        sumSq += acc[Simd.G_SUM_SQ];
+        sumAbs += acc[Simd.G_SUM_ABS];
+        sum += acc[Simd.G_SUM];
+        maxAbs = acc[Simd.G_MAX_ABS];
+        zeros += (long) acc[Simd.G_ZEROS];
+        nonfinite += (long) acc[Simd.G_NONFINITE];
+        paramSumSq += acc[Simd.G_PARAM_SUM_SQ];
+    }
+
     public void addUpdate(HostArray u, int from, int to) {
+        if (Simd.ENABLED && u.isFloat()) {
+            float[] uv = FLOATS.get()[0];
+            for (int at = from; at < to; at += HostArray.BLOCK) {
+                int n = Math.min(HostArray.BLOCK, to - at);
+                u.readFloats(at, n, uv);
+                updateSumSq += Simd.sumSq(uv, n);
+            }
+            return;
+        }
         double[] uv = SCRATCH.get()[0];
         double s2a = 0, s2b = 0;
         for (int at = from; at < to; at += HostArray.BLOCK) {

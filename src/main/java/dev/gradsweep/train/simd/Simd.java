@@ -1,0 +1,62 @@
+package dev.gradsweep.train.simd;
+
+/**
+ * Whether the statistics use the SIMD loops of {@link FloatBlocks}, and the entry points to them. They need the JVM
+ * flag {@code --add-modules jdk.incubator.vector} (set by {@code bin/gradsweep}, the test runner and the jobs
+ * scripts for executors); a JVM without it, or with {@code -Dgradsweep.simd=false}, uses the scalar loops, which
+ * give the same statistics up to summation order. This class names no incubator type, so it loads anywhere.
+ */
+public final class Simd {
+    /** System property that turns the SIMD loops off ({@code false}); on by default where the module is present. */
+    public static final String PROPERTY = "gradsweep.simd";
+    public static final boolean ENABLED = detect();
+
+    /** Slots of the gradient accumulator array. */
+    public static final int G_SUM_SQ = 0, G_SUM_ABS = 1, G_SUM = 2, G_MAX_ABS = 3, G_ZEROS = 4, G_NONFINITE = 5,
+            G_PARAM_SUM_SQ = 6, G_SLOTS = 7;
+    /** Slots of the activation accumulator array. */
+    public static final int A_SUM = 0, A_SUM_SQ = 1, A_ZEROS = 2, A_SATURATED = 3, A_SLOPE_SQ = 4, A_SLOTS = 5;
+    /** Forms of f'(z) as a function of a = f(z) that the SIMD loop evaluates. */
+    public static final int SLOPE_NONE = 0, SLOPE_STEP = 1, SLOPE_QUADRATIC = 2;
+
+    private Simd() {
+    }
+
+    private static boolean detect() {
+        if (!Boolean.parseBoolean(System.getProperty(PROPERTY, "true"))) return false;
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) return false;
+        try {
+            return FloatBlocks.LANES >= 2; // a machine without vector registers gains nothing
+        } catch (LinkageError e) {
+            return false;
+        }
+    }
+
+    /** A line for logs and bench output: which loops run, and how wide. */
+    public static String describe() {
+        return ENABLED ? "SIMD, " + FloatBlocks.LANES + " double lanes" : "scalar (no --add-modules jdk.incubator.vector, or -D" + PROPERTY + "=false)";
+    }
+
+    /** See {@link FloatBlocks#gradient}. Only when {@link #ENABLED}. */
+    public static void gradient(float[] g, float[] p, int n, double[] acc) {
+        FloatBlocks.gradient(g, p, n, acc);
+    }
+
+    /** See {@link FloatBlocks#sumSq}. Only when {@link #ENABLED}. */
+    public static double sumSq(float[] u, int n) {
+        return FloatBlocks.sumSq(u, n);
+    }
+
+    /**
+     * How a layer's activation output is reduced: unsaturated while |a − mid| < half (when {@code saturation}), and
+     * f'(z) from a as {@code slope}: {@link #SLOPE_STEP} (1 for a > 0, else c0) or {@link #SLOPE_QUADRATIC}
+     * (c0 + c1·a + c2·a²).
+     */
+    public record Form(double mid, double half, boolean saturation, int slope, double c0, double c1, double c2) {
+    }
+
+    /** See {@link FloatBlocks#activations}. Only when {@link #ENABLED}. */
+    public static long activations(float[] x, int off, int len, Form form, double[] acc, float[] unitMaxAbs) {
+        return FloatBlocks.activations(x, off, len, form, acc, unitMaxAbs);
+    }
+}
