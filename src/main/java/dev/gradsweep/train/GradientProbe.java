@@ -133,12 +133,7 @@ public final class GradientProbe extends BaseTrainingListener {
 
     private void tap(int k, INDArray eps) {
         HostArray e = HostArray.of(eps);
-        double s = 0;
-        for (int i = 0; i < e.length; i++) {
-            double v = e.get(i);
-            s += v * v;
-        }
-        outGradSq[k] = s;
+        outGradSq[k] = e.sumSq(0, e.length);
     }
 
     /** Sends this step's parameter and layer rows to {@code rec}. */

@@ -1,6 +1,7 @@
 package dev.gradsweep.train;
 
 import dev.gradsweep.data.HostMemory;
+import dev.gradsweep.train.simd.Simd;
 import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -41,8 +42,36 @@ public abstract class HostArray {
         throw new UnsupportedOperationException("not a float32 array");
     }
 
+    /** Σ x² over elements [from, to), in double: the SIMD loop for float32, else the scalar one. */
+    public double sumSq(int from, int to) {
+        double sum = 0;
+        if (Simd.ENABLED && isFloat()) {
+            float[] v = FLOATS.get();
+            for (int at = from; at < to; at += BLOCK) {
+                int n = Math.min(BLOCK, to - at);
+                readFloats(at, n, v);
+                sum += Simd.sumSq(v, n);
+            }
+            return sum;
+        }
+        double[] v = DOUBLES.get();
+        double a = 0, b = 0; // two lanes halve the add-latency chain
+        for (int at = from; at < to; at += BLOCK) {
+            int n = Math.min(BLOCK, to - at), i = 0;
+            read(at, n, v);
+            for (; i + 1 < n; i += 2) {
+                a += v[i] * v[i];
+                b += v[i + 1] * v[i + 1];
+            }
+            if (i < n) a += v[i] * v[i];
+        }
+        return a + b;
+    }
+
     /** Elements per block of the bulk loops: small enough to stay in L1/L2 cache. */
     public static final int BLOCK = 4096;
+    private static final ThreadLocal<float[]> FLOATS = ThreadLocal.withInitial(() -> new float[BLOCK]);
+    private static final ThreadLocal<double[]> DOUBLES = ThreadLocal.withInitial(() -> new double[BLOCK]);
 
 
     /** Element (r, c) of a rank-2 array with {@code cols} columns, whatever its storage order. */

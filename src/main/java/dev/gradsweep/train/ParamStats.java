@@ -107,28 +107,7 @@ public final class ParamStats {
     }
 
     public void addUpdate(HostArray u, int from, int to) {
-        if (Simd.ENABLED && u.isFloat()) {
-            float[] uv = FLOATS.get()[0];
-            for (int at = from; at < to; at += HostArray.BLOCK) {
-                int n = Math.min(HostArray.BLOCK, to - at);
-                u.readFloats(at, n, uv);
-                updateSumSq += Simd.sumSq(uv, n);
-            }
-            return;
-        }
-        double[] uv = SCRATCH.get()[0];
-        double s2a = 0, s2b = 0;
-        for (int at = from; at < to; at += HostArray.BLOCK) {
-            int n = Math.min(HostArray.BLOCK, to - at);
-            u.read(at, n, uv);
-            int i = 0;
-            for (; i + 1 < n; i += 2) {
-                s2a += uv[i] * uv[i];
-                s2b += uv[i + 1] * uv[i + 1];
-            }
-            if (i < n) s2a += uv[i] * uv[i];
-        }
-        updateSumSq += s2a + s2b;
+        updateSumSq += u.sumSq(from, to);
     }
 
     public ParamStats merge(ParamStats o) {
