@@ -55,6 +55,18 @@ public final class TrainSpec implements Serializable {
         return step < warmup ? lr * (step + 1) / warmup : lr;
     }
 
+    /** "none", "norm" or "value": the kind of a canonical clip rule. */
+    public static String clipKind(String clip) {
+        int colon = clip.indexOf(':');
+        return colon < 0 ? clip : clip.substring(0, colon);
+    }
+
+    /** c of a canonical "norm:<c>" / "value:<c>" rule; 0 for "none". */
+    public static double clipValue(String clip) {
+        int colon = clip.indexOf(':');
+        return colon < 0 ? 0 : Double.parseDouble(clip.substring(colon + 1));
+    }
+
     /** Parses "none" / "norm:<c>" / "value:<c>" to canonical text, or null when invalid. */
     public static String parseClip(String s) {
         String t = s.trim().toLowerCase();

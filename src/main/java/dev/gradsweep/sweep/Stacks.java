@@ -10,7 +10,7 @@ import java.util.Map;
 
 /**
  * Groups a sweep's runs into Spark tasks: runs that {@link StackedMlp} can train together (same shapes, differing
- * in seed, initializer or learning rate) share a task, the others get one task each. Stacks are made no larger
+ * in seed, initializer, learning rate, warmup or clip value) share a task, the others get one task each. Stacks are made no larger
  * than needed to keep every core busy, and at most {@link #MAX_STACK} runs.
  */
 public final class Stacks {
@@ -21,7 +21,7 @@ public final class Stacks {
     }
 
     /**
-     * @param parallelism tasks Spark runs at once; each group is cut into at least 2 x parallelism stacks when it
+     * @param parallelism tasks Spark runs at once ({@link SweepDriver#slots}); each group is cut into at least 2 x parallelism stacks when it
      *                    is large enough, so stacking never leaves cores idle
      */
     public static List<List<RunConfig>> plan(List<RunConfig> runs, int parallelism, boolean stack) {

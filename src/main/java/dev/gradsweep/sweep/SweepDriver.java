@@ -84,7 +84,7 @@ public final class SweepDriver {
             jsc.sc().addSparkListener(progress);
             Broadcast<TaskData> shipped = jsc.broadcast(table);
             String root = outRoot;
-            List<List<RunConfig>> tasks = Stacks.plan(todo, jsc.defaultParallelism(), o.stack());
+            List<List<RunConfig>> tasks = Stacks.plan(todo, slots(jsc.getConf(), jsc.defaultParallelism()), o.stack());
             List<RunResult> results = jsc.parallelize(tasks, tasks.size()).flatMap(stack -> {
                 TaskContext ctx = TaskContext.get();
                 Devices.pinAssignedGpu(ctx.resources());
@@ -121,14 +121,34 @@ public final class SweepDriver {
 
     /** Local mode: the cores divided among local[N]'s concurrent tasks; a cluster: the cores Spark gives a task. */
     static int threadsPerTask(JavaSparkContext jsc) {
-        String master = jsc.master();
-        if (master.startsWith("local")) {
-            String inside = master.replaceAll("^local\\[?|\\]$", "");
-            String n = inside.split(",")[0];
-            int cores = Runtime.getRuntime().availableProcessors();
-            int concurrent = inside.isEmpty() ? 1 : n.equals("*") ? cores : Integer.parseInt(n);
-            return Threads.perTask(cores, concurrent);
-        }
-        return Math.max(1, jsc.getConf().getInt("spark.task.cpus", 1));
+        int cores = Runtime.getRuntime().availableProcessors();
+        int local = localTasks(jsc.master(), cores);
+        return local > 0 ? Threads.perTask(cores, local) : Math.max(1, jsc.getConf().getInt("spark.task.cpus", 1));
+    }
+
+    private static final java.util.regex.Pattern LOCAL = java.util.regex.Pattern.compile("local(?:\\[(\\*|\\d+)(?:,\\d+)?\\])?");
+
+    /** Concurrent tasks of a local master (local, local[N], local[*], local[N,F]); 0 for any other master. */
+    static int localTasks(String master, int cores) {
+        java.util.regex.Matcher m = LOCAL.matcher(master);
+        if (!m.matches()) return 0;
+        return m.group(1) == null ? 1 : m.group(1).equals("*") ? cores : Integer.parseInt(m.group(1));
+    }
+
+    /**
+     * Tasks the sweep will run at once, for sizing stacks: from the configuration where it says (local[N];
+     * spark.executor.instances × spark.executor.cores; spark.cores.max; the smaller when both are set, divided by
+     * spark.task.cpus), else {@code registered} (defaultParallelism, which counts only the executors registered so
+     * far: on a cluster they may register after the sweep has been planned).
+     */
+    static int slots(SparkConf conf, int registered) {
+        int local = localTasks(conf.get("spark.master", ""), Runtime.getRuntime().availableProcessors());
+        if (local > 0) return local;
+        int cores = Integer.MAX_VALUE;
+        if (conf.contains("spark.executor.instances"))
+            cores = conf.getInt("spark.executor.instances", 1) * conf.getInt("spark.executor.cores", 1);
+        if (conf.contains("spark.cores.max")) cores = Math.min(cores, conf.getInt("spark.cores.max", 1));
+        if (cores == Integer.MAX_VALUE) return Math.max(1, registered);
+        return Math.max(1, cores / Math.max(1, conf.getInt("spark.task.cpus", 1)));
     }
 }

@@ -3,6 +3,7 @@ package dev.gradsweep.train;
 import dev.gradsweep.data.Batches;
 import dev.gradsweep.data.TaskData;
 import dev.gradsweep.grid.RunConfig;
+import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.model.Net;
 import dev.gradsweep.model.NetworkFactory;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -132,9 +133,7 @@ public final class TrainLoop {
         }
 
         static Clip parse(String text, List<INDArray> gradientViews) {
-            if (text.equals("none")) return new Clip("none", 0, gradientViews);
-            int colon = text.indexOf(':');
-            return new Clip(text.substring(0, colon), Double.parseDouble(text.substring(colon + 1)), gradientViews);
+            return new Clip(TrainSpec.clipKind(text), TrainSpec.clipValue(text), gradientViews);
         }
 
         boolean needsNorm() {

@@ -125,8 +125,9 @@ class SweepLocalTest {
     void stackedSweepRecordsWhatTheOneByOneSweepRecords(@TempDir Path tmp) throws Exception {
         Path grid = tmp.resolve("s.yaml");
         Files.writeString(grid, String.join("\n", "name: stack-test", "task: {kind: teacher, inputs: 5, samples: 64}",
-                "train: {steps: 4, batch: 16, optimizer: sgd, dtype: float64}", "seeds: [1, 2, 3, 4, 5]",
-                "axes: {depth: [3], width: [6], activation: [tanh], init: [xavier], lr: [0.1, 0.05]}", ""));
+                // Adam with warmup and norm clipping: per-run state, lr schedule and clip scale inside one stack
+                "train: {steps: 4, batch: 16, optimizer: adam, clip: 'norm:0.05', warmup: 2, dtype: float64}", "seeds: [1, 2, 3, 4, 5]",
+                "axes: {depth: [3], width: [6], activation: [tanh], init: [xavier], lr: [0.01, 0.005]}", ""));
         PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
         SweepDriver.Summary stacked = SweepDriver.run(new SweepDriver.Options(grid.toString(), tmp.resolve("a").toString(), false, false, "local[2]", 0, true), quiet);
         SweepDriver.Summary single = SweepDriver.run(new SweepDriver.Options(grid.toString(), tmp.resolve("b").toString(), false, false, "local[2]", 0, false), quiet);
@@ -138,6 +139,8 @@ class SweepLocalTest {
             spark.read().parquet(tmp.resolve("b/runs").toString()).createOrReplaceTempView("rb");
             spark.read().parquet(tmp.resolve("a/params").toString()).createOrReplaceTempView("pa");
             spark.read().parquet(tmp.resolve("b/params").toString()).createOrReplaceTempView("pb");
+            spark.read().parquet(tmp.resolve("a/steps").toString()).createOrReplaceTempView("sa");
+            spark.read().parquet(tmp.resolve("b/steps").toString()).createOrReplaceTempView("sb");
             // local[2]: stacks of ceil(10 / (2 x 2)) = 3 keep both cores busy: 3 + 3 + 3 stacked, the last run alone
             assertEquals(9, count(spark, "SELECT count(*) FROM ra WHERE engine = 'stacked:3'"));
             assertEquals(1, count(spark, "SELECT count(*) FROM ra WHERE engine = 'dl4j'"));
@@ -145,6 +148,10 @@ class SweepLocalTest {
             assertEquals(10L * 4 * 8, count(spark, "SELECT count(*) FROM pa"));
             assertEquals(10L * 4 * 8, count(spark, "SELECT count(*) FROM pb JOIN pa USING (run_id, step, layer, param) "
                     + "WHERE abs(pa.grad_l2 - pb.grad_l2) <= 1e-9 * pb.grad_l2 AND abs(pa.update_l2 - pb.update_l2) <= 1e-9 * pb.update_l2"));
+            assertEquals(10L * 4, count(spark, "SELECT count(*) FROM sb JOIN sa USING (run_id, step) WHERE sa.lr = sb.lr "
+                    + "AND abs(sa.update_l2_total - sb.update_l2_total) <= 1e-9 * sb.update_l2_total AND abs(sa.loss - sb.loss) <= 1e-9 * sb.loss"));
+            assertEquals(10, count(spark, "SELECT count(*) FROM sa WHERE step = 0 AND lr < 0.01 * 0.5 + 1e-12"), "warmup halves step 0's lr");
+            assertTrue(count(spark, "SELECT count(*) FROM sb WHERE grad_l2_total > 0.05") > 0, "the test needs gradients above the clip norm");
         } finally {
             spark.stop();
         }
