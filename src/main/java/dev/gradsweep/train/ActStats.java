@@ -99,30 +99,35 @@ public final class ActStats {
         acc[Simd.A_SLOPE_SQ] = d2;
     }
 
-    /** {@link #addScalar} for float32 arrays with the SIMD loops (slopes that are a step or a quadratic in a). */
+    /**
+     * {@link #addScalar} for float32 arrays with the SIMD loops (slopes that are a step or a quadratic in a). The
+     * rows' values are one contiguous run in either storage order (unless a column-major array is cut into row
+     * ranges), so the sums take a few long loops; dead units are then found by scanning each unit that is still
+     * all-zero up to its first nonzero value, which on a live unit is within a few values.
+     */
     private void addSimd(HostArray a, int rowFrom, int rowTo, Slope slope, double mid, double half, double[] acc) {
         int rows = rowTo - rowFrom;
         float[] v = FLOATS.get();
+        if (v.length < HostArray.BLOCK) FLOATS.set(v = new float[HostArray.BLOCK]);
         int kind = slope == Slope.NONE ? Simd.SLOPE_NONE : slope.step ? Simd.SLOPE_STEP : Simd.SLOPE_QUADRATIC;
         Simd.Form form = new Simd.Form(mid, half, hasSaturation, kind, slope.c0, slope.c1, slope.c2);
-        if (a.columnMajor) {
-            // Whole columns lie one after another: read as many as fit a block in one copy.
-            int perRead = rows == a.rows ? Math.max(1, HostArray.BLOCK / Math.max(1, rows)) : 1;
-            if (v.length < perRead * rows) FLOATS.set(v = new float[perRead * rows]);
-            for (int u = 0; u < units; u += perRead) {
-                int cols = Math.min(perRead, units - u);
-                a.readFloats(u * a.rows + rowFrom, cols * rows, v);
-                for (int c = 0; c < cols; c++) allZero[u + c] &= Simd.activations(v, c * rows, rows, form, acc, null) == rows;
-            }
-        } else {
-            if (v.length < units) FLOATS.set(v = new float[units]);
-            float[] unitMaxAbs = new float[units];
-            for (int r = rowFrom; r < rowTo; r++) {
-                a.readFloats(r * units, units, v);
-                Simd.activations(v, 0, units, form, acc, unitMaxAbs);
-            }
-            for (int u = 0; u < units; u++) allZero[u] &= unitMaxAbs[u] == 0; // NaN is not zero, as in addScalar
+        boolean contiguous = !a.columnMajor || rows == a.rows;
+        int start = a.columnMajor ? rowFrom : rowFrom * units;
+        int end = contiguous ? start + rows * units : 0;
+        for (int at = start; at < end; at += HostArray.BLOCK) {
+            int n = Math.min(HostArray.BLOCK, end - at);
+            a.readFloats(at, n, v);
+            Simd.activations(v, 0, n, form, acc);
         }
+        if (!contiguous) {
+            if (v.length < rows) FLOATS.set(v = new float[rows]);
+            for (int u = 0; u < units; u++) {
+                a.readFloats(u * a.rows + rowFrom, rows, v);
+                Simd.activations(v, 0, rows, form, acc);
+            }
+        }
+        for (int u = 0; u < units; u++)
+            for (int r = rowFrom; r < rowTo && allZero[u]; r++) allZero[u] = a.get(r, u, units) == 0.0; // NaN is not 0
     }
 
     /**

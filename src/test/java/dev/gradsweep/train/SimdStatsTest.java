@@ -99,7 +99,7 @@ class SimdStatsTest {
         for (int i = 0; i < x.length; i++) x[i] = i % 4 == 0 ? 1f : i % 4 == 1 ? -1f : i % 4 == 2 ? 0.5f : 0f;
         x[39] = Float.NaN;
         double[] acc = new double[Simd.A_SLOTS];
-        long zeros = Simd.activations(x, 0, x.length, new Simd.Form(0, 1, true, Simd.SLOPE_NONE, 0, 0, 0), acc, null);
+        long zeros = Simd.activations(x, 0, x.length, new Simd.Form(0, 1, true, Simd.SLOPE_NONE, 0, 0, 0), acc);
         assertEquals(10 + 10 + 1, acc[Simd.A_SATURATED], 0.0); // ten 1s, ten -1s, the NaN
         assertEquals(9, zeros); // the tenth zero slot holds the NaN
     }

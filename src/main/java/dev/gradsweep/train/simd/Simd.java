@@ -56,7 +56,7 @@ public final class Simd {
     }
 
     /** See {@link FloatBlocks#activations}. Only when {@link #ENABLED}. */
-    public static long activations(float[] x, int off, int len, Form form, double[] acc, float[] unitMaxAbs) {
-        return FloatBlocks.activations(x, off, len, form, acc, unitMaxAbs);
+    public static long activations(float[] x, int off, int len, Form form, double[] acc) {
+        return FloatBlocks.activations(x, off, len, form, acc);
     }
 }
