@@ -30,6 +30,8 @@ public final class GradientProbe extends BaseTrainingListener {
     /** Σ (∂L/∂a)² per recorded output with a tap (NaN without), of DL4J's batch-summed loss. */
     private final double[] outGradSq;
     private final HostArray grad, params;
+    /** Σp² per segment of the current parameters, kept by the fused {@link ParamStep}; null without it. */
+    private double[] paramSq;
     private double scale = 1;
     private boolean actsSeen;
 
@@ -98,10 +100,36 @@ public final class GradientProbe extends BaseTrainingListener {
         this.scale = scale;
         double total = 0;
         for (int i = 0; i < segments.length; i++) {
-            stats[i].setGradient(grad, params, segments[i].offset, segments[i].offset + segments[i].length, scale);
+            int from = segments[i].offset, to = from + segments[i].length;
+            stats[i].setGradient(grad, paramSq == null ? params : null, from, to, scale);
+            if (paramSq != null) stats[i].paramSumSq = paramSq[i];
             total += stats[i].sumSq;
         }
         return Math.sqrt(total);
+    }
+
+    /**
+     * Steps the parameters (p ← p − u, the update being in the gradient buffer) and reduces the update applied; with
+     * a reducing step both come from one pass, which also keeps Σp² of the new parameters for the next step.
+     *
+     * @return the global L2 norm of the update
+     */
+    public double step(ParamStep step) {
+        if (!step.reduces()) {
+            step.apply();
+            return onUpdate();
+        }
+        if (paramSq == null) throw new IllegalStateException("a reducing step needs fuseParamStep() before the first gradient");
+        step.apply(segments, stats, paramSq);
+        double total = 0;
+        for (ParamStats s : stats) total += s.updateSumSq;
+        return Math.sqrt(total);
+    }
+
+    /** From now on Σp² comes from the reducing {@link ParamStep}; one pass here gives the current parameters'. */
+    public void fuseParamStep() {
+        paramSq = new double[segments.length];
+        for (int i = 0; i < segments.length; i++) paramSq[i] = params.sumSq(segments[i].offset, segments[i].offset + segments[i].length);
     }
 
     public long nonfinite() {
@@ -111,7 +139,7 @@ public final class GradientProbe extends BaseTrainingListener {
     }
 
     /** Reduces the update actually applied (the flat gradient buffer holds it after the updater ran). */
-    public double onUpdate() {
+    private double onUpdate() {
         double total = 0;
         for (int i = 0; i < segments.length; i++) {
             stats[i].addUpdate(grad, segments[i].offset, segments[i].offset + segments[i].length);

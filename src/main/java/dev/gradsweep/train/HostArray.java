@@ -42,6 +42,14 @@ public abstract class HostArray {
         throw new UnsupportedOperationException("not a float32 array");
     }
 
+    /**
+     * Overwrites float32 elements [from, from + len) with src[0, len); only when {@link #isFloat}, and only where the
+     * host memory is the array (the CPU backend).
+     */
+    public void writeFloats(int from, int len, float[] src) {
+        throw new UnsupportedOperationException("not a float32 array");
+    }
+
     /** Σ x² over elements [from, to), in double: the SIMD loop for float32, else the scalar one. */
     public double sumSq(int from, int to) {
         double sum = 0;
@@ -129,6 +137,11 @@ public abstract class HostArray {
                 @Override
                 public void readFloats(int from, int len, float[] dst) {
                     b.get(base + from, dst, 0, len);
+                }
+
+                @Override
+                public void writeFloats(int from, int len, float[] src) {
+                    b.put(base + from, src, 0, len);
                 }
             };
         }

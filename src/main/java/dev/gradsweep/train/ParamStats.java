@@ -17,7 +17,8 @@ public final class ParamStats {
 
     /**
      * This step's statistics of gradient elements [from, to) of {@code g} times {@code scale} (1/batch turns DL4J's
-     * batch-summed gradient into the gradient of the mean loss) and of the parameters they were computed at.
+     * batch-summed gradient into the gradient of the mean loss) and of the parameters they were computed at
+     * ({@code p} null: not read, {@link #paramSumSq} is left for the caller).
      */
     public void setGradient(HostArray g, HostArray p, int from, int to, double scale) {
         reset();
@@ -29,9 +30,9 @@ public final class ParamStats {
         maxAbs *= scale;
     }
 
-    /** Adds the gradient elements [from, to) of {@code g} and the matching parameter elements of {@code p}. */
+    /** Adds the gradient elements [from, to) of {@code g} and the matching parameter elements of {@code p} (or none). */
     public void addGradient(HostArray g, HostArray p, int from, int to) {
-        if (Simd.ENABLED && g.isFloat() && p.isFloat()) {
+        if (Simd.ENABLED && g.isFloat() && (p == null || p.isFloat())) {
             addGradientSimd(g, p, from, to);
             return;
         }
@@ -44,7 +45,7 @@ public final class ParamStats {
         for (int at = from; at < to; at += HostArray.BLOCK) {
             int n = Math.min(HostArray.BLOCK, to - at);
             g.read(at, n, gv);
-            p.read(at, n, pv);
+            if (p != null) p.read(at, n, pv);
             int i = 0;
             for (; i + 1 < n; i += 2) {
                 double v = gv[i], w = gv[i + 1];
@@ -73,7 +74,7 @@ public final class ParamStats {
                 p2a += pv[i] * pv[i];
             }
         }
-        double s2 = s2a + s2b, sa = saa + sab, s = sA + sB, p2 = p2a + p2b;
+        double s2 = s2a + s2b, sa = saa + sab, s = sA + sB, p2 = p == null ? 0 : p2a + p2b;
         count += to - from;
         sumSq += s2;
         sumAbs += sa;
@@ -84,18 +85,22 @@ public final class ParamStats {
         paramSumSq += p2;
     }
 
-    /** {@link #addGradient} for float32 arrays, with the SIMD loops. */
+    /**
+     * {@link #addGradient} for float32 arrays, with the SIMD loops. Without {@code p} the loop reduces the gradient
+     * in its place (cheaper than a second loop without it: the block is in L1) and the result is dropped.
+     */
     private void addGradientSimd(HostArray g, HostArray p, int from, int to) {
         float[][] scratch = FLOATS.get();
-        float[] gv = scratch[0], pv = scratch[1];
+        float[] gv = scratch[0], pv = p == null ? gv : scratch[1];
         double[] acc = new double[Simd.G_SLOTS];
         acc[Simd.G_MAX_ABS] = maxAbs;
         for (int at = from; at < to; at += HostArray.BLOCK) {
             int n = Math.min(HostArray.BLOCK, to - at);
             g.readFloats(at, n, gv);
-            p.readFloats(at, n, pv);
+            if (p != null) p.readFloats(at, n, pv);
             Simd.gradient(gv, pv, n, acc);
         }
+        if (p == null) acc[Simd.G_PARAM_SUM_SQ] = 0;
         count += to - from;
         sumSq += acc[Simd.G_SUM_SQ];
         sumAbs += acc[Simd.G_SUM_ABS];

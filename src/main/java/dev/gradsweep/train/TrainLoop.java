@@ -30,8 +30,9 @@ public final class TrainLoop {
     private final ComputationGraphUpdater updater;
     /** Null when the network needs DL4J's per-array updater (e.g. batch norm's running statistics). */
     private final FlatUpdater flatUpdater;
-    /** The flat gradient buffer, and the same memory shaped like the flat parameter vector for the in-place step. */
-    private final INDArray flatGrad, flatGradAsParams, params;
+    /** The flat gradient buffer (it holds the update once the updater ran). */
+    private final INDArray flatGrad;
+    private final ParamStep paramStep;
     private final LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
     private final Clip clip;
     private final RunOutcome out;
@@ -50,8 +51,8 @@ public final class TrainLoop {
         this.updater = net.getUpdater();
         this.flatUpdater = FlatUpdater.forLayers(net.getLayers(), net.numParams(), net.params());
         this.flatGrad = net.getGradientsViewArray();
-        this.params = net.params();
-        this.flatGradAsParams = flatGrad.reshape(params.shape());
+        this.paramStep = new ParamStep(net.params(), flatGrad.reshape(net.params().shape()));
+        if (probe != null && paramStep.reduces()) probe.fuseParamStep();
         this.clip = Clip.parse(rc.train.clip, gradientViews(GradientProbe.segmentsOf(built), flatGrad));
         out.nParams = net.numParams();
         out.nLayers = rc.depth + 1;
@@ -80,8 +81,8 @@ public final class TrainLoop {
             net.getConfiguration().setIterationCount(step);
             if (flatUpdater != null) flatUpdater.apply(flatGrad, batch, step);
             else updater.update(net.gradient(), step, 0, batch, mgr);
-            params.subi(flatGradAsParams);
-            if (probe != null) updL2 = probe.onUpdate();
+            if (probe != null) updL2 = probe.step(paramStep);
+            else paramStep.apply();
         }
         double ms = (System.nanoTime() - s0) / 1e6;
         totalMs += ms;

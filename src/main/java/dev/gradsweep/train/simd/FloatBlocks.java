@@ -72,6 +72,32 @@ final class FloatBlocks {
         acc[Simd.G_PARAM_SUM_SQ] += pSq;
     }
 
+    /**
+     * The parameter step p[i] ← p[i] − u[i] over [0, n) (float32 subtraction, as ND4J's), adding Σu² to acc[0] and
+     * Σ of the new p² to acc[1].
+     */
+    static void step(float[] p, float[] u, int n, double[] acc) {
+        DoubleVector u2 = DoubleVector.zero(D), p2 = u2;
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += LANES) {
+            FloatVector fu = FloatVector.fromArray(F, u, i);
+            FloatVector fp = FloatVector.fromArray(F, p, i).sub(fu);
+            fp.intoArray(p, i);
+            DoubleVector du = wide(fu), dp = wide(fp);
+            u2 = du.fma(du, u2);
+            p2 = dp.fma(dp, p2);
+        }
+        double su = u2.reduceLanes(VectorOperators.ADD), sp = p2.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float np = p[i] - u[i];
+            p[i] = np;
+            su += (double) u[i] * u[i];
+            sp += (double) np * np;
+        }
+        acc[0] += su;
+        acc[1] += sp;
+    }
+
     /** Σ u² of u[0, n), in double. */
     static double sumSq(float[] u, int n) {
         DoubleVector s2 = DoubleVector.zero(D);

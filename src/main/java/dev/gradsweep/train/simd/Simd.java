@@ -42,6 +42,11 @@ public final class Simd {
         FloatBlocks.gradient(g, p, n, acc);
     }
 
+    /** See {@link FloatBlocks#step}. Only when {@link #ENABLED}. */
+    public static void step(float[] p, float[] u, int n, double[] acc) {
+        FloatBlocks.step(p, u, n, acc);
+    }
+
     /** See {@link FloatBlocks#sumSq}. Only when {@link #ENABLED}. */
     public static double sumSq(float[] u, int n) {
         return FloatBlocks.sumSq(u, n);
