@@ -8,20 +8,12 @@ import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.model.NetworkFactory;
 import dev.gradsweep.train.stack.StackedMlp;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.autodiff.listeners.At;
-import org.nd4j.autodiff.listeners.BaseListener;
-import org.nd4j.autodiff.listeners.Loss;
-import org.nd4j.autodiff.listeners.Operation;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.autodiff.samediff.TrainingConfig;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.learning.config.Sgd;
 
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -33,25 +25,18 @@ import java.util.Map;
  * A plain MLP run (regression, SGD) written as an ND4J SameDiff graph, for {@code bench}: does SameDiff's graph
  * executor beat DL4J's per-step fixed costs? Parameters start as the run's DL4J network does (copied from it) and
  * the loss is DL4J's MSE score (mean over batch and outputs), so a step is the same computation as the DL4J loop's.
+ * A step is one {@code calculateGradientsAndOutputs} (loss and gradients in one execution) and an in-place axpy per
+ * parameter. {@code sd.fit} with an Sgd {@code TrainingConfig} was measured too and dropped: the same parameters, but
+ * 1.4-1.5x slower on both bench nets (one interleaved run), and in M2.1 it never runs the forward loss op here (the mean's backward op does
+ * not need its output), so it reports a loss of 0.
  */
 public final class SameDiffMlp {
-    /** How a step is driven. */
-    public enum Mode {
-        /** {@code sd.fit(DataSet)} with an Sgd {@link TrainingConfig}: SameDiff applies each update as its gradient appears. */
-        FIT,
-        /** One {@code calculateGradientsAndOutputs} (loss + gradients), then an in-place axpy per parameter. */
-        GRADIENTS
-    }
-
     private final SameDiff sd = SameDiff.create();
-    private final Mode mode;
     private final double lr;
     private final Batches batches;
     private final Map<String, INDArray> feed;
-    private final DataSet dataSet;
     private final List<String> params = new ArrayList<>(), gradientsWanted = new ArrayList<>();
     private final List<String> activations = new ArrayList<>();
-    private final LastLoss lossOfFit = new LastLoss();
     private OutAndGrad last;
 
     /** The runs this engine builds: what the stacked engine builds, regression only (the bench nets). */
@@ -62,9 +47,8 @@ public final class SameDiffMlp {
     /**
      * @param activationGradients also return ∂L/∂a of every hidden layer each step ({@link #activationGradient})
      */
-    public SameDiffMlp(RunConfig rc, TaskData data, Mode mode, boolean activationGradients) {
+    public SameDiffMlp(RunConfig rc, TaskData data, boolean activationGradients) {
         if (!supports(rc)) throw new IllegalArgumentException("SameDiff bench engine: unsupported run " + rc.runId);
-        this.mode = mode;
         this.lr = rc.train.lr;
         DataType dt = NetworkFactory.dataType(rc.train.dtype);
         batches = new Batches(data, rc.train.batch, dt, rc.seed);
@@ -96,12 +80,6 @@ public final class SameDiffMlp {
         gradientsWanted.addAll(params);
         if (activationGradients) gradientsWanted.addAll(activations);
         feed = Map.of("x", batches.features, "y", batches.labels);
-        dataSet = new DataSet(batches.features, batches.labels);
-        if (mode == Mode.FIT) {
-            // fit divides nothing by the batch: the loss is already the mean, so lr applies to its gradient as in DL4J
-            sd.setTrainingConfig(TrainingConfig.builder().updater(new Sgd(lr)).dataSetFeatureMapping("x").dataSetLabelMapping("y")
-                    .initialLossDataType(dt).build());
-        }
     }
 
     private SDVariable activate(String name, SDVariable z, Activation act) {
@@ -116,29 +94,10 @@ public final class SameDiffMlp {
     /** One SGD step on the next minibatch; returns the loss before the update. */
     public double step() {
         batches.next();
-        if (mode == Mode.FIT) {
-            sd.fit(dataSet, lossOfFit); // fit's own loss curve is float32: the listener keeps the double
-            return lossOfFit.loss;
-        }
         last = sd.calculateGradientsAndOutputs(feed, List.of("loss"), gradientsWanted);
         Map<String, INDArray> g = last.getGradients();
         for (String p : params) Nd4j.getBlasWrapper().level1().axpy(g.get(p).length(), -lr, g.get(p), sd.getArrForVarName(p));
         return last.getOutputs().get("loss").getDouble(0);
-    }
-
-    /** The loss of the last training iteration, as SameDiff computed it (double). */
-    private static final class LastLoss extends BaseListener {
-        double loss = Double.NaN;
-
-        @Override
-        public boolean isActive(Operation op) {
-            return op == Operation.TRAINING;
-        }
-
-        @Override
-        public void iterationDone(SameDiff sd, At at, MultiDataSet batch, Loss l) {
-            loss = l.getLosses()[0];
-        }
     }
 
     /** The current value of parameter {@code W} or {@code b} of layer {@code dense<l>} / {@code output}. */
@@ -146,7 +105,7 @@ public final class SameDiffMlp {
         return sd.getArrForVarName(layer + "_" + param);
     }
 
-    /** ∂L/∂a of hidden layer l at the last step (GRADIENTS mode with activation gradients only). */
+    /** ∂L/∂a of hidden layer l at the last step (built with activationGradients only). */
     public INDArray activationGradient(int l) {
         return last.getGradients().get(activations.get(l));
     }
