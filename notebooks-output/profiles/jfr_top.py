@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Top methods of one thread in a JFR recording, as markdown tables.
+"""Top methods of one thread in a JFR recording, as markdown tables; with --perf, also the native code of the
+thread from a `perf record` of the same run (JFR cannot see inside native methods).
 
-Usage: jfr_top.py FILE.jfr [--thread main] [--top 10]
+Usage: jfr_top.py FILE.jfr [--perf FILE.perf.data] [--thread main] [--top 10]
 
 Reads `jfr print` (text, full stacks) of jdk.ExecutionSample (the thread was running Java code) and
 jdk.NativeMethodSample (the thread was inside a native method: libnd4j, OpenBLAS, JavaCPP's allocator, libc).
@@ -45,6 +46,30 @@ def samples(path, thread):
             yield ("java" if head.group(1) == "ExecutionSample" else "native"), frames
 
 
+# comm, tid, ip, symbol (C++ symbols hold spaces and parentheses), (shared object)
+PERF_LINE = re.compile(r"^\s*(.+?)\s+(\d+)\s+[0-9a-f]+\s+(.*)\s+\(([^()]*)\)$")
+
+
+def perf_tables(path, comm, top):
+    """Native shares of the thread named `comm` (Linux names the JVM's main thread "java")."""
+    text = subprocess.run(["perf", "script", "-i", path, "-F", "comm,tid,ip,sym,dso"], check=True, capture_output=True, text=True).stdout
+    dsos, syms = collections.Counter(), collections.Counter()
+    for line in text.splitlines():
+        m = PERF_LINE.match(line)
+        if not m or m.group(1) != comm:
+            continue
+        dso = m.group(4).rsplit("/", 1)[-1]
+        dso = "JIT-compiled / interpreted Java" if dso.startswith("perf-") else dso
+        dsos[dso] += 1
+        sym = m.group(3) if len(m.group(3)) <= 100 else m.group(3)[:97] + "..."
+        syms[f"{dso}: {sym}"] += 1
+    total = sum(dsos.values())
+    if total == 0:
+        return f"no perf samples of thread {comm}"
+    return (f"{total} perf samples (cpu-clock, 999 Hz) of the main thread.\n\n" + table(dsos.most_common(top), total, "shared object")
+            + "\n\n" + table(syms.most_common(top), total, "native symbol"))
+
+
 def table(rows, total, header):
     out = [f"| {header} | samples | % |", "|---|---:|---:|"]
     out += [f"| `{k}` | {n} | {100 * n / total:.1f} |" for k, n in rows]
@@ -54,6 +79,7 @@ def table(rows, total, header):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("jfr")
+    ap.add_argument("--perf")
     ap.add_argument("--thread", default="main")
     ap.add_argument("--top", type=int, default=10)
     a = ap.parse_args()
@@ -78,6 +104,8 @@ def main():
     print(table([(f"{m} ({k})", n) for (m, k), n in top.most_common(a.top)], total, "top frame (self time)") + "\n")
     print(table(top_native.most_common(a.top), total, "native time, by nearest caller in our code / DL4J / SameDiff") + "\n")
     print(table(incl.most_common(a.top), total, "inclusive (method anywhere on the stack; our code / DL4J / SameDiff)"))
+    if a.perf:
+        print("\n" + perf_tables(a.perf, "java" if a.thread == "main" else a.thread, a.top))
 
 
 if __name__ == "__main__":

@@ -52,8 +52,9 @@ public final class Bench {
     }
 
     /** Variant names (the csv's {@code variant} column). The lean DL4J loop without statistics is the reference. */
-    public static final String BARE = "dl4j", STATS = "dl4j_stats", FIT = "dl4j_fit", SAMEDIFF = "samediff", STACKED = "stacked";
-    public static final List<String> VARIANTS = List.of(BARE, STATS, FIT, SAMEDIFF, STACKED);
+    public static final String BARE = "dl4j", STATS = "dl4j_stats", FIT = "dl4j_fit", SAMEDIFF = "samediff", SAMEDIFF_DLDA = "samediff_dlda",
+            STACKED = "stacked";
+    public static final List<String> VARIANTS = List.of(BARE, STATS, FIT, SAMEDIFF, SAMEDIFF_DLDA, STACKED);
 
     /** Runs per stack in the stacked variant (STACK-NOTES measured 32 copies of the small net). */
     public static final int STACK = 32;
@@ -97,13 +98,13 @@ public final class Bench {
             profile(o, tmp, err);
             return;
         }
-        List<String[]> rows = new ArrayList<>();
+        List<String[]> rows = new ArrayList<>(), others = new ArrayList<>();
         List<String> csv = new ArrayList<>();
         for (Map.Entry<String, RunConfig> e : selected(o.nets()).entrySet()) {
             String net = e.getKey();
             RunConfig rc = e.getValue();
             List<String> names = new ArrayList<>(List.of(BARE, STATS, FIT));
-            if (SameDiffMlp.supports(rc)) names.add(SAMEDIFF);
+            if (SameDiffMlp.supports(rc)) names.addAll(List.of(SAMEDIFF, SAMEDIFF_DLDA));
             err.println("bench: " + net + " (" + o.rounds() + " rounds x " + o.steps() + " steps per variant: " + String.join(", ", names) + ")");
             Map<String, Timing> t;
             try (Variants v = new Variants(rc, new OutputDir(tmp.resolve(net).toString()))) {
@@ -112,25 +113,34 @@ public final class Bench {
             // architectures the stacked engine does not build yet train one by one: no stacked figure
             double stacked = StackedMlp.supports(rc) ? stackedStepTime(rc, Math.max(2, o.rounds() / 2),
                     Math.max(5, o.steps() / 4), new OutputDir(tmp.resolve(net + "-stacked").toString())) : Double.NaN;
-            Timing stats = t.get(STATS), sd = t.get(SAMEDIFF), fit = t.get(FIT);
+            Timing stats = t.get(STATS);
             rows.add(new String[]{net, fmt(t.get(BARE).ms()), fmt(stats.ms()), String.format(Locale.ROOT, "%+.1f", 100 * (stats.ratio() - 1)),
-                    String.format(Locale.ROOT, "%+.1f … %+.1f", 100 * (stats.q1() - 1), 100 * (stats.q3() - 1)), fmt(stacked),
-                    sd == null ? "n/a" : fmt(sd.ms()), sd == null ? "n/a" : ratio(sd), fmt(fit.ms()), ratio(fit)});
-            // rows keep (net, stats) unique as before: a variant other than the DL4J loop names itself in the net too
+                    String.format(Locale.ROOT, "%+.1f … %+.1f", 100 * (stats.q1() - 1), 100 * (stats.q3() - 1)), fmt(stacked)});
             csv.add(String.join(",", net, "off", fmt(t.get(BARE).ms()), BARE, "1.000"));
             csv.add(String.join(",", net, "on", fmt(stats.ms()), STATS, fmt3(stats.ratio())));
             if (!Double.isNaN(stacked)) csv.add(String.join(",", net + "_stacked" + STACK, "on", fmt(stacked), STACKED, ""));
-            if (sd != null) csv.add(String.join(",", net + "_" + SAMEDIFF, "off", fmt(sd.ms()), SAMEDIFF, fmt3(sd.ratio())));
-            csv.add(String.join(",", net + "_" + FIT, "off", fmt(fit.ms()), FIT, fmt3(fit.ratio())));
+            for (String name : names.subList(2, names.size())) {
+                Timing x = t.get(name);
+                others.add(new String[]{net, name, fmt(x.ms()), String.format(Locale.ROOT, "%.2fx (%.2f … %.2f)", x.ratio(), x.q1(), x.q3())});
+                // (net, stats) stays unique as before: a variant other than the DL4J loop names itself in the net too
+                csv.add(String.join(",", net + "_" + name, "off", fmt(x.ms()), name, fmt3(x.ratio())));
+            }
         }
         if (o.csv()) {
             out.println("net,stats,ms_per_step,variant,ratio_to_bare");
             csv.forEach(out::println);
         } else {
             out.println("| net | bare ms/step | with statistics ms/step | overhead % (median of rounds) | overhead, quartiles | stacked x" + STACK
-                    + " with statistics, ms per run-step | SameDiff bare ms/step | SameDiff / bare (median of rounds) | DL4J fit ms/step | fit / bare |");
-            out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+                    + " with statistics, ms per run-step |");
+            out.println("|---|---:|---:|---:|---:|---:|");
             for (String[] r : rows) out.println("| " + String.join(" | ", r) + " |");
+            out.println();
+            out.println("Other engines, no statistics, interleaved with the above (" + FIT + ": DL4J's fit; " + SAMEDIFF_DLDA
+                    + ": SameDiff also returning dL/da of every layer):");
+            out.println();
+            out.println("| net | variant | ms/step | / bare DL4J loop, median of rounds (quartiles) |");
+            out.println("|---|---|---:|---:|");
+            for (String[] r : others) out.println("| " + String.join(" | ", r) + " |");
         }
         if (o.sweep()) {
             Path grid = tmp.resolve("bench-grid.yaml");
@@ -157,8 +167,11 @@ public final class Bench {
         return m;
     }
 
-    /** Steps every variant trains before a profile starts: JIT compilation, workspaces and first allocations settle. */
-    static final int PROFILE_WARMUP = 100;
+    /**
+     * Warm-up before a profile starts, at least this many steps and seconds: JIT compilation (C2 was still busy with
+     * SameDiff's executor after 100 steps), workspaces and first allocations settle.
+     */
+    static final int PROFILE_WARMUP_STEPS = 100, PROFILE_WARMUP_SECONDS = 20;
 
     /**
      * Trains one variant of one net for {@code o.steps()} steps after a warm-up, nothing else, so that a profiler sees
@@ -172,7 +185,8 @@ public final class Bench {
         Map.Entry<String, RunConfig> net = nets.entrySet().iterator().next();
         try (Variants v = new Variants(net.getValue(), new OutputDir(tmp.resolve("profile").toString()))) {
             Runnable step = v.of(o.profile());
-            timed(step, PROFILE_WARMUP);
+            long warm = System.nanoTime();
+            for (int i = 0; i < PROFILE_WARMUP_STEPS || System.nanoTime() - warm < PROFILE_WARMUP_SECONDS * 1_000_000_000L; i++) step.run();
             Recording jfr = null;
             if (o.jfr() != null) {
                 try {
@@ -185,6 +199,8 @@ public final class Bench {
                 jfr.setDestination(o.jfr());
                 jfr.start();
             }
+            // a native profiler attached from outside (perf record -p) starts at this line
+            err.println("profile: warm-up done, measuring " + o.steps() + " steps");
             double ms = timed(step, o.steps());
             if (jfr != null) {
                 jfr.stop(); // writes the recording to its destination
@@ -254,6 +270,7 @@ public final class Bench {
                     };
                 }
                 case SAMEDIFF: return new SameDiffMlp(rc, data, false)::step;
+                case SAMEDIFF_DLDA: return new SameDiffMlp(rc, data, true)::step;
                 case STACKED: {
                     StackedMlp stack = stackOf(0);
                     return () -> {
@@ -377,11 +394,6 @@ public final class Bench {
 
     static String fmt3(double v) {
         return String.format(Locale.ROOT, "%.3f", v);
-    }
-
-    /** A ratio to the bare loop: "1.23x (1.10 … 1.31)" with the quartiles over rounds. */
-    static String ratio(Timing t) {
-        return String.format(Locale.ROOT, "%.2fx (%.2f … %.2f)", t.ratio(), t.q1(), t.q3());
     }
 
     static String fmt(double v) {

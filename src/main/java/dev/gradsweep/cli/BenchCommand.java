@@ -34,8 +34,8 @@ final class BenchCommand implements Callable<Integer> {
     int soak;
 
     @Option(names = "--profile", paramLabel = "VARIANT",
-            description = "Instead of timing: train only this variant (dl4j, dl4j_stats, dl4j_fit, samediff, stacked) of the one net --nets selects, "
-                    + "for --steps steps after a 100-step warm-up, e.g. to attach a profiler.")
+            description = "Instead of timing: train only this variant (dl4j, dl4j_stats, dl4j_fit, samediff, samediff_dlda, stacked) of the one net --nets selects, "
+                    + "for --steps steps after a warm-up (100 steps and 20 s at least), e.g. to attach a profiler.")
     String profile;
 
     @Option(names = "--jfr", paramLabel = "FILE", description = "With --profile: record the measured steps with Flight Recorder into FILE (.jfr).")
