@@ -37,8 +37,9 @@ import java.util.Map;
 
 /**
  * The performance figures of {@code gradsweep bench}. Step time with statistics (probe + Parquet rows, as in a
- * sweep) against the same network trained bare, interleaved round by round in one process so that machine noise
- * hits both variants alike; the median over rounds is reported.
+ * sweep) against the same network trained bare, and the other engines (DL4J's fit, SameDiff), interleaved round by
+ * round in one process so that machine noise hits every variant alike; medians over rounds are reported, and each
+ * variant's ratio to the bare loop paired per round.
  */
 public final class Bench {
     /**
