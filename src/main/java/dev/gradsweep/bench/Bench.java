@@ -1,5 +1,6 @@
 package dev.gradsweep.bench;
 
+import dev.gradsweep.data.Batches;
 import dev.gradsweep.data.TaskData;
 import dev.gradsweep.data.Tasks;
 import dev.gradsweep.grid.Activation;
@@ -16,11 +17,17 @@ import dev.gradsweep.train.RunOutcome;
 import dev.gradsweep.train.RunRecorder;
 import dev.gradsweep.train.TrainLoop;
 import dev.gradsweep.train.stack.StackedMlp;
+import jdk.jfr.Configuration;
+import jdk.jfr.Recording;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.dataset.DataSet;
 
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -30,15 +37,25 @@ import java.util.Map;
 
 /**
  * The performance figures of {@code gradsweep bench}. Step time with statistics (probe + Parquet rows, as in a
- * sweep) against the same network trained bare, interleaved round by round in one process so that machine noise
- * hits both variants alike; the median over rounds is reported.
+ * sweep) against the same network trained bare, and the other engines (DL4J's fit, SameDiff), interleaved round by
+ * round in one process so that machine noise hits every variant alike; medians over rounds are reported, and each
+ * variant's ratio to the bare loop paired per round.
  */
 public final class Bench {
-    public record Options(boolean csv, int rounds, int steps, String nets, boolean sweep, int soak) {
+    /**
+     * @param profile null, or a variant name: train only that variant of the one net {@code nets} selects for
+     *                {@code steps} steps (after a warm-up), e.g. to profile it; {@code jfr}: record those steps there
+     */
+    public record Options(boolean csv, int rounds, int steps, String nets, boolean sweep, int soak, String profile, Path jfr) {
         public Options(boolean csv, int rounds, int steps, String nets, boolean sweep) {
-            this(csv, rounds, steps, nets, sweep, 0);
+            this(csv, rounds, steps, nets, sweep, 0, null, null);
         }
     }
+
+    /** Variant names (the csv's {@code variant} column). The lean DL4J loop without statistics is the reference. */
+    public static final String BARE = "dl4j", STATS = "dl4j_stats", FIT = "dl4j_fit", SAMEDIFF = "samediff", SAMEDIFF_DLDA = "samediff_dlda",
+            STACKED = "stacked";
+    public static final List<String> VARIANTS = List.of(BARE, STATS, FIT, SAMEDIFF, SAMEDIFF_DLDA, STACKED);
 
     /** Runs per stack in the stacked variant (STACK-NOTES measured 32 copies of the small net). */
     public static final int STACK = 32;
@@ -78,28 +95,53 @@ public final class Bench {
             soak(referenceNets().get("mlp50x10_sigmoid_b32"), o.soak(), new OutputDir(tmp.resolve("soak").toString()), out, err);
             return;
         }
-        List<String[]> rows = new ArrayList<>();
-        for (Map.Entry<String, RunConfig> e : referenceNets().entrySet()) {
-            if (!o.nets().equals("all") && !e.getKey().startsWith(o.nets())) continue;
-            err.println("bench: " + e.getKey() + " (" + o.rounds() + " rounds x " + o.steps() + " steps per variant)");
-            double[] ms = stepTimes(e.getValue(), o.rounds(), o.steps(), new OutputDir(tmp.resolve(e.getKey()).toString()));
+        if (o.profile() != null) {
+            profile(o, tmp, err);
+            return;
+        }
+        List<String[]> rows = new ArrayList<>(), others = new ArrayList<>();
+        List<String> csv = new ArrayList<>();
+        for (Map.Entry<String, RunConfig> e : selected(o.nets()).entrySet()) {
+            String net = e.getKey();
+            RunConfig rc = e.getValue();
+            List<String> names = new ArrayList<>(List.of(BARE, STATS, FIT));
+            if (SameDiffMlp.supports(rc)) names.addAll(List.of(SAMEDIFF, SAMEDIFF_DLDA));
+            err.println("bench: " + net + " (" + o.rounds() + " rounds x " + o.steps() + " steps per variant: " + String.join(", ", names) + ")");
+            Map<String, Timing> t;
+            try (Variants v = new Variants(rc, new OutputDir(tmp.resolve(net).toString()))) {
+                t = interleaved(v, names, o.rounds(), o.steps());
+            }
             // architectures the stacked engine does not build yet train one by one: no stacked figure
-            double stacked = StackedMlp.supports(e.getValue()) ? stackedStepTime(e.getValue(), Math.max(2, o.rounds() / 2),
-                    Math.max(5, o.steps() / 4), new OutputDir(tmp.resolve(e.getKey() + "-stacked").toString())) : Double.NaN;
-            rows.add(new String[]{e.getKey(), fmt(ms[0]), fmt(ms[1]), String.format(Locale.ROOT, "%+.1f", 100 * (ms[2] - 1)),
-                    String.format(Locale.ROOT, "%+.1f … %+.1f", 100 * (ms[3] - 1), 100 * (ms[4] - 1)), fmt(stacked)});
+            double stacked = StackedMlp.supports(rc) ? stackedStepTime(rc, Math.max(2, o.rounds() / 2),
+                    Math.max(5, o.steps() / 4), new OutputDir(tmp.resolve(net + "-stacked").toString())) : Double.NaN;
+            Timing stats = t.get(STATS);
+            rows.add(new String[]{net, fmt(t.get(BARE).ms()), fmt(stats.ms()), String.format(Locale.ROOT, "%+.1f", 100 * (stats.ratio() - 1)),
+                    String.format(Locale.ROOT, "%+.1f … %+.1f", 100 * (stats.q1() - 1), 100 * (stats.q3() - 1)), fmt(stacked)});
+            csv.add(String.join(",", net, "off", fmt(t.get(BARE).ms()), BARE, "1.000"));
+            csv.add(String.join(",", net, "on", fmt(stats.ms()), STATS, fmt3(stats.ratio())));
+            if (!Double.isNaN(stacked)) csv.add(String.join(",", net + "_stacked" + STACK, "on", fmt(stacked), STACKED, ""));
+            for (String name : names.subList(2, names.size())) {
+                Timing x = t.get(name);
+                others.add(new String[]{net, name, fmt(x.ms()), String.format(Locale.ROOT, "%.2fx (%.2f … %.2f)", x.ratio(), x.q1(), x.q3())});
+                // (net, stats) stays unique as before: a variant other than the DL4J loop names itself in the net too
+                csv.add(String.join(",", net + "_" + name, "off", fmt(x.ms()), name, fmt3(x.ratio())));
+            }
         }
         if (o.csv()) {
-            out.println("net,stats,ms_per_step");
-            for (String[] r : rows) {
-                out.println(r[0] + ",off," + r[1]);
-                out.println(r[0] + ",on," + r[2]);
-                if (!r[5].equals("n/a")) out.println(r[0] + "_stacked" + STACK + ",on," + r[5]);
-            }
+            out.println("net,stats,ms_per_step,variant,ratio_to_bare");
+            csv.forEach(out::println);
         } else {
-            out.println("| net | bare ms/step | with statistics ms/step | overhead % (median of rounds) | overhead, quartiles | stacked x" + STACK + " with statistics, ms per run-step |");
+            out.println("| net | bare ms/step | with statistics ms/step | overhead % (median of rounds) | overhead, quartiles | stacked x" + STACK
+                    + " with statistics, ms per run-step |");
             out.println("|---|---:|---:|---:|---:|---:|");
             for (String[] r : rows) out.println("| " + String.join(" | ", r) + " |");
+            out.println();
+            out.println("Other engines, no statistics, interleaved with the above (" + FIT + ": DL4J's fit; " + SAMEDIFF_DLDA
+                    + ": SameDiff also returning dL/da of every layer):");
+            out.println();
+            out.println("| net | variant | ms/step | / bare DL4J loop, median of rounds (quartiles) |");
+            out.println("|---|---|---:|---:|");
+            for (String[] r : others) out.println("| " + String.join(" | ", r) + " |");
         }
         if (o.sweep()) {
             Path grid = tmp.resolve("bench-grid.yaml");
@@ -117,69 +159,177 @@ public final class Bench {
         }
     }
 
+    /** The reference nets whose names start with {@code prefix} ("all": every one). */
+    static Map<String, RunConfig> selected(String prefix) {
+        Map<String, RunConfig> m = new LinkedHashMap<>();
+        referenceNets().forEach((name, rc) -> {
+            if (prefix.equals("all") || name.startsWith(prefix)) m.put(name, rc);
+        });
+        return m;
+    }
+
     /**
-     * {median bare ms/step, median stats ms/step, median per-round ratio, its lower and upper quartile}. The ratio of
-     * each round's paired measurements is robust to slow drift of the machine's speed.
+     * Warm-up before a profile starts, at least this many steps and seconds: JIT compilation (C2 was still busy with
+     * SameDiff's executor after 100 steps), workspaces and first allocations settle.
      */
-    static double[] stepTimes(RunConfig rc, int rounds, int steps, OutputDir scratch) throws IOException {
-        TaskData data = Tasks.generate(rc.task, rc.seed);
-        RunOutcome bareOut = new RunOutcome(), statsOut = new RunOutcome();
-        TrainLoop bare = new TrainLoop(NetworkFactory.build(rc), rc, data, RunRecorder.NONE, false, bareOut);
-        try (RunWriter writer = new RunWriter(scratch, rc, 0)) {
-            TrainLoop stats = new TrainLoop(NetworkFactory.build(rc), rc, data, writer, true, statsOut);
-            timed(bare, steps, bareOut); // warm-up: JIT, workspaces, first allocations
-            timed(stats, steps, statsOut);
-            double[] b = new double[rounds], s = new double[rounds];
-            for (int r = 0; r < rounds; r++) {
-                if (r % 2 == 0) {
-                    b[r] = timed(bare, steps, bareOut);
-                    s[r] = timed(stats, steps, statsOut);
-                } else {
-                    s[r] = timed(stats, steps, statsOut);
-                    b[r] = timed(bare, steps, bareOut);
+    static final int PROFILE_WARMUP_STEPS = 100, PROFILE_WARMUP_SECONDS = 20;
+
+    /**
+     * Trains one variant of one net for {@code o.steps()} steps after a warm-up, nothing else, so that a profiler sees
+     * only that loop; with {@code o.jfr()} the steps are recorded by Flight Recorder (settings "profile", Java and
+     * native-method samples every millisecond instead of every 10 / 20 ms).
+     */
+    static void profile(Options o, Path tmp, PrintStream err) throws IOException {
+        Map<String, RunConfig> nets = selected(o.nets());
+        if (nets.size() != 1)
+            throw new IllegalArgumentException("--profile needs --nets to select exactly one net of " + referenceNets().keySet() + "; '" + o.nets() + "' selects " + nets.size());
+        Map.Entry<String, RunConfig> net = nets.entrySet().iterator().next();
+        try (Variants v = new Variants(net.getValue(), new OutputDir(tmp.resolve("profile").toString()))) {
+            Runnable step = v.of(o.profile());
+            long warm = System.nanoTime();
+            for (int i = 0; i < PROFILE_WARMUP_STEPS || System.nanoTime() - warm < PROFILE_WARMUP_SECONDS * 1_000_000_000L; i++) step.run();
+            Recording jfr = null;
+            if (o.jfr() != null) {
+                try {
+                    jfr = new Recording(Configuration.getConfiguration("profile"));
+                } catch (java.text.ParseException e) {
+                    throw new IOException("JFR's built-in 'profile' settings", e);
                 }
+                jfr.enable("jdk.ExecutionSample").withPeriod(Duration.ofMillis(1));
+                jfr.enable("jdk.NativeMethodSample").withPeriod(Duration.ofMillis(1));
+                jfr.setDestination(o.jfr());
+                jfr.start();
             }
+            // a native profiler attached from outside (perf record -p) starts at this line
+            err.println("profile: warm-up done, measuring " + o.steps() + " steps");
+            double ms = timed(step, o.steps());
+            if (jfr != null) {
+                jfr.stop(); // writes the recording to its destination
+                jfr.close();
+            }
+            err.println(String.format(Locale.ROOT, "profile: %s %s: %d steps, %.2f ms/step%s", net.getKey(), o.profile(), o.steps(), ms,
+                    o.jfr() == null ? "" : ", recorded to " + o.jfr()));
+        }
+    }
+
+    /** A variant's median ms/step over rounds, and the median and quartiles of its per-round ratio to {@link #BARE}. */
+    record Timing(double ms, double ratio, double q1, double q3) {}
+
+    /**
+     * Times the named variants (the first is {@link #BARE}) round by round in one process, each round in a rotated
+     * order so that no variant always runs first; the ratio of each round's paired measurements is robust to slow
+     * drift of the machine's speed.
+     */
+    static Map<String, Timing> interleaved(Variants v, List<String> names, int rounds, int steps) throws IOException {
+        int n = names.size();
+        List<Runnable> step = new ArrayList<>();
+        for (String name : names) step.add(v.of(name));
+        for (Runnable s : step) timed(s, steps); // warm-up: JIT, workspaces, first allocations
+        double[][] t = new double[n][rounds];
+        for (int r = 0; r < rounds; r++)
+            for (int i = 0; i < n; i++) {
+                int k = (i + r) % n;
+                t[k][r] = timed(step.get(k), steps);
+            }
+        Map<String, Timing> m = new LinkedHashMap<>();
+        for (int k = 0; k < n; k++) {
             double[] ratio = new double[rounds];
-            for (int r = 0; r < rounds; r++) ratio[r] = s[r] / b[r];
-            return new double[]{median(b), median(s), median(ratio), quantile(ratio, 0.25), quantile(ratio, 0.75)};
+            for (int r = 0; r < rounds; r++) ratio[r] = t[k][r] / t[0][r];
+            m.put(names.get(k), new Timing(median(t[k]), median(ratio), quantile(ratio, 0.25), quantile(ratio, 0.75)));
+        }
+        return m;
+    }
+
+    /**
+     * The bench's variants of one reference net, each a function that trains one step; closing closes the Parquet
+     * writers of the variants that record statistics.
+     */
+    static final class Variants implements Closeable {
+        private final RunConfig rc;
+        private final TaskData data;
+        private final OutputDir scratch;
+        private final List<RunWriter> writers = new ArrayList<>();
+
+        Variants(RunConfig rc, OutputDir scratch) {
+            this.rc = rc;
+            this.data = Tasks.generate(rc.task, rc.seed);
+            this.scratch = scratch;
+        }
+
+        Runnable of(String variant) throws IOException {
+            switch (variant) {
+                case BARE: return loop(RunRecorder.NONE, false);
+                case STATS: return loop(writer(rc), true);
+                case FIT: {
+                    // DL4J's own fit with the factory's settings: the "before" of the training-throughput issue
+                    ComputationGraph net = NetworkFactory.build(rc).graph();
+                    Batches b = new Batches(data, rc.train.batch, NetworkFactory.dataType(rc.train.dtype), rc.seed);
+                    DataSet ds = new DataSet(b.features, b.labels);
+                    return () -> {
+                        b.next();
+                        net.fit(ds);
+                    };
+                }
+                case SAMEDIFF: return new SameDiffMlp(rc, data, false)::step;
+                case SAMEDIFF_DLDA: return new SameDiffMlp(rc, data, true)::step;
+                case STACKED: {
+                    StackedMlp stack = stackOf(0);
+                    return () -> {
+                        if (!stack.hasNext()) throw new IllegalStateException("stacked bench net stopped early");
+                        stack.step();
+                    };
+                }
+                default: throw new IllegalArgumentException("bench variant '" + variant + "'; allowed: " + String.join(", ", VARIANTS));
+            }
+        }
+
+        private Runnable loop(RunRecorder rec, boolean withStats) {
+            RunOutcome out = new RunOutcome();
+            TrainLoop loop = new TrainLoop(NetworkFactory.build(rc), rc, data, rec, withStats, out);
+            return () -> {
+                if (!loop.hasNext()) throw new IllegalStateException("bench net stopped early: " + out.statusText() + " " + out.error);
+                loop.step();
+            };
+        }
+
+        private RunWriter writer(RunConfig r) throws IOException {
+            RunWriter w = new RunWriter(scratch, r, 0);
+            writers.add(w);
+            return w;
+        }
+
+        /** {@link #STACK} copies of the net with seeds rc.seed + seedOffset + i, each recording to Parquet. */
+        StackedMlp stackOf(int seedOffset) throws IOException {
+            List<RunConfig> runs = new ArrayList<>();
+            List<TaskData> data = new ArrayList<>();
+            List<RunRecorder> recs = new ArrayList<>();
+            List<RunOutcome> outs = new ArrayList<>();
+            for (int i = 0; i < STACK; i++) {
+                RunConfig r = new RunConfig(rc.sweep, rc.depth, rc.width, rc.activation, rc.init, rc.norm, rc.placement, rc.skip, rc.task,
+                        rc.train, rc.seed + seedOffset + i);
+                runs.add(r);
+                data.add(Tasks.generate(r.task, r.seed));
+                recs.add(writer(r));
+                outs.add(new RunOutcome());
+            }
+            return new StackedMlp(runs, data, recs, outs);
+        }
+
+        @Override
+        public void close() throws IOException {
+            for (RunWriter w : writers) w.close();
         }
     }
 
     /** ms per run-step of {@link #STACK} copies of {@code rc} (seeds differ) trained as one stack, statistics to Parquet. */
     static double stackedStepTime(RunConfig rc, int rounds, int steps, OutputDir scratch) throws IOException {
-        List<RunWriter> writers = new ArrayList<>();
-        try {
-            StackedMlp stack = stackOf(rc, 0, scratch, writers);
-            for (int i = 0; i < steps; i++) stack.step(); // warm-up
+        try (Variants v = new Variants(rc, scratch)) {
+            Runnable stack = v.of(STACKED);
+            timed(stack, steps); // warm-up
             double[] t = new double[rounds];
-            for (int r = 0; r < rounds; r++) {
-                long t0 = System.nanoTime();
-                for (int i = 0; i < steps; i++) {
-                    if (!stack.hasNext()) throw new IllegalStateException("stacked bench net stopped early");
-                    stack.step();
-                }
-                t[r] = (System.nanoTime() - t0) / 1e6 / steps / STACK;
-            }
+            for (int r = 0; r < rounds; r++) t[r] = timed(stack, steps) / STACK;
             return median(t);
-        } finally {
-            for (RunWriter w : writers) w.close();
         }
-    }
-
-    /** {@link #STACK} copies of {@code rc} with seeds rc.seed + seedOffset + i, each recording to Parquet in scratch. */
-    static StackedMlp stackOf(RunConfig rc, int seedOffset, OutputDir scratch, List<RunWriter> writers) throws IOException {
-        List<RunConfig> runs = new ArrayList<>();
-        List<TaskData> data = new ArrayList<>();
-        List<RunOutcome> outs = new ArrayList<>();
-        for (int i = 0; i < STACK; i++) {
-            RunConfig r = new RunConfig(rc.sweep, rc.depth, rc.width, rc.activation, rc.init, rc.norm, rc.placement, rc.skip, rc.task,
-                    rc.train, rc.seed + seedOffset + i);
-            runs.add(r);
-            data.add(Tasks.generate(r.task, r.seed));
-            writers.add(new RunWriter(scratch, r, 0));
-            outs.add(new RunOutcome());
-        }
-        return new StackedMlp(runs, data, new ArrayList<RunRecorder>(writers), outs);
     }
 
     /**
@@ -189,17 +339,11 @@ public final class Bench {
     static void soak(RunConfig rc, int steps, OutputDir scratch, PrintStream out, PrintStream err) throws IOException {
         out.println("| engine | steps | RSS MB start / mid / end | off-heap (JavaCPP physicalBytes) MB start / mid / end |");
         out.println("|---|---:|---|---|");
-        TaskData data = Tasks.generate(rc.task, rc.seed);
-        try (RunWriter w = new RunWriter(scratch, rc, 0)) {
-            TrainLoop loop = new TrainLoop(NetworkFactory.build(rc), rc, data, w, true, new RunOutcome());
-            out.println(soakRow("dl4j", steps, loop::step, err));
+        try (Variants v = new Variants(rc, scratch)) {
+            out.println(soakRow("dl4j", steps, v.of(STATS), err));
         }
-        List<RunWriter> writers = new ArrayList<>();
-        try {
-            StackedMlp stack = stackOf(rc, 100, scratch, writers);
-            out.println(soakRow("stacked:" + STACK, steps, stack::step, err));
-        } finally {
-            for (RunWriter w : writers) w.close();
+        try (Variants v = new Variants(rc, scratch)) {
+            out.println(soakRow("stacked:" + STACK, steps, v.stackOf(100)::step, err));
         }
     }
 
@@ -229,12 +373,10 @@ public final class Bench {
         return new long[]{rss, org.bytedeco.javacpp.Pointer.physicalBytes() / (1 << 20)};
     }
 
-    static double timed(TrainLoop loop, int steps, RunOutcome out) {
+    /** ms per call of {@code step}, over {@code steps} calls. */
+    static double timed(Runnable step, int steps) {
         long t0 = System.nanoTime();
-        for (int i = 0; i < steps; i++) {
-            if (!loop.hasNext()) throw new IllegalStateException("bench net stopped early: " + out.statusText() + " " + out.error);
-            loop.step();
-        }
+        for (int i = 0; i < steps; i++) step.run();
         return (System.nanoTime() - t0) / 1e6 / steps;
     }
 
@@ -249,6 +391,10 @@ public final class Bench {
         double pos = q * (c.length - 1);
         int lo = (int) Math.floor(pos), hi = (int) Math.ceil(pos);
         return c[lo] + (pos - lo) * (c[hi] - c[lo]);
+    }
+
+    static String fmt3(double v) {
+        return String.format(Locale.ROOT, "%.3f", v);
     }
 
     static String fmt(double v) {

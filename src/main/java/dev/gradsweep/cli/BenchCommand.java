@@ -4,15 +4,17 @@ import dev.gradsweep.bench.Bench;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Performance figures on one thread: ms per training step of the reference nets with and without "
-                + "statistics (interleaved in one process) and the overhead in %; then sweep throughput (runs/min) for "
-                + "local[1] and local[2] on a small fixed grid.",
+                + "statistics, and the same nets trained by SameDiff and by DL4J's own fit (all interleaved in one process, "
+                + "ratios to the bare DL4J loop paired per round); then sweep throughput (runs/min) for local[1] and "
+                + "local[2] on a small fixed grid.",
                 "Run it on an idle machine; OMP_NUM_THREADS=1 is set by bin/gradsweep."})
 final class BenchCommand implements Callable<Integer> {
-    @Option(names = "--format", defaultValue = "table", description = "table (default) or csv (net,stats,ms_per_step).")
+    @Option(names = "--format", defaultValue = "table", description = "table (default) or csv (net,stats,ms_per_step,variant,ratio_to_bare).")
     String format;
 
     @Option(names = "--rounds", defaultValue = "10", description = "Interleaved measurement rounds per net (default 10).")
@@ -31,13 +33,24 @@ final class BenchCommand implements Callable<Integer> {
             description = "Instead of timing: train the 50 x 10 net for STEPS steps (DL4J loop, then a stack of 32) and report RSS and off-heap memory at start, middle and end.")
     int soak;
 
+    @Option(names = "--profile", paramLabel = "VARIANT",
+            description = "Instead of timing: train only this variant (dl4j, dl4j_stats, dl4j_fit, samediff, samediff_dlda, stacked) of the one net --nets selects, "
+                    + "for --steps steps after a warm-up (100 steps and 20 s at least), e.g. to attach a profiler.")
+    String profile;
+
+    @Option(names = "--jfr", paramLabel = "FILE", description = "With --profile: record the measured steps with Flight Recorder into FILE (.jfr).")
+    Path jfr;
+
     @Override
     public Integer call() throws Exception {
         if (!format.equals("table") && !format.equals("csv"))
             throw new IllegalArgumentException("--format: unknown '" + format + "'; allowed: table, csv");
         if (rounds < 1 || steps < 1) throw new IllegalArgumentException("--rounds and --steps must be >= 1");
         if (soak < 0) throw new IllegalArgumentException("--soak must be >= 0");
-        Bench.run(new Bench.Options(format.equals("csv"), rounds, steps, nets, !noSweep, soak), System.out, System.err);
+        if (profile != null && !Bench.VARIANTS.contains(profile))
+            throw new IllegalArgumentException("--profile: unknown variant '" + profile + "'; allowed: " + String.join(", ", Bench.VARIANTS));
+        if (jfr != null && profile == null) throw new IllegalArgumentException("--jfr needs --profile");
+        Bench.run(new Bench.Options(format.equals("csv"), rounds, steps, nets, !noSweep, soak, profile, jfr), System.out, System.err);
         return 0;
     }
 }
