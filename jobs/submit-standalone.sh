@@ -12,7 +12,7 @@
 #   DEPLOY_MODE        client (default) or cluster
 #   EXECUTOR_CORES     cores per executor (default THREADS_PER_TASK)
 #   EXECUTOR_MEMORY    heap per executor (default 2g); ND4J's native buffers come on top of it
-#   EXECUTOR_MAX_RSS   process size at which JavaCPP forces a GC to free ND4J's native buffers (default 4g;
+#   EXECUTOR_MAX_RSS   process size at which gradsweep forces a GC (checked once a step) to free ND4J's native buffers (default 4g;
 #                      keep it above EXECUTOR_MEMORY and within the executor's memory + memoryOverhead)
 #   THREADS_PER_TASK   OpenMP threads per training task (default 1); also reserves that many cores per task
 #   GRADSWEEP_JAR      another jar to submit (default: the -cluster jar above)
@@ -49,7 +49,7 @@ exec "$SPARK_HOME/bin/spark-submit" \
   --conf spark.executor.memory="${EXECUTOR_MEMORY:-2g}" \
   --conf spark.task.cpus="$threads" \
   --conf spark.executorEnv.OMP_NUM_THREADS="$threads" \
-  --conf spark.executor.extraJavaOptions="$java17 -Dorg.bytedeco.javacpp.maxPhysicalBytes=${EXECUTOR_MAX_RSS:-4g}" \
+  --conf spark.executor.extraJavaOptions="$java17 -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 -Dgradsweep.maxRss=${EXECUTOR_MAX_RSS:-4g}" \
   --conf spark.executor.memoryOverhead="${EXECUTOR_MEMORY_OVERHEAD:-2g}" \
   --conf spark.driver.extraJavaOptions="$java17" \
   ${SUBMIT_OPTS:-} \

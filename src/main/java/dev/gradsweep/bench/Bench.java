@@ -14,6 +14,7 @@ import dev.gradsweep.store.RunWriter;
 import dev.gradsweep.sweep.SweepDriver;
 import dev.gradsweep.sweep.Threads;
 import dev.gradsweep.train.RunOutcome;
+import dev.gradsweep.train.MemoryGuard;
 import dev.gradsweep.train.RunRecorder;
 import dev.gradsweep.train.TrainLoop;
 import dev.gradsweep.train.stack.StackedMlp;
@@ -266,12 +267,19 @@ public final class Bench {
                     Batches b = new Batches(data, rc.train.batch, NetworkFactory.dataType(rc.train.dtype), rc.seed);
                     DataSet ds = new DataSet(b.features, b.labels);
                     return () -> {
+                        MemoryGuard.check(); // the same memory bound as the gradsweep engines
                         b.next();
                         net.fit(ds);
                     };
                 }
-                case SAMEDIFF: return new SameDiffMlp(rc, data, false)::step;
-                case SAMEDIFF_DLDA: return new SameDiffMlp(rc, data, true)::step;
+                case SAMEDIFF:
+                case SAMEDIFF_DLDA: {
+                    SameDiffMlp sd = new SameDiffMlp(rc, data, variant.equals(SAMEDIFF_DLDA));
+                    return () -> {
+                        MemoryGuard.check();
+                        sd.step();
+                    };
+                }
                 case STACKED: {
                     StackedMlp stack = stackOf(0);
                     return () -> {

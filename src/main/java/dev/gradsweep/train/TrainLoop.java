@@ -67,6 +67,7 @@ public final class TrainLoop {
     public void step() {
         int batch = rc.train.batch;
         long s0 = System.nanoTime();
+        MemoryGuard.check();
         batches.next();
         net.setInput(0, batches.features);
         net.setLabels(batches.labels);

@@ -11,6 +11,7 @@ import dev.gradsweep.model.NetworkFactory;
 import dev.gradsweep.train.ActStats;
 import dev.gradsweep.train.HostArray;
 import dev.gradsweep.train.LayerInfo;
+import dev.gradsweep.train.MemoryGuard;
 import dev.gradsweep.train.ParamStats;
 import dev.gradsweep.train.RunOutcome;
 import dev.gradsweep.train.RunRecorder;
@@ -256,6 +257,7 @@ public final class StackedMlp {
     /** One training step of every run still going. */
     public void step() {
         long t0 = System.nanoTime();
+        MemoryGuard.check();
         for (int r = 0; r < k; r++) batches[r].next();
         int layers = depth + 1;
         // forward, as DL4J's dense layer: z = x·W + b, a = f(z) (DL4J's activations work in place)
