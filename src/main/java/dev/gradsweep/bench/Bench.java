@@ -345,8 +345,8 @@ public final class Bench {
      * runs, each for {@code steps} steps; RSS and JavaCPP's off-heap bytes at start, middle and end.
      */
     static void soak(RunConfig rc, int steps, OutputDir scratch, PrintStream out, PrintStream err) throws IOException {
-        out.println("| engine | steps | RSS MB start / mid / end | off-heap (JavaCPP physicalBytes) MB start / mid / end |");
-        out.println("|---|---:|---|---|");
+        out.println("| engine | steps | RSS MB start / mid / end | off-heap (JavaCPP physicalBytes) MB start / mid / end | collections forced by " + MemoryGuard.PROPERTY + " |");
+        out.println("|---|---:|---|---|---:|");
         try (Variants v = new Variants(rc, scratch)) {
             out.println(soakRow("dl4j", steps, v.of(STATS), err));
         }
@@ -357,6 +357,7 @@ public final class Bench {
 
     private static String soakRow(String engine, int steps, Runnable step, PrintStream err) {
         long[][] m = new long[3][];
+        long gc0 = MemoryGuard.collections();
         for (int i = 0; i < steps; i++) {
             if (i == 200) m[0] = memory(); // after warm-up: workspaces and JIT settled
             if (i == steps / 2) m[1] = memory();
@@ -366,7 +367,8 @@ public final class Bench {
         m[2] = memory();
         if (m[0] == null) m[0] = m[2];
         if (m[1] == null) m[1] = m[2];
-        return String.format(Locale.ROOT, "| %s | %d | %d / %d / %d | %d / %d / %d |", engine, steps, m[0][0], m[1][0], m[2][0], m[0][1], m[1][1], m[2][1]);
+        return String.format(Locale.ROOT, "| %s | %d | %d / %d / %d | %d / %d / %d | %d |", engine, steps, m[0][0], m[1][0], m[2][0], m[0][1], m[1][1], m[2][1],
+                MemoryGuard.collections() - gc0);
     }
 
     /** {RSS MB, JavaCPP physical off-heap MB}. */

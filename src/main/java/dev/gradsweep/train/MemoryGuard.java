@@ -15,12 +15,12 @@ import java.util.Locale;
 public final class MemoryGuard {
     /** System property: the resident-size bound, bytes or with a k/m/g suffix (as JavaCPP's). */
     public static final String PROPERTY = "gradsweep.maxRss";
-    /** After a collection that did not bring the process under the bound, wait this many checks before the next. */
+    /** Checks skipped after a forced collection. */
     static final int BACKOFF_CHECKS = 100;
 
     private static final long LIMIT = parseBytes(System.getProperty(PROPERTY, "0"));
     private static int quietChecks;
-    private static boolean warned;
+    private static long collections;
 
     private MemoryGuard() {
     }
@@ -37,15 +37,16 @@ public final class MemoryGuard {
             return;
         }
         if (Pointer.physicalBytes() <= LIMIT) return;
-        System.gc(); // phantom references of collected ND4J buffers let their deallocator free the native memory
-        if (Pointer.physicalBytes() > LIMIT) {
-            quietChecks = BACKOFF_CHECKS; // still above: the live data needs it; do not collect on every step
-            if (!warned) {
-                warned = true;
-                System.err.printf(Locale.ROOT, "gradsweep: process size %d MB stays above %s = %d MB after a collection%n",
-                        Pointer.physicalBytes() >> 20, PROPERTY, LIMIT >> 20);
-            }
-        }
+        System.gc(); // phantom references of collected ND4J buffers let its deallocator threads free the native memory
+        collections++;
+        // They free it asynchronously, and a process whose live data needs more than the bound must not collect on
+        // every step: look again after a while.
+        quietChecks = BACKOFF_CHECKS;
+    }
+
+    /** Collections forced so far in this process. */
+    public static synchronized long collections() {
+        return collections;
     }
 
     /** "6g", "1536m", "512k" or plain bytes. */
