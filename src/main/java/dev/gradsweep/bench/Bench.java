@@ -15,6 +15,8 @@ import dev.gradsweep.sweep.SweepDriver;
 import dev.gradsweep.sweep.Threads;
 import dev.gradsweep.train.RunOutcome;
 import dev.gradsweep.train.MemoryGuard;
+import dev.gradsweep.train.ParamStep;
+import dev.gradsweep.train.simd.Simd;
 import dev.gradsweep.train.RunRecorder;
 import dev.gradsweep.train.TrainLoop;
 import dev.gradsweep.train.stack.StackedMlp;
@@ -100,6 +102,10 @@ public final class Bench {
             profile(o, tmp, err);
             return;
         }
+        String setup = "statistics loops: " + Simd.describe() + "; parameter step: "
+                + (ParamStep.hostEnabled() ? "host (reducing)" : "ND4J subi") + "; process bound " + MemoryGuard.PROPERTY + " = "
+                + (MemoryGuard.limit() > 0 ? (MemoryGuard.limit() >> 20) + " MB" : "off");
+        err.println("bench: " + setup);
         List<String[]> rows = new ArrayList<>(), others = new ArrayList<>();
         List<String> csv = new ArrayList<>();
         for (Map.Entry<String, RunConfig> e : selected(o.nets()).entrySet()) {
@@ -132,6 +138,8 @@ public final class Bench {
             out.println("net,stats,ms_per_step,variant,ratio_to_bare");
             csv.forEach(out::println);
         } else {
+            out.println(setup);
+            out.println();
             out.println("| net | bare ms/step | with statistics ms/step | overhead % (median of rounds) | overhead, quartiles | stacked x" + STACK
                     + " with statistics, ms per run-step |");
             out.println("|---|---:|---:|---:|---:|---:|");

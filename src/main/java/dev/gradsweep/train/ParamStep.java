@@ -27,11 +27,16 @@ public final class ParamStep {
     public ParamStep(INDArray params, INDArray update) {
         this.params = params;
         this.update = update;
-        boolean host = Simd.ENABLED && Boolean.parseBoolean(System.getProperty(PROPERTY, "true")) && Nd4j.getEnvironment().isCPU() && params.dataType() == DataType.FLOAT
+        boolean host = hostEnabled() && params.dataType() == DataType.FLOAT
                 && update.dataType() == DataType.FLOAT && params.length() == update.length()
                 && HostArray.isContiguous(params) && HostArray.isContiguous(update);
         this.p = host ? HostArray.of(params) : null;
         this.u = host ? HostArray.of(update) : null;
+    }
+
+    /** True when float32 steps run on the host: SIMD loops, CPU backend, not turned off by {@link #PROPERTY}. */
+    public static boolean hostEnabled() {
+        return Simd.ENABLED && Boolean.parseBoolean(System.getProperty(PROPERTY, "true")) && Nd4j.getEnvironment().isCPU();
     }
 
     /** True when {@link #apply(Segment[], ParamStats[], double[])} reduces while it steps. */
