@@ -1,5 +1,6 @@
 package dev.gradsweep.repro;
 
+import dev.gradsweep.data.TaskData;
 import dev.gradsweep.data.Tasks;
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.RunConfig;
@@ -19,17 +20,23 @@ final class Repro {
     private Repro() {
     }
 
-    record Run(RunConfig rc, RunOutcome out, MemoryRecorder rec) {}
+    record Run(RunConfig rc, TaskData data, RunOutcome out, MemoryRecorder rec) {}
 
+    /** A run on the teacher task with inputs = width, 512 samples, plain SGD. */
     static Run run(int depth, int width, String act, String init, String norm, String placement, String skip,
                    int steps, int batch, double lr, TrainSpec.DType dtype, long seed) {
-        TaskSpec task = TestNets.regression(TaskSpec.Kind.TEACHER, width, 1, 512);
-        TrainSpec train = TestNets.train(steps, batch, lr, "none", dtype);
+        return run(depth, width, act, init, norm, placement, skip, TestNets.regression(TaskSpec.Kind.TEACHER, width, 1, 512),
+                TestNets.train(steps, batch, lr, "none", dtype), seed);
+    }
+
+    static Run run(int depth, int width, String act, String init, String norm, String placement, String skip,
+                   TaskSpec task, TrainSpec train, long seed) {
         RunConfig rc = TestNets.config(depth, width, Activation.parse(act), init, norm, placement, skip, task, train, seed);
+        TaskData data = Tasks.generate(task, seed);
         MemoryRecorder rec = new MemoryRecorder();
-        RunOutcome o = Trainer.train(rc, Tasks.generate(task, seed), rec, true);
+        RunOutcome o = Trainer.train(rc, data, rec, true);
         assertEquals(RunOutcome.Status.OK, o.status, rc + ": " + o.error);
-        return new Run(rc, o, rec);
+        return new Run(rc, data, o, rec);
     }
 
     /** Least-squares slope of y(l) over l = from … to−1. */
@@ -53,5 +60,14 @@ final class Repro {
     static double tailLoss(MemoryRecorder rec, int k) {
         int n = rec.steps.size();
         return rec.steps.subList(n - k, n).stream().mapToDouble(MemoryRecorder.StepRow::loss).average().orElseThrow();
+    }
+
+    /** Mean squared error of the best constant prediction (the targets' mean) over the whole data set: the loss of a net that ignores its input. */
+    static double meanLevelLoss(TaskData d) {
+        double mean = 0, sq = 0;
+        for (double v : d.y) mean += v;
+        mean /= d.y.length;
+        for (double v : d.y) sq += (v - mean) * (v - mean);
+        return sq / d.y.length;
     }
 }
