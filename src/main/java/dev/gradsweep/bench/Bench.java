@@ -49,9 +49,10 @@ public final class Bench {
      * @param profile null, or a variant name: train only that variant of the one net {@code nets} selects for
      *                {@code steps} steps (after a warm-up), e.g. to profile it; {@code jfr}: record those steps there
      */
-    public record Options(boolean csv, int rounds, int steps, String nets, boolean sweep, int soak, String profile, Path jfr) {
+    public record Options(boolean csv, int rounds, int steps, String nets, boolean sweep, int soak, String profile, Path jfr,
+                          boolean otherEngines) {
         public Options(boolean csv, int rounds, int steps, String nets, boolean sweep) {
-            this(csv, rounds, steps, nets, sweep, 0, null, null);
+            this(csv, rounds, steps, nets, sweep, 0, null, null, true);
         }
     }
 
@@ -111,8 +112,9 @@ public final class Bench {
         for (Map.Entry<String, RunConfig> e : selected(o.nets()).entrySet()) {
             String net = e.getKey();
             RunConfig rc = e.getValue();
-            List<String> names = new ArrayList<>(List.of(BARE, STATS, FIT));
-            if (SameDiffMlp.supports(rc)) names.addAll(List.of(SAMEDIFF, SAMEDIFF_DLDA));
+            List<String> names = new ArrayList<>(List.of(BARE, STATS));
+            if (o.otherEngines()) names.add(FIT);
+            if (o.otherEngines() && SameDiffMlp.supports(rc)) names.addAll(List.of(SAMEDIFF, SAMEDIFF_DLDA));
             err.println("bench: " + net + " (" + o.rounds() + " rounds x " + o.steps() + " steps per variant: " + String.join(", ", names) + ")");
             Map<String, Timing> t;
             try (Variants v = new Variants(rc, new OutputDir(tmp.resolve(net).toString()))) {
@@ -144,13 +146,15 @@ public final class Bench {
                     + " with statistics, ms per run-step |");
             out.println("|---|---:|---:|---:|---:|---:|");
             for (String[] r : rows) out.println("| " + String.join(" | ", r) + " |");
-            out.println();
-            out.println("Other engines, no statistics, interleaved with the above (" + FIT + ": DL4J's fit; " + SAMEDIFF_DLDA
-                    + ": SameDiff also returning dL/da of every layer):");
-            out.println();
-            out.println("| net | variant | ms/step | / bare DL4J loop, median of rounds (quartiles) |");
-            out.println("|---|---|---:|---:|");
-            for (String[] r : others) out.println("| " + String.join(" | ", r) + " |");
+            if (!others.isEmpty()) {
+                out.println();
+                out.println("Other engines, no statistics, interleaved with the above (" + FIT + ": DL4J's fit; " + SAMEDIFF_DLDA
+                        + ": SameDiff also returning dL/da of every layer):");
+                out.println();
+                out.println("| net | variant | ms/step | / bare DL4J loop, median of rounds (quartiles) |");
+                out.println("|---|---|---:|---:|");
+                for (String[] r : others) out.println("| " + String.join(" | ", r) + " |");
+            }
         }
         if (o.sweep()) {
             Path grid = tmp.resolve("bench-grid.yaml");

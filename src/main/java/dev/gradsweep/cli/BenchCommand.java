@@ -29,6 +29,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--no-sweep", description = "Skip the sweep-throughput part.")
     boolean noSweep;
 
+    @Option(names = "--no-other-engines", description = "Time only the DL4J loop bare and with statistics (no fit, no SameDiff): "
+            + "the other engines' garbage and native frees otherwise land in the statistics' rounds too.")
+    boolean noOtherEngines;
+
     @Option(names = "--soak", defaultValue = "0", paramLabel = "STEPS",
             description = "Instead of timing: train the 50 x 10 net for STEPS steps (DL4J loop, then a stack of 32) and report RSS and off-heap memory at start, middle and end.")
     int soak;
@@ -50,7 +54,7 @@ final class BenchCommand implements Callable<Integer> {
         if (profile != null && !Bench.VARIANTS.contains(profile))
             throw new IllegalArgumentException("--profile: unknown variant '" + profile + "'; allowed: " + String.join(", ", Bench.VARIANTS));
         if (jfr != null && profile == null) throw new IllegalArgumentException("--jfr needs --profile");
-        Bench.run(new Bench.Options(format.equals("csv"), rounds, steps, nets, !noSweep, soak, profile, jfr), System.out, System.err);
+        Bench.run(new Bench.Options(format.equals("csv"), rounds, steps, nets, !noSweep, soak, profile, jfr, !noOtherEngines), System.out, System.err);
         return 0;
     }
 }
