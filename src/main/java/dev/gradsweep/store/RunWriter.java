@@ -41,32 +41,34 @@ public final class RunWriter implements RunRecorder, Closeable {
 
     @Override
     public void step(int step, double loss, double gradL2Total, double updateL2Total, double lr, double stepMs) {
-        write(steps, id, step, loss, orNull(gradL2Total), orNull(updateL2Total), lr, stepMs);
+        end(steps, steps.begin().str(id).num(step).num(loss).numOrNull(gradL2Total).numOrNull(updateL2Total).num(lr).num(stepMs));
     }
 
     @Override
     public void param(int step, Segment s, ParamStats p) {
         double upd = p.updateL2(), par = p.paramL2();
-        write(params, id, step, s.layer, s.layerName, s.param, s.length, p.gradL2(), p.gradMeanAbs(), p.maxAbs,
-                p.gradMean(), par, upd, par > 0 ? upd / par : null, p.zeroFrac(), p.nonfinite);
+        end(params, params.begin().str(id).num(step).num(s.layer).str(s.layerName).str(s.param).num(s.length).num(p.gradL2())
+                .num(p.gradMeanAbs()).num(p.maxAbs).num(p.gradMean()).num(par).num(upd).numOrNull(par > 0 ? upd / par : Double.NaN)
+                .num(p.zeroFrac()).num(p.nonfinite));
     }
 
     @Override
     public void layer(int step, LayerInfo l, ActStats a, double outGradL2) {
-        write(layers, id, step, l.index, l.name, l.kind, a.mean(), a.std(), orNull(a.saturatedFrac()), a.deadFrac(), a.zeroFrac(),
-                orNull(a.slopeSqMean()), orNull(outGradL2));
+        end(layers, layers.begin().str(id).num(step).num(l.index).str(l.name).str(l.kind).num(a.mean()).num(a.std())
+                .numOrNull(a.saturatedFrac()).num(a.deadFrac()).num(a.zeroFrac()).numOrNull(a.slopeSqMean()).numOrNull(outGradL2));
+    }
+
+    /** Rows are written by the time the call returns, so the builder's row can be reused. */
+    private static void end(RowWriter w, RowWriter.Row built) {
+        try {
+            w.end();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static Double orNull(double v) {
         return Double.isNaN(v) ? null : v;
-    }
-
-    private static void write(RowWriter w, Object... row) {
-        try {
-            w.write(row);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     /** Writes the runs row, closes every file and commits the attempt. */
