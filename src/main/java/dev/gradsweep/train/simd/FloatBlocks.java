@@ -25,9 +25,9 @@ final class FloatBlocks {
     private FloatBlocks() {
     }
 
-    private static DoubleVector wide(FloatVector f) {
-        return (DoubleVector) f.convertShape(VectorOperators.F2D, D, 0);
-    }
+    // Every widening is written out at its use, F2D with the constant species: C2 replaces it with one instruction
+    // only where it sees the vector's exact class; a helper method compiled on its own (as a profile showed `wide`
+    // was) falls back to the Java implementation, boxing the lanes through arrays.
 
     /**
      * Gradient block g[0, n) and its parameters p[0, n) into {@code acc}, indexed by {@link Simd}'s G_* constants.
@@ -43,11 +43,11 @@ final class FloatBlocks {
             FloatVector fa = fg.abs();
             mx = mx.blend(fa, fa.compare(VectorOperators.GT, mx)); // NaN compares false: it never wins the max
             zc = zc.add(one, fg.compare(VectorOperators.EQ, 0f));
-            DoubleVector dg = wide(fg);
+            DoubleVector dg = (DoubleVector) fg.convertShape(VectorOperators.F2D, D, 0);
             s2 = dg.fma(dg, s2);
             sa = sa.add(dg.abs());
             s = s.add(dg);
-            DoubleVector dp = wide(FloatVector.fromArray(F, p, i));
+            DoubleVector dp = (DoubleVector) FloatVector.fromArray(F, p, i).convertShape(VectorOperators.F2D, D, 0);
             p2 = dp.fma(dp, p2);
         }
         double sumSq = s2.reduceLanes(VectorOperators.ADD), sumAbs = sa.reduceLanes(VectorOperators.ADD);
@@ -83,7 +83,8 @@ final class FloatBlocks {
             FloatVector fu = FloatVector.fromArray(F, u, i);
             FloatVector fp = FloatVector.fromArray(F, p, i).sub(fu);
             fp.intoArray(p, i);
-            DoubleVector du = wide(fu), dp = wide(fp);
+            DoubleVector du = (DoubleVector) fu.convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector dp = (DoubleVector) fp.convertShape(VectorOperators.F2D, D, 0);
             u2 = du.fma(du, u2);
             p2 = dp.fma(dp, p2);
         }
@@ -103,7 +104,7 @@ final class FloatBlocks {
         DoubleVector s2 = DoubleVector.zero(D);
         int i = 0;
         for (int bound = F.loopBound(n); i < bound; i += LANES) {
-            DoubleVector d = wide(FloatVector.fromArray(F, u, i));
+            DoubleVector d = (DoubleVector) FloatVector.fromArray(F, u, i).convertShape(VectorOperators.F2D, D, 0);
             s2 = d.fma(d, s2);
         }
         double sum = s2.reduceLanes(VectorOperators.ADD);
@@ -131,7 +132,7 @@ final class FloatBlocks {
         for (int bound = F.loopBound(len); i < bound; i += LANES) {
             FloatVector fx = FloatVector.fromArray(F, x, off + i);
             zc = zc.add(one, fx.compare(VectorOperators.EQ, 0f));
-            DoubleVector dx = wide(fx);
+            DoubleVector dx = (DoubleVector) fx.convertShape(VectorOperators.F2D, D, 0);
             s = s.add(dx);
             s2 = dx.fma(dx, s2);
             // Everything unconditionally (unused results are dropped; a step's quadratic has zero coefficients): a
