@@ -199,6 +199,10 @@ public final class Bench {
         Map.Entry<String, RunConfig> net = nets.entrySet().iterator().next();
         try (Variants v = new Variants(net.getValue(), new OutputDir(tmp.resolve("profile").toString()))) {
             Runnable step = v.of(o.profile());
+            // JFR's first start in a process throws away all compiled code; the recompiled, still slower code then
+            // filled the first seconds of the measured steps. Start it before the warm-up instead.
+            Recording primer = new Recording();
+            if (o.jfr() != null) primer.start();
             long warm = System.nanoTime();
             for (int i = 0; i < PROFILE_WARMUP_STEPS || System.nanoTime() - warm < PROFILE_WARMUP_SECONDS * 1_000_000_000L; i++) step.run();
             Recording jfr = null;
@@ -220,6 +224,7 @@ public final class Bench {
                 jfr.stop(); // writes the recording to its destination
                 jfr.close();
             }
+            primer.close();
             err.println(String.format(Locale.ROOT, "profile: %s %s: %d steps, %.2f ms/step%s", net.getKey(), o.profile(), o.steps(), ms,
                     o.jfr() == null ? "" : ", recorded to " + o.jfr()));
         }
