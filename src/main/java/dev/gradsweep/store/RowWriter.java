@@ -47,9 +47,10 @@ public final class RowWriter implements Closeable {
             throw new IllegalArgumentException(row.table.dir + ": row has " + values.length + " values for " + row.table.columns.size() + " columns");
         begin();
         for (Object v : values) {
+            Table.Kind k = row.kind();
             if (v == null) row.none();
-            else if (row.kind() == Table.Kind.STRING) row.str(v.toString());
-            else if (v instanceof Double || v instanceof Float) row.num(((Number) v).doubleValue());
+            else if (k == Table.Kind.STRING) row.str(v.toString());
+            else if (k == Table.Kind.DOUBLE) row.num(((Number) v).doubleValue());
             else row.num(((Number) v).longValue());
         }
         end();
