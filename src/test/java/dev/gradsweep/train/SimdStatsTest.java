@@ -66,16 +66,7 @@ class SimdStatsTest {
         scalar.setGradient(scalarView(g), scalarView(p), from, to, 1.0 / 32);
         simd.addUpdate(p, from, to);
         scalar.addUpdate(scalarView(p), from, to);
-        assertEquals(scalar.count, simd.count);
-        assertEquals(scalar.zeros, simd.zeros);
-        assertEquals(scalar.nonfinite, simd.nonfinite);
-        assertEquals(scalar.maxAbs, simd.maxAbs, 0.0);
-        assertClose(scalar.sumSq, simd.sumSq);
-        assertClose(scalar.sumAbs, simd.sumAbs);
-        assertClose(scalar.paramSumSq, simd.paramSumSq);
-        assertClose(scalar.updateSumSq, simd.updateSumSq);
-        if (Double.isFinite(scalar.sum)) assertEquals(scalar.sum, simd.sum, 1e-12 * scalar.sumAbs + Double.MIN_VALUE);
-        else assertEquals(scalar.sum, simd.sum, 0.0);
+        StatsMergeTest.assertSameStats(scalar, simd);
     }
 
     @Test

@@ -40,17 +40,22 @@ class StatsMergeTest {
             merged = merged.merge(part);
             from = to;
         }
-        assertEquals(whole.count, merged.count);
-        assertEquals(whole.zeros, merged.zeros);
-        assertEquals(whole.nonfinite, merged.nonfinite);
-        assertEquals(whole.maxAbs, merged.maxAbs, 0.0);
-        assertClose(whole.sumSq, merged.sumSq);
-        assertClose(whole.sumAbs, merged.sumAbs);
-        assertClose(whole.paramSumSq, merged.paramSumSq);
-        assertClose(whole.updateSumSq, merged.updateSumSq);
+        assertSameStats(whole, merged);
+    }
+
+    /** Counts and max exactly, sums to summation-order rounding. */
+    static void assertSameStats(ParamStats expected, ParamStats actual) {
+        assertEquals(expected.count, actual.count);
+        assertEquals(expected.zeros, actual.zeros);
+        assertEquals(expected.nonfinite, actual.nonfinite);
+        assertEquals(expected.maxAbs, actual.maxAbs, 0.0);
+        assertClose(expected.sumSq, actual.sumSq);
+        assertClose(expected.sumAbs, actual.sumAbs);
+        assertClose(expected.paramSumSq, actual.paramSumSq);
+        assertClose(expected.updateSumSq, actual.updateSumSq);
         // the signed sum may cancel; compare against the scale of the terms
-        if (Double.isFinite(whole.sum)) assertEquals(whole.sum, merged.sum, 1e-12 * whole.sumAbs + Double.MIN_VALUE);
-        else assertEquals(whole.sum, merged.sum, 0.0);
+        if (Double.isFinite(expected.sum)) assertEquals(expected.sum, actual.sum, 1e-12 * expected.sumAbs + Double.MIN_VALUE);
+        else assertEquals(expected.sum, actual.sum, 0.0);
     }
 
     @RepeatedTest(10)
