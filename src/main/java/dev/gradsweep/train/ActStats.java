@@ -3,6 +3,8 @@ package dev.gradsweep.train;
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.train.simd.Simd;
 
+import java.nio.ByteBuffer;
+
 /**
  * Reductions of one layer's activation output a_l over a [batch × units] minibatch: mean, std, the saturated
  * fraction (|f'(z)| below 1 % of its maximum, for squashing functions), the exactly-zero fraction, the dead
@@ -14,7 +16,7 @@ public final class ActStats {
     public static final double SATURATION_THRESHOLD = 0.01;
 
     private static final ThreadLocal<double[]> SCRATCH = ThreadLocal.withInitial(() -> new double[1024]);
-    private static final ThreadLocal<float[]> FLOATS = ThreadLocal.withInitial(() -> new float[1024]);
+    private static final ThreadLocal<int[]> SEEN = ThreadLocal.withInitial(() -> new int[1024]);
 
     public final int units;
     public long count, saturated, zeros;
@@ -102,32 +104,30 @@ public final class ActStats {
     /**
      * {@link #addScalar} for float32 arrays with the SIMD loops (slopes that are a step or a quadratic in a). The
      * rows' values are one contiguous run in either storage order (unless a column-major array is cut into row
-     * ranges), so the sums take a few long loops; dead units are then found by scanning each unit that is still
-     * all-zero up to its first nonzero value, which on a live unit is within a few values.
+     * ranges), so the sums take a few long loops; dead units are then found by scanning the units that are still
+     * all-zero up to their first nonzero value, which on a live unit is within a few values.
      */
     private void addSimd(HostArray a, int rowFrom, int rowTo, Slope slope, double mid, double half, double[] acc) {
         int rows = rowTo - rowFrom;
-        float[] v = FLOATS.get();
-        if (v.length < HostArray.BLOCK) FLOATS.set(v = new float[HostArray.BLOCK]);
         int kind = slope == Slope.NONE ? Simd.SLOPE_NONE : slope.step ? Simd.SLOPE_STEP : Simd.SLOPE_QUADRATIC;
         Simd.Form form = new Simd.Form(mid, half, hasSaturation, kind, slope.c0, slope.c1, slope.c2);
-        boolean contiguous = !a.columnMajor || rows == a.rows;
-        int start = a.columnMajor ? rowFrom : rowFrom * units;
-        int end = contiguous ? start + rows * units : 0;
-        for (int at = start; at < end; at += HostArray.BLOCK) {
-            int n = Math.min(HostArray.BLOCK, end - at);
-            a.readFloats(at, n, v);
-            Simd.activations(v, 0, n, form, acc);
+        ByteBuffer bytes = a.bytes();
+        if (!a.columnMajor || rows == a.rows) {
+            int start = a.base() + (a.columnMajor ? rowFrom : rowFrom * units), end = start + rows * units;
+            for (int at = start; at < end; at += HostArray.BLOCK) Simd.activations(bytes, at, Math.min(HostArray.BLOCK, end - at), form, acc);
+        } else {
+            for (int u = 0; u < units; u++) Simd.activations(bytes, a.base() + u * a.rows + rowFrom, rows, form, acc);
         }
-        if (!contiguous) {
-            if (v.length < rows) FLOATS.set(v = new float[rows]);
-            for (int u = 0; u < units; u++) {
-                a.readFloats(u * a.rows + rowFrom, rows, v);
-                Simd.activations(v, 0, rows, form, acc);
-            }
+        // Dead units: in a column-major array a unit's rows are contiguous, one scan each; in a row-major one (DL4J's
+        // dense outputs) units are scanned side by side, row by row.
+        if (a.columnMajor) {
+            for (int u = 0; u < units; u++) if (allZero[u]) allZero[u] = Simd.allZero(bytes, a.base() + u * a.rows + rowFrom, rows);
+        } else {
+            int[] seen = SEEN.get();
+            if (seen.length < units) SEEN.set(seen = new int[units]);
+            java.util.Arrays.fill(seen, 0, units, 0);
+            Simd.clearLiveUnits(bytes, a.base() + rowFrom * units, rows, units, allZero, seen);
         }
-        for (int u = 0; u < units; u++)
-            for (int r = rowFrom; r < rowTo && allZero[u]; r++) allZero[u] = a.get(r, u, units) == 0.0; // NaN is not 0
     }
 
     /**

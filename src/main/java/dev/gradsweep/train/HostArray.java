@@ -6,6 +6,8 @@ import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 
@@ -32,21 +34,21 @@ public abstract class HostArray {
     /** Copies elements [from, from + len) in storage order into dst[0, len): a bulk copy, then a widening loop. */
     public abstract void read(int from, int len, double[] dst);
 
-    /** True when the elements are float32, which {@link #readFloats} copies without widening. */
+    /** True when the elements are float32, which the SIMD loops read in place through {@link #bytes()}. */
     public boolean isFloat() {
         return false;
     }
 
-    /** Copies float32 elements [from, from + len) in storage order into dst[0, len); only when {@link #isFloat}. */
-    public void readFloats(int from, int len, float[] dst) {
+    /**
+     * The float32 host memory as a native-order buffer: element {@code i} is at element index {@code base() + i}.
+     * Writes go to the array itself where the host memory is the array (the CPU backend). Only when {@link #isFloat}.
+     */
+    public ByteBuffer bytes() {
         throw new UnsupportedOperationException("not a float32 array");
     }
 
-    /**
-     * Overwrites float32 elements [from, from + len) with src[0, len); only when {@link #isFloat}, and only where the
-     * host memory is the array (the CPU backend).
-     */
-    public void writeFloats(int from, int len, float[] src) {
+    /** Element index of element 0 in {@link #bytes()}. */
+    public int base() {
         throw new UnsupportedOperationException("not a float32 array");
     }
 
@@ -54,12 +56,7 @@ public abstract class HostArray {
     public double sumSq(int from, int to) {
         double sum = 0;
         if (Simd.ENABLED && isFloat()) {
-            float[] v = FLOATS.get();
-            for (int at = from; at < to; at += BLOCK) {
-                int n = Math.min(BLOCK, to - at);
-                readFloats(at, n, v);
-                sum += Simd.sumSq(v, n);
-            }
+            for (int at = from; at < to; at += BLOCK) sum += Simd.sumSq(bytes(), base() + at, Math.min(BLOCK, to - at));
             return sum;
         }
         double[] v = DOUBLES.get();
@@ -76,9 +73,11 @@ public abstract class HostArray {
         return a + b;
     }
 
-    /** Elements per block of the bulk loops: small enough to stay in L1/L2 cache. */
+    /**
+     * Elements per block of the bulk loops: small enough to stay in L1/L2 cache, and to keep the SIMD loops' counts
+     * (float lanes) exact.
+     */
     public static final int BLOCK = 4096;
-    private static final ThreadLocal<float[]> FLOATS = ThreadLocal.withInitial(() -> new float[BLOCK]);
     private static final ThreadLocal<double[]> DOUBLES = ThreadLocal.withInitial(() -> new double[BLOCK]);
 
 
@@ -112,6 +111,7 @@ public abstract class HostArray {
         }
         if (a.dataType() == DataType.FLOAT) {
             FloatBuffer b = buf.asNioFloat();
+            ByteBuffer bytes = buf.asNio().order(ByteOrder.nativeOrder()); // the same memory from the same start
             return new HostArray(n, rows, colMajor) {
                 // Per reader, not a ThreadLocal: Spark and ND4J crowd the thread's map and a lookup per row showed
                 // up as 39 % of the probe's samples.
@@ -135,13 +135,13 @@ public abstract class HostArray {
                 }
 
                 @Override
-                public void readFloats(int from, int len, float[] dst) {
-                    b.get(base + from, dst, 0, len);
+                public ByteBuffer bytes() {
+                    return bytes;
                 }
 
                 @Override
-                public void writeFloats(int from, int len, float[] src) {
-                    b.put(base + from, src, 0, len);
+                public int base() {
+                    return base;
                 }
             };
         }

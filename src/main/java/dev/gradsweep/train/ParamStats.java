@@ -13,7 +13,6 @@ public final class ParamStats {
     public double paramSumSq, updateSumSq;
 
     private static final ThreadLocal<double[][]> SCRATCH = ThreadLocal.withInitial(() -> new double[2][HostArray.BLOCK]);
-    private static final ThreadLocal<float[][]> FLOATS = ThreadLocal.withInitial(() -> new float[2][HostArray.BLOCK]);
 
     /**
      * This step's statistics of gradient elements [from, to) of {@code g} times {@code scale} (1/batch turns DL4J's
@@ -85,22 +84,11 @@ public final class ParamStats {
         paramSumSq += p2;
     }
 
-    /**
-     * {@link #addGradient} for float32 arrays, with the SIMD loops. Without {@code p} the loop reduces the gradient
-     * in its place (cheaper than a second loop without it: the block is in L1) and the result is dropped.
-     */
+    /** {@link #addGradient} for float32 arrays, with the SIMD loops reading the host memory in place. */
     private void addGradientSimd(HostArray g, HostArray p, int from, int to) {
-        float[][] scratch = FLOATS.get();
-        float[] gv = scratch[0], pv = p == null ? gv : scratch[1];
         double[] acc = new double[Simd.G_SLOTS];
         acc[Simd.G_MAX_ABS] = maxAbs;
-        for (int at = from; at < to; at += HostArray.BLOCK) {
-            int n = Math.min(HostArray.BLOCK, to - at);
-            g.readFloats(at, n, gv);
-            if (p != null) p.readFloats(at, n, pv);
-            Simd.gradient(gv, pv, n, acc);
-        }
-        if (p == null) acc[Simd.G_PARAM_SUM_SQ] = 0;
+        for (int at = from; at < to; at += HostArray.BLOCK) Simd.gradient(g.bytes(), g.base() + at, Math.min(HostArray.BLOCK, to - at), acc);
         count += to - from;
         sumSq += acc[Simd.G_SUM_SQ];
         sumAbs += acc[Simd.G_SUM_ABS];
@@ -108,7 +96,7 @@ public final class ParamStats {
         maxAbs = acc[Simd.G_MAX_ABS];
         zeros += (long) acc[Simd.G_ZEROS];
         nonfinite += (long) acc[Simd.G_NONFINITE];
-        paramSumSq += acc[Simd.G_PARAM_SUM_SQ];
+        if (p != null) paramSumSq += p.sumSq(from, to); // a second pass, only without the fused ParamStep
     }
 
     public void addUpdate(HostArray u, int from, int to) {

@@ -21,7 +21,6 @@ public final class ParamStep {
     private final INDArray params, update;
     /** Host views of the same memory, or null when the step is ND4J's. */
     private final HostArray p, u;
-    private final float[] pv = new float[HostArray.BLOCK], uv = new float[HostArray.BLOCK];
     private final double[] acc = new double[2];
 
     public ParamStep(INDArray params, INDArray update) {
@@ -70,12 +69,7 @@ public final class ParamStep {
 
     private void step(int from, int to, double[] sums) {
         double[] into = sums == null ? acc : sums;
-        for (int at = from; at < to; at += HostArray.BLOCK) {
-            int n = Math.min(HostArray.BLOCK, to - at);
-            p.readFloats(at, n, pv);
-            u.readFloats(at, n, uv);
-            Simd.step(pv, uv, n, into);
-            p.writeFloats(at, n, pv);
-        }
+        for (int at = from; at < to; at += HostArray.BLOCK)
+            Simd.step(p.bytes(), p.base() + at, u.bytes(), u.base() + at, Math.min(HostArray.BLOCK, to - at), into);
     }
 }

@@ -32,10 +32,15 @@ class HostArrayTest {
                 INDArray view = e.getValue();
                 HostArray h = HostArray.of(view);
                 assertEquals(view.sumNumber().doubleValue(), sum(h), 1e-6 * view.norm1Number().doubleValue());
+                double sq = 0;
                 for (int i = 0; i < view.length(); i++) {
                     assertEquals(flat.getDouble(offset + i), h.get(i), 0.0);
                     assertEquals(flat.getDouble(offset + i), whole.get(offset + i), 0.0);
+                    // the SIMD loops' in-place reads: a view's element 0 sits at base() of the shared buffer
+                    if (h.isFloat()) assertEquals(flat.getDouble(offset + i), h.bytes().getFloat((h.base() + i) << 2), 0.0);
+                    sq += h.get(i) * h.get(i);
                 }
+                assertEquals(sq, h.sumSq(0, h.length), 1e-12 * sq);
                 offset += view.length();
             }
         }

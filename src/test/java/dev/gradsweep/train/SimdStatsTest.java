@@ -55,7 +55,7 @@ class SimdStatsTest {
 
     @RepeatedTest(30)
     void gradientStatsMatchScalar(RepetitionInfo info) {
-        Random r = new Random(500 + info.getCurrentRepetition());
+        Random r = StatsMergeTest.seeded(500 + info.getCurrentRepetition());
         int n = 1 + r.nextInt(3 * HostArray.BLOCK); // several blocks, any remainder
         HostArray g = HostArray.of(Nd4j.createFromArray(sample(r, n)));
         HostArray p = HostArray.of(Nd4j.createFromArray(sample(r, n)));
@@ -90,7 +90,8 @@ class SimdStatsTest {
         for (int i = 0; i < x.length; i++) x[i] = i % 4 == 0 ? 1f : i % 4 == 1 ? -1f : i % 4 == 2 ? 0.5f : 0f;
         x[39] = Float.NaN;
         double[] acc = new double[Simd.A_SLOTS];
-        long zeros = Simd.activations(x, 0, x.length, new Simd.Form(0, 1, true, Simd.SLOPE_NONE, 0, 0, 0), acc);
+        HostArray h = HostArray.of(Nd4j.createFromArray(x));
+        long zeros = Simd.activations(h.bytes(), h.base(), x.length, new Simd.Form(0, 1, true, Simd.SLOPE_NONE, 0, 0, 0), acc);
         assertEquals(10 + 10 + 1, acc[Simd.A_SATURATED], 0.0); // ten 1s, ten -1s, the NaN
         assertEquals(9, zeros); // the tenth zero slot holds the NaN
     }
@@ -110,18 +111,27 @@ class SimdStatsTest {
 
     @RepeatedTest(40)
     void activationStatsMatchScalar(RepetitionInfo info) {
-        Random r = new Random(90 + info.getCurrentRepetition());
+        Random r = StatsMergeTest.seeded(90 + info.getCurrentRepetition());
         Activation[] acts = {Activation.SIGMOID, Activation.TANH, Activation.RELU, Activation.LEAKYRELU, Activation.IDENTITY,
                 Activation.SOFTSIGN, Activation.HARDTANH, Activation.ELU};
-        Activation act = acts[r.nextInt(acts.length)];
+        Activation act = acts[info.getCurrentRepetition() % acts.length]; // every one, SIMD and scalar slopes
         int rows = 1 + r.nextInt(200), units = 1 + r.nextInt(300);
         float[] a = new float[rows * units];
         for (int i = 0; i < a.length; i++) {
             double z = 4 * r.nextGaussian();
             a[i] = (float) (r.nextInt(4) == 0 ? 0 : apply(act, z));
         }
-        // a few dead units, values exactly on a saturation bound, and sometimes a NaN
-        for (int u = 0; u < units; u += 1 + r.nextInt(5)) for (int i = 0; i < rows; i++) a[i * units + u] = 0f;
+        // a few dead units (some of them −0, which is zero too), values exactly on a saturation bound, sometimes a NaN
+        for (int u = 0; u < units; u += 1 + r.nextInt(5)) {
+            float zero = r.nextInt(3) == 0 ? -0f : 0f;
+            for (int i = 0; i < rows; i++) a[i * units + u] = zero;
+        }
+        // units alive in only the first or only the last row of the range read
+        int from = r.nextInt(rows), to = from + 1 + r.nextInt(rows - from);
+        for (int edge : new int[]{from, to - 1}) {
+            int u = r.nextInt(units);
+            for (int i = 0; i < rows; i++) a[i * units + u] = i == edge ? 0.5f : 0f;
+        }
         double[] bounds = act.unsaturatedOutputs(ActStats.SATURATION_THRESHOLD);
         if (Double.isFinite(bounds[0])) a[r.nextInt(a.length)] = (float) bounds[0];
         if (r.nextInt(4) == 0) a[r.nextInt(a.length)] = Float.NaN;
@@ -129,7 +139,6 @@ class SimdStatsTest {
         INDArray arr = Nd4j.createFromArray(a).reshape(rows, units).dup(order);
         assertEquals(DataType.FLOAT, arr.dataType());
         HostArray h = HostArray.of(arr);
-        int from = r.nextInt(rows), to = from + 1 + r.nextInt(rows - from);
         boolean sat = act.hasSaturation();
         ActStats simd = new ActStats(units, sat), scalar = new ActStats(units, sat);
         simd.add(h, from, to, act);

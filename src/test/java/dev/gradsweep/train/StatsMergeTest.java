@@ -21,9 +21,17 @@ class StatsMergeTest {
         return a;
     }
 
+    /**
+     * A generator for property test case {@code seed}. java.util.Random's first draws from consecutive seeds are
+     * nearly equal (every case drew the same activation and nearly the same size), so the seed is scrambled first.
+     */
+    static Random seeded(long seed) {
+        return new Random(seed * 0x9E3779B97F4A7C15L);
+    }
+
     @RepeatedTest(25)
     void paramStatsMergeEqualsWhole(RepetitionInfo info) {
-        Random r = new Random(1000 + info.getCurrentRepetition());
+        Random r = seeded(1000 + info.getCurrentRepetition());
         int n = 1 + r.nextInt(3000);
         HostArray g = HostArray.of(Nd4j.createFromArray(sample(r, n)));
         HostArray p = HostArray.of(Nd4j.createFromArray(sample(r, n)));
@@ -60,7 +68,7 @@ class StatsMergeTest {
 
     @RepeatedTest(10)
     void actStatsMergeEqualsWhole(RepetitionInfo info) {
-        Random r = new Random(7 + info.getCurrentRepetition());
+        Random r = seeded(7 + info.getCurrentRepetition());
         int rows = 2 + r.nextInt(40), units = 1 + r.nextInt(20);
         double[] a = new double[rows * units];
         for (int i = 0; i < a.length; i++) a[i] = r.nextInt(3) == 0 ? 0 : 1 / (1 + Math.exp(-8 * r.nextGaussian()));

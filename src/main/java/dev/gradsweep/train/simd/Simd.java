@@ -1,5 +1,7 @@
 package dev.gradsweep.train.simd;
 
+import java.nio.ByteBuffer;
+
 /**
  * Whether the statistics use the SIMD loops of {@link FloatBlocks}, and the entry points to them. They need the JVM
  * flag {@code --add-modules jdk.incubator.vector} (set by {@code bin/gradsweep}, the test runner and the jobs
@@ -12,8 +14,7 @@ public final class Simd {
     public static final boolean ENABLED = detect();
 
     /** Slots of the gradient accumulator array. */
-    public static final int G_SUM_SQ = 0, G_SUM_ABS = 1, G_SUM = 2, G_MAX_ABS = 3, G_ZEROS = 4, G_NONFINITE = 5,
-            G_PARAM_SUM_SQ = 6, G_SLOTS = 7;
+    public static final int G_SUM_SQ = 0, G_SUM_ABS = 1, G_SUM = 2, G_MAX_ABS = 3, G_ZEROS = 4, G_NONFINITE = 5, G_SLOTS = 6;
     /** Slots of the activation accumulator array. */
     public static final int A_SUM = 0, A_SUM_SQ = 1, A_ZEROS = 2, A_SATURATED = 3, A_SLOPE_SQ = 4, A_SLOTS = 5;
     /** Forms of f'(z) as a function of a = f(z) that the SIMD loop evaluates. */
@@ -38,18 +39,28 @@ public final class Simd {
     }
 
     /** See {@link FloatBlocks#gradient}. Only when {@link #ENABLED}. */
-    public static void gradient(float[] g, float[] p, int n, double[] acc) {
-        FloatBlocks.gradient(g, p, n, acc);
+    public static void gradient(ByteBuffer g, int at, int n, double[] acc) {
+        FloatBlocks.gradient(g, at, n, acc);
     }
 
     /** See {@link FloatBlocks#step}. Only when {@link #ENABLED}. */
-    public static void step(float[] p, float[] u, int n, double[] acc) {
-        FloatBlocks.step(p, u, n, acc);
+    public static void step(ByteBuffer p, int pAt, ByteBuffer u, int uAt, int n, double[] acc) {
+        FloatBlocks.step(p, pAt, u, uAt, n, acc);
+    }
+
+    /** See {@link FloatBlocks#allZero}. Only when {@link #ENABLED}. */
+    public static boolean allZero(ByteBuffer x, int at, int n) {
+        return FloatBlocks.allZero(x, at, n);
+    }
+
+    /** See {@link FloatBlocks#clearLiveUnits}. Only when {@link #ENABLED}. */
+    public static void clearLiveUnits(ByteBuffer x, int at, int rows, int units, boolean[] allZero, int[] seen) {
+        FloatBlocks.clearLiveUnits(x, at, rows, units, allZero, seen);
     }
 
     /** See {@link FloatBlocks#sumSq}. Only when {@link #ENABLED}. */
-    public static double sumSq(float[] u, int n) {
-        return FloatBlocks.sumSq(u, n);
+    public static double sumSq(ByteBuffer x, int at, int n) {
+        return FloatBlocks.sumSq(x, at, n);
     }
 
     /**
@@ -61,7 +72,7 @@ public final class Simd {
     }
 
     /** See {@link FloatBlocks#activations}. Only when {@link #ENABLED}. */
-    public static long activations(float[] x, int off, int len, Form form, double[] acc) {
+    public static long activations(ByteBuffer x, int off, int len, Form form, double[] acc) {
         return FloatBlocks.activations(x, off, len, form, acc);
     }
 }
