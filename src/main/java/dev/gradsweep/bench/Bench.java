@@ -125,7 +125,8 @@ public final class Bench {
                     Math.max(5, o.steps() / 4), new OutputDir(tmp.resolve(net + "-stacked").toString())) : Double.NaN;
             Timing stats = t.get(STATS);
             rows.add(new String[]{net, fmt(t.get(BARE).ms()), fmt(stats.ms()), String.format(Locale.ROOT, "%+.1f", 100 * (stats.ratio() - 1)),
-                    String.format(Locale.ROOT, "%+.1f … %+.1f", 100 * (stats.q1() - 1), 100 * (stats.q3() - 1)), fmt(stacked)});
+                    String.format(Locale.ROOT, "%+.1f … %+.1f", 100 * (stats.q1() - 1), 100 * (stats.q3() - 1)),
+                    String.format(Locale.ROOT, "%+.1f", 100 * (stats.total() - 1)), fmt(stacked)});
             csv.add(String.join(",", net, "off", fmt(t.get(BARE).ms()), BARE, "1.000"));
             csv.add(String.join(",", net, "on", fmt(stats.ms()), STATS, fmt3(stats.ratio())));
             if (!Double.isNaN(stacked)) csv.add(String.join(",", net + "_stacked" + STACK, "on", fmt(stacked), STACKED, ""));
@@ -142,9 +143,9 @@ public final class Bench {
         } else {
             out.println(setup);
             out.println();
-            out.println("| net | bare ms/step | with statistics ms/step | overhead % (median of rounds) | overhead, quartiles | stacked x" + STACK
-                    + " with statistics, ms per run-step |");
-            out.println("|---|---:|---:|---:|---:|---:|");
+            out.println("| net | bare ms/step | with statistics ms/step | overhead % (median of rounds) | overhead, quartiles | overhead, total time | stacked x"
+                    + STACK + " with statistics, ms per run-step |");
+            out.println("|---|---:|---:|---:|---:|---:|---:|");
             for (String[] r : rows) out.println("| " + String.join(" | ", r) + " |");
             if (!others.isEmpty()) {
                 out.println();
@@ -230,8 +231,12 @@ public final class Bench {
         }
     }
 
-    /** A variant's median ms/step over rounds, and the median and quartiles of its per-round ratio to {@link #BARE}. */
-    record Timing(double ms, double ratio, double q1, double q3) {}
+    /**
+     * A variant's median ms/step over rounds, the median and quartiles of its per-round ratio to {@link #BARE}, and
+     * the ratio of total times: the medians leave out rare slow rounds (a Parquet page or row group being
+     * compressed, a collection), the total counts them, along with the machine's own hiccups.
+     */
+    record Timing(double ms, double ratio, double q1, double q3, double total) {}
 
     /**
      * Times the named variants (the first is {@link #BARE}) round by round in one process, each round in a rotated
@@ -253,7 +258,8 @@ public final class Bench {
         for (int k = 0; k < n; k++) {
             double[] ratio = new double[rounds];
             for (int r = 0; r < rounds; r++) ratio[r] = t[k][r] / t[0][r];
-            m.put(names.get(k), new Timing(median(t[k]), median(ratio), quantile(ratio, 0.25), quantile(ratio, 0.75)));
+            m.put(names.get(k), new Timing(median(t[k]), median(ratio), quantile(ratio, 0.25), quantile(ratio, 0.75),
+                    Arrays.stream(t[k]).sum() / Arrays.stream(t[0]).sum()));
         }
         return m;
     }

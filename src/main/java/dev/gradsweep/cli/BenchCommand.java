@@ -17,10 +17,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--format", defaultValue = "table", description = "table (default) or csv (net,stats,ms_per_step,variant,ratio_to_bare).")
     String format;
 
-    @Option(names = "--rounds", defaultValue = "10", description = "Interleaved measurement rounds per net (default 10).")
+    @Option(names = "--rounds", defaultValue = "100", description = "Interleaved measurement rounds per net (default 100): many short rounds "
+            + "pair each variant with the others under the same machine conditions.")
     int rounds;
 
-    @Option(names = "--steps", defaultValue = "40", description = "Steps per round and variant (default 40).")
+    @Option(names = "--steps", defaultValue = "4", description = "Steps per round and variant (default 4).")
     int steps;
 
     @Option(names = "--nets", defaultValue = "all", description = "all (default), mlp50x10, mlp20x256, preln10x256 (name prefixes).")

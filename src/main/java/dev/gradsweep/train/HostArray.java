@@ -110,8 +110,9 @@ public abstract class HostArray {
             };
         }
         if (a.dataType() == DataType.FLOAT) {
-            FloatBuffer b = buf.asNioFloat();
-            ByteBuffer bytes = buf.asNio().order(ByteOrder.nativeOrder()); // the same memory from the same start
+            // One wrap of the native memory (a JNI call): the float view over it is plain Java. Same start as asNioFloat().
+            ByteBuffer bytes = buf.asNio().order(ByteOrder.nativeOrder());
+            FloatBuffer b = bytes.asFloatBuffer();
             return new HostArray(n, rows, colMajor) {
                 // Per reader, not a ThreadLocal: Spark and ND4J crowd the thread's map and a lookup per row showed
                 // up as 39 % of the probe's samples.

@@ -155,55 +155,72 @@ final class FloatBlocks {
     /**
      * Activation values [off, off + len) of x into {@code acc} (indexed by {@link Simd}'s A_* constants): Σx, Σx²,
      * exact zeros, values with |x − mid| ≥ half (saturated; NaN counts), and the slope f'(z) recovered from a = x:
-     * a step (1 for x > 0, else c0) counts positives, a quadratic c0 + c1·x + c2·x² sums its square. One flat loop
-     * per call: vectors carried across an outer loop were boxed by C2 (3x slower).
+     * a step (1 for x > 0, else c0) counts positives, a quadratic c0 + c1·x + c2·x² sums its square. Two loops over
+     * the block (it stays in L1): the moments and positives always, the saturation band and the quadratic only for
+     * forms that have them (a ReLU net's layers skip half the arithmetic).
      *
-     * @return the number of exact zeros in the line
+     * @return the number of exact zeros in the block
      */
     static long activations(ByteBuffer x, int off, int len, Simd.Form f, double[] acc) {
-        int slope = f.slope();
-        boolean saturation = f.saturation(), quadratic = slope == Simd.SLOPE_QUADRATIC;
-        double mid = f.mid(), half = f.half(), c0 = f.c0(), c1 = quadratic ? f.c1() : 0, c2 = quadratic ? f.c2() : 0;
-        DoubleVector s = DoubleVector.zero(D), s2 = s, d2 = s, inside = s, oneD = DoubleVector.broadcast(D, 1);
-        DoubleVector vmid = DoubleVector.broadcast(D, mid), vhalf = DoubleVector.broadcast(D, half);
-        DoubleVector vc0 = DoubleVector.broadcast(D, quadratic ? c0 : 0), vc1 = DoubleVector.broadcast(D, c1), vc2 = DoubleVector.broadcast(D, c2);
+        long zeros = moments(x, off, len, f, acc);
+        if (f.saturation() || f.slope() == Simd.SLOPE_QUADRATIC) shape(x, off, len, f, acc);
+        return zeros;
+    }
+
+    /** Σx, Σx², exact zeros and (for a step slope, from the count of x > 0) Σ slope² into acc; returns the zeros. */
+    private static long moments(ByteBuffer x, int off, int len, Simd.Form f, double[] acc) {
+        DoubleVector s = DoubleVector.zero(D), s2 = s;
         FloatVector zc = FloatVector.zero(F), pc = zc, one = FloatVector.broadcast(F, 1f);
         int i = 0;
         for (int bound = F.loopBound(len); i < bound; i += LANES) {
             FloatVector fx = FloatVector.fromByteBuffer(F, x, (off + i) << 2, NATIVE);
             zc = zc.add(one, fx.compare(VectorOperators.EQ, 0f));
+            pc = pc.add(one, fx.compare(VectorOperators.GT, 0f));
             DoubleVector dx = (DoubleVector) fx.convertShape(VectorOperators.F2D, D, 0);
             s = s.add(dx);
             s2 = dx.fma(dx, s2);
-            // Everything unconditionally (unused results are dropped; a step's quadratic has zero coefficients): a
-            // vector updated under a branch inside the loop was boxed by C2 (relu 0.5 vs 0.2 ns a value).
-            inside = inside.add(oneD, dx.sub(vmid).abs().compare(VectorOperators.LT, vhalf)); // NaN: not inside
-            pc = pc.add(one, fx.compare(VectorOperators.GT, 0f));
-            DoubleVector d = dx.fma(vc2, vc1).fma(dx, vc0);
-            d2 = d.fma(d, d2);
         }
         double sum = s.reduceLanes(VectorOperators.ADD), sumSq = s2.reduceLanes(VectorOperators.ADD);
-        double slopeSq = d2.reduceLanes(VectorOperators.ADD);
-        long saturated = saturation ? i - (long) inside.reduceLanes(VectorOperators.ADD) : 0;
         long zeros = (long) zc.reduceLanes(VectorOperators.ADD), positives = (long) pc.reduceLanes(VectorOperators.ADD);
         for (; i < len; i++) {
             double v = x.getFloat((off + i) << 2);
             sum += v;
             sumSq += v * v;
             zeros += v == 0.0 ? 1 : 0;
-            if (saturation) saturated += Math.abs(v - mid) < half ? 0 : 1;
-            if (slope == Simd.SLOPE_STEP) positives += v > 0 ? 1 : 0;
-            else if (slope == Simd.SLOPE_QUADRATIC) {
-                double d = c0 + v * (c1 + c2 * v);
-                slopeSq += d * d;
-            }
+            positives += v > 0 ? 1 : 0;
         }
-        if (slope == Simd.SLOPE_STEP) slopeSq = positives + c0 * c0 * (len - positives);
         acc[Simd.A_SUM] += sum;
         acc[Simd.A_SUM_SQ] += sumSq;
         acc[Simd.A_ZEROS] += zeros;
-        acc[Simd.A_SATURATED] += saturated;
-        acc[Simd.A_SLOPE_SQ] += slopeSq;
+        if (f.slope() == Simd.SLOPE_STEP) acc[Simd.A_SLOPE_SQ] += positives + f.c0() * f.c0() * (len - positives);
         return zeros;
+    }
+
+    /** Saturated values (when the form has a band) and Σ slope² (when the slope is a quadratic) into acc. */
+    private static void shape(ByteBuffer x, int off, int len, Simd.Form f, double[] acc) {
+        boolean quadratic = f.slope() == Simd.SLOPE_QUADRATIC;
+        double mid = f.mid(), half = f.half(), c0 = quadratic ? f.c0() : 0, c1 = quadratic ? f.c1() : 0, c2 = quadratic ? f.c2() : 0;
+        DoubleVector d2 = DoubleVector.zero(D), inside = d2, oneD = DoubleVector.broadcast(D, 1);
+        DoubleVector vmid = DoubleVector.broadcast(D, mid), vhalf = DoubleVector.broadcast(D, half);
+        DoubleVector vc0 = DoubleVector.broadcast(D, c0), vc1 = DoubleVector.broadcast(D, c1), vc2 = DoubleVector.broadcast(D, c2);
+        int i = 0;
+        for (int bound = F.loopBound(len); i < bound; i += LANES) {
+            DoubleVector dx = (DoubleVector) FloatVector.fromByteBuffer(F, x, (off + i) << 2, NATIVE).convertShape(VectorOperators.F2D, D, 0);
+            // Both unconditionally (an unused result is dropped, a missing quadratic has zero coefficients): a vector
+            // updated under a branch inside the loop was boxed by C2 (relu 0.5 vs 0.2 ns a value).
+            inside = inside.add(oneD, dx.sub(vmid).abs().compare(VectorOperators.LT, vhalf)); // NaN: not inside
+            DoubleVector d = dx.fma(vc2, vc1).fma(dx, vc0);
+            d2 = d.fma(d, d2);
+        }
+        long saturated = i - (long) inside.reduceLanes(VectorOperators.ADD);
+        double slopeSq = d2.reduceLanes(VectorOperators.ADD);
+        for (; i < len; i++) {
+            double v = x.getFloat((off + i) << 2);
+            saturated += Math.abs(v - mid) < half ? 0 : 1;
+            double d = c0 + v * (c1 + c2 * v);
+            slopeSq += d * d;
+        }
+        if (f.saturation()) acc[Simd.A_SATURATED] += saturated;
+        if (quadratic) acc[Simd.A_SLOPE_SQ] += slopeSq;
     }
 }
