@@ -121,8 +121,8 @@ public final class Bench {
                 t = interleaved(v, names, o.rounds(), o.steps());
             }
             // architectures the stacked engine does not build yet train one by one: no stacked figure
-            double stacked = StackedMlp.supports(rc) ? stackedStepTime(rc, Math.max(2, o.rounds() / 2),
-                    Math.max(5, o.steps() / 4), new OutputDir(tmp.resolve(net + "-stacked").toString())) : Double.NaN;
+            double stacked = StackedMlp.supports(rc) ? stackedStepTime(rc, STACK_ROUNDS, STACK_STEPS,
+                    new OutputDir(tmp.resolve(net + "-stacked").toString())) : Double.NaN;
             Timing stats = t.get(STATS);
             rows.add(new String[]{net, fmt(t.get(BARE).ms()), fmt(stats.ms()), String.format(Locale.ROOT, "%+.1f", 100 * (stats.ratio() - 1)),
                     String.format(Locale.ROOT, "%+.1f … %+.1f", 100 * (stats.q1() - 1), 100 * (stats.q3() - 1)),
@@ -188,6 +188,14 @@ public final class Bench {
      */
     static final int PROFILE_WARMUP_STEPS = 100, PROFILE_WARMUP_SECONDS = 20;
 
+    /** Warm-up steps of every variant before the timed rounds. */
+    static final int WARMUP_STEPS = 200;
+    /**
+     * Rounds and steps of the stacked figure: fixed, since a step of a stack of 32 wide nets takes most of a second
+     * and the figure is a cost per run-step, not a paired ratio.
+     */
+    static final int STACK_ROUNDS = 5, STACK_STEPS = 10;
+
     /**
      * Trains one variant of one net for {@code o.steps()} steps after a warm-up, nothing else, so that a profiler sees
      * only that loop; with {@code o.jfr()} the steps are recorded by Flight Recorder (settings "profile", Java and
@@ -247,7 +255,11 @@ public final class Bench {
         int n = names.size();
         List<Runnable> step = new ArrayList<>();
         for (String name : names) step.add(v.of(name));
-        for (Runnable s : step) timed(s, steps); // warm-up: JIT, workspaces, first allocations
+        // Warm-up, interleaved like the rounds: JIT compilation of every path (the statistics and Parquet code is the
+        // larger part), workspaces, first allocations. With short rounds a warm-up of one round left C2 busy in the
+        // first measured rounds, which then weighed on the statistics' total.
+        for (int done = 0; done < WARMUP_STEPS; done += steps)
+            for (Runnable s : step) timed(s, steps);
         double[][] t = new double[n][rounds];
         for (int r = 0; r < rounds; r++)
             for (int i = 0; i < n; i++) {
