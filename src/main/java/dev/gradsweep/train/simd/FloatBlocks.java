@@ -14,11 +14,11 @@ import java.nio.ByteOrder;
  * SIMD inner loops of the statistics over one block of float32 values (the scalar loops in {@code ParamStats} and
  * {@code ActStats} are the reference and the fallback). The values are loaded straight from the array's host memory
  * (ND4J's buffer as a native-order {@link ByteBuffer}, indexed in elements): copying each block into a Java array
- * first took as long as the reductions themselves (20 x 256 net: 1.3 M gradients, copy and loop 440 us, direct 235 us). Every float is widened to double in a register before it is
- * squared or summed, so the sums accumulate in double exactly like the scalar loops, only in a different order;
- * maxima and counts are exact. A float vector and a double vector of the same lane count are paired so that the
- * widening is one instruction. Only touch this class when {@link Simd#ENABLED} is true: it needs the incubator
- * module {@code jdk.incubator.vector}.
+ * first took as long as the reductions themselves (20 x 256 net: 1.3 M gradients, copy and loop 440 us, direct
+ * 235 us). Every float is widened to double in a register before it is squared or summed, so the sums accumulate in
+ * double exactly like the scalar loops, only in a different order; maxima and counts are exact. A float vector and
+ * a double vector of the same lane count are paired so that the widening is one instruction. Only touch this class
+ * when {@link Simd#ENABLED} is true: it needs the incubator module {@code jdk.incubator.vector}.
  *
  * <p>Counts are kept in float lanes within a block: exact while a lane counts fewer than 2^24, i.e. for blocks of
  * fewer than 2^24 · lanes values ({@code HostArray.BLOCK} is far below).
@@ -39,8 +39,9 @@ final class FloatBlocks {
     // was) falls back to the Java implementation, boxing the lanes through arrays.
 
     /**
-     * Gradient elements [at, at + n) of {@code g} into {@code acc}, indexed by {@link Simd}'s G_* constants. Non-finite values are counted by a scalar rescan, only when the block's sum of squares is not
-     * finite: the double square of a finite float is at most 1.2e77, so the sum is finite exactly when every value is.
+     * Gradient elements [at, at + n) of {@code g} into {@code acc}, indexed by {@link Simd}'s G_* constants.
+     * Non-finite values are counted by a scalar rescan, only when the block's sum of squares is not finite: the
+     * double square of a finite float is at most 1.2e77, so the sum is finite exactly when every value is.
      */
     static void gradient(ByteBuffer g, int at, int n, double[] acc) {
         DoubleVector s2 = DoubleVector.zero(D), sa = s2, s = s2;
