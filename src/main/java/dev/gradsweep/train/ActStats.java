@@ -16,7 +16,6 @@ public final class ActStats {
     public static final double SATURATION_THRESHOLD = 0.01;
 
     private static final ThreadLocal<double[]> SCRATCH = ThreadLocal.withInitial(() -> new double[1024]);
-    private static final ThreadLocal<int[]> SEEN = ThreadLocal.withInitial(() -> new int[1024]);
 
     public final int units;
     public long count, saturated, zeros;
@@ -123,10 +122,7 @@ public final class ActStats {
         if (a.columnMajor) {
             for (int u = 0; u < units; u++) if (allZero[u]) allZero[u] = Simd.allZero(bytes, a.base() + u * a.rows + rowFrom, rows);
         } else {
-            int[] seen = SEEN.get();
-            if (seen.length < units) SEEN.set(seen = new int[units]);
-            java.util.Arrays.fill(seen, 0, units, 0);
-            Simd.clearLiveUnits(bytes, a.base() + rowFrom * units, rows, units, allZero, seen);
+            Simd.clearLiveUnits(bytes, a.base() + rowFrom * units, rows, units, allZero, new int[units]);
         }
     }
 
