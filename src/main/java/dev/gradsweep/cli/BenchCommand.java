@@ -40,7 +40,8 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--profile", paramLabel = "VARIANT",
             description = "Instead of timing: train only this variant (dl4j, dl4j_stats, dl4j_fit, samediff, samediff_dlda, stacked) of the one net --nets selects, "
-                    + "for --steps steps after a warm-up (100 steps and 20 s at least), e.g. to attach a profiler.")
+                    + "for --steps steps after a warm-up (100 steps and 20 s at least), e.g. to attach a profiler. Give --steps (e.g. 500): "
+                    + "its default, 4, is one timing round.")
     String profile;
 
     @Option(names = "--jfr", paramLabel = "FILE", description = "With --profile: record the measured steps with Flight Recorder into FILE (.jfr).")

@@ -111,12 +111,13 @@ public final class ActStats {
         int kind = slope == Slope.NONE ? Simd.SLOPE_NONE : slope.step ? Simd.SLOPE_STEP : Simd.SLOPE_QUADRATIC;
         Simd.Form form = new Simd.Form(mid, half, hasSaturation, kind, slope.c0, slope.c1, slope.c2);
         ByteBuffer bytes = a.bytes();
-        if (!a.columnMajor || rows == a.rows) {
-            int start = a.base() + (a.columnMajor ? rowFrom : rowFrom * units), end = start + rows * units;
-            for (int at = start; at < end; at += HostArray.BLOCK) Simd.activations(bytes, at, Math.min(HostArray.BLOCK, end - at), form, acc);
-        } else {
-            for (int u = 0; u < units; u++) Simd.activations(bytes, a.base() + u * a.rows + rowFrom, rows, form, acc);
+        if (a.columnMajor && rows != a.rows) {
+            // A unit's rows are one run here, reduced on their own: the unit is dead in them when all are zeros.
+            for (int u = 0; u < units; u++) allZero[u] &= Simd.activations(bytes, a.base() + u * a.rows + rowFrom, rows, form, acc) == rows;
+            return;
         }
+        int start = a.base() + (a.columnMajor ? rowFrom : rowFrom * units), end = start + rows * units;
+        for (int at = start; at < end; at += HostArray.BLOCK) Simd.activations(bytes, at, Math.min(HostArray.BLOCK, end - at), form, acc);
         // Dead units: in a column-major array a unit's rows are contiguous, one scan each; in a row-major one (DL4J's
         // dense outputs) units are scanned side by side, row by row.
         if (a.columnMajor) {
