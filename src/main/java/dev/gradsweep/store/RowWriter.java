@@ -113,6 +113,7 @@ public final class RowWriter implements Closeable {
 
     /** Adds the row built since {@link #begin()}; encodes a page when the buffer is full. */
     public void end() throws IOException {
+        if (row.at < 0) throw new IllegalStateException(table.dir + ": end() without begin()");
         if (row.at != kinds.length)
             throw new IllegalStateException(table.dir + ": row has " + row.at + " values for " + kinds.length + " columns");
         row.at = -1; // a second end() without begin() is an error, not a duplicate row
