@@ -2,6 +2,7 @@ package dev.gradsweep.store;
 
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
+import org.apache.parquet.column.ColumnDescriptor;
 import org.apache.parquet.column.ParquetProperties;
 import org.apache.parquet.hadoop.ParquetFileWriter;
 import org.apache.parquet.hadoop.util.HadoopOutputFile;
@@ -40,6 +41,8 @@ public final class RowWriter implements Closeable {
 
     private final Table table;
     private final Table.Kind[] kinds;
+    /** The schema's columns: {@code MessageType.getColumns()} builds a new list on every call. */
+    private final List<ColumnDescriptor> columns;
     private final ParquetFileWriter file;
     private final ChunkEncoder encoder;
     private final int rowGroupBytes, pageRows;
@@ -65,6 +68,7 @@ public final class RowWriter implements Closeable {
         if (n > Long.SIZE) throw new IllegalArgumentException(table.dir + ": more than 64 columns do not fit the null mask");
         this.table = table;
         this.kinds = new Table.Kind[n];
+        this.columns = table.schema.getColumns();
         this.dictionaries = new StringDictionary[n];
         for (int c = 0; c < n; c++) {
             kinds[c] = table.columns.get(c).kind();
@@ -128,7 +132,7 @@ public final class RowWriter implements Closeable {
     private void encodePage() throws IOException {
         if (buffered == 0) return;
         for (int c = 0; c < kinds.length; c++) {
-            ChunkEncoder.Page p = encoder.encode(table.schema.getColumns().get(c), kinds[c], values, kinds.length, c, nullMasks,
+            ChunkEncoder.Page p = encoder.encode(columns.get(c), kinds[c], values, kinds.length, c, nullMasks,
                     buffered, dictionaries[c]);
             pages.get(c).add(p);
             groupBytes += p.bytes().length;
@@ -142,7 +146,7 @@ public final class RowWriter implements Closeable {
         if (groupRows == 0) return;
         file.startBlock(groupRows);
         for (int c = 0; c < kinds.length; c++) {
-            encoder.writeChunk(file, table.schema.getColumns().get(c), groupRows, pages.get(c), dictionaries[c]);
+            encoder.writeChunk(file, columns.get(c), groupRows, pages.get(c), dictionaries[c]);
             pages.get(c).clear();
             if (dictionaries[c] != null) dictionaries[c].clear();
         }
