@@ -118,7 +118,7 @@ class RowWriterTest {
         assertEquals(written.size(), back.size());
         for (int i = 0; i < back.size(); i++)
             for (int c = 0; c < Table.PARAMS.columns.size(); c++)
-                assertSame(Table.PARAMS.columns.get(c), written.get(i)[c], back.get(i).get(c), "row " + i);
+                assertSameValue(Table.PARAMS.columns.get(c), written.get(i)[c], back.get(i).get(c), "row " + i);
 
         spark.read().parquet(out.toString()).createOrReplaceTempView("p");
         String[] filters = {"step >= 300", "step < 17", "step = 200", "layer_name = 's3'", "layer_name > 's5'", "param IS NULL",
@@ -202,7 +202,7 @@ class RowWriterTest {
                         case DOUBLE: got = g.getDouble(c, 0); break;
                         default: got = g.getLong(c, 0);
                     }
-                    assertSame(col, want, got, at);
+                    assertSameValue(col, want, got, at);
                 }
             }
             assertNull(r.read(), what + ": more rows than written");
@@ -210,7 +210,7 @@ class RowWriterTest {
     }
 
     /** Same value: doubles compared bit for bit (NaN, -0.0), timestamps as epoch ms. */
-    private static void assertSame(Table.Column col, Object want, Object got, String at) {
+    private static void assertSameValue(Table.Column col, Object want, Object got, String at) {
         if (want == null || got == null) assertEquals(want, got, at);
         else if (col.kind() == Table.Kind.DOUBLE)
             assertEquals(Double.doubleToLongBits((Double) want), Double.doubleToLongBits((Double) got), at + ": " + want + " vs " + got);
