@@ -1,6 +1,6 @@
 package dev.gradsweep.analysis;
 
-import dev.gradsweep.grid.GridException;
+import dev.gradsweep.config.BadInputException;
 import dev.gradsweep.store.OutputDir;
 import dev.gradsweep.store.Table;
 import org.apache.spark.sql.Dataset;
@@ -41,9 +41,9 @@ public final class SqlViews {
         OutputDir out = new OutputDir(dir);
         try {
             if (!out.fs().exists(out.path(Table.RUNS.dir)) || out.committedRuns().isEmpty())
-                throw new GridException("--in " + dir + ": no committed runs (no " + out.path(Table.RUNS.dir) + "/*.parquet)");
+                throw new BadInputException("--in " + dir + ": no committed runs (no " + out.path(Table.RUNS.dir) + "/*.parquet)");
         } catch (IOException e) {
-            throw new GridException("--in " + dir + ": cannot be read: " + e.getMessage());
+            throw new BadInputException("--in " + dir + ": cannot be read: " + e.getMessage());
         }
         Dataset<Row> runs = spark.read().parquet(out.path(Table.RUNS.dir).toString());
         runs.createOrReplaceTempView(Table.RUNS.dir);

@@ -1,7 +1,7 @@
 package dev.gradsweep.cli;
 
 import dev.gradsweep.analysis.AnalysisParams;
-import dev.gradsweep.grid.GridException;
+import dev.gradsweep.config.BadInputException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -32,7 +32,7 @@ public final class Main implements Runnable {
                     AnalysisParams.describe().lines()).toArray(String[]::new));
         }
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            if (ex instanceof GridException || ex instanceof IllegalArgumentException && ex.getMessage() != null) {
+            if (ex instanceof BadInputException || ex instanceof IllegalArgumentException && ex.getMessage() != null) {
                 cmd.getErr().println("gradsweep " + cmd.getCommandName() + ": " + ex.getMessage());
                 return 2;
             }

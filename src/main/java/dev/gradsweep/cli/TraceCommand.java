@@ -1,7 +1,7 @@
 package dev.gradsweep.cli;
 
 import dev.gradsweep.grid.Activation;
-import dev.gradsweep.trace.AnchorChain;
+import dev.gradsweep.closedform.AnchorChain;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -1,5 +1,6 @@
 package dev.gradsweep.grid;
 
+import dev.gradsweep.config.BadInputException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -54,11 +55,11 @@ public final class GridSpec {
     }
 
     public static GridSpec load(Path file) {
-        if (!Files.isRegularFile(file)) throw new GridException("grid file " + file + ": not found (or not a file)");
+        if (!Files.isRegularFile(file)) throw new BadInputException("grid file " + file + ": not found (or not a file)");
         try {
             return parse(Files.readString(file), file.toString());
         } catch (IOException e) {
-            throw new GridException("grid file " + file + ": cannot be read: " + e.getMessage());
+            throw new BadInputException("grid file " + file + ": cannot be read: " + e.getMessage());
         }
     }
 
@@ -67,7 +68,7 @@ public final class GridSpec {
         try {
             root = new ObjectMapper(new YAMLFactory()).readTree(yaml);
         } catch (JsonProcessingException e) {
-            throw new GridException("grid file " + source + ": not valid YAML: " + e.getOriginalMessage());
+            throw new BadInputException("grid file " + source + ": not valid YAML: " + e.getOriginalMessage());
         }
         Ctx c = new Ctx(source);
         if (root == null || !root.isObject()) throw c.err("", "the file must be a YAML mapping with keys " + TOP_KEYS);
@@ -296,8 +297,8 @@ public final class GridSpec {
             this.source = source;
         }
 
-        GridException err(String key, String msg) {
-            return new GridException("grid file " + source + (key.isEmpty() ? "" : ": " + key) + ": " + msg);
+        BadInputException err(String key, String msg) {
+            return new BadInputException("grid file " + source + (key.isEmpty() ? "" : ": " + key) + ": " + msg);
         }
 
         void onlyKeys(JsonNode n, String where, List<String> allowed) {

@@ -1,12 +1,12 @@
 package dev.gradsweep.store;
 
 import dev.gradsweep.grid.RunConfig;
-import dev.gradsweep.train.ActStats;
-import dev.gradsweep.train.LayerInfo;
-import dev.gradsweep.train.ParamStats;
+import dev.gradsweep.stats.ActStats;
+import dev.gradsweep.stats.LayerInfo;
+import dev.gradsweep.stats.ParamStats;
 import dev.gradsweep.train.RunOutcome;
 import dev.gradsweep.train.RunRecorder;
-import dev.gradsweep.train.Segment;
+import dev.gradsweep.stats.Segment;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 

@@ -12,7 +12,7 @@ final class Devices {
     }
 
     static void pinAssignedGpu(scala.collection.immutable.Map<String, ResourceInformation> resources) {
-        if (!resources.contains("gpu") || !RunTask.backend().equals("cuda")) return;
+        if (!resources.contains("gpu") || !RunExecutor.backend().equals("cuda")) return;
         String[] addresses = resources.apply("gpu").addresses();
         if (addresses.length == 0) return;
         Nd4j.getAffinityManager().unsafeSetDevice(Integer.parseInt(addresses[0].trim()));

@@ -2,7 +2,7 @@ package dev.gradsweep.sweep;
 
 import dev.gradsweep.data.TableLoader;
 import dev.gradsweep.data.TaskData;
-import dev.gradsweep.grid.GridException;
+import dev.gradsweep.config.BadInputException;
 import dev.gradsweep.grid.GridSpec;
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.grid.TaskSpec;
@@ -49,7 +49,7 @@ public final class SweepDriver {
         OutputDir out = new OutputDir(outRoot);
         Set<String> committed = out.committedRuns();
         if (!committed.isEmpty() && !o.resume() && !o.overwrite())
-            throw new GridException("output " + outRoot + " already holds " + committed.size()
+            throw new BadInputException("output " + outRoot + " already holds " + committed.size()
                     + " committed runs; pass --resume to train only the missing runs, or --overwrite to delete them first");
         if (o.overwrite() && out.exists()) {
             err.println("[" + grid.name + "] --overwrite: deleting " + outRoot);
@@ -57,7 +57,7 @@ public final class SweepDriver {
             committed = Set.of();
         }
         if (grid.task.kind == TaskSpec.Kind.TABLE && !grid.task.path.contains("://") && !java.nio.file.Files.exists(java.nio.file.Path.of(grid.task.path)))
-            throw new GridException("grid file " + o.gridFile() + ": task.path: '" + grid.task.path + "' does not exist");
+            throw new BadInputException("grid file " + o.gridFile() + ": task.path: '" + grid.task.path + "' does not exist");
 
         SparkSession spark = session(o, grid.name);
         try {
@@ -88,7 +88,7 @@ public final class SweepDriver {
             List<RunResult> results = jsc.parallelize(tasks, tasks.size()).flatMap(stack -> {
                 TaskContext ctx = TaskContext.get();
                 Devices.pinAssignedGpu(ctx.resources());
-                List<RunResult> rs = RunTask.runStack(stack, shipped.value(), new OutputDir(root), ctx.attemptNumber(), threads);
+                List<RunResult> rs = RunExecutor.runStack(stack, shipped.value(), new OutputDir(root), ctx.attemptNumber(), threads);
                 for (RunResult r : rs) {
                     done.add(1);
                     if (r.status().equals("failed")) failed.add(1);

@@ -1,5 +1,9 @@
 package dev.gradsweep.train;
 
+import dev.gradsweep.train.update.ParamStep;
+import dev.gradsweep.train.update.FlatUpdater;
+import dev.gradsweep.stats.Segment;
+import dev.gradsweep.stats.GradientProbe;
 import dev.gradsweep.data.Batches;
 import dev.gradsweep.data.TaskData;
 import dev.gradsweep.grid.RunConfig;

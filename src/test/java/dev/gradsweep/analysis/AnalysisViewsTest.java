@@ -6,7 +6,7 @@ import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.store.OutputDir;
-import dev.gradsweep.sweep.RunTask;
+import dev.gradsweep.sweep.RunExecutor;
 import dev.gradsweep.sweep.SweepDriver;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -86,7 +86,7 @@ class AnalysisViewsTest {
     }
 
     static void add(OutputDir out, String name, RunConfig rc) {
-        RunTask.run(rc, null, out, 0, 1);
+        RunExecutor.run(rc, null, out, 0, 1);
         runs.put(name, rc);
     }
 

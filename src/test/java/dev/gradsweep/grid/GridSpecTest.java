@@ -1,5 +1,6 @@
 package dev.gradsweep.grid;
 
+import dev.gradsweep.config.BadInputException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -130,21 +131,21 @@ class GridSpecTest {
     })
     void badValuesFailWithFileKeyAndAllowedValues(String from, String to, String key, String hint) {
         // '~' stands for a new axis line (CSV rows cannot hold a newline)
-        GridException e = assertThrows(GridException.class, () -> parse(BASE.replace(from, to.replace("~", "\n  "))));
+        BadInputException e = assertThrows(BadInputException.class, () -> parse(BASE.replace(from, to.replace("~", "\n  "))));
         assertTrue(e.getMessage().startsWith("grid file g.yaml: " + key), e.getMessage());
         assertTrue(e.getMessage().contains(hint), e.getMessage());
     }
 
     @Test
     void structuralErrorsAreClear() {
-        assertTrue(assertThrows(GridException.class, () -> parse("name: [unclosed")).getMessage().contains("not valid YAML"));
-        assertTrue(assertThrows(GridException.class, () -> parse(BASE.replace("seeds: [1, 2]\n", "seeds: [1, 2]\nextra: 1\n")))
+        assertTrue(assertThrows(BadInputException.class, () -> parse("name: [unclosed")).getMessage().contains("not valid YAML"));
+        assertTrue(assertThrows(BadInputException.class, () -> parse(BASE.replace("seeds: [1, 2]\n", "seeds: [1, 2]\nextra: 1\n")))
                 .getMessage().contains("extra: unknown key"));
-        assertTrue(assertThrows(GridException.class, () -> parse(BASE + "exclude:\n  - {depth: 2}\n  - {depth: 3}\n"))
+        assertTrue(assertThrows(BadInputException.class, () -> parse(BASE + "exclude:\n  - {depth: 2}\n  - {depth: 3}\n"))
                 .getMessage().contains("every combination is excluded"));
-        assertTrue(assertThrows(GridException.class, () -> parse(BASE.replace("  depth: [2, 3]\n", "")))
+        assertTrue(assertThrows(BadInputException.class, () -> parse(BASE.replace("  depth: [2, 3]\n", "")))
                 .getMessage().contains("axes.depth: missing"));
-        assertTrue(assertThrows(GridException.class, () -> GridSpec.load(java.nio.file.Path.of("/no/such/grid.yaml")))
+        assertTrue(assertThrows(BadInputException.class, () -> GridSpec.load(java.nio.file.Path.of("/no/such/grid.yaml")))
                 .getMessage().contains("/no/such/grid.yaml: not found"));
     }
 
@@ -155,7 +156,7 @@ class GridSpecTest {
         assertEquals(TaskSpec.Kind.TABLE, g.task.kind);
         assertEquals(List.of("a", "b"), g.task.features);
         assertEquals(TaskSpec.Objective.CLASSIFICATION, g.task.objective);
-        assertThrows(GridException.class, () -> parse(BASE.replace("kind: teacher, inputs: 4", "kind: table, label: y, inputs: 4")));
+        assertThrows(BadInputException.class, () -> parse(BASE.replace("kind: teacher, inputs: 4", "kind: table, label: y, inputs: 4")));
         assertNotEquals(parse(BASE).expand().get(0).runId, g.expand().get(0).runId);
     }
 

@@ -2,7 +2,7 @@ package dev.gradsweep.sweep;
 
 import dev.gradsweep.analysis.SqlViews;
 import dev.gradsweep.grid.Activation;
-import dev.gradsweep.grid.GridException;
+import dev.gradsweep.config.BadInputException;
 import dev.gradsweep.grid.GridSpec;
 import dev.gradsweep.grid.Init;
 import dev.gradsweep.grid.RunConfig;
@@ -91,7 +91,7 @@ class SweepLocalTest {
 
         // Earlier results are never overwritten without --resume / --overwrite.
         FileTime before = Files.getLastModifiedTime(out.resolve("runs/" + ids.get(0) + ".parquet"));
-        assertTrue(assertThrows(GridException.class, () -> sweep(grid, out, false)).getMessage().contains("--resume"));
+        assertTrue(assertThrows(BadInputException.class, () -> sweep(grid, out, false)).getMessage().contains("--resume"));
         assertEquals(before, Files.getLastModifiedTime(out.resolve("runs/" + ids.get(0) + ".parquet")));
 
         // Interrupted sweep: one run lost its commit marker (the runs file) and left staging debris behind.
@@ -106,7 +106,7 @@ class SweepLocalTest {
 
         // A retried task attempt of an already committed run replaces its files whole.
         RunConfig again = GridSpec.load(grid).expand().stream().filter(x -> x.runId.equals(ids.get(2))).findFirst().orElseThrow();
-        RunTask.run(again, null, new OutputDir(out.toString()), 1, 1);
+        RunExecutor.run(again, null, new OutputDir(out.toString()), 1, 1);
 
         spark = spark();
         try {
@@ -164,12 +164,12 @@ class SweepLocalTest {
         // batch > samples passes no grid (it is validated) but makes the data loader throw inside the task
         RunConfig bad = new RunConfig("t", 2, 4, Activation.RELU, Init.parse("he"), "none", "n/a", "none", task,
                 new TrainSpec(5, 16, TrainSpec.Optimizer.SGD, 0.1, "none", TrainSpec.DType.FLOAT32), 1);
-        RunResult f = RunTask.run(bad, null, out, 0, 1);
+        RunResult f = RunExecutor.run(bad, null, out, 0, 1);
         assertEquals("failed", f.status());
         assertTrue(f.error().contains("batch 16"), f.error());
         RunConfig wild = new RunConfig("t", 4, 16, Activation.RELU, Init.parse("constant:3"), "none", "n/a", "none", task,
                 new TrainSpec(50, 8, TrainSpec.Optimizer.SGD, 50, "none", TrainSpec.DType.FLOAT32), 1);
-        RunResult d = RunTask.run(wild, null, out, 0, 1);
+        RunResult d = RunExecutor.run(wild, null, out, 0, 1);
         assertEquals("diverged", d.status());
         assertTrue(d.stepsDone() < 50);
         assertEquals(Set.of(bad.runId, wild.runId), out.committedRuns());

@@ -1,6 +1,6 @@
 package dev.gradsweep.sweep;
 
-import dev.gradsweep.grid.GridException;
+import dev.gradsweep.config.BadInputException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -43,11 +43,11 @@ class TableTaskTest {
         SweepDriver.Summary ok = sweep(tmp, grid(csv, ", features: [a, b]"));
         assertEquals(1, ok.count("ok"));
 
-        GridException nonNumeric = assertThrows(GridException.class, () -> sweep(tmp, grid(csv, "")));
+        BadInputException nonNumeric = assertThrows(BadInputException.class, () -> sweep(tmp, grid(csv, "")));
         assertTrue(nonNumeric.getMessage().contains("column 'name'") && nonNumeric.getMessage().contains("not numeric"), nonNumeric.getMessage());
-        GridException missing = assertThrows(GridException.class, () -> sweep(tmp, grid(csv, ", features: [a, c]")));
+        BadInputException missing = assertThrows(BadInputException.class, () -> sweep(tmp, grid(csv, ", features: [a, c]")));
         assertTrue(missing.getMessage().contains("task.features: no column 'c'"), missing.getMessage());
-        GridException noFile = assertThrows(GridException.class, () -> sweep(tmp, grid(tmp.resolve("none.csv"), "")));
+        BadInputException noFile = assertThrows(BadInputException.class, () -> sweep(tmp, grid(tmp.resolve("none.csv"), "")));
         assertTrue(noFile.getMessage().contains("task.path") && noFile.getMessage().contains("does not exist"), noFile.getMessage());
         assertFalse(Files.exists(tmp.resolve("none.csv")));
     }

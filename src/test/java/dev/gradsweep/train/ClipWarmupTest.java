@@ -1,5 +1,6 @@
 package dev.gradsweep.train;
 
+import dev.gradsweep.stats.Segment;
 import dev.gradsweep.data.Tasks;
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.RunConfig;

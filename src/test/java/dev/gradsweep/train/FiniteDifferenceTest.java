@@ -1,5 +1,7 @@
 package dev.gradsweep.train;
 
+import dev.gradsweep.stats.Segment;
+import dev.gradsweep.stats.GradientProbe;
 import dev.gradsweep.data.TaskData;
 import dev.gradsweep.data.Tasks;
 import dev.gradsweep.grid.Activation;

@@ -1,5 +1,10 @@
 package dev.gradsweep.train;
 
+import dev.gradsweep.stats.Segment;
+import dev.gradsweep.stats.ParamStats;
+import dev.gradsweep.stats.LayerInfo;
+import dev.gradsweep.stats.GradientProbe;
+import dev.gradsweep.stats.ActStats;
 import java.util.ArrayList;
 import java.util.List;
 

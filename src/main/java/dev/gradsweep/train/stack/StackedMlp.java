@@ -1,21 +1,21 @@
 package dev.gradsweep.train.stack;
 
 import dev.gradsweep.data.Batches;
-import dev.gradsweep.data.HostMemory;
+import dev.gradsweep.hostmem.HostMemory;
 import dev.gradsweep.data.TaskData;
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.model.NetworkFactory;
-import dev.gradsweep.train.ActStats;
-import dev.gradsweep.train.HostArray;
-import dev.gradsweep.train.LayerInfo;
+import dev.gradsweep.stats.ActStats;
+import dev.gradsweep.hostmem.HostArray;
+import dev.gradsweep.stats.LayerInfo;
 import dev.gradsweep.train.MemoryGuard;
-import dev.gradsweep.train.ParamStats;
+import dev.gradsweep.stats.ParamStats;
 import dev.gradsweep.train.RunOutcome;
 import dev.gradsweep.train.RunRecorder;
-import dev.gradsweep.train.Segment;
+import dev.gradsweep.stats.Segment;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;

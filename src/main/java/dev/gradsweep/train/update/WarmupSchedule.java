@@ -1,4 +1,4 @@
-package dev.gradsweep.model;
+package dev.gradsweep.train.update;
 
 import dev.gradsweep.grid.TrainSpec;
 import org.nd4j.linalg.schedule.ISchedule;

@@ -1,4 +1,4 @@
-package dev.gradsweep.train.simd;
+package dev.gradsweep.stats.simd;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;

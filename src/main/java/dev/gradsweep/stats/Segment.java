@@ -1,4 +1,4 @@
-package dev.gradsweep.train;
+package dev.gradsweep.stats;
 
 /**
  * One parameter array inside the network's flat parameter/gradient buffer: [offset, offset + length).

@@ -1,7 +1,6 @@
-package dev.gradsweep.train;
+package dev.gradsweep.hostmem;
 
-import dev.gradsweep.data.HostMemory;
-import dev.gradsweep.train.simd.Simd;
+import dev.gradsweep.stats.simd.Simd;
 import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -22,7 +21,7 @@ public abstract class HostArray {
     public final int rows;
     public final boolean columnMajor;
 
-    HostArray(int length, int rows, boolean columnMajor) {
+    protected HostArray(int length, int rows, boolean columnMajor) {
         this.length = length;
         this.rows = rows;
         this.columnMajor = columnMajor;
@@ -149,7 +148,7 @@ public abstract class HostArray {
         return of(a.castTo(DataType.DOUBLE));
     }
 
-    static boolean isContiguous(INDArray a) {
+    public static boolean isContiguous(INDArray a) {
         if (a.length() <= 1) return true;
         return a.elementWiseStride() == 1 && (a.rank() <= 2 || a.ordering() == 'c');
     }

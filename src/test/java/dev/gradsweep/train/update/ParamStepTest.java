@@ -1,5 +1,11 @@
-package dev.gradsweep.train;
+package dev.gradsweep.train.update;
 
+import dev.gradsweep.train.Trainer;
+import dev.gradsweep.train.RunOutcome;
+import dev.gradsweep.train.MemoryRecorder;
+import dev.gradsweep.stats.Segment;
+import dev.gradsweep.stats.ParamStats;
+import dev.gradsweep.hostmem.HostArray;
 import dev.gradsweep.data.Tasks;
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.RunConfig;
@@ -11,7 +17,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.List;
 
-import static dev.gradsweep.train.StatsMergeTest.assertClose;
+import static dev.gradsweep.stats.StatsMergeTest.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

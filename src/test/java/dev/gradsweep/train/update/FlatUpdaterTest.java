@@ -1,4 +1,4 @@
-package dev.gradsweep.train;
+package dev.gradsweep.train.update;
 
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.TaskSpec;

@@ -1,5 +1,8 @@
-package dev.gradsweep.train;
+package dev.gradsweep.stats;
 
+import dev.gradsweep.train.update.ParamStep;
+import dev.gradsweep.train.RunRecorder;
+import dev.gradsweep.hostmem.HostArray;
 import dev.gradsweep.model.GradTap;
 import dev.gradsweep.model.Net;
 import org.deeplearning4j.nn.api.Layer;

@@ -22,8 +22,8 @@ import java.util.List;
  * The executor side of a sweep: trains one run, or a stack of same-shape runs, and commits each run's tables.
  * Knows nothing of Spark's API, so the same code runs in a Spark task, in {@code bench} and in tests.
  */
-public final class RunTask {
-    private RunTask() {
+public final class RunExecutor {
+    private RunExecutor() {
     }
 
     /**

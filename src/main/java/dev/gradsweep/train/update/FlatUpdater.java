@@ -1,4 +1,4 @@
-package dev.gradsweep.train;
+package dev.gradsweep.train.update;
 
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.TrainingConfig;

@@ -1,4 +1,4 @@
-package dev.gradsweep.train.simd;
+package dev.gradsweep.stats.simd;
 
 import java.nio.ByteBuffer;
 

@@ -1,4 +1,4 @@
-package dev.gradsweep.data;
+package dev.gradsweep.hostmem;
 
 import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.ndarray.INDArray;

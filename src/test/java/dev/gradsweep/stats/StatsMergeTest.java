@@ -1,5 +1,6 @@
-package dev.gradsweep.train;
+package dev.gradsweep.stats;
 
+import dev.gradsweep.hostmem.HostArray;
 import dev.gradsweep.grid.Activation;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.RepetitionInfo;
@@ -10,7 +11,7 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** Seeded property tests: statistics of a gradient computed in pieces and merged equal those computed whole. */
-class StatsMergeTest {
+public class StatsMergeTest {
     static double[] sample(Random r, int n) {
         double[] a = new double[n];
         for (int i = 0; i < n; i++) {
@@ -52,7 +53,7 @@ class StatsMergeTest {
     }
 
     /** Counts and max exactly, sums to summation-order rounding. */
-    static void assertSameStats(ParamStats expected, ParamStats actual) {
+    public static void assertSameStats(ParamStats expected, ParamStats actual) {
         assertEquals(expected.count, actual.count);
         assertEquals(expected.zeros, actual.zeros);
         assertEquals(expected.nonfinite, actual.nonfinite);
@@ -88,7 +89,7 @@ class StatsMergeTest {
         assertClose(whole.std(), merged.std());
     }
 
-    static void assertClose(double expected, double actual) {
+    public static void assertClose(double expected, double actual) {
         if (Double.isNaN(expected) || Double.isInfinite(expected)) {
             assertEquals(expected, actual, 0.0);
             return;

@@ -1,7 +1,8 @@
-package dev.gradsweep.train;
+package dev.gradsweep.stats;
 
+import dev.gradsweep.hostmem.HostArray;
 import dev.gradsweep.grid.Activation;
-import dev.gradsweep.train.simd.Simd;
+import dev.gradsweep.stats.simd.Simd;
 
 import java.nio.ByteBuffer;
 

@@ -1,6 +1,8 @@
-package dev.gradsweep.train;
+package dev.gradsweep.stats;
 
-import dev.gradsweep.train.simd.Simd;
+import dev.gradsweep.train.update.ParamStep;
+import dev.gradsweep.hostmem.HostArray;
+import dev.gradsweep.stats.simd.Simd;
 
 /**
  * Reductions of one parameter array's gradient (and its parameter and update L2), accumulated in double. Partial

@@ -1,7 +1,8 @@
-package dev.gradsweep.train;
+package dev.gradsweep.stats;
 
+import dev.gradsweep.hostmem.HostArray;
 import dev.gradsweep.grid.Activation;
-import dev.gradsweep.train.simd.Simd;
+import dev.gradsweep.stats.simd.Simd;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.RepetitionInfo;
 import org.junit.jupiter.api.Test;
@@ -11,7 +12,7 @@ import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.Random;
 
-import static dev.gradsweep.train.StatsMergeTest.assertClose;
+import static dev.gradsweep.stats.StatsMergeTest.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -1,4 +1,4 @@
-package dev.gradsweep.train;
+package dev.gradsweep.stats;
 
 import dev.gradsweep.grid.Activation;
 

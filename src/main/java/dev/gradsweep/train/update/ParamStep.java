@@ -1,6 +1,9 @@
-package dev.gradsweep.train;
+package dev.gradsweep.train.update;
 
-import dev.gradsweep.train.simd.Simd;
+import dev.gradsweep.stats.Segment;
+import dev.gradsweep.stats.ParamStats;
+import dev.gradsweep.hostmem.HostArray;
+import dev.gradsweep.stats.simd.Simd;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;

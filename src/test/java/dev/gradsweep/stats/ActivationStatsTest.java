@@ -1,5 +1,6 @@
-package dev.gradsweep.train;
+package dev.gradsweep.stats;
 
+import dev.gradsweep.train.MemoryRecorder;
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.grid.TrainSpec;

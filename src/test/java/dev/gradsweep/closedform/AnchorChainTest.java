@@ -1,4 +1,4 @@
-package dev.gradsweep.trace;
+package dev.gradsweep.closedform;
 
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.Init;
