@@ -1,6 +1,9 @@
 package dev.gradsweep.config;
 
-/** A grid file (or grid value) that cannot be used; the message names the file, the key and what is allowed. */
+/**
+ * Input that cannot be used — a grid file or value, an option, a path — found before any work starts. The message
+ * names the file or option, the key and what is allowed; the CLI exits with code 2.
+ */
 public class BadInputException extends IllegalArgumentException {
     public BadInputException(String message) {
         super(message);
