@@ -2,17 +2,27 @@ package dev.gradsweep.cli;
 
 import dev.gradsweep.analysis.AnalysisParams;
 import dev.gradsweep.config.BadInputException;
+import dev.gradsweep.config.BuildInfo;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code gradsweep}: the command line (DESIGN §6). Bad input exits 2 with one clear line; other failures exit 1. */
-@Command(name = "gradsweep", mixinStandardHelpOptions = true, version = "gradsweep 0.1.0",
+@Command(name = "gradsweep", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Sweeps deep-network configurations on Spark and records per-layer gradient statistics of "
                 + "every training step in Parquet, to find where and when training stalls.",
-        subcommands = {SweepCommand.class, SqlCommand.class, ReportCommand.class, TraceCommand.class, BenchCommand.class})
+        subcommands = {SweepCommand.class, SqlCommand.class, ReportCommand.class, TraceCommand.class, BenchCommand.class,
+                OptionsCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    /** --version: the build's version and commit. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[]{"gradsweep " + BuildInfo.VERSION + " (commit " + BuildInfo.COMMIT + ", DL4J/ND4J " + BuildInfo.DL4J_VERSION + ")"};
+        }
+    }
 
     @Override
     public void run() {

@@ -19,6 +19,12 @@ public final class RunWriter implements RunRecorder, Closeable {
     /** Where and how the run was trained, for the runs table ({@code engine}: "dl4j" or "stacked:<K>"). */
     public record Placement(String backend, String device, String host, int attempt, String engine) {}
 
+    /**
+     * What produced the rows: gradsweep's version and commit, the ND4J backend class and version, and whether the
+     * statistics ran the SIMD or the scalar loops (same numbers up to summation order).
+     */
+    public record Provenance(String version, String commit, String nd4jBackend, String nd4jVersion, String statsPath) {}
+
     private final OutputDir out;
     private final RunConfig rc;
     private final int attempt;
@@ -72,7 +78,7 @@ public final class RunWriter implements RunRecorder, Closeable {
     }
 
     /** Writes the runs row, closes every file and commits the attempt. */
-    public void commit(RunOutcome o, Placement where, long startedAt, long finishedAt) throws IOException {
+    public void commit(RunOutcome o, Placement where, Provenance prov, long startedAt, long finishedAt) throws IOException {
         close();
         try (RowWriter runs = new RowWriter(Table.RUNS, new Path(staging, Table.RUNS.dir + ".parquet"), out.fs().getConf())) {
             runs.write(id, rc.sweep, rc.depth, rc.width, rc.activation.key, rc.init.toString(), rc.norm, rc.placement, rc.skip,
@@ -80,7 +86,7 @@ public final class RunWriter implements RunRecorder, Closeable {
                     rc.train.clip, rc.train.dtype.name().toLowerCase(), rc.seed, o.statusText(), o.error, o.stepsDone,
                     o.lossFirst, o.lossLast, orNull(o.lossBest), o.wallMs, orNull(o.msPerStep),
                     where.backend(), where.device(), where.host(), where.attempt(), startedAt, finishedAt, o.nParams, o.nLayers,
-                    where.engine());
+                    where.engine(), prov.version(), prov.commit(), prov.nd4jBackend(), prov.nd4jVersion(), prov.statsPath());
         }
         out.commit(id, attempt);
     }

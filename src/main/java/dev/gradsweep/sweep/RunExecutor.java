@@ -1,6 +1,8 @@
 package dev.gradsweep.sweep;
 
+import dev.gradsweep.config.BuildInfo;
 import dev.gradsweep.data.TaskData;
+import dev.gradsweep.stats.simd.Simd;
 import dev.gradsweep.data.Tasks;
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.grid.TaskSpec;
@@ -98,9 +100,14 @@ public final class RunExecutor {
 
     private static RunResult commit(RunConfig rc, RunWriter writer, RunOutcome o, int attempt, String engine, long started) throws IOException {
         String host = hostName();
-        writer.commit(o, new RunWriter.Placement(backend(), device(), host, attempt, engine), started, System.currentTimeMillis());
+        writer.commit(o, new RunWriter.Placement(backend(), device(), host, attempt, engine), PROVENANCE, started,
+                System.currentTimeMillis());
         return new RunResult(rc.runId, o.statusText(), o.error, o.stepsDone, o.lossLast, o.wallMs, host);
     }
+
+    /** The same for every run of this JVM. */
+    static final RunWriter.Provenance PROVENANCE = new RunWriter.Provenance(BuildInfo.VERSION, BuildInfo.COMMIT,
+            Nd4j.getBackend().getClass().getSimpleName(), BuildInfo.DL4J_VERSION, Simd.ENABLED ? "simd" : "scalar");
 
     static String backend() {
         return Nd4j.getBackend().getClass().getSimpleName().toLowerCase().contains("cuda") ? "cuda" : "cpu";

@@ -1,8 +1,7 @@
 package dev.gradsweep.train;
 
+import dev.gradsweep.config.RuntimeOptions;
 import org.bytedeco.javacpp.Pointer;
-
-import java.util.Locale;
 
 /**
  * Bounds the process's resident memory once per training step instead of on every native allocation. ND4J frees
@@ -14,11 +13,11 @@ import java.util.Locale;
  */
 public final class MemoryGuard {
     /** System property: the resident-size bound, bytes or with a k/m/g suffix (as JavaCPP's). */
-    public static final String PROPERTY = "gradsweep.maxRss";
+    public static final String PROPERTY = RuntimeOptions.MAX_RSS.key();
     /** Checks skipped after a forced collection. */
     static final int BACKOFF_CHECKS = 100;
 
-    private static final long LIMIT = parseBytes(System.getProperty(PROPERTY, "0"));
+    private static final long LIMIT = parseBytes(RuntimeOptions.get(RuntimeOptions.MAX_RSS));
     private static int quietChecks;
     private static long collections;
 
@@ -51,18 +50,6 @@ public final class MemoryGuard {
 
     /** "6g", "1536m", "512k" or plain bytes. */
     static long parseBytes(String s) {
-        String t = s.trim().toLowerCase(Locale.ROOT);
-        if (t.isEmpty()) return 0;
-        long unit = 1;
-        char last = t.charAt(t.length() - 1);
-        if (last == 'k' || last == 'm' || last == 'g' || last == 't') {
-            unit = 1L << (10 * ("kmgt".indexOf(last) + 1));
-            t = t.substring(0, t.length() - 1);
-        }
-        try {
-            return Long.parseLong(t) * unit;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(PROPERTY + ": not a size: \"" + s + "\" (bytes, or a number with k, m, g or t)");
-        }
+        return s.isBlank() ? 0 : RuntimeOptions.bytes(RuntimeOptions.MAX_RSS, s);
     }
 }

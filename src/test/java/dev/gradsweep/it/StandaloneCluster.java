@@ -42,9 +42,8 @@ public final class StandaloneCluster implements AutoCloseable {
 
   public final Path projectDir = Path.of(System.getProperty("basedir", System.getProperty("user.dir"))).toAbsolutePath();
   public final Path libDir = projectDir.resolve("target/lib");
-  // Overridable to run the same test against another build of the app, e.g. the shaded -cluster jar.
-  public final Path appJar = Path.of(System.getProperty("gradsweep.it.appJar",
-      projectDir.resolve("target/gradsweep-0.1.0-SNAPSHOT.jar").toString())).toAbsolutePath();
+  // The pom passes the jar it built; overridable to run the same test against another build, e.g. the -cluster jar.
+  public final Path appJar = Path.of(System.getProperty("gradsweep.it.appJar")).toAbsolutePath();
   public final Path dir;
   private final Path sparkHome;
   // The pom passes Spark's Java 17 flags as gradsweep.jvmFlags; outside Maven take them from Spark itself.

@@ -72,6 +72,10 @@ class SweepLocalTest {
             SqlViews.register(spark, out.toString());
             assertEquals(4, count(spark, "SELECT count(*) FROM runs WHERE status = 'ok' AND steps_done = " + STEPS));
             assertEquals(4L * STEPS, count(spark, "SELECT count(*) FROM steps"));
+            // provenance: the test JVM runs the CPU backend with the Vector API module (pom argLine), built from git
+            assertEquals(4, count(spark, "SELECT count(*) FROM runs WHERE gradsweep_version RLIKE '^[0-9]+\\\\.[0-9]+\\\\.[0-9]+' "
+                    + "AND git_commit RLIKE '^[0-9a-f]{7,}(-dirty)?$' AND nd4j_backend = 'CpuBackend' "
+                    + "AND nd4j_version RLIKE '^1\\\\.0\\\\.0' AND stats_path = 'simd'"));
             // 3 hidden layers + output, W and b each: 8 arrays per step, hidden layers' activations per step
             assertEquals(4L * STEPS * 8, count(spark, "SELECT count(*) FROM params"));
             assertEquals(4L * STEPS * 3, count(spark, "SELECT count(*) FROM layers"));

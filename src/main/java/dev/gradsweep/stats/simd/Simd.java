@@ -1,5 +1,7 @@
 package dev.gradsweep.stats.simd;
 
+import dev.gradsweep.config.RuntimeOptions;
+
 import java.nio.ByteBuffer;
 
 /**
@@ -10,7 +12,7 @@ import java.nio.ByteBuffer;
  */
 public final class Simd {
     /** System property that turns the SIMD loops off ({@code false}); on by default where the module is present. */
-    public static final String PROPERTY = "gradsweep.simd";
+    public static final String PROPERTY = RuntimeOptions.SIMD.key();
     public static final boolean ENABLED = detect();
 
     /** Slots of the gradient accumulator array. */
@@ -24,7 +26,7 @@ public final class Simd {
     }
 
     private static boolean detect() {
-        if (!Boolean.parseBoolean(System.getProperty(PROPERTY, "true"))) return false;
+        if (!RuntimeOptions.flag(RuntimeOptions.SIMD)) return false;
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) return false;
         try {
             return FloatBlocks.LANES >= 2; // a machine without vector registers gains nothing

@@ -1,5 +1,6 @@
 package dev.gradsweep.train.update;
 
+import dev.gradsweep.config.RuntimeOptions;
 import dev.gradsweep.stats.Segment;
 import dev.gradsweep.stats.ParamStats;
 import dev.gradsweep.hostmem.HostArray;
@@ -19,7 +20,7 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class ParamStep {
     /** System property that keeps the step in ND4J ({@code false}); the host step is used where it can be. */
-    public static final String PROPERTY = "gradsweep.hostStep";
+    public static final String PROPERTY = RuntimeOptions.HOST_STEP.key();
 
     private final INDArray params, update;
     /** Host views of the same memory, or null when the step is ND4J's. */
@@ -38,7 +39,7 @@ public final class ParamStep {
 
     /** True when float32 steps run on the host: SIMD loops, CPU backend, not turned off by {@link #PROPERTY}. */
     public static boolean hostEnabled() {
-        return Simd.ENABLED && Boolean.parseBoolean(System.getProperty(PROPERTY, "true")) && Nd4j.getEnvironment().isCPU();
+        return Simd.ENABLED && RuntimeOptions.flag(RuntimeOptions.HOST_STEP) && Nd4j.getEnvironment().isCPU();
     }
 
     /** True when {@link #apply(Segment[], ParamStats[], double[])} reduces while it steps. */
