@@ -1,6 +1,6 @@
 package dev.gradsweep.hostmem;
 
-import dev.gradsweep.stats.simd.Simd;
+import dev.gradsweep.simd.Simd;
 import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;

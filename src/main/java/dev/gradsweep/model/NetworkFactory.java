@@ -1,6 +1,5 @@
 package dev.gradsweep.model;
 
-import dev.gradsweep.train.update.WarmupSchedule;
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.Init;
 import dev.gradsweep.grid.RunConfig;

@@ -2,7 +2,7 @@ package dev.gradsweep.stats;
 
 import dev.gradsweep.hostmem.HostArray;
 import dev.gradsweep.grid.Activation;
-import dev.gradsweep.stats.simd.Simd;
+import dev.gradsweep.simd.Simd;
 
 import java.nio.ByteBuffer;
 

@@ -1,7 +1,5 @@
 package dev.gradsweep.stats;
 
-import dev.gradsweep.train.update.ParamStep;
-import dev.gradsweep.train.RunRecorder;
 import dev.gradsweep.hostmem.HostArray;
 import dev.gradsweep.model.GradTap;
 import dev.gradsweep.model.Net;

@@ -1,8 +1,7 @@
 package dev.gradsweep.stats;
 
-import dev.gradsweep.train.update.ParamStep;
 import dev.gradsweep.hostmem.HostArray;
-import dev.gradsweep.stats.simd.Simd;
+import dev.gradsweep.simd.Simd;
 
 /**
  * Reductions of one parameter array's gradient (and its parameter and update L2), accumulated in double. Partial

@@ -5,7 +5,7 @@ import dev.gradsweep.stats.ActStats;
 import dev.gradsweep.stats.LayerInfo;
 import dev.gradsweep.stats.ParamStats;
 import dev.gradsweep.train.RunOutcome;
-import dev.gradsweep.train.RunRecorder;
+import dev.gradsweep.stats.RunRecorder;
 import dev.gradsweep.stats.Segment;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;

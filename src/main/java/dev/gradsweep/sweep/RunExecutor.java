@@ -2,14 +2,14 @@ package dev.gradsweep.sweep;
 
 import dev.gradsweep.config.BuildInfo;
 import dev.gradsweep.data.TaskData;
-import dev.gradsweep.stats.simd.Simd;
+import dev.gradsweep.simd.Simd;
 import dev.gradsweep.data.Tasks;
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.store.OutputDir;
 import dev.gradsweep.store.RunWriter;
 import dev.gradsweep.train.RunOutcome;
-import dev.gradsweep.train.RunRecorder;
+import dev.gradsweep.stats.RunRecorder;
 import dev.gradsweep.train.Trainer;
 import dev.gradsweep.train.stack.StackedMlp;
 import org.nd4j.linalg.factory.Nd4j;

@@ -1,6 +1,7 @@
 package dev.gradsweep.train;
 
-import dev.gradsweep.train.update.ParamStep;
+import dev.gradsweep.stats.RunRecorder;
+import dev.gradsweep.stats.ParamStep;
 import dev.gradsweep.train.update.FlatUpdater;
 import dev.gradsweep.stats.Segment;
 import dev.gradsweep.stats.GradientProbe;

@@ -1,5 +1,6 @@
 package dev.gradsweep.train;
 
+import dev.gradsweep.stats.RunRecorder;
 import dev.gradsweep.data.TaskData;
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.model.NetworkFactory;

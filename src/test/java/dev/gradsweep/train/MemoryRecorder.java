@@ -1,5 +1,6 @@
 package dev.gradsweep.train;
 
+import dev.gradsweep.stats.RunRecorder;
 import dev.gradsweep.stats.Segment;
 import dev.gradsweep.stats.ParamStats;
 import dev.gradsweep.stats.LayerInfo;

@@ -14,7 +14,7 @@ import dev.gradsweep.stats.LayerInfo;
 import dev.gradsweep.train.MemoryGuard;
 import dev.gradsweep.stats.ParamStats;
 import dev.gradsweep.train.RunOutcome;
-import dev.gradsweep.train.RunRecorder;
+import dev.gradsweep.stats.RunRecorder;
 import dev.gradsweep.stats.Segment;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;

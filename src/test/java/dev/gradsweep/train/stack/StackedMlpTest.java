@@ -9,7 +9,7 @@ import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.train.MemoryRecorder;
 import dev.gradsweep.train.RunOutcome;
-import dev.gradsweep.train.RunRecorder;
+import dev.gradsweep.stats.RunRecorder;
 import dev.gradsweep.train.Trainer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

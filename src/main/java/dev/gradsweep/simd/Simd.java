@@ -1,4 +1,4 @@
-package dev.gradsweep.stats.simd;
+package dev.gradsweep.simd;
 
 import dev.gradsweep.config.RuntimeOptions;
 

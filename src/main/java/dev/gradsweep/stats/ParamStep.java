@@ -1,10 +1,8 @@
-package dev.gradsweep.train.update;
+package dev.gradsweep.stats;
 
 import dev.gradsweep.config.RuntimeOptions;
-import dev.gradsweep.stats.Segment;
-import dev.gradsweep.stats.ParamStats;
 import dev.gradsweep.hostmem.HostArray;
-import dev.gradsweep.stats.simd.Simd;
+import dev.gradsweep.simd.Simd;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;

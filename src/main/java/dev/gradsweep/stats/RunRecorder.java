@@ -1,9 +1,5 @@
-package dev.gradsweep.train;
+package dev.gradsweep.stats;
 
-import dev.gradsweep.stats.Segment;
-import dev.gradsweep.stats.ParamStats;
-import dev.gradsweep.stats.LayerInfo;
-import dev.gradsweep.stats.ActStats;
 /**
  * Where a training loop sends what it measured, row by row (DESIGN §4 tables). Narrow on purpose: the loop knows
  * nothing of Parquet, and a test can record into memory.

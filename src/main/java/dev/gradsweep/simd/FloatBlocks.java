@@ -1,4 +1,4 @@
-package dev.gradsweep.stats.simd;
+package dev.gradsweep.simd;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;

@@ -1,10 +1,8 @@
-package dev.gradsweep.train.update;
+package dev.gradsweep.stats;
 
 import dev.gradsweep.train.Trainer;
 import dev.gradsweep.train.RunOutcome;
 import dev.gradsweep.train.MemoryRecorder;
-import dev.gradsweep.stats.Segment;
-import dev.gradsweep.stats.ParamStats;
 import dev.gradsweep.hostmem.HostArray;
 import dev.gradsweep.data.Tasks;
 import dev.gradsweep.grid.Activation;

@@ -1,4 +1,4 @@
-package dev.gradsweep.train.update;
+package dev.gradsweep.model;
 
 import dev.gradsweep.grid.TrainSpec;
 import org.nd4j.linalg.schedule.ISchedule;
