@@ -64,7 +64,7 @@ public final class AnalysisParams {
         return Double.parseDouble(resolved.get("gradsweep." + shortKey));
     }
 
-    /** One line per parameter for --help texts and the README. */
+    /** One line per parameter for --help texts (docs/analysis.md has the same table). */
     public static String describe() {
         StringBuilder sb = new StringBuilder();
         ALL.values().forEach(p -> sb.append(String.format("  %-31s %-6s %s%n", p.key(), p.defaultValue(), p.doc())));

@@ -61,7 +61,7 @@ public final class Bench {
             STACKED = "stacked";
     public static final List<String> VARIANTS = List.of(BARE, STATS, FIT, SAMEDIFF, SAMEDIFF_DLDA, STACKED);
 
-    /** Runs per stack in the stacked variant (STACK-NOTES measured 32 copies of the small net). */
+    /** Runs per stack in the stacked variant (32 copies of the small net were measured: docs/platform-notes.md). */
     public static final int STACK = 32;
 
     /** The reference nets (foundation issue, plus a 10-block pre-LN residual net): name → run configuration (steps unbounded). */

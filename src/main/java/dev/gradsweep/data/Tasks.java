@@ -5,7 +5,7 @@ import dev.gradsweep.grid.TaskSpec;
 import java.util.Random;
 import java.util.SplittableRandom;
 
-/** The built-in tasks of DESIGN §5, generated deterministically from the run's seed (same seed, same data). */
+/** The built-in tasks (docs/grid.md#tasks), generated deterministically from the run's seed (same seed, same data). */
 public final class Tasks {
     /** Hidden width and depth of the teacher network; tanh keeps its targets bounded and non-trivial. */
     static final int TEACHER_WIDTH = 32, TEACHER_DEPTH = 2;

@@ -18,7 +18,7 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * A parsed, validated grid file (DESIGN §2). Every error names the file, the key and the allowed values, and is
+ * A parsed, validated grid file (docs/grid.md). Every error names the file, the key and the allowed values, and is
  * raised here, before Spark starts. {@link #expand()} gives the runs in a deterministic order.
  */
 public final class GridSpec {

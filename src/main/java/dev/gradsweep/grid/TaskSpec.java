@@ -6,7 +6,7 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The training data of a sweep (DESIGN §5): a kind and its settings. Built-in kinds are generated on the executor
+ * The training data of a sweep (docs/grid.md#tasks): a kind and its settings. Built-in kinds are generated on the executor
  * from the run's seed; {@code table} is read by Spark on the driver and shipped to the tasks.
  */
 public final class TaskSpec implements Serializable {

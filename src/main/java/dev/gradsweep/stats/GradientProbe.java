@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Computes the DESIGN §3 statistics of one network every step. The parameter statistics are segment reductions
+ * Computes the statistics (docs/schema.md) of one network every step. The parameter statistics are segment reductions
  * over the network's single flat gradient / parameter buffers, read from host memory in one pass (no ND4J op per
  * parameter); the activation statistics are taken in DL4J's forward-pass callback, while the activations are live;
  * the gradient at each block output is read by the block's {@link GradTap} during the backward pass.

@@ -1,7 +1,7 @@
 package dev.gradsweep.stats;
 
 /**
- * Where a training loop sends what it measured, row by row (DESIGN §4 tables). Narrow on purpose: the loop knows
+ * Where a training loop sends what it measured, row by row (the tables of docs/schema.md). Narrow on purpose: the loop knows
  * nothing of Parquet, and a test can record into memory.
  */
 public interface RunRecorder {

@@ -10,7 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The four result tables of DESIGN §4, every column in one place. Column names are snake_case and stable: add
+ * The four result tables (docs/schema.md), every column in one place. Column names are snake_case and stable: add
  * columns, never rename them. Rows are {@code Object[]} in column order; null means "not applicable".
  */
 public enum Table {

@@ -14,7 +14,7 @@ import java.util.Map;
  * than needed to keep every core busy, and at most {@link #MAX_STACK} runs.
  */
 public final class Stacks {
-    /** Largest stack: STACK-NOTES measured 32 copies of a 50 x 10 net at 3.3 ms per run-step (vs 33 ms alone). */
+    /** Largest stack: 32 copies of a 50 x 10 net were measured at 3.3 ms per run-step (vs 33 ms alone; docs/platform-notes.md). */
     public static final int MAX_STACK = 32;
 
     private Stacks() {

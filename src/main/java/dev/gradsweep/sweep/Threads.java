@@ -3,7 +3,7 @@ package dev.gradsweep.sweep;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Native thread budget of one task. Rule (STACK-NOTES): OpenMP threads × concurrent tasks ≤ cores; two tasks each
+ * Native thread budget of one task. Rule (docs/platform-notes.md): OpenMP threads × concurrent tasks ≤ cores; two tasks each
  * running one OpenMP thread per core on 2 cores were 2.3× slower in aggregate than one thread each.
  */
 public final class Threads {
