@@ -6,7 +6,7 @@ import dev.gradsweep.config.BuildInfo;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** {@code gradsweep}: the command line (DESIGN §6). Bad input exits 2 with one clear line; other failures exit 1. */
+/** {@code gradsweep}: the command line (README "Commands"). Bad input exits 2 with one clear line; other failures exit 1. */
 @Command(name = "gradsweep", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Sweeps deep-network configurations on Spark and records per-layer gradient statistics of "
                 + "every training step in Parquet, to find where and when training stalls.",
