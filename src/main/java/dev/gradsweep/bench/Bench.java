@@ -5,7 +5,10 @@ import dev.gradsweep.data.TaskData;
 import dev.gradsweep.data.Tasks;
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.Init;
+import dev.gradsweep.grid.Norm;
+import dev.gradsweep.grid.Placement;
 import dev.gradsweep.grid.RunConfig;
+import dev.gradsweep.grid.Skip;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.model.NetworkFactory;
@@ -68,12 +71,12 @@ public final class Bench {
     public static Map<String, RunConfig> referenceNets() {
         Map<String, RunConfig> m = new LinkedHashMap<>();
         TrainSpec small = new TrainSpec(Integer.MAX_VALUE, 32, TrainSpec.Optimizer.SGD, 0.01, "none", TrainSpec.DType.FLOAT32);
-        m.put("mlp50x10_sigmoid_b32", new RunConfig("bench", 50, 10, Activation.SIGMOID, Init.parse("xavier"), "none", "n/a", "none",
+        m.put("mlp50x10_sigmoid_b32", new RunConfig("bench", 50, 10, Activation.SIGMOID, Init.parse("xavier"), Norm.NONE, Placement.NA, Skip.NONE,
                 new TaskSpec(TaskSpec.Kind.GAUSS, 10, 10, 1024, TaskSpec.Objective.REGRESSION, null, null, List.of()), small, 1));
         TrainSpec large = new TrainSpec(Integer.MAX_VALUE, 128, TrainSpec.Optimizer.SGD, 0.001, "none", TrainSpec.DType.FLOAT32);
-        m.put("mlp20x256_relu_b128", new RunConfig("bench", 20, 256, Activation.RELU, Init.parse("he"), "none", "n/a", "none",
+        m.put("mlp20x256_relu_b128", new RunConfig("bench", 20, 256, Activation.RELU, Init.parse("he"), Norm.NONE, Placement.NA, Skip.NONE,
                 new TaskSpec(TaskSpec.Kind.GAUSS, 256, 10, 2048, TaskSpec.Objective.REGRESSION, null, null, List.of()), large, 1));
-        m.put("preln10x256_relu_b128", new RunConfig("bench", 10, 256, Activation.RELU, Init.parse("he"), "layer", "pre", "residual",
+        m.put("preln10x256_relu_b128", new RunConfig("bench", 10, 256, Activation.RELU, Init.parse("he"), Norm.LAYER, Placement.PRE, Skip.RESIDUAL,
                 new TaskSpec(TaskSpec.Kind.GAUSS, 256, 10, 2048, TaskSpec.Objective.REGRESSION, null, null, List.of()), large, 1));
         return m;
     }
@@ -355,7 +358,7 @@ public final class Bench {
         }
 
         private RunConfig withSeed(long seed) {
-            return new RunConfig(rc.sweep, rc.depth, rc.width, rc.activation, rc.init, rc.norm, rc.placement, rc.skip, rc.task, rc.train, seed);
+            return rc.withSeed(seed);
         }
 
         /**

@@ -3,6 +3,7 @@ package dev.gradsweep.cli;
 import dev.gradsweep.analysis.AnalysisParams;
 import dev.gradsweep.config.BadInputException;
 import dev.gradsweep.config.BuildInfo;
+import dev.gradsweep.grid.GridKeys;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -41,6 +42,10 @@ public final class Main implements Runnable {
             u.description(java.util.stream.Stream.concat(java.util.Arrays.stream(u.description()),
                     AnalysisParams.describe().lines()).toArray(String[]::new));
         }
+        // Grid keys come from their declarations (grid.GridKeys), so sweep --help lists exactly what the parser takes.
+        CommandLine.Model.UsageMessageSpec sweep = cl.getSubcommands().get("sweep").getCommandSpec().usageMessage();
+        sweep.description(java.util.stream.Stream.concat(java.util.stream.Stream.concat(java.util.Arrays.stream(sweep.description()),
+                java.util.stream.Stream.of("", "Grid file keys:")), GridKeys.describe().lines()).toArray(String[]::new));
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             if (ex instanceof BadInputException || ex instanceof IllegalArgumentException && ex.getMessage() != null) {
                 cmd.getErr().println("gradsweep " + cmd.getCommandName() + ": " + ex.getMessage());

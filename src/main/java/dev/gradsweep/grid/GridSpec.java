@@ -1,38 +1,30 @@
 package dev.gradsweep.grid;
 
-import dev.gradsweep.config.BadInputException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.gradsweep.config.BadInputException;
+import dev.gradsweep.grid.GridKeys.Key;
+import dev.gradsweep.grid.GridKeys.Section;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 
 /**
- * A parsed, validated grid file (docs/grid.md). Every error names the file, the key and the allowed values, and is
- * raised here, before Spark starts. {@link #expand()} gives the runs in a deterministic order.
+ * A parsed, validated grid file (docs/grid.md). Every key is declared in {@link GridKeys}; every error names the
+ * file, the key and the allowed values, and is raised here, before Spark starts. {@link #expand()} gives the runs
+ * in a deterministic order.
  */
 public final class GridSpec {
     /** Axis keys in expansion order (outermost first); seeds vary fastest. */
-    public static final List<String> AXES =
-            List.of("depth", "width", "activation", "init", "norm", "placement", "skip", "optimizer", "lr", "batch", "clip");
-    static final List<String> TOP_KEYS = List.of("name", "task", "train", "seeds", "axes", "exclude");
-    static final List<String> TRAIN_KEYS = List.of("steps", "batch", "optimizer", "lr", "clip", "dtype", "warmup", "highway_gate_bias");
-    static final List<String> TASK_KEYS = List.of("kind", "inputs", "outputs", "samples", "path", "label", "features", "objective");
-    public static final List<String> NORMS = List.of("none", "batch", "layer");
-    public static final List<String> PLACEMENTS = List.of("pre", "post");
-    public static final List<String> SKIPS = List.of("none", "residual", "highway", "rezero");
-    static final int MAX_DEPTH = 2000, MAX_WIDTH = 8192, MAX_STEPS = 10_000_000, MAX_BATCH = 1 << 16,
-            MAX_SAMPLES = 100_000_000, MAX_INPUTS = 1 << 20, MAX_RUNS = 1_000_000;
+    public static final List<String> AXES = GridKeys.names(Section.AXES);
 
     public final String source;
     public final String name;
@@ -70,15 +62,16 @@ public final class GridSpec {
         } catch (JsonProcessingException e) {
             throw new BadInputException("grid file " + source + ": not valid YAML: " + e.getOriginalMessage());
         }
-        Ctx c = new Ctx(source);
-        if (root == null || !root.isObject()) throw c.err("", "the file must be a YAML mapping with keys " + TOP_KEYS);
-        c.onlyKeys(root, "", TOP_KEYS);
-        String name = c.text(root, "name", null);
-        if (!name.matches("[A-Za-z0-9._-]+")) throw c.err("name", "'" + name + "' must be letters, digits, '.', '_' or '-'");
-        TaskSpec task = parseTask(c, c.obj(root, "task"));
-        TrainSpec train = parseTrain(c, c.obj(root, "train"));
+        GridContext c = new GridContext(source);
+        List<String> top = GridKeys.names(Section.TOP);
+        if (root == null || !root.isObject()) throw c.err("", "the file must be a YAML mapping with keys " + top);
+        c.onlyKeys(root, "", top);
+        String name = GridKeys.NAME.read(c, root);
+        if (!name.matches("[A-Za-z0-9._-]+")) throw c.err("name", "'" + name + "' must be " + GridKeys.NAME.allowed);
+        TaskSpec task = parseTask(c, c.obj(root, GridKeys.TASK.name));
+        TrainSpec train = parseTrain(c, c.obj(root, GridKeys.TRAIN.name));
         List<Long> seeds = new ArrayList<>();
-        JsonNode s = root.get("seeds");
+        JsonNode s = root.get(GridKeys.SEEDS.name);
         if (s == null) seeds.add(1L);
         else {
             if (!s.isArray() || s.isEmpty()) throw c.err("seeds", "must be a non-empty list of integers, e.g. [1, 2, 3]");
@@ -88,28 +81,30 @@ public final class GridSpec {
                 seeds.add(n.asLong());
             }
         }
-        JsonNode ax = root.get("axes");
+        JsonNode ax = root.get(GridKeys.AXES.name);
         if (ax == null || !ax.isObject()) throw c.err("axes", "missing: a mapping of axis -> list of values; axes are " + AXES);
         c.onlyKeys(ax, "axes", AXES);
         Map<String, List<String>> axes = new LinkedHashMap<>();
-        for (String key : AXES) {
-            JsonNode list = ax.get(key);
+        for (Key<?> key : GridKeys.in(Section.AXES)) {
+            JsonNode list = ax.get(key.name);
             List<String> values = new ArrayList<>();
             if (list == null) {
-                values.add(defaultAxisValue(key, train, "axes." + key, c));
+                String d = defaultAxisValue(key, train);
+                if (d == null) throw c.err(key.path(), "missing: list the values of " + key.name);
+                values.add(d);
             } else {
-                if (!list.isArray()) list = c.singletonList(list);
-                if (list.isEmpty()) throw c.err("axes." + key, "empty list: the product would be empty");
+                if (!list.isArray()) list = new ObjectMapper().createArrayNode().add(list);
+                if (list.isEmpty()) throw c.err(key.path(), "empty list: the product would be empty");
                 for (JsonNode v : list) {
-                    String canon = canonicalAxisValue(c, "axes." + key, key, v);
-                    if (values.contains(canon)) throw c.err("axes." + key, "value '" + canon + "' is listed twice");
+                    String canon = canonicalAxisValue(c, key.path(), key, v);
+                    if (values.contains(canon)) throw c.err(key.path(), "value '" + canon + "' is listed twice");
                     values.add(canon);
                 }
             }
-            axes.put(key, List.copyOf(values));
+            axes.put(key.name, List.copyOf(values));
         }
         List<Map<String, String>> excludes = new ArrayList<>();
-        JsonNode ex = root.get("exclude");
+        JsonNode ex = root.get(GridKeys.EXCLUDE.name);
         if (ex != null) {
             if (!ex.isArray()) throw c.err("exclude", "must be a list of mappings, e.g. [{norm: none, placement: post}]");
             int i = 0;
@@ -118,134 +113,102 @@ public final class GridSpec {
                 if (!f.isObject() || f.isEmpty()) throw c.err(where, "must be a non-empty mapping of axis -> value");
                 c.onlyKeys(f, where, AXES);
                 Map<String, String> m = new LinkedHashMap<>();
-                f.fields().forEachRemaining(e -> m.put(e.getKey(), canonicalAxisValue(c, where + "." + e.getKey(), e.getKey(), e.getValue())));
+                f.fields().forEachRemaining(e -> m.put(e.getKey(), canonicalAxisValue(c, where + "." + e.getKey(), axisKey(e.getKey()), e.getValue())));
                 excludes.add(m);
             }
         }
+        String batchKey = ax.has("batch") ? GridKeys.BATCH_AXIS.path() : GridKeys.BATCH.path();
         if (task.samples > 0)
             for (String b : axes.get("batch"))
                 if (Integer.parseInt(b) > task.samples)
-                    throw c.err(ax.has("batch") ? "axes.batch" : "train.batch", "batch " + b + " is larger than task.samples " + task.samples);
-        if (axes.get("norm").contains("batch"))
+                    throw c.err(batchKey, "batch " + b + " is larger than task.samples " + task.samples);
+        if (axes.get("norm").contains(Norm.BATCH.key))
             for (String b : axes.get("batch"))
                 if (Integer.parseInt(b) < 2)
-                    throw c.err(ax.has("batch") ? "axes.batch" : "train.batch", "batch " + b + " with norm: batch: batch statistics need at least 2 examples");
+                    throw c.err(batchKey, "batch " + b + " with norm: batch: batch statistics need at least 2 examples");
         GridSpec g = new GridSpec(source, name, task, train, List.copyOf(seeds), axes, excludes);
         long product = seeds.size();
         for (List<String> v : axes.values()) product *= v.size();
-        if (product > MAX_RUNS) throw c.err("axes", "the product has " + product + " runs; at most " + MAX_RUNS);
+        if (product > GridKeys.MAX_RUNS) throw c.err("axes", "the product has " + product + " runs; at most " + GridKeys.MAX_RUNS);
         if (g.expand().isEmpty()) throw c.err("exclude", "every combination is excluded: the sweep would be empty");
         return g;
     }
 
-    private static String defaultAxisValue(String key, TrainSpec train, String where, Ctx c) {
-        switch (key) {
-            case "norm": case "skip": return "none";
-            case "placement": return "pre";
-            case "optimizer": return train.optimizer.name().toLowerCase();
-            case "lr": return Canon.num(train.lr);
-            case "batch": return Integer.toString(train.batch);
-            case "clip": return train.clip;
-            default: throw c.err(where, "missing: list the values of " + key);
-        }
+    private static Key<?> axisKey(String name) {
+        for (Key<?> k : GridKeys.in(Section.AXES)) if (k.name.equals(name)) return k;
+        throw new IllegalArgumentException("no axis " + name);
+    }
+
+    /** An absent axis takes its train.* value or its declared default; null: the axis is required. */
+    private static String defaultAxisValue(Key<?> key, TrainSpec train) {
+        if (key == GridKeys.OPTIMIZER_AXIS) return train.optimizer.name().toLowerCase();
+        if (key == GridKeys.LR_AXIS) return Canon.num(train.lr);
+        if (key == GridKeys.BATCH_AXIS) return Integer.toString(train.batch);
+        if (key == GridKeys.CLIP_AXIS) return train.clip;
+        Object d = key instanceof GridKeys.ChoiceKey<?> ck ? ck.dflt : null;
+        return d == null ? null : d.toString();
     }
 
     /** Validates one axis value and returns its canonical text. */
-    private static String canonicalAxisValue(Ctx c, String where, String key, JsonNode v) {
-        String t = v.asText().trim().toLowerCase();
-        switch (key) {
-            case "depth": return Integer.toString(c.intIn(where, v, 1, MAX_DEPTH));
-            case "width": return Integer.toString(c.intIn(where, v, 1, MAX_WIDTH));
-            case "batch": return Integer.toString(c.intIn(where, v, 1, MAX_BATCH));
-            case "lr": return Canon.num(c.lr(where, v));
-            case "activation":
-                if (Activation.parse(t) == null) throw c.err(where, "unknown activation '" + t + "'; allowed: " + Activation.allowed());
-                return t;
-            case "init": {
-                Init i = Init.parse(t);
-                if (i == null) throw c.err(where, "unknown initializer '" + t + "'; allowed: " + Init.ALLOWED);
-                return i.toString();
-            }
-            case "norm": return c.choice(where, t, NORMS);
-            case "skip": return c.choice(where, t, SKIPS);
-            case "placement": return c.choice(where, t, PLACEMENTS);
-            case "optimizer": return c.choice(where, t, List.of(TrainSpec.OPTIMIZERS.split(", ")));
-            case "clip": {
-                String clip = TrainSpec.parseClip(t);
-                if (clip == null) throw c.err(where, "'" + t + "' is not a clipping rule; allowed: " + TrainSpec.CLIPS + " with c > 0");
-                return clip;
-            }
-            default: throw c.err(where, "unknown axis; axes are " + AXES);
-        }
+    private static String canonicalAxisValue(GridContext c, String where, Key<?> key, JsonNode v) {
+        Object parsed = key.parse(c, where, v);
+        if (parsed instanceof Double d) return Canon.num(d);
+        if (parsed instanceof Enum<?> e) return e.name().toLowerCase(); // every enum axis is spelled as its lower-case name
+        return parsed.toString();
     }
 
-    private static TaskSpec parseTask(Ctx c, JsonNode t) {
-        c.onlyKeys(t, "task", TASK_KEYS);
-        String kindText = c.text(t, "kind", "task");
-        TaskSpec.Kind kind = c.enumOf(TaskSpec.Kind.class, kindText, "task.kind", TaskSpec.KINDS);
-        int samples = c.intOr(t, "samples", "task", 1, MAX_SAMPLES, kind == TaskSpec.Kind.TABLE ? 0 : 2048);
-        String objText = t.has("objective") ? t.get("objective").asText() : null;
+    private static TaskSpec parseTask(GridContext c, JsonNode t) {
+        c.onlyKeys(t, "task", GridKeys.names(Section.TASK));
+        TaskSpec.Kind kind = GridKeys.TASK_KIND.read(c, t);
+        int samples = kind == TaskSpec.Kind.TABLE ? GridKeys.TASK_SAMPLES.read(c, t, 0) : GridKeys.TASK_SAMPLES.read(c, t);
         if (kind == TaskSpec.Kind.TABLE) {
-            String path = c.text(t, "path", "task");
-            String label = c.text(t, "label", "task");
+            String path = GridKeys.TASK_PATH.read(c, t);
+            String label = GridKeys.TASK_LABEL.read(c, t);
             List<String> features = new ArrayList<>();
-            JsonNode f = t.get("features");
+            JsonNode f = t.get(GridKeys.TASK_FEATURES.name);
             if (f != null) {
                 if (!f.isArray() || f.isEmpty()) throw c.err("task.features", "must be a non-empty list of column names");
                 f.forEach(n -> features.add(n.asText()));
                 if (features.contains(label)) throw c.err("task.features", "the label column '" + label + "' cannot also be a feature");
             }
-            TaskSpec.Objective obj = objText == null ? TaskSpec.Objective.REGRESSION
-                    : c.enumOf(TaskSpec.Objective.class, objText, "task.objective", "regression, classification");
-            for (String k : List.of("inputs", "outputs"))
-                if (t.has(k)) throw c.err("task." + k, "is read from the table file; remove it");
+            TaskSpec.Objective obj = GridKeys.TASK_OBJECTIVE.read(c, t);
+            for (Key<?> k : List.of(GridKeys.TASK_INPUTS, GridKeys.TASK_OUTPUTS))
+                if (t.has(k.name)) throw c.err(k.path(), "is read from the table file; remove it");
             return new TaskSpec(kind, 0, 0, samples, obj, path, label, features);
         }
-        for (String k : List.of("path", "label", "features", "objective"))
-            if (t.has(k)) throw c.err("task." + k, "only applies to kind: table");
+        for (Key<?> k : List.of(GridKeys.TASK_PATH, GridKeys.TASK_LABEL, GridKeys.TASK_FEATURES, GridKeys.TASK_OBJECTIVE))
+            if (t.has(k.name)) throw c.err(k.path(), "only applies to kind: table");
         switch (kind) {
             case SPIRALS: {
                 if (t.has("inputs") || t.has("outputs")) throw c.err("task", "spirals has 2 inputs and 2 classes; remove inputs/outputs");
                 return new TaskSpec(kind, 2, 2, samples, TaskSpec.Objective.CLASSIFICATION, null, null, List.of());
             }
             case PARITY: {
-                int bits = c.intOr(t, "inputs", "task", 1, 30, 8);
+                int bits = GridKeys.TASK_INPUTS.read(c, t, TaskSpec.PARITY_DEFAULT_BITS);
+                if (bits > TaskSpec.PARITY_MAX_BITS)
+                    throw c.err("task.inputs", bits + " is out of range; allowed 1 to " + TaskSpec.PARITY_MAX_BITS + " (parity bits)");
                 if (t.has("outputs")) throw c.err("task.outputs", "parity has 2 classes; remove outputs");
                 return new TaskSpec(kind, bits, 2, samples, TaskSpec.Objective.CLASSIFICATION, null, null, List.of());
             }
             default: {
-                int inputs = c.intOr(t, "inputs", "task", 1, MAX_INPUTS, 16);
-                int outputs = c.intOr(t, "outputs", "task", 1, MAX_INPUTS, 1);
+                int inputs = GridKeys.TASK_INPUTS.read(c, t);
+                int outputs = GridKeys.TASK_OUTPUTS.read(c, t);
                 return new TaskSpec(kind, inputs, outputs, samples, TaskSpec.Objective.REGRESSION, null, null, List.of());
             }
         }
     }
 
-    private static TrainSpec parseTrain(Ctx c, JsonNode t) {
-        c.onlyKeys(t, "train", TRAIN_KEYS);
-        int steps = c.intOr(t, "steps", "train", 1, MAX_STEPS, 300);
-        int batch = c.intOr(t, "batch", "train", 1, MAX_BATCH, 64);
-        TrainSpec.Optimizer opt = t.has("optimizer")
-                ? c.enumOf(TrainSpec.Optimizer.class, t.get("optimizer").asText(), "train.optimizer", TrainSpec.OPTIMIZERS)
-                : TrainSpec.Optimizer.SGD;
-        double lr = t.has("lr") ? c.lr("train.lr", t.get("lr")) : 0.05;
-        String clip = "none";
-        if (t.has("clip")) {
-            clip = TrainSpec.parseClip(t.get("clip").asText());
-            if (clip == null) throw c.err("train.clip", "'" + t.get("clip").asText() + "' is not a clipping rule; allowed: " + TrainSpec.CLIPS + " with c > 0");
-        }
-        TrainSpec.DType dtype = t.has("dtype")
-                ? c.enumOf(TrainSpec.DType.class, t.get("dtype").asText(), "train.dtype", TrainSpec.DTYPES)
-                : TrainSpec.DType.FLOAT32;
-        int warmup = c.intOr(t, "warmup", "train", 0, MAX_STEPS, 0);
+    private static TrainSpec parseTrain(GridContext c, JsonNode t) {
+        c.onlyKeys(t, "train", GridKeys.names(Section.TRAIN));
+        int steps = GridKeys.STEPS.read(c, t);
+        int batch = GridKeys.BATCH.read(c, t);
+        TrainSpec.Optimizer opt = GridKeys.OPTIMIZER.read(c, t);
+        double lr = GridKeys.LR.read(c, t);
+        String clip = GridKeys.CLIP.read(c, t);
+        TrainSpec.DType dtype = GridKeys.DTYPE.read(c, t);
+        int warmup = GridKeys.WARMUP.read(c, t);
         if (warmup > steps) throw c.err("train.warmup", warmup + " is longer than the run (train.steps " + steps + ")");
-        double gateBias = TrainSpec.DEFAULT_HIGHWAY_GATE_BIAS;
-        if (t.has("highway_gate_bias")) {
-            JsonNode v = t.get("highway_gate_bias");
-            if (!v.isNumber() || !(Math.abs(v.asDouble()) <= 20))
-                throw c.err("train.highway_gate_bias", "'" + v.asText() + "' must be a number in [-20, 20] (default -2)");
-            gateBias = v.asDouble();
-        }
+        double gateBias = GridKeys.HIGHWAY_GATE_BIAS.read(c, t);
         return new TrainSpec(steps, batch, opt, lr, clip, dtype, warmup, gateBias);
     }
 
@@ -271,92 +234,17 @@ public final class GridSpec {
     }
 
     private RunConfig toRun(Map<String, String> p, long seed) {
-        String norm = p.get("norm"), skip = p.get("skip");
-        // Placement only means something for a norm inside a skip block; elsewhere it collapses to n/a.
-        String placement = norm.equals("none") || skip.equals("none") ? RunConfig.NOT_APPLICABLE : p.get("placement");
         TrainSpec tr = train.with(TrainSpec.Optimizer.valueOf(p.get("optimizer").toUpperCase()), Double.parseDouble(p.get("lr")),
                 Integer.parseInt(p.get("batch")), p.get("clip"));
         return new RunConfig(name, Integer.parseInt(p.get("depth")), Integer.parseInt(p.get("width")),
-                Activation.parse(p.get("activation")), Init.parse(p.get("init")), norm, placement, skip, task, tr, seed);
+                Activation.parse(p.get("activation")), Init.parse(p.get("init")), Norm.valueOf(p.get("norm").toUpperCase()),
+                Placement.parse(p.get("placement")), Skip.valueOf(p.get("skip").toUpperCase()), task, tr, seed);
     }
 
     /** Rewrites every run's task (used once the driver has read a table file's shape). */
     public static List<RunConfig> withTask(List<RunConfig> runs, Function<TaskSpec, TaskSpec> f) {
         List<RunConfig> out = new ArrayList<>();
-        for (RunConfig r : runs)
-            out.add(new RunConfig(r.sweep, r.depth, r.width, r.activation, r.init, r.norm, r.placement, r.skip, f.apply(r.task),
-                    r.train, r.seed));
+        for (RunConfig r : runs) out.add(r.withTask(f.apply(r.task)));
         return out;
-    }
-
-    /** Validation helpers bound to one file, so every message starts with the file and the key. */
-    static final class Ctx {
-        final String source;
-
-        Ctx(String source) {
-            this.source = source;
-        }
-
-        BadInputException err(String key, String msg) {
-            return new BadInputException("grid file " + source + (key.isEmpty() ? "" : ": " + key) + ": " + msg);
-        }
-
-        void onlyKeys(JsonNode n, String where, List<String> allowed) {
-            Iterator<String> it = n.fieldNames();
-            while (it.hasNext()) {
-                String k = it.next();
-                if (!allowed.contains(k))
-                    throw err(where.isEmpty() ? k : where + "." + k, "unknown key; allowed keys: " + String.join(", ", allowed));
-            }
-        }
-
-        JsonNode obj(JsonNode root, String key) {
-            JsonNode n = root.get(key);
-            if (n == null || !n.isObject()) throw err(key, "missing or not a mapping");
-            return n;
-        }
-
-        JsonNode singletonList(JsonNode v) {
-            return new ObjectMapper().createArrayNode().add(v);
-        }
-
-        String text(JsonNode n, String key, String parent) {
-            JsonNode v = n.get(key);
-            String where = parent == null ? key : parent + "." + key;
-            if (v == null || v.isNull() || !v.isValueNode() || v.asText().isBlank()) throw err(where, "missing");
-            return v.asText().trim();
-        }
-
-        int intIn(String where, JsonNode v, int min, int max) {
-            if (!v.isIntegralNumber()) throw err(where, "'" + v.asText() + "' is not an integer");
-            long x = v.asLong();
-            if (x < min || x > max) throw err(where, x + " is out of range; allowed " + min + " to " + max);
-            return (int) x;
-        }
-
-        int intOr(JsonNode n, String key, String parent, int min, int max, int dflt) {
-            JsonNode v = n.get(key);
-            return v == null ? dflt : intIn(parent + "." + key, v, min, max);
-        }
-
-        double lr(String where, JsonNode v) {
-            if (!v.isNumber()) throw err(where, "'" + v.asText() + "' is not a number");
-            double x = v.asDouble();
-            if (!(x > 0 && x <= 100)) throw err(where, x + " is out of range; a learning rate must be in (0, 100]");
-            return x;
-        }
-
-        String choice(String where, String v, List<String> allowed) {
-            if (!allowed.contains(v)) throw err(where, "unknown value '" + v + "'; allowed: " + String.join(", ", allowed));
-            return v;
-        }
-
-        <E extends Enum<E>> E enumOf(Class<E> type, String v, String where, String allowed) {
-            try {
-                return Enum.valueOf(type, v.trim().toUpperCase());
-            } catch (IllegalArgumentException e) {
-                throw err(where, "unknown value '" + v + "'; allowed: " + allowed);
-            }
-        }
     }
 }

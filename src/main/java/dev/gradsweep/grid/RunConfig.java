@@ -10,30 +10,30 @@ import java.security.NoSuchAlgorithmException;
  * characters of SHA-256 of {@link #canonical()}, so the same configuration always has the same id.
  */
 public final class RunConfig implements Serializable {
-    public static final String NOT_APPLICABLE = "n/a";
-
     public final String sweep;
     public final int depth;
     public final int width;
     public final Activation activation;
     public final Init init;
-    public final String norm;
-    public final String placement;
-    public final String skip;
+    public final Norm norm;
+    /** {@link Placement#NA} unless a norm sits inside a skip block. */
+    public final Placement placement;
+    public final Skip skip;
     public final TaskSpec task;
     public final TrainSpec train;
     public final long seed;
     public final String runId;
 
-    public RunConfig(String sweep, int depth, int width, Activation activation, Init init, String norm,
-                     String placement, String skip, TaskSpec task, TrainSpec train, long seed) {
+    /** A placement without a norm inside a skip block collapses to n/a, so it never multiplies runs. */
+    public RunConfig(String sweep, int depth, int width, Activation activation, Init init, Norm norm,
+                     Placement placement, Skip skip, TaskSpec task, TrainSpec train, long seed) {
         this.sweep = sweep;
         this.depth = depth;
         this.width = width;
         this.activation = activation;
         this.init = init;
         this.norm = norm;
-        this.placement = placement;
+        this.placement = norm == Norm.NONE || skip == Skip.NONE ? Placement.NA : placement;
         this.skip = skip;
         this.task = task;
         this.train = train;
@@ -57,6 +57,16 @@ public final class RunConfig implements Serializable {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The same configuration with another seed (bench and tests replicate runs this way). */
+    public RunConfig withSeed(long otherSeed) {
+        return new RunConfig(sweep, depth, width, activation, init, norm, placement, skip, task, train, otherSeed);
+    }
+
+    /** The same configuration with another task (the driver fills in a table file's shape). */
+    public RunConfig withTask(TaskSpec otherTask) {
+        return new RunConfig(sweep, depth, width, activation, init, norm, placement, skip, otherTask, train, seed);
     }
 
     @Override

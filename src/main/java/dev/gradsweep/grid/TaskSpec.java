@@ -14,7 +14,8 @@ public final class TaskSpec implements Serializable {
 
     public enum Objective { REGRESSION, CLASSIFICATION }
 
-    public static final String KINDS = "teacher, gauss, spirals, parity, table";
+    /** Bits of a parity task: every one of the 2^bits patterns is enumerable, so keep it small. */
+    public static final int PARITY_DEFAULT_BITS = 8, PARITY_MAX_BITS = 30;
 
     public final Kind kind;
     /** Input features (for table: resolved from the file on the driver). */

@@ -8,10 +8,6 @@ public final class TrainSpec implements Serializable {
 
     public enum DType { FLOAT32, FLOAT64 }
 
-    public static final String OPTIMIZERS = "sgd, momentum, adam";
-    public static final String DTYPES = "float32, float64";
-    public static final String CLIPS = "none, norm:<c>, value:<c>";
-
     public final int steps;
     public final int batch;
     public final Optimizer optimizer;

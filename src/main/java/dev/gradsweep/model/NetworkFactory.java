@@ -2,7 +2,10 @@ package dev.gradsweep.model;
 
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.Init;
+import dev.gradsweep.grid.Norm;
+import dev.gradsweep.grid.Placement;
 import dev.gradsweep.grid.RunConfig;
+import dev.gradsweep.grid.Skip;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.grid.TrainSpec;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
@@ -69,16 +72,16 @@ public final class NetworkFactory {
                 .setInputTypes(InputType.feedForward(nIn));
         Map<String, Integer> layerOf = new LinkedHashMap<>();
         List<Net.Recorded> rec = new ArrayList<>();
-        String norm = rc.norm;
-        boolean pre = "pre".equals(rc.placement);
+        Norm norm = rc.norm;
+        boolean pre = rc.placement == Placement.PRE;
         String prev;
         int in;
-        if (rc.skip.equals("none")) {
+        if (rc.skip == Skip.NONE) {
             prev = "input";
             in = nIn;
             for (int l = 0; l < rc.depth; l++) {
                 String name = "dense" + l;
-                if (norm.equals("none")) {
+                if (norm == Norm.NONE) {
                     add(g, layerOf, l, name, dense(in, width, act, true), prev);
                     prev = name;
                 } else {
@@ -97,10 +100,10 @@ public final class NetworkFactory {
             in = width;
             for (int l = 0; l < rc.depth; l++) {
                 String b = "block" + l, x = prev, u = x, out;
-                if (!norm.equals("none") && pre) add(g, layerOf, l, u = b + suffix(norm), norm(norm, width), x);
+                if (norm != Norm.NONE && pre) add(g, layerOf, l, u = b + suffix(norm), norm(norm, width), x);
                 add(g, layerOf, l, b + ".fc1", dense(width, width, act, true), u);
                 rec.add(new Net.Recorded(b + ".fc1", l, b + ".fc1", "dense", act));
-                if (rc.skip.equals("highway")) {
+                if (rc.skip == Skip.HIGHWAY) {
                     DenseLayer gate = new DenseLayer.Builder().nIn(width).nOut(width)
                             .activation(org.nd4j.linalg.activations.Activation.SIGMOID).biasInit(train.highwayGateBias).build();
                     add(g, layerOf, l, b + ".gate", gate, u);
@@ -111,15 +114,15 @@ public final class NetworkFactory {
                 } else {
                     String f = b + ".fc2";
                     add(g, layerOf, l, f, dense(width, width, Activation.IDENTITY, true), b + ".fc1");
-                    if (rc.skip.equals("rezero")) add(g, layerOf, l, f = b + ".rezero", new ScalarGain(width), b + ".fc2");
+                    if (rc.skip == Skip.REZERO) add(g, layerOf, l, f = b + ".rezero", new ScalarGain(width), b + ".fc2");
                     g.addVertex(out = b + ".add", new ElementWiseVertex(ElementWiseVertex.Op.Add), x, f);
                 }
-                if (!norm.equals("none") && !pre) add(g, layerOf, l, out = b + suffix(norm), norm(norm, width), b + ".add");
+                if (norm != Norm.NONE && !pre) add(g, layerOf, l, out = b + suffix(norm), norm(norm, width), b + ".add");
                 g.addVertex(b, new GradTap(), out);
                 rec.add(new Net.Recorded(b, l, b, "block", null));
                 prev = b;
             }
-            if (!norm.equals("none") && pre) {
+            if (norm != Norm.NONE && pre) {
                 add(g, layerOf, rc.depth, "final" + suffix(norm), norm(norm, width), prev);
                 prev = "final" + suffix(norm);
             }
@@ -145,12 +148,12 @@ public final class NetworkFactory {
         return new DenseLayer.Builder().nIn(in).nOut(out).activation(activation(act)).hasBias(bias).build();
     }
 
-    static String suffix(String norm) {
-        return norm.equals("batch") ? ".bn" : ".ln";
+    static String suffix(Norm norm) {
+        return norm == Norm.BATCH ? ".bn" : ".ln";
     }
 
-    private static Layer norm(String kind, int width) {
-        if (kind.equals("batch"))
+    private static Layer norm(Norm kind, int width) {
+        if (kind == Norm.BATCH)
             return new BatchNormalization.Builder().nIn(width).nOut(width).activation(org.nd4j.linalg.activations.Activation.IDENTITY).build();
         return new LayerNorm(width);
     }

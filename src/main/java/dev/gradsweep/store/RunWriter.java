@@ -81,7 +81,7 @@ public final class RunWriter implements RunRecorder, Closeable {
     public void commit(RunOutcome o, Placement where, Provenance prov, long startedAt, long finishedAt) throws IOException {
         close();
         try (RowWriter runs = new RowWriter(Table.RUNS, new Path(staging, Table.RUNS.dir + ".parquet"), out.fs().getConf())) {
-            runs.write(id, rc.sweep, rc.depth, rc.width, rc.activation.key, rc.init.toString(), rc.norm, rc.placement, rc.skip,
+            runs.write(id, rc.sweep, rc.depth, rc.width, rc.activation.key, rc.init.toString(), rc.norm.key, rc.placement.key, rc.skip.key,
                     rc.task.canonical(), rc.train.optimizer.name().toLowerCase(), rc.train.lr, rc.train.batch, rc.train.steps,
                     rc.train.clip, rc.train.dtype.name().toLowerCase(), rc.seed, o.statusText(), o.error, o.stepsDone,
                     o.lossFirst, o.lossLast, orNull(o.lossBest), o.wallMs, orNull(o.msPerStep),

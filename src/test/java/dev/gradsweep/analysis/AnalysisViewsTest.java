@@ -3,6 +3,9 @@ package dev.gradsweep.analysis;
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.Init;
 import dev.gradsweep.grid.RunConfig;
+import dev.gradsweep.grid.Skip;
+import dev.gradsweep.grid.Placement;
+import dev.gradsweep.grid.Norm;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.store.OutputDir;
@@ -82,7 +85,7 @@ class AnalysisViewsTest {
     }
 
     static RunConfig rc(int depth, int width, String act, String init, TaskSpec task, TrainSpec train) {
-        return new RunConfig("special", depth, width, Activation.parse(act), Init.parse(init), "none", "n/a", "none", task, train, 1);
+        return new RunConfig("special", depth, width, Activation.parse(act), Init.parse(init), Norm.NONE, Placement.NA, Skip.NONE, task, train, 1);
     }
 
     static void add(OutputDir out, String name, RunConfig rc) {

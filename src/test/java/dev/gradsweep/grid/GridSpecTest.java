@@ -62,7 +62,7 @@ class GridSpecTest {
         String g = BASE + "  placement: [pre, post]\n";
         List<RunConfig> runs = parse(g).expand();
         assertEquals(16, runs.size(), "placement must not multiply runs when norm/skip are none");
-        assertTrue(runs.stream().allMatch(r -> r.placement.equals("n/a")));
+        assertTrue(runs.stream().allMatch(r -> r.placement == Placement.NA));
         String ex = BASE + "exclude:\n  - {activation: relu, depth: 3}\n";
         List<RunConfig> kept = parse(ex).expand();
         assertEquals(12, kept.size());
@@ -76,7 +76,7 @@ class GridSpecTest {
         List<RunConfig> runs = parse(g).expand();
         // per (activation, init): none/none, none/residual, layer/none, layer/residual x {pre, post}
         assertEquals(2 * 2 * 5, runs.size());
-        assertTrue(runs.stream().allMatch(r -> r.placement.equals("n/a") == (r.norm.equals("none") || r.skip.equals("none"))));
+        assertTrue(runs.stream().allMatch(r -> r.placement == Placement.NA == (r.norm == Norm.NONE || r.skip == Skip.NONE)));
     }
 
     @Test

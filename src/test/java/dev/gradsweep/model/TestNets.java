@@ -2,7 +2,10 @@ package dev.gradsweep.model;
 
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.Init;
+import dev.gradsweep.grid.Norm;
+import dev.gradsweep.grid.Placement;
 import dev.gradsweep.grid.RunConfig;
+import dev.gradsweep.grid.Skip;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.grid.TrainSpec;
 
@@ -15,8 +18,8 @@ public final class TestNets {
 
     public static RunConfig config(int depth, int width, Activation act, String init, String norm, String placement, String skip,
                                    TaskSpec task, TrainSpec train, long seed) {
-        String p = norm.equals("none") || skip.equals("none") ? RunConfig.NOT_APPLICABLE : placement;
-        return new RunConfig("test", depth, width, act, Init.parse(init), norm, p, skip, task, train, seed);
+        return new RunConfig("test", depth, width, act, Init.parse(init), Norm.valueOf(norm.toUpperCase()),
+                Placement.parse(placement), Skip.valueOf(skip.toUpperCase()), task, train, seed);
     }
 
     public static TaskSpec regression(TaskSpec.Kind kind, int inputs, int outputs, int samples) {

@@ -3,6 +3,9 @@ package dev.gradsweep.sweep;
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.Init;
 import dev.gradsweep.grid.RunConfig;
+import dev.gradsweep.grid.Skip;
+import dev.gradsweep.grid.Placement;
+import dev.gradsweep.grid.Norm;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.grid.TrainSpec;
 import org.apache.spark.SparkConf;
@@ -45,7 +48,7 @@ class StacksTest {
         TaskSpec task = new TaskSpec(TaskSpec.Kind.TEACHER, 5, 1, 64, TaskSpec.Objective.REGRESSION, null, null, List.of());
         List<RunConfig> runs = new ArrayList<>();
         for (int seed = 0; seed < 64; seed++)
-            runs.add(new RunConfig("t", 3, 6, Activation.TANH, Init.parse("xavier"), "none", "n/a", "none", task,
+            runs.add(new RunConfig("t", 3, 6, Activation.TANH, Init.parse("xavier"), Norm.NONE, Placement.NA, Skip.NONE, task,
                     new TrainSpec(4, 8, TrainSpec.Optimizer.ADAM, 0.01 * (1 + seed % 2), seed % 3 == 0 ? "norm:1" : "none", TrainSpec.DType.FLOAT32), seed));
         // 64 stackable runs: 2 slots → stacks of 16 (4 tasks); 40 slots → stacks of 1 (every run its own task)
         assertEquals(List.of(16, 16, 16, 16), Stacks.plan(runs, 2, true).stream().map(List::size).toList());

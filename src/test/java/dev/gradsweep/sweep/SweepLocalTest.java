@@ -6,6 +6,9 @@ import dev.gradsweep.config.BadInputException;
 import dev.gradsweep.grid.GridSpec;
 import dev.gradsweep.grid.Init;
 import dev.gradsweep.grid.RunConfig;
+import dev.gradsweep.grid.Skip;
+import dev.gradsweep.grid.Placement;
+import dev.gradsweep.grid.Norm;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.store.OutputDir;
@@ -166,12 +169,12 @@ class SweepLocalTest {
         OutputDir out = new OutputDir(tmp.toString());
         TaskSpec task = new TaskSpec(TaskSpec.Kind.GAUSS, 4, 1, 8, TaskSpec.Objective.REGRESSION, null, null, List.of());
         // batch > samples passes no grid (it is validated) but makes the data loader throw inside the task
-        RunConfig bad = new RunConfig("t", 2, 4, Activation.RELU, Init.parse("he"), "none", "n/a", "none", task,
+        RunConfig bad = new RunConfig("t", 2, 4, Activation.RELU, Init.parse("he"), Norm.NONE, Placement.NA, Skip.NONE, task,
                 new TrainSpec(5, 16, TrainSpec.Optimizer.SGD, 0.1, "none", TrainSpec.DType.FLOAT32), 1);
         RunResult f = RunExecutor.run(bad, null, out, 0, 1);
         assertEquals("failed", f.status());
         assertTrue(f.error().contains("batch 16"), f.error());
-        RunConfig wild = new RunConfig("t", 4, 16, Activation.RELU, Init.parse("constant:3"), "none", "n/a", "none", task,
+        RunConfig wild = new RunConfig("t", 4, 16, Activation.RELU, Init.parse("constant:3"), Norm.NONE, Placement.NA, Skip.NONE, task,
                 new TrainSpec(50, 8, TrainSpec.Optimizer.SGD, 50, "none", TrainSpec.DType.FLOAT32), 1);
         RunResult d = RunExecutor.run(wild, null, out, 0, 1);
         assertEquals("diverged", d.status());

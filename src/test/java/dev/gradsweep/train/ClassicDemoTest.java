@@ -4,6 +4,9 @@ import dev.gradsweep.data.Tasks;
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.Init;
 import dev.gradsweep.grid.RunConfig;
+import dev.gradsweep.grid.Skip;
+import dev.gradsweep.grid.Placement;
+import dev.gradsweep.grid.Norm;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.grid.TrainSpec;
 import org.junit.jupiter.api.Test;
@@ -21,7 +24,7 @@ class ClassicDemoTest {
     static double firstOverLast(String activation, String init) {
         TaskSpec task = new TaskSpec(TaskSpec.Kind.GAUSS, 10, 10, 1, TaskSpec.Objective.REGRESSION, null, null, List.of());
         TrainSpec train = new TrainSpec(1, 1, TrainSpec.Optimizer.SGD, 0.01, "none", TrainSpec.DType.FLOAT64);
-        RunConfig rc = new RunConfig("demo", 50, 10, Activation.parse(activation), Init.parse(init), "none", "n/a", "none", task, train, 1);
+        RunConfig rc = new RunConfig("demo", 50, 10, Activation.parse(activation), Init.parse(init), Norm.NONE, Placement.NA, Skip.NONE, task, train, 1);
         MemoryRecorder rec = new MemoryRecorder();
         RunOutcome o = Trainer.train(rc, Tasks.generate(task, 1), rec, true);
         assertEquals(RunOutcome.Status.OK, o.status, o.error);

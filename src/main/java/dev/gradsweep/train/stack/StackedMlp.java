@@ -4,7 +4,9 @@ import dev.gradsweep.data.Batches;
 import dev.gradsweep.hostmem.HostMemory;
 import dev.gradsweep.data.TaskData;
 import dev.gradsweep.grid.Activation;
+import dev.gradsweep.grid.Norm;
 import dev.gradsweep.grid.RunConfig;
+import dev.gradsweep.grid.Skip;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.model.NetworkFactory;
@@ -79,7 +81,7 @@ public final class StackedMlp {
 
     /** True when {@code rc} can be trained by this engine (plain MLPs); the others take the DL4J path. */
     public static boolean supports(RunConfig rc) {
-        return rc.norm.equals("none") && rc.skip.equals("none");
+        return rc.norm == Norm.NONE && rc.skip == Skip.NONE;
     }
 
     /**

@@ -5,6 +5,9 @@ import dev.gradsweep.data.Tasks;
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.Init;
 import dev.gradsweep.grid.RunConfig;
+import dev.gradsweep.grid.Skip;
+import dev.gradsweep.grid.Placement;
+import dev.gradsweep.grid.Norm;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.train.MemoryRecorder;
@@ -29,7 +32,7 @@ class StackedMlpTest {
     static final int STEPS = 5;
 
     static RunConfig run(String act, String init, TrainSpec.Optimizer opt, double lr, String clip, int warmup, long seed, TaskSpec task) {
-        return new RunConfig("s", 4, 6, Activation.parse(act), Init.parse(init), "none", "n/a", "none", task,
+        return new RunConfig("s", 4, 6, Activation.parse(act), Init.parse(init), Norm.NONE, Placement.NA, Skip.NONE, task,
                 new TrainSpec(STEPS, 8, opt, lr, clip, TrainSpec.DType.FLOAT64, warmup, TrainSpec.DEFAULT_HIGHWAY_GATE_BIAS), seed);
     }
 
@@ -97,7 +100,7 @@ class StackedMlpTest {
         // differ only in what the stack keeps per run
         for (RunConfig same : List.of(run("tanh", "he", TrainSpec.Optimizer.ADAM, 0.3, "norm:2", 5, 9, task)))
             assertEquals(StackedMlp.stackKey(base), StackedMlp.stackKey(same));
-        RunConfig other = new RunConfig("s", 4, 7, Activation.TANH, Init.parse("xavier"), "none", "n/a", "none", task, base.train, 1);
+        RunConfig other = new RunConfig("s", 4, 7, Activation.TANH, Init.parse("xavier"), Norm.NONE, Placement.NA, Skip.NONE, task, base.train, 1);
         for (RunConfig diff : List.of(run("relu", "xavier", TrainSpec.Optimizer.ADAM, 0.01, "none", 0, 1, task),
                 run("tanh", "xavier", TrainSpec.Optimizer.MOMENTUM, 0.01, "none", 0, 1, task),
                 run("tanh", "xavier", TrainSpec.Optimizer.ADAM, 0.01, "value:1", 0, 1, task), other))
