@@ -4,6 +4,7 @@ import dev.gradsweep.sweep.Sessions;
 import dev.gradsweep.analysis.AnalysisParams;
 import dev.gradsweep.report.Report;
 import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -20,6 +21,9 @@ import java.util.concurrent.Callable;
                 "axis_effects tables. Large sweeps are aggregated in Spark and drawn through representative runs.",
                 "Analysis parameters (--conf KEY=VALUE, default, meaning):"})
 final class ReportCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--in", required = true, paramLabel = "DIR", description = "A sweep's output directory.")
     String in;
 
@@ -27,13 +31,13 @@ final class ReportCommand implements Callable<Integer> {
     Path to;
 
     @Option(names = "--steps", defaultValue = "0,last", split = ",", paramLabel = "S",
-            description = "Steps of the gradient-flow plots: numbers or 'last' (default 0,last).")
+            description = "Steps of the gradient-flow plots: numbers or 'last' (default: ${DEFAULT-VALUE}).")
     List<String> steps = new ArrayList<>();
 
-    @Option(names = "--max-lines", defaultValue = "8", paramLabel = "N", description = "Configurations per line plot (default 8).")
+    @Option(names = "--max-lines", defaultValue = "8", paramLabel = "N", description = "Configurations per line plot (default: ${DEFAULT-VALUE}).")
     int maxLines;
 
-    @Option(names = "--max-heatmaps", defaultValue = "6", paramLabel = "N", description = "Runs drawn as heat maps (default 6).")
+    @Option(names = "--max-heatmaps", defaultValue = "6", paramLabel = "N", description = "Runs drawn as heat maps (default: ${DEFAULT-VALUE}).")
     int maxHeatmaps;
 
     @Option(names = "--grid", paramLabel = "FILE", description = "The grid file of the sweep, named in the README's regenerate command.")
@@ -42,7 +46,7 @@ final class ReportCommand implements Callable<Integer> {
     @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "Override an analysis parameter (repeatable).")
     Map<String, String> conf = new LinkedHashMap<>();
 
-    @Option(names = "--master", defaultValue = "local[*]", paramLabel = "URL", description = "Spark master (default local[*]).")
+    @Option(names = "--master", defaultValue = "local[*]", paramLabel = "URL", description = "Spark master (default: ${DEFAULT-VALUE}).")
     String master;
 
     @Override
@@ -51,23 +55,31 @@ final class ReportCommand implements Callable<Integer> {
             if (!s.equals("last") && !s.matches("\\d+")) throw new IllegalArgumentException("--steps: '" + s + "' is neither a step number nor 'last'");
         if (maxLines < 1 || maxHeatmaps < 0) throw new IllegalArgumentException("--max-lines must be >= 1 and --max-heatmaps >= 0");
         AnalysisParams.resolve(conf); // bad keys fail before Spark starts
-        StringBuilder cmd = new StringBuilder();
-        if (grid != null) cmd.append("bin/gradsweep sweep --grid ").append(grid).append(" --out ").append(in).append(" --resume && \\\n  ");
-        cmd.append("bin/gradsweep report --in ").append(in).append(" --to ").append(to);
-        if (grid != null) cmd.append(" --grid ").append(grid);
-        if (!steps.equals(List.of("0", "last"))) cmd.append(" --steps ").append(String.join(",", steps));
-        if (maxLines != 8) cmd.append(" --max-lines ").append(maxLines);
-        if (maxHeatmaps != 6) cmd.append(" --max-heatmaps ").append(maxHeatmaps);
-        conf.forEach((k, v) -> cmd.append(" --conf ").append(k).append('=').append(v));
+        String cmd = regenerateCommand(spec.commandLine().getParseResult(), in, to, grid);
         SparkSession spark = Sessions.forQueries(master, "gradsweep report");
         spark.conf().set("spark.sql.shuffle.partitions", "4");
         try {
-            Report.Summary s = Report.write(spark, new Report.Options(in, to, steps, maxLines, maxHeatmaps, conf, cmd.toString()));
+            Report.Summary s = Report.write(spark, new Report.Options(in, to, steps, maxLines, maxHeatmaps, conf, cmd));
             System.err.println("gradsweep report: " + s.readme() + " and " + s.images().size() + " plots; verdicts " + s.verdicts());
             s.findings().forEach(f -> System.out.println("- " + f));
         } finally {
             spark.stop();
         }
         return 0;
+    }
+
+    /**
+     * The command that regenerates this report (written into its README): the sweep when the grid is known, then
+     * this report with the options the user gave, as given, so a default is never restated.
+     */
+    static String regenerateCommand(CommandLine.ParseResult parsed, String in, Path to, String grid) {
+        StringBuilder cmd = new StringBuilder();
+        if (grid != null) cmd.append("bin/gradsweep sweep --grid ").append(grid).append(" --out ").append(in).append(" --resume && \\\n  ");
+        cmd.append("bin/gradsweep report --in ").append(in).append(" --to ").append(to);
+        if (grid != null) cmd.append(" --grid ").append(grid);
+        for (CommandLine.Model.OptionSpec o : parsed.matchedOptions())
+            if (!List.of("--in", "--to", "--grid", "--master").contains(o.longestName()))
+                for (String v : o.originalStringValues()) cmd.append(' ').append(o.longestName()).append(' ').append(v);
+        return cmd.toString();
     }
 }

@@ -34,14 +34,14 @@ final class SqlCommand implements Callable<Integer> {
     Path file;
 
     @Option(names = "--format", defaultValue = "table", paramLabel = "FMT",
-            description = "table (default), csv or json (one object per line).")
+            description = "table, csv or json (one object per line) (default: ${DEFAULT-VALUE}).")
     String format;
 
     @Option(names = "--conf", paramLabel = "KEY=VALUE",
             description = "Override an analysis parameter (repeatable); see the list above.")
     Map<String, String> conf = new LinkedHashMap<>();
 
-    @Option(names = "--master", defaultValue = "local[*]", paramLabel = "URL", description = "Spark master (default local[*]).")
+    @Option(names = "--master", defaultValue = "local[*]", paramLabel = "URL", description = "Spark master (default: ${DEFAULT-VALUE}).")
     String master;
 
     @Override

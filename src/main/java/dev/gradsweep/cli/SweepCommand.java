@@ -33,7 +33,7 @@ final class SweepCommand implements Callable<Integer> {
     String master;
 
     @Option(names = "--max-parallel", paramLabel = "N", defaultValue = "0",
-            description = "At most N runs at once (local[N] in local mode, spark.cores.max on a cluster).")
+            description = "At most N runs at once (local[N] in local mode, spark.cores.max on a cluster; default ${DEFAULT-VALUE}: all cores).")
     int maxParallel;
 
     @Option(names = "--no-stack", description = "Train every run alone through DL4J, never stacked with same-shape runs (slower; for comparison).")

@@ -14,29 +14,29 @@ import java.util.concurrent.Callable;
                 "Prints per layer z, f(z), f'(z), the back-propagated gradient delta = dL/da (output gradient 1) and dL/dw.",
                 "Defaults reproduce the classic worked example (4 sigmoid layers, w = 0.1): delta_1 = 1.56e-05."})
 final class TraceCommand implements Callable<Integer> {
-    @Option(names = "--depth", defaultValue = "4", description = "Layers (default 4).")
+    @Option(names = "--depth", defaultValue = "4", description = "Layers (default: ${DEFAULT-VALUE}).")
     int depth;
 
-    @Option(names = "--weight", defaultValue = "0.1", description = "Every weight (default 0.1).")
+    @Option(names = "--weight", defaultValue = "0.1", description = "Every weight (default: ${DEFAULT-VALUE}).")
     double weight;
 
-    @Option(names = "--input", defaultValue = "1.0", description = "Input x (default 1.0).")
+    @Option(names = "--input", defaultValue = "1.0", description = "Input x (default: ${DEFAULT-VALUE}).")
     double input;
 
-    @Option(names = "--activation", defaultValue = "sigmoid", description = "sigmoid (default), tanh, relu, leakyrelu, elu, softsign, softplus, swish, identity.")
+    @Option(names = "--activation", defaultValue = "sigmoid", description = "One of " + AnchorChain.SUPPORTED_NAMES + " (default: ${DEFAULT-VALUE}).")
     String activation;
 
-    @Option(names = "--lr", defaultValue = "0.01", description = "Learning rate for the update line (default 0.01).")
+    @Option(names = "--lr", defaultValue = "0.01", description = "Learning rate for the update line (default: ${DEFAULT-VALUE}).")
     double lr;
 
-    @Option(names = "--format", defaultValue = "table", description = "table (default), csv or json.")
+    @Option(names = "--format", defaultValue = "table", description = "table, csv or json (default: ${DEFAULT-VALUE}).")
     String format;
 
     @Override
     public Integer call() {
         Activation act = Activation.parse(activation.toLowerCase());
         if (act == null || !AnchorChain.SUPPORTED.contains(act))
-            throw new IllegalArgumentException("--activation: '" + activation + "' has no closed form here; allowed: sigmoid, tanh, relu, leakyrelu, elu, softsign, softplus, swish, identity");
+            throw new IllegalArgumentException("--activation: '" + activation + "' has no closed form here; allowed: " + AnchorChain.SUPPORTED_NAMES);
         if (depth < 1 || depth > 10_000) throw new IllegalArgumentException("--depth must be 1..10000");
         List<AnchorChain.Layer> rows = AnchorChain.compute(depth, weight, input, act, 1.0);
         switch (format) {

@@ -35,9 +35,11 @@ public final class AnchorChain {
         return out;
     }
 
-    /** Activations with a closed form here; the others are refused by the CLI. */
-    public static final List<Activation> SUPPORTED = List.of(Activation.SIGMOID, Activation.TANH, Activation.RELU,
-            Activation.LEAKYRELU, Activation.ELU, Activation.SOFTSIGN, Activation.SOFTPLUS, Activation.SWISH, Activation.IDENTITY);
+    /** Activations with a closed form here, as text (a constant, so the CLI's help can name them). */
+    public static final String SUPPORTED_NAMES = "sigmoid, tanh, relu, leakyrelu, elu, softsign, softplus, swish, identity";
+    /** The same as activations; the others are refused by the CLI. */
+    public static final List<Activation> SUPPORTED =
+            java.util.Arrays.stream(SUPPORTED_NAMES.split(", ")).map(Activation::parse).toList();
 
     /** DL4J's LeakyReLU default slope. */
     static final double LEAKY_ALPHA = 0.01;
