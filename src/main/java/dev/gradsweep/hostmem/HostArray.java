@@ -113,8 +113,8 @@ public abstract class HostArray {
             ByteBuffer bytes = buf.asNio().order(ByteOrder.nativeOrder());
             FloatBuffer b = bytes.asFloatBuffer();
             return new HostArray(n, rows, colMajor) {
-                // Per reader, not a ThreadLocal: Spark and ND4J crowd the thread's map and a lookup per row showed
-                // up as 39 % of the probe's samples.
+                // Per reader, not a ThreadLocal: Spark and ND4J crowd the thread's map, and a lookup per row showed
+                // up as a large share of the probe's profile samples.
                 private float[] f = new float[0];
 
                 @Override

@@ -14,8 +14,7 @@ import java.nio.ByteOrder;
  * SIMD inner loops of the statistics over one block of float32 values (the scalar loops in {@code ParamStats} and
  * {@code ActStats} are the reference and the fallback). The values are loaded straight from the array's host memory
  * (ND4J's buffer as a native-order {@link ByteBuffer}, indexed in elements): copying each block into a Java array
- * first took as long as the reductions themselves (20 x 256 net: 1.3 M gradients, copy and loop 440 us, direct
- * 235 us). Every float is widened to double in a register before it is squared or summed, so the sums accumulate in
+ * first took as long as the reductions themselves. Every float is widened to double in a register before it is squared or summed, so the sums accumulate in
  * double exactly like the scalar loops, only in a different order; maxima and counts are exact. A float vector and
  * a double vector of the same lane count are paired so that the widening is one instruction. Only touch this class
  * when {@link Simd#ENABLED} is true: it needs the incubator module {@code jdk.incubator.vector}.
@@ -118,7 +117,7 @@ final class FloatBlocks {
      * is not) in rows [0, rows) of the [rows × units] block at element {@code at}. A float is nonzero exactly when its
      * bits other than the sign are, so the rows' bits are OR-ed into {@code seen} (int per unit, zeroed by the
      * caller), row by row in storage order; every 8 rows it stops if every unit has been seen. Walking each unit's
-     * column instead, a cache line per value, cost 230 us a step on the 20 x 256 ReLU net (12 % of units dead).
+     * column instead costs a cache line per value.
      */
     static void clearLiveUnits(ByteBuffer x, int at, int rows, int units, boolean[] allZero, int[] seen) {
         int bound = I.loopBound(units);
@@ -208,7 +207,7 @@ final class FloatBlocks {
         for (int bound = F.loopBound(len); i < bound; i += LANES) {
             DoubleVector dx = (DoubleVector) FloatVector.fromByteBuffer(F, x, (off + i) << 2, NATIVE).convertShape(VectorOperators.F2D, D, 0);
             // Both unconditionally (an unused result is dropped, a missing quadratic has zero coefficients): a vector
-            // updated under a branch inside the loop was boxed by C2 (relu 0.5 vs 0.2 ns a value).
+            // updated under a branch inside the loop was boxed by C2, several times slower.
             inside = inside.add(oneD, dx.sub(vmid).abs().compare(VectorOperators.LT, vhalf)); // NaN: not inside
             DoubleVector d = dx.fma(vc2, vc1).fma(dx, vc0);
             d2 = d.fma(d, d2);

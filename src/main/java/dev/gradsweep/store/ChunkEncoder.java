@@ -28,9 +28,9 @@ import java.util.List;
  * {@link ParquetFileWriter} builds the chunk statistics and the column index from them.
  * <p>
  * Snappy is aircompressor's pure-Java implementation (the one parquet-hadoop itself uses for LZ4_RAW), not
- * parquet-hadoop's snappy-java codec: inside the training process the JNI compress call took ~2 ms even for a 5 KB
- * page, at times tens to hundreds of ms, all of it in native {@code rawCompress}; the pure-Java one takes ~0.1 ms.
- * The output is the same raw Snappy block format.
+ * parquet-hadoop's snappy-java codec: inside the training process the JNI compress call was slow and erratic even
+ * for small pages, all of it in native {@code rawCompress}, while the pure-Java one is steady and cheaper
+ * (docs/performance.md). The output is the same raw Snappy block format.
  */
 final class ChunkEncoder {
     static final CompressionCodecName CODEC = CompressionCodecName.SNAPPY;

@@ -24,8 +24,8 @@ import java.util.Map;
  * and offset indexes and the footer.
  * <p>
  * Why not {@code ParquetWriter}: its per-value path (record consumer, value writers, statistics and level encoders per
- * value) cost ~40 ns a value, 120 µs a step for the 50-layer reference net, more than computing the statistics.
- * Buffering a value here costs a few ns; encoding it later in a tight loop a few more.
+ * value) cost more than computing the statistics on small nets (docs/performance.md); buffering a value here and
+ * encoding it later in a tight loop costs a fraction of that.
  */
 public final class RowWriter implements Closeable {
     /**
@@ -35,7 +35,7 @@ public final class RowWriter implements Closeable {
     public static final int ROW_GROUP_BYTES = 8 << 20;
     /**
      * Rows per data page (parquet-hadoop's default page row limit): the unit of the column index and of encoding,
-     * which happens every this many rows (2-9 ms for the 50-layer net's params table once compiled), not value by value.
+     * which happens every this many rows, not value by value.
      */
     public static final int PAGE_ROWS = 20_000;
 

@@ -14,7 +14,7 @@ import java.util.Map;
  * than needed to keep every core busy, and at most {@link #MAX_STACK} runs.
  */
 public final class Stacks {
-    /** Largest stack: 32 copies of a 50 x 10 net were measured at 3.3 ms per run-step (vs 33 ms alone; docs/platform-notes.md). */
+    /** Largest stack: the size at which the stacked engine's speed-up was measured (docs/platform-notes.md). */
     public static final int MAX_STACK = 32;
 
     private Stacks() {

@@ -7,7 +7,7 @@ import org.bytedeco.javacpp.Pointer;
  * Bounds the process's resident memory once per training step instead of on every native allocation. ND4J frees
  * its per-op native buffers only when Java collects their owners, so off-heap memory grows until a collection runs;
  * JavaCPP's own bound ({@code org.bytedeco.javacpp.maxPhysicalBytes}) reads /proc/self/statm on every allocation,
- * which profiled at 35-37 % of a 50 x 10 step. With that bound set to 0, this guard reads the process size once a
+ * a large share of a small net's step (docs/performance.md). With that bound set to 0, this guard reads the process size once a
  * step and asks for a collection when it is above {@value #PROPERTY} (bin/gradsweep: GRADSWEEP_MAX_RSS). Off when
  * the property is absent or 0.
  */

@@ -10,8 +10,8 @@ import org.nd4j.linalg.learning.config.IUpdater;
 
 /**
  * One optimizer step over the network's whole flat gradient buffer. DL4J's own updater does the same arithmetic
- * but walks every parameter array with views (its regularization pass alone was 24-38 % of a 50 x 10 step in the
- * profile, with no regularization configured); when every parameter shares one optimizer and nothing else is
+ * but walks every parameter array with views (its regularization pass alone was a large share of a small net's step
+ * in the profiles of docs/performance.md, with no regularization configured); when every parameter shares one optimizer and nothing else is
  * configured, a single {@link GradientUpdater} over the flat buffer is the same computation in two ops.
  */
 public final class FlatUpdater {
