@@ -1,9 +1,16 @@
 package dev.gradsweep.cli;
 
-import dev.gradsweep.bench.Bench;
+import dev.gradsweep.bench.BenchVariants;
+import dev.gradsweep.bench.MemorySoak;
+import dev.gradsweep.bench.ProfileRun;
+import dev.gradsweep.bench.StepTimes;
+import dev.gradsweep.bench.SweepThroughput;
+import dev.gradsweep.store.OutputDir;
+import dev.gradsweep.sweep.Threads;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -14,17 +21,20 @@ import java.util.concurrent.Callable;
                 + "local[2] on a small fixed grid.",
                 "Run it on an idle machine; OMP_NUM_THREADS=1 is set by bin/gradsweep."})
 final class BenchCommand implements Callable<Integer> {
-    @Option(names = "--format", defaultValue = "table", description = "table (default) or csv (net,stats,ms_per_step,variant,ratio_to_bare).")
+    /** --steps' default, also quoted in --profile's help. */
+    private static final String DEFAULT_STEPS = "4";
+
+    @Option(names = "--format", defaultValue = "table", description = "table or csv (columns net,stats,ms_per_step,variant,ratio_to_bare; default: ${DEFAULT-VALUE}).")
     String format;
 
-    @Option(names = "--rounds", defaultValue = "100", description = "Interleaved measurement rounds per net (default 100): many short rounds "
+    @Option(names = "--rounds", defaultValue = "100", description = "Interleaved measurement rounds per net (default: ${DEFAULT-VALUE}): many short rounds "
             + "pair each variant with the others under the same machine conditions.")
     int rounds;
 
-    @Option(names = "--steps", defaultValue = "4", description = "Steps per round and variant (default 4).")
+    @Option(names = "--steps", defaultValue = DEFAULT_STEPS, description = "Steps per round and variant (default: ${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--nets", defaultValue = "all", description = "all (default), mlp50x10, mlp20x256, preln10x256 (name prefixes).")
+    @Option(names = "--nets", defaultValue = "all", description = "all, mlp50x10, mlp20x256, preln10x256 (name prefixes; default: ${DEFAULT-VALUE}).")
     String nets;
 
     @Option(names = "--no-sweep", description = "Skip the sweep-throughput part.")
@@ -35,13 +45,14 @@ final class BenchCommand implements Callable<Integer> {
     boolean noOtherEngines;
 
     @Option(names = "--soak", defaultValue = "0", paramLabel = "STEPS",
-            description = "Instead of timing: train the 50 x 10 net for STEPS steps (DL4J loop, then a stack of 32) and report RSS and off-heap memory at start, middle and end.")
+            description = "Instead of timing: train the 50 x 10 net for STEPS steps (DL4J loop, then a stack of " + BenchVariants.STACK
+                    + ") and report RSS and off-heap memory at start, middle and end.")
     int soak;
 
     @Option(names = "--profile", paramLabel = "VARIANT",
             description = "Instead of timing: train only this variant (dl4j, dl4j_stats, dl4j_fit, samediff, samediff_dlda, stacked) of the one net --nets selects, "
-                    + "for --steps steps after a warm-up (100 steps and 20 s at least), e.g. to attach a profiler. Give --steps (e.g. 500): "
-                    + "its default, 4, is one timing round.")
+                    + "for --steps steps after a warm-up (" + ProfileRun.WARMUP_STEPS + " steps and " + ProfileRun.WARMUP_SECONDS
+                    + " s at least), e.g. to attach a profiler. Give --steps (e.g. 500): its default, " + DEFAULT_STEPS + ", is one timing round.")
     String profile;
 
     @Option(names = "--jfr", paramLabel = "FILE", description = "With --profile: record the measured steps with Flight Recorder into FILE (.jfr).")
@@ -53,10 +64,23 @@ final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--format: unknown '" + format + "'; allowed: table, csv");
         if (rounds < 1 || steps < 1) throw new IllegalArgumentException("--rounds and --steps must be >= 1");
         if (soak < 0) throw new IllegalArgumentException("--soak must be >= 0");
-        if (profile != null && !Bench.VARIANTS.contains(profile))
-            throw new IllegalArgumentException("--profile: unknown variant '" + profile + "'; allowed: " + String.join(", ", Bench.VARIANTS));
+        if (profile != null && !BenchVariants.ALL.contains(profile))
+            throw new IllegalArgumentException("--profile: unknown variant '" + profile + "'; allowed: " + String.join(", ", BenchVariants.ALL));
         if (jfr != null && profile == null) throw new IllegalArgumentException("--jfr needs --profile");
-        Bench.run(new Bench.Options(format.equals("csv"), rounds, steps, nets, !noSweep, soak, profile, jfr, !noOtherEngines), System.out, System.err);
+        Threads.apply(1);
+        Path tmp = Files.createTempDirectory("gradsweep-bench");
+        if (soak > 0) {
+            MemorySoak.run(soak, new OutputDir(tmp.resolve("soak").toString()), System.out, System.err);
+            return 0;
+        }
+        if (profile != null) {
+            ProfileRun.run(nets, profile, steps, jfr, new OutputDir(tmp.resolve("profile").toString()), System.err);
+            return 0;
+        }
+        boolean csv = format.equals("csv");
+        StepTimes.run(new StepTimes.Options(csv, rounds, steps, nets, !noOtherEngines), tmp, System.out, System.err);
+        // with csv, stdout holds the csv only
+        if (!noSweep) SweepThroughput.run(tmp, csv ? System.err : System.out, System.err);
         return 0;
     }
 }

@@ -1,10 +1,13 @@
 package dev.gradsweep.bench;
 
+import dev.gradsweep.sweep.Threads;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -15,9 +18,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The csv of {@code bench}: the columns before this change unchanged, one row per variant, (net, stats) unique. */
 class BenchTest {
     @Test
-    void csvHasOneRowPerVariant() throws Exception {
+    void csvHasOneRowPerVariant(@TempDir Path tmp) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        Bench.run(new Bench.Options(true, 1, 2, "mlp50x10", false), new PrintStream(out, true, StandardCharsets.UTF_8),
+        Threads.apply(1); // as the bench command does
+        StepTimes.run(new StepTimes.Options(true, 1, 2, "mlp50x10", true), tmp, new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(new ByteArrayOutputStream()));
         List<String> lines = out.toString(StandardCharsets.UTF_8).lines().collect(Collectors.toList());
         assertEquals("net,stats,ms_per_step,variant,ratio_to_bare", lines.get(0), "stdout holds the csv only");

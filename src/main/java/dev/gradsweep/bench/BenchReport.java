@@ -1,0 +1,75 @@
+package dev.gradsweep.bench;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The step-time figures of {@code bench} as printed: a markdown table of the statistics' overhead per net and one of
+ * the other engines, or csv ({@code net,stats,ms_per_step,variant,ratio_to_bare}), one row per variant.
+ */
+final class BenchReport {
+    private final String setup;
+    private final List<String[]> rows = new ArrayList<>(), others = new ArrayList<>();
+    private final List<String> csv = new ArrayList<>();
+
+    /** @param setup what the figures were measured with, the table's first line */
+    BenchReport(String setup) {
+        this.setup = setup;
+    }
+
+    /**
+     * One net's figures: {@code t} holds {@link BenchVariants#BARE}, {@link BenchVariants#STATS} and the other engines
+     * timed with them, in the order they are listed; {@code stacked}: ms per run-step of the stacked variant, NaN if
+     * it was not timed.
+     */
+    void add(String net, Map<String, PairedTiming> t, double stacked) {
+        PairedTiming bare = t.get(BenchVariants.BARE), stats = t.get(BenchVariants.STATS);
+        rows.add(new String[]{net, fmt(bare.ms()), fmt(stats.ms()), String.format(Locale.ROOT, "%+.1f", 100 * (stats.ratio() - 1)),
+                String.format(Locale.ROOT, "%+.1f … %+.1f", 100 * (stats.q1() - 1), 100 * (stats.q3() - 1)),
+                String.format(Locale.ROOT, "%+.1f", 100 * (stats.total() - 1)), fmt(stacked)});
+        csv.add(String.join(",", net, "off", fmt(bare.ms()), BenchVariants.BARE, "1.000"));
+        csv.add(String.join(",", net, "on", fmt(stats.ms()), BenchVariants.STATS, fmt3(stats.ratio())));
+        if (!Double.isNaN(stacked))
+            csv.add(String.join(",", net + "_stacked" + BenchVariants.STACK, "on", fmt(stacked), BenchVariants.STACKED, ""));
+        t.forEach((name, x) -> {
+            if (name.equals(BenchVariants.BARE) || name.equals(BenchVariants.STATS)) return;
+            others.add(new String[]{net, name, fmt(x.ms()), String.format(Locale.ROOT, "%.2fx (%.2f … %.2f)", x.ratio(), x.q1(), x.q3())});
+            // (net, stats) stays unique as before: a variant other than the DL4J loop names itself in the net too
+            csv.add(String.join(",", net + "_" + name, "off", fmt(x.ms()), name, fmt3(x.ratio())));
+        });
+    }
+
+    void print(boolean asCsv, PrintStream out) {
+        if (asCsv) {
+            out.println("net,stats,ms_per_step,variant,ratio_to_bare");
+            csv.forEach(out::println);
+            return;
+        }
+        out.println(setup);
+        out.println();
+        out.println("| net | bare ms/step | with statistics ms/step | overhead % (median of rounds) | overhead, quartiles | overhead, total time | stacked x"
+                + BenchVariants.STACK + " with statistics, ms per run-step |");
+        out.println("|---|---:|---:|---:|---:|---:|---:|");
+        for (String[] r : rows) out.println("| " + String.join(" | ", r) + " |");
+        if (!others.isEmpty()) {
+            out.println();
+            out.println("Other engines, no statistics, interleaved with the above (" + BenchVariants.FIT + ": DL4J's fit; " + BenchVariants.SAMEDIFF_DLDA
+                    + ": SameDiff also returning dL/da of every layer):");
+            out.println();
+            out.println("| net | variant | ms/step | / bare DL4J loop, median of rounds (quartiles) |");
+            out.println("|---|---|---:|---:|");
+            for (String[] r : others) out.println("| " + String.join(" | ", r) + " |");
+        }
+    }
+
+    static String fmt3(double v) {
+        return String.format(Locale.ROOT, "%.3f", v);
+    }
+
+    static String fmt(double v) {
+        return Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, "%.2f", v);
+    }
+}

@@ -1,0 +1,29 @@
+package dev.gradsweep.bench;
+
+import dev.gradsweep.grid.RunConfig;
+import dev.gradsweep.store.OutputDir;
+
+import java.io.IOException;
+
+/** The stacked figure of {@code bench}: ms per run-step of {@link BenchVariants#STACK} copies of a net trained as one stack. */
+final class StackedStepTime {
+    /**
+     * Rounds and steps of the stacked figure: fixed and few, since a step of a stack of 32 wide nets trains 32 runs at
+     * once, and the figure is a cost per run-step, not a paired ratio.
+     */
+    static final int ROUNDS = 5, STEPS = 10;
+
+    private StackedStepTime() {
+    }
+
+    /** ms per run-step of {@link BenchVariants#STACK} copies of {@code rc} (seeds differ) trained as one stack, statistics to Parquet. */
+    static double of(RunConfig rc, OutputDir scratch) throws IOException {
+        try (BenchVariants v = new BenchVariants(rc, scratch)) {
+            Runnable stack = v.of(BenchVariants.STACKED);
+            StepTimer.msPerStep(stack, STEPS); // warm-up
+            double[] t = new double[ROUNDS];
+            for (int r = 0; r < ROUNDS; r++) t[r] = StepTimer.msPerStep(stack, STEPS) / BenchVariants.STACK;
+            return Quantiles.median(t);
+        }
+    }
+}
