@@ -27,7 +27,7 @@ import java.util.Map;
  * the loss is DL4J's MSE score (mean over batch and outputs), so a step is the same computation as the DL4J loop's.
  * A step is one {@code calculateGradientsAndOutputs} (loss and gradients in one execution) and an in-place axpy per
  * parameter. {@code sd.fit} with an Sgd {@code TrainingConfig} was measured too and dropped: the same parameters, but
- * 1.4-1.5x slower on both bench nets (one interleaved run), and in M2.1 it never runs the forward loss op here (the mean's backward op does
+ * slower on both bench nets, and in M2.1 it never runs the forward loss op here (the mean's backward op does
  * not need its output), so it reports a loss of 0.
  */
 public final class SameDiffMlp {
