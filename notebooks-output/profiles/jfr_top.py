@@ -22,7 +22,7 @@ CATEGORIES = [  # first match wins: SameDiff is part of ND4J but reported on its
     ("JDK", ("java.", "jdk.", "sun.")),
 ]
 # frames that only drive the measured loop: leaving them out of the inclusive table keeps it informative
-DRIVER = re.compile(r"^(picocli\.|dev\.gradsweep\.cli\.|dev\.gradsweep\.bench\.Bench[.$])")
+DRIVER = re.compile(r"^(picocli\.|dev\.gradsweep\.cli\.|dev\.gradsweep\.bench\.(ProfileRun|StepTimer|BenchVariants)[.$])")
 FRAME = re.compile(r"^\s+([\w.$<>]+)\(")
 
 
