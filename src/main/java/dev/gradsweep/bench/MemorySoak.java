@@ -22,14 +22,15 @@ public final class MemorySoak {
     private MemorySoak() {
     }
 
-    public static void run(int steps, OutputDir scratch, PrintStream out, PrintStream err) throws IOException {
+    /** @param scratch where the Parquet files go */
+    public static void run(int steps, Path scratch, PrintStream out, PrintStream err) throws IOException {
         RunConfig rc = BenchNets.referenceNets().get(NET);
         out.println("| engine | steps | RSS MB start / mid / end | off-heap (JavaCPP physicalBytes) MB start / mid / end | collections forced by " + MemoryGuard.PROPERTY + " |");
         out.println("|---|---:|---|---|---:|");
-        try (BenchVariants v = new BenchVariants(rc, scratch)) {
+        try (BenchVariants v = new BenchVariants(rc, new OutputDir(scratch.toString()))) {
             out.println(row("dl4j", steps, v.of(BenchVariants.STATS), err));
         }
-        try (BenchVariants v = new BenchVariants(rc, scratch)) {
+        try (BenchVariants v = new BenchVariants(rc, new OutputDir(scratch.toString()))) {
             out.println(row("stacked:" + BenchVariants.STACK, steps, v.stackOf(100)::step, err));
         }
     }

@@ -31,13 +31,14 @@ public final class ProfileRun {
      * @param nets    the name prefix that selects exactly one reference net
      * @param variant one of {@link BenchVariants#ALL}
      * @param jfr     null, or where to write the Flight Recorder recording of the measured steps
+     * @param scratch where the Parquet files of a variant with statistics go
      */
-    public static void run(String nets, String variant, int steps, Path jfr, OutputDir scratch, PrintStream err) throws IOException {
+    public static void run(String nets, String variant, int steps, Path jfr, Path scratch, PrintStream err) throws IOException {
         Map<String, RunConfig> selected = BenchNets.selected(nets);
         if (selected.size() != 1)
             throw new IllegalArgumentException("--profile needs --nets to select exactly one net of " + BenchNets.referenceNets().keySet() + "; '" + nets + "' selects " + selected.size());
         Map.Entry<String, RunConfig> net = selected.entrySet().iterator().next();
-        try (BenchVariants v = new BenchVariants(net.getValue(), scratch)) {
+        try (BenchVariants v = new BenchVariants(net.getValue(), new OutputDir(scratch.toString()))) {
             Runnable step = v.of(variant);
             // JFR's first start in a process throws away all compiled code; the recompiled, still slower code then
             // filled the first seconds of the measured steps. Start it before the warm-up instead.

@@ -5,7 +5,6 @@ import dev.gradsweep.bench.MemorySoak;
 import dev.gradsweep.bench.ProfileRun;
 import dev.gradsweep.bench.StepTimes;
 import dev.gradsweep.bench.SweepThroughput;
-import dev.gradsweep.store.OutputDir;
 import dev.gradsweep.sweep.Threads;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -70,11 +69,11 @@ final class BenchCommand implements Callable<Integer> {
         Threads.apply(1);
         Path tmp = Files.createTempDirectory("gradsweep-bench");
         if (soak > 0) {
-            MemorySoak.run(soak, new OutputDir(tmp.resolve("soak").toString()), System.out, System.err);
+            MemorySoak.run(soak, tmp.resolve("soak"), System.out, System.err);
             return 0;
         }
         if (profile != null) {
-            ProfileRun.run(nets, profile, steps, jfr, new OutputDir(tmp.resolve("profile").toString()), System.err);
+            ProfileRun.run(nets, profile, steps, jfr, tmp.resolve("profile"), System.err);
             return 0;
         }
         boolean csv = format.equals("csv");
