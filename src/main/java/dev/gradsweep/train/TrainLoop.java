@@ -56,6 +56,7 @@ public final class TrainLoop {
         this.clip = Clip.parse(rc.train.clip, gradientViews(GradientProbe.segmentsOf(built), flatGrad));
         out.nParams = net.numParams();
         out.nLayers = rc.depth + 1;
+        out.lossBaseline = LossBaseline.of(data);
     }
 
     /** True while the run has steps left and has not diverged. */
@@ -84,14 +85,12 @@ public final class TrainLoop {
             else updater.update(net.gradient(), step, 0, batch, mgr);
             if (probe != null) updL2 = probe.step(paramStep);
             else paramStep.apply();
-        }
+        } else if (probe != null) probe.noUpdate();
         double ms = (System.nanoTime() - s0) / 1e6;
         totalMs += ms;
         rec.step(step, loss, gradL2, updL2, rc.train.lrAt(step), ms);
         if (probe != null) probe.emit(step, rec);
-        if (step == 0) out.lossFirst = loss;
-        out.lossLast = loss;
-        if (Double.isFinite(loss) && !(loss >= out.lossBest)) out.lossBest = loss;
+        out.addLoss(loss);
         step++;
         out.stepsDone = step;
         out.msPerStep = totalMs / step;
