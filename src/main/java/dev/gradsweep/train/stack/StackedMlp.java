@@ -416,7 +416,8 @@ public final class StackedMlp {
      * Per-run mean loss (DL4J's score): MSE averaged over outputs, or cross-entropy, averaged over the batch. The
      * cross-entropy takes log of the softmax output clipped as LossMCXENT clips it, in the array's precision, so an
      * output that underflowed to 0 costs −ln(eps) as in DL4J instead of an infinite loss; the gradient (softmax −
-     * labels) is unclipped in DL4J and here.
+     * labels) is unclipped in DL4J and here. The sums run in double; a float32 score that DL4J's float32 sum would
+     * overflow is infinite here too, so both engines see the same non-finite loss.
      */
     private double[] loss(INDArray out) {
         HostArray o = HostArray.of(out), t = HostArray.of(y);
@@ -433,6 +434,8 @@ public final class StackedMlp {
                     s -= tv * Math.log(f32 ? (float) pc : pc);
                 } else s += (pv - tv) * (pv - tv);
             }
+            // DL4J sums a float32 score in float32: terms are non-negative, so it overflows exactly when the total does
+            if (f32 && s > Float.MAX_VALUE) s = Double.POSITIVE_INFINITY;
             l[r] = classification ? s / batch : s / out.size(2) / batch;
         }
         return l;
