@@ -41,6 +41,7 @@ public final class TrainLoop {
     private boolean ended;
 
     public TrainLoop(Net built, RunConfig rc, TaskData data, RunRecorder rec, boolean withStats, RunOutcome out) {
+        out.lossBaseline = LossBaseline.of(data); // first, so a run that fails while setting up still has it
         this.net = built.graph();
         this.rc = rc;
         this.rec = rec;
@@ -56,7 +57,6 @@ public final class TrainLoop {
         this.clip = Clip.parse(rc.train.clip, gradientViews(GradientProbe.segmentsOf(built), flatGrad));
         out.nParams = net.numParams();
         out.nLayers = rc.depth + 1;
-        out.lossBaseline = LossBaseline.of(data);
     }
 
     /** True while the run has steps left and has not diverged. */

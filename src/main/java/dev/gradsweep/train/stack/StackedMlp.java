@@ -434,7 +434,7 @@ public final class StackedMlp {
                     s -= tv * Math.log(f32 ? (float) pc : pc);
                 } else s += (pv - tv) * (pv - tv);
             }
-            // DL4J sums a float32 score in float32: terms are non-negative, so it overflows exactly when the total does
+            // DL4J sums a float32 score in float32: its terms are non-negative, so it overflows when the total does
             if (f32 && s > Float.MAX_VALUE) s = Double.POSITIVE_INFINITY;
             l[r] = classification ? s / batch : s / out.size(2) / batch;
         }
