@@ -86,11 +86,11 @@ class ReportTest {
     @Test
     void representativesSpanTheRangeAndIncludeBothEnds() {
         List<Integer> all = java.util.stream.IntStream.range(0, 1000).boxed().toList();
-        List<Integer> pick = Report.spread(all, 6);
+        List<Integer> pick = Representatives.spread(all, 6);
         assertEquals(6, pick.size());
         assertEquals(0, pick.get(0));
         assertEquals(999, pick.get(5));
-        assertEquals(List.of(1, 2), Report.spread(List.of(1, 2), 6));
+        assertEquals(List.of(1, 2), Representatives.spread(List.of(1, 2), 6));
     }
 
     @Test
