@@ -49,7 +49,7 @@ public final class BenchVariants implements Closeable {
             case BARE: return loop(RunRecorder.NONE, false);
             case STATS: return loop(writer(rc), true);
             case FIT: {
-                // DL4J's own fit with the factory's settings: the "before" of the training-throughput issue
+                // DL4J's own fit with the factory's settings: the baseline the lean training loop is measured against
                 ComputationGraph net = NetworkFactory.build(rc).graph();
                 Batches b = new Batches(data, rc.train.batch, NetworkFactory.dataType(rc.train.dtype), rc.seed);
                 DataSet ds = new DataSet(b.features, b.labels);
