@@ -34,7 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The analysis views on sweeps whose outcome is known: 30-layer sigmoid vs relu/he (a real local Spark sweep), and
  * single runs built to vanish behind a flat weight-gradient profile, explode, saturate, die, diverge, fail and stand
- * still. Residual nets (the "what fixes it" case of the issue) wait for the skip axis.
+ * still. Residual nets (the "what fixes it" case) wait for the skip axis.
  */
 class AnalysisViewsTest {
     static final String GRID = String.join("\n",
@@ -71,7 +71,7 @@ class AnalysisViewsTest {
         add(out, "dead", rc(6, 8, "relu", "constant:-0.1", teacher, train(4, 16, 0.01, TrainSpec.DType.FLOAT32)));
         add(out, "diverged", rc(4, 16, "relu", "constant:3", teacher, train(50, 8, 50, TrainSpec.DType.FLOAT32)));
         add(out, "failed", rc(2, 4, "relu", "he", teacher.withShape(8, 1, 8), train(5, 16, 0.1, TrainSpec.DType.FLOAT32)));
-        // the issue's example: flat ||dW_l|| over layers, while delta and the activations shrink ~0.4x per layer
+        // the classic example: flat ||dW_l|| over layers, while delta and the activations shrink ~0.4x per layer
         add(out, "hidden", rc(50, 10, "relu", "standard", gauss, train(3, 16, 0.01, TrainSpec.DType.FLOAT64)));
         // lr 0 on the full batch: the loss never moves and no layer is ever updated
         add(out, "still", rc(3, 8, "tanh", "xavier", teacher, train(8, 64, 0, TrainSpec.DType.FLOAT32)));
