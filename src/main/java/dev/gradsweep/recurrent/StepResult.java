@@ -1,0 +1,18 @@
+package dev.gradsweep.recurrent;
+
+import dev.gradsweep.train.ParamStats;
+import dev.gradsweep.train.Segment;
+
+import java.util.List;
+
+/**
+ * One training step of a recurrent run: what the {@code steps} table holds, the per-parameter reductions
+ * ({@code params[i]} of {@code segments[i]}, for the params table's columns) and the per-(layer, t) rows for a
+ * {@code timesteps} table. Without statistics, params and timeSteps are empty.
+ *
+ * @param gradL2   ‖∇L‖ of the mean loss over every parameter, before clipping (NaN when not finite)
+ * @param updateL2 ‖update applied‖ (NaN when the step was not applied)
+ */
+public record StepResult(int step, double loss, double gradL2, double updateL2, double lr, boolean finite,
+                         Segment[] segments, ParamStats[] params, List<TimeStepStats> timeSteps, double ms) {
+}
