@@ -245,6 +245,13 @@ public final class RecurrentNet {
         return outValues.clone();
     }
 
+    /** h_t of layer l after the last forward pass, [b·H + j]. */
+    public double[] hidden(int l, int t) {
+        double[] v = new double[batch * h];
+        hsHost[l].get((t + 1) * batch * h, batch * h, v, 0);
+        return v;
+    }
+
     /** ∂L/∂h_t of layer l after the last backward pass, [b·H + j]. */
     public double[] hiddenGradient(int l, int t) {
         double[] v = new double[batch * h];
