@@ -41,7 +41,7 @@ public final class RecurrentNet {
     private final INDArray wo, dwo, dbo, x, out, dOut, ones, rec, dhRec, hLastTop, dhinTopLast;
     private final HostBuf xHost, outHost, dOutHost, recHost, dhRecHost;
     /** Java-side state: gate activations per step [T·B·G·H] (lstm, gru), cell state [(T+1)·B·H] (lstm), h₋W_hn (gru). */
-    private final double[][] gates, cells, recN;
+    private final double[][] gates, cells, recN, tanhCells;
     private final double[] y;
     private final int[] biasOffset;
     private final double[] bias;
@@ -126,6 +126,7 @@ public final class RecurrentNet {
         gates = new double[depth][];
         cells = new double[depth][];
         recN = new double[depth][];
+        tanhCells = new double[depth][];
         for (int l = 0; l < depth; l++) {
             hs[l] = Nd4j.create(dt, (long) (seqLen + 1) * batch, h); // rows [0, B) hold h₋₁ = 0
             hsPrev[l] = view(hs[l], 0, tb, h);
@@ -143,7 +144,10 @@ public final class RecurrentNet {
             drHost[l] = new HostBuf(dr[l]);
             dhinHost[l] = new HostBuf(dhin[l]);
             if (cell != Cell.RNN) gates[l] = new double[tb * gh];
-            if (cell == Cell.LSTM) cells[l] = new double[(seqLen + 1) * batch * h];
+            if (cell == Cell.LSTM) {
+                cells[l] = new double[(seqLen + 1) * batch * h];
+                tanhCells[l] = new double[tb * h]; // kept from the forward pass: one exp per element less in backward
+            }
             if (cell == Cell.GRU) recN[l] = new double[tb * h];
         }
         x = Nd4j.create(dt, tb, nIn);
@@ -332,7 +336,7 @@ public final class RecurrentNet {
 
     /** DL4J's block order [a, f, o, i]; gates[l] keeps the activations, cells[l] the cell state (row block t+1). */
     private void lstmForward(int l, int t, double[] p, double[] r, double[] hv, int s) {
-        double[] gs = gates[l], cs = cells[l];
+        double[] gs = gates[l], cs = cells[l], tcs = tanhCells[l];
         int gBase = t * batch * gh, cPrev = t * batch * h, cNow = (t + 1) * batch * h;
         boolean round = dt == DataType.FLOAT;
         double sumAbs = 0, sat = 0, slope = 0, forget = 0;
@@ -359,7 +363,9 @@ public final class RecurrentNet {
                 double c = f * cs[cPrev + b * h + j] + i * a;
                 if (round) c = (float) c;
                 cs[cNow + b * h + j] = c;
-                double v = o * tanh(c);
+                double tc = tanh(c);
+                tcs[cPrev + b * h + j] = tc;
+                double v = o * tc;
                 hv[b * h + j] = v;
                 if (collect) {
                     sumAbs += Math.abs(v);
@@ -524,14 +530,14 @@ public final class RecurrentNet {
 
     /** Returns ‖∂L/∂c_t‖²; carry: ∂L/∂c_{t+1}·f_{t+1} in, ∂L/∂c_t·f_t out. */
     private double lstmBackward(int l, int t, double[] dh, double[] carry, double[] dz) {
-        double[] gs = gates[l], cs = cells[l];
-        int gBase = t * batch * gh, cPrev = t * batch * h, cNow = (t + 1) * batch * h;
+        double[] gs = gates[l], cs = cells[l], tcs = tanhCells[l];
+        int gBase = t * batch * gh, cPrev = t * batch * h;
         double cSq = 0;
         for (int b = 0; b < batch; b++) {
             for (int j = 0; j < h; j++) {
                 int k = b * h + j, ia = b * gh + j, gi = gBase + ia;
                 double a = gs[gi], f = gs[gi + h], o = gs[gi + 2 * h], i = gs[gi + 3 * h];
-                double tc = tanh(cs[cNow + k]);
+                double tc = tcs[cPrev + k];
                 double dc = carry[k] + dh[k] * o * (1 - tc * tc);
                 cSq += dc * dc;
                 double dOutGate = dh[k] * tc;

@@ -1,0 +1,133 @@
+package dev.gradsweep.recurrent;
+
+import dev.gradsweep.grid.Activation;
+import dev.gradsweep.grid.Init;
+import dev.gradsweep.grid.TrainSpec;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+import java.util.Arrays;
+
+/**
+ * ms per training step of a recurrent net with and without the per-time-step and parameter statistics, interleaved
+ * in rounds (median of per-round ratios, so a stall of the shared machine lands in one round only), plus where the
+ * time goes: the matrix products alone, and what the LSTM gate arithmetic would cost as ND4J ops instead of the
+ * Java loops. Run with OMP_NUM_THREADS=1 for one thread.
+ * <pre>java -cp gradsweep.jar dev.gradsweep.recurrent.RecurrentBench [cell depth width T batch rounds steps]</pre>
+ * Defaults: lstm 2 128 100 64 10 3 (float32, Adam).
+ */
+public final class RecurrentBench {
+    public static void main(String[] args) {
+        Cell cell = Cell.parse(arg(args, 0, "lstm"));
+        int depth = Integer.parseInt(arg(args, 1, "2")), width = Integer.parseInt(arg(args, 2, "128")),
+                seqLen = Integer.parseInt(arg(args, 3, "100")), batch = Integer.parseInt(arg(args, 4, "64")),
+                rounds = Integer.parseInt(arg(args, 5, "10")), steps = Integer.parseInt(arg(args, 6, "3"));
+        SequenceTask task = new AddingTask();
+        RecurrentSpec spec = RecurrentSpec.of(cell, Activation.TANH, depth, width, task, seqLen, RecInit.parse("orthogonal"),
+                Init.parse("xavier"), TrainSpec.DType.FLOAT32, 1);
+        TrainSpec train = new TrainSpec(1_000_000, batch, TrainSpec.Optimizer.ADAM, 1e-3, "none", TrainSpec.DType.FLOAT32);
+        RecurrentTrainer bare = new RecurrentTrainer(spec, task, train), stats = new RecurrentTrainer(spec, task, train);
+        System.out.printf("%s depth %d width %d T %d batch %d float32, OMP_NUM_THREADS=%s, %d params%n", cell.key, depth, width,
+                seqLen, batch, System.getenv("OMP_NUM_THREADS"), bare.net().numParams());
+        for (int i = 0; i < 3; i++) { // warm-up: JIT and ND4J's first calls
+            bare.step(false);
+            stats.step(true);
+        }
+        double[] ratio = new double[rounds], msBare = new double[rounds], msStats = new double[rounds];
+        for (int r = 0; r < rounds; r++) {
+            boolean statsFirst = r % 2 == 1;
+            double a = 0, b = 0;
+            for (int k = 0; k < 2; k++) {
+                boolean withStats = (k == 0) == statsFirst;
+                long t0 = System.nanoTime();
+                for (int s = 0; s < steps; s++) (withStats ? stats : bare).step(withStats);
+                double ms = (System.nanoTime() - t0) / 1e6 / steps;
+                if (withStats) b = ms;
+                else a = ms;
+            }
+            msBare[r] = a;
+            msStats[r] = b;
+            ratio[r] = b / a - 1;
+        }
+        System.out.printf("bare %.1f ms/step, with statistics %.1f ms/step (medians), overhead median %+.1f %% (quartiles %+.1f … %+.1f %%)%n",
+                median(msBare), median(msStats), 100 * median(ratio), 100 * quantile(ratio, 0.25), 100 * quantile(ratio, 0.75));
+        matmulsAlone(spec, batch, rounds);
+        if (cell == Cell.LSTM) gateOpsInNd4j(depth, width, seqLen, batch, rounds);
+    }
+
+    /** The step's matrix products without anything else: forward, backward and weight-gradient matmuls. */
+    private static void matmulsAlone(RecurrentSpec spec, int batch, int rounds) {
+        int gh = spec.cell().gates * spec.width(), h = spec.width(), tb = spec.seqLen() * batch;
+        DataType dt = DataType.FLOAT;
+        INDArray in0 = Nd4j.rand(dt, tb, spec.inputs()), hs = Nd4j.rand(dt, tb, h), wx0 = Nd4j.rand(dt, spec.inputs(), gh),
+                wx = Nd4j.rand(dt, h, gh), wh = Nd4j.rand(dt, h, gh), pre = Nd4j.create(dt, tb, gh), dp = Nd4j.rand(dt, tb, gh),
+                hb = Nd4j.rand(dt, batch, h), rec = Nd4j.create(dt, batch, gh), dpb = Nd4j.rand(dt, batch, gh), dhb = Nd4j.create(dt, batch, h),
+                dw = Nd4j.create(dt, h, gh), dw0 = Nd4j.create(dt, spec.inputs(), gh), dh = Nd4j.create(dt, tb, h);
+        double[] ms = new double[rounds];
+        for (int r = -1; r < rounds; r++) {
+            long t0 = System.nanoTime();
+            for (int l = 0; l < spec.depth(); l++) {
+                Nd4j.matmul(l == 0 ? in0 : hs, l == 0 ? wx0 : wx, pre, false, false, false);
+                for (int t = 1; t < spec.seqLen(); t++) Nd4j.matmul(hb, wh, rec, false, false, false);
+                for (int t = 0; t < spec.seqLen() - 1; t++) Nd4j.matmul(dpb, wh, dhb, false, true, false);
+                Nd4j.matmul(l == 0 ? in0 : hs, dp, l == 0 ? dw0 : dw, true, false, false);
+                Nd4j.matmul(hs, dp, dw, true, false, false);
+                if (l > 0) Nd4j.matmul(dp, wx, dh, false, true, false);
+            }
+            if (r >= 0) ms[r] = (System.nanoTime() - t0) / 1e6;
+        }
+        System.out.printf("matrix products alone: %.1f ms/step (median)%n", median(ms));
+    }
+
+    /**
+     * The LSTM cell's elementwise forward as ND4J ops on [batch, 4H] per time step (sigmoid of the gates, tanh of the
+     * block input and of c, the products and the sum): what the Java loops replace. Backward needs about twice as many.
+     */
+    private static void gateOpsInNd4j(int depth, int width, int seqLen, int batch, int rounds) {
+        DataType dt = DataType.FLOAT;
+        INDArray z = Nd4j.rand(dt, batch, 4 * width), c = Nd4j.rand(dt, batch, width), hOut = Nd4j.create(dt, batch, width);
+        INDArray a = z.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.interval(0, width));
+        INDArray sig = z.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.interval(width, 4 * width));
+        INDArray f = z.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.interval(width, 2 * width));
+        INDArray o = z.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.interval(2 * width, 3 * width));
+        INDArray i = z.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.interval(3 * width, 4 * width));
+        INDArray rec = Nd4j.rand(dt, batch, 4 * width), tmp = Nd4j.create(dt, batch, width);
+        double[] ms = new double[rounds];
+        for (int r = -1; r < rounds; r++) {
+            long t0 = System.nanoTime();
+            for (int l = 0; l < depth; l++)
+                for (int t = 0; t < seqLen; t++) {
+                    z.addi(rec);
+                    Transforms.tanh(a, false);
+                    Transforms.sigmoid(sig, false);
+                    c.muli(f);
+                    tmp.assign(i).muli(a);
+                    c.addi(tmp);
+                    hOut.assign(c);
+                    Transforms.tanh(hOut, false);
+                    hOut.muli(o);
+                    z.muli(0.5); // keeps the values bounded over the repeats
+                }
+            if (r >= 0) ms[r] = (System.nanoTime() - t0) / 1e6;
+        }
+        System.out.printf("LSTM forward gate arithmetic as ND4J ops (10 per step and layer): %.1f ms/step (median), forward only%n", median(ms));
+    }
+
+    private static String arg(String[] a, int i, String d) {
+        return a.length > i ? a[i] : d;
+    }
+
+    static double median(double[] v) {
+        return quantile(v, 0.5);
+    }
+
+    static double quantile(double[] v, double q) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        double pos = q * (s.length - 1);
+        int lo = (int) Math.floor(pos), hi = (int) Math.ceil(pos);
+        return s[lo] + (s[hi] - s[lo]) * (pos - lo);
+    }
+}
