@@ -1,6 +1,6 @@
 package dev.gradsweep.recurrent;
 
-import dev.gradsweep.data.HostMemory;
+import dev.gradsweep.hostmem.HostMemory;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 

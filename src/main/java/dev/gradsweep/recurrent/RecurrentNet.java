@@ -2,8 +2,8 @@ package dev.gradsweep.recurrent;
 
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.model.NetworkFactory;
-import dev.gradsweep.train.ActStats;
-import dev.gradsweep.train.Segment;
+import dev.gradsweep.stats.ActStats;
+import dev.gradsweep.stats.Segment;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;

@@ -2,10 +2,10 @@ package dev.gradsweep.recurrent;
 
 import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.model.WarmupSchedule;
-import dev.gradsweep.train.HostArray;
+import dev.gradsweep.hostmem.HostArray;
 import dev.gradsweep.train.MemoryGuard;
-import dev.gradsweep.train.ParamStats;
-import dev.gradsweep.train.Segment;
+import dev.gradsweep.stats.ParamStats;
+import dev.gradsweep.stats.Segment;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.GradientUpdater;

@@ -1,7 +1,7 @@
 package dev.gradsweep.recurrent;
 
-import dev.gradsweep.train.ParamStats;
-import dev.gradsweep.train.Segment;
+import dev.gradsweep.stats.ParamStats;
+import dev.gradsweep.stats.Segment;
 
 import java.util.List;
 

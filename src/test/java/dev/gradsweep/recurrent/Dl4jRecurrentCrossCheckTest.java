@@ -3,7 +3,7 @@ package dev.gradsweep.recurrent;
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.Init;
 import dev.gradsweep.grid.TrainSpec;
-import dev.gradsweep.train.Segment;
+import dev.gradsweep.stats.Segment;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.LSTM;

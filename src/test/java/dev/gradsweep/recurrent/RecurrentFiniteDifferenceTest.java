@@ -3,7 +3,7 @@ package dev.gradsweep.recurrent;
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.Init;
 import dev.gradsweep.grid.TrainSpec;
-import dev.gradsweep.train.Segment;
+import dev.gradsweep.stats.Segment;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.api.ndarray.INDArray;

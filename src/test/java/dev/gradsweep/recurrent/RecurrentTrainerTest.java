@@ -3,7 +3,7 @@ package dev.gradsweep.recurrent;
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.Init;
 import dev.gradsweep.grid.TrainSpec;
-import dev.gradsweep.train.ParamStats;
+import dev.gradsweep.stats.ParamStats;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
