@@ -1,6 +1,7 @@
 package dev.gradsweep.recurrent;
 
 import dev.gradsweep.stats.ParamStats;
+import dev.gradsweep.stats.RunRecorder;
 import dev.gradsweep.stats.Segment;
 
 import java.util.List;
@@ -15,4 +16,9 @@ import java.util.List;
  */
 public record StepResult(int step, double loss, double gradL2, double updateL2, double lr, boolean finite,
                          Segment[] segments, ParamStats[] params, List<TimeStepStats> timeSteps, double ms) {
+    /** The steps row and, when statistics were taken, the params rows, as the feed-forward loops send them. */
+    public void recordTo(RunRecorder rec) {
+        rec.step(step, loss, gradL2, updateL2, lr, ms);
+        for (int i = 0; i < params.length; i++) rec.param(step, segments[i], params[i]);
+    }
 }

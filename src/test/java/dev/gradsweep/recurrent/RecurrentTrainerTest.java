@@ -34,6 +34,13 @@ class RecurrentTrainerTest {
             sq += p.sumSq;
         }
         assertEquals(Math.sqrt(sq), r.gradL2(), 1e-15);
+        java.util.List<String> rows = new java.util.ArrayList<>();
+        r.recordTo(new dev.gradsweep.stats.RunRecorder() {
+            @Override public void step(int step, double loss, double g, double u, double lrNow, double ms) { rows.add("step " + step); }
+            @Override public void param(int step, dev.gradsweep.stats.Segment s, ParamStats p) { rows.add(s.layerName + "." + s.param); }
+            @Override public void layer(int step, dev.gradsweep.stats.LayerInfo l, dev.gradsweep.stats.ActStats a, double g) { rows.add("layer"); }
+        });
+        assertEquals(java.util.List.of("step 0", "lstm0.W_x", "lstm0.W_h", "lstm0.b", "lstm1.W_x", "lstm1.W_h", "lstm1.b", "output.W", "output.b"), rows);
         assertEquals(2 * T, r.timeSteps().size());
         double c = r.gradL2() / 4;
         RecurrentTrainer clipped = new RecurrentTrainer(spec, new AddingTask(), new TrainSpec(3, BATCH, TrainSpec.Optimizer.SGD, lr, "norm:" + c, TrainSpec.DType.FLOAT64));
