@@ -82,19 +82,20 @@ public final class RecurrentBench {
     }
 
     /**
-     * The LSTM cell's elementwise forward as ND4J ops on [batch, 4H] per time step (sigmoid of the gates, tanh of the
-     * block input and of c, the products and the sum): what the Java loops replace. Backward needs about twice as many.
+     * The LSTM cell's elementwise arithmetic as ND4J ops on [batch, ·] views per time step and layer, what the Java
+     * loops replace: forward (gate sum, sigmoid, tanh, c = f·c₋ + i·a, h = o·tanh(c): 10 ops) and backward (∂L/∂c,
+     * the four pre-activation gradients, the carry: 17 ops). Same arithmetic count as the loops, no host copies.
      */
     private static void gateOpsInNd4j(int depth, int width, int seqLen, int batch, int rounds) {
         DataType dt = DataType.FLOAT;
         INDArray z = Nd4j.rand(dt, batch, 4 * width), c = Nd4j.rand(dt, batch, width), hOut = Nd4j.create(dt, batch, width);
-        INDArray a = z.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.interval(0, width));
-        INDArray sig = z.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.interval(width, 4 * width));
-        INDArray f = z.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.interval(width, 2 * width));
-        INDArray o = z.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.interval(2 * width, 3 * width));
-        INDArray i = z.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.interval(3 * width, 4 * width));
-        INDArray rec = Nd4j.rand(dt, batch, 4 * width), tmp = Nd4j.create(dt, batch, width);
-        double[] ms = new double[rounds];
+        INDArray a = cols(z, 0, width), sig = cols(z, width, 4 * width), f = cols(z, width, 2 * width), o = cols(z, 2 * width, 3 * width),
+                i = cols(z, 3 * width, 4 * width);
+        INDArray rec = Nd4j.rand(dt, batch, 4 * width), tmp = Nd4j.create(dt, batch, width), tc = Nd4j.rand(dt, batch, width),
+                dh = Nd4j.rand(dt, batch, width), dc = Nd4j.create(dt, batch, width), carry = Nd4j.rand(dt, batch, width),
+                cPrev = Nd4j.rand(dt, batch, width), dz = Nd4j.create(dt, batch, 4 * width);
+        INDArray dza = cols(dz, 0, width), dzf = cols(dz, width, 2 * width), dzo = cols(dz, 2 * width, 3 * width), dzi = cols(dz, 3 * width, 4 * width);
+        double[] fwd = new double[rounds], bwd = new double[rounds];
         for (int r = -1; r < rounds; r++) {
             long t0 = System.nanoTime();
             for (int l = 0; l < depth; l++)
@@ -110,9 +111,27 @@ public final class RecurrentBench {
                     hOut.muli(o);
                     z.muli(0.5); // keeps the values bounded over the repeats
                 }
-            if (r >= 0) ms[r] = (System.nanoTime() - t0) / 1e6;
+            long t1 = System.nanoTime();
+            for (int l = 0; l < depth; l++)
+                for (int t = 0; t < seqLen; t++) {
+                    dc.assign(tc).muli(tc).rsubi(1).muli(o).muli(dh).addi(carry); // dc = carry + dh·o·(1 − tc²)
+                    dzo.assign(dh).muli(tc).muli(o).muli(o.rsub(1));               // dh·tc·o(1 − o)
+                    dza.assign(a).muli(a).rsubi(1).muli(i).muli(dc);              // dc·i·(1 − a²)
+                    dzf.assign(f).rsubi(1).muli(f).muli(cPrev).muli(dc);          // dc·c₋·f(1 − f)
+                    dzi.assign(i).rsubi(1).muli(i).muli(a).muli(dc);              // dc·a·i(1 − i)
+                    carry.assign(dc).muli(f).muli(0.5);
+                }
+            if (r >= 0) {
+                fwd[r] = (t1 - t0) / 1e6;
+                bwd[r] = (System.nanoTime() - t1) / 1e6;
+            }
         }
-        System.out.printf("LSTM forward gate arithmetic as ND4J ops (10 per step and layer): %.1f ms/step (median), forward only%n", median(ms));
+        System.out.printf("LSTM gate arithmetic as ND4J ops instead of Java loops: forward %.1f + backward %.1f = %.1f ms/step (medians)%n",
+                median(fwd), median(bwd), median(fwd) + median(bwd));
+    }
+
+    private static INDArray cols(INDArray m, int from, int to) {
+        return m.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.interval(from, to));
     }
 
     private static String arg(String[] a, int i, String d) {
