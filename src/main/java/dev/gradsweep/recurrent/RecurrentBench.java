@@ -12,7 +12,8 @@ import java.util.Arrays;
 
 /**
  * ms per training step of a recurrent net with and without the per-time-step and parameter statistics, interleaved
- * in rounds (median of per-round ratios, so a stall of the shared machine lands in one round only), plus where the
+ * in rounds on one trainer (median of per-round ratios, so a stall of the shared machine lands in one round only), as
+ * wall time and as the thread's CPU time (which a loaded machine does not inflate), plus where the
  * time goes: the matrix products alone, and what the LSTM gate arithmetic would cost as ND4J ops instead of the
  * Java loops. Run with OMP_NUM_THREADS=1 for one thread.
  * <pre>java -cp gradsweep.jar dev.gradsweep.recurrent.RecurrentBench [cell depth width T batch rounds steps]</pre>
@@ -28,31 +29,41 @@ public final class RecurrentBench {
         RecurrentSpec spec = RecurrentSpec.of(cell, Activation.TANH, depth, width, task, seqLen, RecInit.parse("orthogonal"),
                 Init.parse("xavier"), TrainSpec.DType.FLOAT32, 1);
         TrainSpec train = new TrainSpec(1_000_000, batch, TrainSpec.Optimizer.ADAM, 1e-3, "none", TrainSpec.DType.FLOAT32);
-        RecurrentTrainer bare = new RecurrentTrainer(spec, task, train), stats = new RecurrentTrainer(spec, task, train);
+        // one trainer for both variants, so they share memory placement and state; only the statistics differ
+        RecurrentTrainer bare = new RecurrentTrainer(spec, task, train), stats = bare;
         System.out.printf("%s depth %d width %d T %d batch %d float32, OMP_NUM_THREADS=%s, %d params%n", cell.key, depth, width,
                 seqLen, batch, System.getenv("OMP_NUM_THREADS"), bare.net().numParams());
         for (int i = 0; i < 3; i++) { // warm-up: JIT and ND4J's first calls
             bare.step(false);
             stats.step(true);
         }
-        double[] ratio = new double[rounds], msBare = new double[rounds], msStats = new double[rounds];
+        // wall time and this thread's CPU time (with one OpenMP thread ND4J computes on the calling thread, so the
+        // CPU time holds the whole step and not the time the shared machine takes the core away)
+        var mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        double[] ratio = new double[rounds], msBare = new double[rounds], msStats = new double[rounds],
+                cpuRatio = new double[rounds], cpuBare = new double[rounds], cpuStats = new double[rounds];
         for (int r = 0; r < rounds; r++) {
             boolean statsFirst = r % 2 == 1;
-            double a = 0, b = 0;
             for (int k = 0; k < 2; k++) {
                 boolean withStats = (k == 0) == statsFirst;
-                long t0 = System.nanoTime();
+                long t0 = System.nanoTime(), c0 = mx.getCurrentThreadCpuTime();
                 for (int s = 0; s < steps; s++) (withStats ? stats : bare).step(withStats);
-                double ms = (System.nanoTime() - t0) / 1e6 / steps;
-                if (withStats) b = ms;
-                else a = ms;
+                double ms = (System.nanoTime() - t0) / 1e6 / steps, cpu = (mx.getCurrentThreadCpuTime() - c0) / 1e6 / steps;
+                if (withStats) {
+                    msStats[r] = ms;
+                    cpuStats[r] = cpu;
+                } else {
+                    msBare[r] = ms;
+                    cpuBare[r] = cpu;
+                }
             }
-            msBare[r] = a;
-            msStats[r] = b;
-            ratio[r] = b / a - 1;
+            ratio[r] = msStats[r] / msBare[r] - 1;
+            cpuRatio[r] = cpuStats[r] / cpuBare[r] - 1;
         }
-        System.out.printf("bare %.1f ms/step, with statistics %.1f ms/step (medians), overhead median %+.1f %% (quartiles %+.1f … %+.1f %%)%n",
+        System.out.printf("wall: bare %.1f ms/step, with statistics %.1f ms/step (medians), overhead median %+.1f %% (quartiles %+.1f … %+.1f %%)%n",
                 median(msBare), median(msStats), 100 * median(ratio), 100 * quantile(ratio, 0.25), 100 * quantile(ratio, 0.75));
+        System.out.printf("thread CPU: bare %.1f ms/step, with statistics %.1f ms/step (medians), overhead median %+.1f %% (quartiles %+.1f … %+.1f %%)%n",
+                median(cpuBare), median(cpuStats), 100 * median(cpuRatio), 100 * quantile(cpuRatio, 0.25), 100 * quantile(cpuRatio, 0.75));
         matmulsAlone(spec, batch, rounds);
         if (cell == Cell.LSTM) gateOpsInNd4j(depth, width, seqLen, batch, rounds);
     }
@@ -65,9 +76,10 @@ public final class RecurrentBench {
                 wx = Nd4j.rand(dt, h, gh), wh = Nd4j.rand(dt, h, gh), pre = Nd4j.create(dt, tb, gh), dp = Nd4j.rand(dt, tb, gh),
                 hb = Nd4j.rand(dt, batch, h), rec = Nd4j.create(dt, batch, gh), dpb = Nd4j.rand(dt, batch, gh), dhb = Nd4j.create(dt, batch, h),
                 dw = Nd4j.create(dt, h, gh), dw0 = Nd4j.create(dt, spec.inputs(), gh), dh = Nd4j.create(dt, tb, h);
-        double[] ms = new double[rounds];
+        double[] ms = new double[rounds], cpu = new double[rounds];
+        var mx = java.lang.management.ManagementFactory.getThreadMXBean();
         for (int r = -1; r < rounds; r++) {
-            long t0 = System.nanoTime();
+            long t0 = System.nanoTime(), c0 = mx.getCurrentThreadCpuTime();
             for (int l = 0; l < spec.depth(); l++) {
                 Nd4j.matmul(l == 0 ? in0 : hs, l == 0 ? wx0 : wx, pre, false, false, false);
                 for (int t = 1; t < spec.seqLen(); t++) Nd4j.matmul(hb, wh, rec, false, false, false);
@@ -76,9 +88,12 @@ public final class RecurrentBench {
                 Nd4j.matmul(hs, dp, dw, true, false, false);
                 if (l > 0) Nd4j.matmul(dp, wx, dh, false, true, false);
             }
-            if (r >= 0) ms[r] = (System.nanoTime() - t0) / 1e6;
+            if (r >= 0) {
+                ms[r] = (System.nanoTime() - t0) / 1e6;
+                cpu[r] = (mx.getCurrentThreadCpuTime() - c0) / 1e6;
+            }
         }
-        System.out.printf("matrix products alone: %.1f ms/step (median)%n", median(ms));
+        System.out.printf("matrix products alone: %.1f ms/step wall, %.1f ms thread CPU (medians)%n", median(ms), median(cpu));
     }
 
     /**
@@ -96,8 +111,9 @@ public final class RecurrentBench {
                 cPrev = Nd4j.rand(dt, batch, width), dz = Nd4j.create(dt, batch, 4 * width);
         INDArray dza = cols(dz, 0, width), dzf = cols(dz, width, 2 * width), dzo = cols(dz, 2 * width, 3 * width), dzi = cols(dz, 3 * width, 4 * width);
         double[] fwd = new double[rounds], bwd = new double[rounds];
+        var mx = java.lang.management.ManagementFactory.getThreadMXBean();
         for (int r = -1; r < rounds; r++) {
-            long t0 = System.nanoTime();
+            long t0 = mx.getCurrentThreadCpuTime();
             for (int l = 0; l < depth; l++)
                 for (int t = 0; t < seqLen; t++) {
                     z.addi(rec);
@@ -111,7 +127,7 @@ public final class RecurrentBench {
                     hOut.muli(o);
                     z.muli(0.5); // keeps the values bounded over the repeats
                 }
-            long t1 = System.nanoTime();
+            long t1 = mx.getCurrentThreadCpuTime();
             for (int l = 0; l < depth; l++)
                 for (int t = 0; t < seqLen; t++) {
                     dc.assign(tc).muli(tc).rsubi(1).muli(o).muli(dh).addi(carry); // dc = carry + dh·o·(1 − tc²)
@@ -123,10 +139,10 @@ public final class RecurrentBench {
                 }
             if (r >= 0) {
                 fwd[r] = (t1 - t0) / 1e6;
-                bwd[r] = (System.nanoTime() - t1) / 1e6;
+                bwd[r] = (mx.getCurrentThreadCpuTime() - t1) / 1e6;
             }
         }
-        System.out.printf("LSTM gate arithmetic as ND4J ops instead of Java loops: forward %.1f + backward %.1f = %.1f ms/step (medians)%n",
+        System.out.printf("LSTM gate arithmetic as ND4J ops instead of Java loops: forward %.1f + backward %.1f = %.1f ms/step thread CPU (medians)%n",
                 median(fwd), median(bwd), median(fwd) + median(bwd));
     }
 
