@@ -104,7 +104,10 @@ public final class RecurrentTrainer {
                 updL2 = Math.sqrt(updL2);
             } else updL2 = Math.sqrt(u.sumSq(0, u.length));
             params.subi(grad);
-        } else diverged = true;
+        } else {
+            diverged = true;
+            for (ParamStats p : ps) p.noUpdate(); // recorded as null, not as a zero update
+        }
         List<TimeStepStats> ts = withStats ? net.timeSteps() : List.of();
         double ms = (System.nanoTime() - t0) / 1e6;
         return new StepResult(step++, loss, finite ? gradL2 : Double.NaN, updL2, train.lrAt(step - 1), finite, segments, ps, ts, ms);

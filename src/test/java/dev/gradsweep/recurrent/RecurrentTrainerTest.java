@@ -66,6 +66,7 @@ class RecurrentTrainerTest {
         assertTrue(tr.diverged());
         assertFalse(tr.hasNext());
         assertTrue(Double.isNaN(r.updateL2()));
+        for (ParamStats p : r.params()) assertTrue(Double.isNaN(p.updateL2()), "no update applied: null, not 0");
         assertEquals(before, tr.net().params());
     }
 
