@@ -1,8 +1,6 @@
 package dev.gradsweep.recurrent;
 
 import dev.gradsweep.grid.Activation;
-import dev.gradsweep.grid.Init;
-import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.stats.Segment;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -22,7 +20,6 @@ import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 import java.util.Map;
-import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -43,15 +40,10 @@ class Dl4jRecurrentCrossCheckTest {
     void gradientsEqualDl4jOnTheSameWeights(String cellName, String act, String taskName) {
         Cell cell = Cell.parse(cellName);
         SequenceTask task = SequenceTask.parse(taskName);
-        RecurrentSpec spec = new RecurrentSpec(cell, Activation.parse(act), 2, WIDTH, T, task.inputs(), task.outputs(),
-                task.groups(), RecInit.parse("normal:1"), Init.parse("xavier"), 1.0, TrainSpec.DType.FLOAT64, 5);
-        RecurrentNet ours = new RecurrentNet(spec, BATCH);
+        RecurrentFixtures.Fixture f = RecurrentFixtures.perturbed(cellName, act, task, WIDTH, T, BATCH, 5);
+        RecurrentNet ours = f.net();
         INDArray p = ours.params();
-        Random rng = new Random(9);
-        for (int i = 0; i < p.length(); i++) p.putScalar(i, p.getDouble(i) + 0.2 * (rng.nextDouble() - 0.5));
-        double[] x = new double[T * BATCH * task.inputs()], y = new double[BATCH * task.outputs()];
-        task.fill(21, 0, BATCH, T, x, y);
-        ours.setBatch(x, y);
+        double[] x = f.x(), y = f.y();
         double loss = ours.computeGradient(false);
 
         MultiLayerNetwork net = dl4j(cell, act, task);

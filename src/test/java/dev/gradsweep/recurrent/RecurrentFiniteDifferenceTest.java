@@ -1,14 +1,10 @@
 package dev.gradsweep.recurrent;
 
-import dev.gradsweep.grid.Activation;
-import dev.gradsweep.grid.Init;
-import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.stats.Segment;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -32,16 +28,8 @@ class RecurrentFiniteDifferenceTest {
             "gru, tanh, adding", "gru, tanh, copy:2:3"})
     void parameterAndHiddenGradientsMatchCentralDifferences(String cell, String act, String taskName) {
         SequenceTask task = SequenceTask.parse(taskName);
-        RecurrentSpec spec = new RecurrentSpec(Cell.parse(cell), Activation.parse(act), 2, WIDTH, T, task.inputs(),
-                task.outputs(), task.groups(), RecInit.parse("normal:1"), Init.parse("xavier"), 1.0, TrainSpec.DType.FLOAT64, 7);
-        RecurrentNet net = new RecurrentNet(spec, BATCH);
+        RecurrentNet net = RecurrentFixtures.perturbed(cell, act, task, WIDTH, T, BATCH, 7).net();
         INDArray p = net.params();
-        Random rng = new Random(3);
-        // non-zero biases everywhere, and ReLU pre-activations away from the kink at exactly 0
-        for (int i = 0; i < p.length(); i++) p.putScalar(i, p.getDouble(i) + 0.2 * (rng.nextDouble() - 0.5));
-        double[] x = new double[T * BATCH * task.inputs()], y = new double[BATCH * task.outputs()];
-        task.fill(11, 0, BATCH, T, x, y);
-        net.setBatch(x, y);
         double loss = net.computeGradient(true);
         assertEquals(loss, net.loss(), 1e-15, "forward is deterministic");
         double[] analytic = net.gradient().dup().data().asDouble();
