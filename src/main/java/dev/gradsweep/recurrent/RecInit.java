@@ -1,5 +1,6 @@
 package dev.gradsweep.recurrent;
 
+import dev.gradsweep.grid.Canon;
 import java.util.Random;
 
 /**
@@ -91,15 +92,10 @@ public final class RecInit {
     @Override
     public String toString() {
         switch (kind) {
-            case NORMAL: return "normal:" + num(value);
-            case SPECTRAL: return "spectral:" + num(value);
+            case NORMAL: return "normal:" + Canon.num(value);
+            case SPECTRAL: return "spectral:" + Canon.num(value);
             default: return kind.name().toLowerCase();
         }
     }
 
-    /** The grid's canonical number text (0.50 and 5e-1 read the same), which run ids depend on. */
-    private static String num(double v) {
-        if (v == Math.rint(v) && Math.abs(v) < 1e15) return Long.toString((long) v);
-        return new java.math.BigDecimal(Double.toString(v)).stripTrailingZeros().toPlainString();
-    }
 }

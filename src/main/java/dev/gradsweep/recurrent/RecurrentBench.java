@@ -1,5 +1,6 @@
 package dev.gradsweep.recurrent;
 
+import dev.gradsweep.bench.Quantiles;
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.Init;
 import dev.gradsweep.grid.TrainSpec;
@@ -61,9 +62,9 @@ public final class RecurrentBench {
             cpuRatio[r] = cpuStats[r] / cpuBare[r] - 1;
         }
         System.out.printf("wall: bare %.1f ms/step, with statistics %.1f ms/step (medians), overhead median %+.1f %% (quartiles %+.1f … %+.1f %%)%n",
-                median(msBare), median(msStats), 100 * median(ratio), 100 * quantile(ratio, 0.25), 100 * quantile(ratio, 0.75));
+                Quantiles.median(msBare), Quantiles.median(msStats), 100 * Quantiles.median(ratio), 100 * Quantiles.quantile(ratio, 0.25), 100 * Quantiles.quantile(ratio, 0.75));
         System.out.printf("thread CPU: bare %.1f ms/step, with statistics %.1f ms/step (medians), overhead median %+.1f %% (quartiles %+.1f … %+.1f %%)%n",
-                median(cpuBare), median(cpuStats), 100 * median(cpuRatio), 100 * quantile(cpuRatio, 0.25), 100 * quantile(cpuRatio, 0.75));
+                Quantiles.median(cpuBare), Quantiles.median(cpuStats), 100 * Quantiles.median(cpuRatio), 100 * Quantiles.quantile(cpuRatio, 0.25), 100 * Quantiles.quantile(cpuRatio, 0.75));
         matmulsAlone(spec, batch, rounds);
         if (cell == Cell.LSTM) gateOpsInNd4j(depth, width, seqLen, batch, rounds);
     }
@@ -93,7 +94,7 @@ public final class RecurrentBench {
                 cpu[r] = (mx.getCurrentThreadCpuTime() - c0) / 1e6;
             }
         }
-        System.out.printf("matrix products alone: %.1f ms/step wall, %.1f ms thread CPU (medians)%n", median(ms), median(cpu));
+        System.out.printf("matrix products alone: %.1f ms/step wall, %.1f ms thread CPU (medians)%n", Quantiles.median(ms), Quantiles.median(cpu));
     }
 
     /**
@@ -143,7 +144,7 @@ public final class RecurrentBench {
             }
         }
         System.out.printf("LSTM gate arithmetic as ND4J ops instead of Java loops: forward %.1f + backward %.1f = %.1f ms/step thread CPU (medians)%n",
-                median(fwd), median(bwd), median(fwd) + median(bwd));
+                Quantiles.median(fwd), Quantiles.median(bwd), Quantiles.median(fwd) + Quantiles.median(bwd));
     }
 
     private static INDArray cols(INDArray m, int from, int to) {
@@ -152,17 +153,5 @@ public final class RecurrentBench {
 
     private static String arg(String[] a, int i, String d) {
         return a.length > i ? a[i] : d;
-    }
-
-    static double median(double[] v) {
-        return quantile(v, 0.5);
-    }
-
-    static double quantile(double[] v, double q) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        double pos = q * (s.length - 1);
-        int lo = (int) Math.floor(pos), hi = (int) Math.ceil(pos);
-        return s[lo] + (s[hi] - s[lo]) * (pos - lo);
     }
 }

@@ -1,5 +1,6 @@
 package dev.gradsweep.recurrent;
 
+import dev.gradsweep.model.NetworkFactory;
 import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.model.WarmupSchedule;
 import dev.gradsweep.hostmem.HostArray;
@@ -47,21 +48,11 @@ public final class RecurrentTrainer {
         this.params = net.params();
         this.grad = net.gradient();
         this.segments = net.segments();
-        IUpdater cfg = updater(train);
+        IUpdater cfg = NetworkFactory.updater(train);
         long state = cfg.stateSize(params.length());
         this.updater = cfg.instantiate(state == 0 ? null : Nd4j.create(params.dataType(), 1, state), true);
         this.xs = new double[spec.seqLen() * train.batch * spec.inputs()];
         this.ys = new double[train.batch * spec.outputs()];
-    }
-
-    /** The feed-forward runs' optimizers (NetworkFactory's choice, rebuilt here because it is not public). */
-    static IUpdater updater(TrainSpec t) {
-        WarmupSchedule lr = new WarmupSchedule(t.lr, t.warmup);
-        switch (t.optimizer) {
-            case MOMENTUM: return new Nesterovs(lr, 0.9);
-            case ADAM: return new Adam(lr);
-            default: return new Sgd(lr);
-        }
     }
 
     public RecurrentNet net() { return net; }
