@@ -29,7 +29,8 @@ public final class SqlViews {
     }
 
     /** Views that {@link #register} adds on top of the four tables. */
-    public static final List<String> ANALYSIS_VIEWS = List.of("layer_profile", "layer_stalls", "stalls", "verdicts", "axis_effects");
+    public static final List<String> ANALYSIS_VIEWS = List.of("layer_profile", "layer_stalls", "stalls", "verdicts", "axis_effects",
+            "timestep_profile", "memory");
 
     public static void register(SparkSession spark, String dir) {
         register(spark, dir, Map.of());
@@ -47,11 +48,23 @@ public final class SqlViews {
         }
         Dataset<Row> runs = spark.read().parquet(out.path(Table.RUNS.dir).toString());
         runs.createOrReplaceTempView(Table.RUNS.dir);
-        for (Table t : new Table[]{Table.STEPS, Table.PARAMS, Table.LAYERS}) {
-            Dataset<Row> all = spark.read().schema(Schemas.sparkSchema(t)).parquet(out.path(t.dir).toString());
+        for (Table t : new Table[]{Table.STEPS, Table.PARAMS, Table.LAYERS, Table.TIMESTEPS}) {
+            Dataset<Row> all = tableFiles(spark, out, t);
             all.join(runs.select("run_id"), all.col("run_id").equalTo(runs.col("run_id")), "left_semi").createOrReplaceTempView(t.dir);
         }
         registerAnalysis(spark, params);
+    }
+
+    /** A table's files; an output written before the table existed has no directory for it and reads as empty. */
+    private static Dataset<Row> tableFiles(SparkSession spark, OutputDir out, Table t) {
+        boolean exists;
+        try {
+            exists = out.fs().exists(out.path(t.dir));
+        } catch (IOException e) {
+            throw new BadInputException("--in " + out.root() + ": cannot be read: " + e.getMessage());
+        }
+        return exists ? spark.read().schema(Schemas.sparkSchema(t)).parquet(out.path(t.dir).toString())
+                : spark.createDataFrame(List.of(), Schemas.sparkSchema(t));
     }
 
     /** Creates the analysis views over already registered tables; the SQL text substitutes ${gradsweep.*}. */

@@ -26,7 +26,7 @@ public final class GridKeys {
     }
 
     static final int MAX_DEPTH = 2000, MAX_WIDTH = 8192, MAX_STEPS = 10_000_000, MAX_BATCH = 1 << 16,
-            MAX_SAMPLES = 100_000_000, MAX_INPUTS = 1 << 20, MAX_RUNS = 1_000_000;
+            MAX_SAMPLES = 100_000_000, MAX_INPUTS = 1 << 20, MAX_RUNS = 1_000_000, MAX_SEQ_LEN = 100_000;
     static final double MAX_LR = 100, MAX_GATE_BIAS = 20;
 
     private static final List<Key<?>> ALL = new ArrayList<>();
@@ -209,7 +209,8 @@ public final class GridKeys {
     public static final ChoiceKey<TaskSpec.Kind> TASK_KIND = new ChoiceKey<>(Section.TASK, "kind", names(TaskSpec.Kind.class),
             enumParser(TaskSpec.Kind.class), null, null,
             "teacher: regression on a random tanh teacher MLP; gauss: random x and y; spirals: two-spiral classification;"
-                    + " parity: n-bit parity; table: a Parquet or CSV file");
+                    + " parity: n-bit parity; table: a Parquet or CSV file; adding: sum of the two marked values of a sequence;"
+                    + " copy: recall 3 symbols of 4 after seq_len steps (adding and copy: recurrent cells only, fresh samples every step)");
     public static final IntKey TASK_INPUTS = new IntKey(Section.TASK, "inputs", 1, MAX_INPUTS, 16, "16 (parity: 8 bits, at most 30)",
             "input features (teacher, gauss), bits (parity); spirals has 2; a table's come from the file");
     public static final IntKey TASK_OUTPUTS = new IntKey(Section.TASK, "outputs", 1, MAX_INPUTS, 1, null,
@@ -243,15 +244,19 @@ public final class GridKeys {
             "linear learning-rate warmup over this many steps (at most train.steps); steps.lr records the rate used");
     public static final NumKey HIGHWAY_GATE_BIAS = new NumKey(Section.TRAIN, "highway_gate_bias", -MAX_GATE_BIAS, MAX_GATE_BIAS,
             false, TrainSpec.DEFAULT_HIGHWAY_GATE_BIAS, null, "initial bias of highway transform gates (negative: blocks start near the identity)");
+    public static final NumKey FORGET_BIAS = new NumKey(Section.TRAIN, "forget_bias", -MAX_GATE_BIAS, MAX_GATE_BIAS,
+            false, TrainSpec.DEFAULT_FORGET_BIAS, null, "initial bias of LSTM forget gates (cell: lstm only; positive: the cell state is kept)");
 
     // --- axes, in expansion order (outermost first; seeds vary fastest) -----------------------------------------
     public static final IntKey DEPTH = new IntKey(Section.AXES, "depth", 1, MAX_DEPTH, null, null,
-            "hidden layers (plain nets) or blocks (skip != none)");
-    public static final IntKey WIDTH = new IntKey(Section.AXES, "width", 1, MAX_WIDTH, null, null, "units per hidden layer");
+            "hidden layers (plain nets), blocks (skip != none) or stacked recurrent layers (cell != none)");
+    public static final IntKey WIDTH = new IntKey(Section.AXES, "width", 1, MAX_WIDTH, null, null,
+            "units per hidden layer (recurrent cells: the hidden size)");
     public static final ChoiceKey<Activation> ACTIVATION = new ChoiceKey<>(Section.AXES, "activation", Activation.allowed(),
-            Activation::parse, null, null, "hidden activation f").calling("activation");
+            Activation::parse, null, null, "hidden activation f (cell rnn: " + Cell.RNN_ACTIVATIONS + "; lstm and gru: tanh, recorded as such)")
+            .calling("activation");
     public static final ChoiceKey<Init> INIT = new ChoiceKey<>(Section.AXES, "init", Init.ALLOWED, Init::parse, null, null,
-            "weight initializer (biases start at 0)").calling("initializer");
+            "weight initializer (biases start at 0; recurrent cells: the input and output weights)").calling("initializer");
     public static final ChoiceKey<Norm> NORM = new ChoiceKey<>(Section.AXES, "norm", names(Norm.class), enumParser(Norm.class),
             Norm.NONE, "none", "normalization: batch (BatchNormalization) or layer (layer norm with gain and bias)");
     public static final ChoiceKey<Placement> PLACEMENT = new ChoiceKey<>(Section.AXES, "placement", "pre, post",
@@ -265,6 +270,15 @@ public final class GridKeys {
     public static final IntKey BATCH_AXIS = new IntKey(Section.AXES, "batch", 1, MAX_BATCH, null, "train.batch", "minibatch size");
     public static final ChoiceKey<String> CLIP_AXIS = new ChoiceKey<>(Section.AXES, "clip", CLIP.allowed, CLIP.parser, null,
             "train.clip", "gradient clipping").calling("clipping rule");
+    public static final ChoiceKey<Cell> CELL = new ChoiceKey<>(Section.AXES, "cell", names(Cell.class), Cell::parse, Cell.NONE, "none",
+            "none: feed-forward nets; rnn (activation f), lstm, gru: depth stacked recurrent layers of width units over seq_len steps"
+                    + " (needs task.kind adding or copy; norm and skip must be none)").calling("cell");
+    public static final IntKey SEQ_LEN = new IntKey(Section.AXES, "seq_len", 1, MAX_SEQ_LEN, null, "n/a (required with cell != none)",
+            "sequence length T of a recurrent run; recorded as null for cell none");
+    public static final ChoiceKey<RecInit> REC_INIT = new ChoiceKey<>(Section.AXES, "rec_init", RecInit.ALLOWED, RecInit::parse,
+            RecInit.parse("orthogonal"), "orthogonal",
+            "recurrent weights W_h per gate block: orthogonal, identity (IRNN), normal:<sigma> (N(0, sigma^2/H)), spectral:<rho>"
+                    + " (spectral radius exactly rho); recorded as n/a for cell none").calling("recurrent initializer");
 
     private GridKeys() {
     }

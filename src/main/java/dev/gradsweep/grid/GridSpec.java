@@ -130,8 +130,31 @@ public final class GridSpec {
         long product = seeds.size();
         for (List<String> v : axes.values()) product *= v.size();
         if (product > GridKeys.MAX_RUNS) throw c.err("axes", "the product has " + product + " runs; at most " + GridKeys.MAX_RUNS);
-        if (g.expand().isEmpty()) throw c.err("exclude", "every combination is excluded: the sweep would be empty");
+        List<RunConfig> runs = g.expand();
+        if (runs.isEmpty()) throw c.err("exclude", "every combination is excluded: the sweep would be empty");
+        for (RunConfig rc : runs) checkCell(c, rc);
         return g;
+    }
+
+    /** Combinations of the cell with the task and the other axes that cannot be trained (excluded ones are not checked). */
+    private static void checkCell(GridContext c, RunConfig rc) {
+        String kind = rc.task.name();
+        if (!rc.cell.recurrent()) {
+            if (rc.task.kind.sequence())
+                throw c.err("task.kind", kind + " is a sequence task: it needs axes.cell rnn, lstm or gru (cell none is feed-forward)");
+            return;
+        }
+        String cell = "cell " + rc.cell;
+        if (!rc.task.kind.sequence())
+            throw c.err("axes.cell", cell + " needs a sequence task (task.kind adding or copy), not " + kind);
+        if (rc.norm != Norm.NONE) throw c.err("axes.norm", "norm " + rc.norm + " with " + cell + ": recurrent nets have no norm; use none");
+        if (rc.skip != Skip.NONE) throw c.err("axes.skip", "skip " + rc.skip + " with " + cell + ": recurrent nets have no skip blocks; use none");
+        if (rc.cell == Cell.RNN && !Cell.rnnActivation(rc.activation))
+            throw c.err("axes.activation", "activation " + rc.activation.key + " with cell rnn; allowed: " + Cell.RNN_ACTIVATIONS);
+        if (rc.seqLen == 0) throw c.err("axes.seq_len", "missing: a recurrent cell needs the sequence length T, e.g. seq_len: [50]");
+        if (rc.task.kind == TaskSpec.Kind.COPY && rc.seqLen < TaskSpec.COPY_MIN_SEQ_LEN)
+            throw c.err("axes.seq_len", rc.seqLen + " is too short for copy: at least " + TaskSpec.COPY_MIN_SEQ_LEN
+                    + " (its symbols and the recall marker)");
     }
 
     private static Key<?> axisKey(String name) {
@@ -145,6 +168,7 @@ public final class GridSpec {
         if (key == GridKeys.LR_AXIS) return Canon.num(train.lr);
         if (key == GridKeys.BATCH_AXIS) return Integer.toString(train.batch);
         if (key == GridKeys.CLIP_AXIS) return train.clip;
+        if (key == GridKeys.SEQ_LEN) return "0"; // feed-forward runs have none; recurrent runs must list it (checkCells)
         Object d = key instanceof GridKeys.ChoiceKey<?> ck ? ck.dflt : null;
         return d == null ? null : d.toString();
     }
@@ -160,7 +184,7 @@ public final class GridSpec {
     private static TaskSpec parseTask(GridContext c, JsonNode t) {
         c.onlyKeys(t, "task", GridKeys.names(Section.TASK));
         TaskSpec.Kind kind = GridKeys.TASK_KIND.read(c, t);
-        int samples = kind == TaskSpec.Kind.TABLE ? GridKeys.TASK_SAMPLES.read(c, t, 0) : GridKeys.TASK_SAMPLES.read(c, t);
+        int samples = kind.sequence() ? 0 : kind == TaskSpec.Kind.TABLE ? GridKeys.TASK_SAMPLES.read(c, t, 0) : GridKeys.TASK_SAMPLES.read(c, t);
         if (kind == TaskSpec.Kind.TABLE) {
             String path = GridKeys.TASK_PATH.read(c, t);
             String label = GridKeys.TASK_LABEL.read(c, t);
@@ -179,6 +203,13 @@ public final class GridSpec {
         for (Key<?> k : List.of(GridKeys.TASK_PATH, GridKeys.TASK_LABEL, GridKeys.TASK_FEATURES, GridKeys.TASK_OBJECTIVE))
             if (t.has(k.name)) throw c.err(k.path(), "only applies to kind: table");
         switch (kind) {
+            case ADDING: case COPY: {
+                for (Key<?> k : List.of(GridKeys.TASK_INPUTS, GridKeys.TASK_OUTPUTS, GridKeys.TASK_SAMPLES))
+                    if (t.has(k.name)) throw c.err(k.path(), kind.name().toLowerCase() + " draws fresh sequences every step; remove "
+                            + k.name + " (the length is axes.seq_len)");
+                TaskSpec.Objective obj = kind == TaskSpec.Kind.ADDING ? TaskSpec.Objective.REGRESSION : TaskSpec.Objective.CLASSIFICATION;
+                return new TaskSpec(kind, 0, 0, 0, obj, null, null, List.of());
+            }
             case SPIRALS: {
                 if (t.has("inputs") || t.has("outputs")) throw c.err("task", "spirals has 2 inputs and 2 classes; remove inputs/outputs");
                 return new TaskSpec(kind, 2, 2, samples, TaskSpec.Objective.CLASSIFICATION, null, null, List.of());
@@ -209,10 +240,11 @@ public final class GridSpec {
         int warmup = GridKeys.WARMUP.read(c, t);
         if (warmup > steps) throw c.err("train.warmup", warmup + " is longer than the run (train.steps " + steps + ")");
         double gateBias = GridKeys.HIGHWAY_GATE_BIAS.read(c, t);
-        return new TrainSpec(steps, batch, opt, lr, clip, dtype, warmup, gateBias);
+        double forgetBias = GridKeys.FORGET_BIAS.read(c, t);
+        return new TrainSpec(steps, batch, opt, lr, clip, dtype, warmup, gateBias, forgetBias);
     }
 
-    /** The runs of this grid: cartesian product minus excludes, meaningless placements collapsed, in a fixed order. */
+    /** The runs of this grid: cartesian product minus excludes, meaningless settings collapsed ({@link RunConfig}), in a fixed order. */
     public List<RunConfig> expand() {
         Map<String, RunConfig> out = new LinkedHashMap<>();
         List<String> keys = new ArrayList<>(axes.keySet());
@@ -238,7 +270,8 @@ public final class GridSpec {
                 Integer.parseInt(p.get("batch")), p.get("clip"));
         return new RunConfig(name, Integer.parseInt(p.get("depth")), Integer.parseInt(p.get("width")),
                 Activation.parse(p.get("activation")), Init.parse(p.get("init")), Norm.valueOf(p.get("norm").toUpperCase()),
-                Placement.parse(p.get("placement")), Skip.valueOf(p.get("skip").toUpperCase()), task, tr, seed);
+                Placement.parse(p.get("placement")), Skip.valueOf(p.get("skip").toUpperCase()), Cell.parse(p.get("cell")),
+                Integer.parseInt(p.get("seq_len")), RecInit.parse(p.get("rec_init")), task, tr, seed);
     }
 
     /** Rewrites every run's task (used once the driver has read a table file's shape). */

@@ -19,33 +19,62 @@ public final class RunConfig implements Serializable {
     /** {@link Placement#NA} unless a norm sits inside a skip block. */
     public final Placement placement;
     public final Skip skip;
+    /** {@link Cell#NONE} for feed-forward nets; a recurrent cell has depth stacked layers of width units. */
+    public final Cell cell;
+    /** Sequence length T of a recurrent run; 0 (no sequence) for cell none. */
+    public final int seqLen;
+    /** Recurrent weight initializer; null (recorded as n/a) for cell none. */
+    public final RecInit recInit;
     public final TaskSpec task;
     public final TrainSpec train;
     public final long seed;
     public final String runId;
 
-    /** A placement without a norm inside a skip block collapses to n/a, so it never multiplies runs. */
+    /** A feed-forward run. */
     public RunConfig(String sweep, int depth, int width, Activation activation, Init init, Norm norm,
                      Placement placement, Skip skip, TaskSpec task, TrainSpec train, long seed) {
+        this(sweep, depth, width, activation, init, norm, placement, skip, Cell.NONE, 0, null, task, train, seed);
+    }
+
+    /**
+     * Settings that mean nothing collapse, so they never multiply runs: a placement without a norm inside a skip
+     * block becomes n/a; for cell none seq_len and rec_init; for lstm and gru the activation (always tanh); for
+     * every cell but lstm the forget-gate bias.
+     */
+    public RunConfig(String sweep, int depth, int width, Activation activation, Init init, Norm norm, Placement placement,
+                     Skip skip, Cell cell, int seqLen, RecInit recInit, TaskSpec task, TrainSpec train, long seed) {
         this.sweep = sweep;
         this.depth = depth;
         this.width = width;
-        this.activation = activation;
+        this.activation = cell == Cell.LSTM || cell == Cell.GRU ? Activation.TANH : activation;
         this.init = init;
         this.norm = norm;
         this.placement = norm == Norm.NONE || skip == Skip.NONE ? Placement.NA : placement;
         this.skip = skip;
+        this.cell = cell;
+        this.seqLen = cell.recurrent() ? seqLen : 0;
+        this.recInit = cell.recurrent() ? recInit : null;
         this.task = task;
-        this.train = train;
+        this.train = cell != Cell.LSTM && train.forgetBias != TrainSpec.DEFAULT_FORGET_BIAS
+                ? train.withForgetBias(TrainSpec.DEFAULT_FORGET_BIAS) : train;
         this.seed = seed;
         this.runId = hash(canonical());
     }
 
-    /** All axes, task, train and seed; not the sweep name, so a config keeps its id across sweeps. */
+    /**
+     * All axes, task, train and seed; not the sweep name, so a config keeps its id across sweeps. The recurrent
+     * fields are appended only for recurrent cells, so feed-forward ids are those from before the cell axis.
+     */
     public String canonical() {
         return "depth=" + depth + ";width=" + width + ";activation=" + activation.key + ";init=" + init + ";norm=" + norm
                 + ";placement=" + placement + ";skip=" + skip + ";task=" + task.canonical() + ";train="
-                + train.canonical() + ";seed=" + seed;
+                + train.canonical() + ";seed=" + seed
+                + (cell.recurrent() ? ";cell=" + cell + ";seq_len=" + seqLen + ";rec_init=" + recInit : "");
+    }
+
+    /** rec_init as the runs table spells it ("n/a" for cell none, as placement). */
+    public String recInitText() {
+        return recInit == null ? Placement.NA.key : recInit.toString();
     }
 
     static String hash(String text) {
@@ -61,12 +90,12 @@ public final class RunConfig implements Serializable {
 
     /** The same configuration with another seed (bench and tests replicate runs this way). */
     public RunConfig withSeed(long otherSeed) {
-        return new RunConfig(sweep, depth, width, activation, init, norm, placement, skip, task, train, otherSeed);
+        return new RunConfig(sweep, depth, width, activation, init, norm, placement, skip, cell, seqLen, recInit, task, train, otherSeed);
     }
 
     /** The same configuration with another task (the driver fills in a table file's shape). */
     public RunConfig withTask(TaskSpec otherTask) {
-        return new RunConfig(sweep, depth, width, activation, init, norm, placement, skip, otherTask, train, seed);
+        return new RunConfig(sweep, depth, width, activation, init, norm, placement, skip, cell, seqLen, recInit, otherTask, train, seed);
     }
 
     @Override

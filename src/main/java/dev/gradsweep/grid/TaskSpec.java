@@ -10,12 +10,21 @@ import java.util.TreeMap;
  * from the run's seed; {@code table} is read by Spark on the driver and shipped to the tasks.
  */
 public final class TaskSpec implements Serializable {
-    public enum Kind { TEACHER, GAUSS, SPIRALS, PARITY, TABLE }
+    public enum Kind {
+        TEACHER, GAUSS, SPIRALS, PARITY, TABLE, ADDING, COPY;
+
+        /** adding and copy: sequences of seq_len steps for recurrent cells, fresh samples every step. */
+        public boolean sequence() {
+            return this == ADDING || this == COPY;
+        }
+    }
 
     public enum Objective { REGRESSION, CLASSIFICATION }
 
     /** Bits of a parity task: every one of the 2^bits patterns is enumerable, so keep it small. */
     public static final int PARITY_DEFAULT_BITS = 8, PARITY_MAX_BITS = 30;
+    /** copy recalls 3 symbols after a recall marker at the last step, so T must hold 3 + 1 steps at least. */
+    public static final int COPY_MIN_SEQ_LEN = 4;
 
     public final Kind kind;
     /** Input features (for table: resolved from the file on the driver). */
@@ -52,6 +61,7 @@ public final class TaskSpec implements Serializable {
 
     /** Canonical text for the run id; sorted keys so YAML key order does not matter. */
     public String canonical() {
+        if (kind.sequence()) return name(); // drawn fresh each step: no sample count; T is the run's seq_len
         Map<String, String> m = new TreeMap<>();
         m.put("samples", Integer.toString(samples));
         if (kind == Kind.TABLE) {

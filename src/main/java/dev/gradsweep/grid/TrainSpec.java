@@ -19,14 +19,21 @@ public final class TrainSpec implements Serializable {
     public final int warmup;
     /** Initial bias of highway transform gates T (negative: blocks start close to the identity). */
     public final double highwayGateBias;
+    /** Initial bias of LSTM forget gates (the other gate biases start at 0). */
+    public final double forgetBias;
 
-    public static final double DEFAULT_HIGHWAY_GATE_BIAS = -2;
+    public static final double DEFAULT_HIGHWAY_GATE_BIAS = -2, DEFAULT_FORGET_BIAS = 1;
 
     public TrainSpec(int steps, int batch, Optimizer optimizer, double lr, String clip, DType dtype) {
         this(steps, batch, optimizer, lr, clip, dtype, 0, DEFAULT_HIGHWAY_GATE_BIAS);
     }
 
     public TrainSpec(int steps, int batch, Optimizer optimizer, double lr, String clip, DType dtype, int warmup, double highwayGateBias) {
+        this(steps, batch, optimizer, lr, clip, dtype, warmup, highwayGateBias, DEFAULT_FORGET_BIAS);
+    }
+
+    public TrainSpec(int steps, int batch, Optimizer optimizer, double lr, String clip, DType dtype, int warmup, double highwayGateBias,
+                     double forgetBias) {
         this.steps = steps;
         this.batch = batch;
         this.optimizer = optimizer;
@@ -35,10 +42,15 @@ public final class TrainSpec implements Serializable {
         this.dtype = dtype;
         this.warmup = warmup;
         this.highwayGateBias = highwayGateBias;
+        this.forgetBias = forgetBias;
     }
 
     public TrainSpec with(Optimizer optimizer, double lr, int batch, String clip) {
-        return new TrainSpec(steps, batch, optimizer, lr, clip, dtype, warmup, highwayGateBias);
+        return new TrainSpec(steps, batch, optimizer, lr, clip, dtype, warmup, highwayGateBias, forgetBias);
+    }
+
+    public TrainSpec withForgetBias(double b) {
+        return new TrainSpec(steps, batch, optimizer, lr, clip, dtype, warmup, highwayGateBias, b);
     }
 
     /** The learning rate used at {@code step} (0-based), warmup included. */
@@ -84,6 +96,7 @@ public final class TrainSpec implements Serializable {
                 + Canon.num(lr) + ",clip=" + clip + ",dtype=" + dtype.name().toLowerCase()
                 // only when set, so that the ids of configurations from before these options stay the same
                 + (warmup > 0 ? ",warmup=" + warmup : "")
-                + (highwayGateBias != DEFAULT_HIGHWAY_GATE_BIAS ? ",highway_gate_bias=" + Canon.num(highwayGateBias) : "");
+                + (highwayGateBias != DEFAULT_HIGHWAY_GATE_BIAS ? ",highway_gate_bias=" + Canon.num(highwayGateBias) : "")
+                + (forgetBias != DEFAULT_FORGET_BIAS ? ",forget_bias=" + Canon.num(forgetBias) : "");
     }
 }

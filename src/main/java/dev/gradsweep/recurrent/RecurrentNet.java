@@ -1,5 +1,7 @@
 package dev.gradsweep.recurrent;
 
+import dev.gradsweep.stats.TimeStepStats;
+import dev.gradsweep.grid.Cell;
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.model.NetworkFactory;
 import dev.gradsweep.stats.ActStats;
@@ -195,7 +197,7 @@ public final class RecurrentNet {
         double[] row = new double[gh];
         for (int l = 0; l < depth; l++) {
             double[][] blocks = new double[g][];
-            for (int k = 0; k < g; k++) blocks[k] = spec.recInit().sample(h, rng);
+            for (int k = 0; k < g; k++) blocks[k] = RecWeights.sample(spec.recInit(), h, rng);
             int base = segments[3 * l + 1].offset;
             for (int i = 0; i < h; i++) {
                 for (int k = 0; k < g; k++) System.arraycopy(blocks[k], i * h, row, k * h, h);

@@ -1,5 +1,6 @@
 package dev.gradsweep.recurrent;
 
+import dev.gradsweep.stats.TimeStepStats;
 import dev.gradsweep.model.NetworkFactory;
 import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.model.WarmupSchedule;

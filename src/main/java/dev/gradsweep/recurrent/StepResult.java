@@ -1,5 +1,6 @@
 package dev.gradsweep.recurrent;
 
+import dev.gradsweep.stats.TimeStepStats;
 import dev.gradsweep.stats.ParamStats;
 import dev.gradsweep.stats.RunRecorder;
 import dev.gradsweep.stats.Segment;
@@ -16,9 +17,13 @@ import java.util.List;
  */
 public record StepResult(int step, double loss, double gradL2, double updateL2, double lr, boolean finite,
                          Segment[] segments, ParamStats[] params, List<TimeStepStats> timeSteps, double ms) {
-    /** The steps row and, when statistics were taken, the params rows, as the feed-forward loops send them. */
+    /**
+     * The steps row and, when statistics were taken, the params rows, as the feed-forward loops send them, then
+     * one timesteps row per (layer, t).
+     */
     public void recordTo(RunRecorder rec) {
         rec.step(step, loss, gradL2, updateL2, lr, ms);
         for (int i = 0; i < params.length; i++) rec.param(step, segments[i], params[i]);
+        for (TimeStepStats t : timeSteps) rec.timeStep(step, t);
     }
 }

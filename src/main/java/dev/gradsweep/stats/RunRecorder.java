@@ -12,6 +12,10 @@ public interface RunRecorder {
     /** @param outGradL2 ‖∂L/∂a‖ over the batch of the mean loss for outputs with a gradient tap, NaN for the others */
     void layer(int step, LayerInfo layer, ActStats stats, double outGradL2);
 
+    /** One recurrent layer at one time step (recurrent runs only; feed-forward loops never call it). */
+    default void timeStep(int step, TimeStepStats stats) {
+    }
+
     /** Records nothing: the bare training loop that the statistics are benchmarked against. */
     RunRecorder NONE = new RunRecorder() {
         @Override

@@ -74,7 +74,7 @@ public final class OutputDir {
     /** Moves a finished attempt's files into place; the runs file last, so readers never see half a run. */
     public void commit(String runId, int attempt) throws IOException {
         Path staging = stagingDir(runId, attempt);
-        for (Table t : new Table[]{Table.STEPS, Table.PARAMS, Table.LAYERS, Table.RUNS}) {
+        for (Table t : new Table[]{Table.STEPS, Table.PARAMS, Table.LAYERS, Table.TIMESTEPS, Table.RUNS}) {
             Path from = new Path(staging, t.dir + ".parquet");
             Path to = tableFile(t, runId);
             fs().mkdirs(to.getParent());

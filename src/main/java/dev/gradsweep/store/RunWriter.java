@@ -1,5 +1,6 @@
 package dev.gradsweep.store;
 
+import dev.gradsweep.grid.Cell;
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.stats.ActStats;
 import dev.gradsweep.stats.LayerInfo;
@@ -7,6 +8,7 @@ import dev.gradsweep.stats.ParamStats;
 import dev.gradsweep.train.RunOutcome;
 import dev.gradsweep.stats.RunRecorder;
 import dev.gradsweep.stats.Segment;
+import dev.gradsweep.stats.TimeStepStats;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 
@@ -29,7 +31,7 @@ public final class RunWriter implements RunRecorder, Closeable {
     private final RunConfig rc;
     private final int attempt;
     private final Path staging;
-    private final RowWriter steps, params, layers;
+    private final RowWriter steps, params, layers, timesteps;
     private final String id;
 
     public RunWriter(OutputDir out, RunConfig rc, int attempt) throws IOException {
@@ -43,6 +45,7 @@ public final class RunWriter implements RunRecorder, Closeable {
         this.steps = new RowWriter(Table.STEPS, new Path(staging, Table.STEPS.dir + ".parquet"), conf);
         this.params = new RowWriter(Table.PARAMS, new Path(staging, Table.PARAMS.dir + ".parquet"), conf);
         this.layers = new RowWriter(Table.LAYERS, new Path(staging, Table.LAYERS.dir + ".parquet"), conf);
+        this.timesteps = new RowWriter(Table.TIMESTEPS, new Path(staging, Table.TIMESTEPS.dir + ".parquet"), conf);
     }
 
     @Override
@@ -62,6 +65,13 @@ public final class RunWriter implements RunRecorder, Closeable {
     public void layer(int step, LayerInfo l, ActStats a, double outGradL2) {
         end(layers, layers.begin().str(id).num(step).num(l.index).str(l.name).str(l.kind).num(a.mean()).num(a.std())
                 .numOrNull(a.saturatedFrac()).num(a.deadFrac()).num(a.zeroFrac()).numOrNull(a.slopeSqMean()).numOrNull(outGradL2));
+    }
+
+    @Override
+    public void timeStep(int step, TimeStepStats t) {
+        end(timesteps, timesteps.begin().str(id).num(step).num(t.layer()).str(t.layerName()).num(t.t()).num(t.hGradL2())
+                .num(t.hGradZeroFrac()).num(t.hGradNonfinite()).numOrNull(t.cGradL2()).num(t.hMeanAbs()).numOrNull(t.satFrac())
+                .numOrNull(t.slopeSqMean()).numOrNull(t.gateMean()));
     }
 
     /** Rows are written by the time the call returns, so the builder's row can be reused. */
@@ -87,7 +97,9 @@ public final class RunWriter implements RunRecorder, Closeable {
                     orNull(o.lossFirst), orNull(o.lossLast), orNull(o.lossBest), o.wallMs, orNull(o.msPerStep),
                     where.backend(), where.device(), where.host(), where.attempt(), startedAt, finishedAt, o.nParams, o.nLayers,
                     where.engine(), orNull(o.lossBaseline), orNull(o.gapClosed()), o.lossWindow == 0 ? null : o.lossWindow,
-                    prov.version(), prov.commit(), prov.nd4jBackend(), prov.nd4jVersion(), prov.statsPath());
+                    prov.version(), prov.commit(), prov.nd4jBackend(), prov.nd4jVersion(), prov.statsPath(),
+                    rc.cell.key, rc.cell.recurrent() ? rc.seqLen : null, rc.recInitText(),
+                    rc.cell == Cell.LSTM ? rc.train.forgetBias : null);
         }
         out.commit(id, attempt);
     }
@@ -97,5 +109,6 @@ public final class RunWriter implements RunRecorder, Closeable {
         steps.close();
         params.close();
         layers.close();
+        timesteps.close();
     }
 }

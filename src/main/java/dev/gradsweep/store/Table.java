@@ -10,7 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The four result tables (docs/schema.md), every column in one place. Column names are snake_case and stable: add
+ * The result tables (docs/schema.md), every column in one place. Column names are snake_case and stable: add
  * columns, never rename them. Rows are {@code Object[]} in column order; null means "not applicable".
  */
 public enum Table {
@@ -20,13 +20,16 @@ public enum Table {
             s("status"), s("error"), i("steps_done"), d("loss_first"), d("loss_last"), d("loss_best"), l("wall_ms"),
             d("ms_per_step"), s("backend"), s("device"), s("host"), i("attempt"), ts("started_at"), ts("finished_at"),
             l("n_params"), i("n_layers"), s("engine"), d("loss_baseline"), d("gap_closed"), i("loss_window"),
-            s("gradsweep_version"), s("git_commit"), s("nd4j_backend"), s("nd4j_version"), s("stats_path")),
+            s("gradsweep_version"), s("git_commit"), s("nd4j_backend"), s("nd4j_version"), s("stats_path"),
+            s("cell"), i("seq_len"), s("rec_init"), d("forget_bias")),
     STEPS("steps", s("run_id"), i("step"), d("loss"), d("grad_l2_total"), d("update_l2_total"), d("lr"), d("step_ms")),
     PARAMS("params", s("run_id"), i("step"), i("layer"), s("layer_name"), s("param"), i("size"), d("grad_l2"),
             d("grad_mean_abs"), d("grad_max_abs"), d("grad_mean"), d("param_l2"), d("update_l2"), d("update_ratio"),
             d("grad_zero_frac"), l("nonfinite")),
     LAYERS("layers", s("run_id"), i("step"), i("layer"), s("layer_name"), s("kind"), d("act_mean"), d("act_std"),
-            d("act_saturated_frac"), d("act_dead_frac"), d("act_zero_frac"), d("act_slope_sq_mean"), d("act_grad_l2"));
+            d("act_saturated_frac"), d("act_dead_frac"), d("act_zero_frac"), d("act_slope_sq_mean"), d("act_grad_l2")),
+    TIMESTEPS("timesteps", s("run_id"), i("step"), i("layer"), s("layer_name"), i("t"), d("grad_h_l2"), d("grad_h_zero_frac"),
+            l("grad_h_nonfinite"), d("grad_c_l2"), d("h_mean_abs"), d("act_saturated_frac"), d("act_slope_sq_mean"), d("gate_mean"));
 
     public enum Kind { STRING, INT, LONG, DOUBLE, TIMESTAMP }
 

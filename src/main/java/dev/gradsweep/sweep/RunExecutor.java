@@ -6,6 +6,7 @@ import dev.gradsweep.simd.Simd;
 import dev.gradsweep.data.Tasks;
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.grid.TaskSpec;
+import dev.gradsweep.recurrent.RecurrentRun;
 import dev.gradsweep.store.OutputDir;
 import dev.gradsweep.store.RunWriter;
 import dev.gradsweep.train.RunOutcome;
@@ -21,7 +22,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The executor side of a sweep: trains one run, or a stack of same-shape runs, and commits each run's tables.
+ * The executor side of a sweep: trains one run (DL4J, or the recurrent engine for cell != none), or a stack of
+ * same-shape runs, and commits each run's tables.
  * Knows nothing of Spark's API, so the same code runs in a Spark task, in {@code bench} and in tests.
  */
 public final class RunExecutor {
@@ -36,6 +38,7 @@ public final class RunExecutor {
         Threads.apply(threads);
         long started = System.currentTimeMillis();
         try (RunWriter writer = new RunWriter(out, rc, attempt)) {
+            if (rc.cell.recurrent()) return commit(rc, writer, RecurrentRun.train(rc, writer), attempt, "recurrent", started);
             RunOutcome o = Trainer.train(rc, data(rc, shipped), writer, true);
             return commit(rc, writer, o, attempt, "dl4j", started);
         } catch (IOException e) {

@@ -32,6 +32,7 @@ public final class RunOutcome implements Serializable {
     /** The first MAX_LOSS_WINDOW finite losses, and the last MAX_LOSS_WINDOW as a ring; how many were seen. */
     private final double[] head = new double[MAX_LOSS_WINDOW], tail = new double[MAX_LOSS_WINDOW];
     private int finiteLosses;
+    private double totalStepMs;
 
     /**
      * The loss window for a run with {@code finiteLosses} finite step losses: a tenth of them, at least 1 and at most
@@ -69,6 +70,21 @@ public final class RunOutcome implements Serializable {
      */
     public double gapClosed() {
         return lossBaseline > 0 ? 1 - lossLast / lossBaseline : Double.NaN;
+    }
+
+    /**
+     * Books one recorded step of an engine that reports whole steps: its loss ({@link #addLoss}), the step count and
+     * mean step time, and, for a step that was not finite, the divergence that ends the run.
+     */
+    public void endStep(double loss, double stepMs, boolean finite) {
+        addLoss(loss);
+        stepsDone++;
+        totalStepMs += stepMs;
+        msPerStep = totalStepMs / stepsDone;
+        if (!finite) {
+            status = Status.DIVERGED;
+            error = "non-finite " + (Double.isFinite(loss) ? "gradient" : "loss") + " at step " + (stepsDone - 1);
+        }
     }
 
     public String statusText() {

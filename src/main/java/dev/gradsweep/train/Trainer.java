@@ -5,6 +5,8 @@ import dev.gradsweep.data.TaskData;
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.model.NetworkFactory;
 
+import java.util.function.Consumer;
+
 /** Trains one run start to end; any exception makes the run {@code failed} with its message, never a lost run. */
 public final class Trainer {
     private Trainer() {
@@ -12,11 +14,18 @@ public final class Trainer {
 
     /** Builds the run's network and trains it; {@code withStats=false} is the bare loop (benchmarks only). */
     public static RunOutcome train(RunConfig rc, TaskData data, RunRecorder rec, boolean withStats) {
+        return guarded(out -> {
+            TrainLoop loop = new TrainLoop(NetworkFactory.build(rc), rc, data, rec, withStats, out);
+            while (loop.hasNext()) loop.step();
+        });
+    }
+
+    /** Runs one engine's training into a fresh outcome: its wall time, and any exception as status failed. */
+    public static RunOutcome guarded(Consumer<RunOutcome> training) {
         RunOutcome out = new RunOutcome();
         long t0 = System.nanoTime();
         try {
-            TrainLoop loop = new TrainLoop(NetworkFactory.build(rc), rc, data, rec, withStats, out);
-            while (loop.hasNext()) loop.step();
+            training.accept(out);
         } catch (Throwable e) {
             out.status = RunOutcome.Status.FAILED;
             out.error = e.getClass().getSimpleName() + ": " + e.getMessage();

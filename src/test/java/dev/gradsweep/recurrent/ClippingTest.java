@@ -1,5 +1,7 @@
 package dev.gradsweep.recurrent;
 
+import dev.gradsweep.grid.Cell;
+import dev.gradsweep.grid.RecInit;
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.Init;
 import dev.gradsweep.grid.TrainSpec;

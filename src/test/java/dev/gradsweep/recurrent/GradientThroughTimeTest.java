@@ -1,5 +1,8 @@
 package dev.gradsweep.recurrent;
 
+import dev.gradsweep.stats.TimeStepStats;
+import dev.gradsweep.grid.Cell;
+import dev.gradsweep.grid.RecInit;
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.Init;
 import dev.gradsweep.grid.TrainSpec;

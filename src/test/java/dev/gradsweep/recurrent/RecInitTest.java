@@ -1,5 +1,6 @@
 package dev.gradsweep.recurrent;
 
+import dev.gradsweep.grid.RecInit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -43,7 +44,7 @@ class RecInitTest {
             }
         double[] m = mul(mul(s, d, n), sInv, n);
         assertEquals(Math.hypot(0.9, 0.6), SpectralRadius.of(m, n), 1e-10);
-        assertEquals(1.0, SpectralRadius.of(RecInit.orthogonal(n, new Random(1)), n), 1e-12);
+        assertEquals(1.0, SpectralRadius.of(RecWeights.orthogonal(n, new Random(1)), n), 1e-12);
     }
 
     /** Every eigenvalue agrees with an independent solver (commons-math's), on random and on structured matrices. */
@@ -55,7 +56,7 @@ class RecInitTest {
                 double[] w = new double[n * n];
                 for (int i = 0; i < w.length; i++) w[i] = r.nextGaussian();
                 if (kind == 1) for (int i = 0; i < n; i++) for (int j = 0; j < i - 1; j++) w[i * n + j] = 0; // already Hessenberg
-                if (kind == 2) w = RecInit.orthogonal(n, r); // every |λ| = 1
+                if (kind == 2) w = RecWeights.orthogonal(n, r); // every |λ| = 1
                 double[][] mine = SpectralRadius.eigenvalues(w, n);
                 double[][] m = new double[n][n];
                 for (int i = 0; i < n; i++) System.arraycopy(w, i * n, m[i], 0, n);
@@ -85,7 +86,7 @@ class RecInitTest {
     @ValueSource(doubles = {0.5, 0.9, 1.0, 1.1, 1.5})
     void spectralInitHasExactlyThatRadius(double rho) {
         int n = 24;
-        double[] w = RecInit.parse("spectral:" + rho).sample(n, new Random(Double.hashCode(rho)));
+        double[] w = RecWeights.sample(RecInit.parse("spectral:" + rho), n, new Random(Double.hashCode(rho)));
         assertEquals(rho, SpectralRadius.of(w, n), 1e-9 * rho);
         double[] p = w.clone();
         double logNorm = 0; // ln ‖W^k‖_F, renormalizing every step
@@ -105,13 +106,13 @@ class RecInitTest {
     @Test
     void orthogonalIdentityAndNormal() {
         int n = 50;
-        double[] q = RecInit.parse("orthogonal").sample(n, new Random(2));
+        double[] q = RecWeights.sample(RecInit.parse("orthogonal"), n, new Random(2));
         double[] qtq = mul(transpose(q, n), q, n);
         for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) assertEquals(i == j ? 1 : 0, qtq[i * n + j], 1e-12);
-        double[] id = RecInit.parse("identity").sample(n, new Random(2));
+        double[] id = RecWeights.sample(RecInit.parse("identity"), n, new Random(2));
         for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) assertEquals(i == j ? 1 : 0, id[i * n + j]);
         // N(0, σ²/n): n² = 2,500 draws estimate the variance within a relative 3·√(2/2500) = 8.5 %
-        double[] g = RecInit.parse("normal:2").sample(n, new Random(2));
+        double[] g = RecWeights.sample(RecInit.parse("normal:2"), n, new Random(2));
         double s2 = 0;
         for (double v : g) s2 += v * v;
         assertEquals(4.0 / n, s2 / g.length, 0.085 * 4.0 / n);

@@ -1,5 +1,6 @@
 package dev.gradsweep.recurrent;
 
+import dev.gradsweep.grid.Cell;
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.Init;
 import dev.gradsweep.grid.TrainSpec;

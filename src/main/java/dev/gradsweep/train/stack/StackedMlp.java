@@ -3,6 +3,7 @@ package dev.gradsweep.train.stack;
 import dev.gradsweep.data.Batches;
 import dev.gradsweep.data.TaskData;
 import dev.gradsweep.grid.Activation;
+import dev.gradsweep.grid.Cell;
 import dev.gradsweep.grid.Norm;
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.grid.Skip;
@@ -59,12 +60,11 @@ public final class StackedMlp {
     private final Batches[] batches;
     private final LayerInfo[] layerInfo;
     private final boolean[] ended;
-    private final double[] totalMs;
     private int step;
 
     /** True when {@code rc} can be trained by this engine (plain MLPs); the others take the DL4J path. */
     public static boolean supports(RunConfig rc) {
-        return rc.norm == Norm.NONE && rc.skip == Skip.NONE;
+        return rc.cell == Cell.NONE && rc.norm == Norm.NONE && rc.skip == Skip.NONE;
     }
 
     /**
@@ -117,7 +117,6 @@ public final class StackedMlp {
         layerInfo = new LayerInfo[depth];
         for (int l = 0; l < depth; l++) layerInfo[l] = new LayerInfo(l, "dense" + l, "dense", act);
         ended = new boolean[k];
-        totalMs = new double[k];
         IUpdater shared = null;
         double clipEps = 0;
         boolean valueClip = StackedOptimizer.isValueClip(first.train);
@@ -228,15 +227,9 @@ public final class StackedMlp {
             rec.step(step, loss[r], gradL2[r], finite[r] ? Math.sqrt(upd) : Double.NaN, runs.get(r).train.lrAt(step), ms);
             for (int i = 0; i < at.segments[r].length; i++) rec.param(step, at.segments[r][i], at.stats[r][i]);
             for (int l = 0; l < depth; l++) rec.layer(step, layerInfo[l], acts[r][l], Double.NaN);
-            RunOutcome o = outs[r];
-            totalMs[r] += ms;
-            o.addLoss(loss[r]);
-            o.stepsDone = step + 1;
-            o.msPerStep = totalMs[r] / o.stepsDone;
+            outs[r].endStep(loss[r], ms, finite[r]);
             if (!finite[r]) {
                 ended[r] = true;
-                o.status = RunOutcome.Status.DIVERGED;
-                o.error = "non-finite " + (Double.isFinite(loss[r]) ? "gradient" : "loss") + " at step " + step;
                 StackLayout.fill(at.flatParams, at.segments[r], 0); // keeps its slices finite, so NaN never reaches a shared op
             }
         }

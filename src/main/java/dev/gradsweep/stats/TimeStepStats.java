@@ -1,4 +1,4 @@
-package dev.gradsweep.recurrent;
+package dev.gradsweep.stats;
 
 /**
  * One recurrent layer at one time step of one training step, reduced over the [batch × width] minibatch in double.

@@ -1,6 +1,13 @@
-package dev.gradsweep.recurrent;
+package dev.gradsweep.bench;
 
-import dev.gradsweep.bench.Quantiles;
+import dev.gradsweep.grid.Cell;
+import dev.gradsweep.recurrent.AddingTask;
+import dev.gradsweep.recurrent.RecurrentNet;
+import dev.gradsweep.recurrent.RecurrentSpec;
+import dev.gradsweep.recurrent.RecurrentTrainer;
+import dev.gradsweep.recurrent.SequenceTask;
+import dev.gradsweep.recurrent.StepResult;
+import dev.gradsweep.grid.RecInit;
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.Init;
 import dev.gradsweep.grid.TrainSpec;
@@ -17,7 +24,7 @@ import java.util.Arrays;
  * wall time and as the thread's CPU time (which a loaded machine does not inflate), plus where the
  * time goes: the matrix products alone, and what the LSTM gate arithmetic would cost as ND4J ops instead of the
  * Java loops. Run with OMP_NUM_THREADS=1 for one thread.
- * <pre>java -cp gradsweep.jar dev.gradsweep.recurrent.RecurrentBench [cell depth width T batch rounds steps]</pre>
+ * <pre>java -cp gradsweep.jar dev.gradsweep.bench.RecurrentBench [cell depth width T batch rounds steps]</pre>
  * Defaults: lstm 2 128 100 64 10 3 (float32, Adam).
  */
 public final class RecurrentBench {
