@@ -124,7 +124,7 @@ class TimeStepStatsTest {
 
     @Test
     void float32GradientsAgreeWithFloat64OnTheSameWeights() {
-        for (Cell cell : Cell.values()) {
+        for (Cell cell : new Cell[]{Cell.RNN, Cell.LSTM, Cell.GRU}) {
             RecurrentSpec s64 = spec(cell, Activation.TANH, "orthogonal", "xavier", TrainSpec.DType.FLOAT64, T);
             RecurrentNet n64 = run(s64, null);
             RecurrentNet n32 = run(s64.withDtype(TrainSpec.DType.FLOAT32), p -> p.assign(new RecurrentNet(s64, 1).params()));
