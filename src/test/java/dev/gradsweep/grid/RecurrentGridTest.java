@@ -31,7 +31,7 @@ class RecurrentGridTest {
             "  rec_init: [orthogonal, 'spectral:0.90']", "");
 
     static GridSpec parse(String yaml) {
-        return GridSpec.parse(yaml, "g.yaml");
+        return GridSpecTest.parse(yaml);
     }
 
     @Test
