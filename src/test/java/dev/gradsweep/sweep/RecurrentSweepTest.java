@@ -174,6 +174,7 @@ class RecurrentSweepTest {
     /**
      * A recurrent run that cannot start is a failed row with its message, one whose gradient overflows is diverged at
      * that step (its update not applied: null), and feed-forward runs in the same output have no timesteps rows.
+     * Without a timesteps directory (outputs from before it) the views still register.
      */
     @Test
     void failedAndDivergedRecurrentRunsAreRows(@TempDir Path tmp) throws Exception {
@@ -213,6 +214,11 @@ class RecurrentSweepTest {
             assertEquals(0, SweepLocalTest.count(spark, "SELECT count(*) FROM timesteps WHERE run_id = '" + plain.runId + "'"));
             assertEquals(1, SweepLocalTest.count(spark, "SELECT count(*) FROM runs WHERE run_id = '" + plain.runId
                     + "' AND cell = 'none' AND seq_len IS NULL AND rec_init = 'n/a' AND engine = 'dl4j'"));
+            // an output written before the timesteps table existed still registers, with the table empty
+            org.apache.commons.io.FileUtils.deleteDirectory(tmp.resolve("timesteps").toFile());
+            SqlViews.register(spark, tmp.toString());
+            assertEquals(0, SweepLocalTest.count(spark, "SELECT count(*) FROM memory"));
+            assertEquals(3, SweepLocalTest.count(spark, "SELECT count(*) FROM runs"));
         } finally {
             spark.stop();
         }
