@@ -66,7 +66,7 @@ public final class Report {
         try (var stale = Files.list(o.to())) { // a report directory holds one report: drop plots of an earlier one
             for (Path p : stale.filter(p -> p.toString().endsWith(".png")).toList()) Files.delete(p);
         }
-        spark.catalog().cacheTable("verdicts"); // one row per run, read by axis_effects and every section below
+        spark.catalog().cacheTable("verdicts"); // one row per run, read by every section below
         try {
             List<Map<String, Object>> verdicts = rows("SELECT * FROM verdicts ORDER BY run_id");
             List<Map<String, Object>> effects = rows("SELECT * FROM axis_effects ORDER BY axis, value");
@@ -181,8 +181,9 @@ public final class Report {
         }
         long seeds = verdicts.stream().map(v -> v.get("seed")).distinct().count();
         md.append(" ").append(seeds).append(seeds == 1 ? " seed" : " seeds (replicates of each configuration)").append(".\n\n");
-        md.append("Layer 0 is nearest the input; the output layer is the last. δ_l is the bias gradient of layer l, the "
-                + "back-propagated signal ∂L/∂z_l; ‖∇W_l‖ mixes it with the forward activations, so the verdicts read δ, "
+        md.append("Layer 0 is nearest the input; the output layer is the last. δ_l is the back-propagated signal: ∂L/∂z_l "
+                + "at layer l's pre-activation (its bias gradient, or its norm's beta gradient) in plain nets, ∂L/∂y_l at "
+                + "block l's output in block nets; ‖∇W_l‖ mixes it with the forward activations, so the verdicts read δ, "
                 + "activation scale and update ratios. Slopes are of log10 over the layer index, in decades per layer "
                 + "(> 0: shrinks toward the input).\n\n");
     }
@@ -197,8 +198,8 @@ public final class Report {
         if (sorted.size() > TABLE_ROWS)
             md.append("The ").append(TABLE_ROWS).append(" runs below are the first of ").append(sorted.size())
                     .append(" (worst verdicts first); `gradsweep sql --in DIR -e \"SELECT * FROM verdicts\"` lists all.\n\n");
-        md.append("| configuration | seed | verdict | log10 δ₀/δ_out | log10 act scale | slope δ | slope ‖∇W‖ | saturated | dead | stall layer | stall step | loss first → last |\n");
-        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        md.append("| configuration | seed | verdict | log10 δ₀/δ_ref | log10 act scale | slope δ | slope ‖∇W‖ | saturated | dead | stall layer | stall step | loss first → last | gap closed | reason | try |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Map<String, Object> v : sorted.subList(0, Math.min(TABLE_ROWS, sorted.size()))) {
             md.append("| ").append(labelOf.get((String) v.get("run_id"))).append(" | ").append(v.get("seed"))
                     .append(" | **").append(v.get("verdict")).append("** | ")
@@ -207,9 +208,12 @@ public final class Report {
                     .append(f(v, "saturated_frac")).append(" | ").append(f(v, "dead_frac")).append(" | ")
                     .append(v.get("stall_layer") == null ? "–" : v.get("stall_layer")).append(" | ")
                     .append(v.get("stall_step") == null ? "–" : v.get("stall_step")).append(" | ")
-                    .append(f(v, "loss_first")).append(" → ").append(f(v, "loss_last")).append(" |\n");
+                    .append(f(v, "loss_first")).append(" → ").append(f(v, "loss_last")).append(" | ")
+                    .append(f(v, "gap_closed")).append(" | ").append(cell(v.get("reason"))).append(" | ")
+                    .append(cell(v.get("try"))).append(" |\n");
         }
-        md.append("\nlog10 δ₀/δ_out: the back-propagated signal at layer 0 relative to the output layer (median over steps); "
+        md.append("\nlog10 δ₀/δ_ref: the back-propagated signal at layer 0 relative to the output layer's (block nets: the last "
+                + "block's; median over steps); gap closed: 1 − loss_last / the best constant predictor's loss; "
                 + "log10 act scale: std of the last hidden layer's activations relative to layer 0's; stall layer: the layer "
                 + "nearest the output below the vanishing threshold; stall step: from this step on the loss stopped "
                 + "improving (– = still improving, or no plateau).\n");
@@ -219,17 +223,23 @@ public final class Report {
         return Findings.fmt(Findings.num(v, col));
     }
 
+    /** A text cell of a Markdown table: "–" when missing, pipes escaped. */
+    private static String cell(Object o) {
+        return o == null ? "–" : o.toString().replace("|", "\\|");
+    }
+
     private void effectsSection(List<Map<String, Object>> effects) {
         md.append("\n## What fixes it: `axis_effects`\n\n");
         if (effects.isEmpty()) {
             md.append("No axis varies in this sweep.\n");
             return;
         }
-        md.append("| axis | value | runs | healthy | vanishing | exploding | saturated | dead | diverged | failed | median slope δ | median slope ‖∇W‖ | fixes | held fixed |\n");
-        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        List<String> shares = Findings.reversed(Findings.VERDICTS);
+        md.append("| axis | value | runs | ").append(String.join(" | ", shares)).append(" | median slope δ | median slope ‖∇W‖ | fixes | held fixed |\n");
+        md.append("|---|---|---|").append("---|".repeat(shares.size())).append("---|---|---|---|\n");
         for (Map<String, Object> e : effects) {
             md.append("| ").append(e.get("axis")).append(" | ").append(e.get("value")).append(" | ").append(e.get("runs"));
-            for (String v : List.of("healthy", "vanishing", "exploding", "saturated", "dead", "diverged", "failed"))
+            for (String v : shares)
                 md.append(" | ").append(Findings.pct(Findings.num(e, v)));
             md.append(" | ").append(f(e, "median_slope_delta")).append(" | ").append(f(e, "median_slope_w"))
                     .append(" | ").append(e.get("fixes")).append("/").append(e.get("broken_contexts"))
@@ -280,7 +290,7 @@ public final class Report {
             Charts.colour(log, colours);
             save(log, "flow_w_log_" + tag + ".png");
             XYChart dl = Charts.lines("Back-propagated signal δ_l across layers (" + when + ")", "layer (0 = input side)",
-                    "log10 ‖δ_l‖ (bias gradient)", lines(shown, d, true), true);
+                    "log10 ‖δ_l‖", lines(shown, d, true), true);
             Charts.colour(dl, colours);
             save(dl, "flow_delta_log_" + tag + ".png");
             md.append("### ").append(when.substring(0, 1).toUpperCase()).append(when.substring(1)).append("\n\n");
@@ -288,7 +298,7 @@ public final class Report {
             image("flow_w_linear_" + tag + ".png", "gradient norm per layer, linear, " + when);
             md.append("log10 scale: exponential decay is a straight line; its slope is the decay per layer.\n\n");
             image("flow_w_log_" + tag + ".png", "gradient norm per layer, log10, " + when);
-            md.append("The back-propagated signal δ alone (bias gradients), without the forward activations that ‖∇W‖ mixes in.\n\n");
+            md.append("The back-propagated signal δ alone (see above), without the forward activations that ‖∇W‖ mixes in.\n\n");
             image("flow_delta_log_" + tag + ".png", "delta per layer, log10, " + when);
         }
     }
