@@ -48,7 +48,7 @@ public final class RunWriter implements RunRecorder, Closeable {
     public void param(int step, Segment s, ParamStats p) {
         double upd = p.updateL2(), par = p.paramL2();
         end(params, params.begin().str(id).num(step).num(s.layer).str(s.layerName).str(s.param).num(s.length).num(p.gradL2())
-                .num(p.gradMeanAbs()).num(p.maxAbs).num(p.gradMean()).num(par).num(upd).numOrNull(par > 0 ? upd / par : Double.NaN)
+                .num(p.gradMeanAbs()).num(p.maxAbs).num(p.gradMean()).num(par).numOrNull(upd).numOrNull(par > 0 ? upd / par : Double.NaN)
                 .num(p.zeroFrac()).num(p.nonfinite));
     }
 
@@ -78,9 +78,9 @@ public final class RunWriter implements RunRecorder, Closeable {
             runs.write(id, rc.sweep, rc.depth, rc.width, rc.activation.key, rc.init.toString(), rc.norm, rc.placement, rc.skip,
                     rc.task.canonical(), rc.train.optimizer.name().toLowerCase(), rc.train.lr, rc.train.batch, rc.train.steps,
                     rc.train.clip, rc.train.dtype.name().toLowerCase(), rc.seed, o.statusText(), o.error, o.stepsDone,
-                    o.lossFirst, o.lossLast, orNull(o.lossBest), o.wallMs, orNull(o.msPerStep),
+                    orNull(o.lossFirst), orNull(o.lossLast), orNull(o.lossBest), o.wallMs, orNull(o.msPerStep),
                     where.backend(), where.device(), where.host(), where.attempt(), startedAt, finishedAt, o.nParams, o.nLayers,
-                    where.engine());
+                    where.engine(), orNull(o.lossBaseline), orNull(o.gapClosed()), o.lossWindow == 0 ? null : o.lossWindow);
         }
         out.commit(id, attempt);
     }

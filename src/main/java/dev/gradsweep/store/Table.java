@@ -19,7 +19,7 @@ public enum Table {
             s("task"), s("optimizer"), d("lr"), i("batch"), i("steps"), s("clip"), s("dtype"), l("seed"),
             s("status"), s("error"), i("steps_done"), d("loss_first"), d("loss_last"), d("loss_best"), l("wall_ms"),
             d("ms_per_step"), s("backend"), s("device"), s("host"), i("attempt"), ts("started_at"), ts("finished_at"),
-            l("n_params"), i("n_layers"), s("engine")),
+            l("n_params"), i("n_layers"), s("engine"), d("loss_baseline"), d("gap_closed"), i("loss_window")),
     STEPS("steps", s("run_id"), i("step"), d("loss"), d("grad_l2_total"), d("update_l2_total"), d("lr"), d("step_ms")),
     PARAMS("params", s("run_id"), i("step"), i("layer"), s("layer_name"), s("param"), i("size"), d("grad_l2"),
             d("grad_mean_abs"), d("grad_max_abs"), d("grad_mean"), d("param_l2"), d("update_l2"), d("update_ratio"),

@@ -132,6 +132,11 @@ public final class GradientProbe extends BaseTrainingListener {
         for (int i = 0; i < segments.length; i++) paramSq[i] = params.sumSq(segments[i].offset, segments[i].offset + segments[i].length);
     }
 
+    /** This step's update was not applied (the run diverged): its update statistics are not applicable. */
+    public void noUpdate() {
+        for (ParamStats s : stats) s.noUpdate();
+    }
+
     public long nonfinite() {
         long n = 0;
         for (ParamStats s : stats) n += s.nonfinite;

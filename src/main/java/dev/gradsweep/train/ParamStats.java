@@ -103,6 +103,11 @@ public final class ParamStats {
         updateSumSq += u.sumSq(from, to);
     }
 
+    /** No update was applied this step: {@link #updateL2()} is NaN (recorded as null), not 0. */
+    public void noUpdate() {
+        updateSumSq = Double.NaN;
+    }
+
     public ParamStats merge(ParamStats o) {
         ParamStats m = new ParamStats();
         m.count = count + o.count;

@@ -41,6 +41,7 @@ public final class TrainLoop {
     private boolean ended;
 
     public TrainLoop(Net built, RunConfig rc, TaskData data, RunRecorder rec, boolean withStats, RunOutcome out) {
+        out.lossBaseline = LossBaseline.of(data); // first, so a run that fails while setting up still has it
         this.net = built.graph();
         this.rc = rc;
         this.rec = rec;
@@ -84,14 +85,12 @@ public final class TrainLoop {
             else updater.update(net.gradient(), step, 0, batch, mgr);
             if (probe != null) updL2 = probe.step(paramStep);
             else paramStep.apply();
-        }
+        } else if (probe != null) probe.noUpdate();
         double ms = (System.nanoTime() - s0) / 1e6;
         totalMs += ms;
         rec.step(step, loss, gradL2, updL2, rc.train.lrAt(step), ms);
         if (probe != null) probe.emit(step, rec);
-        if (step == 0) out.lossFirst = loss;
-        out.lossLast = loss;
-        if (Double.isFinite(loss) && !(loss >= out.lossBest)) out.lossBest = loss;
+        out.addLoss(loss);
         step++;
         out.stepsDone = step;
         out.msPerStep = totalMs / step;

@@ -11,11 +11,13 @@ import dev.gradsweep.model.NetworkFactory;
 import dev.gradsweep.train.ActStats;
 import dev.gradsweep.train.HostArray;
 import dev.gradsweep.train.LayerInfo;
+import dev.gradsweep.train.LossBaseline;
 import dev.gradsweep.train.MemoryGuard;
 import dev.gradsweep.train.ParamStats;
 import dev.gradsweep.train.RunOutcome;
 import dev.gradsweep.train.RunRecorder;
 import dev.gradsweep.train.Segment;
+import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -28,6 +30,8 @@ import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Nesterovs;
 import org.nd4j.linalg.learning.config.Sgd;
+import org.nd4j.linalg.lossfunctions.ILossFunction;
+import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 import java.util.List;
@@ -52,6 +56,8 @@ public final class StackedMlp {
     private final Activation act;
     private final IActivation fn;
     private final boolean classification;
+    /** DL4J's LossMCXENT clips the softmax output to [eps, 1 − eps] in the score (not in the gradient); its eps. */
+    private final double softmaxClipEps;
     private final TrainSpec.Optimizer optimizer;
     /** The optimizer's configuration (momentum, Adam's betas and epsilon), equal in every run of the stack. */
     private final IUpdater updater;
@@ -176,6 +182,7 @@ public final class StackedMlp {
         ended = new boolean[k];
         totalMs = new double[k];
         IUpdater shared = null;
+        double clipEps = 0;
         for (int r = 0; r < k; r++) {
             RunConfig rc = runs.get(r);
             batches[r] = new Batches(data.get(r), batch, rc.seed, slice(x, r), slice(y, r));
@@ -186,6 +193,9 @@ public final class StackedMlp {
                 copyRowMajor(layer.getParam("W"), flatParams, segments[r][2 * l].offset);
                 copyRowMajor(layer.getParam("b"), flatParams, segments[r][2 * l + 1].offset);
             }
+            ILossFunction lossFn = ((BaseOutputLayer) net.getLayer("output").conf().getLayer()).getLossFn();
+            if (lossFn instanceof LossMCXENT) clipEps = ((LossMCXENT) lossFn).getSoftmaxClipEps();
+            else if (classification) throw new IllegalArgumentException("run " + rc.runId + ": no stacked loss for " + lossFn);
             IUpdater u = net.getLayer("output").getConfig().getUpdaterByParam("W");
             if (shared != null && !hyperparameters(u).equals(hyperparameters(shared)))
                 throw new IllegalArgumentException("run " + rc.runId + ": optimizer " + u + " differs from its stack's " + shared);
@@ -193,8 +203,10 @@ public final class StackedMlp {
             if (valueClip) fill(invBound, segments[r], 1.0 / (TrainSpec.clipValue(rc.train.clip) * batch));
             this.outs[r].nParams = net.numParams();
             this.outs[r].nLayers = layers;
+            this.outs[r].lossBaseline = LossBaseline.of(data.get(r));
         }
         this.updater = shared;
+        this.softmaxClipEps = clipEps;
     }
 
     /** What the stack's shared optimizer step uses of a run's DL4J updater: everything but the learning rate. */
@@ -322,6 +334,7 @@ public final class StackedMlp {
             for (int i = 0; i < segments[r].length; i++) {
                 Segment s = segments[r][i];
                 if (finite[r]) stats[r][i].addUpdate(g, s.offset, s.offset + s.length); // the buffer now holds the update
+                else stats[r][i].noUpdate();
                 upd += stats[r][i].updateSumSq;
             }
             RunRecorder rec = recs[r];
@@ -330,9 +343,7 @@ public final class StackedMlp {
             for (int l = 0; l < depth; l++) rec.layer(step, layerInfo[l], acts[r][l], Double.NaN);
             RunOutcome o = outs[r];
             totalMs[r] += ms;
-            if (step == 0) o.lossFirst = loss[r];
-            o.lossLast = loss[r];
-            if (Double.isFinite(loss[r]) && !(loss[r] >= o.lossBest)) o.lossBest = loss[r];
+            o.addLoss(loss[r]);
             o.stepsDone = step + 1;
             o.msPerStep = totalMs[r] / o.stepsDone;
             if (!finite[r]) {
@@ -401,17 +412,30 @@ public final class StackedMlp {
         now[r] = v;
     }
 
-    /** Per-run mean loss (DL4J's score): MSE averaged over outputs, or cross-entropy, averaged over the batch. */
+    /**
+     * Per-run mean loss (DL4J's score): MSE averaged over outputs, or cross-entropy, averaged over the batch. The
+     * cross-entropy takes log of the softmax output clipped as LossMCXENT clips it, in the array's precision, so an
+     * output that underflowed to 0 costs −ln(eps) as in DL4J instead of an infinite loss; the gradient (softmax −
+     * labels) is unclipped in DL4J and here. The sums run in double; a float32 score that DL4J's float32 sum would
+     * overflow is infinite here too, so both engines see the same non-finite loss.
+     */
     private double[] loss(INDArray out) {
         HostArray o = HostArray.of(out), t = HostArray.of(y);
         int per = (int) (out.size(1) * out.size(2));
+        boolean f32 = out.dataType() == DataType.FLOAT;
+        double lo = softmaxClipEps, hi = 1.0 - softmaxClipEps;
         double[] l = new double[k];
         for (int r = 0; r < k; r++) {
             double s = 0;
             for (int i = r * per; i < (r + 1) * per; i++) {
                 double pv = o.get(i), tv = t.get(i);
-                s += classification ? (tv == 0 ? 0 : -tv * Math.log(pv)) : (pv - tv) * (pv - tv);
+                if (classification) {
+                    double pc = pv < lo ? lo : pv > hi ? hi : pv; // NaN stays NaN, as with DL4J's replaceWhere
+                    s -= tv * Math.log(f32 ? (float) pc : pc);
+                } else s += (pv - tv) * (pv - tv);
             }
+            // DL4J sums a float32 score in float32: its terms are non-negative, so it overflows when the total does
+            if (f32 && s > Float.MAX_VALUE) s = Double.POSITIVE_INFINITY;
             l[r] = classification ? s / batch : s / out.size(2) / batch;
         }
         return l;
