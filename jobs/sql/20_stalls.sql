@@ -11,7 +11,7 @@ WITH g AS (
   SELECT run_id, layer, max(from_output) AS from_output, max(delta_ref_layer) AS delta_ref_layer,
          count(*) AS steps, max(step) AS last_step, min(step) AS first_step,
          percentile_approx(CASE WHEN delta_rel = 0 THEN double('-Infinity') ELSE log10(delta_rel) END, 0.5) AS log10_delta_rel,
-         percentile_approx(log10(act_rel), 0.5) AS log10_act_rel,
+         percentile_approx(CASE WHEN act_rel = 0 THEN double('-Infinity') ELSE log10(act_rel) END, 0.5) AS log10_act_rel,
          percentile_approx(update_ratio, 0.5) AS update_ratio,
          count_if(update_ratio < ${gradsweep.frozen_update_ratio}) AS frozen_steps,
          max(CASE WHEN NOT (update_ratio < ${gradsweep.frozen_update_ratio}) THEN step END) AS last_moving_step,

@@ -46,6 +46,10 @@ WITH prof AS (
          p.gate_mean, p.gate_saturated_frac,
          s.stall_layer, s.starved_layers, s.stall_step, s.frozen_layers,
          r.gap_closed < ${gradsweep.min_gap_closed} AS not_learning,
+         CASE WHEN r.gap_closed IS NULL OR isnan(r.gap_closed) THEN 'the gap closed is unknown'
+              WHEN r.gap_closed < 0 THEN format_string('the run ends at %.3g times the best constant predictor\'s loss (%.3g)',
+                                                       r.loss_last / r.loss_baseline, r.loss_baseline)
+              ELSE format_string('the run closed %.1f%% of the gap to the best constant predictor', 100 * r.gap_closed) END AS progress,
          CASE WHEN r.skip = 'none' THEN 'the output layer\'s' ELSE 'the last block\'s' END AS ref_name
   FROM runs r
   LEFT JOIN prof p ON p.run_id = r.run_id
@@ -84,24 +88,24 @@ SELECT run_id, sweep, depth, width, activation, init, norm, placement, skip, tas
                 ELSE format_string('the activation scale grows to 10^%.1f times layer 0\'s at the last hidden layer (above %s)',
                                    log10_act_out, '${gradsweep.explode_ratio}') END
          WHEN 'dead' THEN format_string('%.0f%% of the dense units are dead (mean over hidden layers and steps; threshold %.0f%%)',
-                                        100 * dead_frac, 100 * ${gradsweep.dead_frac})
+                                        100 * dead_frac, 100D * ${gradsweep.dead_frac})
          WHEN 'saturated' THEN format_string('%.0f%% of the dense activations are saturated (mean over hidden layers and steps; threshold %.0f%%)',
-                                             100 * saturated_frac, 100 * ${gradsweep.saturated_frac})
+                                             100 * saturated_frac, 100D * ${gradsweep.saturated_frac})
          WHEN 'collapsed' THEN format_string('the activation scale shrinks to 10^%.1f of layer 0\'s at the last hidden layer (%.2f decades per layer)%s',
                                              log10_act_out, slope_act,
-                                             CASE WHEN not_learning THEN format_string('; the run closed %.1f%% of the gap to the best constant predictor', 100 * gap_closed) ELSE '' END)
+                                             CASE WHEN not_learning THEN '; ' || progress ELSE '' END)
          WHEN 'vanishing' THEN
            CASE WHEN log10_delta_in < log10(${gradsweep.vanish_ratio})
                 THEN format_string('δ at layer 0 is 10^%.1f of %s; %d layers (0–%d) are below %s', log10_delta_in, ref_name,
                                    starved_layers, stall_layer, '${gradsweep.vanish_ratio}')
                 ELSE format_string('layer 0\'s update ratio is %.1e, 10^%.1f of the output layer\'s (δ at layer 0 is 10^%.1f of %s)',
                                    update_ratio_in, log10(update_ratio_in / update_ratio_out), log10_delta_in, ref_name) END
-             || CASE WHEN not_learning THEN format_string('; the run closed %.1f%% of the gap', 100 * gap_closed) ELSE '' END
-         WHEN 'frozen' THEN format_string('every layer\'s median update ratio is below %s (largest %.1e) and the run closed %.1f%% of the gap',
-                                          '${gradsweep.frozen_update_ratio}', update_ratio_max, 100 * gap_closed)
-         WHEN 'not_learning' THEN format_string('the run closed %.1f%% of the gap (loss %.3g, best constant predictor %.3g; below %s) although δ at layer 0 is 10^%.1f of %s, the activation scale 10^%.1f of layer 0\'s and the largest update ratio %.1e',
-                                                100 * gap_closed, loss_last, loss_baseline, '${gradsweep.min_gap_closed}',
-                                                log10_delta_in, ref_name, log10_act_out, update_ratio_max)
+             || CASE WHEN not_learning THEN '; ' || progress ELSE '' END
+         WHEN 'frozen' THEN format_string('every layer\'s median update ratio is below %s (largest %.1e); %s',
+                                          '${gradsweep.frozen_update_ratio}', update_ratio_max, progress)
+         WHEN 'not_learning' THEN format_string('%s (learning needs %s of the gap), although δ at layer 0 is 10^%.1f of %s, the activation scale 10^%.1f of layer 0\'s and the largest update ratio %.1e',
+                                                progress, '${gradsweep.min_gap_closed}', log10_delta_in, ref_name, log10_act_out,
+                                                update_ratio_max)
          ELSE format_string('closed %.0f%% of the gap; δ at layer 0 is 10^%.1f of %s, the activation scale 10^%.1f of layer 0\'s',
                             100 * gap_closed, log10_delta_in, ref_name, log10_act_out) END AS reason,
        status, steps_done, loss_first, loss_last, loss_baseline, gap_closed,
