@@ -23,7 +23,8 @@
 -- slope_w / slope_act (see layer_profile), update_ratio_in / _out / _max (layer 0, output layer, the largest layer),
 -- saturated_frac, dead_frac: means over the hidden layers' dense activations and steps; gate_mean,
 -- gate_saturated_frac: the highway gates, on their own (null without gates); stall_layer, starved_layers,
--- stall_step, frozen_layers from stalls. Weight gradients alone can mislead (slope_w is shown, never used by a rule).
+-- frozen_layers as in stalls, stall_step from loss_plateaus. Weight gradients alone can mislead (slope_w is shown,
+-- never used by a rule).
 CREATE OR REPLACE TEMPORARY VIEW verdict_evidence AS
 WITH prof AS (
   SELECT l.run_id,
@@ -37,14 +38,18 @@ WITH prof AS (
          max(CASE WHEN l.layer = r.n_layers - 1 THEN l.update_ratio END) AS update_ratio_out,
          max(l.update_ratio) AS update_ratio_max,
          avg(l.saturated_frac) AS saturated_frac, avg(l.dead_frac) AS dead_frac,
-         avg(l.gate_mean) AS gate_mean, avg(l.gate_saturated_frac) AS gate_saturated_frac
+         avg(l.gate_mean) AS gate_mean, avg(l.gate_saturated_frac) AS gate_saturated_frac,
+         -- as in stalls, without reading layer_stalls a second time
+         max(CASE WHEN l.log10_delta_rel < log10(${gradsweep.vanish_ratio}) THEN l.layer END) AS stall_layer,
+         count_if(l.log10_delta_rel < log10(${gradsweep.vanish_ratio})) AS starved_layers,
+         count_if(l.frozen_from IS NOT NULL) AS frozen_layers
   FROM layer_stalls l JOIN runs r ON r.run_id = l.run_id
   GROUP BY l.run_id
 ), e AS (
   SELECT r.*, p.delta_ref_layer, p.log10_delta_in, p.log10_act_out, p.slope_delta, p.slope_w, p.slope_act,
          p.update_ratio_in, p.update_ratio_out, p.update_ratio_max, p.saturated_frac, p.dead_frac,
          p.gate_mean, p.gate_saturated_frac,
-         s.stall_layer, s.starved_layers, s.stall_step, s.frozen_layers,
+         p.stall_layer, p.starved_layers, s.stall_step, p.frozen_layers,
          r.gap_closed < ${gradsweep.min_gap_closed} AS not_learning,
          CASE WHEN r.gap_closed IS NULL OR isnan(r.gap_closed) THEN 'the gap closed is unknown'
               WHEN r.gap_closed < 0 THEN format_string('the run ends at %.3g times the best constant predictor\'s loss (%.3g)',
@@ -53,7 +58,7 @@ WITH prof AS (
          CASE WHEN r.skip = 'none' THEN 'the output layer\'s' ELSE 'the last block\'s' END AS ref_name
   FROM runs r
   LEFT JOIN prof p ON p.run_id = r.run_id
-  LEFT JOIN stalls s ON s.run_id = r.run_id
+  LEFT JOIN loss_plateaus s ON s.run_id = r.run_id
 ), v AS (
   SELECT e.*,
          CASE WHEN status = 'failed' THEN 'failed'
@@ -113,5 +118,5 @@ SELECT run_id, sweep, depth, width, activation, init, norm, placement, skip, tas
        saturated_frac, dead_frac, gate_mean, gate_saturated_frac, update_ratio_in, update_ratio_out, update_ratio_max,
        stall_layer, starved_layers, stall_step, frozen_layers, error
 FROM v;
--- Cached (lazily): verdicts, axis_effects and advice all read it.
+-- Cached (lazily): axis_effects and advice (and through it verdicts) read it.
 CACHE LAZY TABLE verdict_evidence;

@@ -1,11 +1,12 @@
--- advice: one row per run that is not healthy, what to try. From the sweep itself first: a value of another axis
--- that is healthy in every run of this run's configuration with every other axis held fixed (the same context as
--- in axis_effects), the values that fix the most configurations in axis_effects first, at most three
--- (try_from = 'sweep'). Otherwise the textbook fix for the verdict (try_from = 'textbook'). Axis values are written
--- as in a grid file.
-CREATE OR REPLACE TEMPORARY VIEW advice AS
+-- verdicts: verdict_evidence with the advice beside each verdict's reason: try, what to try, and try_from, where
+-- it comes from (both null for healthy runs). From the sweep itself first: a value of another axis that is healthy
+-- in every run of this run's configuration with every other axis held fixed (the same contexts as axis_effects),
+-- the values that fix the most configurations in axis_effects first, at most three (try_from = 'sweep'). Otherwise
+-- the textbook fix for the verdict (try_from = 'textbook'). Axis values are written as in a grid file.
+-- A view after axis_effects (which is built on verdict_evidence), so nothing depends on itself.
+CREATE OR REPLACE TEMPORARY VIEW verdicts AS
 WITH a AS (
-  SELECT v.run_id, v.verdict, v.activation,
+  SELECT v.*,
          map('depth', cast(depth AS string), 'width', cast(width AS string), 'activation', activation,
              'init', init, 'norm', norm, 'placement', placement, 'skip', skip, 'task', task,
              'optimizer', optimizer, 'lr', cast(lr AS string), 'batch', cast(batch AS string), 'clip', clip,
@@ -30,8 +31,9 @@ WITH a AS (
                                 x.axis, x.value, x.fixes, x.broken))) AS try
   FROM fix GROUP BY run_id
 )
-SELECT a.run_id,
-       coalesce(s.try, CASE a.verdict
+SELECT a.run_id, a.sweep, a.depth, a.width, a.activation, a.init, a.norm, a.placement, a.skip, a.task, a.optimizer,
+       a.lr, a.batch, a.clip, a.dtype, a.seed, a.verdict, a.reason,
+       CASE WHEN a.verdict <> 'healthy' THEN coalesce(s.try, CASE a.verdict
          WHEN 'failed' THEN 'read the error: the run stopped on an exception'
          WHEN 'diverged' THEN 'a smaller lr, or clip: norm:1'
          WHEN 'exploding' THEN 'clip: norm:1, or smaller weights (a smaller σw: init xavier, lecun or normal:<σw> with σw² ≤ 1)'
@@ -44,18 +46,11 @@ SELECT a.run_id,
                 ELSE 'init: he, or skip: residual with norm: layer, placement: pre' END
          WHEN 'frozen' THEN 'a larger lr: every layer moves less than ${gradsweep.frozen_update_ratio} of its size per step'
          WHEN 'not_learning' THEN 'more steps or a larger lr; if the gap stays near 0, check that the targets depend on the inputs'
-       END) AS try,
-       CASE WHEN s.try IS NOT NULL THEN 'sweep' WHEN a.verdict <> 'healthy' THEN 'textbook' END AS try_from
-FROM a LEFT JOIN sweep s ON s.run_id = a.run_id
-WHERE a.verdict <> 'healthy';
-
--- verdicts: verdict_evidence with the advice (try, try_from; null for healthy runs) beside each verdict's reason.
-CREATE OR REPLACE TEMPORARY VIEW verdicts AS
-SELECT v.run_id, v.sweep, v.depth, v.width, v.activation, v.init, v.norm, v.placement, v.skip, v.task, v.optimizer,
-       v.lr, v.batch, v.clip, v.dtype, v.seed, v.verdict, v.reason, a.try, a.try_from,
-       v.status, v.steps_done, v.loss_first, v.loss_last, v.loss_baseline, v.gap_closed,
-       v.log10_delta_in, v.log10_act_out, v.delta_ref_layer, v.slope_delta, v.slope_w, v.slope_act,
-       v.saturated_frac, v.dead_frac, v.gate_mean, v.gate_saturated_frac,
-       v.update_ratio_in, v.update_ratio_out, v.update_ratio_max,
-       v.stall_layer, v.starved_layers, v.stall_step, v.frozen_layers, v.error
-FROM verdict_evidence v LEFT JOIN advice a ON a.run_id = v.run_id;
+       END) END AS try,
+       CASE WHEN a.verdict = 'healthy' THEN NULL WHEN s.try IS NOT NULL THEN 'sweep' ELSE 'textbook' END AS try_from,
+       a.status, a.steps_done, a.loss_first, a.loss_last, a.loss_baseline, a.gap_closed,
+       a.log10_delta_in, a.log10_act_out, a.delta_ref_layer, a.slope_delta, a.slope_w, a.slope_act,
+       a.saturated_frac, a.dead_frac, a.gate_mean, a.gate_saturated_frac,
+       a.update_ratio_in, a.update_ratio_out, a.update_ratio_max,
+       a.stall_layer, a.starved_layers, a.stall_step, a.frozen_layers, a.error
+FROM a LEFT JOIN sweep s ON s.run_id = a.run_id;

@@ -13,7 +13,7 @@ import java.util.Map;
 
 /**
  * Registers a sweep's tables as Spark SQL views, then the analysis views of jobs/sql (layer_profile, layer_stalls,
- * stalls, verdict_evidence, axis_effects, advice, verdicts). Only committed runs are visible: steps/params/layers are semi-joined to runs,
+ * loss_plateaus, stalls, verdict_evidence, axis_effects, verdicts). Only committed runs are visible: steps/params/layers are semi-joined to runs,
  * so files of an interrupted attempt never reach a query.
  */
 public final class SqlViews {
@@ -29,7 +29,7 @@ public final class SqlViews {
     }
 
     /** Views that {@link #register} adds on top of the four tables. */
-    public static final List<String> ANALYSIS_VIEWS = List.of("layer_profile", "layer_stalls", "stalls", "verdict_evidence", "axis_effects", "advice", "verdicts");
+    public static final List<String> ANALYSIS_VIEWS = List.of("layer_profile", "layer_stalls", "loss_plateaus", "stalls", "verdict_evidence", "axis_effects", "verdicts");
 
     public static void register(SparkSession spark, String dir) {
         register(spark, dir, Map.of());
