@@ -1,5 +1,5 @@
 -- verdict_evidence: one row per run, its verdict, the evidence beside it and the reason in words (the `verdicts`
--- view adds the advice, `try`, see 50_advice.sql). Rules, first match wins:
+-- view adds the advice, try, in 50_advice.sql). Rules, first match wins:
 --   failed       status = 'failed' (an exception, see error)
 --   diverged     status = 'diverged' (a non-finite loss or gradient), or loss_last > diverge_loss_ratio x loss_first
 --   exploding    log10_delta_in > log10(explode_ratio), or log10_act_out > log10(explode_ratio)
@@ -118,5 +118,5 @@ SELECT run_id, sweep, depth, width, activation, init, norm, placement, skip, tas
        saturated_frac, dead_frac, gate_mean, gate_saturated_frac, update_ratio_in, update_ratio_out, update_ratio_max,
        stall_layer, starved_layers, stall_step, frozen_layers, error
 FROM v;
--- Cached (lazily): axis_effects and advice (and through it verdicts) read it.
+-- Cached (lazily): axis_effects and verdicts read it.
 CACHE LAZY TABLE verdict_evidence;

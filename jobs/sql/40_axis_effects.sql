@@ -5,7 +5,7 @@
 -- so the values are compared on the same configurations, otherwise every run counts (held_fixed = false).
 --   fixes / broken_contexts: in how many of the contexts where some value of this axis is not healthy, this value
 --   is healthy in every run.
--- Built on verdict_evidence, not verdicts: verdicts takes its advice from here (50_advice.sql).
+-- Built on verdict_evidence, not verdicts: verdicts takes its advice (try) from here (50_advice.sql).
 CREATE OR REPLACE TEMPORARY VIEW axis_effects AS
 WITH a AS (
   SELECT v.*, map('depth', cast(depth AS string), 'width', cast(width AS string), 'activation', activation,

@@ -153,9 +153,12 @@ class DiagnosisGridTest {
         assertEquals(15L * 3 * 6, count("SELECT count(*) FROM layer_profile p JOIN runs r USING (run_id) "
                 + "JOIN layers l ON l.run_id = p.run_id AND l.step = p.step AND l.layer = p.layer AND l.kind = 'block' "
                 + "WHERE r.skip <> 'none' AND l.act_grad_l2 <=> p.delta"));
-        // ReZero at step 0: alpha = 0 makes every block the identity, so the same gradient reaches every block output
+        // ReZero at step 0: alpha = 0 makes every block the identity, so the same gradient reaches every block output;
+        // not with post (a norm after the sum is no identity): there it differs
         assertEquals(0, count("SELECT count(*) FROM layer_profile p JOIN runs r USING (run_id) "
-                + "WHERE r.skip = 'rezero' AND p.step = 0 AND p.layer < r.depth AND abs(p.delta_rel - 1) > 1e-9"));
+                + "WHERE r.skip = 'rezero' AND r.placement <> 'post' AND p.step = 0 AND p.layer < r.depth AND abs(p.delta_rel - 1) > 1e-9"));
+        assertTrue(count("SELECT count(*) FROM layer_profile p JOIN runs r USING (run_id) "
+                + "WHERE r.skip = 'rezero' AND r.placement = 'post' AND p.step = 0 AND p.layer < r.depth - 1 AND abs(p.delta_rel - 1) > 1e-6") > 0);
         // the run-level evidence is never missing
         assertEquals(0, count("SELECT count(*) FROM verdicts WHERE log10_delta_in IS NULL OR slope_delta IS NULL OR slope_w IS NULL "
                 + "OR slope_act IS NULL OR log10_act_out IS NULL OR update_ratio_in IS NULL OR update_ratio_out IS NULL "
