@@ -65,7 +65,7 @@ final class FlowPlots {
             Charts.colour(log, colours);
             page.save(log, "flow_w_log_" + tag + ".png");
             XYChart dl = Charts.lines("Back-propagated signal δ_l across layers (" + when + ")", "layer (0 = input side)",
-                    "log10 ‖δ_l‖ (bias gradient)", lines(shown, d, true), true);
+                    "log10 ‖δ_l‖", lines(shown, d, true), true);
             Charts.colour(dl, colours);
             page.save(dl, "flow_delta_log_" + tag + ".png");
             page.md.append("### ").append(when.substring(0, 1).toUpperCase()).append(when.substring(1)).append("\n\n");
@@ -73,7 +73,7 @@ final class FlowPlots {
             page.image("flow_w_linear_" + tag + ".png", "gradient norm per layer, linear, " + when);
             page.md.append("log10 scale: exponential decay is a straight line; its slope is the decay per layer.\n\n");
             page.image("flow_w_log_" + tag + ".png", "gradient norm per layer, log10, " + when);
-            page.md.append("The back-propagated signal δ alone (bias gradients), without the forward activations that ‖∇W‖ mixes in.\n\n");
+            page.md.append("The back-propagated signal δ alone (see above), without the forward activations that ‖∇W‖ mixes in.\n\n");
             page.image("flow_delta_log_" + tag + ".png", "delta per layer, log10, " + when);
         }
     }

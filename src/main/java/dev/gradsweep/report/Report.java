@@ -60,7 +60,7 @@ public final class Report {
         try (var stale = Files.list(o.to())) { // a report directory holds one report: drop plots of an earlier one
             for (Path p : stale.filter(p -> p.toString().endsWith(".png")).toList()) Files.delete(p);
         }
-        spark.catalog().cacheTable("verdicts"); // one row per run, read by axis_effects and every section below
+        spark.catalog().cacheTable("verdicts"); // one row per run, read by every section below
         try {
             List<Map<String, Object>> verdicts = Queries.rows(spark, "SELECT * FROM verdicts ORDER BY run_id");
             List<Map<String, Object>> effects = Queries.rows(spark, "SELECT * FROM axis_effects ORDER BY axis, value");

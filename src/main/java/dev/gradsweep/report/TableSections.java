@@ -40,8 +40,9 @@ final class TableSections {
         }
         long seeds = verdicts.stream().map(v -> v.get("seed")).distinct().count();
         page.md.append(" ").append(seeds).append(seeds == 1 ? " seed" : " seeds (replicates of each configuration)").append(".\n\n");
-        page.md.append("Layer 0 is nearest the input; the output layer is the last. δ_l is the bias gradient of layer l, the "
-                + "back-propagated signal ∂L/∂z_l; ‖∇W_l‖ mixes it with the forward activations, so the verdicts read δ, "
+        page.md.append("Layer 0 is nearest the input; the output layer is the last. δ_l is the back-propagated signal: ∂L/∂z_l "
+                + "at layer l's pre-activation (its bias gradient, or its norm's beta gradient) in plain nets, ∂L/∂y_l at "
+                + "block l's output in block nets; ‖∇W_l‖ mixes it with the forward activations, so the verdicts read δ, "
                 + "activation scale and update ratios. Slopes are of log10 over the layer index, in decades per layer "
                 + "(> 0: shrinks toward the input).\n\n");
     }
@@ -56,8 +57,8 @@ final class TableSections {
         if (sorted.size() > TABLE_ROWS)
             page.md.append("The ").append(TABLE_ROWS).append(" runs below are the first of ").append(sorted.size())
                     .append(" (worst verdicts first); `gradsweep sql --in DIR -e \"SELECT * FROM verdicts\"` lists all.\n\n");
-        page.md.append("| configuration | seed | verdict | log10 δ₀/δ_out | log10 act scale | slope δ | slope ‖∇W‖ | saturated | dead | stall layer | stall step | loss first → last |\n");
-        page.md.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        page.md.append("| configuration | seed | verdict | log10 δ₀/δ_ref | log10 act scale | slope δ | slope ‖∇W‖ | saturated | dead | stall layer | stall step | loss first → last | gap closed | reason | try |\n");
+        page.md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Map<String, Object> v : sorted.subList(0, Math.min(TABLE_ROWS, sorted.size()))) {
             page.md.append("| ").append(labelOf.get((String) v.get("run_id"))).append(" | ").append(v.get("seed"))
                     .append(" | **").append(v.get("verdict")).append("** | ")
@@ -66,9 +67,12 @@ final class TableSections {
                     .append(f(v, "saturated_frac")).append(" | ").append(f(v, "dead_frac")).append(" | ")
                     .append(v.get("stall_layer") == null ? "–" : v.get("stall_layer")).append(" | ")
                     .append(v.get("stall_step") == null ? "–" : v.get("stall_step")).append(" | ")
-                    .append(f(v, "loss_first")).append(" → ").append(f(v, "loss_last")).append(" |\n");
+                    .append(f(v, "loss_first")).append(" → ").append(f(v, "loss_last")).append(" | ")
+                    .append(f(v, "gap_closed")).append(" | ").append(cell(v.get("reason"))).append(" | ")
+                    .append(cell(v.get("try"))).append(" |\n");
         }
-        page.md.append("\nlog10 δ₀/δ_out: the back-propagated signal at layer 0 relative to the output layer (median over steps); "
+        page.md.append("\nlog10 δ₀/δ_ref: the back-propagated signal at layer 0 relative to the output layer's (block nets: the last "
+                + "block's; median over steps); gap closed: 1 − loss_last / the best constant predictor's loss; "
                 + "log10 act scale: std of the last hidden layer's activations relative to layer 0's; stall layer: the layer "
                 + "nearest the output below the vanishing threshold; stall step: from this step on the loss stopped "
                 + "improving (– = still improving, or no plateau).\n");
@@ -78,17 +82,23 @@ final class TableSections {
         return Findings.fmt(Findings.num(v, col));
     }
 
+    /** A text cell of a Markdown table: "–" when missing, pipes escaped. */
+    static String cell(Object o) {
+        return o == null ? "–" : o.toString().replace("|", "\\|");
+    }
+
     static void effects(ReportPage page, List<Map<String, Object>> effects) {
         page.md.append("\n## What fixes it: `axis_effects`\n\n");
         if (effects.isEmpty()) {
             page.md.append("No axis varies in this sweep.\n");
             return;
         }
-        page.md.append("| axis | value | runs | healthy | vanishing | exploding | saturated | dead | diverged | failed | median slope δ | median slope ‖∇W‖ | fixes | held fixed |\n");
-        page.md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        List<String> shares = Findings.reversed(Findings.VERDICTS);
+        page.md.append("| axis | value | runs | ").append(String.join(" | ", shares)).append(" | median slope δ | median slope ‖∇W‖ | fixes | held fixed |\n");
+        page.md.append("|---|---|---|").append("---|".repeat(shares.size())).append("---|---|---|---|\n");
         for (Map<String, Object> e : effects) {
             page.md.append("| ").append(e.get("axis")).append(" | ").append(e.get("value")).append(" | ").append(e.get("runs"));
-            for (String v : List.of("healthy", "vanishing", "exploding", "saturated", "dead", "diverged", "failed"))
+            for (String v : shares)
                 page.md.append(" | ").append(Findings.pct(Findings.num(e, v)));
             page.md.append(" | ").append(f(e, "median_slope_delta")).append(" | ").append(f(e, "median_slope_w"))
                     .append(" | ").append(e.get("fixes")).append("/").append(e.get("broken_contexts"))
