@@ -37,6 +37,10 @@ public final class RuntimeOptions {
     /** The float32 parameter step on host memory instead of ND4J's subi. */
     public static final Option HOST_STEP = add("gradsweep.hostStep", "true", "boolean",
             "float32 parameter step as one Java pass over host memory that also reduces the update (false: ND4J's subi)");
+    /** Statistics and parameter step through ND4J ops only; always on for a non-CPU backend. */
+    public static final Option PORTABLE = add("gradsweep.portable", "false", "boolean",
+            "statistics as ND4J reductions with one bulk transfer of their results, no direct host-memory access (always"
+                    + " on for a non-CPU backend such as CUDA; true forces it on the CPU)");
 
     // --- launcher defaults (bin/gradsweep, jobs/submit-standalone.sh, the spark-defaults template) --------------
     public static final Option HEAP = add("GRADSWEEP_HEAP", "3g", "bytes (k/m/g)", "bin/gradsweep: the JVM heap (-Xmx)");

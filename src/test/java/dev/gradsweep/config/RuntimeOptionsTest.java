@@ -29,6 +29,7 @@ class RuntimeOptionsTest {
         expected.put("gradsweep.maxRss", "0");
         expected.put("gradsweep.simd", "true");
         expected.put("gradsweep.hostStep", "true");
+        expected.put("gradsweep.portable", "false");
         expected.put("GRADSWEEP_HEAP", "3g");
         expected.put("GRADSWEEP_MAX_RSS", "6g");
         expected.put("OMP_NUM_THREADS", "1");

@@ -1,0 +1,306 @@
+package dev.gradsweep.stats;
+
+import dev.gradsweep.grid.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.concurrency.AffinityManager;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.controlflow.Select;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.segment.SegmentMax;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.segment.SegmentSum;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.BooleanIndexing;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.indexing.conditions.Conditions;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The backend-independent path: every reduction is an ND4J op on the device, with the values cast to double there
+ * before anything is squared or summed (float32 squares of 1e-20 gradients underflow), and per-segment results come
+ * from one segment_sum / segment_max over the whole flat buffer, so a step costs the same few ops however many
+ * parameter arrays there are. The results wait on the device until {@link #sync()}, which concatenates them and
+ * brings them to the host in one transfer: O(parameter arrays + recorded layers × units) values per step, never a
+ * buffer. Writes go through ND4J (arrays created from Java data, then {@code assign}), which keeps host and device
+ * copies consistent on any backend; the parameter step is ND4J's {@code subi}.
+ */
+final class PortableMemory implements TrainingMemory {
+    /** Receives a deferred result: its values start at {@code at} of the transferred vector. */
+    private interface Sink {
+        void take(double[] v, int at);
+    }
+
+    private final List<INDArray> pending = new ArrayList<>();
+    private final List<Sink> sinks = new ArrayList<>();
+    /** Segment ids of the layouts seen, by fingerprint; a run sees one or two. */
+    private final Map<String, Pieces> pieces = new LinkedHashMap<>(4, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Pieces> e) {
+            return size() > 8;
+        }
+    };
+
+    @Override
+    public String name() {
+        return "portable";
+    }
+
+    /**
+     * A flat buffer cut into consecutive pieces: the segments and the gaps between them, each with its own id, as
+     * segment_sum wants (ids sorted, every element in a piece).
+     */
+    private static final class Pieces {
+        final INDArray ids;
+        /** Piece id of segs[i]. */
+        final int[] of;
+
+        Pieces(long n, Segment[] segs) {
+            Integer[] order = new Integer[segs.length];
+            for (int i = 0; i < order.length; i++) order[i] = i;
+            Arrays.sort(order, (a, b) -> Integer.compare(segs[a].offset, segs[b].offset));
+            int[] id = new int[Math.toIntExact(n)];
+            of = new int[segs.length];
+            int piece = -1, at = 0;
+            for (int i : order) {
+                Segment s = segs[i];
+                if (s.offset < at) throw new IllegalArgumentException("segments overlap at " + s.offset);
+                if (s.offset > at) Arrays.fill(id, at, s.offset, ++piece);
+                of[i] = ++piece;
+                Arrays.fill(id, s.offset, s.offset + s.length, piece);
+                at = s.offset + s.length;
+            }
+            if (at < n) Arrays.fill(id, at, id.length, ++piece);
+            ids = Nd4j.createFromArray(id);
+        }
+    }
+
+    private Pieces pieces(INDArray flat, Segment[] segs) {
+        StringBuilder key = new StringBuilder().append(flat.length());
+        for (Segment s : segs) key.append(',').append(s.offset).append('+').append(s.length);
+        return pieces.computeIfAbsent(key.toString(), k -> new Pieces(flat.length(), segs));
+    }
+
+    private static INDArray flatDouble(INDArray a) {
+        return a.reshape('c', a.length()).castTo(DataType.DOUBLE);
+    }
+
+    private static INDArray column(INDArray v) {
+        return v.castTo(DataType.DOUBLE).reshape('c', v.length(), 1);
+    }
+
+    private void defer(INDArray result, Sink sink) {
+        pending.add(result.reshape('c', result.length()));
+        sinks.add(sink);
+    }
+
+    @Override
+    public void gradient(INDArray grad, INDArray params, Segment[] segs, double scale, ParamStats[] into) {
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            Pieces pc = pieces(grad, segs);
+            INDArray g = flatDouble(grad), abs = Transforms.abs(g, true);
+            List<INDArray> cols = new ArrayList<>(List.of(column(g), column(g.mul(g)), column(abs), column(g.eq(0.0)),
+                    column(abs.lt(Double.POSITIVE_INFINITY)))); // finite elements: NaN compares false
+            if (params != null) {
+                INDArray p = flatDouble(params);
+                cols.add(column(p.mul(p)));
+            }
+            int c = cols.size();
+            INDArray sums = Nd4j.exec(new SegmentSum(Nd4j.hstack(cols.toArray(new INDArray[0])), pc.ids))[0];
+            INDArray absNoNan = abs.dup();
+            BooleanIndexing.replaceWhere(absNoNan, 0.0, Conditions.isNan()); // NaN never wins the max, as on the host
+            INDArray max = Nd4j.exec(new SegmentMax(absNoNan, pc.ids))[0];
+            defer(sums, (v, at) -> {
+                for (int i = 0; i < segs.length; i++) {
+                    int row = at + pc.of[i] * c;
+                    ParamStats s = into[i];
+                    s.reset();
+                    s.count = segs[i].length;
+                    s.sum = v[row] * scale;
+                    s.sumSq = v[row + 1] * (scale * scale);
+                    s.sumAbs = v[row + 2] * scale;
+                    s.zeros = (long) v[row + 3];
+                    s.nonfinite = segs[i].length - (long) v[row + 4];
+                    if (c > 5) s.paramSumSq = v[row + 5];
+                }
+            });
+            defer(max, (v, at) -> {
+                for (int i = 0; i < segs.length; i++) into[i].maxAbs = v[at + pc.of[i]] * scale;
+            });
+        }
+    }
+
+    /** Σx² of each piece, in double. */
+    private INDArray pieceSumSq(INDArray flat, Pieces pc) {
+        INDArray x = flatDouble(flat);
+        return Nd4j.exec(new SegmentSum(x.mul(x), pc.ids))[0];
+    }
+
+    @Override
+    public void update(INDArray update, Segment[] segs, ParamStats[] into) {
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            Pieces pc = pieces(update, segs);
+            defer(pieceSumSq(update, pc), (v, at) -> {
+                for (int i = 0; i < segs.length; i++) into[i].updateSumSq += v[at + pc.of[i]];
+            });
+        }
+    }
+
+    @Override
+    public void sumSq(INDArray flat, Segment[] segs, double[] into) {
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            Pieces pc = pieces(flat, segs);
+            defer(pieceSumSq(flat, pc), (v, at) -> {
+                for (int i = 0; i < segs.length; i++) into[i] = v[at + pc.of[i]];
+            });
+        }
+    }
+
+    @Override
+    public void sumSq(INDArray a, double[] into, int k) {
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            INDArray x = flatDouble(a);
+            defer(x.mul(x).sum(), (v, at) -> into[k] = v[at]);
+        }
+    }
+
+    @Override
+    public void activations(INDArray a, int groups, Activation fn, ActStats[] into) {
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            int units = (int) a.size(1);
+            long rows = a.size(0) / groups;
+            INDArray x = a.castTo(DataType.DOUBLE).reshape('c', groups, rows, units);
+            defer(x.sum(1, 2), (v, at) -> {
+                for (int g = 0; g < groups; g++) {
+                    into[g].count += rows * units;
+                    into[g].sum += v[at + g];
+                }
+            });
+            defer(x.mul(x).sum(1, 2), (v, at) -> {
+                for (int g = 0; g < groups; g++) into[g].sumSq += v[at + g];
+            });
+            defer(x.eq(0.0).castTo(DataType.DOUBLE).sum(1), (v, at) -> { // [groups, units]: zeros per unit
+                for (int g = 0; g < groups; g++) {
+                    ActStats s = into[g];
+                    for (int u = 0; u < units; u++) {
+                        double z = v[at + g * units + u];
+                        s.zeros += (long) z;
+                        s.allZero[u] &= z == rows;
+                    }
+                }
+            });
+            if (into[0].hasSaturation) {
+                double[] mh = ActStats.unsaturatedMidHalf(fn);
+                INDArray unsaturated = Transforms.abs(x.sub(mh[0]), false).lt(mh[1]).castTo(DataType.DOUBLE).sum(1, 2);
+                defer(unsaturated, (v, at) -> {
+                    for (int g = 0; g < groups; g++) into[g].saturated += rows * units - (long) v[at + g];
+                });
+            }
+            INDArray slope = slope(x, fn);
+            if (slope != null)
+                defer(slope.muli(slope).sum(1, 2), (v, at) -> {
+                    for (int g = 0; g < groups; g++)
+                        into[g].slopeSqSum = Double.isNaN(into[g].slopeSqSum) ? v[at + g] : into[g].slopeSqSum + v[at + g];
+                });
+        }
+    }
+
+    /** f'(z) from a = f(z), elementwise as {@link ActStats} computes it on the host; null where a does not determine it. */
+    private static INDArray slope(INDArray x, Activation fn) {
+        ActStats.Slope s = ActStats.Slope.of(fn);
+        if (s == ActStats.Slope.NONE) return null;
+        if (s.act == null) {
+            if (s.step) return select(x.gt(0.0), full(x, 1), full(x, s.c0));
+            return x.mul(s.c2).addi(s.c1).muli(x).addi(s.c0); // c0 + a·(c1 + c2·a), the host's operation order
+        }
+        switch (fn) {
+            case ELU: return select(x.gt(0.0), full(x, 1), x.add(1.0));
+            case SELU: return select(x.gt(0.0), full(x, Activation.SELU_LAMBDA), x.add(Activation.SELU_LAMBDA * Activation.SELU_ALPHA));
+            case SOFTSIGN: {
+                INDArray t = Transforms.abs(x, true).rsubi(1.0);
+                return t.muli(t);
+            }
+            case SOFTPLUS: return Transforms.expm1(x.neg(), false).negi();
+            case HARDSIGMOID: return select(Transforms.or(x.lte(0.0), x.gte(1.0)), full(x, 0), full(x, 0.2));
+            case HARDTANH: return select(Transforms.or(x.lte(-1.0), x.gte(1.0)), full(x, 0), full(x, 1));
+            case RELU6: return select(Transforms.or(x.lte(0.0), x.gte(6.0)), full(x, 0), full(x, 1));
+            default: throw new IllegalArgumentException("no device slope for " + fn);
+        }
+    }
+
+    private static INDArray full(INDArray like, double v) {
+        return Nd4j.valueArrayOf(like.shape(), v, DataType.DOUBLE);
+    }
+
+    /** cond ? a : b elementwise. */
+    private static INDArray select(INDArray cond, INDArray a, INDArray b) {
+        INDArray out = Nd4j.create(DataType.DOUBLE, a.shape());
+        Nd4j.exec(new Select(new INDArray[]{cond, a, b}, new INDArray[]{out}));
+        return out;
+    }
+
+    @Override
+    public void read(INDArray a, double[] into) {
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            // a copy: the array may change before sync()
+            defer(a.castTo(DataType.DOUBLE).dup('c'), (v, at) -> System.arraycopy(v, at, into, 0, (int) a.length()));
+        }
+    }
+
+    @Override
+    public void sync() {
+        if (pending.isEmpty()) return;
+        double[] v;
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            INDArray all = pending.size() == 1 ? pending.get(0) : Nd4j.concat(0, pending.toArray(new INDArray[0]));
+            // the one device-to-host transfer of the step's results
+            Nd4j.getAffinityManager().ensureLocation(all, AffinityManager.Location.HOST);
+            v = all.toDoubleVector();
+        }
+        int at = 0;
+        for (int i = 0; i < sinks.size(); i++) {
+            sinks.get(i).take(v, at);
+            at += (int) pending.get(i).length();
+        }
+        pending.clear();
+        sinks.clear();
+    }
+
+    @Override
+    public ParamStep paramStep(INDArray params, INDArray update) {
+        return ParamStep.nd4j(params, update);
+    }
+
+    @Override
+    public void writeRows(INDArray target, double[] src, int[] order, int from, int rows, int cols) {
+        INDArray batch;
+        if (target.dataType() == DataType.DOUBLE) {
+            double[] b = new double[rows * cols];
+            for (int r = 0; r < rows; r++) System.arraycopy(src, order[from + r] * cols, b, r * cols, cols);
+            batch = Nd4j.createFromArray(b);
+        } else {
+            float[] b = new float[rows * cols];
+            for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) b[r * cols + c] = (float) src[order[from + r] * cols + c];
+            batch = Nd4j.createFromArray(b);
+        }
+        target.assign(batch.castTo(target.dataType()).reshape('c', rows, cols));
+    }
+
+    @Override
+    public void fill(INDArray flat, Segment[] segs, double v) {
+        INDArray f = flat.reshape(flat.length());
+        for (Segment s : segs) f.get(NDArrayIndex.interval(s.offset, s.offset + s.length)).assign(v);
+    }
+
+    @Override
+    public void copyRowMajor(INDArray src, INDArray flat, int at) {
+        boolean vector = src.rank() == 1;
+        long rows = vector ? 1 : src.size(0), cols = vector ? src.length() : src.size(1);
+        INDArray view = Nd4j.create(flat.data(), new long[]{rows, cols}, new long[]{cols, 1}, flat.offset() + at, 'c');
+        view.assign(src.reshape(rows, cols));
+    }
+}
