@@ -86,15 +86,15 @@ final class PortableMemory implements TrainingMemory {
     }
 
     private static INDArray flatDouble(INDArray a) {
-        return a.reshape('c', a.length()).castTo(DataType.DOUBLE);
+        return a.reshape('c', new long[]{a.length()}).castTo(DataType.DOUBLE);
     }
 
     private static INDArray column(INDArray v) {
-        return v.castTo(DataType.DOUBLE).reshape('c', v.length(), 1);
+        return v.castTo(DataType.DOUBLE).reshape('c', new long[]{v.length(), 1});
     }
 
     private void defer(INDArray result, Sink sink) {
-        pending.add(result.reshape('c', result.length()));
+        pending.add(result.reshape('c', new long[]{result.length()}));
         sinks.add(sink);
     }
 
@@ -173,7 +173,7 @@ final class PortableMemory implements TrainingMemory {
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
             int units = (int) a.size(1);
             long rows = a.size(0) / groups;
-            INDArray x = a.castTo(DataType.DOUBLE).reshape('c', groups, rows, units);
+            INDArray x = a.castTo(DataType.DOUBLE).reshape('c', new long[]{groups, rows, units});
             defer(x.sum(1, 2), (v, at) -> {
                 for (int g = 0; g < groups; g++) {
                     into[g].count += rows * units;
@@ -287,7 +287,7 @@ final class PortableMemory implements TrainingMemory {
             for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) b[r * cols + c] = (float) src[order[from + r] * cols + c];
             batch = Nd4j.createFromArray(b);
         }
-        target.assign(batch.castTo(target.dataType()).reshape('c', rows, cols));
+        target.assign(batch.castTo(target.dataType()).reshape('c', new long[]{rows, cols}));
     }
 
     @Override

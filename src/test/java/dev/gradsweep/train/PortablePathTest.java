@@ -27,9 +27,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * engines, for every architecture, optimizer and activation.
  *
  * <p>Tolerance, float64 and float32 alike: |portable − host| ≤ 1e-12 · scale. Both paths train on bit-identical arrays
- * (the minibatches and the parameter step give the same values; the losses are required to be exactly equal) and
- * widen every value to double before squaring or summing, so a statistic differs only by the order of its double
- * additions: at most n · 2^-53 ≈ 1e-13 relative to Σ|terms| for the n ≤ 10^3 elements of a parameter array here.
+ * (the minibatches and the parameter step give the same values; without norm clipping the losses are required to be
+ * exactly equal, with it the clip factor comes from the global gradient norm, a statistic, and may differ in its
+ * last bit) and widen every value to double before squaring or summing, so a statistic differs only by the order of
+ * its double additions: at most n · 2^-53 ≈ 1e-13 relative to Σ|terms| for the n ≤ 10^3 elements of a parameter array here.
  * For sums of terms of both signs the scale is therefore the magnitude (mean |g| for the gradient's mean, the RMS
  * for an activation mean), not the result. Counts (zeros, non-finite, saturated, dead) must agree exactly.
  */
@@ -60,7 +61,7 @@ class PortablePathTest {
         MemoryRecorder host = trainLoop(rc, TrainingMemory.hostDirect(), ho);
         MemoryRecorder portable = trainLoop(rc, TrainingMemory.portable(), po);
         assertEquals(ho.status, po.status, rc + ": " + po.error);
-        assertSameRows(host, portable, rc.toString());
+        assertSameRows(host, portable, !rc.train.clip.startsWith("norm"), rc.toString());
     }
 
     @ParameterizedTest
@@ -71,7 +72,8 @@ class PortablePathTest {
     void everyArchitectureAndOptimizerAgree(String norm, String placement, String skip) {
         for (TrainSpec.DType dt : TrainSpec.DType.values())
             for (TrainSpec.Optimizer opt : TrainSpec.Optimizer.values())
-                assertLoopAgrees(config(3, Activation.TANH, "xavier", norm, placement, skip, opt, "norm:0.5", dt));
+                assertLoopAgrees(config(3, Activation.TANH, "xavier", norm, placement, skip, opt,
+                        opt == TrainSpec.Optimizer.MOMENTUM ? "norm:0.5" : "none", dt));
     }
 
     /** Every activation's saturated, dead, zero fractions and slope² come out of the device formulas as on the host. */
@@ -109,7 +111,7 @@ class PortablePathTest {
             List<RunConfig> runs = List.of(stackRun(act, "xavier", opt, 0.05, clips[0], 1, dt), stackRun(act, "he", opt, 0.02, clips[1], 2, dt),
                     stackRun(act, "xavier", opt, wild, clips[2], 3, dt));
             List<MemoryRecorder> host = stack(runs, TrainingMemory.hostDirect()), portable = stack(runs, TrainingMemory.portable());
-            for (int r = 0; r < runs.size(); r++) assertSameRows(host.get(r), portable.get(r), runs.get(r) + " in a stack");
+            for (int r = 0; r < runs.size(); r++) assertSameRows(host.get(r), portable.get(r), !clips[r].startsWith("norm"), runs.get(r) + " in a stack");
             assertTrue(host.get(2).steps.size() < STEPS, "the third run must diverge, or the test proves nothing about stopping");
         }
     }
@@ -136,7 +138,7 @@ class PortablePathTest {
         return out;
     }
 
-    static void assertSameRows(MemoryRecorder host, MemoryRecorder portable, String what) {
+    static void assertSameRows(MemoryRecorder host, MemoryRecorder portable, boolean exactTraining, String what) {
         assertEquals(host.steps.size(), portable.steps.size(), what + " steps");
         assertEquals(host.params.size(), portable.params.size(), what + " params rows");
         assertEquals(host.layers.size(), portable.layers.size(), what + " layers rows");
@@ -144,7 +146,8 @@ class PortablePathTest {
         for (int i = 0; i < host.steps.size(); i++) {
             MemoryRecorder.StepRow a = host.steps.get(i), b = portable.steps.get(i);
             String where = what + " step " + i;
-            assertEquals(a.loss(), b.loss(), 0.0, where + " loss (the same training)");
+            if (exactTraining) assertEquals(a.loss(), b.loss(), 0.0, where + " loss (the same training)");
+            else close(a.loss(), b.loss(), Math.abs(a.loss()), where + " loss");
             close(a.gradL2Total(), b.gradL2Total(), Math.abs(a.gradL2Total()), where + " grad_l2_total");
             close(a.updateL2Total(), b.updateL2Total(), Math.abs(a.updateL2Total()), where + " update_l2_total");
         }
