@@ -6,8 +6,6 @@ import org.nd4j.linalg.api.concurrency.AffinityManager;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.controlflow.Select;
-import org.nd4j.linalg.api.ops.impl.transforms.custom.segment.SegmentMax;
-import org.nd4j.linalg.api.ops.impl.transforms.custom.segment.SegmentSum;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.BooleanIndexing;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -22,9 +20,9 @@ import java.util.Map;
 
 /**
  * The backend-independent path: every reduction is an ND4J op on the device, with the values cast to double there
- * before anything is squared or summed (float32 squares of 1e-20 gradients underflow), and per-segment results come
- * from one segment_sum / segment_max over the whole flat buffer, so a step costs the same few ops however many
- * parameter arrays there are. The results wait on the device until {@link #sync()}, which concatenates them and
+ * before anything is squared or summed (float32 squares of 1e-20 gradients underflow), and parameter arrays of equal
+ * shape are reduced together as the rows of one strided view, so a step costs a few ops per kind of parameter array,
+ * not per array. The results wait on the device until {@link #sync()}, which concatenates them and
  * brings them to the host in one transfer: O(parameter arrays + recorded layers × units) values per step, never a
  * buffer. Writes go through ND4J (arrays created from Java data, then {@code assign}), which keeps host and device
  * copies consistent on any backend; the parameter step is ND4J's {@code subi}.
@@ -37,10 +35,10 @@ final class PortableMemory implements TrainingMemory {
 
     private final List<INDArray> pending = new ArrayList<>();
     private final List<Sink> sinks = new ArrayList<>();
-    /** Segment ids of the layouts seen, by fingerprint; a run sees one or two. */
-    private final Map<String, Pieces> pieces = new LinkedHashMap<>(4, 0.75f, true) {
+    /** Segment groups of the layouts seen, by fingerprint; an engine sees one or a few. */
+    private final Map<String, List<Group>> groups = new LinkedHashMap<>(4, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Pieces> e) {
+        protected boolean removeEldestEntry(Map.Entry<String, List<Group>> e) {
             return size() > 8;
         }
     };
@@ -51,46 +49,53 @@ final class PortableMemory implements TrainingMemory {
     }
 
     /**
-     * A flat buffer cut into consecutive pieces: the segments and the gaps between them, each with its own id, as
-     * segment_sum wants (ids sorted, every element in a piece).
+     * Segments of equal length whose offsets step evenly (a layer's W across a stack's runs, every hidden layer's b
+     * of a net, …), each group reduced as one [count, length] strided view of the flat buffer: a handful of groups per
+     * network, whatever its number of parameter arrays. (ND4J's segment_sum and gather cost microseconds per element
+     * on the CPU backend: unusable here.)
      */
-    private static final class Pieces {
-        final INDArray ids;
-        /** Piece id of segs[i]. */
-        final int[] of;
-
-        Pieces(long n, Segment[] segs) {
-            Integer[] order = new Integer[segs.length];
-            for (int i = 0; i < order.length; i++) order[i] = i;
-            Arrays.sort(order, (a, b) -> Integer.compare(segs[a].offset, segs[b].offset));
-            int[] id = new int[Math.toIntExact(n)];
-            of = new int[segs.length];
-            int piece = -1, at = 0;
-            for (int i : order) {
-                Segment s = segs[i];
-                if (s.offset < at) throw new IllegalArgumentException("segments overlap at " + s.offset);
-                if (s.offset > at) Arrays.fill(id, at, s.offset, ++piece);
-                of[i] = ++piece;
-                Arrays.fill(id, s.offset, s.offset + s.length, piece);
-                at = s.offset + s.length;
-            }
-            if (at < n) Arrays.fill(id, at, id.length, ++piece);
-            ids = Nd4j.createFromArray(id);
+    private record Group(long offset, long count, long stride, long length, int[] segs) {
+        /** The group's [count, length] view of a flat buffer, as a double array on the device. */
+        INDArray of(INDArray flat) {
+            INDArray span = flat.reshape(new long[]{flat.length()}).get(NDArrayIndex.interval(offset, offset + count * stride));
+            INDArray rows = span.reshape('c', new long[]{count, stride});
+            if (stride != length) rows = rows.get(NDArrayIndex.all(), NDArrayIndex.interval(0, length));
+            return rows.castTo(DataType.DOUBLE).dup('c');
         }
     }
 
-    private Pieces pieces(INDArray flat, Segment[] segs) {
+    private List<Group> groups(INDArray flat, Segment[] segs) {
         StringBuilder key = new StringBuilder().append(flat.length());
         for (Segment s : segs) key.append(',').append(s.offset).append('+').append(s.length);
-        return pieces.computeIfAbsent(key.toString(), k -> new Pieces(flat.length(), segs));
+        return groups.computeIfAbsent(key.toString(), k -> group(flat.length(), segs));
+    }
+
+    /** Greedy: segments by length then offset, each group as long as the offsets keep one step and fit the buffer. */
+    static List<Group> group(long n, Segment[] segs) {
+        Integer[] order = new Integer[segs.length];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        Arrays.sort(order, (a, b) -> segs[a].length != segs[b].length ? Integer.compare(segs[a].length, segs[b].length)
+                : Integer.compare(segs[a].offset, segs[b].offset));
+        List<Group> out = new ArrayList<>();
+        for (int at = 0; at < order.length; ) {
+            Segment first = segs[order[at]];
+            int end = at + 1;
+            long stride = first.length;
+            if (end < order.length && segs[order[end]].length == first.length) stride = segs[order[end]].offset - first.offset;
+            while (end < order.length && segs[order[end]].length == first.length
+                    && segs[order[end]].offset == first.offset + (end - at) * stride
+                    && first.offset + (end - at + 1) * stride <= n) end++;
+            if (end == at + 1) stride = first.length; // alone: a plain [1, length] view
+            int[] members = new int[end - at];
+            for (int m = 0; m < members.length; m++) members[m] = order[at + m];
+            out.add(new Group(first.offset, members.length, stride, first.length, members));
+            at = end;
+        }
+        return out;
     }
 
     private static INDArray flatDouble(INDArray a) {
         return a.reshape('c', new long[]{a.length()}).castTo(DataType.DOUBLE);
-    }
-
-    private static INDArray column(INDArray v) {
-        return v.castTo(DataType.DOUBLE).reshape('c', new long[]{v.length(), 1});
     }
 
     private void defer(INDArray result, Sink sink) {
@@ -101,63 +106,56 @@ final class PortableMemory implements TrainingMemory {
     @Override
     public void gradient(INDArray grad, INDArray params, Segment[] segs, double scale, ParamStats[] into) {
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            Pieces pc = pieces(grad, segs);
-            INDArray g = flatDouble(grad), abs = Transforms.abs(g, true);
-            List<INDArray> cols = new ArrayList<>(List.of(column(g), column(g.mul(g)), column(abs), column(g.eq(0.0)),
-                    column(abs.lt(Double.POSITIVE_INFINITY)))); // finite elements: NaN compares false
-            if (params != null) {
-                INDArray p = flatDouble(params);
-                cols.add(column(p.mul(p)));
-            }
-            int c = cols.size();
-            INDArray sums = Nd4j.exec(new SegmentSum(Nd4j.hstack(cols.toArray(new INDArray[0])), pc.ids))[0];
-            INDArray absNoNan = abs.dup();
-            BooleanIndexing.replaceWhere(absNoNan, 0.0, Conditions.isNan()); // NaN never wins the max, as on the host
-            INDArray max = Nd4j.exec(new SegmentMax(absNoNan, pc.ids))[0];
-            defer(sums, (v, at) -> {
-                for (int i = 0; i < segs.length; i++) {
-                    int row = at + pc.of[i] * c;
-                    ParamStats s = into[i];
-                    s.reset();
-                    s.count = segs[i].length;
-                    s.sum = v[row] * scale;
-                    s.sumSq = v[row + 1] * (scale * scale);
-                    s.sumAbs = v[row + 2] * scale;
-                    s.zeros = (long) v[row + 3];
-                    s.nonfinite = segs[i].length - (long) v[row + 4];
-                    if (c > 5) s.paramSumSq = v[row + 5];
+            for (Group gr : groups(grad, segs)) {
+                INDArray g = gr.of(grad), abs = Transforms.abs(g, true);
+                List<INDArray> sums = new ArrayList<>(List.of(g.sum(1), g.mul(g).sum(1), abs.sum(1), g.eq(0.0).castTo(DataType.DOUBLE).sum(1),
+                        abs.lt(Double.POSITIVE_INFINITY).castTo(DataType.DOUBLE).sum(1))); // finite elements: NaN compares false
+                BooleanIndexing.replaceWhere(abs, 0.0, Conditions.isNan()); // NaN never wins the max, as on the host
+                sums.add(abs.max(1));
+                if (params != null) {
+                    INDArray p = gr.of(params);
+                    sums.add(p.mul(p).sum(1));
                 }
-            });
-            defer(max, (v, at) -> {
-                for (int i = 0; i < segs.length; i++) into[i].maxAbs = v[at + pc.of[i]] * scale;
-            });
+                int c = sums.size(), count = (int) gr.count();
+                defer(Nd4j.vstack(sums.stream().map(x -> x.reshape(1, count)).toArray(INDArray[]::new)), (v, at) -> {
+                    for (int m = 0; m < count; m++) {
+                        int i = gr.segs()[m];
+                        ParamStats s = into[i];
+                        s.reset();
+                        s.count = segs[i].length;
+                        s.sum = v[at + m] * scale;
+                        s.sumSq = v[at + count + m] * (scale * scale);
+                        s.sumAbs = v[at + 2 * count + m] * scale;
+                        s.zeros = (long) v[at + 3 * count + m];
+                        s.nonfinite = segs[i].length - (long) v[at + 4 * count + m];
+                        s.maxAbs = v[at + 5 * count + m] * scale;
+                        if (c > 6) s.paramSumSq = v[at + 6 * count + m];
+                    }
+                });
+            }
         }
     }
 
-    /** Σx² of each piece, in double. */
-    private INDArray pieceSumSq(INDArray flat, Pieces pc) {
-        INDArray x = flatDouble(flat);
-        return Nd4j.exec(new SegmentSum(x.mul(x), pc.ids))[0];
+    /** Σx² of each group member, in double, into sink(i, value). */
+    private void groupSumSq(INDArray flat, Segment[] segs, java.util.function.ObjIntConsumer<Double> sink) {
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            for (Group gr : groups(flat, segs)) {
+                INDArray x = gr.of(flat);
+                defer(x.mul(x).sum(1), (v, at) -> {
+                    for (int m = 0; m < gr.segs().length; m++) sink.accept(v[at + m], gr.segs()[m]);
+                });
+            }
+        }
     }
 
     @Override
     public void update(INDArray update, Segment[] segs, ParamStats[] into) {
-        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            Pieces pc = pieces(update, segs);
-            defer(pieceSumSq(update, pc), (v, at) -> {
-                for (int i = 0; i < segs.length; i++) into[i].updateSumSq += v[at + pc.of[i]];
-            });
-        }
+        groupSumSq(update, segs, (v, i) -> into[i].updateSumSq += v);
     }
 
     @Override
     public void sumSq(INDArray flat, Segment[] segs, double[] into) {
-        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            Pieces pc = pieces(flat, segs);
-            defer(pieceSumSq(flat, pc), (v, at) -> {
-                for (int i = 0; i < segs.length; i++) into[i] = v[at + pc.of[i]];
-            });
-        }
+        groupSumSq(flat, segs, (v, i) -> into[i] = v);
     }
 
     @Override
