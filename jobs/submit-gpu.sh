@@ -17,7 +17,7 @@
 #   GPU_DISCOVERY_SCRIPT  path of conf/gpu-discovery.sh on every worker (default: this checkout's, same path assumed)
 #   THREADS_PER_TASK   OpenMP threads per task (host-side work); reserves that many cores per task
 #   EXECUTOR_MEMORY, EXECUTOR_MEMORY_OVERHEAD, EXECUTOR_MAX_RSS, DEPLOY_MODE, GRADSWEEP_JAR, SUBMIT_OPTS:
-#                      as in jobs/submit-standalone.sh
+#                      as in jobs/submit-standalone.sh, which this script runs with the GPU settings added
 set -euo pipefail
 
 : "${SPARK_HOME:?set SPARK_HOME to a Spark 3.5.x (Scala 2.12) distribution}"
@@ -39,23 +39,10 @@ gpus=${GPUS_PER_EXECUTOR:-$GRADSWEEP_DEFAULT_GPUS_PER_EXECUTOR}
 discovery=${GPU_DISCOVERY_SCRIPT:-$root/conf/gpu-discovery.sh}
 task_gpu=$(awk -v k="$per_gpu" 'BEGIN { printf "%.10g", 1 / k }')
 
-java17="$GRADSWEEP_SPARK_JAVA17_FLAGS $GRADSWEEP_SIMD_FLAGS"
-
-# Task slots per executor = GPUs x runs per GPU; each slot reserves THREADS_PER_TASK cores.
-# shellcheck disable=SC2086  # SUBMIT_OPTS is word-split on purpose
-exec "$SPARK_HOME/bin/spark-submit" \
-  --master "$MASTER" \
-  --deploy-mode "${DEPLOY_MODE:-client}" \
-  --class dev.gradsweep.cli.Main \
-  --conf spark.executor.cores="$((gpus * per_gpu * threads))" \
-  --conf spark.executor.memory="${EXECUTOR_MEMORY:-$GRADSWEEP_DEFAULT_EXECUTOR_MEMORY}" \
-  --conf spark.task.cpus="$threads" \
-  --conf spark.executorEnv.OMP_NUM_THREADS="$threads" \
-  --conf spark.executor.resource.gpu.amount="$gpus" \
-  --conf spark.executor.resource.gpu.discoveryScript="$discovery" \
-  --conf spark.task.resource.gpu.amount="$task_gpu" \
-  --conf spark.executor.extraJavaOptions="$java17 $GRADSWEEP_JAVACPP_FLAGS -Dgradsweep.maxRss=${EXECUTOR_MAX_RSS:-$GRADSWEEP_DEFAULT_EXECUTOR_MAX_RSS}" \
-  --conf spark.executor.memoryOverhead="${EXECUTOR_MEMORY_OVERHEAD:-$GRADSWEEP_DEFAULT_EXECUTOR_MEMORY_OVERHEAD}" \
-  --conf spark.driver.extraJavaOptions="$java17" \
-  ${SUBMIT_OPTS:-} \
-  "$jar" sweep "$@"
+# Task slots per executor = GPUs x runs per GPU, each reserving THREADS_PER_TASK cores; the rest is
+# submit-standalone.sh's (a discovery script path with spaces would be split: keep it without).
+export GRADSWEEP_JAR=$jar
+export EXECUTOR_CORES=$((gpus * per_gpu * threads))
+export SUBMIT_OPTS="--conf spark.executor.resource.gpu.amount=$gpus --conf spark.executor.resource.gpu.discoveryScript=$discovery \
+--conf spark.task.resource.gpu.amount=$task_gpu ${SUBMIT_OPTS:-}"
+exec "$root/jobs/submit-standalone.sh" "$@"
