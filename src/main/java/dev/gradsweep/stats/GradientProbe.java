@@ -162,10 +162,21 @@ public final class GradientProbe extends BaseTrainingListener {
 
     @Override
     public void onForwardPass(Model model, Map<String, INDArray> activations) {
+        // outputs of one shape and function are reduced together (the portable path then needs a few ops, not a few per layer)
+        Map<String, List<Integer>> groups = new java.util.LinkedHashMap<>();
         for (int i = 0; i < recorded.length; i++) {
             INDArray a = activations.get(recorded[i].vertex());
             act[i] = new ActStats((int) a.size(1), layers[i].fn != null && layers[i].fn.hasSaturation());
-            memory.activations(a, 1, layers[i].fn, new ActStats[]{act[i]});
+            groups.computeIfAbsent(layers[i].fn + " " + a.size(0) + "x" + a.size(1), k -> new ArrayList<>()).add(i);
+        }
+        for (List<Integer> g : groups.values()) {
+            INDArray[] arrays = new INDArray[g.size()];
+            ActStats[] into = new ActStats[g.size()];
+            for (int j = 0; j < arrays.length; j++) {
+                arrays[j] = activations.get(recorded[g.get(j)].vertex());
+                into[j] = act[g.get(j)];
+            }
+            memory.activations(arrays, layers[g.get(0)].fn, into);
         }
         actsSeen = true;
     }

@@ -56,6 +56,11 @@ final class HostDirectMemory implements TrainingMemory {
     }
 
     @Override
+    public void activations(INDArray[] arrays, Activation fn, ActStats[] into) {
+        for (int i = 0; i < arrays.length; i++) into[i].add(HostArray.of(arrays[i]), 0, (int) arrays[i].size(0), fn);
+    }
+
+    @Override
     public void read(INDArray a, double[] into) {
         HostArray h = HostArray.of(a.ordering() == 'c' ? a : a.dup('c'));
         h.read(0, h.length, into);

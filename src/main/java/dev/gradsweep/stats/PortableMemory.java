@@ -207,6 +207,18 @@ final class PortableMemory implements TrainingMemory {
         }
     }
 
+    /** One reduction for all of them: stacked along the rows, each array is a group. */
+    @Override
+    public void activations(INDArray[] arrays, Activation fn, ActStats[] into) {
+        if (arrays.length == 1) {
+            activations(arrays[0], 1, fn, into);
+            return;
+        }
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            activations(Nd4j.concat(0, arrays), arrays.length, fn, into);
+        }
+    }
+
     /** f'(z) from a = f(z), elementwise as {@link ActStats} computes it on the host; null where a does not determine it. */
     private static INDArray slope(INDArray x, Activation fn) {
         ActStats.Slope s = ActStats.Slope.of(fn);

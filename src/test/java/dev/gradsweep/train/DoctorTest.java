@@ -81,6 +81,12 @@ class DoctorTest {
         @Override public void update(INDArray update, Segment[] segs, ParamStats[] into) { real.update(update, segs, into); }
         @Override public void sumSq(INDArray flat, Segment[] segs, double[] into) { real.sumSq(flat, segs, into); }
         @Override public void sumSq(INDArray a, double[] into, int at) { real.sumSq(a, into, at); }
+        @Override
+        public void activations(INDArray[] arrays, Activation fn, ActStats[] into) {
+            real.activations(arrays, fn, into);
+            if (onActivations != null) afterSync.add(() -> onActivations.accept(into[0]));
+        }
+
         @Override public void read(INDArray a, double[] into) { real.read(a, into); }
         @Override public ParamStep paramStep(INDArray params, INDArray update) { return real.paramStep(params, update); }
         @Override public void writeRows(INDArray t, double[] src, int[] order, int from, int rows, int cols) { real.writeRows(t, src, order, from, rows, cols); }
