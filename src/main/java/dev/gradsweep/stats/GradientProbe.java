@@ -176,7 +176,7 @@ public final class GradientProbe extends BaseTrainingListener {
                 arrays[j] = activations.get(recorded[g.get(j)].vertex());
                 into[j] = act[g.get(j)];
             }
-            memory.activations(arrays, layers[g.get(0)].fn, into);
+            memory.activations(arrays, 1, layers[g.get(0)].fn, into);
         }
         actsSeen = true;
     }

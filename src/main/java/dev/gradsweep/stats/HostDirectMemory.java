@@ -56,8 +56,9 @@ final class HostDirectMemory implements TrainingMemory {
     }
 
     @Override
-    public void activations(INDArray[] arrays, Activation fn, ActStats[] into) {
-        for (int i = 0; i < arrays.length; i++) into[i].add(HostArray.of(arrays[i]), 0, (int) arrays[i].size(0), fn);
+    public void activations(INDArray[] arrays, int groups, Activation fn, ActStats[] into) {
+        for (int i = 0; i < arrays.length; i++)
+            activations(arrays[i], groups, fn, java.util.Arrays.copyOfRange(into, i * groups, (i + 1) * groups));
     }
 
     @Override

@@ -207,15 +207,15 @@ final class PortableMemory implements TrainingMemory {
         }
     }
 
-    /** One reduction for all of them: stacked along the rows, each array is a group. */
+    /** One reduction for all of them: the arrays stacked along their rows. */
     @Override
-    public void activations(INDArray[] arrays, Activation fn, ActStats[] into) {
+    public void activations(INDArray[] arrays, int groups, Activation fn, ActStats[] into) {
         if (arrays.length == 1) {
-            activations(arrays[0], 1, fn, into);
+            activations(arrays[0], groups, fn, into);
             return;
         }
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            activations(Nd4j.concat(0, arrays), arrays.length, fn, into);
+            activations(Nd4j.concat(0, arrays), arrays.length * groups, fn, into);
         }
     }
 

@@ -60,8 +60,11 @@ public interface TrainingMemory {
      */
     void activations(INDArray a, int groups, Activation fn, ActStats[] into);
 
-    /** Activation statistics of arrays of one shape produced by {@code fn}: {@code arrays[i]} into {@code into[i]}. */
-    void activations(INDArray[] arrays, Activation fn, ActStats[] into);
+    /**
+     * {@link #activations(INDArray, int, Activation, ActStats[])} of several arrays of one shape at once: group g of
+     * {@code arrays[i]} into {@code into[i · groups + g]}.
+     */
+    void activations(INDArray[] arrays, int groups, Activation fn, ActStats[] into);
 
     /** Copies the elements of {@code a} in row-major order into {@code into}. */
     void read(INDArray a, double[] into);

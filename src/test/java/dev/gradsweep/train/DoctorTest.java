@@ -82,8 +82,8 @@ class DoctorTest {
         @Override public void sumSq(INDArray flat, Segment[] segs, double[] into) { real.sumSq(flat, segs, into); }
         @Override public void sumSq(INDArray a, double[] into, int at) { real.sumSq(a, into, at); }
         @Override
-        public void activations(INDArray[] arrays, Activation fn, ActStats[] into) {
-            real.activations(arrays, fn, into);
+        public void activations(INDArray[] arrays, int groups, Activation fn, ActStats[] into) {
+            real.activations(arrays, groups, fn, into);
             if (onActivations != null) afterSync.add(() -> onActivations.accept(into[0]));
         }
 

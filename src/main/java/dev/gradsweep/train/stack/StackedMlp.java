@@ -185,11 +185,13 @@ public final class StackedMlp {
         dOut.assign(out).subi(y);
         if (!classification) dOut.muli(2.0 / out.size(2));
         ActStats[][] acts = new ActStats[k][depth];
+        ActStats[] byLayer = new ActStats[depth * k];
+        INDArray[] hidden = new INDArray[depth];
         for (int l = 0; l < depth; l++) {
-            ActStats[] layer = new ActStats[k];
-            for (int r = 0; r < k; r++) layer[r] = acts[r][l] = new ActStats(width, act.hasSaturation());
-            memory.activations(h[l + 1].reshape('c', (long) k * batch, h[l + 1].size(2)), k, act, layer);
+            for (int r = 0; r < k; r++) byLayer[l * k + r] = acts[r][l] = new ActStats(width, act.hasSaturation());
+            hidden[l] = h[l + 1].reshape('c', (long) k * batch, h[l + 1].size(2));
         }
+        memory.activations(hidden, k, act, byLayer);
         memory.read(out, outHost);
         memory.read(y, yHost);
         // backward; DL4J's backprop of the activation turns dL/da into dL/dz (overwriting z, no longer needed)
