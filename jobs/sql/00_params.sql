@@ -3,19 +3,25 @@
 -- this file and before the view files. Views take the values in force when they are created.
 -- The comment line above each SET is its documentation (shown by `gradsweep sql --help`).
 
--- A layer is starved when its delta (bias gradient) is below this fraction of the output layer's (stalls, verdicts).
+-- A layer is starved when its delta is below this fraction of its reference's (output layer; block nets: last block).
 SET gradsweep.vanish_ratio=1e-3;
 -- Exploding when layer 0's delta, or the last hidden layer's activation scale, exceeds this multiple of its reference.
 SET gradsweep.explode_ratio=1e3;
--- Loss plateau: the loss "improves" when its running best drops by this fraction within loss_window steps.
+-- Loss plateau: a window improves only if the later windows' mean loss is also this fraction below its mean.
 SET gradsweep.loss_min_improve=0.01;
--- Window, in steps, of the loss plateau test (an integer).
+-- Window, in steps, of the loss plateau test (an integer): the loss is smoothed into means over windows this long.
 SET gradsweep.loss_window=20;
+-- Loss plateau: a window improves when the later windows' mean is this many standard errors below its mean.
+SET gradsweep.loss_noise_z=3;
 -- A layer is frozen in a step when its weight update ratio (update_l2 / param_l2) is below this.
 SET gradsweep.frozen_update_ratio=1e-4;
--- Saturated when the mean act_saturated_frac (sigmoid/tanh family, over hidden layers and steps) exceeds this.
+-- Saturated when the mean act_saturated_frac of the dense activations (over hidden layers and steps) exceeds this.
 SET gradsweep.saturated_frac=0.5;
--- Dead when the mean act_dead_frac (ReLU family, over hidden layers and steps) exceeds this.
+-- Dead when the mean act_dead_frac of the dense activations (over hidden layers and steps) exceeds this.
 SET gradsweep.dead_frac=0.5;
+-- Learning: a run learns when it closes at least this fraction of the gap (runs.gap_closed); otherwise never healthy.
+SET gradsweep.min_gap_closed=0.1;
+-- Collapsed when a run does not learn and its last hidden layer's activation scale is below this fraction of layer 0's.
+SET gradsweep.collapse_ratio=0.1;
 -- Diverged when the run stopped on a non-finite value, or its last loss exceeds this multiple of its first.
 SET gradsweep.diverge_loss_ratio=10;

@@ -1,61 +1,96 @@
--- layer_stalls: one row per run and layer, medians over the run's steps.
---   log10_delta_rel: median log10 of delta relative to the output layer (-Infinity: delta was exactly 0).
+-- layer_stalls: one row per run and layer, medians (or means) over the run's steps.
+--   log10_delta_rel: median log10 of delta relative to delta_ref_layer (-Infinity: delta was exactly 0; null for
+--   the output layer of a block net, which has no delta). log10_act_rel: median log10 of act_rel (null for the
+--   output layer). update_ratio: median weight update ratio.
 --   frozen_steps: steps in which the weight update ratio was below gradsweep.frozen_update_ratio,
 --   frozen_from: the first step from which it stayed below until the run's last step (null: it moved at the end).
+--   dead_frac, saturated_frac, gate_mean, gate_saturated_frac: means over steps (see layer_profile).
+--   slope_w, slope_delta, slope_act: the run's median over steps of each step's fit (the same in every layer row).
 CREATE OR REPLACE TEMPORARY VIEW layer_stalls AS
-WITH p AS (
-  SELECT run_id, layer, from_output, step, update_ratio,
-         CASE WHEN delta_rel = 0 THEN double('-Infinity') ELSE log10(delta_rel) END AS log10_delta_rel,
-         max(step) OVER (PARTITION BY run_id) AS last_step
-  FROM layer_profile
-), g AS (
-  SELECT run_id, layer, max(from_output) AS from_output, count(*) AS steps, max(last_step) AS last_step, min(step) AS first_step,
-         percentile_approx(log10_delta_rel, 0.5) AS log10_delta_rel,
+WITH g AS (
+  SELECT run_id, layer, max(from_output) AS from_output, max(delta_ref_layer) AS delta_ref_layer,
+         count(*) AS steps, max(step) AS last_step, min(step) AS first_step,
+         percentile_approx(CASE WHEN delta_rel = 0 THEN double('-Infinity') ELSE log10(delta_rel) END, 0.5) AS log10_delta_rel,
+         percentile_approx(CASE WHEN act_rel = 0 THEN double('-Infinity') ELSE log10(act_rel) END, 0.5) AS log10_act_rel,
          percentile_approx(update_ratio, 0.5) AS update_ratio,
          count_if(update_ratio < ${gradsweep.frozen_update_ratio}) AS frozen_steps,
-         max(CASE WHEN NOT (update_ratio < ${gradsweep.frozen_update_ratio}) THEN step END) AS last_moving_step
-  FROM p GROUP BY run_id, layer
+         max(CASE WHEN NOT (update_ratio < ${gradsweep.frozen_update_ratio}) THEN step END) AS last_moving_step,
+         avg(dead_frac) AS dead_frac, avg(saturated_frac) AS saturated_frac,
+         avg(gate_mean) AS gate_mean, avg(gate_saturated_frac) AS gate_saturated_frac,
+         percentile_approx(slope_w, 0.5) AS slope_w,
+         percentile_approx(slope_delta, 0.5) AS slope_delta,
+         percentile_approx(slope_act, 0.5) AS slope_act
+  FROM layer_profile GROUP BY run_id, layer
 )
-SELECT run_id, layer, from_output, steps, log10_delta_rel, update_ratio, frozen_steps,
+SELECT run_id, layer, from_output, delta_ref_layer, steps, log10_delta_rel, log10_act_rel, update_ratio, frozen_steps,
        CASE WHEN last_moving_step IS NULL THEN first_step
-            WHEN last_moving_step < last_step THEN last_moving_step + 1 END AS frozen_from
+            WHEN last_moving_step < last_step THEN last_moving_step + 1 END AS frozen_from,
+       dead_frac, saturated_frac, gate_mean, gate_saturated_frac, slope_w, slope_delta, slope_act
 FROM g;
+-- Cached (lazily, on first use): stalls and verdict_evidence both read it, and it is the one pass over params and
+-- layers (through layer_profile) that the run-level views need.
+CACHE LAZY TABLE layer_stalls;
+
+-- loss_plateaus: one row per run with finite losses, WHEN the loss stops improving, against minibatch noise.
+--   The steps are cut into windows of gradsweep.loss_window steps (only full windows count); each window has its mean
+--   loss m_k and the standard error of that mean se_k (the losses' sample standard deviation / sqrt(window)). Window k
+--   improves when the mean over all later windows (m_later, standard error se_later = sqrt(sum of their se^2) / their
+--   count) is lower than m_k by more than both gradsweep.loss_noise_z * sqrt(se_k^2 + se_later^2) and
+--   gradsweep.loss_min_improve * |m_k|.
+--   stall_step is the first step of the window after the last improving one: from there on the loss stays within
+--   noise. 0 = no window ever improved (a plateau from the start, e.g. pure noise); null = the second-to-last window
+--   still improves (still improving at the end), or fewer than two full windows.
+--   plateau_loss, plateau_noise: m_k and se_k of the window where the plateau begins.
+CREATE OR REPLACE TEMPORARY VIEW loss_plateaus AS
+WITH win AS (
+  SELECT run_id, cast(floor(step / ${gradsweep.loss_window}) AS INT) AS k, count(*) AS n, avg(loss) AS m,
+         coalesce(stddev_samp(loss), 0D) / sqrt(count(*)) AS se
+  FROM steps WHERE NOT isnan(loss) AND abs(loss) < double('Infinity')
+  GROUP BY run_id, cast(floor(step / ${gradsweep.loss_window}) AS INT)
+), later AS (
+  SELECT run_id, k, m, se,
+         avg(m) OVER f AS m_later, sqrt(sum(se * se) OVER f) / count(*) OVER f AS se_later
+  FROM win WHERE n = ${gradsweep.loss_window}
+  WINDOW f AS (PARTITION BY run_id ORDER BY k ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)
+), imp AS (
+  SELECT run_id, k, m, se, m_later IS NOT NULL AS has_later,
+         m - m_later > greatest(${gradsweep.loss_noise_z} * sqrt(se * se + se_later * se_later),
+                                ${gradsweep.loss_min_improve} * abs(m)) AS improves
+  FROM later
+), g AS (
+  SELECT run_id, max(CASE WHEN has_later THEN k END) AS last_k, max(CASE WHEN improves THEN k END) AS last_improving,
+         map_from_entries(collect_list(struct(k, struct(m, se)))) AS by_k
+  FROM imp GROUP BY run_id
+), s AS (
+  SELECT run_id, by_k,
+         CASE WHEN last_k IS NULL THEN NULL
+              WHEN last_improving IS NULL THEN 0
+              WHEN last_improving = last_k THEN NULL
+              ELSE last_improving + 1 END AS stall_k
+  FROM g
+)
+SELECT run_id, stall_k * ${gradsweep.loss_window} AS stall_step,
+       by_k[stall_k].m AS plateau_loss, by_k[stall_k].se AS plateau_noise
+FROM s;
 
 -- stalls: one row per run. WHERE training stalls and WHEN.
---   stall_layer: the layer nearest the output whose median delta is below gradsweep.vanish_ratio times the output
---   layer's, from there down to the input the layers are starved (null: no layer is). stall_from_output counts
---   the layers between it and the output (how far the signal reaches).
---   stall_step: the first step after which the loss's running best never again improves by
---   gradsweep.loss_min_improve (a fraction) within gradsweep.loss_window steps, 0 = never improved, null = still
---   improving in the last full window (or fewer steps than one window).
+--   stall_layer: the layer nearest the output whose median delta is below gradsweep.vanish_ratio times its
+--   reference (delta_ref_layer, see layer_profile): from there down to the input the layers are starved (null: no
+--   layer is). starved_layers: how many layers are below it; stall_from_output: layers between it and the output.
+--   stall_step, plateau_loss, plateau_noise: see loss_plateaus.
 --   frozen_layers, first_frozen_step: layers whose update ratio stayed below gradsweep.frozen_update_ratio to the end,
 --   and the earliest step such a layer froze (see layer_stalls).
 CREATE OR REPLACE TEMPORARY VIEW stalls AS
-WITH best AS (
-  SELECT run_id, step,
-         min(loss) OVER (PARTITION BY run_id ORDER BY step ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS best
-  FROM steps WHERE NOT isnan(loss) AND abs(loss) < double('Infinity')
-), imp AS (
-  SELECT run_id, step,
-         (best - lead(best, ${gradsweep.loss_window}) OVER (PARTITION BY run_id ORDER BY step)) / abs(best) AS improve
-  FROM best
-), loss_stall AS (
-  SELECT run_id, max(step) FILTER (WHERE improve IS NOT NULL) AS last_window,
-         max(step) FILTER (WHERE improve >= ${gradsweep.loss_min_improve}) AS last_improving
-  FROM imp GROUP BY run_id
-), starved AS (
+WITH starved AS (
   SELECT run_id,
          max(CASE WHEN log10_delta_rel < log10(${gradsweep.vanish_ratio}) THEN layer END) AS stall_layer,
+         count_if(log10_delta_rel < log10(${gradsweep.vanish_ratio})) AS starved_layers,
          count_if(frozen_from IS NOT NULL) AS frozen_layers,
          min(frozen_from) AS first_frozen_step
   FROM layer_stalls GROUP BY run_id
 )
-SELECT r.run_id, r.n_layers, s.stall_layer, r.n_layers - 1 - s.stall_layer AS stall_from_output,
-       CASE WHEN l.last_window IS NULL THEN NULL
-            WHEN l.last_improving IS NULL THEN 0
-            WHEN l.last_improving = l.last_window THEN NULL
-            ELSE l.last_improving + 1 END AS stall_step,
-       s.frozen_layers, s.first_frozen_step
+SELECT r.run_id, r.n_layers, st.stall_layer, r.n_layers - 1 - st.stall_layer AS stall_from_output, st.starved_layers,
+       l.stall_step, l.plateau_loss, l.plateau_noise, st.frozen_layers, st.first_frozen_step
 FROM runs r
-LEFT JOIN starved s ON s.run_id = r.run_id
-LEFT JOIN loss_stall l ON l.run_id = r.run_id;
+LEFT JOIN starved st ON st.run_id = r.run_id
+LEFT JOIN loss_plateaus l ON l.run_id = r.run_id;

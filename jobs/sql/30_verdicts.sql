@@ -1,52 +1,122 @@
--- verdicts: one row per run, its verdict and the evidence beside it. Rules, first match wins:
---   failed     status = 'failed' (an exception, see error)
---   diverged   status = 'diverged' (a non-finite loss or gradient), or loss_last > diverge_loss_ratio x loss_first
---   exploding  log10_delta_in > log10(explode_ratio), or log10_act_out > log10(explode_ratio)
---   dead       dead_frac > gradsweep.dead_frac
---   saturated  saturated_frac > gradsweep.saturated_frac
---   vanishing  log10_delta_in < log10(vanish_ratio), or log10_act_out < log10(vanish_ratio), or the input layer
---              is frozen (update_ratio_in < frozen_update_ratio) and moves less than vanish_ratio x the output layer
---   healthy    none of the above
--- Evidence, medians over the run's steps: log10_delta_in = log10(delta_0 / delta_output) (the back-propagated
--- signal reaching layer 0), log10_act_out = log10(act_std of the last hidden layer / act_std of layer 0) (the
--- forward signal), slope_delta / slope_w / slope_act (see layer_profile), update_ratio_in / _out (layer 0, output
--- layer), saturated_frac, dead_frac: means over hidden layers and steps, stall_layer, stall_step, frozen_layers
--- from stalls. Weight gradients alone can mislead (slope_w is shown, never used by a rule).
-CREATE OR REPLACE TEMPORARY VIEW verdicts AS
+-- verdict_evidence: one row per run, its verdict, the evidence beside it and the reason in words (the `verdicts`
+-- view adds the advice, try, in 50_advice.sql). Rules, first match wins:
+--   failed       status = 'failed' (an exception, see error)
+--   diverged     status = 'diverged' (a non-finite loss or gradient), or loss_last > diverge_loss_ratio x loss_first
+--   exploding    log10_delta_in > log10(explode_ratio), or log10_act_out > log10(explode_ratio)
+--   dead         dead_frac > gradsweep.dead_frac
+--   saturated    saturated_frac > gradsweep.saturated_frac
+--   collapsed    the forward signal: log10_act_out < log10(vanish_ratio), or the run does not learn and
+--                log10_act_out < log10(collapse_ratio)
+--   vanishing    the backward signal: log10_delta_in < log10(vanish_ratio), or the input layer is frozen
+--                (update_ratio_in < frozen_update_ratio) and moves less than vanish_ratio x the output layer
+--   frozen       the run does not learn and every layer's median update ratio is below frozen_update_ratio
+--   not_learning the run does not learn, and none of the above says why
+--   healthy      none of the above
+-- "Does not learn": gap_closed < gradsweep.min_gap_closed, gap_closed = 1 - loss_last / loss_baseline (runs; the
+-- baseline is the loss of the best constant predictor). An unknown gap_closed (null, NaN) never counts as not
+-- learning. The forward collapse comes before the backward rules because a net whose output does not depend on its
+-- input cannot learn however well the gradient flows, and its output layer barely moves either (its weight gradient
+-- is delta times the collapsed input): frozen is left for runs whose signals are fine and whose updates are not.
+-- Evidence, medians over the run's steps (layer_stalls): log10_delta_in = log10(delta_0 / delta_ref) (the
+-- back-propagated signal reaching layer 0; delta_ref_layer: the output layer, block nets: the last block),
+-- log10_act_out = log10(act_std of the last hidden layer / act_std of layer 0) (the forward signal), slope_delta /
+-- slope_w / slope_act (see layer_profile), update_ratio_in / _out / _max (layer 0, output layer, the largest layer),
+-- saturated_frac, dead_frac: means over the hidden layers' dense activations and steps; gate_mean,
+-- gate_saturated_frac: the highway gates, on their own (null without gates); stall_layer, starved_layers,
+-- frozen_layers as in stalls, stall_step from loss_plateaus. Weight gradients alone can mislead (slope_w is shown,
+-- never used by a rule).
+CREATE OR REPLACE TEMPORARY VIEW verdict_evidence AS
 WITH prof AS (
-  SELECT p.run_id,
-         percentile_approx(CASE WHEN p.layer = 0 THEN
-             (CASE WHEN p.delta_rel = 0 THEN double('-Infinity') ELSE log10(p.delta_rel) END) END, 0.5) AS log10_delta_in,
-         percentile_approx(CASE WHEN p.layer = r.n_layers - 2 THEN log10(p.act_rel) END, 0.5) AS log10_act_out,
-         percentile_approx(CASE WHEN p.layer = 0 THEN p.slope_delta END, 0.5) AS slope_delta,
-         percentile_approx(CASE WHEN p.layer = 0 THEN p.slope_w END, 0.5) AS slope_w,
-         percentile_approx(CASE WHEN p.layer = 0 THEN p.slope_act END, 0.5) AS slope_act,
-         percentile_approx(CASE WHEN p.layer = 0 THEN p.update_ratio END, 0.5) AS update_ratio_in,
-         percentile_approx(CASE WHEN p.layer = r.n_layers - 1 THEN p.update_ratio END, 0.5) AS update_ratio_out
-  FROM layer_profile p JOIN runs r ON r.run_id = p.run_id
-  GROUP BY p.run_id
-), act AS (
-  SELECT run_id, avg(act_saturated_frac) AS saturated_frac, avg(act_dead_frac) AS dead_frac
-  FROM layers GROUP BY run_id
+  SELECT l.run_id,
+         max(l.delta_ref_layer) AS delta_ref_layer,
+         max(CASE WHEN l.layer = 0 THEN l.log10_delta_rel END) AS log10_delta_in,
+         max(CASE WHEN l.layer = r.n_layers - 2 THEN l.log10_act_rel END) AS log10_act_out,
+         max(CASE WHEN l.layer = 0 THEN l.slope_delta END) AS slope_delta,
+         max(CASE WHEN l.layer = 0 THEN l.slope_w END) AS slope_w,
+         max(CASE WHEN l.layer = 0 THEN l.slope_act END) AS slope_act,
+         max(CASE WHEN l.layer = 0 THEN l.update_ratio END) AS update_ratio_in,
+         max(CASE WHEN l.layer = r.n_layers - 1 THEN l.update_ratio END) AS update_ratio_out,
+         max(l.update_ratio) AS update_ratio_max,
+         avg(l.saturated_frac) AS saturated_frac, avg(l.dead_frac) AS dead_frac,
+         avg(l.gate_mean) AS gate_mean, avg(l.gate_saturated_frac) AS gate_saturated_frac,
+         -- as in stalls, without reading layer_stalls a second time
+         max(CASE WHEN l.log10_delta_rel < log10(${gradsweep.vanish_ratio}) THEN l.layer END) AS stall_layer,
+         count_if(l.log10_delta_rel < log10(${gradsweep.vanish_ratio})) AS starved_layers,
+         count_if(l.frozen_from IS NOT NULL) AS frozen_layers
+  FROM layer_stalls l JOIN runs r ON r.run_id = l.run_id
+  GROUP BY l.run_id
+), e AS (
+  SELECT r.*, p.delta_ref_layer, p.log10_delta_in, p.log10_act_out, p.slope_delta, p.slope_w, p.slope_act,
+         p.update_ratio_in, p.update_ratio_out, p.update_ratio_max, p.saturated_frac, p.dead_frac,
+         p.gate_mean, p.gate_saturated_frac,
+         p.stall_layer, p.starved_layers, s.stall_step, p.frozen_layers,
+         r.gap_closed < ${gradsweep.min_gap_closed} AS not_learning,
+         CASE WHEN r.gap_closed IS NULL OR isnan(r.gap_closed) THEN 'the gap closed is unknown'
+              WHEN r.gap_closed < 0 THEN format_string('the run ends at %.3g times the best constant predictor\'s loss (%.3g)',
+                                                       r.loss_last / r.loss_baseline, r.loss_baseline)
+              ELSE format_string('the run closed %.1f%% of the gap to the best constant predictor', 100 * r.gap_closed) END AS progress,
+         CASE WHEN r.skip = 'none' THEN 'the output layer\'s' ELSE 'the last block\'s' END AS ref_name
+  FROM runs r
+  LEFT JOIN prof p ON p.run_id = r.run_id
+  LEFT JOIN loss_plateaus s ON s.run_id = r.run_id
+), v AS (
+  SELECT e.*,
+         CASE WHEN status = 'failed' THEN 'failed'
+              WHEN status = 'diverged' OR NOT (loss_last <= ${gradsweep.diverge_loss_ratio} * loss_first) THEN 'diverged'
+              WHEN log10_delta_in > log10(${gradsweep.explode_ratio})
+                OR log10_act_out > log10(${gradsweep.explode_ratio}) THEN 'exploding'
+              WHEN dead_frac > ${gradsweep.dead_frac} THEN 'dead'
+              WHEN saturated_frac > ${gradsweep.saturated_frac} THEN 'saturated'
+              WHEN log10_act_out < log10(${gradsweep.vanish_ratio})
+                OR (not_learning AND log10_act_out < log10(${gradsweep.collapse_ratio})) THEN 'collapsed'
+              WHEN log10_delta_in < log10(${gradsweep.vanish_ratio})
+                OR (update_ratio_in < ${gradsweep.frozen_update_ratio}
+                    AND update_ratio_in < ${gradsweep.vanish_ratio} * update_ratio_out) THEN 'vanishing'
+              WHEN not_learning AND update_ratio_max < ${gradsweep.frozen_update_ratio} THEN 'frozen'
+              WHEN not_learning THEN 'not_learning'
+              ELSE 'healthy' END AS verdict
+  FROM e
 )
-SELECT r.run_id, r.sweep, r.depth, r.width, r.activation, r.init, r.norm, r.placement, r.skip, r.task, r.optimizer,
-       r.lr, r.batch, r.clip, r.dtype, r.seed,
-       CASE WHEN r.status = 'failed' THEN 'failed'
-            WHEN r.status = 'diverged' OR NOT (r.loss_last <= ${gradsweep.diverge_loss_ratio} * r.loss_first) THEN 'diverged'
-            WHEN p.log10_delta_in > log10(${gradsweep.explode_ratio})
-              OR p.log10_act_out > log10(${gradsweep.explode_ratio}) THEN 'exploding'
-            WHEN a.dead_frac > ${gradsweep.dead_frac} THEN 'dead'
-            WHEN a.saturated_frac > ${gradsweep.saturated_frac} THEN 'saturated'
-            WHEN p.log10_delta_in < log10(${gradsweep.vanish_ratio})
-              OR p.log10_act_out < log10(${gradsweep.vanish_ratio})
-              OR (p.update_ratio_in < ${gradsweep.frozen_update_ratio}
-                  AND p.update_ratio_in < ${gradsweep.vanish_ratio} * p.update_ratio_out) THEN 'vanishing'
-            ELSE 'healthy' END AS verdict,
-       r.status, r.steps_done, r.loss_first, r.loss_last,
-       p.log10_delta_in, p.log10_act_out, p.slope_delta, p.slope_w, p.slope_act,
-       a.saturated_frac, a.dead_frac, p.update_ratio_in, p.update_ratio_out,
-       s.stall_layer, s.stall_step, s.frozen_layers, r.error
-FROM runs r
-LEFT JOIN prof p ON p.run_id = r.run_id
-LEFT JOIN act a ON a.run_id = r.run_id
-LEFT JOIN stalls s ON s.run_id = r.run_id;
+SELECT run_id, sweep, depth, width, activation, init, norm, placement, skip, task, optimizer, lr, batch, clip, dtype, seed,
+       verdict,
+       CASE verdict
+         WHEN 'failed' THEN concat('the run failed: ', coalesce(error, 'no message'))
+         WHEN 'diverged' THEN
+           CASE WHEN status = 'diverged'
+                THEN format_string('the loss or a gradient became non-finite at step %d', steps_done - 1)
+                ELSE format_string('the loss rose from %.3g to %.3g, more than %s times', loss_first, loss_last,
+                                   '${gradsweep.diverge_loss_ratio}') END
+         WHEN 'exploding' THEN
+           CASE WHEN log10_delta_in > log10(${gradsweep.explode_ratio})
+                THEN format_string('δ at layer 0 is 10^%.1f times %s (above %s; slope %.2f decades per layer)',
+                                   log10_delta_in, ref_name, '${gradsweep.explode_ratio}', slope_delta)
+                ELSE format_string('the activation scale grows to 10^%.1f times layer 0\'s at the last hidden layer (above %s)',
+                                   log10_act_out, '${gradsweep.explode_ratio}') END
+         WHEN 'dead' THEN format_string('%.0f%% of the dense units are dead (mean over hidden layers and steps; threshold %.0f%%)',
+                                        100 * dead_frac, 100D * ${gradsweep.dead_frac})
+         WHEN 'saturated' THEN format_string('%.0f%% of the dense activations are saturated (mean over hidden layers and steps; threshold %.0f%%)',
+                                             100 * saturated_frac, 100D * ${gradsweep.saturated_frac})
+         WHEN 'collapsed' THEN format_string('the activation scale shrinks to 10^%.1f of layer 0\'s at the last hidden layer (%.2f decades per layer)%s',
+                                             log10_act_out, slope_act,
+                                             CASE WHEN not_learning THEN '; ' || progress ELSE '' END)
+         WHEN 'vanishing' THEN
+           CASE WHEN log10_delta_in < log10(${gradsweep.vanish_ratio})
+                THEN format_string('δ at layer 0 is 10^%.1f of %s; %d layers (0–%d) are below %s', log10_delta_in, ref_name,
+                                   starved_layers, stall_layer, '${gradsweep.vanish_ratio}')
+                ELSE format_string('layer 0\'s update ratio is %.1e, 10^%.1f of the output layer\'s (δ at layer 0 is 10^%.1f of %s)',
+                                   update_ratio_in, log10(update_ratio_in / update_ratio_out), log10_delta_in, ref_name) END
+             || CASE WHEN not_learning THEN '; ' || progress ELSE '' END
+         WHEN 'frozen' THEN format_string('every layer\'s median update ratio is below %s (largest %.1e); %s',
+                                          '${gradsweep.frozen_update_ratio}', update_ratio_max, progress)
+         WHEN 'not_learning' THEN format_string('%s (learning needs %s of the gap), although δ at layer 0 is 10^%.1f of %s, the activation scale 10^%.1f of layer 0\'s and the largest update ratio %.1e',
+                                                progress, '${gradsweep.min_gap_closed}', log10_delta_in, ref_name, log10_act_out,
+                                                update_ratio_max)
+         ELSE format_string('closed %.0f%% of the gap; δ at layer 0 is 10^%.1f of %s, the activation scale 10^%.1f of layer 0\'s',
+                            100 * gap_closed, log10_delta_in, ref_name, log10_act_out) END AS reason,
+       status, steps_done, loss_first, loss_last, loss_baseline, gap_closed,
+       log10_delta_in, log10_act_out, delta_ref_layer, slope_delta, slope_w, slope_act,
+       saturated_frac, dead_frac, gate_mean, gate_saturated_frac, update_ratio_in, update_ratio_out, update_ratio_max,
+       stall_layer, starved_layers, stall_step, frozen_layers, error
+FROM v;
+-- Cached (lazily): axis_effects and verdicts read it.
+CACHE LAZY TABLE verdict_evidence;

@@ -5,13 +5,14 @@
 -- so the values are compared on the same configurations, otherwise every run counts (held_fixed = false).
 --   fixes / broken_contexts: in how many of the contexts where some value of this axis is not healthy, this value
 --   is healthy in every run.
+-- Built on verdict_evidence, not verdicts: verdicts takes its advice (try) from here (50_advice.sql).
 CREATE OR REPLACE TEMPORARY VIEW axis_effects AS
 WITH a AS (
   SELECT v.*, map('depth', cast(depth AS string), 'width', cast(width AS string), 'activation', activation,
                   'init', init, 'norm', norm, 'placement', placement, 'skip', skip, 'task', task,
                   'optimizer', optimizer, 'lr', cast(lr AS string), 'batch', cast(batch AS string), 'clip', clip,
                   'dtype', dtype) AS axes
-  FROM verdicts v
+  FROM verdict_evidence v
 ), e AS (
   SELECT a.*, x.axis, x.value,
          concat_ws('|', transform(filter(map_entries(a.axes), y -> y.key <> x.axis), y -> y.value)) AS context
@@ -41,6 +42,9 @@ SELECT k.axis, k.value, count(*) AS runs, count(DISTINCT k.context) AS contexts,
        avg(CASE WHEN verdict = 'exploding' THEN 1.0 ELSE 0.0 END) AS exploding,
        avg(CASE WHEN verdict = 'saturated' THEN 1.0 ELSE 0.0 END) AS saturated,
        avg(CASE WHEN verdict = 'dead' THEN 1.0 ELSE 0.0 END) AS dead,
+       avg(CASE WHEN verdict = 'collapsed' THEN 1.0 ELSE 0.0 END) AS collapsed,
+       avg(CASE WHEN verdict = 'frozen' THEN 1.0 ELSE 0.0 END) AS frozen,
+       avg(CASE WHEN verdict = 'not_learning' THEN 1.0 ELSE 0.0 END) AS not_learning,
        avg(CASE WHEN verdict = 'diverged' THEN 1.0 ELSE 0.0 END) AS diverged,
        avg(CASE WHEN verdict = 'failed' THEN 1.0 ELSE 0.0 END) AS failed,
        percentile_approx(k.slope_delta, 0.5) AS median_slope_delta,

@@ -14,7 +14,7 @@ import java.util.List;
 public final class SqlScript {
     /** Analysis view files in dependency order (01_tables.sql is for spark-sql users: gradsweep registers the tables itself). */
     public static final List<String> VIEW_FILES =
-            List.of("10_layer_profile.sql", "20_stalls.sql", "30_verdicts.sql", "40_axis_effects.sql");
+            List.of("10_layer_profile.sql", "20_stalls.sql", "30_verdicts.sql", "40_axis_effects.sql", "50_advice.sql");
     public static final String PARAMS_FILE = "00_params.sql";
 
     private SqlScript() {

@@ -13,15 +13,15 @@ import java.util.Map;
 
 /**
  * Registers a sweep's tables as Spark SQL views, then the analysis views of jobs/sql (layer_profile, layer_stalls,
- * stalls, verdicts, axis_effects). Only committed runs are visible: steps/params/layers are semi-joined to runs,
+ * loss_plateaus, stalls, verdict_evidence, axis_effects, verdicts). Only committed runs are visible: steps/params/layers are semi-joined to runs,
  * so files of an interrupted attempt never reach a query.
  */
 public final class SqlViews {
-    /** The first answer a newcomer sees after a sweep: how much of the gradient reaches layer 0 at step 0. */
+    /** The first answer a newcomer sees after a sweep: did each run learn, how much gradient reaches layer 0, and why. */
     public static final String FIRST_ANSWER = String.join("\n",
             "SELECT r.depth, r.activation, r.init, r.norm, r.skip, r.status,",
-            "       round(r.loss_first, 4) AS loss_first, round(r.loss_last, 4) AS loss_last,",
-            "       v.verdict, round(v.log10_delta_in, 2) AS log10_delta_first_over_last, v.stall_layer",
+            "       round(r.loss_first, 4) AS loss_first, round(r.loss_last, 4) AS loss_last, round(r.gap_closed, 3) AS gap_closed,",
+            "       v.verdict, round(v.log10_delta_in, 2) AS log10_delta_first_over_last, v.stall_layer, v.reason",
             "FROM runs r JOIN verdicts v USING (run_id)",
             "ORDER BY log10_delta_first_over_last");
 
@@ -29,7 +29,7 @@ public final class SqlViews {
     }
 
     /** Views that {@link #register} adds on top of the four tables. */
-    public static final List<String> ANALYSIS_VIEWS = List.of("layer_profile", "layer_stalls", "stalls", "verdicts", "axis_effects");
+    public static final List<String> ANALYSIS_VIEWS = List.of("layer_profile", "layer_stalls", "loss_plateaus", "stalls", "verdict_evidence", "axis_effects", "verdicts");
 
     public static void register(SparkSession spark, String dir) {
         register(spark, dir, Map.of());

@@ -54,7 +54,7 @@ public final class BenchVariants implements Closeable {
             case STATS: return loop(writer(rc), true, TrainingMemory.forBackend());
             case STATS_PORTABLE: return loop(writer(rc.withSeed(rc.seed + 2_000_000)), true, TrainingMemory.portable());
             case FIT: {
-                // DL4J's own fit with the factory's settings: the "before" of the training-throughput issue
+                // DL4J's own fit with the factory's settings: the baseline the lean training loop is measured against
                 ComputationGraph net = NetworkFactory.build(rc).graph();
                 Batches b = new Batches(data, rc.train.batch, NetworkFactory.dataType(rc.train.dtype), rc.seed);
                 DataSet ds = new DataSet(b.features, b.labels);

@@ -3,16 +3,16 @@ package dev.gradsweep.bench;
 import java.util.Arrays;
 
 /** Median and quantiles of a sample, linearly interpolated between order statistics. */
-final class Quantiles {
+public final class Quantiles {
     private Quantiles() {
     }
 
-    static double median(double[] v) {
+    public static double median(double[] v) {
         return quantile(v, 0.5);
     }
 
     /** Linear-interpolated quantile. */
-    static double quantile(double[] v, double q) {
+    public static double quantile(double[] v, double q) {
         double[] c = v.clone();
         Arrays.sort(c);
         double pos = q * (c.length - 1);

@@ -19,7 +19,8 @@ import java.util.concurrent.Callable;
 
 @Command(name = "sql", mixinStandardHelpOptions = true,
         description = {"Spark SQL over a sweep's tables. Views: runs, steps, params, layers (committed runs only), and the",
-                "analysis views layer_profile, layer_stalls, stalls, verdicts, axis_effects (SQL in jobs/sql).",
+                "analysis views layer_profile, layer_stalls, loss_plateaus, stalls, verdict_evidence, axis_effects and",
+                "verdicts (verdict, reason, try and the evidence; SQL in jobs/sql).",
                 "Without -e or -f: a shell that runs each statement ending in ';' (quit with Ctrl-D).",
                 "Analysis parameters (--conf KEY=VALUE, default, meaning):"},
         footer = {"%nExample: gradsweep sql --in results/quick --conf vanish_ratio=1e-4 -e \"SELECT verdict, count(*) FROM verdicts GROUP BY verdict\""})

@@ -56,7 +56,7 @@ final class SweepCommand implements Callable<Integer> {
             SparkSession spark = Sessions.forQueries("local[1]", "gradsweep first answer");
             try {
                 SqlViews.register(spark, s.out());
-                System.out.println("How much gradient reaches layer 0 (log10 of delta = bias gradient = dL/dz, first/last layer, median over steps) and the verdict:");
+                System.out.println("Did each run learn (gap_closed), how much gradient reaches layer 0 (log10 of delta, layer 0 / reference, median over steps; docs/diagnosis.md) and the verdict:");
                 ResultPrinter.print(spark.sql(SqlViews.FIRST_ANSWER), ResultPrinter.Format.TABLE, System.out);
             } finally {
                 spark.stop();

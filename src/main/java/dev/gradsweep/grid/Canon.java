@@ -3,11 +3,11 @@ package dev.gradsweep.grid;
 import java.math.BigDecimal;
 
 /** Canonical text of numbers, so that 0.050 and 5e-2 give the same run id. */
-final class Canon {
+public final class Canon {
     private Canon() {
     }
 
-    static String num(double v) {
+    public static String num(double v) {
         if (v == Math.rint(v) && Math.abs(v) < 1e15) return Long.toString((long) v);
         return new BigDecimal(Double.toString(v)).stripTrailingZeros().toPlainString();
     }

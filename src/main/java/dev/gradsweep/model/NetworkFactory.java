@@ -162,7 +162,8 @@ public final class NetworkFactory {
         return d == TrainSpec.DType.FLOAT64 ? DataType.DOUBLE : DataType.FLOAT;
     }
 
-    static IUpdater updater(TrainSpec t) {
+    /** The optimizer of a run, with its warmup schedule (the recurrent engine uses the same). */
+    public static IUpdater updater(TrainSpec t) {
         ISchedule lr = new WarmupSchedule(t.lr, t.warmup);
         switch (t.optimizer) {
             case MOMENTUM: return new Nesterovs(lr, 0.9);

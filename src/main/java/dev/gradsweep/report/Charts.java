@@ -18,6 +18,11 @@ import java.util.Map;
 
 /** XChart plots in one house style (900 x 500 PNG, headless). */
 final class Charts {
+    /** Line colours, in order. */
+    static final java.awt.Color[] PALETTE = {new Color(31, 119, 180), new Color(214, 39, 40), new Color(44, 160, 44),
+            new Color(255, 127, 14), new Color(148, 103, 189), new Color(140, 86, 75), new Color(227, 119, 194),
+            new Color(127, 127, 127), new Color(188, 189, 34), new Color(23, 190, 207)};
+
     static final int W = 900, H = 500;
 
     static {

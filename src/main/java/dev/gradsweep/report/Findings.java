@@ -12,7 +12,8 @@ import java.util.stream.Collectors;
 /** One sentence per finding, generated from the rows of the verdicts and axis_effects views. */
 public final class Findings {
     /** Verdicts in the order the rules test them (jobs/sql/30_verdicts.sql). */
-    public static final List<String> VERDICTS = List.of("failed", "diverged", "exploding", "dead", "saturated", "vanishing", "healthy");
+    public static final List<String> VERDICTS = List.of("failed", "diverged", "exploding", "dead", "saturated", "collapsed",
+            "vanishing", "frozen", "not_learning", "healthy");
     /** |slope| below this counts as a flat weight-gradient profile; a delta slope above the other as a decay. */
     static final double FLAT = 0.1, DECAY = 0.2;
 
@@ -35,6 +36,30 @@ public final class Findings {
         if (hidden != null) out.add(hidden);
         String deepest = deepestStall(verdicts, label);
         if (deepest != null) out.add(deepest);
+        out.addAll(why(verdicts, label));
+        return out;
+    }
+
+    /**
+     * One sentence per verdict other than healthy: how many runs, one example with its reason (the verdicts view's
+     * numbers in words) and what to try (from the sweep where it shows a fix, otherwise the textbook one).
+     */
+    static List<String> why(List<Map<String, Object>> verdicts, Function<Map<String, Object>, String> label) {
+        List<String> out = new ArrayList<>();
+        Map<String, List<Map<String, Object>>> by = verdicts.stream()
+                .collect(Collectors.groupingBy(v -> (String) v.get("verdict"), LinkedHashMap::new, Collectors.toList()));
+        for (String verdict : VERDICTS) {
+            List<Map<String, Object>> runs = by.get(verdict);
+            if (runs == null || verdict.equals("healthy")) continue;
+            // an example whose advice comes from the sweep, if any run has one
+            Map<String, Object> ex = runs.stream().filter(v -> "sweep".equals(v.get("try_from"))).findFirst().orElse(runs.get(0));
+            StringBuilder s = new StringBuilder(runs.size() + (runs.size() == 1 ? " run is " : " runs are ") + verdict
+                    + (runs.size() == 1 ? ": " : ", e.g. ") + label.apply(ex) + " (seed " + ex.get("seed") + ")");
+            if (ex.get("reason") != null) s.append(": ").append(ex.get("reason"));
+            if (ex.get("try") != null)
+                s.append(". Try ").append(ex.get("try")).append("sweep".equals(ex.get("try_from")) ? "" : " (the textbook fix)");
+            out.add(s.append('.').toString());
+        }
         return out;
     }
 

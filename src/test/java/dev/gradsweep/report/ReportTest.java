@@ -86,11 +86,11 @@ class ReportTest {
     @Test
     void representativesSpanTheRangeAndIncludeBothEnds() {
         List<Integer> all = java.util.stream.IntStream.range(0, 1000).boxed().toList();
-        List<Integer> pick = Report.spread(all, 6);
+        List<Integer> pick = Representatives.spread(all, 6);
         assertEquals(6, pick.size());
         assertEquals(0, pick.get(0));
         assertEquals(999, pick.get(5));
-        assertEquals(List.of(1, 2), Report.spread(List.of(1, 2), 6));
+        assertEquals(List.of(1, 2), Representatives.spread(List.of(1, 2), 6));
     }
 
     @Test
@@ -111,6 +111,17 @@ class ReportTest {
         assertTrue(Findings.hiddenDecay(verdicts).startsWith("1 run has a flat weight-gradient profile"));
         String d = Findings.deepestStall(verdicts, v -> "relu · standard");
         assertTrue(d.contains("relu · standard (seed 1, vanishing)") && d.contains("10^-20.5") && d.contains("layers 0 to 40"), d);
+        // one sentence per verdict with an example's reason and advice, preferring advice the sweep itself shows
+        List<Map<String, Object>> why = List.of(
+                Map.of("verdict", "frozen", "seed", 1L, "reason", "every layer's median update ratio is below 1e-4", "try", "a larger lr",
+                        "try_from", "textbook"),
+                Map.of("verdict", "frozen", "seed", 2L, "reason", "every layer's median update ratio is below 1e-4 (2e-8)",
+                        "try", "lr: 0.05 (healthy in the same configuration)", "try_from", "sweep"),
+                Map.of("verdict", "healthy", "seed", 1L, "reason", "closed 50% of the gap"));
+        List<String> w = Findings.why(why, v -> "relu · he");
+        assertEquals(1, w.size(), w.toString());
+        assertEquals("2 runs are frozen, e.g. relu · he (seed 2): every layer's median update ratio is below 1e-4 (2e-8). "
+                + "Try lr: 0.05 (healthy in the same configuration).", w.get(0));
         assertEquals("-∞", Findings.fmt(Double.NEGATIVE_INFINITY));
         assertEquals("1.23e-05", Findings.fmt(1.2345e-5));
         assertEquals("0.5", Findings.fmt(0.5));

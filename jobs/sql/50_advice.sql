@@ -1,0 +1,56 @@
+-- verdicts: verdict_evidence with the advice beside each verdict's reason: try, what to try, and try_from, where
+-- it comes from (both null for healthy runs). From the sweep itself first: a value of another axis that is healthy
+-- in every run of this run's configuration with every other axis held fixed (the same contexts as axis_effects),
+-- the values that fix the most configurations in axis_effects first, at most three (try_from = 'sweep'). Otherwise
+-- the textbook fix for the verdict (try_from = 'textbook'). Axis values are written as in a grid file.
+-- A view after axis_effects (which is built on verdict_evidence), so nothing depends on itself.
+CREATE OR REPLACE TEMPORARY VIEW verdicts AS
+WITH a AS (
+  SELECT v.*,
+         map('depth', cast(depth AS string), 'width', cast(width AS string), 'activation', activation,
+             'init', init, 'norm', norm, 'placement', placement, 'skip', skip, 'task', task,
+             'optimizer', optimizer, 'lr', cast(lr AS string), 'batch', cast(batch AS string), 'clip', clip,
+             'dtype', dtype) AS axes
+  FROM verdict_evidence v
+), e AS (
+  SELECT a.run_id, a.verdict, x.axis, x.value,
+         concat_ws('|', transform(filter(map_entries(a.axes), y -> y.key <> x.axis), y -> y.value)) AS context
+  FROM a LATERAL VIEW explode(a.axes) x AS axis, value
+), cv AS (
+  SELECT axis, context, value, bool_and(verdict = 'healthy') AS ok FROM e GROUP BY axis, context, value
+), fix AS (
+  SELECT e.run_id, e.axis, c.value, coalesce(f.fixes, 0) AS fixes, coalesce(f.broken_contexts, 0) AS broken
+  FROM e
+  JOIN cv c ON c.axis = e.axis AND c.context = e.context AND c.value <> e.value AND c.ok
+  LEFT JOIN axis_effects f ON f.axis = e.axis AND f.value = c.value
+  WHERE e.verdict <> 'healthy'
+), sweep AS (
+  SELECT run_id,
+         concat_ws('; ', transform(slice(array_sort(collect_list(struct(-fixes AS rank, axis, value, fixes, broken))), 1, 3),
+             x -> format_string('%s: %s (healthy in the same configuration; in the sweep it fixes %d of %d broken configurations)',
+                                x.axis, x.value, x.fixes, x.broken))) AS try
+  FROM fix GROUP BY run_id
+)
+SELECT a.run_id, a.sweep, a.depth, a.width, a.activation, a.init, a.norm, a.placement, a.skip, a.task, a.optimizer,
+       a.lr, a.batch, a.clip, a.dtype, a.seed, a.verdict, a.reason,
+       CASE WHEN a.verdict <> 'healthy' THEN coalesce(s.try, CASE a.verdict
+         WHEN 'failed' THEN 'read the error: the run stopped on an exception'
+         WHEN 'diverged' THEN 'a smaller lr, or clip: norm:1'
+         WHEN 'exploding' THEN 'clip: norm:1, or smaller weights (a smaller σw: init xavier, lecun or normal:<σw> with σw² ≤ 1)'
+         WHEN 'dead' THEN 'activation: leakyrelu, or a smaller lr'
+         WHEN 'saturated' THEN 'smaller initial weights (init: xavier or he), or norm: batch | layer'
+         WHEN 'collapsed' THEN 'init: he (keeps the forward scale of ReLU nets), or norm: batch | layer'
+         WHEN 'vanishing' THEN
+           CASE WHEN a.activation IN ('sigmoid', 'tanh', 'softsign', 'hardsigmoid', 'hardtanh')
+                THEN 'activation: relu with init: he, or skip: residual (a path around the saturating slopes)'
+                ELSE 'init: he, or skip: residual with norm: layer, placement: pre' END
+         WHEN 'frozen' THEN 'a larger lr: every layer moves less than ${gradsweep.frozen_update_ratio} of its size per step'
+         WHEN 'not_learning' THEN 'more steps or a larger lr; if the gap stays near 0, check that the targets depend on the inputs'
+       END) END AS try,
+       CASE WHEN a.verdict = 'healthy' THEN NULL WHEN s.try IS NOT NULL THEN 'sweep' ELSE 'textbook' END AS try_from,
+       a.status, a.steps_done, a.loss_first, a.loss_last, a.loss_baseline, a.gap_closed,
+       a.log10_delta_in, a.log10_act_out, a.delta_ref_layer, a.slope_delta, a.slope_w, a.slope_act,
+       a.saturated_frac, a.dead_frac, a.gate_mean, a.gate_saturated_frac,
+       a.update_ratio_in, a.update_ratio_out, a.update_ratio_max,
+       a.stall_layer, a.starved_layers, a.stall_step, a.frozen_layers, a.error
+FROM a LEFT JOIN sweep s ON s.run_id = a.run_id;

@@ -1,0 +1,57 @@
+package dev.gradsweep.recurrent;
+
+import dev.gradsweep.grid.Activation;
+import dev.gradsweep.grid.Init;
+import dev.gradsweep.grid.TrainSpec;
+
+/**
+ * The shape and initialization of a recurrent network: {@code depth} stacked recurrent layers of {@code width}
+ * units over {@code seqLen} steps, then a dense output layer on the last step's hidden state of the top layer.
+ * {@code groups} = 0: regression (identity output, MSE); groups = k ≥ 1: k softmax groups of outputs/k classes,
+ * cross-entropy averaged over the groups (k = 1 is the feed-forward nets' softmax + cross-entropy).
+ *
+ * @param activation rnn only (lstm and gru use sigmoid gates and tanh); one of {@link #RNN_ACTIVATIONS}
+ * @param inputInit  W_x and the output layer's W, the feed-forward initializers
+ * @param forgetBias LSTM forget-gate bias (the other biases start at 0)
+ */
+public record RecurrentSpec(Cell cell, Activation activation, int depth, int width, int seqLen, int inputs, int outputs,
+                            int groups, RecInit recInit, Init inputInit, double forgetBias, TrainSpec.DType dtype, long seed) {
+
+    public static final String RNN_ACTIVATIONS = "tanh, relu, sigmoid, identity, leakyrelu, hardtanh, softsign";
+    public static final double DEFAULT_FORGET_BIAS = 1;
+
+    public RecurrentSpec {
+        if (depth < 1 || width < 1 || seqLen < 1 || inputs < 1 || outputs < 1) throw new IllegalArgumentException("sizes must be positive");
+        if (groups < 0 || (groups > 0 && outputs % groups != 0)) throw new IllegalArgumentException("outputs " + outputs + " not divisible into " + groups + " groups");
+        if (cell == Cell.RNN && !rnnActivation(activation))
+            throw new IllegalArgumentException("rnn activation " + activation.key + ": allowed " + RNN_ACTIVATIONS);
+        if (cell != Cell.RNN) activation = Activation.TANH;
+    }
+
+    /** A spec for a task: its inputs, outputs and groups. */
+    public static RecurrentSpec of(Cell cell, Activation act, int depth, int width, SequenceTask task, int seqLen, RecInit rec,
+                                   Init in, TrainSpec.DType dtype, long seed) {
+        return new RecurrentSpec(cell, act, depth, width, seqLen, task.inputs(), task.outputs(), task.groups(), rec, in,
+                DEFAULT_FORGET_BIAS, dtype, seed);
+    }
+
+    public RecurrentSpec withForgetBias(double b) {
+        return new RecurrentSpec(cell, activation, depth, width, seqLen, inputs, outputs, groups, recInit, inputInit, b, dtype, seed);
+    }
+
+    public RecurrentSpec withDtype(TrainSpec.DType d) {
+        return new RecurrentSpec(cell, activation, depth, width, seqLen, inputs, outputs, groups, recInit, inputInit, forgetBias, d, seed);
+    }
+
+    static boolean rnnActivation(Activation a) {
+        switch (a) {
+            case TANH: case RELU: case SIGMOID: case IDENTITY: case LEAKYRELU: case HARDTANH: case SOFTSIGN: return true;
+            default: return false;
+        }
+    }
+
+    /** Name of recurrent layer l in parameter rows: the cell's key and the index ({@code lstm0}); the output is {@code output}. */
+    public String layerName(int l) {
+        return l == depth ? "output" : cell.key + l;
+    }
+}

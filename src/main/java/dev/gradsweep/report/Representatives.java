@@ -1,0 +1,84 @@
+package dev.gradsweep.report;
+
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.knowm.xchart.XYChart;
+
+import java.awt.Color;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+/**
+ * Which configurations and runs a report draws when the sweep has more than its plots can show: configurations
+ * (seeds are replicates) labelled by the axes that vary, and representatives spread evenly over a ranking.
+ */
+final class Representatives {
+    private Representatives() {
+    }
+
+
+    /** Axes that vary in this sweep, in the verdicts view's column order (axis_effects names them). */
+    static List<String> varyingAxes(List<Map<String, Object>> verdicts, List<Map<String, Object>> effects) {
+        Set<String> named = effects.stream().map(e -> (String) e.get("axis")).collect(Collectors.toSet());
+        if (verdicts.isEmpty()) return List.of();
+        return verdicts.get(0).keySet().stream().filter(named::contains).toList();
+    }
+
+    static String label(Map<String, Object> v, List<String> axes) {
+        if (axes.isEmpty()) return String.valueOf(v.get("activation"));
+        return axes.stream().map(a -> switch (a) {
+            case "activation", "init" -> String.valueOf(v.get(a));
+            default -> a + " " + (v.get(a) instanceof Number n ? Findings.fmt(n.doubleValue()) : String.valueOf(v.get(a)));
+        }).collect(Collectors.joining(" · "));
+    }
+
+
+    /** Runs grouped by configuration (seeds are replicates). */
+    static Map<String, List<Map<String, Object>>> configs(List<Map<String, Object>> verdicts, Map<String, String> labelOf) {
+        Map<String, List<Map<String, Object>>> m = new TreeMap<>();
+        for (Map<String, Object> v : verdicts) m.computeIfAbsent(labelOf.get((String) v.get("run_id")), k -> new ArrayList<>()).add(v);
+        return m;
+    }
+
+    /** At most maxLines configurations, spread over the range of their median delta slopes. */
+    static List<String> representativeConfigs(Map<String, List<Map<String, Object>>> configs, int maxLines) {
+        List<String> names = new ArrayList<>(configs.keySet());
+        names.sort(Comparator.comparingDouble(c -> medianOf(configs.get(c), "slope_delta")));
+        return spread(names, maxLines);
+    }
+
+
+    /** At most n items evenly spread over a sorted list, both ends included. */
+    static <T> List<T> spread(List<T> sorted, int n) {
+        if (sorted.size() <= n) return sorted;
+        Set<T> out = new LinkedHashSet<>();
+        for (int i = 0; i < n; i++) out.add(sorted.get((int) Math.round(i * (sorted.size() - 1) / (double) (n - 1))));
+        return new ArrayList<>(out);
+    }
+
+    static double medianOf(List<Map<String, Object>> runs, String col) {
+        double[] v = runs.stream().mapToDouble(r -> Findings.num(r, col)).filter(d -> !Double.isNaN(d)).sorted().toArray();
+        return v.length == 0 ? Double.POSITIVE_INFINITY : v[v.length / 2];
+    }
+
+
+    /** Numeric values in numeric order (depth 5 before 20), others alphabetically. */
+    static Comparator<String> valueOrder() {
+        return (a, b) -> {
+            try {
+                return Double.compare(Double.parseDouble(a), Double.parseDouble(b));
+            } catch (NumberFormatException e) {
+                return a.compareTo(b);
+            }
+        };
+    }
+}
