@@ -19,14 +19,15 @@
 #   EXECUTOR_MEMORY, EXECUTOR_MEMORY_OVERHEAD, EXECUTOR_MAX_RSS, DEPLOY_MODE, GRADSWEEP_JAR, SUBMIT_OPTS:
 #                      as in jobs/submit-standalone.sh, which this script runs with the GPU settings added
 set -euo pipefail
-
-: "${SPARK_HOME:?set SPARK_HOME to a Spark 3.5.x (Scala 2.12) distribution}"
-: "${MASTER:?set MASTER, e.g. spark://head:7077 (or yarn)}"
+# SPARK_HOME and MASTER are checked by submit-standalone.sh.
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=../conf/defaults.sh
 . "$root/conf/defaults.sh"
 jar=${GRADSWEEP_JAR:-$(ls "$root"/target/gradsweep-*-cluster.jar 2>/dev/null | head -1 || true)}
-[[ -n $jar && -f $jar ]] || { echo "no target/gradsweep-*-cluster.jar: build it with: mvn -Pcuda,cluster clean package" >&2; exit 2; }
+if [[ ! -f ${jar:-/nonexistent} ]]; then
+  echo "no target/gradsweep-*-cluster.jar: build it with: mvn -Pcuda,cluster clean package" >&2
+  exit 2
+fi
 # A CPU jar would train on the workers' CPUs while holding their GPUs: refuse it.
 if command -v unzip >/dev/null && ! unzip -l "$jar" 2>/dev/null | grep -q 'org/nd4j/linalg/jcublas/'; then
   echo "$jar has no ND4J CUDA backend: build it with: mvn -Pcuda,cluster clean package" >&2
