@@ -6,6 +6,7 @@ import dev.gradsweep.data.Tasks;
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.model.NetworkFactory;
 import dev.gradsweep.stats.RunRecorder;
+import dev.gradsweep.stats.TrainingMemory;
 import dev.gradsweep.store.OutputDir;
 import dev.gradsweep.store.RunWriter;
 import dev.gradsweep.train.MemoryGuard;
@@ -25,10 +26,13 @@ import java.util.List;
  * writers of the variants that record statistics.
  */
 public final class BenchVariants implements Closeable {
-    /** Variant names (the csv's {@code variant} column). The lean DL4J loop without statistics is the reference. */
+    /**
+     * Variant names (the csv's {@code variant} column). The lean DL4J loop without statistics is the reference; the
+     * {@code _portable} variants record the same statistics through the portable memory path (the one GPUs use).
+     */
     public static final String BARE = "dl4j", STATS = "dl4j_stats", FIT = "dl4j_fit", SAMEDIFF = "samediff", SAMEDIFF_DLDA = "samediff_dlda",
-            STACKED = "stacked";
-    public static final List<String> ALL = List.of(BARE, STATS, FIT, SAMEDIFF, SAMEDIFF_DLDA, STACKED);
+            STACKED = "stacked", STATS_PORTABLE = "dl4j_stats_portable", STACKED_PORTABLE = "stacked_stats_portable";
+    public static final List<String> ALL = List.of(BARE, STATS, STATS_PORTABLE, FIT, SAMEDIFF, SAMEDIFF_DLDA, STACKED, STACKED_PORTABLE);
 
     /** Runs per stack in the stacked variant (32 copies of the small net were measured: docs/platform-notes.md). */
     public static final int STACK = 32;
@@ -46,8 +50,9 @@ public final class BenchVariants implements Closeable {
 
     Runnable of(String variant) throws IOException {
         switch (variant) {
-            case BARE: return loop(RunRecorder.NONE, false);
-            case STATS: return loop(writer(rc), true);
+            case BARE: return loop(RunRecorder.NONE, false, TrainingMemory.forBackend());
+            case STATS: return loop(writer(rc), true, TrainingMemory.forBackend());
+            case STATS_PORTABLE: return loop(writer(rc.withSeed(rc.seed + 2_000_000)), true, TrainingMemory.portable());
             case FIT: {
                 // DL4J's own fit with the factory's settings: the baseline the lean training loop is measured against
                 ComputationGraph net = NetworkFactory.build(rc).graph();
@@ -67,8 +72,9 @@ public final class BenchVariants implements Closeable {
                     sd.step();
                 };
             }
-            case STACKED: {
-                StackedMlp stack = stackOf(0);
+            case STACKED:
+            case STACKED_PORTABLE: {
+                StackedMlp stack = stackOf(0, variant.equals(STACKED) ? TrainingMemory.forBackend() : TrainingMemory.portable());
                 return () -> {
                     if (!stack.hasNext()) throw new IllegalStateException("stacked bench net stopped early");
                     stack.step();
@@ -78,9 +84,9 @@ public final class BenchVariants implements Closeable {
         }
     }
 
-    private Runnable loop(RunRecorder rec, boolean withStats) {
+    private Runnable loop(RunRecorder rec, boolean withStats, TrainingMemory memory) {
         RunOutcome out = new RunOutcome();
-        TrainLoop loop = new TrainLoop(NetworkFactory.build(rc), rc, data, rec, withStats, out);
+        TrainLoop loop = new TrainLoop(NetworkFactory.build(rc), rc, data, rec, withStats, out, memory);
         return () -> {
             if (!loop.hasNext()) throw new IllegalStateException("bench net stopped early: " + out.statusText() + " " + out.error);
             loop.step();
@@ -94,7 +100,7 @@ public final class BenchVariants implements Closeable {
      */
     void warmWritePath(int steps) throws IOException {
         try (RunWriter w = new RunWriter(scratch, rc.withSeed(rc.seed + 1_000_000), 0)) {
-            Runnable step = loop(w, true);
+            Runnable step = loop(w, true, TrainingMemory.forBackend());
             for (int i = 0; i < steps; i++) step.run();
         }
     }
@@ -106,7 +112,7 @@ public final class BenchVariants implements Closeable {
     }
 
     /** {@link #STACK} copies of the net with seeds rc.seed + seedOffset + i, each recording to Parquet. */
-    StackedMlp stackOf(int seedOffset) throws IOException {
+    StackedMlp stackOf(int seedOffset, TrainingMemory memory) throws IOException {
         List<RunConfig> runs = new ArrayList<>();
         List<TaskData> data = new ArrayList<>();
         List<RunRecorder> recs = new ArrayList<>();
@@ -118,7 +124,7 @@ public final class BenchVariants implements Closeable {
             recs.add(writer(r));
             outs.add(new RunOutcome());
         }
-        return new StackedMlp(runs, data, recs, outs);
+        return new StackedMlp(runs, data, recs, outs, memory);
     }
 
     @Override

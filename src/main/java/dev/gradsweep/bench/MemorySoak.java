@@ -31,7 +31,7 @@ public final class MemorySoak {
             out.println(row("dl4j", steps, v.of(BenchVariants.STATS), err));
         }
         try (BenchVariants v = new BenchVariants(rc, new OutputDir(scratch.toString()))) {
-            out.println(row("stacked:" + BenchVariants.STACK, steps, v.stackOf(100)::step, err));
+            out.println(row("stacked:" + BenchVariants.STACK, steps, v.stackOf(100, dev.gradsweep.stats.TrainingMemory.forBackend())::step, err));
         }
     }
 

@@ -16,10 +16,10 @@ final class StackedStepTime {
     private StackedStepTime() {
     }
 
-    /** ms per run-step of {@link BenchVariants#STACK} copies of {@code rc} (seeds differ) trained as one stack, statistics to Parquet. */
-    static double of(RunConfig rc, OutputDir scratch) throws IOException {
+    /** ms per run-step of {@code variant} (stacked or its portable path), {@link BenchVariants#STACK} copies of {@code rc} (seeds differ) trained as one stack, statistics to Parquet. */
+    static double of(RunConfig rc, OutputDir scratch, String variant) throws IOException {
         try (BenchVariants v = new BenchVariants(rc, scratch)) {
-            Runnable stack = v.of(BenchVariants.STACKED);
+            Runnable stack = v.of(variant);
             StepTimer.msPerStep(stack, STEPS); // warm-up
             double[] t = new double[ROUNDS];
             for (int r = 0; r < ROUNDS; r++) t[r] = StepTimer.msPerStep(stack, STEPS) / BenchVariants.STACK;

@@ -43,7 +43,7 @@ public final class StepTimes {
         for (Map.Entry<String, RunConfig> e : BenchNets.selected(o.nets()).entrySet()) {
             String net = e.getKey();
             RunConfig rc = e.getValue();
-            List<String> names = new ArrayList<>(List.of(BenchVariants.BARE, BenchVariants.STATS));
+            List<String> names = new ArrayList<>(List.of(BenchVariants.BARE, BenchVariants.STATS, BenchVariants.STATS_PORTABLE));
             if (o.otherEngines()) names.add(BenchVariants.FIT);
             if (o.otherEngines() && SameDiffMlp.supports(rc)) names.addAll(List.of(BenchVariants.SAMEDIFF, BenchVariants.SAMEDIFF_DLDA));
             err.println("bench: " + net + " (" + o.rounds() + " rounds x " + o.steps() + " steps per variant: " + String.join(", ", names) + ")");
@@ -61,8 +61,11 @@ public final class StepTimes {
                 err.println(String.format(Locale.ROOT, "bench: %s: closing the Parquet writers took %.1f ms", net, closeMs));
             }
             // architectures the stacked engine does not build yet train one by one: no stacked figure
-            double stacked = StackedMlp.supports(rc) ? StackedStepTime.of(rc, new OutputDir(tmp.resolve(net + "-stacked").toString())) : Double.NaN;
-            report.add(net, t, stacked);
+            boolean stacks = StackedMlp.supports(rc);
+            double stacked = stacks ? StackedStepTime.of(rc, new OutputDir(tmp.resolve(net + "-stacked").toString()), BenchVariants.STACKED) : Double.NaN;
+            double stackedPortable = stacks ? StackedStepTime.of(rc, new OutputDir(tmp.resolve(net + "-stacked-portable").toString()),
+                    BenchVariants.STACKED_PORTABLE) : Double.NaN;
+            report.add(net, t, stacked, stackedPortable);
         }
         report.print(o.csv(), out);
     }

@@ -49,7 +49,7 @@ final class BenchCommand implements Callable<Integer> {
     int soak;
 
     @Option(names = "--profile", paramLabel = "VARIANT",
-            description = "Instead of timing: train only this variant (dl4j, dl4j_stats, dl4j_fit, samediff, samediff_dlda, stacked) of the one net --nets selects, "
+            description = "Instead of timing: train only this variant (dl4j, dl4j_stats, dl4j_stats_portable, dl4j_fit, samediff, samediff_dlda, stacked, stacked_stats_portable) of the one net --nets selects, "
                     + "for --steps steps after a warm-up (" + ProfileRun.WARMUP_STEPS + " steps and " + ProfileRun.WARMUP_SECONDS
                     + " s at least), e.g. to attach a profiler. Give --steps (e.g. 500): its default, " + DEFAULT_STEPS + ", is one timing round.")
     String profile;

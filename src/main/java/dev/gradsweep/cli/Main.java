@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 @Command(name = "gradsweep", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Sweeps deep-network configurations on Spark and records per-layer gradient statistics of "
                 + "every training step in Parquet, to find where and when training stalls.",
-        subcommands = {SweepCommand.class, SqlCommand.class, ReportCommand.class, TraceCommand.class, BenchCommand.class,
+        subcommands = {SweepCommand.class, SqlCommand.class, ReportCommand.class, TraceCommand.class, BenchCommand.class, DoctorCommand.class,
                 OptionsCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

@@ -37,6 +37,10 @@ public final class RuntimeOptions {
     /** The float32 parameter step on host memory instead of ND4J's subi. */
     public static final Option HOST_STEP = add("gradsweep.hostStep", "true", "boolean",
             "float32 parameter step as one Java pass over host memory that also reduces the update (false: ND4J's subi)");
+    /** Statistics and parameter step through ND4J ops only; always on for a non-CPU backend. */
+    public static final Option PORTABLE = add("gradsweep.portable", "false", "boolean",
+            "statistics as ND4J reductions with one bulk transfer of their results, no direct host-memory access (always"
+                    + " on for a non-CPU backend such as CUDA; true forces it on the CPU)");
 
     // --- launcher defaults (bin/gradsweep, jobs/submit-standalone.sh, the spark-defaults template) --------------
     public static final Option HEAP = add("GRADSWEEP_HEAP", "3g", "bytes (k/m/g)", "bin/gradsweep: the JVM heap (-Xmx)");
@@ -53,6 +57,10 @@ public final class RuntimeOptions {
                     + " limit");
     public static final Option EXECUTOR_CORES = add("spark.executor.cores", "4", "cores",
             "cores per executor in the spark-defaults template (the submit script uses THREADS_PER_TASK)");
+    public static final Option RUNS_PER_GPU = add("RUNS_PER_GPU", "1", "runs",
+            "jobs/submit-gpu.sh: concurrent runs (tasks) sharing one GPU, spark.task.resource.gpu.amount = 1/RUNS_PER_GPU");
+    public static final Option GPUS_PER_EXECUTOR = add("GPUS_PER_EXECUTOR", "1", "GPUs",
+            "jobs/submit-gpu.sh: spark.executor.resource.gpu.amount; the executor gets GPUs x RUNS_PER_GPU task slots");
 
     /** Spark's own Java 17 flags (org.apache.spark.launcher.JavaModuleOptions): any JVM spark-submit did not start. */
     public static final List<String> SPARK_JAVA17_FLAGS = sparkFlags();
@@ -120,6 +128,8 @@ public final class RuntimeOptions {
         line(sb, "GRADSWEEP_DEFAULT_EXECUTOR_MEMORY", EXECUTOR_MEMORY.defaultValue());
         line(sb, "GRADSWEEP_DEFAULT_EXECUTOR_MEMORY_OVERHEAD", EXECUTOR_MEMORY_OVERHEAD.defaultValue());
         line(sb, "GRADSWEEP_DEFAULT_EXECUTOR_MAX_RSS", EXECUTOR_MAX_RSS.defaultValue());
+        line(sb, "GRADSWEEP_DEFAULT_RUNS_PER_GPU", RUNS_PER_GPU.defaultValue());
+        line(sb, "GRADSWEEP_DEFAULT_GPUS_PER_EXECUTOR", GPUS_PER_EXECUTOR.defaultValue());
         line(sb, "GRADSWEEP_SPARK_JAVA17_FLAGS", String.join(" ", SPARK_JAVA17_FLAGS));
         line(sb, "GRADSWEEP_SIMD_FLAGS", String.join(" ", SIMD_FLAGS));
         line(sb, "GRADSWEEP_JAVACPP_FLAGS", String.join(" ", JAVACPP_FLAGS));
@@ -153,7 +163,8 @@ public final class RuntimeOptions {
                 .append("# spark.worker.resource.gpu.discoveryScript     /path/to/gradsweep/conf/gpu-discovery.sh\n")
                 .append("# spark.executor.resource.gpu.amount            1\n")
                 .append("# spark.executor.resource.gpu.discoveryScript   /path/to/gradsweep/conf/gpu-discovery.sh\n")
-                .append("# spark.task.resource.gpu.amount                1\n");
+                .append("# spark.task.resource.gpu.amount                1\n")
+                .append("# (1/k lets k runs share a GPU: 0.5, 0.25, ...; jobs/submit-gpu.sh sets it from RUNS_PER_GPU)\n");
         return sb.toString();
     }
 

@@ -77,7 +77,7 @@ public enum Activation {
         }
     }
 
-    static final double SELU_LAMBDA = 1.0507009873554805, SELU_ALPHA = 1.6732632423543772;
+    public static final double SELU_LAMBDA = 1.0507009873554805, SELU_ALPHA = 1.6732632423543772;
 
     public boolean hasDerivativeFromOutput() {
         return this != GELU && this != SWISH && this != MISH;

@@ -10,7 +10,8 @@ import java.nio.FloatBuffer;
 
 /**
  * Bulk reads and writes of a contiguous row-major ND4J array's host memory as double, so the gate arithmetic runs
- * in Java loops without a native call per element. Float32 values are widened on read and rounded on write.
+ * in Java loops without a native call per element. Float32 values are widened on read and rounded on write. Only
+ * on the CPU backend, where host memory is the array: elsewhere these reads would see stale copies, so it refuses.
  */
 final class HostBuf {
     final INDArray array;
@@ -21,6 +22,8 @@ final class HostBuf {
     private float[] tmp = new float[0];
 
     HostBuf(INDArray a) {
+        if (!org.nd4j.linalg.factory.Nd4j.getEnvironment().isCPU())
+            throw new IllegalStateException("the recurrent engine's gate loops read host memory: CPU backend only");
         if (a.ordering() != 'c' || a.elementWiseStride() != 1) throw new IllegalArgumentException("needs a contiguous row-major array");
         this.array = a;
         this.base = HostMemory.offset(a);

@@ -4,10 +4,10 @@ import dev.gradsweep.stats.TimeStepStats;
 import dev.gradsweep.model.NetworkFactory;
 import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.model.WarmupSchedule;
-import dev.gradsweep.hostmem.HostArray;
 import dev.gradsweep.train.MemoryGuard;
 import dev.gradsweep.stats.ParamStats;
 import dev.gradsweep.stats.Segment;
+import dev.gradsweep.stats.TrainingMemory;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.GradientUpdater;
@@ -38,6 +38,9 @@ public final class RecurrentTrainer {
     private final INDArray params, grad;
     private final Segment[] segments;
     private final double[] xs, ys;
+    /** The statistics' access to the flat buffers (the net's gate loops are host-only: {@link HostBuf}). */
+    private final TrainingMemory memory = TrainingMemory.forBackend();
+    private final double[] total = new double[1];
     private int step;
     private boolean diverged;
 
@@ -68,33 +71,27 @@ public final class RecurrentTrainer {
         task.fill(dataSeed, (long) step * batch, batch, seqLen, xs, ys);
         net.setBatch(xs, ys);
         double loss = net.computeGradient(withStats);
-        HostArray g = HostArray.of(grad);
         ParamStats[] ps = new ParamStats[withStats ? segments.length : 0];
         double sq = 0;
         if (withStats) {
-            HostArray p = HostArray.of(params);
-            for (int i = 0; i < segments.length; i++) {
-                Segment s = segments[i];
-                ps[i] = new ParamStats();
-                ps[i].setGradient(g, p, s.offset, s.offset + s.length, 1.0);
-                sq += ps[i].sumSq;
-            }
-        } else sq = g.sumSq(0, g.length);
+            for (int i = 0; i < segments.length; i++) ps[i] = new ParamStats();
+            memory.gradient(grad, params, segments, 1.0, ps);
+            memory.sync();
+            for (ParamStats x : ps) sq += x.sumSq;
+        } else sq = sumSq(grad);
         double gradL2 = Math.sqrt(sq);
         boolean finite = Double.isFinite(loss) && Double.isFinite(gradL2);
         double updL2 = Double.NaN;
         if (finite) {
             clip(gradL2);
             updater.applyUpdater(grad, step, 0);
-            HostArray u = HostArray.of(grad);
             if (withStats) {
+                memory.update(grad, segments, ps);
+                memory.sync();
                 updL2 = 0;
-                for (int i = 0; i < segments.length; i++) {
-                    ps[i].addUpdate(u, segments[i].offset, segments[i].offset + segments[i].length);
-                    updL2 += ps[i].updateSumSq;
-                }
+                for (ParamStats x : ps) updL2 += x.updateSumSq;
                 updL2 = Math.sqrt(updL2);
-            } else updL2 = Math.sqrt(u.sumSq(0, u.length));
+            } else updL2 = Math.sqrt(sumSq(grad));
             params.subi(grad);
         } else {
             diverged = true;
@@ -125,5 +122,11 @@ public final class RecurrentTrainer {
             sum += net.loss();
         }
         return sum / batches;
+    }
+
+    private double sumSq(INDArray a) {
+        memory.sumSq(a, total, 0);
+        memory.sync();
+        return total[0];
     }
 }

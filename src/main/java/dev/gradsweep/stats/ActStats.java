@@ -38,10 +38,8 @@ public final class ActStats {
      */
     public void add(HostArray a, int rowFrom, int rowTo, Activation act) {
         Slope slope = Slope.of(act);
-        double[] bounds = act == null ? new double[]{Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY}
-                : act.unsaturatedOutputs(SATURATION_THRESHOLD);
-        // Unsaturated is |a - mid| < half: one compare, the same arithmetic in both loops (NaN counts as saturated).
-        double mid = (bounds[0] + bounds[1]) / 2, half = (bounds[1] - bounds[0]) / 2;
+        double[] mh = unsaturatedMidHalf(act);
+        double mid = mh[0], half = mh[1];
         double[] acc = new double[Simd.A_SLOTS];
         if (Simd.ENABLED && a.isFloat() && slope.act == null) addSimd(a, rowFrom, rowTo, slope, mid, half, acc);
         else addScalar(a, rowFrom, rowTo, slope, mid, half, acc);
@@ -51,6 +49,13 @@ public final class ActStats {
         saturated += hasSaturation ? (long) acc[Simd.A_SATURATED] : 0;
         zeros += (long) acc[Simd.A_ZEROS];
         if (slope != Slope.NONE) slopeSqSum = Double.isNaN(slopeSqSum) ? acc[Simd.A_SLOPE_SQ] : slopeSqSum + acc[Simd.A_SLOPE_SQ];
+    }
+
+    /** Unsaturated is |a − mid| < half: one compare, the same arithmetic in every loop (NaN counts as saturated). */
+    static double[] unsaturatedMidHalf(Activation act) {
+        double[] bounds = act == null ? new double[]{Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY}
+                : act.unsaturatedOutputs(SATURATION_THRESHOLD);
+        return new double[]{(bounds[0] + bounds[1]) / 2, (bounds[1] - bounds[0]) / 2};
     }
 
     private void addScalar(HostArray a, int rowFrom, int rowTo, Slope slope, double mid, double half, double[] acc) {

@@ -1,6 +1,5 @@
 package dev.gradsweep.stats;
 
-import dev.gradsweep.hostmem.HostArray;
 import dev.gradsweep.model.GradTap;
 import dev.gradsweep.model.Net;
 import org.deeplearning4j.nn.api.Layer;
@@ -17,9 +16,10 @@ import java.util.Map;
 
 /**
  * Computes the statistics (docs/schema.md) of one network every step. The parameter statistics are segment reductions
- * over the network's single flat gradient / parameter buffers, read from host memory in one pass (no ND4J op per
- * parameter); the activation statistics are taken in DL4J's forward-pass callback, while the activations are live;
- * the gradient at each block output is read by the block's {@link GradTap} during the backward pass.
+ * over the network's single flat gradient / parameter buffers (no ND4J op per parameter); the activation statistics
+ * are taken in DL4J's forward-pass callback, while the activations are live; the gradient at each block output is
+ * reduced by the block's {@link GradTap} during the backward pass. Every reduction goes through the run's
+ * {@link TrainingMemory}, and the step's results are complete once {@link #onGradient} returns.
  */
 public final class GradientProbe extends BaseTrainingListener {
     /** Gradient segments only (batch norm's running statistics are left out: they are not gradients). */
@@ -30,13 +30,19 @@ public final class GradientProbe extends BaseTrainingListener {
     private final ActStats[] act;
     /** Σ (∂L/∂a)² per recorded output with a tap (NaN without), of DL4J's batch-summed loss. */
     private final double[] outGradSq;
-    private final HostArray grad, params;
+    private final INDArray grad, params;
+    private final TrainingMemory memory;
     /** Σp² per segment of the current parameters, kept by the fused {@link ParamStep}; null without it. */
     private double[] paramSq;
     private double scale = 1;
     private boolean actsSeen;
 
     public GradientProbe(Net net) {
+        this(net, TrainingMemory.forBackend());
+    }
+
+    public GradientProbe(Net net, TrainingMemory memory) {
+        this.memory = memory;
         ComputationGraph g = net.graph();
         this.segments = java.util.Arrays.stream(segmentsOf(net)).filter(s -> s.gradient).toArray(Segment[]::new);
         this.stats = new ParamStats[segments.length];
@@ -55,8 +61,8 @@ public final class GradientProbe extends BaseTrainingListener {
                 ((GradTap.Impl) v).sink = eps -> tap(k, eps);
             }
         }
-        this.grad = HostArray.of(g.getGradientsViewArray());
-        this.params = HostArray.of(g.params());
+        this.grad = g.getGradientsViewArray();
+        this.params = g.params();
     }
 
     /**
@@ -99,10 +105,10 @@ public final class GradientProbe extends BaseTrainingListener {
      */
     public double onGradient(double scale) {
         this.scale = scale;
+        memory.gradient(grad, paramSq == null ? params : null, segments, scale, stats);
+        memory.sync(); // with this step's deferred activation and tap reductions
         double total = 0;
         for (int i = 0; i < segments.length; i++) {
-            int from = segments[i].offset, to = from + segments[i].length;
-            stats[i].setGradient(grad, paramSq == null ? params : null, from, to, scale);
             if (paramSq != null) stats[i].paramSumSq = paramSq[i];
             total += stats[i].sumSq;
         }
@@ -130,7 +136,8 @@ public final class GradientProbe extends BaseTrainingListener {
     /** From now on Σp² comes from the reducing {@link ParamStep}; one pass here gives the current parameters'. */
     public void fuseParamStep() {
         paramSq = new double[segments.length];
-        for (int i = 0; i < segments.length; i++) paramSq[i] = params.sumSq(segments[i].offset, segments[i].offset + segments[i].length);
+        memory.sumSq(params, segments, paramSq);
+        memory.sync();
     }
 
     /** This step's update was not applied (the run diverged): its update statistics are not applicable. */
@@ -146,28 +153,36 @@ public final class GradientProbe extends BaseTrainingListener {
 
     /** Reduces the update actually applied (the flat gradient buffer holds it after the updater ran). */
     private double onUpdate() {
+        memory.update(grad, segments, stats);
+        memory.sync();
         double total = 0;
-        for (int i = 0; i < segments.length; i++) {
-            stats[i].addUpdate(grad, segments[i].offset, segments[i].offset + segments[i].length);
-            total += stats[i].updateSumSq;
-        }
+        for (ParamStats s : stats) total += s.updateSumSq;
         return Math.sqrt(total);
     }
 
     @Override
     public void onForwardPass(Model model, Map<String, INDArray> activations) {
+        // outputs of one shape and function are reduced together (the portable path then needs a few ops, not a few per layer)
+        Map<String, List<Integer>> groups = new java.util.LinkedHashMap<>();
         for (int i = 0; i < recorded.length; i++) {
             INDArray a = activations.get(recorded[i].vertex());
-            ActStats s = new ActStats((int) a.size(1), layers[i].fn != null && layers[i].fn.hasSaturation());
-            s.add(HostArray.of(a), 0, (int) a.size(0), layers[i].fn);
-            act[i] = s;
+            act[i] = new ActStats((int) a.size(1), layers[i].fn != null && layers[i].fn.hasSaturation());
+            groups.computeIfAbsent(layers[i].fn + " " + a.size(0) + "x" + a.size(1), k -> new ArrayList<>()).add(i);
+        }
+        for (List<Integer> g : groups.values()) {
+            INDArray[] arrays = new INDArray[g.size()];
+            ActStats[] into = new ActStats[g.size()];
+            for (int j = 0; j < arrays.length; j++) {
+                arrays[j] = activations.get(recorded[g.get(j)].vertex());
+                into[j] = act[g.get(j)];
+            }
+            memory.activations(arrays, 1, layers[g.get(0)].fn, into);
         }
         actsSeen = true;
     }
 
     private void tap(int k, INDArray eps) {
-        HostArray e = HostArray.of(eps);
-        outGradSq[k] = e.sumSq(0, e.length);
+        memory.sumSq(eps, outGradSq, k);
     }
 
     /** Sends this step's parameter and layer rows to {@code rec}. */

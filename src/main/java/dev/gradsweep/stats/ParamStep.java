@@ -26,9 +26,18 @@ public final class ParamStep {
     private final double[] acc = new double[2];
 
     public ParamStep(INDArray params, INDArray update) {
+        this(params, update, hostEnabled());
+    }
+
+    /** ND4J's {@code subi}, whatever the backend: the portable path's step. */
+    static ParamStep nd4j(INDArray params, INDArray update) {
+        return new ParamStep(params, update, false);
+    }
+
+    private ParamStep(INDArray params, INDArray update, boolean hostAllowed) {
         this.params = params;
         this.update = update;
-        boolean host = hostEnabled() && params.dataType() == DataType.FLOAT
+        boolean host = hostAllowed && params.dataType() == DataType.FLOAT
                 && update.dataType() == DataType.FLOAT && params.length() == update.length()
                 && HostArray.isContiguous(params) && HostArray.isContiguous(update);
         this.p = host ? HostArray.of(params) : null;

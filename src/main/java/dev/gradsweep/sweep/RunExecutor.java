@@ -112,11 +112,11 @@ public final class RunExecutor {
     static final RunWriter.Provenance PROVENANCE = new RunWriter.Provenance(BuildInfo.VERSION, BuildInfo.COMMIT,
             Nd4j.getBackend().getClass().getSimpleName(), BuildInfo.DL4J_VERSION, Simd.ENABLED ? "simd" : "scalar");
 
-    static String backend() {
+    public static String backend() {
         return Nd4j.getBackend().getClass().getSimpleName().toLowerCase().contains("cuda") ? "cuda" : "cpu";
     }
 
-    static String device() {
+    public static String device() {
         return backend().equals("cpu") ? "cpu:" + Runtime.getRuntime().availableProcessors() + "cores"
                 : "cuda:" + Nd4j.getAffinityManager().getDeviceForCurrentThread();
     }

@@ -5,6 +5,7 @@ import dev.gradsweep.stats.ParamStep;
 import dev.gradsweep.train.update.FlatUpdater;
 import dev.gradsweep.stats.Segment;
 import dev.gradsweep.stats.GradientProbe;
+import dev.gradsweep.stats.TrainingMemory;
 import dev.gradsweep.data.Batches;
 import dev.gradsweep.data.TaskData;
 import dev.gradsweep.grid.RunConfig;
@@ -46,18 +47,23 @@ public final class TrainLoop {
     private boolean ended;
 
     public TrainLoop(Net built, RunConfig rc, TaskData data, RunRecorder rec, boolean withStats, RunOutcome out) {
+        this(built, rc, data, rec, withStats, out, TrainingMemory.forBackend());
+    }
+
+    /** @param memory how the statistics, the parameter step and the minibatches reach the arrays' memory */
+    public TrainLoop(Net built, RunConfig rc, TaskData data, RunRecorder rec, boolean withStats, RunOutcome out, TrainingMemory memory) {
         out.lossBaseline = LossBaseline.of(data); // first, so a run that fails while setting up still has it
         this.net = built.graph();
         this.rc = rc;
         this.rec = rec;
         this.out = out;
-        this.batches = new Batches(data, rc.train.batch, NetworkFactory.dataType(rc.train.dtype), rc.seed);
-        this.probe = withStats ? new GradientProbe(built) : null;
+        this.batches = new Batches(data, rc.train.batch, NetworkFactory.dataType(rc.train.dtype), rc.seed, memory);
+        this.probe = withStats ? new GradientProbe(built, memory) : null;
         net.setListeners(probe == null ? new org.deeplearning4j.optimize.api.TrainingListener[0] : new org.deeplearning4j.optimize.api.TrainingListener[]{probe});
         this.updater = net.getUpdater();
         this.flatUpdater = FlatUpdater.forLayers(net.getLayers(), net.numParams(), net.params());
         this.flatGrad = net.getGradientsViewArray();
-        this.paramStep = new ParamStep(net.params(), flatGrad.reshape(net.params().shape()));
+        this.paramStep = memory.paramStep(net.params(), flatGrad.reshape(net.params().shape()));
         if (probe != null && paramStep.reduces()) probe.fuseParamStep();
         this.clip = Clip.parse(rc.train.clip, gradientViews(GradientProbe.segmentsOf(built), flatGrad));
         out.nParams = net.numParams();

@@ -26,13 +26,15 @@ class BenchTest {
         List<String> lines = out.toString(StandardCharsets.UTF_8).lines().collect(Collectors.toList());
         assertEquals("net,stats,ms_per_step,variant,ratio_to_bare", lines.get(0), "stdout holds the csv only");
         List<String[]> rows = lines.subList(1, lines.size()).stream().map(l -> l.split(",", -1)).collect(Collectors.toList());
-        assertEquals(List.of("dl4j", "dl4j_stats", "stacked", "dl4j_fit", "samediff", "samediff_dlda"),
+        assertEquals(List.of("dl4j", "dl4j_stats", "stacked", "stacked_stats_portable", "dl4j_stats_portable", "dl4j_fit", "samediff", "samediff_dlda"),
                 rows.stream().map(r -> r[3]).collect(Collectors.toList()));
         assertEquals(rows.size(), rows.stream().map(r -> r[0] + "," + r[1]).distinct().count(), "(net, stats) unique: " + lines);
         assertEquals(List.of("mlp50x10_sigmoid_b32", "off"), Arrays.asList(rows.get(0)).subList(0, 2));
         assertEquals(List.of("mlp50x10_sigmoid_b32", "on"), Arrays.asList(rows.get(1)).subList(0, 2));
         for (String[] r : rows) assertTrue(Double.parseDouble(r[2]) > 0, "ms_per_step of " + r[3]);
-        assertEquals("mlp50x10_sigmoid_b32_samediff", rows.get(4)[0]);
-        assertTrue(Double.parseDouble(rows.get(4)[4]) > 0, "ratio of samediff to the bare loop");
+        assertEquals("mlp50x10_sigmoid_b32_samediff", rows.get(6)[0]);
+        assertTrue(Double.parseDouble(rows.get(6)[4]) > 0, "ratio of samediff to the bare loop");
+        assertEquals(List.of("mlp50x10_sigmoid_b32_dl4j_stats_portable", "on"), Arrays.asList(rows.get(4)).subList(0, 2));
+        assertTrue(Double.parseDouble(rows.get(4)[4]) > 0, "ratio of the portable statistics to the bare loop");
     }
 }

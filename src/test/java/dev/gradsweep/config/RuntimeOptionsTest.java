@@ -29,6 +29,7 @@ class RuntimeOptionsTest {
         expected.put("gradsweep.maxRss", "0");
         expected.put("gradsweep.simd", "true");
         expected.put("gradsweep.hostStep", "true");
+        expected.put("gradsweep.portable", "false");
         expected.put("GRADSWEEP_HEAP", "3g");
         expected.put("GRADSWEEP_MAX_RSS", "6g");
         expected.put("OMP_NUM_THREADS", "1");
@@ -36,6 +37,8 @@ class RuntimeOptionsTest {
         expected.put("spark.executor.memoryOverhead", "2g");
         expected.put("EXECUTOR_MAX_RSS", "5g");
         expected.put("spark.executor.cores", "4");
+        expected.put("RUNS_PER_GPU", "1");
+        expected.put("GPUS_PER_EXECUTOR", "1");
         Map<String, String> actual = new LinkedHashMap<>();
         RuntimeOptions.all().values().forEach(o -> actual.put(o.key(), o.defaultValue()));
         assertEquals(expected, actual);
@@ -70,7 +73,7 @@ class RuntimeOptionsTest {
     @Test
     void launchersStateNoDefaultsOfTheirOwn() throws IOException {
         Pattern literalDefault = Pattern.compile(":-[0-9]+[kmgt]?\\}");
-        for (String f : new String[]{"bin/gradsweep", "jobs/submit-standalone.sh"}) {
+        for (String f : new String[]{"bin/gradsweep", "jobs/submit-standalone.sh", "jobs/submit-gpu.sh"}) {
             String script = Files.readString(ROOT.resolve(f));
             assertTrue(script.contains("conf/defaults.sh"), f + " must source conf/defaults.sh");
             Matcher m = literalDefault.matcher(script);

@@ -1,7 +1,5 @@
 package dev.gradsweep.train.stack;
 
-import dev.gradsweep.hostmem.HostArray;
-import dev.gradsweep.hostmem.HostMemory;
 import dev.gradsweep.stats.ParamStats;
 import dev.gradsweep.stats.Segment;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -72,31 +70,5 @@ final class StackLayout {
     static INDArray slice(INDArray stacked, int r) {
         long rows = stacked.size(1), cols = stacked.size(2);
         return Nd4j.create(stacked.data(), new long[]{rows, cols}, new long[]{cols, 1}, r * rows * cols, 'c');
-    }
-
-    /** Copies a 2-d array (any storage order) into flat[at …] row-major, from the host. */
-    static void copyRowMajor(INDArray src, INDArray flat, int at) {
-        HostArray h = HostArray.of(src);
-        boolean vector = src.rank() == 1;
-        int rows = vector ? 1 : (int) src.size(0), cols = vector ? (int) src.length() : (int) src.size(1), base = HostMemory.offset(flat) + at;
-        if (flat.dataType() == DataType.DOUBLE) {
-            java.nio.DoubleBuffer buf = flat.data().asNioDouble();
-            for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) buf.put(base + i * cols + j, h.get(i, j, cols));
-        } else {
-            java.nio.FloatBuffer buf = flat.data().asNioFloat();
-            for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) buf.put(base + i * cols + j, (float) h.get(i, j, cols));
-        }
-    }
-
-    /** Writes {@code v} into the segments' ranges of a flat array, from the host (no ND4J op). */
-    static void fill(INDArray flat, Segment[] segs, double v) {
-        int at = HostMemory.offset(flat);
-        if (flat.dataType() == DataType.DOUBLE) {
-            java.nio.DoubleBuffer buf = flat.data().asNioDouble();
-            for (Segment s : segs) for (int i = s.offset; i < s.offset + s.length; i++) buf.put(at + i, v);
-        } else {
-            java.nio.FloatBuffer buf = flat.data().asNioFloat();
-            for (Segment s : segs) for (int i = s.offset; i < s.offset + s.length; i++) buf.put(at + i, (float) v);
-        }
     }
 }

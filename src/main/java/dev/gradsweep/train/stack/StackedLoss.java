@@ -1,9 +1,5 @@
 package dev.gradsweep.train.stack;
 
-import dev.gradsweep.hostmem.HostArray;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-
 /**
  * Per-run mean loss of a stack (DL4J's score): MSE averaged over outputs, or cross-entropy, averaged over the batch.
  * The cross-entropy takes log of the softmax output clipped as DL4J's LossMCXENT clips it, in the array's
@@ -21,17 +17,15 @@ final class StackedLoss {
         this.softmaxClipEps = softmaxClipEps;
     }
 
-    /** @param out, y [K, batch, outputs] network outputs and targets */
-    double[] of(INDArray out, INDArray y) {
-        HostArray o = HostArray.of(out), t = HostArray.of(y);
-        int k = (int) out.size(0), batch = (int) out.size(1), per = (int) (out.size(1) * out.size(2));
-        boolean f32 = out.dataType() == DataType.FLOAT;
+    /** @param o, t [K, batch, outputs] network outputs and targets, row-major; f32: computed in float32 */
+    double[] of(double[] o, double[] t, int k, int batch, int outputs, boolean f32) {
+        int per = batch * outputs;
         double lo = softmaxClipEps, hi = 1.0 - softmaxClipEps;
         double[] l = new double[k];
         for (int r = 0; r < k; r++) {
             double s = 0;
             for (int i = r * per; i < (r + 1) * per; i++) {
-                double pv = o.get(i), tv = t.get(i);
+                double pv = o[i], tv = t[i];
                 if (classification) {
                     double pc = pv < lo ? lo : pv > hi ? hi : pv; // NaN stays NaN, as with DL4J's replaceWhere
                     s -= tv * Math.log(f32 ? (float) pc : pc);
@@ -39,7 +33,7 @@ final class StackedLoss {
             }
             // DL4J sums a float32 score in float32: its terms are non-negative, so it overflows when the total does
             if (f32 && s > Float.MAX_VALUE) s = Double.POSITIVE_INFINITY;
-            l[r] = classification ? s / batch : s / out.size(2) / batch;
+            l[r] = classification ? s / batch : s / outputs / batch;
         }
         return l;
     }

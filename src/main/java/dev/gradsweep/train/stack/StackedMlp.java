@@ -11,7 +11,6 @@ import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.model.NetworkFactory;
 import dev.gradsweep.stats.ActStats;
-import dev.gradsweep.hostmem.HostArray;
 import dev.gradsweep.stats.LayerInfo;
 import dev.gradsweep.train.LossBaseline;
 import dev.gradsweep.train.MemoryGuard;
@@ -19,6 +18,7 @@ import dev.gradsweep.stats.ParamStats;
 import dev.gradsweep.train.RunOutcome;
 import dev.gradsweep.stats.RunRecorder;
 import dev.gradsweep.stats.Segment;
+import dev.gradsweep.stats.TrainingMemory;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -40,7 +40,8 @@ import java.util.List;
  * dense layer calls them); parameters start as the DL4J network of each run would (they are copied from it), the
  * loss and gradient conventions are DL4J's (gradient summed over the batch, divided by it before the optimizer), and
  * each run keeps its own statistics and rows. The buffers are a {@link StackLayout}, the optimizer step a
- * {@link StackedOptimizer}, the loss a {@link StackedLoss}. A run that diverges stops recording and no longer
+ * {@link StackedOptimizer}, the loss a {@link StackedLoss}; statistics, fills and copies go through the stack's
+ * {@link TrainingMemory}. A run that diverges stops recording and no longer
  * updates; the others go on.
  */
 public final class StackedMlp {
@@ -54,6 +55,9 @@ public final class StackedMlp {
     private final StackLayout at;
     private final StackedOptimizer optimizer;
     private final StackedLoss loss;
+    private final TrainingMemory memory;
+    /** Host copies of the outputs and targets, for the loss. */
+    private final double[] outHost, yHost;
     /** z: hidden pre-activations (DL4J's backprop of an activation takes z); h: layer inputs and outputs; eps: dL/da. */
     private final INDArray[] z, h, eps;
     private final INDArray x, y, ones, dOut;
@@ -79,6 +83,11 @@ public final class StackedMlp {
 
     /** Each run's parameters start exactly where its DL4J network starts (they are copied from it). */
     public StackedMlp(List<RunConfig> runs, List<TaskData> data, List<RunRecorder> recs, List<RunOutcome> outs) {
+        this(runs, data, recs, outs, TrainingMemory.forBackend());
+    }
+
+    public StackedMlp(List<RunConfig> runs, List<TaskData> data, List<RunRecorder> recs, List<RunOutcome> outs, TrainingMemory memory) {
+        this.memory = memory;
         RunConfig first = runs.get(0);
         for (RunConfig r : runs)
             if (!supports(r) || !stackKey(r).equals(stackKey(first))) throw new IllegalArgumentException("run " + r.runId + " cannot join this stack");
@@ -112,6 +121,8 @@ public final class StackedMlp {
             eps[l] = Nd4j.create(dt, k, batch, width);
         }
         dOut = Nd4j.create(dt, k, batch, nOut);
+        outHost = new double[k * batch * nOut];
+        yHost = new double[k * batch * nOut];
         ones = Nd4j.ones(dt, k, 1, batch);
         batches = new Batches[k];
         layerInfo = new LayerInfo[depth];
@@ -123,12 +134,12 @@ public final class StackedMlp {
         double[] valueBound = valueClip ? new double[k] : null;
         for (int r = 0; r < k; r++) {
             RunConfig rc = runs.get(r);
-            batches[r] = new Batches(data.get(r), batch, rc.seed, StackLayout.slice(x, r), StackLayout.slice(y, r));
+            batches[r] = new Batches(data.get(r), batch, rc.seed, StackLayout.slice(x, r), StackLayout.slice(y, r), memory);
             ComputationGraph net = NetworkFactory.build(rc).graph();
             for (int l = 0; l < layers; l++) {
                 org.deeplearning4j.nn.api.Layer layer = net.getLayer(at.layerName(l));
-                StackLayout.copyRowMajor(layer.getParam("W"), at.flatParams, at.segments[r][2 * l].offset);
-                StackLayout.copyRowMajor(layer.getParam("b"), at.flatParams, at.segments[r][2 * l + 1].offset);
+                memory.copyRowMajor(layer.getParam("W"), at.flatParams, at.segments[r][2 * l].offset);
+                memory.copyRowMajor(layer.getParam("b"), at.flatParams, at.segments[r][2 * l + 1].offset);
             }
             ILossFunction lossFn = ((BaseOutputLayer) net.getLayer("output").conf().getLayer()).getLossFn();
             if (lossFn instanceof LossMCXENT) clipEps = ((LossMCXENT) lossFn).getSoftmaxClipEps();
@@ -142,7 +153,7 @@ public final class StackedMlp {
             this.outs[r].nLayers = layers;
             this.outs[r].lossBaseline = LossBaseline.of(data.get(r));
         }
-        this.optimizer = new StackedOptimizer(at, first.train.optimizer, shared, batch, valueBound, dt);
+        this.optimizer = new StackedOptimizer(at, first.train.optimizer, shared, batch, valueBound, dt, memory);
         this.loss = new StackedLoss(classification, clipEps);
     }
 
@@ -173,14 +184,15 @@ public final class StackedMlp {
         dOut.assign(out).subi(y);
         if (!classification) dOut.muli(2.0 / out.size(2));
         ActStats[][] acts = new ActStats[k][depth];
-        HostArray[] hostActs = new HostArray[depth];
-        for (int l = 0; l < depth; l++) hostActs[l] = HostArray.of(h[l + 1].reshape('c', (long) k * batch, h[l + 1].size(2)));
-        for (int r = 0; r < k; r++)
-            for (int l = 0; l < depth; l++) {
-                acts[r][l] = new ActStats(width, act.hasSaturation());
-                acts[r][l].add(hostActs[l], r * batch, (r + 1) * batch, act);
-            }
-        double[] loss = this.loss.of(out, y);
+        ActStats[] byLayer = new ActStats[depth * k];
+        INDArray[] hidden = new INDArray[depth];
+        for (int l = 0; l < depth; l++) {
+            for (int r = 0; r < k; r++) byLayer[l * k + r] = acts[r][l] = new ActStats(width, act.hasSaturation());
+            hidden[l] = h[l + 1].reshape('c', (long) k * batch, h[l + 1].size(2));
+        }
+        memory.activations(hidden, k, act, byLayer);
+        memory.read(out, outHost);
+        memory.read(y, yHost);
         // backward; DL4J's backprop of the activation turns dL/da into dL/dz (overwriting z, no longer needed)
         INDArray d = dOut;
         for (int l = depth; l >= 0; l--) {
@@ -192,18 +204,18 @@ public final class StackedMlp {
             }
         }
         // statistics of the raw gradient at the current parameters, then the optimizer step
-        HostArray g = HostArray.of(at.flatGrad), p = HostArray.of(at.flatParams);
-        double scale = 1.0 / batch;
+        boolean[] live = new boolean[k];
+        for (int r = 0; r < k; r++) live[r] = !ended[r];
+        memory.gradient(at.flatGrad, at.flatParams, segmentsOf(live), 1.0 / batch, statsOf(live));
+        memory.sync(); // the activations, outputs and targets come with it
+        double[] loss = this.loss.of(outHost, yHost, k, batch, (int) out.size(2), out.dataType() == DataType.FLOAT);
         double[] gradL2 = new double[k];
         boolean[] finite = new boolean[k];
         for (int r = 0; r < k; r++) {
             if (ended[r]) continue;
             double tot = 0;
             long bad = 0;
-            for (int i = 0; i < at.segments[r].length; i++) {
-                Segment s = at.segments[r][i];
-                ParamStats st = at.stats[r][i];
-                st.setGradient(g, p, s.offset, s.offset + s.length, scale);
+            for (ParamStats st : at.stats[r]) {
                 tot += st.sumSq;
                 bad += st.nonfinite;
             }
@@ -213,15 +225,15 @@ public final class StackedMlp {
             else optimizer.stop(r);
         }
         optimizer.apply(step);
+        memory.update(at.flatGrad, segmentsOf(finite), statsOf(finite)); // the buffer now holds the update
+        memory.sync();
         double ms = (System.nanoTime() - t0) / 1e6 / k; // a stacked step's time, shared by its runs
         for (int r = 0; r < k; r++) {
             if (ended[r]) continue;
             double upd = 0;
-            for (int i = 0; i < at.segments[r].length; i++) {
-                Segment s = at.segments[r][i];
-                if (finite[r]) at.stats[r][i].addUpdate(g, s.offset, s.offset + s.length); // the buffer now holds the update
-                else at.stats[r][i].noUpdate();
-                upd += at.stats[r][i].updateSumSq;
+            for (ParamStats st : at.stats[r]) {
+                if (!finite[r]) st.noUpdate();
+                upd += st.updateSumSq;
             }
             RunRecorder rec = recs[r];
             rec.step(step, loss[r], gradL2[r], finite[r] ? Math.sqrt(upd) : Double.NaN, runs.get(r).train.lrAt(step), ms);
@@ -230,9 +242,23 @@ public final class StackedMlp {
             outs[r].endStep(loss[r], ms, finite[r]);
             if (!finite[r]) {
                 ended[r] = true;
-                StackLayout.fill(at.flatParams, at.segments[r], 0); // keeps its slices finite, so NaN never reaches a shared op
+                memory.fill(at.flatParams, at.segments[r], 0); // keeps its slices finite, so NaN never reaches a shared op
             }
         }
         step++;
+    }
+
+    /** The segments of the selected runs, run by run. */
+    private Segment[] segmentsOf(boolean[] runs) {
+        List<Segment> out = new java.util.ArrayList<>();
+        for (int r = 0; r < k; r++) if (runs[r]) out.addAll(List.of(at.segments[r]));
+        return out.toArray(new Segment[0]);
+    }
+
+    /** Their statistics, in the same order. */
+    private ParamStats[] statsOf(boolean[] runs) {
+        List<ParamStats> out = new java.util.ArrayList<>();
+        for (int r = 0; r < k; r++) if (runs[r]) out.addAll(List.of(at.stats[r]));
+        return out.toArray(new ParamStats[0]);
     }
 }

@@ -1,6 +1,7 @@
 package dev.gradsweep.train.stack;
 
 import dev.gradsweep.grid.TrainSpec;
+import dev.gradsweep.stats.TrainingMemory;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.updaters.AdamUpdater;
@@ -22,6 +23,7 @@ import java.util.Arrays;
  */
 final class StackedOptimizer {
     private final StackLayout at;
+    private final TrainingMemory memory;
     private final TrainSpec.Optimizer optimizer;
     /** The optimizer's configuration (momentum, Adam's betas and epsilon), equal in every run of the stack. */
     private final IUpdater updater;
@@ -39,8 +41,10 @@ final class StackedOptimizer {
     private final INDArray[] state;
 
     /** @param valueClipBound per run, c of its "value:c" rule (only when the stack clips by value) */
-    StackedOptimizer(StackLayout at, TrainSpec.Optimizer optimizer, IUpdater updater, int batch, double[] valueClipBound, DataType dt) {
+    StackedOptimizer(StackLayout at, TrainSpec.Optimizer optimizer, IUpdater updater, int batch, double[] valueClipBound, DataType dt,
+                     TrainingMemory memory) {
         this.at = at;
+        this.memory = memory;
         this.optimizer = optimizer;
         this.updater = updater;
         this.batch = batch;
@@ -57,7 +61,7 @@ final class StackedOptimizer {
         state = new INDArray[nState];
         for (int i = 0; i < nState; i++) state[i] = Nd4j.zeros(dt, total);
         if (valueClip)
-            for (int r = 0; r < at.k; r++) StackLayout.fill(invBound, at.segments[r], 1.0 / (valueClipBound[r] * batch));
+            for (int r = 0; r < at.k; r++) memory.fill(invBound, at.segments[r], 1.0 / (valueClipBound[r] * batch));
     }
 
     static boolean isValueClip(TrainSpec t) {
@@ -92,8 +96,8 @@ final class StackedOptimizer {
      * its update is exactly 0 from this step on and NaN never enters the shared ops.
      */
     void stop(int r) {
-        StackLayout.fill(at.flatGrad, at.segments[r], 0);
-        for (INDArray s : state) StackLayout.fill(s, at.segments[r], 0);
+        memory.fill(at.flatGrad, at.segments[r], 0);
+        for (INDArray s : state) memory.fill(s, at.segments[r], 0);
         setRun(gradScale, gradScaleNow, r, 0);
         if (adamLr != null) setRun(adamLr, adamLrNow, r, 0);
     }
@@ -125,7 +129,7 @@ final class StackedOptimizer {
     /** Writes v over run r's segments of a per-element factor vector, when it changed. */
     private void setRun(INDArray flat, double[] now, int r, double v) {
         if (now[r] == v) return;
-        StackLayout.fill(flat, at.segments[r], v);
+        memory.fill(flat, at.segments[r], v);
         now[r] = v;
     }
 }

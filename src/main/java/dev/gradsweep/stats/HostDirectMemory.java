@@ -1,0 +1,119 @@
+package dev.gradsweep.stats;
+
+import dev.gradsweep.grid.Activation;
+import dev.gradsweep.hostmem.HostArray;
+import dev.gradsweep.hostmem.HostMemory;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+
+/**
+ * The CPU backend's path: reductions read the arrays' host memory in place (SIMD loops, no ND4J op per array) and
+ * writes go straight to it, which is only right where host memory is the array. Nothing is deferred.
+ */
+final class HostDirectMemory implements TrainingMemory {
+    HostDirectMemory() {
+        if (!org.nd4j.linalg.factory.Nd4j.getEnvironment().isCPU())
+            throw new IllegalStateException("host-direct memory access needs the CPU backend; this one keeps device copies");
+    }
+
+    @Override
+    public String name() {
+        return "host-direct";
+    }
+
+    @Override
+    public void gradient(INDArray grad, INDArray params, Segment[] segs, double scale, ParamStats[] into) {
+        HostArray g = HostArray.of(grad), p = params == null ? null : HostArray.of(params);
+        for (int i = 0; i < segs.length; i++) into[i].setGradient(g, p, segs[i].offset, segs[i].offset + segs[i].length, scale);
+    }
+
+    @Override
+    public void update(INDArray update, Segment[] segs, ParamStats[] into) {
+        HostArray u = HostArray.of(update);
+        for (int i = 0; i < segs.length; i++) into[i].addUpdate(u, segs[i].offset, segs[i].offset + segs[i].length);
+    }
+
+    @Override
+    public void sumSq(INDArray flat, Segment[] segs, double[] into) {
+        HostArray h = HostArray.of(flat);
+        for (int i = 0; i < segs.length; i++) into[i] = h.sumSq(segs[i].offset, segs[i].offset + segs[i].length);
+    }
+
+    @Override
+    public void sumSq(INDArray a, double[] into, int at) {
+        HostArray h = HostArray.of(a);
+        into[at] = h.sumSq(0, h.length);
+    }
+
+    @Override
+    public void activations(INDArray a, int groups, Activation fn, ActStats[] into) {
+        HostArray h = HostArray.of(a);
+        int rows = (int) (a.size(0) / groups);
+        for (int g = 0; g < groups; g++) into[g].add(h, g * rows, (g + 1) * rows, fn);
+    }
+
+    @Override
+    public void activations(INDArray[] arrays, int groups, Activation fn, ActStats[] into) {
+        for (int i = 0; i < arrays.length; i++)
+            activations(arrays[i], groups, fn, java.util.Arrays.copyOfRange(into, i * groups, (i + 1) * groups));
+    }
+
+    @Override
+    public void read(INDArray a, double[] into) {
+        HostArray h = HostArray.of(a.ordering() == 'c' ? a : a.dup('c'));
+        h.read(0, h.length, into);
+    }
+
+    @Override
+    public void sync() {
+    }
+
+    @Override
+    public ParamStep paramStep(INDArray params, INDArray update) {
+        return new ParamStep(params, update);
+    }
+
+    @Override
+    public void writeRows(INDArray target, double[] src, int[] order, int from, int rows, int cols) {
+        int at = HostMemory.offset(target);
+        if (target.dataType() == DataType.DOUBLE) {
+            DoubleBuffer b = target.data().asNioDouble();
+            for (int r = 0; r < rows; r++) b.put(at + r * cols, src, order[from + r] * cols, cols);
+        } else {
+            FloatBuffer b = target.data().asNioFloat();
+            for (int r = 0; r < rows; r++) {
+                int base = order[from + r] * cols;
+                for (int c = 0; c < cols; c++) b.put(at + r * cols + c, (float) src[base + c]);
+            }
+        }
+    }
+
+    @Override
+    public void fill(INDArray flat, Segment[] segs, double v) {
+        int at = HostMemory.offset(flat);
+        if (flat.dataType() == DataType.DOUBLE) {
+            DoubleBuffer buf = flat.data().asNioDouble();
+            for (Segment s : segs) for (int i = s.offset; i < s.offset + s.length; i++) buf.put(at + i, v);
+        } else {
+            FloatBuffer buf = flat.data().asNioFloat();
+            for (Segment s : segs) for (int i = s.offset; i < s.offset + s.length; i++) buf.put(at + i, (float) v);
+        }
+    }
+
+    @Override
+    public void copyRowMajor(INDArray src, INDArray flat, int at) {
+        HostArray h = HostArray.of(src);
+        boolean vector = src.rank() == 1;
+        int rows = vector ? 1 : (int) src.size(0), cols = vector ? (int) src.length() : (int) src.size(1), base = HostMemory.offset(flat) + at;
+        if (flat.dataType() == DataType.DOUBLE) {
+            DoubleBuffer buf = flat.data().asNioDouble();
+            for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) buf.put(base + i * cols + j, h.get(i, j, cols));
+        } else {
+            FloatBuffer buf = flat.data().asNioFloat();
+            for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) buf.put(base + i * cols + j, (float) h.get(i, j, cols));
+        }
+    }
+}

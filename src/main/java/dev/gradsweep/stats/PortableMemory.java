@@ -1,0 +1,316 @@
+package dev.gradsweep.stats;
+
+import dev.gradsweep.grid.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.concurrency.AffinityManager;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.controlflow.Select;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.BooleanIndexing;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.indexing.conditions.Conditions;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The backend-independent path: every reduction is an ND4J op on the device, with the values cast to double there
+ * before anything is squared or summed (float32 squares of 1e-20 gradients underflow), and parameter arrays of equal
+ * shape are reduced together as the rows of one strided view, so a step costs a few ops per kind of parameter array,
+ * not per array. The results wait on the device until {@link #sync()}, which concatenates them and
+ * brings them to the host in one transfer: O(parameter arrays + recorded layers × units) values per step, never a
+ * buffer. Writes go through ND4J (arrays created from Java data, then {@code assign}), which keeps host and device
+ * copies consistent on any backend; the parameter step is ND4J's {@code subi}.
+ */
+final class PortableMemory implements TrainingMemory {
+    /** Receives a deferred result: its values start at {@code at} of the transferred vector. */
+    private interface Sink {
+        void take(double[] v, int at);
+    }
+
+    private final List<INDArray> pending = new ArrayList<>();
+    private final List<Sink> sinks = new ArrayList<>();
+    /** Segment groups of the layouts seen, by fingerprint; an engine sees one or a few. */
+    private final Map<String, List<Group>> groups = new LinkedHashMap<>(4, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, List<Group>> e) {
+            return size() > 8;
+        }
+    };
+
+    @Override
+    public String name() {
+        return "portable";
+    }
+
+    /**
+     * Segments of equal length whose offsets step evenly (a layer's W across a stack's runs, every hidden layer's b
+     * of a net, …), each group reduced as one [count, length] strided view of the flat buffer: a handful of groups per
+     * network, whatever its number of parameter arrays. (ND4J's segment_sum and gather cost microseconds per element
+     * on the CPU backend: unusable here.)
+     */
+    private record Group(long offset, long count, long stride, long length, int[] segs) {
+        /** The group's [count, length] view of a flat buffer, as a double array on the device. */
+        INDArray of(INDArray flat) {
+            INDArray span = flat.reshape(new long[]{flat.length()}).get(NDArrayIndex.interval(offset, offset + count * stride));
+            INDArray rows = span.reshape('c', new long[]{count, stride});
+            if (stride != length) rows = rows.get(NDArrayIndex.all(), NDArrayIndex.interval(0, length));
+            return rows.castTo(DataType.DOUBLE).dup('c');
+        }
+    }
+
+    private List<Group> groups(INDArray flat, Segment[] segs) {
+        StringBuilder key = new StringBuilder().append(flat.length());
+        for (Segment s : segs) key.append(',').append(s.offset).append('+').append(s.length);
+        return groups.computeIfAbsent(key.toString(), k -> group(flat.length(), segs));
+    }
+
+    /** Greedy: segments by length then offset, each group as long as the offsets keep one step and fit the buffer. */
+    static List<Group> group(long n, Segment[] segs) {
+        Integer[] order = new Integer[segs.length];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        Arrays.sort(order, (a, b) -> segs[a].length != segs[b].length ? Integer.compare(segs[a].length, segs[b].length)
+                : Integer.compare(segs[a].offset, segs[b].offset));
+        List<Group> out = new ArrayList<>();
+        for (int at = 0; at < order.length; ) {
+            Segment first = segs[order[at]];
+            int end = at + 1;
+            long stride = first.length;
+            if (end < order.length && segs[order[end]].length == first.length) stride = segs[order[end]].offset - first.offset;
+            while (end < order.length && segs[order[end]].length == first.length
+                    && segs[order[end]].offset == first.offset + (end - at) * stride
+                    && first.offset + (end - at + 1) * stride <= n) end++;
+            if (end == at + 1) stride = first.length; // alone: a plain [1, length] view
+            int[] members = new int[end - at];
+            for (int m = 0; m < members.length; m++) members[m] = order[at + m];
+            out.add(new Group(first.offset, members.length, stride, first.length, members));
+            at = end;
+        }
+        return out;
+    }
+
+    private static INDArray flatDouble(INDArray a) {
+        return a.reshape('c', new long[]{a.length()}).castTo(DataType.DOUBLE);
+    }
+
+    private void defer(INDArray result, Sink sink) {
+        pending.add(result.reshape('c', new long[]{result.length()}));
+        sinks.add(sink);
+    }
+
+    @Override
+    public void gradient(INDArray grad, INDArray params, Segment[] segs, double scale, ParamStats[] into) {
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            for (Group gr : groups(grad, segs)) {
+                INDArray g = gr.of(grad), abs = Transforms.abs(g, true);
+                List<INDArray> sums = new ArrayList<>(List.of(g.sum(1), g.mul(g).sum(1), abs.sum(1), g.eq(0.0).castTo(DataType.DOUBLE).sum(1),
+                        abs.lt(Double.POSITIVE_INFINITY).castTo(DataType.DOUBLE).sum(1))); // finite elements: NaN compares false
+                BooleanIndexing.replaceWhere(abs, 0.0, Conditions.isNan()); // NaN never wins the max, as on the host
+                sums.add(abs.max(1));
+                if (params != null) {
+                    INDArray p = gr.of(params);
+                    sums.add(p.mul(p).sum(1));
+                }
+                int c = sums.size(), count = (int) gr.count();
+                defer(Nd4j.vstack(sums.stream().map(x -> x.reshape(1, count)).toArray(INDArray[]::new)), (v, at) -> {
+                    for (int m = 0; m < count; m++) {
+                        int i = gr.segs()[m];
+                        ParamStats s = into[i];
+                        s.reset();
+                        s.count = segs[i].length;
+                        s.sum = v[at + m] * scale;
+                        s.sumSq = v[at + count + m] * (scale * scale);
+                        s.sumAbs = v[at + 2 * count + m] * scale;
+                        s.zeros = (long) v[at + 3 * count + m];
+                        s.nonfinite = segs[i].length - (long) v[at + 4 * count + m];
+                        s.maxAbs = v[at + 5 * count + m] * scale;
+                        if (c > 6) s.paramSumSq = v[at + 6 * count + m];
+                    }
+                });
+            }
+        }
+    }
+
+    /** Σx² of each group member, in double, into sink(i, value). */
+    private void groupSumSq(INDArray flat, Segment[] segs, java.util.function.ObjIntConsumer<Double> sink) {
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            for (Group gr : groups(flat, segs)) {
+                INDArray x = gr.of(flat);
+                defer(x.mul(x).sum(1), (v, at) -> {
+                    for (int m = 0; m < gr.segs().length; m++) sink.accept(v[at + m], gr.segs()[m]);
+                });
+            }
+        }
+    }
+
+    @Override
+    public void update(INDArray update, Segment[] segs, ParamStats[] into) {
+        groupSumSq(update, segs, (v, i) -> into[i].updateSumSq += v);
+    }
+
+    @Override
+    public void sumSq(INDArray flat, Segment[] segs, double[] into) {
+        groupSumSq(flat, segs, (v, i) -> into[i] = v);
+    }
+
+    @Override
+    public void sumSq(INDArray a, double[] into, int k) {
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            INDArray x = flatDouble(a);
+            defer(x.mul(x).sum(), (v, at) -> into[k] = v[at]);
+        }
+    }
+
+    @Override
+    public void activations(INDArray a, int groups, Activation fn, ActStats[] into) {
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            int units = (int) a.size(1);
+            long rows = a.size(0) / groups;
+            INDArray x = a.castTo(DataType.DOUBLE).reshape('c', new long[]{groups, rows, units});
+            defer(x.sum(1, 2), (v, at) -> {
+                for (int g = 0; g < groups; g++) {
+                    into[g].count += rows * units;
+                    into[g].sum += v[at + g];
+                }
+            });
+            defer(x.mul(x).sum(1, 2), (v, at) -> {
+                for (int g = 0; g < groups; g++) into[g].sumSq += v[at + g];
+            });
+            defer(x.eq(0.0).castTo(DataType.DOUBLE).sum(1), (v, at) -> { // [groups, units]: zeros per unit
+                for (int g = 0; g < groups; g++) {
+                    ActStats s = into[g];
+                    for (int u = 0; u < units; u++) {
+                        double z = v[at + g * units + u];
+                        s.zeros += (long) z;
+                        s.allZero[u] &= z == rows;
+                    }
+                }
+            });
+            if (into[0].hasSaturation) {
+                double[] mh = ActStats.unsaturatedMidHalf(fn);
+                INDArray unsaturated = Transforms.abs(x.sub(mh[0]), false).lt(mh[1]).castTo(DataType.DOUBLE).sum(1, 2);
+                defer(unsaturated, (v, at) -> {
+                    for (int g = 0; g < groups; g++) into[g].saturated += rows * units - (long) v[at + g];
+                });
+            }
+            INDArray slope = slope(x, fn);
+            if (slope != null)
+                defer(slope.muli(slope).sum(1, 2), (v, at) -> {
+                    for (int g = 0; g < groups; g++)
+                        into[g].slopeSqSum = Double.isNaN(into[g].slopeSqSum) ? v[at + g] : into[g].slopeSqSum + v[at + g];
+                });
+        }
+    }
+
+    /** One reduction for all of them: the arrays stacked along their rows. */
+    @Override
+    public void activations(INDArray[] arrays, int groups, Activation fn, ActStats[] into) {
+        if (arrays.length == 1) {
+            activations(arrays[0], groups, fn, into);
+            return;
+        }
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            activations(Nd4j.concat(0, arrays), arrays.length * groups, fn, into);
+        }
+    }
+
+    /** f'(z) from a = f(z), elementwise as {@link ActStats} computes it on the host; null where a does not determine it. */
+    private static INDArray slope(INDArray x, Activation fn) {
+        ActStats.Slope s = ActStats.Slope.of(fn);
+        if (s == ActStats.Slope.NONE) return null;
+        if (s.act == null) {
+            if (s.step) return select(x.gt(0.0), full(x, 1), full(x, s.c0));
+            return x.mul(s.c2).addi(s.c1).muli(x).addi(s.c0); // c0 + a·(c1 + c2·a), the host's operation order
+        }
+        switch (fn) {
+            case ELU: return select(x.gt(0.0), full(x, 1), x.add(1.0));
+            case SELU: return select(x.gt(0.0), full(x, Activation.SELU_LAMBDA), x.add(Activation.SELU_LAMBDA * Activation.SELU_ALPHA));
+            case SOFTSIGN: {
+                INDArray t = Transforms.abs(x, true).rsubi(1.0);
+                return t.muli(t);
+            }
+            case SOFTPLUS: return Transforms.expm1(x.neg(), false).negi();
+            case HARDSIGMOID: return select(Transforms.or(x.lte(0.0), x.gte(1.0)), full(x, 0), full(x, 0.2));
+            case HARDTANH: return select(Transforms.or(x.lte(-1.0), x.gte(1.0)), full(x, 0), full(x, 1));
+            case RELU6: return select(Transforms.or(x.lte(0.0), x.gte(6.0)), full(x, 0), full(x, 1));
+            default: throw new IllegalArgumentException("no device slope for " + fn);
+        }
+    }
+
+    private static INDArray full(INDArray like, double v) {
+        return Nd4j.valueArrayOf(like.shape(), v, DataType.DOUBLE);
+    }
+
+    /** cond ? a : b elementwise. */
+    private static INDArray select(INDArray cond, INDArray a, INDArray b) {
+        INDArray out = Nd4j.create(DataType.DOUBLE, a.shape());
+        Nd4j.exec(new Select(new INDArray[]{cond, a, b}, new INDArray[]{out}));
+        return out;
+    }
+
+    @Override
+    public void read(INDArray a, double[] into) {
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            // a copy: the array may change before sync()
+            defer(a.castTo(DataType.DOUBLE).dup('c'), (v, at) -> System.arraycopy(v, at, into, 0, (int) a.length()));
+        }
+    }
+
+    @Override
+    public void sync() {
+        if (pending.isEmpty()) return;
+        double[] v;
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            INDArray all = pending.size() == 1 ? pending.get(0) : Nd4j.concat(0, pending.toArray(new INDArray[0]));
+            // the one device-to-host transfer of the step's results
+            Nd4j.getAffinityManager().ensureLocation(all, AffinityManager.Location.HOST);
+            v = all.toDoubleVector();
+        }
+        int at = 0;
+        for (int i = 0; i < sinks.size(); i++) {
+            sinks.get(i).take(v, at);
+            at += (int) pending.get(i).length();
+        }
+        pending.clear();
+        sinks.clear();
+    }
+
+    @Override
+    public ParamStep paramStep(INDArray params, INDArray update) {
+        return ParamStep.nd4j(params, update);
+    }
+
+    @Override
+    public void writeRows(INDArray target, double[] src, int[] order, int from, int rows, int cols) {
+        INDArray batch;
+        if (target.dataType() == DataType.DOUBLE) {
+            double[] b = new double[rows * cols];
+            for (int r = 0; r < rows; r++) System.arraycopy(src, order[from + r] * cols, b, r * cols, cols);
+            batch = Nd4j.createFromArray(b);
+        } else {
+            float[] b = new float[rows * cols];
+            for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) b[r * cols + c] = (float) src[order[from + r] * cols + c];
+            batch = Nd4j.createFromArray(b);
+        }
+        target.assign(batch.castTo(target.dataType()).reshape('c', new long[]{rows, cols}));
+    }
+
+    @Override
+    public void fill(INDArray flat, Segment[] segs, double v) {
+        INDArray f = flat.reshape(flat.length());
+        for (Segment s : segs) f.get(NDArrayIndex.interval(s.offset, s.offset + s.length)).assign(v);
+    }
+
+    @Override
+    public void copyRowMajor(INDArray src, INDArray flat, int at) {
+        boolean vector = src.rank() == 1;
+        long rows = vector ? 1 : src.size(0), cols = vector ? src.length() : src.size(1);
+        INDArray view = Nd4j.create(flat.data(), new long[]{rows, cols}, new long[]{cols, 1}, flat.offset() + at, 'c');
+        view.assign(src.reshape(rows, cols));
+    }
+}

@@ -1,0 +1,86 @@
+package dev.gradsweep.stats;
+
+import dev.gradsweep.config.RuntimeOptions;
+import dev.gradsweep.grid.Activation;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The one way the training engines touch the memory of their ND4J arrays: the statistics' view of them, the
+ * parameter step, and the few host writes (minibatches, the stacked engine's fills and copies). Two paths:
+ * {@link HostDirectMemory} reads and writes host memory in place, which is the array only on the CPU backend;
+ * {@link PortableMemory} uses ND4J ops alone and brings the reductions' results to the host in one bulk transfer,
+ * so it is right wherever ND4J keeps separate host and device copies (CUDA). No other class of the engines may read
+ * or write a training array's host memory ({@code HostAccessTest}).
+ *
+ * <p>Reductions are deferred: {@code gradient}, {@code update}, {@code activations}, {@code sumSq} and {@code read}
+ * fill their targets at the latest at the next {@link #sync()}, so a step's results cross to the host together.
+ */
+public interface TrainingMemory {
+    /** The path for this JVM: portable on any non-CPU backend, or when {@code -Dgradsweep.portable=true}. */
+    static TrainingMemory forBackend() {
+        return portableRequired() ? portable() : hostDirect();
+    }
+
+    /** Host memory read and written in place: the CPU backend only (refused elsewhere). */
+    static TrainingMemory hostDirect() {
+        return new HostDirectMemory();
+    }
+
+    /** ND4J ops and one bulk transfer of their results: any backend. */
+    static TrainingMemory portable() {
+        return new PortableMemory();
+    }
+
+    static boolean portableRequired() {
+        return !Nd4j.getEnvironment().isCPU() || RuntimeOptions.flag(RuntimeOptions.PORTABLE);
+    }
+
+    /** "host-direct" or "portable". */
+    String name();
+
+    /**
+     * Sets {@code into[i]} to the statistics of gradient segment {@code segs[i]} of the flat buffer {@code grad}
+     * times {@code scale} and, with {@code params} non-null, Σp² of the same range of {@code params}.
+     */
+    void gradient(INDArray grad, INDArray params, Segment[] segs, double scale, ParamStats[] into);
+
+    /** Adds Σu² over each segment of the flat update buffer to {@code into[i].updateSumSq}. */
+    void update(INDArray update, Segment[] segs, ParamStats[] into);
+
+    /** Σx² over each segment of a flat buffer into {@code into[i]}. */
+    void sumSq(INDArray flat, Segment[] segs, double[] into);
+
+    /** Σx² over a whole array into {@code into[at]}. */
+    void sumSq(INDArray a, double[] into, int at);
+
+    /**
+     * Activation statistics of a [groups·rows × units] array produced by {@code fn}: group g (rows [g·rows,
+     * (g+1)·rows)) is added to {@code into[g]}, which starts empty.
+     */
+    void activations(INDArray a, int groups, Activation fn, ActStats[] into);
+
+    /**
+     * {@link #activations(INDArray, int, Activation, ActStats[])} of several arrays of one shape at once: group g of
+     * {@code arrays[i]} into {@code into[i · groups + g]}.
+     */
+    void activations(INDArray[] arrays, int groups, Activation fn, ActStats[] into);
+
+    /** Copies the elements of {@code a} in row-major order into {@code into}. */
+    void read(INDArray a, double[] into);
+
+    /** Completes every deferred reduction and read. */
+    void sync();
+
+    /** The parameter step p ← p − u over these flat buffers. */
+    ParamStep paramStep(INDArray params, INDArray update);
+
+    /** Writes rows {@code order[from..from+rows)} of the row-major [n × cols] {@code src} into the [rows × cols] {@code target}. */
+    void writeRows(INDArray target, double[] src, int[] order, int from, int rows, int cols);
+
+    /** Writes {@code v} over the segments' ranges of a flat buffer. */
+    void fill(INDArray flat, Segment[] segs, double v);
+
+    /** Copies a 1-d or 2-d array (any storage order) into {@code flat[at …]} in row-major order. */
+    void copyRowMajor(INDArray src, INDArray flat, int at);
+}
