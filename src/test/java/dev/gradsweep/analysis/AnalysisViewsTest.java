@@ -6,6 +6,7 @@ import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.store.OutputDir;
+import dev.gradsweep.store.ResultTables;
 import dev.gradsweep.sweep.RunTask;
 import dev.gradsweep.sweep.SweepDriver;
 import org.apache.spark.sql.Row;
@@ -60,7 +61,7 @@ class AnalysisViewsTest {
                 new PrintStream(new ByteArrayOutputStream()));
 
         special = tmp.resolve("special");
-        OutputDir out = new OutputDir(special.toString());
+        ResultTables out = ResultTables.open(new OutputDir(special.toString()));
         TaskSpec teacher = new TaskSpec(TaskSpec.Kind.TEACHER, 8, 1, 64, TaskSpec.Objective.REGRESSION, null, null, List.of());
         TaskSpec gauss = new TaskSpec(TaskSpec.Kind.GAUSS, 10, 10, 16, TaskSpec.Objective.REGRESSION, null, null, List.of());
         add(out, "exploding", rc(10, 16, "identity", "normal:3", teacher, train(4, 16, 1e-12, TrainSpec.DType.FLOAT32)));
@@ -85,8 +86,8 @@ class AnalysisViewsTest {
         return new RunConfig("special", depth, width, Activation.parse(act), Init.parse(init), "none", "n/a", "none", task, train, 1);
     }
 
-    static void add(OutputDir out, String name, RunConfig rc) {
-        RunTask.run(rc, null, out, 0, 1);
+    static void add(ResultTables out, String name, RunConfig rc) {
+        out.commit(RunTask.run(rc, null, out.layout(), 0, 1).files(), name);
         runs.put(name, rc);
     }
 
