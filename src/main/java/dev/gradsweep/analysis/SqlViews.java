@@ -48,8 +48,7 @@ public final class SqlViews {
 
     /**
      * Makes a sweep's Iceberg tables readable in the session and returns the prefix that names them
-     * ({@code <catalog>.[<namespace>.]}): the catalog configured as {@code spark.sql.catalog.gradsweep}, else a Hadoop
-     * catalog on {@code dir}, named after the directory so several outputs can be open in one session.
+     * ({@link ResultTables.CatalogSpec#registerIn}); a directory without tables, or in the per-run layout, is an error.
      */
     public static String registerTables(SparkSession spark, String dir) {
         OutputDir out = new OutputDir(dir);
@@ -67,13 +66,7 @@ public final class SqlViews {
         } catch (IOException e) {
             throw new GridException("--in " + dir + ": cannot be read: " + e.getMessage());
         }
-        if (spec.configured()) return ResultTables.CATALOG + "." + spec.namespace() + ".";
-        String name = "gradsweep_" + Integer.toHexString(out.location().hashCode());
-        spark.conf().set("spark.sql.catalog." + name, "org.apache.iceberg.spark.SparkCatalog");
-        spec.properties().forEach((k, v) -> spark.conf().set("spark.sql.catalog." + name + "." + k, v));
-        // Iceberg caches table metadata per catalog by default; a fresh read for each registration
-        spark.conf().set("spark.sql.catalog." + name + ".cache-enabled", "false");
-        return name + ".";
+        return spec.registerIn(spark.conf()::set);
     }
 
     /** Creates the analysis views over already registered tables; the SQL text substitutes ${gradsweep.*}. */

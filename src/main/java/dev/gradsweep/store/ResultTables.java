@@ -83,6 +83,22 @@ public final class ResultTables {
                 throw new GridException(CATALOG_KEY + " is set: also set " + NAMESPACE_KEY + " (the namespace of this sweep's tables, e.g. sweeps.quick)");
             return new CatalogSpec(props, Namespace.of(ns.split("\\.")), true);
         }
+
+        /**
+         * Makes the tables readable in a Spark session through {@code setConf} (the session's runtime conf) and
+         * returns the prefix that names them ({@code <catalog>.[<namespace>.]}): the configured catalog, else a Hadoop
+         * catalog on the output directory, named after it so several outputs can be open in one session.
+         */
+        public String registerIn(java.util.function.BiConsumer<String, String> setConf) {
+            if (configured) return CATALOG + "." + namespace + ".";
+            String warehouse = properties.get("warehouse");
+            String name = "gradsweep_" + Integer.toHexString(warehouse.hashCode());
+            setConf.accept("spark.sql.catalog." + name, "org.apache.iceberg.spark.SparkCatalog");
+            properties.forEach((k, v) -> setConf.accept("spark.sql.catalog." + name + "." + k, v));
+            // Spark's Iceberg catalog caches loaded tables; a query should see the latest commit
+            setConf.accept("spark.sql.catalog." + name + ".cache-enabled", "false");
+            return name + ".";
+        }
     }
 
     private final OutputDir out;

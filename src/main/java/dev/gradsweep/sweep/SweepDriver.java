@@ -156,7 +156,7 @@ public final class SweepDriver {
                 compaction = Compaction.compact(spark, tables);
                 err.println("[" + grid.name + "] compacted: " + compaction);
             } else {
-                int orphans = Compaction.removeOrphans(spark, tables);
+                int orphans = Compaction.removeOrphans(tables);
                 if (orphans > 0) err.println("[" + grid.name + "] removed " + orphans + " unreferenced files (failed task attempts)");
             }
             return new Summary(outRoot, runs.size(), skipped, results, batches, compaction);

@@ -193,8 +193,11 @@ class AnalysisViewsTest {
         SqlViews.register(spark, grid.toString());
         List<Row> viaRegister = spark.sql("SELECT run_id, verdict, stall_layer FROM verdicts ORDER BY run_id").collectAsList();
         spark.catalog().dropTempView("verdicts");
-        // what a spark-sql user runs: parameters, tables by path, then the view files
-        spark.sql("SET gradsweep.in=" + grid);
+        // what a spark-sql user runs: a catalog on the output directory (their --conf), parameters, tables, the view files
+        spark.conf().set("spark.sql.catalog.gs", "org.apache.iceberg.spark.SparkCatalog");
+        spark.conf().set("spark.sql.catalog.gs.type", "hadoop");
+        spark.conf().set("spark.sql.catalog.gs.warehouse", grid.toAbsolutePath().toString());
+        spark.sql("SET gradsweep.tables=gs");
         for (String f : List.of(SqlScript.PARAMS_FILE, "01_tables.sql"))
             SqlScript.statements(SqlScript.resource(f)).forEach(spark::sql);
         for (String f : SqlScript.VIEW_FILES) SqlScript.statements(SqlScript.resource(f)).forEach(spark::sql);
