@@ -58,7 +58,7 @@ final class SweepCommand implements Callable<Integer> {
             if (r.status().equals("failed")) System.out.println("  failed " + r.runId() + ": " + r.error().lines().findFirst().orElse(""));
         System.out.println("tables: " + s.out() + "/{runs,steps,params,layers}/  (query: bin/gradsweep sql --in " + s.out() + ")");
         if (!quiet) {
-            SparkSession spark = Sessions.forQueries("local[1]", "gradsweep first answer");
+            SparkSession spark = Sessions.forQueries("local[*]", "gradsweep first answer");
             try {
                 SqlViews.register(spark, s.out());
                 System.out.println("How much gradient reaches layer 0 (log10 of delta = bias gradient = dL/dz, first/last layer, median over steps) and the verdict:");

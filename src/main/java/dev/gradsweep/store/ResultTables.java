@@ -16,6 +16,7 @@ import org.apache.iceberg.UpdateSchema;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.exceptions.AlreadyExistsException;
 import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.io.CloseableIterable;
@@ -128,8 +129,14 @@ public final class ResultTables {
             if (r.catalog.tableExists(id)) it = r.evolve(r.catalog.loadTable(id), t);
             else if (!create) throw new GridException(out.root() + ": no Iceberg table " + t.dir + (spec.configured() ? " in namespace " + spec.namespace() : "")
                     + "; nothing was swept into it yet");
-            else it = r.catalog.buildTable(id, schema(t)).withPartitionSpec(PartitionSpec.unpartitioned())
-                        .withSortOrder(sortOrder(t)).withProperties(PROPERTIES).create();
+            else {
+                try {
+                    it = r.catalog.buildTable(id, schema(t)).withPartitionSpec(PartitionSpec.unpartitioned())
+                            .withSortOrder(sortOrder(t)).withProperties(PROPERTIES).create();
+                } catch (AlreadyExistsException concurrent) { // created meanwhile by the writer that holds the lock
+                    it = r.evolve(r.catalog.loadTable(id), t);
+                }
+            }
             r.tables.put(t, it);
         }
         return r;

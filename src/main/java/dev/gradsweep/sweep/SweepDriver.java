@@ -147,9 +147,12 @@ public final class SweepDriver {
                     }
                     return r;
                 });
-                batches = commitAsTasksFinish(jsc, trained, tasks.size(), tables, results);
+                long[] commitMillis = new long[2];
+                batches = commitAsTasksFinish(jsc, trained, tasks.size(), tables, results, commitMillis);
                 jsc.sc().removeSparkListener(progress);
                 err.println(progress.line()); // the listener bus is asynchronous: the last event may not have been delivered
+                err.printf("[%s] %d tasks committed in %d batches (%.0f ms per batch on average, %d ms at most)%n", grid.name, tasks.size(),
+                        batches, batches == 0 ? 0.0 : (double) commitMillis[0] / batches, commitMillis[1]);
             }
             Compaction.Report compaction = null;
             if (o.compact()) {
@@ -168,10 +171,11 @@ public final class SweepDriver {
     /**
      * Runs the job and commits each successful task's files while the others still run: Spark hands the driver one
      * result per task (the first successful attempt; failed and duplicate speculative attempts never reach it), and the
-     * driver appends them in batches of {@link #BATCH_RUNS} runs or {@link #BATCH_MS} ms. Returns the number of batches.
+     * driver appends them in batches of {@link #BATCH_RUNS} runs or {@link #BATCH_MS} ms. Returns the number of batches;
+     * {@code commitMillis} receives the total and the longest commit time.
      */
     static int commitAsTasksFinish(JavaSparkContext jsc, JavaRDD<RunTask.Result> trained, int nTasks, ResultTables tables,
-                                   List<RunResult> results) throws IOException {
+                                   List<RunResult> results, long[] commitMillis) throws IOException {
         LinkedBlockingQueue<RunTask.Result> finished = new LinkedBlockingQueue<>();
         List<Object> partitions = new ArrayList<>();
         for (int i = 0; i < nTasks; i++) partitions.add(i);
@@ -195,7 +199,11 @@ public final class SweepDriver {
                 if (!pending.isEmpty() && (last || runs >= BATCH_RUNS || System.currentTimeMillis() - firstPending >= BATCH_MS)) {
                     List<TaskFile> files = new ArrayList<>();
                     for (RunTask.Result p : pending) files.addAll(p.files());
+                    long t0 = System.currentTimeMillis();
                     tables.commit(files, UUID.randomUUID().toString());
+                    long took = System.currentTimeMillis() - t0;
+                    commitMillis[0] += took;
+                    commitMillis[1] = Math.max(commitMillis[1], took);
                     batches++;
                     for (RunTask.Result p : pending) results.addAll(p.runs());
                     pending.clear();
