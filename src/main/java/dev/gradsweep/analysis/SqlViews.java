@@ -2,9 +2,8 @@ package dev.gradsweep.analysis;
 
 import dev.gradsweep.config.BadInputException;
 import dev.gradsweep.store.OutputDir;
+import dev.gradsweep.store.ResultTables;
 import dev.gradsweep.store.Table;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 import java.io.IOException;
@@ -12,9 +11,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Registers a sweep's tables as Spark SQL views, then the analysis views of jobs/sql (layer_profile, layer_stalls,
- * loss_plateaus, stalls, verdict_evidence, axis_effects, verdicts). Only committed runs are visible: steps/params/layers are semi-joined to runs,
- * so files of an interrupted attempt never reach a query.
+ * Registers a sweep's Iceberg tables as the Spark SQL views runs, steps, params, layers, then the analysis views of
+ * jobs/sql (layer_profile, layer_stalls, loss_plateaus, stalls, verdict_evidence, axis_effects, verdicts). Only
+ * committed runs are visible.
  */
 public final class SqlViews {
     /** The first answer a newcomer sees after a sweep: did each run learn, how much gradient reaches layer 0, and why. */
@@ -39,32 +38,37 @@ public final class SqlViews {
     /** @param overrides analysis parameters (see {@link AnalysisParams}); the values are set in the session conf. */
     public static void register(SparkSession spark, String dir, Map<String, String> overrides) {
         Map<String, String> params = AnalysisParams.resolve(overrides);
-        OutputDir out = new OutputDir(dir);
-        try {
-            if (!out.fs().exists(out.path(Table.RUNS.dir)) || out.committedRuns().isEmpty())
-                throw new BadInputException("--in " + dir + ": no committed runs (no " + out.path(Table.RUNS.dir) + "/*.parquet)");
-        } catch (IOException e) {
-            throw new BadInputException("--in " + dir + ": cannot be read: " + e.getMessage());
-        }
-        Dataset<Row> runs = spark.read().parquet(out.path(Table.RUNS.dir).toString());
-        runs.createOrReplaceTempView(Table.RUNS.dir);
-        for (Table t : new Table[]{Table.STEPS, Table.PARAMS, Table.LAYERS, Table.TIMESTEPS}) {
-            Dataset<Row> all = tableFiles(spark, out, t);
-            all.join(runs.select("run_id"), all.col("run_id").equalTo(runs.col("run_id")), "left_semi").createOrReplaceTempView(t.dir);
-        }
+        String prefix = registerTables(spark, dir);
+        // steps/params/layers rows of a batch are committed before its runs rows: a reader between the two commits
+        // sees them, so the views keep only rows of committed runs
+        spark.sql("CREATE OR REPLACE TEMPORARY VIEW runs AS SELECT * FROM " + prefix + "runs");
+        for (Table t : new Table[]{Table.STEPS, Table.PARAMS, Table.LAYERS, Table.TIMESTEPS})
+            spark.sql("CREATE OR REPLACE TEMPORARY VIEW " + t.dir + " AS SELECT * FROM " + prefix + t.dir
+                    + " x WHERE x.run_id IN (SELECT run_id FROM " + prefix + "runs)");
         registerAnalysis(spark, params);
     }
 
-    /** A table's files; an output written before the table existed has no directory for it and reads as empty. */
-    private static Dataset<Row> tableFiles(SparkSession spark, OutputDir out, Table t) {
-        boolean exists;
+    /**
+     * Makes a sweep's Iceberg tables readable in the session and returns the prefix that names them
+     * ({@link ResultTables.CatalogSpec#registerIn}); a directory without tables, or in the per-run layout, is an error.
+     */
+    public static String registerTables(SparkSession spark, String dir) {
+        OutputDir out = new OutputDir(dir);
+        Map<String, String> conf = scala.collection.JavaConverters.mapAsJavaMap(spark.conf().getAll());
+        ResultTables.CatalogSpec spec = ResultTables.CatalogSpec.of(out.location(), conf);
         try {
-            exists = out.fs().exists(out.path(t.dir));
+            if (!spec.configured() && !out.fs().isDirectory(out.path()))
+                throw new BadInputException("--in " + dir + ": no such directory");
+            if (ResultTables.legacy(out))
+                throw new BadInputException("--in " + dir + " holds results in the per-run layout of an earlier gradsweep; convert it once with: "
+                        + "bin/gradsweep migrate --in " + dir);
+            if (!ResultTables.exists(out, spec))
+                throw new BadInputException("--in " + dir + ": no result tables (no " + (spec.configured() ? "table runs in namespace " + spec.namespace()
+                        : out.path(Table.RUNS.dir, "metadata")) + "); is it a sweep's output directory?");
         } catch (IOException e) {
-            throw new BadInputException("--in " + out.root() + ": cannot be read: " + e.getMessage());
+            throw new BadInputException("--in " + dir + ": cannot be read: " + e.getMessage());
         }
-        return exists ? spark.read().schema(Schemas.sparkSchema(t)).parquet(out.path(t.dir).toString())
-                : spark.createDataFrame(List.of(), Schemas.sparkSchema(t));
+        return spec.registerIn(spark.conf()::set);
     }
 
     /** Creates the analysis views over already registered tables; the SQL text substitutes ${gradsweep.*}. */

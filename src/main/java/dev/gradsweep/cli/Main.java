@@ -10,9 +10,9 @@ import picocli.CommandLine.Command;
 /** {@code gradsweep}: the command line (README "Commands"). Bad input exits 2 with one clear line; other failures exit 1. */
 @Command(name = "gradsweep", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Sweeps deep-network configurations on Spark and records per-layer gradient statistics of "
-                + "every training step in Parquet, to find where and when training stalls.",
-        subcommands = {SweepCommand.class, SqlCommand.class, ReportCommand.class, TraceCommand.class, BenchCommand.class, DoctorCommand.class,
-                OptionsCommand.class})
+                + "every training step in Iceberg tables, to find where and when training stalls.",
+        subcommands = {SweepCommand.class, SqlCommand.class, ReportCommand.class, TraceCommand.class, BenchCommand.class,
+                DoctorCommand.class, OptionsCommand.class, CompactCommand.class, MigrateCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

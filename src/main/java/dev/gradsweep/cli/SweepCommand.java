@@ -12,8 +12,9 @@ import picocli.CommandLine.Option;
 import java.util.concurrent.Callable;
 
 @Command(name = "sweep", mixinStandardHelpOptions = true,
-        description = {"Trains every configuration of a grid file, one Spark task per run, and writes the runs, steps, "
-                + "params and layers tables (Parquet) under the output directory.",
+        description = {"Trains every configuration of a grid file, one Spark task per run (or stack of same-shape runs), and "
+                + "commits the runs, steps, params and layers tables (Apache Iceberg) under the output directory as tasks finish, "
+                + "then compacts them.",
                 "Progress (runs done/total, failures, ETA) goes to stderr. Failed or diverged runs are rows with their "
                         + "status; the exit code is non-zero only if the sweep itself could not run."})
 final class SweepCommand implements Callable<Integer> {
@@ -39,6 +40,10 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--no-stack", description = "Train every run alone through DL4J, never stacked with same-shape runs (slower; for comparison).")
     boolean noStack;
 
+    @Option(names = "--no-compact", description = "Skip the compaction at the end (the tables keep one file per task and table; "
+            + "run `gradsweep compact --in DIR` later).")
+    boolean noCompact;
+
     @Option(names = "--quiet", description = "Do not print the first SQL answer after the sweep.")
     boolean quiet;
 
@@ -46,14 +51,14 @@ final class SweepCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (resume && overwrite) throw new IllegalArgumentException("--resume and --overwrite exclude each other");
         if (maxParallel < 0) throw new IllegalArgumentException("--max-parallel must be >= 1");
-        SweepDriver.Summary s = SweepDriver.run(new SweepDriver.Options(grid, out, resume, overwrite, master, maxParallel, !noStack), System.err);
+        SweepDriver.Summary s = SweepDriver.run(new SweepDriver.Options(grid, out, resume, overwrite, master, maxParallel, !noStack, !noCompact), System.err);
         System.out.printf("%d runs in the grid: %d trained now (%d ok, %d diverged, %d failed), %d already committed%n",
                 s.total(), s.results().size(), s.count("ok"), s.count("diverged"), s.count("failed"), s.skipped());
         for (RunResult r : s.results())
             if (r.status().equals("failed")) System.out.println("  failed " + r.runId() + ": " + r.error().lines().findFirst().orElse(""));
         System.out.println("tables: " + s.out() + "/{runs,steps,params,layers}/  (query: bin/gradsweep sql --in " + s.out() + ")");
         if (!quiet) {
-            SparkSession spark = Sessions.forQueries("local[1]", "gradsweep first answer");
+            SparkSession spark = Sessions.forQueries("local[*]", "gradsweep first answer");
             try {
                 SqlViews.register(spark, s.out());
                 System.out.println("Did each run learn (gap_closed), how much gradient reaches layer 0 (log10 of delta, layer 0 / reference, median over steps; docs/diagnosis.md) and the verdict:");

@@ -6,6 +6,7 @@ import org.apache.parquet.column.ColumnDescriptor;
 import org.apache.parquet.column.ParquetProperties;
 import org.apache.parquet.hadoop.ParquetFileWriter;
 import org.apache.parquet.hadoop.util.HadoopOutputFile;
+import org.apache.parquet.schema.MessageType;
 
 import java.io.Closeable;
 import java.io.IOException;
@@ -59,16 +60,25 @@ public final class RowWriter implements Closeable {
     private boolean closed;
 
     public RowWriter(Table table, Path file, Configuration conf) throws IOException {
-        this(table, file, conf, ROW_GROUP_BYTES, PAGE_ROWS);
+        this(table, table.schema, file, conf, ROW_GROUP_BYTES, PAGE_ROWS);
+    }
+
+    /** @param schema {@code table.schema}, possibly with field ids (Iceberg reads columns by id) */
+    public RowWriter(Table table, MessageType schema, Path file, Configuration conf) throws IOException {
+        this(table, schema, file, conf, ROW_GROUP_BYTES, PAGE_ROWS);
     }
 
     /** Row-group and page sizes are parameters so that tests can write many of each with few rows. */
     RowWriter(Table table, Path file, Configuration conf, int rowGroupBytes, int pageRows) throws IOException {
+        this(table, table.schema, file, conf, rowGroupBytes, pageRows);
+    }
+
+    private RowWriter(Table table, MessageType schema, Path file, Configuration conf, int rowGroupBytes, int pageRows) throws IOException {
         int n = table.columns.size();
         if (n > Long.SIZE) throw new IllegalArgumentException(table.dir + ": more than 64 columns do not fit the null mask");
         this.table = table;
         this.kinds = new Table.Kind[n];
-        this.columns = table.schema.getColumns();
+        this.columns = schema.getColumns();
         this.dictionaries = new StringDictionary[n];
         for (int c = 0; c < n; c++) {
             kinds[c] = table.columns.get(c).kind();
@@ -78,7 +88,7 @@ public final class RowWriter implements Closeable {
         this.rowGroupBytes = rowGroupBytes;
         this.pageRows = pageRows;
         for (int c = 0; c < n; c++) pages.add(new ArrayList<>());
-        this.file = new ParquetFileWriter(HadoopOutputFile.fromPath(file, conf), table.schema, ParquetFileWriter.Mode.OVERWRITE,
+        this.file = new ParquetFileWriter(HadoopOutputFile.fromPath(file, conf), schema, ParquetFileWriter.Mode.OVERWRITE,
                 rowGroupBytes, 0, ParquetProperties.DEFAULT_COLUMN_INDEX_TRUNCATE_LENGTH,
                 ParquetProperties.DEFAULT_STATISTICS_TRUNCATE_LENGTH, ParquetProperties.DEFAULT_PAGE_WRITE_CHECKSUM_ENABLED);
         this.encoder = new ChunkEncoder();

@@ -9,14 +9,15 @@ import dev.gradsweep.train.RunOutcome;
 import dev.gradsweep.stats.RunRecorder;
 import dev.gradsweep.stats.Segment;
 import dev.gradsweep.stats.TimeStepStats;
-import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.Path;
 
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
-/** Records one run attempt into its staging directory; {@link #commit} writes the runs row and moves it into place. */
+/**
+ * Records one run into its task's data files ({@link TaskFiles}, shared by the runs of a stack); {@link #commit} adds
+ * the runs row. The rows become visible when the driver commits the task's files.
+ */
 public final class RunWriter implements RunRecorder, Closeable {
     /** Where and how the run was trained, for the runs table ({@code engine}: "dl4j" or "stacked:<K>"). */
     public record Placement(String backend, String device, String host, int attempt, String engine) {}
@@ -27,25 +28,32 @@ public final class RunWriter implements RunRecorder, Closeable {
      */
     public record Provenance(String version, String commit, String nd4jBackend, String nd4jVersion, String statsPath) {}
 
-    private final OutputDir out;
     private final RunConfig rc;
-    private final int attempt;
-    private final Path staging;
+    private final TaskFiles files;
+    /** Files this writer opened itself (the standalone constructor), closed with it. */
+    private final boolean ownsFiles;
     private final RowWriter steps, params, layers, timesteps;
     private final String id;
 
+    /** A run of a task: its rows go into the task's files. */
+    public RunWriter(TaskFiles files, RunConfig rc) throws IOException {
+        this(files, rc, false);
+    }
+
+    /** A run on its own (bench, tools): files of its own under {@code out}'s default table locations, never committed. */
     public RunWriter(OutputDir out, RunConfig rc, int attempt) throws IOException {
-        this.out = out;
+        this(new TaskFiles(ResultTables.defaultLayout(out), rc.runId + "-" + attempt, out.fs().getConf()), rc, true);
+    }
+
+    private RunWriter(TaskFiles files, RunConfig rc, boolean ownsFiles) throws IOException {
         this.rc = rc;
-        this.attempt = attempt;
         this.id = rc.runId;
-        this.staging = out.stagingDir(rc.runId, attempt);
-        Configuration conf = out.fs().getConf();
-        out.fs().delete(staging, true); // leftovers of a crashed attempt with the same number
-        this.steps = new RowWriter(Table.STEPS, new Path(staging, Table.STEPS.dir + ".parquet"), conf);
-        this.params = new RowWriter(Table.PARAMS, new Path(staging, Table.PARAMS.dir + ".parquet"), conf);
-        this.layers = new RowWriter(Table.LAYERS, new Path(staging, Table.LAYERS.dir + ".parquet"), conf);
-        this.timesteps = new RowWriter(Table.TIMESTEPS, new Path(staging, Table.TIMESTEPS.dir + ".parquet"), conf);
+        this.files = files;
+        this.ownsFiles = ownsFiles;
+        this.steps = files.writer(Table.STEPS);
+        this.params = files.writer(Table.PARAMS);
+        this.layers = files.writer(Table.LAYERS);
+        this.timesteps = files.writer(Table.TIMESTEPS);
     }
 
     @Override
@@ -87,28 +95,22 @@ public final class RunWriter implements RunRecorder, Closeable {
         return Double.isNaN(v) ? null : v;
     }
 
-    /** Writes the runs row, closes every file and commits the attempt. */
+    /** Writes the runs row (times in epoch ms): the run is complete in its task's files. */
     public void commit(RunOutcome o, Placement where, Provenance prov, long startedAt, long finishedAt) throws IOException {
-        close();
-        try (RowWriter runs = new RowWriter(Table.RUNS, new Path(staging, Table.RUNS.dir + ".parquet"), out.fs().getConf())) {
-            runs.write(id, rc.sweep, rc.depth, rc.width, rc.activation.key, rc.init.toString(), rc.norm.key, rc.placement.key, rc.skip.key,
-                    rc.task.canonical(), rc.train.optimizer.name().toLowerCase(), rc.train.lr, rc.train.batch, rc.train.steps,
-                    rc.train.clip, rc.train.dtype.name().toLowerCase(), rc.seed, o.statusText(), o.error, o.stepsDone,
-                    orNull(o.lossFirst), orNull(o.lossLast), orNull(o.lossBest), o.wallMs, orNull(o.msPerStep),
-                    where.backend(), where.device(), where.host(), where.attempt(), startedAt, finishedAt, o.nParams, o.nLayers,
-                    where.engine(), orNull(o.lossBaseline), orNull(o.gapClosed()), o.lossWindow == 0 ? null : o.lossWindow,
-                    prov.version(), prov.commit(), prov.nd4jBackend(), prov.nd4jVersion(), prov.statsPath(),
-                    rc.cell.key, rc.cell.recurrent() ? rc.seqLen : null, rc.recInitText(),
-                    rc.cell == Cell.LSTM ? rc.train.forgetBias : null);
-        }
-        out.commit(id, attempt);
+        files.writer(Table.RUNS).write(id, rc.sweep, rc.depth, rc.width, rc.activation.key, rc.init.toString(), rc.norm.key,
+                rc.placement.key, rc.skip.key, rc.task.canonical(), rc.train.optimizer.name().toLowerCase(), rc.train.lr,
+                rc.train.batch, rc.train.steps, rc.train.clip, rc.train.dtype.name().toLowerCase(), rc.seed, o.statusText(),
+                o.error, o.stepsDone, orNull(o.lossFirst), orNull(o.lossLast), orNull(o.lossBest), o.wallMs, orNull(o.msPerStep),
+                where.backend(), where.device(), where.host(), where.attempt(), startedAt * 1000, finishedAt * 1000, o.nParams,
+                o.nLayers, where.engine(), orNull(o.lossBaseline), orNull(o.gapClosed()), o.lossWindow == 0 ? null : o.lossWindow,
+                prov.version(), prov.commit(), prov.nd4jBackend(), prov.nd4jVersion(), prov.statsPath(),
+                rc.cell.key, rc.cell.recurrent() ? rc.seqLen : null, rc.recInitText(),
+                rc.cell == Cell.LSTM ? rc.train.forgetBias : null);
     }
 
+    /** Closes the files if this writer opened them; a task's shared files are closed by the task. */
     @Override
     public void close() throws IOException {
-        steps.close();
-        params.close();
-        layers.close();
-        timesteps.close();
+        if (ownsFiles) files.close();
     }
 }

@@ -11,7 +11,8 @@ import java.util.List;
 
 /**
  * The result tables (docs/schema.md), every column in one place. Column names are snake_case and stable: add
- * columns, never rename them. Rows are {@code Object[]} in column order; null means "not applicable".
+ * columns, never rename them. Rows are {@code Object[]} in column order; null means "not applicable"; timestamps are
+ * microseconds since the epoch.
  */
 public enum Table {
     RUNS("runs",
@@ -59,7 +60,7 @@ public enum Table {
             case LONG: return Types.optional(PrimitiveTypeName.INT64).named(c.name());
             case DOUBLE: return Types.optional(PrimitiveTypeName.DOUBLE).named(c.name());
             case TIMESTAMP: return Types.optional(PrimitiveTypeName.INT64)
-                    .as(LogicalTypeAnnotation.timestampType(true, LogicalTypeAnnotation.TimeUnit.MILLIS)).named(c.name());
+                    .as(LogicalTypeAnnotation.timestampType(true, LogicalTypeAnnotation.TimeUnit.MICROS)).named(c.name()); // Iceberg's unit
             default: throw new IllegalStateException();
         }
     }

@@ -21,9 +21,15 @@ public final class Sessions {
         return conf;
     }
 
+    /** Iceberg's SQL extensions (the CALL procedures, ALTER TABLE ... WRITE ORDERED BY), unless the user chose extensions. */
+    public static SparkConf iceberg(SparkConf conf) {
+        conf.setIfMissing("spark.sql.extensions", "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions");
+        return conf;
+    }
+
     /** A session for queries and reports on {@code master} (normally local[*]). */
     public static SparkSession forQueries(String master, String app) {
         SparkConf conf = new SparkConf(true).setMaster(master).setAppName(app).set("spark.ui.enabled", "false");
-        return SparkSession.builder().config(loopbackIfLocal(conf)).getOrCreate();
+        return SparkSession.builder().config(iceberg(loopbackIfLocal(conf))).getOrCreate();
     }
 }

@@ -6,39 +6,68 @@ import dev.gradsweep.config.BadInputException;
 import dev.gradsweep.grid.GridSpec;
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.grid.TaskSpec;
+import dev.gradsweep.store.Layout;
 import dev.gradsweep.store.OutputDir;
+import dev.gradsweep.store.OutputLock;
+import dev.gradsweep.store.ResultTables;
+import dev.gradsweep.store.TaskFile;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.spark.FutureAction;
 import org.apache.spark.SparkConf;
 import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.LongAccumulator;
 
+import scala.collection.Iterator;
+import scala.collection.JavaConverters;
+import scala.runtime.AbstractFunction0;
+import scala.runtime.AbstractFunction1;
+import scala.runtime.AbstractFunction2;
+import scala.runtime.BoxedUnit;
+
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 
 /**
- * The driver of a sweep: validates the grid and the output directory before Spark starts, skips committed runs
- * (resume), fans one run out per Spark task and reports progress. Failed runs are rows, not job failures.
+ * The driver of a sweep: validates the grid and the output directory before Spark starts, locks the output, skips
+ * committed runs (resume), fans one run (or stack) out per Spark task, commits the data files of each successful
+ * task attempt to the Iceberg tables in batches as tasks finish, and compacts the tables at the end. Failed runs are
+ * rows, not job failures.
  */
 public final class SweepDriver {
     /** Options of {@code gradsweep sweep}; see SweepCommand for their documentation. */
     public record Options(String gridFile, String out, boolean resume, boolean overwrite, String master, int maxParallel,
-                          boolean stack) {
-        /** Stacking on (the fastest correct path). */
+                          boolean stack, boolean compact) {
+        /** Stacking on (the fastest correct path), compaction at the end. */
         public Options(String gridFile, String out, boolean resume, boolean overwrite, String master, int maxParallel) {
-            this(gridFile, out, resume, overwrite, master, maxParallel, true);
+            this(gridFile, out, resume, overwrite, master, maxParallel, true, true);
+        }
+
+        public Options(String gridFile, String out, boolean resume, boolean overwrite, String master, int maxParallel, boolean stack) {
+            this(gridFile, out, resume, overwrite, master, maxParallel, stack, true);
         }
     }
 
-    public record Summary(String out, int total, int skipped, List<RunResult> results) {
+    public record Summary(String out, int total, int skipped, List<RunResult> results, int batches, Compaction.Report compaction) {
         public long count(String status) {
             return results.stream().filter(r -> r.status().equals(status)).count();
         }
     }
+
+    /** A batch is committed once this many runs are pending, or {@link #BATCH_MS} after its first task finished. */
+    static final int BATCH_RUNS = 1000;
+    static final long BATCH_MS = 5_000;
 
     private SweepDriver() {
     }
@@ -47,19 +76,40 @@ public final class SweepDriver {
         GridSpec grid = GridSpec.load(java.nio.file.Path.of(o.gridFile()));
         String outRoot = o.out() != null ? o.out() : "results/" + grid.name;
         OutputDir out = new OutputDir(outRoot);
-        Set<String> committed = out.committedRuns();
-        if (!committed.isEmpty() && !o.resume() && !o.overwrite())
-            throw new BadInputException("output " + outRoot + " already holds " + committed.size()
-                    + " committed runs; pass --resume to train only the missing runs, or --overwrite to delete them first");
-        if (o.overwrite() && out.exists()) {
-            err.println("[" + grid.name + "] --overwrite: deleting " + outRoot);
-            out.deleteAll();
-            committed = Set.of();
-        }
+        if (out.fs().exists(out.path()) && !out.fs().getFileStatus(out.path()).isDirectory())
+            throw new BadInputException("--out " + outRoot + " is a file, not a directory");
         if (grid.task.kind == TaskSpec.Kind.TABLE && !grid.task.path.contains("://") && !java.nio.file.Files.exists(java.nio.file.Path.of(grid.task.path)))
             throw new BadInputException("grid file " + o.gridFile() + ": task.path: '" + grid.task.path + "' does not exist");
+        SparkConf sparkConf = sparkConf(o, grid.name);
+        ResultTables.CatalogSpec catalog = ResultTables.CatalogSpec.of(out.location(), confMap(sparkConf));
+        if (ResultTables.legacy(out) && !o.overwrite())
+            throw new BadInputException("output " + outRoot + " holds results in the per-run layout of an earlier gradsweep; convert it first: "
+                    + "bin/gradsweep migrate --in " + outRoot + " (or pass --overwrite to delete it)");
 
-        SparkSession spark = session(o, grid.name);
+        try (OutputLock lock = OutputLock.acquire(out, "sweep " + grid.name)) {
+            boolean existed = ResultTables.exists(out, catalog);
+            if (existed && !o.overwrite()) {
+                Set<String> committed = ResultTables.open(out, catalog, true).committedRuns();
+                if (!committed.isEmpty() && !o.resume())
+                    throw new BadInputException("output " + outRoot + " already holds " + committed.size()
+                            + " committed runs; pass --resume to train only the missing runs, or --overwrite to delete them first");
+            }
+            if (o.overwrite() && out.exists()) {
+                err.println("[" + grid.name + "] --overwrite: deleting " + outRoot);
+                if (existed && catalog.configured()) ResultTables.open(out, catalog, false).dropAll();
+                deleteAllBut(out, OutputLock.NAME);
+            }
+            ResultTables tables = ResultTables.open(out, catalog, true);
+            int repaired = tables.repair();
+            if (repaired > 0) err.println("[" + grid.name + "] removed " + repaired + " data files of a batch whose commit was interrupted");
+            Set<String> committed = tables.committedRuns();
+            return sweep(o, grid, outRoot, sparkConf, tables, committed, err);
+        }
+    }
+
+    private static Summary sweep(Options o, GridSpec grid, String outRoot, SparkConf sparkConf, ResultTables tables,
+                                 Set<String> committed, PrintStream err) throws IOException {
+        SparkSession spark = SparkSession.builder().config(sparkConf).getOrCreate();
         try {
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
             List<RunConfig> runs = grid.expand();
@@ -74,39 +124,149 @@ public final class SweepDriver {
             int skipped = runs.size() - todo.size();
             err.println("[" + grid.name + "] " + runs.size() + " runs in the grid" + (skipped > 0 ? ", " + skipped + " already committed (resume)" : "")
                     + "; output " + outRoot);
-            if (todo.isEmpty()) return new Summary(outRoot, runs.size(), skipped, List.of());
-
-            int threads = threadsPerTask(jsc);
-            LongAccumulator done = jsc.sc().longAccumulator("runs done");
-            LongAccumulator failed = jsc.sc().longAccumulator("failed runs");
-            LongAccumulator diverged = jsc.sc().longAccumulator("diverged runs");
-            Progress progress = new Progress(grid.name, todo.size(), done, failed, diverged, err);
-            jsc.sc().addSparkListener(progress);
-            Broadcast<TaskData> shipped = jsc.broadcast(table);
-            String root = outRoot;
-            List<List<RunConfig>> tasks = Stacks.plan(todo, slots(jsc.getConf(), jsc.defaultParallelism()), o.stack());
-            List<RunResult> results = jsc.parallelize(tasks, tasks.size()).flatMap(stack -> {
-                TaskContext ctx = TaskContext.get();
-                Devices.pinAssignedGpu(ctx.resources());
-                List<RunResult> rs = RunExecutor.runStack(stack, shipped.value(), new OutputDir(root), ctx.attemptNumber(), threads);
-                for (RunResult r : rs) {
-                    done.add(1);
-                    if (r.status().equals("failed")) failed.add(1);
-                    if (r.status().equals("diverged")) diverged.add(1);
-                }
-                return rs.iterator();
-            }).collect();
-            jsc.sc().removeSparkListener(progress);
-            err.println(progress.line()); // the listener bus is asynchronous: the last event may not have been delivered
-            out.fs().delete(out.path(OutputDir.STAGING), true);
-            return new Summary(outRoot, runs.size(), skipped, results);
+            List<RunResult> results = new ArrayList<>();
+            int batches = 0;
+            if (!todo.isEmpty()) {
+                int threads = threadsPerTask(jsc);
+                LongAccumulator done = jsc.sc().longAccumulator("runs done");
+                LongAccumulator failed = jsc.sc().longAccumulator("failed runs");
+                LongAccumulator diverged = jsc.sc().longAccumulator("diverged runs");
+                Progress progress = new Progress(grid.name, todo.size(), done, failed, diverged, err);
+                jsc.sc().addSparkListener(progress);
+                Broadcast<TaskData> shipped = jsc.broadcast(table);
+                Layout layout = tables.layout();
+                List<List<RunConfig>> tasks = Stacks.plan(todo, slots(jsc.getConf(), jsc.defaultParallelism()), o.stack());
+                JavaRDD<RunExecutor.Result> trained = jsc.parallelize(tasks, tasks.size()).map(stack -> {
+                    TaskContext ctx = TaskContext.get();
+                    Devices.pinAssignedGpu(ctx.resources());
+                    RunExecutor.Result r = RunExecutor.runStack(stack, shipped.value(), layout, ctx.attemptNumber(), threads);
+                    for (RunResult rr : r.runs()) {
+                        done.add(1);
+                        if (rr.status().equals("failed")) failed.add(1);
+                        if (rr.status().equals("diverged")) diverged.add(1);
+                    }
+                    return r;
+                });
+                long[] commitMillis = new long[2];
+                batches = commitAsTasksFinish(jsc, trained, tasks.size(), tables, results, commitMillis);
+                jsc.sc().removeSparkListener(progress);
+                err.println(progress.line()); // the listener bus is asynchronous: the last event may not have been delivered
+                err.printf("[%s] %d tasks committed in %d batches (%.0f ms per batch on average, %d ms at most)%n", grid.name, tasks.size(),
+                        batches, batches == 0 ? 0.0 : (double) commitMillis[0] / batches, commitMillis[1]);
+            }
+            Compaction.Report compaction = null;
+            if (o.compact()) {
+                compaction = Compaction.compact(spark, tables);
+                err.println("[" + grid.name + "] compacted: " + compaction);
+            } else {
+                int orphans = Compaction.removeOrphans(tables);
+                if (orphans > 0) err.println("[" + grid.name + "] removed " + orphans + " unreferenced files (failed task attempts)");
+            }
+            return new Summary(outRoot, runs.size(), skipped, results, batches, compaction);
         } finally {
             spark.stop();
         }
     }
 
+    /**
+     * Runs the job and commits each successful task's files while the others still run: Spark hands the driver one
+     * result per task (the first successful attempt; failed and duplicate speculative attempts never reach it), and the
+     * driver appends them in batches of {@link #BATCH_RUNS} runs or {@link #BATCH_MS} ms. Returns the number of batches;
+     * {@code commitMillis} receives the total and the longest commit time.
+     */
+    static int commitAsTasksFinish(JavaSparkContext jsc, JavaRDD<RunExecutor.Result> trained, int nTasks, ResultTables tables,
+                                   List<RunResult> results, long[] commitMillis) throws IOException {
+        LinkedBlockingQueue<RunExecutor.Result> finished = new LinkedBlockingQueue<>();
+        List<Object> partitions = new ArrayList<>();
+        for (int i = 0; i < nTasks; i++) partitions.add(i);
+        FutureAction<BoxedUnit> job = jsc.sc().submitJob(trained.rdd(), new OnlyElement(), JavaConverters.asScalaBuffer(partitions).toSeq(),
+                new Enqueue(finished), new Unit());
+        List<RunExecutor.Result> pending = new ArrayList<>();
+        long firstPending = 0;
+        int batches = 0;
+        try {
+            while (true) {
+                boolean jobDone = job.isCompleted(); // before draining: every result is queued before the job completes
+                RunExecutor.Result r = finished.poll(100, TimeUnit.MILLISECONDS);
+                if (r != null) {
+                    if (pending.isEmpty()) firstPending = System.currentTimeMillis();
+                    pending.add(r);
+                    finished.drainTo(pending);
+                }
+                int runs = 0;
+                for (RunExecutor.Result p : pending) runs += p.runs().size();
+                boolean last = jobDone && finished.isEmpty();
+                if (!pending.isEmpty() && (last || runs >= BATCH_RUNS || System.currentTimeMillis() - firstPending >= BATCH_MS)) {
+                    List<TaskFile> files = new ArrayList<>();
+                    for (RunExecutor.Result p : pending) files.addAll(p.files());
+                    long t0 = System.currentTimeMillis();
+                    tables.commit(files, UUID.randomUUID().toString());
+                    long took = System.currentTimeMillis() - t0;
+                    commitMillis[0] += took;
+                    commitMillis[1] = Math.max(commitMillis[1], took);
+                    batches++;
+                    for (RunExecutor.Result p : pending) results.addAll(p.runs());
+                    pending.clear();
+                }
+                if (last && pending.isEmpty()) break;
+            }
+            job.get(); // a job that failed (a task out of retries) fails the sweep; what was committed stays
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            job.cancel();
+            throw new IOException("interrupted while committing", e);
+        } catch (Exception e) {
+            job.cancel();
+            if (e instanceof RuntimeException re) throw re;
+            throw new IOException(e.getMessage(), e);
+        }
+        return batches;
+    }
+
+    /** A task's result: its partition holds exactly one element. */
+    private static final class OnlyElement extends AbstractFunction1<Iterator<RunExecutor.Result>, RunExecutor.Result> implements Serializable {
+        @Override
+        public RunExecutor.Result apply(Iterator<RunExecutor.Result> it) {
+            return it.next();
+        }
+    }
+
+    /** Called on the driver as each task succeeds; only queues, the committing thread does the work. */
+    private static final class Enqueue extends AbstractFunction2<Object, RunExecutor.Result, BoxedUnit> {
+        private final LinkedBlockingQueue<RunExecutor.Result> queue;
+
+        Enqueue(LinkedBlockingQueue<RunExecutor.Result> queue) {
+            this.queue = queue;
+        }
+
+        @Override
+        public BoxedUnit apply(Object partition, RunExecutor.Result r) {
+            queue.add(r);
+            return BoxedUnit.UNIT;
+        }
+    }
+
+    private static final class Unit extends AbstractFunction0<BoxedUnit> {
+        @Override
+        public BoxedUnit apply() {
+            return BoxedUnit.UNIT;
+        }
+    }
+
+    /** Deletes the directory's contents except {@code keep} (the lock this process holds). */
+    static void deleteAllBut(OutputDir out, String keep) throws IOException {
+        for (FileStatus st : out.fs().listStatus(out.path()))
+            if (!st.getPath().getName().equals(keep)) out.fs().delete(st.getPath(), true);
+    }
+
+    static Map<String, String> confMap(SparkConf conf) {
+        Map<String, String> m = new java.util.HashMap<>();
+        for (scala.Tuple2<String, String> kv : conf.getAll()) m.put(kv._1(), kv._2());
+        return m;
+    }
+
     /** Local mode unless spark-submit (or --master) chose a master; local[N] honours --max-parallel. */
-    static SparkSession session(Options o, String name) {
+    static SparkConf sparkConf(Options o, String name) {
         SparkConf conf = new SparkConf(true).setAppName("gradsweep " + name);
         int cores = Runtime.getRuntime().availableProcessors();
         if (o.master() != null) conf.setMaster(o.master());
@@ -116,7 +276,7 @@ public final class SweepDriver {
         // Executors start with this environment: one OpenMP thread per core Spark gives a task (threads x tasks <= cores).
         if (!local) conf.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", conf.get("spark.task.cpus", "1"));
         conf.setIfMissing("spark.ui.showConsoleProgress", "false"); // our own progress line replaces Spark's bar
-        return SparkSession.builder().config(Sessions.loopbackIfLocal(conf)).getOrCreate();
+        return Sessions.iceberg(Sessions.loopbackIfLocal(conf));
     }
 
     /** Local mode: the cores divided among local[N]'s concurrent tasks; a cluster: the cores Spark gives a task. */

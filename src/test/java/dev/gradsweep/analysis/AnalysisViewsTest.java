@@ -9,6 +9,7 @@ import dev.gradsweep.grid.Norm;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.store.OutputDir;
+import dev.gradsweep.store.ResultTables;
 import dev.gradsweep.sweep.RunExecutor;
 import dev.gradsweep.sweep.SweepDriver;
 import dev.gradsweep.store.Table;
@@ -68,7 +69,7 @@ class AnalysisViewsTest {
                 new PrintStream(new ByteArrayOutputStream()));
 
         special = tmp.resolve("special");
-        OutputDir out = new OutputDir(special.toString());
+        ResultTables out = ResultTables.open(new OutputDir(special.toString()));
         TaskSpec teacher = new TaskSpec(TaskSpec.Kind.TEACHER, 8, 1, 64, TaskSpec.Objective.REGRESSION, null, null, List.of());
         TaskSpec gauss = new TaskSpec(TaskSpec.Kind.GAUSS, 10, 10, 16, TaskSpec.Objective.REGRESSION, null, null, List.of());
         add(out, "exploding", rc(10, 16, "identity", "normal:3", teacher, train(4, 16, 1e-12, TrainSpec.DType.FLOAT32)));
@@ -95,8 +96,8 @@ class AnalysisViewsTest {
         return new RunConfig("special", depth, width, Activation.parse(act), Init.parse(init), Norm.NONE, Placement.NA, Skip.NONE, task, train, 1);
     }
 
-    static void add(OutputDir out, String name, RunConfig rc) {
-        RunExecutor.run(rc, null, out, 0, 1);
+    static void add(ResultTables out, String name, RunConfig rc) {
+        out.commit(RunExecutor.run(rc, null, out.layout(), 0, 1).files(), name);
         runs.put(name, rc);
     }
 
@@ -212,8 +213,11 @@ class AnalysisViewsTest {
         SqlViews.register(spark, grid.toString());
         List<Row> viaRegister = spark.sql("SELECT run_id, verdict, stall_layer FROM verdicts ORDER BY run_id").collectAsList();
         spark.catalog().dropTempView("verdicts");
-        // what a spark-sql user runs: parameters, tables by path, then the view files
-        spark.sql("SET gradsweep.in=" + grid);
+        // what a spark-sql user runs: a catalog on the output directory (their --conf), parameters, tables, the view files
+        spark.conf().set("spark.sql.catalog.gs", "org.apache.iceberg.spark.SparkCatalog");
+        spark.conf().set("spark.sql.catalog.gs.type", "hadoop");
+        spark.conf().set("spark.sql.catalog.gs.warehouse", grid.toAbsolutePath().toString());
+        spark.sql("SET gradsweep.tables=gs");
         for (String f : List.of(SqlScript.PARAMS_FILE, "01_tables.sql"))
             SqlScript.statements(SqlScript.resource(f)).forEach(spark::sql);
         for (String f : SqlScript.VIEW_FILES) SqlScript.statements(SqlScript.resource(f)).forEach(spark::sql);
@@ -251,9 +255,7 @@ class AnalysisViewsTest {
         curves.put("noise", noise);
         // 30 steps: one full window and a partial one, too short to compare windows: null
         curves.put("short", java.util.Arrays.copyOf(steady, 30));
-        Path dir = tmp.resolve("hand-stalls");
-        writeHandMade(dir, curves);
-        SqlViews.register(spark, dir.toString());
+        registerHandMade(curves);
         Map<String, Row> st = new HashMap<>();
         for (Row r : spark.sql("SELECT run_id, stall_step, plateau_loss, plateau_noise FROM stalls").collectAsList()) st.put(r.getString(0), r);
         Row p = st.get("plateau");
@@ -266,8 +268,11 @@ class AnalysisViewsTest {
         assertTrue(st.get("short").isNullAt(1), st.get("short").toString());
     }
 
-    /** Hand-made runs (full runs schema, the named columns set) and steps rows with the given losses; no params, no layers. */
-    static void writeHandMade(Path dir, Map<String, double[]> losses) {
+    /**
+     * Hand-made runs (full runs schema, the named columns set) and steps rows with the given losses, no params and no
+     * layers, registered as the four tables' views with the analysis views over them.
+     */
+    static void registerHandMade(Map<String, double[]> losses) {
         List<Row> runs = new ArrayList<>(), steps = new ArrayList<>();
         for (var e : losses.entrySet()) {
             Map<String, Object> v = new HashMap<>(Map.of("run_id", e.getKey(), "sweep", "hand", "depth", 2, "width", 4,
@@ -280,10 +285,11 @@ class AnalysisViewsTest {
             for (int s = 0; s < e.getValue().length; s++)
                 steps.add(RowFactory.create(e.getKey(), s, e.getValue()[s], 1.0, 0.01, 0.1, 1.0));
         }
-        spark.createDataFrame(runs, Schemas.sparkSchema(Table.RUNS)).coalesce(1).write().parquet(dir.resolve("runs").toString());
-        spark.createDataFrame(steps, Schemas.sparkSchema(Table.STEPS)).coalesce(1).write().parquet(dir.resolve("steps").toString());
+        spark.createDataFrame(runs, Schemas.sparkSchema(Table.RUNS)).createOrReplaceTempView(Table.RUNS.dir);
+        spark.createDataFrame(steps, Schemas.sparkSchema(Table.STEPS)).createOrReplaceTempView(Table.STEPS.dir);
         for (Table t : new Table[]{Table.PARAMS, Table.LAYERS})
-            spark.createDataFrame(List.of(), Schemas.sparkSchema(t)).coalesce(1).write().parquet(dir.resolve(t.dir).toString());
+            spark.createDataFrame(List.of(), Schemas.sparkSchema(t)).createOrReplaceTempView(t.dir);
+        SqlViews.registerAnalysis(spark, AnalysisParams.resolve(Map.of()));
     }
 
     static String readJobs(String f) {

@@ -1,5 +1,9 @@
 package dev.gradsweep.cli;
 
+import dev.gradsweep.analysis.SqlViews;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -11,6 +15,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Stream;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -60,7 +68,7 @@ class CliTest {
 
     @Test
     void helpExplainsEveryCommand() {
-        for (String c : List.of("sweep", "sql", "report", "trace", "bench")) {
+        for (String c : List.of("sweep", "sql", "report", "trace", "bench", "compact", "migrate")) {
             out.reset();
             assertEquals(0, Main.execute(c, "--help"));
             assertTrue(out().contains("Usage: gradsweep " + c), out());
@@ -77,7 +85,70 @@ class CliTest {
         assertFalse(Files.exists(tmp.resolve("o")), "nothing written for a bad grid");
         assertTrue((System.nanoTime() - t0) / 1e9 < 5, "validation must not start Spark");
         assertEquals(2, Main.execute("sql", "--in", tmp.resolve("nothing").toString(), "-e", "SELECT 1"));
-        assertTrue(err().contains("no committed runs"), err());
+        assertTrue(err().contains("no such directory"), err());
+        assertEquals(2, Main.execute("compact", "--in", tmp.resolve("nothing").toString()));
+        assertTrue(err().contains("gradsweep compact: --in " + tmp.resolve("nothing") + ": no such directory"), err());
+        Files.writeString(tmp.resolve("afile"), "x");
+        assertEquals(2, Main.execute("sweep", "--grid", grid.toString(), "--out", tmp.resolve("afile").toString()));
+    }
+
+    /**
+     * An output in the per-run layout of earlier versions: every command that reads or writes it names the command
+     * that converts it; after the conversion the committed runs' rows are all there, and only those.
+     */
+    @Test
+    void perRunLayoutIsRefusedUntilMigratedAndMigratesExactly(@TempDir Path tmp) throws Exception {
+        Path grid = tmp.resolve("g.yaml");
+        Files.writeString(grid, String.join("\n", "name: legacy", "task: {kind: teacher, inputs: 4, samples: 32}",
+                "train: {steps: 3, batch: 16}", "seeds: [1, 2]", "axes: {depth: [2], width: [4], activation: [tanh], init: [xavier]}", ""));
+        Path ice = tmp.resolve("ice"), old = tmp.resolve("old");
+        assertEquals(0, Main.execute("sweep", "--grid", grid.toString(), "--out", ice.toString(), "--quiet", "--no-compact"));
+        long steps, params;
+        SparkSession spark = SparkSession.builder().master("local[1]").appName("legacy").config("spark.ui.enabled", "false").getOrCreate();
+        try {
+            String p = SqlViews.registerTables(spark, ice.toString());
+            steps = spark.table(p + "steps").count();
+            params = spark.table(p + "params").count();
+            // the old layout: <out>/<table>/<run_id>.parquet, plus steps rows of a run whose runs file never got written
+            for (String t : List.of("runs", "steps", "params", "layers")) {
+                Dataset<Row> rows = spark.table(p + t);
+                for (Row id : rows.select("run_id").distinct().collectAsList())
+                    legacyFile(rows.where(col("run_id").equalTo(id.getString(0))), tmp.resolve("w"), old.resolve(t).resolve(id.getString(0) + ".parquet"));
+            }
+            legacyFile(spark.table(p + "steps").withColumn("run_id", lit("0000uncommitted")), tmp.resolve("w"), old.resolve("steps/0000uncommitted.parquet"));
+        } finally {
+            spark.stop();
+        }
+        assertEquals(2, Main.execute("sql", "--in", old.toString(), "-e", "SELECT 1"));
+        assertTrue(err().contains("bin/gradsweep migrate --in " + old), err());
+        err.reset();
+        assertEquals(2, Main.execute("sweep", "--grid", grid.toString(), "--out", old.toString(), "--resume"));
+        assertTrue(err().contains("bin/gradsweep migrate --in " + old), err());
+        assertEquals(2, Main.execute("migrate", "--in", ice.toString()));
+        assertTrue(err().contains("nothing to migrate"), err());
+
+        assertEquals(0, Main.execute("migrate", "--in", old.toString(), "--master", "local[1]"));
+        assertTrue(out().contains("migrated 2 runs"), out());
+        try (Stream<Path> left = Files.list(old.resolve("steps"))) {
+            assertEquals(List.of("data", "metadata"), left.map(x -> x.getFileName().toString()).sorted().toList(), "per-run files deleted");
+        }
+        out.reset();
+        assertEquals(0, Main.execute("sql", "--in", old.toString(), "--master", "local[1]", "--format", "csv", "-e",
+                "SELECT (SELECT count(*) FROM steps) AS s, (SELECT count(*) FROM params) AS p, (SELECT count(*) FROM runs) AS r"));
+        assertEquals(List.of("s,p,r", steps + "," + params + ",2"), out().lines().toList());
+        out.reset();
+        // and it is a sweep output like any other: resume finds both runs committed
+        assertEquals(0, Main.execute("sweep", "--grid", grid.toString(), "--out", old.toString(), "--resume", "--quiet"));
+        assertTrue(out().contains("0 trained now") && out().contains("2 already committed"), out());
+    }
+
+    /** Writes {@code rows} as one Parquet file at {@code to}, as the per-run layout had it. */
+    private static void legacyFile(Dataset<Row> rows, Path scratch, Path to) throws Exception {
+        rows.coalesce(1).write().mode("overwrite").parquet(scratch.toString());
+        Files.createDirectories(to.getParent());
+        try (Stream<Path> s = Files.list(scratch)) {
+            Files.move(s.filter(x -> x.getFileName().toString().endsWith(".parquet")).findFirst().orElseThrow(), to);
+        }
     }
 
     @Test

@@ -3,8 +3,13 @@ package dev.gradsweep.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gradsweep.analysis.SqlViews;
+import dev.gradsweep.store.OutputDir;
+import dev.gradsweep.store.ResultTables;
+import dev.gradsweep.store.Table;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,6 +17,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -61,26 +69,20 @@ class ClusterSweepIT {
     int exit = cluster.submit(List.of("sweep", "--grid", grid.toString(), "--out", out.toString()), Map.of());
     assertEquals(0, exit, () -> "spark-submit failed\n" + cluster.diagnostics());
 
-    assertTrue(Files.isDirectory(out.resolve("runs")), () -> "no runs/ under " + out + "\n" + cluster.submitLog());
-    Set<String> ids;
-    try (Stream<Path> files = Files.list(out.resolve("runs"))) {
-      ids = files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".parquet"))
-          .map(n -> n.substring(0, n.length() - ".parquet".length())).collect(Collectors.toCollection(TreeSet::new));
-    }
-    assertEquals(RUNS, ids.size(), () -> "run files in " + out.resolve("runs") + ": " + ids);
-
-    SparkSession spark = SparkSession.builder().master("local[1]").appName("cluster-it-check")
-        .config("spark.ui.enabled", "false").config("spark.driver.host", StandaloneCluster.HOST)
-        .config("spark.driver.bindAddress", StandaloneCluster.HOST).getOrCreate();
+    assertTrue(Files.isDirectory(out.resolve("runs/metadata")), () -> "no runs table under " + out + "\n" + cluster.submitLog());
+    SparkSession spark = checkSession();
     try {
-      Dataset<Row> runs = spark.read().parquet(out.resolve("runs").toString());
+      String t = SqlViews.registerTables(spark, out.toString());
+      Dataset<Row> runs = spark.table(t + "runs");
       assertEquals(RUNS, runs.count(), "one runs row per run");
-      assertEquals(ids, runIds(runs), "runs.run_id matches the file names");
+      Set<String> ids = runIds(runs);
+      assertEquals(RUNS, ids.size(), () -> "run ids: " + ids);
       List<Row> notOk = runs.where("status IS NULL OR status <> 'ok'").select("run_id", "status", "error").collectAsList();
       assertTrue(notOk.isEmpty(), () -> "runs not ok: " + notOk);
       assertEquals(0, runs.where("host IS NULL OR host = ''").count(), "every run records the host that trained it");
       for (String table : List.of("steps", "params", "layers"))
-        assertEquals(ids, runIds(spark.read().parquet(out.resolve(table).toString())), table + " has rows for every run");
+        assertEquals(ids, runIds(spark.table(t + table)), table + " has rows for every run");
+      assertEquals(RUNS * 20L, spark.table(t + "steps").count(), "20 steps per run, none twice");
     } finally {
       spark.stop();
     }
@@ -88,6 +90,74 @@ class ClusterSweepIT {
     // The training ran in executor JVMs launched by the workers, not in the driver.
     long tasks = cluster.executorLogs().stream().mapToLong(ClusterSweepIT::finishedTasks).sum();
     assertTrue(tasks > 0, () -> "no executor finished a task\n" + cluster.diagnostics());
+  }
+
+  /**
+   * An executor killed mid-sweep (its tasks lost with it) loses nothing: Spark reruns its tasks elsewhere, only each
+   * task's successful attempt is committed, and the lost attempts' files are removed.
+   */
+  @Test
+  @Timeout(value = 15, unit = TimeUnit.MINUTES)
+  void anExecutorKilledMidSweepLosesNoRunAndDuplicatesNone() throws Exception {
+    Path grid = Files.writeString(tmp.resolve("worker-loss.yaml"), GRID.replace("name: cluster-it", "name: worker-loss")
+        .replace("steps: 20", "steps: " + LOSS_STEPS).replace("seeds: [1, 2]", "seeds: [1, 2, 3, 4, 5, 6]"));
+    Path out = tmp.resolve("loss");
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try {
+      // --no-stack: one run per task, so runs commit while others still train
+      Future<Integer> exit = pool.submit(() -> cluster.submit(List.of("sweep", "--grid", grid.toString(), "--out", out.toString(),
+          "--no-stack", "--quiet"), Map.of()));
+      long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(8);
+      int committed = 0;
+      while (!exit.isDone() && System.nanoTime() < deadline) {
+        committed = committedRuns(out);
+        if (committed > 0) break;
+        Thread.sleep(250);
+      }
+      assertTrue(committed > 0 && committed < LOSS_RUNS, "kill after the first batch, before the last: " + committed + " committed");
+      int killed = cluster.killExecutors(0);
+      assertEquals(1, killed, () -> "executors of worker 0\n" + cluster.diagnostics());
+      assertEquals(0, exit.get(10, TimeUnit.MINUTES), () -> "spark-submit failed\n" + cluster.diagnostics());
+    } finally {
+      pool.shutdownNow();
+    }
+    assertTrue(cluster.submitLog().contains("Lost executor") || cluster.submitLog().contains("lost executor"),
+        () -> "the driver saw no executor loss\n" + cluster.submitLog());
+    SparkSession spark = checkSession();
+    try {
+      String t = SqlViews.registerTables(spark, out.toString());
+      assertEquals(LOSS_RUNS, runIds(spark.table(t + "runs")).size());
+      assertEquals(LOSS_RUNS, spark.table(t + "runs").count(), "one runs row per run");
+      assertEquals(LOSS_RUNS * (long) LOSS_STEPS, spark.table(t + "steps").count(), "every step of every run, once");
+      assertEquals(0, spark.sql("SELECT run_id, step, layer, param FROM " + t + "params GROUP BY 1, 2, 3, 4 HAVING count(*) > 1").count());
+    } finally {
+      spark.stop();
+    }
+    // every data file left is one the tables reference: the killed attempts' files are gone
+    Set<String> onDisk, referenced = new TreeSet<>();
+    try (Stream<Path> s = Files.walk(out)) {
+      onDisk = s.filter(p -> p.getParent().getFileName().toString().equals("data") && p.toString().endsWith(".parquet"))
+          .map(p -> p.toAbsolutePath().toString()).collect(Collectors.toCollection(TreeSet::new));
+    }
+    ResultTables tables = ResultTables.open(new OutputDir(out.toString()));
+    for (Table table : Table.values())
+      try (var files = tables.table(table).newScan().planFiles()) {
+        for (var f : files) referenced.add(URI.create(f.file().location()).getPath());
+      }
+    assertEquals(referenced, onDisk);
+  }
+
+  static final int LOSS_STEPS = 300, LOSS_RUNS = 12; // 2 activations x 6 seeds
+
+  private static int committedRuns(Path out) {
+    if (!Files.exists(out.resolve("runs/metadata/version-hint.text"))) return 0;
+    return ResultTables.open(new OutputDir(out.toString())).committedRuns().size();
+  }
+
+  private static SparkSession checkSession() {
+    return SparkSession.builder().master("local[1]").appName("cluster-it-check")
+        .config("spark.ui.enabled", "false").config("spark.driver.host", StandaloneCluster.HOST)
+        .config("spark.driver.bindAddress", StandaloneCluster.HOST).getOrCreate();
   }
 
   private static long finishedTasks(Path executorLog) {

@@ -167,6 +167,18 @@ public final class StandaloneCluster implements AutoCloseable {
     }
   }
 
+  /**
+   * SIGKILLs the executor JVMs that worker {@code i} (0-based) launched, as a crashed machine would lose them; the
+   * worker itself stays up and the master may give the application a new executor on it. Returns how many it killed.
+   */
+  public synchronized int killExecutors(int i) {
+    Process worker = daemons.get(1 + i); // daemons: the master, then the workers in order
+    List<ProcessHandle> executors = worker.descendants().filter(h -> h.info().commandLine()
+        .map(c -> c.contains("CoarseGrainedExecutorBackend")).orElse(false)).collect(Collectors.toList());
+    executors.forEach(ProcessHandle::destroyForcibly);
+    return executors.size();
+  }
+
   /** Output of the last {@link #submit}. */
   public String submitLog() {
     try {

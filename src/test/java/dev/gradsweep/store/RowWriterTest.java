@@ -209,12 +209,12 @@ class RowWriterTest {
         }
     }
 
-    /** Same value: doubles compared bit for bit (NaN, -0.0), timestamps as epoch ms. */
+    /** Same value: doubles compared bit for bit (NaN, -0.0), timestamps as epoch µs. */
     private static void assertSameValue(Table.Column col, Object want, Object got, String at) {
         if (want == null || got == null) assertEquals(want, got, at);
         else if (col.kind() == Table.Kind.DOUBLE)
             assertEquals(Double.doubleToLongBits((Double) want), Double.doubleToLongBits((Double) got), at + ": " + want + " vs " + got);
-        else if (got instanceof java.sql.Timestamp) assertEquals(want, ((java.sql.Timestamp) got).getTime(), at);
+        else if (got instanceof java.sql.Timestamp t) assertEquals(want, Math.floorDiv(t.getTime(), 1000) * 1_000_000 + t.getNanos() / 1000, at);
         else assertEquals(want, got, at);
     }
 

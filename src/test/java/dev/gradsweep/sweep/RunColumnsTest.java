@@ -12,7 +12,9 @@ import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.grid.Skip;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.grid.TrainSpec;
+import dev.gradsweep.analysis.SqlViews;
 import dev.gradsweep.store.OutputDir;
+import dev.gradsweep.store.ResultTables;
 import dev.gradsweep.store.Table;
 import dev.gradsweep.train.LossBaseline;
 import dev.gradsweep.train.RunOutcome;
@@ -56,8 +58,7 @@ class RunColumnsTest {
     }
 
     static void views(Path dir) {
-        for (Table t : Table.values())
-            spark.read().schema(Schemas.sparkSchema(t)).parquet(dir.resolve(t.dir).toString()).createOrReplaceTempView(t.dir);
+        SqlViews.register(spark, dir.toString());
     }
 
     static long count(String q) {
@@ -75,8 +76,11 @@ class RunColumnsTest {
         TaskSpec task = new TaskSpec(TaskSpec.Kind.TEACHER, 5, 2, 64, TaskSpec.Objective.REGRESSION, null, null, List.of());
         List<RunConfig> runs = List.of(run("xavier", 0.05, 0, 1, task), run("xavier", 1e200, 3, 2, task), run("constant:1e300", 0.1, 0, 3, task));
         Path stacked = tmp.resolve("stacked"), single = tmp.resolve("single");
-        List<RunResult> rs = RunExecutor.runStack(runs, null, new OutputDir(stacked.toString()), 0, 1);
-        for (RunConfig rc : runs) RunExecutor.run(rc, null, new OutputDir(single.toString()), 0, 1);
+        ResultTables st = ResultTables.open(new OutputDir(stacked.toString())), si = ResultTables.open(new OutputDir(single.toString()));
+        RunExecutor.Result sr = RunExecutor.runStack(runs, null, st.layout(), 0, 1);
+        st.commit(sr.files(), "stack");
+        List<RunResult> rs = sr.runs();
+        for (RunConfig rc : runs) si.commit(RunExecutor.run(rc, null, si.layout(), 0, 1).files(), rc.runId);
         assertEquals(List.of("ok", "diverged", "diverged"), rs.stream().map(RunResult::status).toList());
         assertTrue(rs.get(1).stepsDone() >= 2, "the test needs a run that diverges after an update");
         Map<String, Row> stackedRuns = new HashMap<>();

@@ -12,26 +12,37 @@ import dev.gradsweep.grid.Norm;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.store.OutputDir;
+import dev.gradsweep.store.OutputLock;
+import dev.gradsweep.store.ResultTables;
+import dev.gradsweep.store.Table;
+import dev.gradsweep.store.TaskFile;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.URI;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** A real local-mode Spark sweep, its Parquet tables read back with Spark SQL, resume and retries. */
+/** A real local-mode Spark sweep, its Iceberg tables read back with Spark SQL, resume after a kill, retries, a concurrent sweep. */
 class SweepLocalTest {
     static final int STEPS = 6;
     static final String GRID = String.join("\n",
@@ -58,6 +69,29 @@ class SweepLocalTest {
         return s.sql(q).collectAsList().get(0).getLong(0);
     }
 
+    static Set<String> committed(Path out) {
+        return ResultTables.open(new OutputDir(out.toString())).committedRuns();
+    }
+
+    /** Every data file under the tables' locations, as file: URIs (what Iceberg's metadata references). */
+    static Set<String> dataFiles(Path out) throws IOException {
+        try (Stream<Path> s = Files.walk(out)) {
+            return s.filter(p -> p.getParent().getFileName().toString().equals("data") && p.toString().endsWith(".parquet"))
+                    .map(p -> "file:" + p.toAbsolutePath()).collect(Collectors.toCollection(TreeSet::new));
+        }
+    }
+
+    /** The data files the tables' current snapshots reference. */
+    static Set<String> referenced(Path out) throws IOException {
+        ResultTables t = ResultTables.open(new OutputDir(out.toString()));
+        Set<String> files = new TreeSet<>();
+        for (Table table : Table.values())
+            try (var tasks = t.table(table).newScan().planFiles()) {
+                for (var f : tasks) files.add(f.file().location());
+            }
+        return files;
+    }
+
     @Test
     void sweepWritesEveryStepOfEveryRunAndResumeTrainsOnlyWhatIsMissing(@TempDir Path tmp) throws Exception {
         Path grid = tmp.resolve("g.yaml");
@@ -67,8 +101,10 @@ class SweepLocalTest {
         assertEquals(4, s.results().size());
         assertEquals(4, s.count("ok"));
         List<String> ids = GridSpec.load(grid).expand().stream().map(r -> r.runId).sorted().collect(Collectors.toList());
-        assertEquals(Set.copyOf(ids), new OutputDir(out.toString()).committedRuns());
-        assertFalse(Files.exists(out.resolve("_staging")), "staging is cleaned after the sweep");
+        assertEquals(Set.copyOf(ids), committed(out));
+        assertFalse(Files.exists(out.resolve(OutputLock.NAME)), "the lock is released after the sweep");
+        assertEquals(referenced(out), dataFiles(out), "no unreferenced data files after the sweep");
+        for (Table t : Table.values()) assertEquals(1, s.compaction().filesAfter(t), t + " compacted into one file");
 
         SparkSession spark = spark();
         try {
@@ -97,35 +133,94 @@ class SweepLocalTest {
         }
 
         // Earlier results are never overwritten without --resume / --overwrite.
-        FileTime before = Files.getLastModifiedTime(out.resolve("runs/" + ids.get(0) + ".parquet"));
+        long snapshot = ResultTables.open(new OutputDir(out.toString())).table(Table.RUNS).currentSnapshot().snapshotId();
         assertTrue(assertThrows(BadInputException.class, () -> sweep(grid, out, false)).getMessage().contains("--resume"));
-        assertEquals(before, Files.getLastModifiedTime(out.resolve("runs/" + ids.get(0) + ".parquet")));
+        assertEquals(snapshot, ResultTables.open(new OutputDir(out.toString())).table(Table.RUNS).currentSnapshot().snapshotId());
 
-        // Interrupted sweep: one run lost its commit marker (the runs file) and left staging debris behind.
-        Files.delete(out.resolve("runs/" + ids.get(1) + ".parquet"));
-        Files.createDirectories(out.resolve("_staging/" + ids.get(1) + "/0"));
-        Files.writeString(out.resolve("_staging/" + ids.get(1) + "/0/steps.parquet"), "partial");
-        SweepDriver.Summary r = sweep(grid, out, true);
-        assertEquals(1, r.results().size(), "resume trains only the uncommitted run");
-        assertEquals(ids.get(1), r.results().get(0).runId());
-        assertEquals(3, r.skipped());
-        assertEquals(before, Files.getLastModifiedTime(out.resolve("runs/" + ids.get(0) + ".parquet")), "committed runs untouched");
+        // A killed sweep of a larger grid (seed 3 added): it left its lock behind, committed one batch's steps, params and
+        // layers but not its runs rows (run a), and wrote files for run b that it never committed.
+        Path grid3 = tmp.resolve("g3.yaml");
+        Files.writeString(grid3, GRID.replace("seeds: [1, 2]", "seeds: [1, 2, 3]"));
+        List<RunConfig> added = GridSpec.load(grid3).expand().stream().filter(r -> !ids.contains(r.runId)).collect(Collectors.toList());
+        assertEquals(2, added.size());
+        ResultTables tables = ResultTables.open(new OutputDir(out.toString()));
+        List<TaskFile> half = RunExecutor.run(added.get(0), null, tables.layout(), 0, 1).files().stream()
+                .filter(f -> f.table() != Table.RUNS).collect(Collectors.toList());
+        tables.commit(half, "killed-batch");
+        List<TaskFile> never = RunExecutor.run(added.get(1), null, tables.layout(), 0, 1).files();
+        Path lock = Files.writeString(out.resolve(OutputLock.NAME), "sweep by a killed driver\n");
+        Files.setLastModifiedTime(lock, FileTime.fromMillis(System.currentTimeMillis() - 3_600_000));
+        assertEquals(Set.copyOf(ids), committed(out), "half a batch commits no run");
 
-        // A retried task attempt of an already committed run replaces its files whole.
-        RunConfig again = GridSpec.load(grid).expand().stream().filter(x -> x.runId.equals(ids.get(2))).findFirst().orElseThrow();
-        RunExecutor.run(again, null, new OutputDir(out.toString()), 1, 1);
+        SweepDriver.Summary r = sweep(grid3, out, true);
+        assertEquals(Set.of(added.get(0).runId, added.get(1).runId), r.results().stream().map(RunResult::runId).collect(Collectors.toSet()),
+                "resume trains exactly the uncommitted runs");
+        assertEquals(4, r.skipped());
+        for (TaskFile f : never) assertFalse(Files.exists(Path.of(URI.create(f.file().location()))), "uncommitted file removed: " + f.file().location());
+        for (TaskFile f : half) assertFalse(Files.exists(Path.of(URI.create(f.file().location()))), "file of the half batch removed: " + f.file().location());
+        assertEquals(referenced(out), dataFiles(out));
 
         spark = spark();
         try {
             SqlViews.register(spark, out.toString());
-            assertEquals(4, count(spark, "SELECT count(*) FROM runs"));
-            assertEquals(4L * STEPS, count(spark, "SELECT count(*) FROM steps"));
-            assertEquals(4L * STEPS * 8, count(spark, "SELECT count(*) FROM params"));
-            Row retried = spark.sql("SELECT attempt FROM runs WHERE run_id = '" + ids.get(2) + "'").collectAsList().get(0);
-            assertEquals(1, retried.getInt(0));
+            assertEquals(6, count(spark, "SELECT count(*) FROM runs"));
+            assertEquals(6L * STEPS, count(spark, "SELECT count(*) FROM steps"));
+            assertEquals(6L * STEPS * 8, count(spark, "SELECT count(*) FROM params"));
+            assertEquals(6L * STEPS * 3, count(spark, "SELECT count(*) FROM layers"));
+            assertEquals(0, count(spark, "SELECT count(*) FROM (SELECT run_id, step, layer, param FROM params GROUP BY 1, 2, 3, 4 HAVING count(*) > 1)"));
         } finally {
             spark.stop();
         }
+    }
+
+    @Test
+    void aFailedTaskAttemptIsRetriedAndOnlyTheSuccessfulAttemptIsCommitted(@TempDir Path tmp) throws Exception {
+        Path grid = Files.writeString(tmp.resolve("g.yaml"), GRID);
+        Path out = tmp.resolve("out");
+        List<RunConfig> runs = GridSpec.load(grid).expand();
+        // --no-stack: one run per task; the task of the first run fails after writing its files, on its first attempt
+        System.setProperty(RunExecutor.FAIL_FIRST_ATTEMPT, runs.get(0).runId);
+        try {
+            SweepDriver.run(new SweepDriver.Options(grid.toString(), out.toString(), false, false, "local[2,2]", 0, false, false),
+                    new PrintStream(new ByteArrayOutputStream()));
+        } finally {
+            System.clearProperty(RunExecutor.FAIL_FIRST_ATTEMPT);
+        }
+        assertEquals(runs.stream().map(x -> x.runId).collect(Collectors.toSet()), committed(out));
+        assertEquals(referenced(out), dataFiles(out), "the failed attempt's files are removed");
+        // no compaction: one file per task and table, four tasks
+        assertEquals(16, referenced(out).size());
+        SparkSession spark = spark();
+        try {
+            SqlViews.register(spark, out.toString());
+            assertEquals(1, count(spark, "SELECT CAST(attempt AS BIGINT) FROM runs WHERE run_id = '" + runs.get(0).runId + "'"), "the retry's row");
+            assertEquals(4L * STEPS, count(spark, "SELECT count(*) FROM steps"));
+            assertEquals(STEPS, count(spark, "SELECT count(*) FROM steps WHERE run_id = '" + runs.get(0).runId + "'"));
+        } finally {
+            spark.stop();
+        }
+    }
+
+    @Test
+    void aSecondSweepOfTheSameOutputStopsWhileTheFirstRunsAndTheFirstCompletes(@TempDir Path tmp) throws Exception {
+        Path grid = Files.writeString(tmp.resolve("g.yaml"), GRID);
+        Path out = tmp.resolve("out");
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<SweepDriver.Summary> first = pool.submit(() -> sweep(grid, out, true));
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (!Files.exists(out.resolve(OutputLock.NAME)) && !first.isDone() && System.nanoTime() < deadline) Thread.sleep(20);
+            assertFalse(first.isDone(), "the first sweep is still running");
+            BadInputException busy = assertThrows(BadInputException.class, () -> sweep(grid, out, true));
+            assertTrue(busy.getMessage().contains("is being written"), busy.getMessage());
+            assertEquals(4, first.get().count("ok"));
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(4, committed(out).size());
+        assertEquals(referenced(out), dataFiles(out));
+        // and once it is done, the output is free again
+        assertEquals(0, sweep(grid, out, true).results().size());
     }
 
     @Test
@@ -142,12 +237,11 @@ class SweepLocalTest {
         assertEquals(10, single.count("ok"));
         SparkSession spark = spark();
         try {
-            spark.read().parquet(tmp.resolve("a/runs").toString()).createOrReplaceTempView("ra");
-            spark.read().parquet(tmp.resolve("b/runs").toString()).createOrReplaceTempView("rb");
-            spark.read().parquet(tmp.resolve("a/params").toString()).createOrReplaceTempView("pa");
-            spark.read().parquet(tmp.resolve("b/params").toString()).createOrReplaceTempView("pb");
-            spark.read().parquet(tmp.resolve("a/steps").toString()).createOrReplaceTempView("sa");
-            spark.read().parquet(tmp.resolve("b/steps").toString()).createOrReplaceTempView("sb");
+            String a = SqlViews.registerTables(spark, tmp.resolve("a").toString()), b = SqlViews.registerTables(spark, tmp.resolve("b").toString());
+            for (String t : List.of("runs", "params", "steps")) {
+                spark.table(a + t).createOrReplaceTempView(t.charAt(0) + "a");
+                spark.table(b + t).createOrReplaceTempView(t.charAt(0) + "b");
+            }
             // local[2]: stacks of ceil(10 / (2 x 2)) = 3 keep both cores busy: 3 + 3 + 3 stacked, the last run alone
             assertEquals(9, count(spark, "SELECT count(*) FROM ra WHERE engine = 'stacked:3'"));
             assertEquals(1, count(spark, "SELECT count(*) FROM ra WHERE engine = 'dl4j'"));
@@ -166,17 +260,21 @@ class SweepLocalTest {
 
     @Test
     void aRunThatThrowsIsRecordedAsFailedAndADivergingRunAsDiverged(@TempDir Path tmp) throws Exception {
-        OutputDir out = new OutputDir(tmp.toString());
+        ResultTables out = ResultTables.open(new OutputDir(tmp.toString()));
         TaskSpec task = new TaskSpec(TaskSpec.Kind.GAUSS, 4, 1, 8, TaskSpec.Objective.REGRESSION, null, null, List.of());
         // batch > samples passes no grid (it is validated) but makes the data loader throw inside the task
         RunConfig bad = new RunConfig("t", 2, 4, Activation.RELU, Init.parse("he"), Norm.NONE, Placement.NA, Skip.NONE, task,
                 new TrainSpec(5, 16, TrainSpec.Optimizer.SGD, 0.1, "none", TrainSpec.DType.FLOAT32), 1);
-        RunResult f = RunExecutor.run(bad, null, out, 0, 1);
+        RunExecutor.Result fr = RunExecutor.run(bad, null, out.layout(), 0, 1);
+        out.commit(fr.files(), "b1");
+        RunResult f = fr.runs().get(0);
         assertEquals("failed", f.status());
         assertTrue(f.error().contains("batch 16"), f.error());
         RunConfig wild = new RunConfig("t", 4, 16, Activation.RELU, Init.parse("constant:3"), Norm.NONE, Placement.NA, Skip.NONE, task,
                 new TrainSpec(50, 8, TrainSpec.Optimizer.SGD, 50, "none", TrainSpec.DType.FLOAT32), 1);
-        RunResult d = RunExecutor.run(wild, null, out, 0, 1);
+        RunExecutor.Result dr = RunExecutor.run(wild, null, out.layout(), 0, 1);
+        out.commit(dr.files(), "b2");
+        RunResult d = dr.runs().get(0);
         assertEquals("diverged", d.status());
         assertTrue(d.stepsDone() < 50);
         assertEquals(Set.of(bad.runId, wild.runId), out.committedRuns());

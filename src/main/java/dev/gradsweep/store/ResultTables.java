@@ -1,0 +1,319 @@
+package dev.gradsweep.store;
+
+import dev.gradsweep.config.BadInputException;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.iceberg.AppendFiles;
+import org.apache.iceberg.CatalogUtil;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.DeleteFiles;
+import org.apache.iceberg.LocationProviders;
+import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.SortOrder;
+import org.apache.iceberg.UpdateSchema;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.Namespace;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.exceptions.AlreadyExistsException;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.io.LocationProvider;
+import org.apache.iceberg.types.Type;
+import org.apache.iceberg.types.Types;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The four result tables as Apache Iceberg tables, on the driver: created from {@link Table}'s columns (columns added
+ * there are added to existing tables), committed in batches of task files, read for the committed run ids.
+ * <p>
+ * Catalog: by default a Hadoop (file-system) catalog whose warehouse is the output directory, so the tables live in
+ * {@code <out>/runs}, {@code <out>/steps}, ... with no server. Any other Iceberg catalog is configured as Spark catalog
+ * {@value #CATALOG} ({@code spark.sql.catalog.gradsweep.*}) with a namespace ({@value #NAMESPACE_KEY}).
+ * <p>
+ * Commit protocol: a batch appends its files to steps, params and layers, then to runs, each append tagged with the
+ * batch id in the snapshot summary. Readers see a run only once its runs row is committed (the views semi-join to
+ * runs); a batch whose runs append never happened (the driver died in between) is undone by {@link #repair}.
+ */
+public final class ResultTables {
+    /** Spark catalog name that, when configured, replaces the default Hadoop catalog in the output directory. */
+    public static final String CATALOG = "gradsweep";
+    public static final String CATALOG_KEY = "spark.sql.catalog." + CATALOG;
+    /** Namespace of the tables in a configured catalog (the default Hadoop catalog has none). */
+    public static final String NAMESPACE_KEY = "spark.gradsweep.namespace";
+    static final String BATCH = "gradsweep.batch", REPAIRED = "gradsweep.repaired";
+    /** Commit order: runs last, so a committed runs row means the run's other rows are committed. */
+    public static final List<Table> COMMIT_ORDER = List.of(Table.STEPS, Table.PARAMS, Table.LAYERS, Table.TIMESTEPS, Table.RUNS);
+
+    /**
+     * Properties of every result table. Metadata files of old versions are deleted as commits go (a sweep commits many
+     * small batches); compaction writes 128 MB files of 16 MB row groups, zstd (Iceberg's default codec).
+     */
+    static final Map<String, String> PROPERTIES = Map.of(
+            "format-version", "2",
+            "write.metadata.delete-after-commit.enabled", "true",
+            "write.metadata.previous-versions-max", "10",
+            "write.target-file-size-bytes", Long.toString(128L << 20),
+            "write.parquet.row-group-size-bytes", Long.toString(16L << 20),
+            "commit.retry.num-retries", "10");
+
+    /** Where the tables are: a catalog's properties (Iceberg's catalog options) and the namespace. */
+    public record CatalogSpec(Map<String, String> properties, Namespace namespace, boolean configured) implements java.io.Serializable {
+        /** The default Hadoop catalog in {@code outRoot}, unless {@code sparkConf} configures catalog {@value #CATALOG}. */
+        public static CatalogSpec of(String outRoot, Map<String, String> sparkConf) {
+            if (!sparkConf.containsKey(CATALOG_KEY)) return new CatalogSpec(Map.of("type", "hadoop", "warehouse", outRoot), Namespace.empty(), false);
+            Map<String, String> props = new LinkedHashMap<>();
+            String prefix = CATALOG_KEY + ".";
+            sparkConf.forEach((k, v) -> {
+                if (k.startsWith(prefix)) props.put(k.substring(prefix.length()), v);
+            });
+            String ns = sparkConf.get(NAMESPACE_KEY);
+            if (ns == null || ns.isBlank())
+                throw new BadInputException(CATALOG_KEY + " is set: also set " + NAMESPACE_KEY + " (the namespace of this sweep's tables, e.g. sweeps.quick)");
+            return new CatalogSpec(props, Namespace.of(ns.split("\\.")), true);
+        }
+
+        /**
+         * Makes the tables readable in a Spark session through {@code setConf} (the session's runtime conf) and
+         * returns the prefix that names them ({@code <catalog>.[<namespace>.]}): the configured catalog, else a Hadoop
+         * catalog on the output directory, named after it so several outputs can be open in one session.
+         */
+        public String registerIn(java.util.function.BiConsumer<String, String> setConf) {
+            if (configured) return CATALOG + "." + namespace + ".";
+            String warehouse = properties.get("warehouse");
+            String name = "gradsweep_" + Integer.toHexString(warehouse.hashCode());
+            setConf.accept("spark.sql.catalog." + name, "org.apache.iceberg.spark.SparkCatalog");
+            properties.forEach((k, v) -> setConf.accept("spark.sql.catalog." + name + "." + k, v));
+            // Spark's Iceberg catalog caches loaded tables; a query should see the latest commit
+            setConf.accept("spark.sql.catalog." + name + ".cache-enabled", "false");
+            return name + ".";
+        }
+    }
+
+    private final OutputDir out;
+    private final CatalogSpec spec;
+    private final Catalog catalog;
+    private final Map<Table, org.apache.iceberg.Table> tables = new EnumMap<>(Table.class);
+
+    private ResultTables(OutputDir out, CatalogSpec spec) {
+        this.out = out;
+        this.spec = spec;
+        this.catalog = CatalogUtil.buildIcebergCatalog(CATALOG, spec.properties(), out.fs().getConf());
+    }
+
+    /** The tables of an output in the default catalog, created if missing. */
+    public static ResultTables open(OutputDir out) {
+        return open(out, CatalogSpec.of(out.location(), Map.of()), true);
+    }
+
+    /**
+     * @param create create missing tables (a sweep); otherwise a missing table is an error naming the output (readers)
+     */
+    public static ResultTables open(OutputDir out, CatalogSpec spec, boolean create) {
+        ResultTables r = new ResultTables(out, spec);
+        for (Table t : Table.values()) {
+            TableIdentifier id = r.id(t);
+            org.apache.iceberg.Table it;
+            if (r.catalog.tableExists(id)) it = r.evolve(r.catalog.loadTable(id), t);
+            else if (!create) throw new BadInputException(out.root() + ": no Iceberg table " + t.dir + (spec.configured() ? " in namespace " + spec.namespace() : "")
+                    + "; nothing was swept into it yet");
+            else {
+                try {
+                    it = r.catalog.buildTable(id, schema(t)).withPartitionSpec(PartitionSpec.unpartitioned())
+                            .withSortOrder(sortOrder(t)).withProperties(PROPERTIES).create();
+                } catch (AlreadyExistsException concurrent) { // created meanwhile by the writer that holds the lock
+                    it = r.evolve(r.catalog.loadTable(id), t);
+                }
+            }
+            r.tables.put(t, it);
+        }
+        return r;
+    }
+
+    /** True when the output holds tables (in the default catalog: {@code <out>/runs/metadata} exists). */
+    public static boolean exists(OutputDir out, CatalogSpec spec) {
+        ResultTables r = new ResultTables(out, spec);
+        return r.catalog.tableExists(r.id(Table.RUNS));
+    }
+
+    /**
+     * True when {@code out} holds results in the per-run layout that preceded the Iceberg tables
+     * ({@code <out>/runs/<run_id>.parquet}).
+     */
+    public static boolean legacy(OutputDir out) {
+        try {
+            org.apache.hadoop.fs.Path runs = out.path(Table.RUNS.dir);
+            if (!out.fs().isDirectory(runs)) return false;
+            for (FileStatus st : out.fs().listStatus(runs)) if (st.isFile() && st.getPath().getName().endsWith(".parquet")) return true;
+            return false;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + out.path(Table.RUNS.dir), e);
+        }
+    }
+
+    public TableIdentifier id(Table t) {
+        return TableIdentifier.of(spec.namespace(), t.dir);
+    }
+
+    public org.apache.iceberg.Table table(Table t) {
+        return tables.get(t);
+    }
+
+    public CatalogSpec spec() {
+        return spec;
+    }
+
+    /** Iceberg schema of a table: every column optional (null = not applicable), ids in column order. */
+    public static Schema schema(Table t) {
+        List<Types.NestedField> fields = new ArrayList<>();
+        for (Table.Column c : t.columns) fields.add(Types.NestedField.optional(fields.size() + 1, c.name(), type(c.kind())));
+        return new Schema(fields);
+    }
+
+    static Type type(Table.Kind k) {
+        switch (k) {
+            case STRING: return Types.StringType.get();
+            case INT: return Types.IntegerType.get();
+            case LONG: return Types.LongType.get();
+            case DOUBLE: return Types.DoubleType.get();
+            case TIMESTAMP: return Types.TimestampType.withZone();
+            default: throw new IllegalStateException(k.toString());
+        }
+    }
+
+    /** Rows ordered by run, then step: per-run and per-step filters skip files and row groups by their bounds. */
+    static SortOrder sortOrder(Table t) {
+        Schema s = schema(t);
+        SortOrder.Builder b = SortOrder.builderFor(s).asc("run_id");
+        if (s.findField("step") != null) b.asc("step");
+        return b.build();
+    }
+
+    /** Adds the columns {@link Table} declares that the Iceberg table lacks (a newer gradsweep, an older output). */
+    private org.apache.iceberg.Table evolve(org.apache.iceberg.Table it, Table t) {
+        UpdateSchema u = null;
+        for (Table.Column c : t.columns) {
+            Types.NestedField f = it.schema().findField(c.name());
+            if (f == null) {
+                if (u == null) u = it.updateSchema();
+                u.addColumn(c.name(), type(c.kind()));
+            } else if (!f.type().equals(type(c.kind())))
+                throw new BadInputException(out.root() + ": table " + t.dir + " column " + c.name() + " is " + f.type() + ", gradsweep writes " + type(c.kind()));
+        }
+        if (u != null) u.commit();
+        return it;
+    }
+
+    /** Data locations and field ids for the executors. */
+    public Layout layout() {
+        Map<Table, LocationProvider> locations = new EnumMap<>(Table.class);
+        Map<Table, Map<String, Integer>> ids = new EnumMap<>(Table.class);
+        for (Table t : Table.values()) {
+            org.apache.iceberg.Table it = tables.get(t);
+            locations.put(t, it.locationProvider());
+            Map<String, Integer> m = new LinkedHashMap<>();
+            for (Types.NestedField f : it.schema().columns()) m.put(f.name(), f.fieldId());
+            ids.put(t, m);
+        }
+        return new Layout(locations, ids);
+    }
+
+    /** The layout of the default catalog's tables in {@code out}, without opening them (bench's throwaway files). */
+    static Layout defaultLayout(OutputDir out) {
+        Map<Table, LocationProvider> locations = new EnumMap<>(Table.class);
+        Map<Table, Map<String, Integer>> ids = new EnumMap<>(Table.class);
+        for (Table t : Table.values()) {
+            locations.put(t, LocationProviders.locationsFor(out.path(t.dir).toString(), Map.of()));
+            Map<String, Integer> m = new LinkedHashMap<>();
+            for (Types.NestedField f : schema(t).columns()) m.put(f.name(), f.fieldId());
+            ids.put(t, m);
+        }
+        return new Layout(locations, ids);
+    }
+
+    /** run_ids with a committed runs row. */
+    public Set<String> committedRuns() {
+        org.apache.iceberg.Table runs = tables.get(Table.RUNS);
+        runs.refresh();
+        Set<String> ids = new TreeSet<>();
+        try (CloseableIterable<Record> rows = IcebergGenerics.read(runs).select("run_id").build()) {
+            for (Record r : rows) ids.add((String) r.getField("run_id"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + runs.name(), e);
+        }
+        return ids;
+    }
+
+    /**
+     * Appends a batch of task files, runs last, each table's append tagged with {@code batch}. Iceberg retries an
+     * append that lost a race with another commit on a fresh snapshot (appends never conflict).
+     */
+    public void commit(List<TaskFile> files, String batch) {
+        for (Table t : COMMIT_ORDER) {
+            AppendFiles a = null;
+            for (TaskFile f : files) {
+                if (f.table() != t) continue;
+                if (a == null) a = tables.get(t).newAppend().set(BATCH, batch);
+                a.appendFile(f.file());
+            }
+            if (a != null) a.commit();
+        }
+    }
+
+    /**
+     * Removes the files of batches whose runs append never happened (the driver stopped between a batch's table
+     * commits) from steps, params and layers, so retraining those runs cannot duplicate their rows. Returns how many
+     * files it removed.
+     */
+    public int repair() {
+        org.apache.iceberg.Table runs = tables.get(Table.RUNS);
+        runs.refresh();
+        Set<String> committed = batches(runs, BATCH);
+        int removed = 0;
+        for (Table t : List.of(Table.STEPS, Table.PARAMS, Table.LAYERS, Table.TIMESTEPS)) {
+            org.apache.iceberg.Table it = tables.get(t);
+            it.refresh();
+            Set<String> done = batches(it, REPAIRED);
+            List<String> undone = new ArrayList<>();
+            DeleteFiles del = null;
+            for (Snapshot s : it.snapshots()) {
+                String b = s.summary().get(BATCH);
+                if (b == null || committed.contains(b) || done.contains(b)) continue;
+                undone.add(b);
+                for (DataFile f : s.addedDataFiles(it.io())) {
+                    if (del == null) del = it.newDelete();
+                    del.deleteFile(f.location());
+                    removed++;
+                }
+            }
+            if (del != null) del.set(REPAIRED, String.join(",", undone)).commit();
+        }
+        return removed;
+    }
+
+    private static Set<String> batches(org.apache.iceberg.Table t, String key) {
+        Set<String> ids = new HashSet<>();
+        for (Snapshot s : t.snapshots()) {
+            String v = s.summary().get(key);
+            if (v != null) ids.addAll(List.of(v.split(",")));
+        }
+        return ids;
+    }
+
+    /** Drops the four tables and their files (--overwrite with a configured catalog). */
+    public void dropAll() {
+        for (Table t : Table.values()) catalog.dropTable(id(t), true);
+    }
+}

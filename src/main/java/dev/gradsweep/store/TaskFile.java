@@ -1,0 +1,9 @@
+package dev.gradsweep.store;
+
+import org.apache.iceberg.DataFile;
+
+import java.io.Serializable;
+
+/** A data file a task wrote for one table, described as Iceberg needs it (path, size, rows, column metrics). */
+public record TaskFile(Table table, DataFile file) implements Serializable {
+}
