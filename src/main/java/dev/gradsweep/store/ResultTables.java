@@ -59,10 +59,12 @@ public final class ResultTables {
 
     /**
      * Properties of every result table. Metadata files of old versions are deleted as commits go (a sweep commits many
-     * small batches); compaction writes 128 MB files of 16 MB row groups, zstd (Iceberg's default codec).
+     * small batches); compaction writes 128 MB files of 16 MB row groups, Snappy: zstd (Iceberg's default) made the
+     * compacted tables 12 % smaller but the full-scan analysis queries slower to decode.
      */
     static final Map<String, String> PROPERTIES = Map.of(
             "format-version", "2",
+            "write.parquet.compression-codec", "snappy",
             "write.metadata.delete-after-commit.enabled", "true",
             "write.metadata.previous-versions-max", "10",
             "write.target-file-size-bytes", Long.toString(128L << 20),
