@@ -56,7 +56,7 @@ final class SweepCommand implements Callable<Integer> {
                 s.total(), s.results().size(), s.count("ok"), s.count("diverged"), s.count("failed"), s.skipped());
         for (RunResult r : s.results())
             if (r.status().equals("failed")) System.out.println("  failed " + r.runId() + ": " + r.error().lines().findFirst().orElse(""));
-        System.out.println("tables: " + s.out() + "/{runs,steps,params,layers}/  (query: bin/gradsweep sql --in " + s.out() + ")");
+        System.out.println("tables: " + s.out() + "/{runs,steps,params,layers,timesteps}/  (query: bin/gradsweep sql --in " + s.out() + ")");
         if (!quiet) {
             SparkSession spark = Sessions.forQueries("local[*]", "gradsweep first answer");
             try {
