@@ -207,15 +207,23 @@ final class PortableMemory implements TrainingMemory {
         }
     }
 
-    /** One reduction for all of them: the arrays stacked along their rows. */
+    /** Values per concatenation: the reductions' double temporaries stay a few tens of MB (a stack of wide layers is GBs). */
+    static final long CONCAT_VALUES = 1L << 22;
+
+    /** One reduction for as many of them as {@link #CONCAT_VALUES} allows: the arrays stacked along their rows. */
     @Override
     public void activations(INDArray[] arrays, int groups, Activation fn, ActStats[] into) {
-        if (arrays.length == 1) {
-            activations(arrays[0], groups, fn, into);
-            return;
-        }
-        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            activations(Nd4j.concat(0, arrays), arrays.length * groups, fn, into);
+        int per = (int) Math.max(1, Math.min(arrays.length, CONCAT_VALUES / Math.max(1, arrays[0].length())));
+        for (int from = 0; from < arrays.length; from += per) {
+            int to = Math.min(arrays.length, from + per);
+            ActStats[] part = Arrays.copyOfRange(into, from * groups, to * groups);
+            if (to - from == 1) {
+                activations(arrays[from], groups, fn, part);
+                continue;
+            }
+            try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+                activations(Nd4j.concat(0, Arrays.copyOfRange(arrays, from, to)), (to - from) * groups, fn, part);
+            }
         }
     }
 
