@@ -17,8 +17,7 @@ public final class AnalysisParams {
     /** Every parameter in file order. */
     public static final Map<String, Param> ALL = load();
 
-    private AnalysisParams() {
-    }
+    private AnalysisParams() {}
 
     private static Map<String, Param> load() {
         Map<String, Param> m = new LinkedHashMap<>();
@@ -42,21 +41,25 @@ public final class AnalysisParams {
     public static Map<String, String> resolve(Map<String, String> overrides) {
         Map<String, String> v = new LinkedHashMap<>();
         ALL.values().forEach(p -> v.put(p.key(), p.defaultValue()));
-        if (overrides != null) overrides.forEach((k0, val) -> {
-            String k = k0.startsWith("gradsweep.") ? k0 : "gradsweep." + k0;
-            if (!ALL.containsKey(k))
-                throw new IllegalArgumentException("--conf " + k0 + ": unknown parameter; allowed: " + String.join(", ", ALL.keySet()));
-            double d;
-            try {
-                d = Double.parseDouble(val.strip());
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("--conf " + k0 + "=" + val + ": not a number");
-            }
-            if (!(d >= 0) || Double.isInfinite(d)) throw new IllegalArgumentException("--conf " + k0 + "=" + val + ": must be a finite number >= 0");
-            if (k.equals("gradsweep.loss_window") && (d != Math.rint(d) || d < 1))
-                throw new IllegalArgumentException("--conf " + k0 + "=" + val + ": must be a whole number of steps >= 1");
-            v.put(k, k.equals("gradsweep.loss_window") ? Long.toString((long) d) : Double.toString(d));
-        });
+        if (overrides != null)
+            overrides.forEach((k0, val) -> {
+                String k = k0.startsWith("gradsweep.") ? k0 : "gradsweep." + k0;
+                if (!ALL.containsKey(k))
+                    throw new IllegalArgumentException(
+                            "--conf " + k0 + ": unknown parameter; allowed: " + String.join(", ", ALL.keySet()));
+                double d;
+                try {
+                    d = Double.parseDouble(val.strip());
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("--conf " + k0 + "=" + val + ": not a number");
+                }
+                if (!(d >= 0) || Double.isInfinite(d))
+                    throw new IllegalArgumentException("--conf " + k0 + "=" + val + ": must be a finite number >= 0");
+                if (k.equals("gradsweep.loss_window") && (d != Math.rint(d) || d < 1))
+                    throw new IllegalArgumentException(
+                            "--conf " + k0 + "=" + val + ": must be a whole number of steps >= 1");
+                v.put(k, k.equals("gradsweep.loss_window") ? Long.toString((long) d) : Double.toString(d));
+            });
         return v;
     }
 

@@ -2,21 +2,23 @@ package dev.gradsweep.analysis;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintStream;
+import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
-import java.io.PrintStream;
-import java.util.List;
-
 /** Prints a query result as an aligned table, CSV (RFC 4180 quoting) or JSON lines. */
 public final class ResultPrinter {
-    public enum Format { TABLE, CSV, JSON }
+    public enum Format {
+        TABLE,
+        CSV,
+        JSON
+    }
 
     /** Rows printed in table format before "… more rows" (CSV and JSON print everything). */
     public static final int TABLE_MAX_ROWS = 200;
 
-    private ResultPrinter() {
-    }
+    private ResultPrinter() {}
 
     public static void print(Dataset<Row> df, Format format, PrintStream out) {
         String[] cols = df.columns();
@@ -36,7 +38,8 @@ public final class ResultPrinter {
             ObjectMapper m = new ObjectMapper();
             for (Row r : rows) {
                 ObjectNode o = m.createObjectNode();
-                for (int i = 0; i < cols.length; i++) o.set(cols[i], m.valueToTree(r.isNullAt(i) ? null : jsonValue(r.get(i))));
+                for (int i = 0; i < cols.length; i++)
+                    o.set(cols[i], m.valueToTree(r.isNullAt(i) ? null : jsonValue(r.get(i))));
                 out.println(o.toString());
             }
         }

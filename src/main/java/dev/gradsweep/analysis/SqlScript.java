@@ -13,17 +13,22 @@ import java.util.List;
  */
 public final class SqlScript {
     /** Analysis view files in dependency order (01_tables.sql is for spark-sql users: gradsweep registers the tables itself). */
-    public static final List<String> VIEW_FILES =
-            List.of("10_layer_profile.sql", "20_stalls.sql", "30_verdicts.sql", "40_axis_effects.sql", "50_advice.sql",
-                    "60_timesteps.sql");
+    public static final List<String> VIEW_FILES = List.of(
+            "10_layer_profile.sql",
+            "20_stalls.sql",
+            "30_verdicts.sql",
+            "40_axis_effects.sql",
+            "50_advice.sql",
+            "60_timesteps.sql");
+
     public static final String PARAMS_FILE = "00_params.sql";
 
-    private SqlScript() {
-    }
+    private SqlScript() {}
 
     public static String resource(String file) {
         try (InputStream in = SqlScript.class.getResourceAsStream("/dev/gradsweep/sql/" + file)) {
-            if (in == null) throw new IllegalStateException("SQL resource " + file + " missing from the jar (pom <resources>)");
+            if (in == null)
+                throw new IllegalStateException("SQL resource " + file + " missing from the jar (pom <resources>)");
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -33,7 +38,8 @@ public final class SqlScript {
     /** Statements of a script: whole-line "--" comments dropped, split at ';' that ends a line. */
     public static List<String> statements(String script) {
         StringBuilder sb = new StringBuilder();
-        for (String line : script.split("\n", -1)) if (!line.stripLeading().startsWith("--")) sb.append(line).append('\n');
+        for (String line : script.split("\n", -1))
+            if (!line.stripLeading().startsWith("--")) sb.append(line).append('\n');
         List<String> out = new ArrayList<>();
         for (String s : sb.toString().split(";[ \\t\\r]*(\\n|$)")) if (!s.isBlank()) out.add(s.strip());
         return out;

@@ -4,11 +4,10 @@ import dev.gradsweep.config.BadInputException;
 import dev.gradsweep.store.OutputDir;
 import dev.gradsweep.store.ResultTables;
 import dev.gradsweep.store.Table;
-import org.apache.spark.sql.SparkSession;
-
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.sql.SparkSession;
 
 /**
  * Registers a sweep's Iceberg tables as the Spark SQL views runs, steps, params, layers, then the analysis views of
@@ -17,19 +16,27 @@ import java.util.Map;
  */
 public final class SqlViews {
     /** The first answer a newcomer sees after a sweep: did each run learn, how much gradient reaches layer 0, and why. */
-    public static final String FIRST_ANSWER = String.join("\n",
+    public static final String FIRST_ANSWER = String.join(
+            "\n",
             "SELECT r.depth, r.activation, r.init, r.norm, r.skip, r.status,",
             "       round(r.loss_first, 4) AS loss_first, round(r.loss_last, 4) AS loss_last, round(r.gap_closed, 3) AS gap_closed,",
             "       v.verdict, round(v.log10_delta_in, 2) AS log10_delta_first_over_last, v.stall_layer, v.reason",
             "FROM runs r JOIN verdicts v USING (run_id)",
             "ORDER BY log10_delta_first_over_last");
 
-    private SqlViews() {
-    }
+    private SqlViews() {}
 
     /** Views that {@link #register} adds on top of the four tables. */
-    public static final List<String> ANALYSIS_VIEWS = List.of("layer_profile", "layer_stalls", "loss_plateaus", "stalls", "verdict_evidence", "axis_effects", "verdicts",
-            "timestep_profile", "memory");
+    public static final List<String> ANALYSIS_VIEWS = List.of(
+            "layer_profile",
+            "layer_stalls",
+            "loss_plateaus",
+            "stalls",
+            "verdict_evidence",
+            "axis_effects",
+            "verdicts",
+            "timestep_profile",
+            "memory");
 
     public static void register(SparkSession spark, String dir) {
         register(spark, dir, Map.of());
@@ -42,7 +49,7 @@ public final class SqlViews {
         // steps/params/layers rows of a batch are committed before its runs rows: a reader between the two commits
         // sees them, so the views keep only rows of committed runs
         spark.sql("CREATE OR REPLACE TEMPORARY VIEW runs AS SELECT * FROM " + prefix + "runs");
-        for (Table t : new Table[]{Table.STEPS, Table.PARAMS, Table.LAYERS, Table.TIMESTEPS})
+        for (Table t : new Table[] {Table.STEPS, Table.PARAMS, Table.LAYERS, Table.TIMESTEPS})
             spark.sql("CREATE OR REPLACE TEMPORARY VIEW " + t.dir + " AS SELECT * FROM " + prefix + t.dir
                     + " x WHERE x.run_id IN (SELECT run_id FROM " + prefix + "runs)");
         registerAnalysis(spark, params);
@@ -54,17 +61,22 @@ public final class SqlViews {
      */
     public static String registerTables(SparkSession spark, String dir) {
         OutputDir out = new OutputDir(dir);
-        Map<String, String> conf = scala.collection.JavaConverters.mapAsJavaMap(spark.conf().getAll());
+        Map<String, String> conf =
+                scala.collection.JavaConverters.mapAsJavaMap(spark.conf().getAll());
         ResultTables.CatalogSpec spec = ResultTables.CatalogSpec.of(out.location(), conf);
         try {
             if (!spec.configured() && !out.fs().isDirectory(out.path()))
                 throw new BadInputException("--in " + dir + ": no such directory");
             if (ResultTables.legacy(out))
-                throw new BadInputException("--in " + dir + " holds results in the per-run layout of an earlier gradsweep; convert it once with: "
+                throw new BadInputException("--in " + dir
+                        + " holds results in the per-run layout of an earlier gradsweep; convert it once with: "
                         + "bin/gradsweep migrate --in " + dir);
             if (!ResultTables.exists(out, spec))
-                throw new BadInputException("--in " + dir + ": no result tables (no " + (spec.configured() ? "table runs in namespace " + spec.namespace()
-                        : out.path(Table.RUNS.dir, "metadata")) + "); is it a sweep's output directory?");
+                throw new BadInputException("--in " + dir + ": no result tables (no "
+                        + (spec.configured()
+                                ? "table runs in namespace " + spec.namespace()
+                                : out.path(Table.RUNS.dir, "metadata"))
+                        + "); is it a sweep's output directory?");
         } catch (IOException e) {
             throw new BadInputException("--in " + dir + ": cannot be read: " + e.getMessage());
         }

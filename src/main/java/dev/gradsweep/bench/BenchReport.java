@@ -27,20 +27,42 @@ final class BenchReport {
      */
     void add(String net, Map<String, PairedTiming> t, double stacked, double stackedPortable) {
         PairedTiming bare = t.get(BenchVariants.BARE), stats = t.get(BenchVariants.STATS);
-        rows.add(new String[]{net, fmt(bare.ms()), fmt(stats.ms()), String.format(Locale.ROOT, "%+.1f", 100 * (stats.ratio() - 1)),
-                String.format(Locale.ROOT, "%+.1f … %+.1f", 100 * (stats.q1() - 1), 100 * (stats.q3() - 1)),
-                String.format(Locale.ROOT, "%+.1f", 100 * (stats.total() - 1)), fmt(stacked), fmt(stackedPortable)});
+        rows.add(new String[] {
+            net,
+            fmt(bare.ms()),
+            fmt(stats.ms()),
+            String.format(Locale.ROOT, "%+.1f", 100 * (stats.ratio() - 1)),
+            String.format(Locale.ROOT, "%+.1f … %+.1f", 100 * (stats.q1() - 1), 100 * (stats.q3() - 1)),
+            String.format(Locale.ROOT, "%+.1f", 100 * (stats.total() - 1)),
+            fmt(stacked),
+            fmt(stackedPortable)
+        });
         csv.add(String.join(",", net, "off", fmt(bare.ms()), BenchVariants.BARE, "1.000"));
         csv.add(String.join(",", net, "on", fmt(stats.ms()), BenchVariants.STATS, fmt3(stats.ratio())));
         if (!Double.isNaN(stacked))
-            csv.add(String.join(",", net + "_stacked" + BenchVariants.STACK, "on", fmt(stacked), BenchVariants.STACKED, ""));
+            csv.add(String.join(
+                    ",", net + "_stacked" + BenchVariants.STACK, "on", fmt(stacked), BenchVariants.STACKED, ""));
         if (!Double.isNaN(stackedPortable))
-            csv.add(String.join(",", net + "_stacked" + BenchVariants.STACK + "_portable", "on", fmt(stackedPortable), BenchVariants.STACKED_PORTABLE, ""));
+            csv.add(String.join(
+                    ",",
+                    net + "_stacked" + BenchVariants.STACK + "_portable",
+                    "on",
+                    fmt(stackedPortable),
+                    BenchVariants.STACKED_PORTABLE,
+                    ""));
         t.forEach((name, x) -> {
             if (name.equals(BenchVariants.BARE) || name.equals(BenchVariants.STATS)) return;
-            others.add(new String[]{net, name, fmt(x.ms()), String.format(Locale.ROOT, "%.2fx (%.2f … %.2f)", x.ratio(), x.q1(), x.q3())});
+            others.add(new String[] {
+                net, name, fmt(x.ms()), String.format(Locale.ROOT, "%.2fx (%.2f … %.2f)", x.ratio(), x.q1(), x.q3())
+            });
             // (net, stats) stays unique as before: a variant other than the DL4J loop names itself in the net too
-            csv.add(String.join(",", net + "_" + name, name.equals(BenchVariants.STATS_PORTABLE) ? "on" : "off", fmt(x.ms()), name, fmt3(x.ratio())));
+            csv.add(String.join(
+                    ",",
+                    net + "_" + name,
+                    name.equals(BenchVariants.STATS_PORTABLE) ? "on" : "off",
+                    fmt(x.ms()),
+                    name,
+                    fmt3(x.ratio())));
         });
     }
 
@@ -52,14 +74,16 @@ final class BenchReport {
         }
         out.println(setup);
         out.println();
-        out.println("| net | bare ms/step | with statistics ms/step | overhead % (median of rounds) | overhead, quartiles | overhead, total time | stacked x"
-                + BenchVariants.STACK + " with statistics, ms per run-step | the same, portable path |");
+        out.println(
+                "| net | bare ms/step | with statistics ms/step | overhead % (median of rounds) | overhead, quartiles | overhead, total time | stacked x"
+                        + BenchVariants.STACK + " with statistics, ms per run-step | the same, portable path |");
         out.println("|---|---:|---:|---:|---:|---:|---:|---:|");
         for (String[] r : rows) out.println("| " + String.join(" | ", r) + " |");
         if (!others.isEmpty()) {
             out.println();
             out.println("Other engines and paths, interleaved with the above (" + BenchVariants.STATS_PORTABLE
-                    + ": the statistics through the portable path, as on a GPU; without statistics: " + BenchVariants.FIT + ": DL4J's fit; " + BenchVariants.SAMEDIFF_DLDA
+                    + ": the statistics through the portable path, as on a GPU; without statistics: "
+                    + BenchVariants.FIT + ": DL4J's fit; " + BenchVariants.SAMEDIFF_DLDA
                     + ": SameDiff also returning dL/da of every layer):");
             out.println();
             out.println("| net | variant | ms/step | / bare DL4J loop, median of rounds (quartiles) |");

@@ -13,13 +13,12 @@ import dev.gradsweep.train.MemoryGuard;
 import dev.gradsweep.train.RunOutcome;
 import dev.gradsweep.train.TrainLoop;
 import dev.gradsweep.train.stack.StackedMlp;
-import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.dataset.DataSet;
-
 import java.io.Closeable;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.dataset.DataSet;
 
 /**
  * The bench's variants of one reference net, each a function that trains one step; closing closes the Parquet
@@ -30,9 +29,17 @@ public final class BenchVariants implements Closeable {
      * Variant names (the csv's {@code variant} column). The lean DL4J loop without statistics is the reference; the
      * {@code _portable} variants record the same statistics through the portable memory path (the one GPUs use).
      */
-    public static final String BARE = "dl4j", STATS = "dl4j_stats", FIT = "dl4j_fit", SAMEDIFF = "samediff", SAMEDIFF_DLDA = "samediff_dlda",
-            STACKED = "stacked", STATS_PORTABLE = "dl4j_stats_portable", STACKED_PORTABLE = "stacked_stats_portable";
-    public static final List<String> ALL = List.of(BARE, STATS, STATS_PORTABLE, FIT, SAMEDIFF, SAMEDIFF_DLDA, STACKED, STACKED_PORTABLE);
+    public static final String BARE = "dl4j",
+            STATS = "dl4j_stats",
+            FIT = "dl4j_fit",
+            SAMEDIFF = "samediff",
+            SAMEDIFF_DLDA = "samediff_dlda",
+            STACKED = "stacked",
+            STATS_PORTABLE = "dl4j_stats_portable",
+            STACKED_PORTABLE = "stacked_stats_portable";
+
+    public static final List<String> ALL =
+            List.of(BARE, STATS, STATS_PORTABLE, FIT, SAMEDIFF, SAMEDIFF_DLDA, STACKED, STACKED_PORTABLE);
 
     /** Runs per stack in the stacked variant (32 copies of the small net were measured: docs/platform-notes.md). */
     public static final int STACK = 32;
@@ -50,9 +57,12 @@ public final class BenchVariants implements Closeable {
 
     Runnable of(String variant) throws IOException {
         switch (variant) {
-            case BARE: return loop(RunRecorder.NONE, false, TrainingMemory.forBackend());
-            case STATS: return loop(writer(rc), true, TrainingMemory.forBackend());
-            case STATS_PORTABLE: return loop(writer(rc.withSeed(rc.seed + 2_000_000)), true, TrainingMemory.portable());
+            case BARE:
+                return loop(RunRecorder.NONE, false, TrainingMemory.forBackend());
+            case STATS:
+                return loop(writer(rc), true, TrainingMemory.forBackend());
+            case STATS_PORTABLE:
+                return loop(writer(rc.withSeed(rc.seed + 2_000_000)), true, TrainingMemory.portable());
             case FIT: {
                 // DL4J's own fit with the factory's settings: the baseline the lean training loop is measured against
                 ComputationGraph net = NetworkFactory.build(rc).graph();
@@ -74,13 +84,16 @@ public final class BenchVariants implements Closeable {
             }
             case STACKED:
             case STACKED_PORTABLE: {
-                StackedMlp stack = stackOf(0, variant.equals(STACKED) ? TrainingMemory.forBackend() : TrainingMemory.portable());
+                StackedMlp stack =
+                        stackOf(0, variant.equals(STACKED) ? TrainingMemory.forBackend() : TrainingMemory.portable());
                 return () -> {
                     if (!stack.hasNext()) throw new IllegalStateException("stacked bench net stopped early");
                     stack.step();
                 };
             }
-            default: throw new IllegalArgumentException("bench variant '" + variant + "'; allowed: " + String.join(", ", ALL));
+            default:
+                throw new IllegalArgumentException(
+                        "bench variant '" + variant + "'; allowed: " + String.join(", ", ALL));
         }
     }
 
@@ -88,7 +101,8 @@ public final class BenchVariants implements Closeable {
         RunOutcome out = new RunOutcome();
         TrainLoop loop = new TrainLoop(NetworkFactory.build(rc), rc, data, rec, withStats, out, memory);
         return () -> {
-            if (!loop.hasNext()) throw new IllegalStateException("bench net stopped early: " + out.statusText() + " " + out.error);
+            if (!loop.hasNext())
+                throw new IllegalStateException("bench net stopped early: " + out.statusText() + " " + out.error);
             loop.step();
         };
     }

@@ -13,19 +13,18 @@ final class InterleavedRounds {
     /** Warm-up steps of every variant before the timed rounds. */
     static final int WARMUP_STEPS = 200;
 
-    private InterleavedRounds() {
-    }
+    private InterleavedRounds() {}
 
     /** The named variants' paired timings, the first name the reference ({@link BenchVariants#BARE}). */
-    static Map<String, PairedTiming> time(BenchVariants v, List<String> names, int rounds, int steps) throws IOException {
+    static Map<String, PairedTiming> time(BenchVariants v, List<String> names, int rounds, int steps)
+            throws IOException {
         int n = names.size();
         List<Runnable> step = new ArrayList<>();
         for (String name : names) step.add(v.of(name));
         // Warm-up, interleaved like the rounds: JIT compilation of every path (the statistics and Parquet code is the
         // larger part), workspaces, first allocations. With short rounds a warm-up of one round left C2 busy in the
         // first measured rounds, which then weighed on the statistics' total.
-        for (int done = 0; done < WARMUP_STEPS; done += steps)
-            for (Runnable s : step) StepTimer.msPerStep(s, steps);
+        for (int done = 0; done < WARMUP_STEPS; done += steps) for (Runnable s : step) StepTimer.msPerStep(s, steps);
         double[][] t = new double[n][rounds];
         for (int r = 0; r < rounds; r++)
             for (int i = 0; i < n; i++) {

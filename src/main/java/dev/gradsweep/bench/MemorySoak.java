@@ -3,7 +3,6 @@ package dev.gradsweep.bench;
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.store.OutputDir;
 import dev.gradsweep.train.MemoryGuard;
-
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -19,19 +18,24 @@ public final class MemorySoak {
     /** The reference net the soak trains. */
     static final String NET = "mlp50x10_sigmoid_b32";
 
-    private MemorySoak() {
-    }
+    private MemorySoak() {}
 
     /** @param scratch where the Parquet files go */
     public static void run(int steps, Path scratch, PrintStream out, PrintStream err) throws IOException {
         RunConfig rc = BenchNets.referenceNets().get(NET);
-        out.println("| engine | steps | RSS MB start / mid / end | off-heap (JavaCPP physicalBytes) MB start / mid / end | collections forced by " + MemoryGuard.PROPERTY + " |");
+        out.println(
+                "| engine | steps | RSS MB start / mid / end | off-heap (JavaCPP physicalBytes) MB start / mid / end | collections forced by "
+                        + MemoryGuard.PROPERTY + " |");
         out.println("|---|---:|---|---|---:|");
         try (BenchVariants v = new BenchVariants(rc, new OutputDir(scratch.toString()))) {
             out.println(row("dl4j", steps, v.of(BenchVariants.STATS), err));
         }
         try (BenchVariants v = new BenchVariants(rc, new OutputDir(scratch.toString()))) {
-            out.println(row("stacked:" + BenchVariants.STACK, steps, v.stackOf(100, dev.gradsweep.stats.TrainingMemory.forBackend())::step, err));
+            out.println(row(
+                    "stacked:" + BenchVariants.STACK,
+                    steps,
+                    v.stackOf(100, dev.gradsweep.stats.TrainingMemory.forBackend())::step,
+                    err));
         }
     }
 
@@ -47,7 +51,17 @@ public final class MemorySoak {
         m[2] = memory();
         if (m[0] == null) m[0] = m[2];
         if (m[1] == null) m[1] = m[2];
-        return String.format(Locale.ROOT, "| %s | %d | %d / %d / %d | %d / %d / %d | %d |", engine, steps, m[0][0], m[1][0], m[2][0], m[0][1], m[1][1], m[2][1],
+        return String.format(
+                Locale.ROOT,
+                "| %s | %d | %d / %d / %d | %d / %d / %d | %d |",
+                engine,
+                steps,
+                m[0][0],
+                m[1][0],
+                m[2][0],
+                m[0][1],
+                m[1][1],
+                m[2][1],
                 MemoryGuard.collections() - gc0);
     }
 
@@ -60,6 +74,6 @@ public final class MemorySoak {
         } catch (IOException | NumberFormatException e) {
             rss = -1; // not Linux: RSS unknown
         }
-        return new long[]{rss, org.bytedeco.javacpp.Pointer.physicalBytes() / (1 << 20)};
+        return new long[] {rss, org.bytedeco.javacpp.Pointer.physicalBytes() / (1 << 20)};
     }
 }

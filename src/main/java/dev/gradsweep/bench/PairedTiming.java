@@ -32,8 +32,15 @@ record PairedTiming(double ms, double ratio, double q1, double q3, double sum, d
             double[] t = msPerStep[k];
             double[] ratio = new double[t.length];
             for (int r = 0; r < t.length; r++) ratio[r] = t[r] / bare[r];
-            m.put(names.get(k), new PairedTiming(Quantiles.median(t), Quantiles.median(ratio), Quantiles.quantile(ratio, 0.25),
-                    Quantiles.quantile(ratio, 0.75), Arrays.stream(t).sum(), Arrays.stream(bare).sum()));
+            m.put(
+                    names.get(k),
+                    new PairedTiming(
+                            Quantiles.median(t),
+                            Quantiles.median(ratio),
+                            Quantiles.quantile(ratio, 0.25),
+                            Quantiles.quantile(ratio, 0.75),
+                            Arrays.stream(t).sum(),
+                            Arrays.stream(bare).sum()));
         }
         return m;
     }

@@ -2,15 +2,14 @@ package dev.gradsweep.bench;
 
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.store.OutputDir;
-import jdk.jfr.Configuration;
-import jdk.jfr.Recording;
-
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
+import jdk.jfr.Configuration;
+import jdk.jfr.Recording;
 
 /**
  * {@code bench --profile}: trains one variant of one net for a number of steps after a warm-up, nothing else, so that
@@ -24,8 +23,7 @@ public final class ProfileRun {
      */
     public static final int WARMUP_STEPS = 100, WARMUP_SECONDS = 20;
 
-    private ProfileRun() {
-    }
+    private ProfileRun() {}
 
     /**
      * @param nets    the name prefix that selects exactly one reference net
@@ -33,10 +31,12 @@ public final class ProfileRun {
      * @param jfr     null, or where to write the Flight Recorder recording of the measured steps
      * @param scratch where the Parquet files of a variant with statistics go
      */
-    public static void run(String nets, String variant, int steps, Path jfr, Path scratch, PrintStream err) throws IOException {
+    public static void run(String nets, String variant, int steps, Path jfr, Path scratch, PrintStream err)
+            throws IOException {
         Map<String, RunConfig> selected = BenchNets.selected(nets);
         if (selected.size() != 1)
-            throw new IllegalArgumentException("--profile needs --nets to select exactly one net of " + BenchNets.referenceNets().keySet() + "; '" + nets + "' selects " + selected.size());
+            throw new IllegalArgumentException("--profile needs --nets to select exactly one net of "
+                    + BenchNets.referenceNets().keySet() + "; '" + nets + "' selects " + selected.size());
         Map.Entry<String, RunConfig> net = selected.entrySet().iterator().next();
         try (BenchVariants v = new BenchVariants(net.getValue(), new OutputDir(scratch.toString()))) {
             Runnable step = v.of(variant);
@@ -45,7 +45,8 @@ public final class ProfileRun {
             Recording primer = new Recording();
             if (jfr != null) primer.start();
             long warm = System.nanoTime();
-            for (int i = 0; i < WARMUP_STEPS || System.nanoTime() - warm < WARMUP_SECONDS * 1_000_000_000L; i++) step.run();
+            for (int i = 0; i < WARMUP_STEPS || System.nanoTime() - warm < WARMUP_SECONDS * 1_000_000_000L; i++)
+                step.run();
             Recording recording = null;
             if (jfr != null) {
                 try {
@@ -66,7 +67,13 @@ public final class ProfileRun {
                 recording.close();
             }
             primer.close();
-            err.println(String.format(Locale.ROOT, "profile: %s %s: %d steps, %.2f ms/step%s", net.getKey(), variant, steps, ms,
+            err.println(String.format(
+                    Locale.ROOT,
+                    "profile: %s %s: %d steps, %.2f ms/step%s",
+                    net.getKey(),
+                    variant,
+                    steps,
+                    ms,
                     jfr == null ? "" : ", recorded to " + jfr));
         }
     }

@@ -4,8 +4,7 @@ import java.util.Arrays;
 
 /** Median and quantiles of a sample, linearly interpolated between order statistics. */
 public final class Quantiles {
-    private Quantiles() {
-    }
+    private Quantiles() {}
 
     public static double median(double[] v) {
         return quantile(v, 0.5);

@@ -1,22 +1,18 @@
 package dev.gradsweep.bench;
 
+import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.Cell;
+import dev.gradsweep.grid.Init;
+import dev.gradsweep.grid.RecInit;
+import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.recurrent.AddingTask;
-import dev.gradsweep.recurrent.RecurrentNet;
 import dev.gradsweep.recurrent.RecurrentSpec;
 import dev.gradsweep.recurrent.RecurrentTrainer;
 import dev.gradsweep.recurrent.SequenceTask;
-import dev.gradsweep.recurrent.StepResult;
-import dev.gradsweep.grid.RecInit;
-import dev.gradsweep.grid.Activation;
-import dev.gradsweep.grid.Init;
-import dev.gradsweep.grid.TrainSpec;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
-
-import java.util.Arrays;
 
 /**
  * ms per training step of a recurrent net with and without the per-time-step and parameter statistics, interleaved
@@ -30,17 +26,37 @@ import java.util.Arrays;
 public final class RecurrentBench {
     public static void main(String[] args) {
         Cell cell = Cell.parse(arg(args, 0, "lstm"));
-        int depth = Integer.parseInt(arg(args, 1, "2")), width = Integer.parseInt(arg(args, 2, "128")),
-                seqLen = Integer.parseInt(arg(args, 3, "100")), batch = Integer.parseInt(arg(args, 4, "64")),
-                rounds = Integer.parseInt(arg(args, 5, "10")), steps = Integer.parseInt(arg(args, 6, "3"));
+        int depth = Integer.parseInt(arg(args, 1, "2")),
+                width = Integer.parseInt(arg(args, 2, "128")),
+                seqLen = Integer.parseInt(arg(args, 3, "100")),
+                batch = Integer.parseInt(arg(args, 4, "64")),
+                rounds = Integer.parseInt(arg(args, 5, "10")),
+                steps = Integer.parseInt(arg(args, 6, "3"));
         SequenceTask task = new AddingTask();
-        RecurrentSpec spec = RecurrentSpec.of(cell, Activation.TANH, depth, width, task, seqLen, RecInit.parse("orthogonal"),
-                Init.parse("xavier"), TrainSpec.DType.FLOAT32, 1);
-        TrainSpec train = new TrainSpec(1_000_000, batch, TrainSpec.Optimizer.ADAM, 1e-3, "none", TrainSpec.DType.FLOAT32);
+        RecurrentSpec spec = RecurrentSpec.of(
+                cell,
+                Activation.TANH,
+                depth,
+                width,
+                task,
+                seqLen,
+                RecInit.parse("orthogonal"),
+                Init.parse("xavier"),
+                TrainSpec.DType.FLOAT32,
+                1);
+        TrainSpec train =
+                new TrainSpec(1_000_000, batch, TrainSpec.Optimizer.ADAM, 1e-3, "none", TrainSpec.DType.FLOAT32);
         // one trainer for both variants, so they share memory placement and state; only the statistics differ
         RecurrentTrainer bare = new RecurrentTrainer(spec, task, train), stats = bare;
-        System.out.printf("%s depth %d width %d T %d batch %d float32, OMP_NUM_THREADS=%s, %d params%n", cell.key, depth, width,
-                seqLen, batch, System.getenv("OMP_NUM_THREADS"), bare.net().numParams());
+        System.out.printf(
+                "%s depth %d width %d T %d batch %d float32, OMP_NUM_THREADS=%s, %d params%n",
+                cell.key,
+                depth,
+                width,
+                seqLen,
+                batch,
+                System.getenv("OMP_NUM_THREADS"),
+                bare.net().numParams());
         for (int i = 0; i < 3; i++) { // warm-up: JIT and ND4J's first calls
             bare.step(false);
             stats.step(true);
@@ -48,15 +64,20 @@ public final class RecurrentBench {
         // wall time and this thread's CPU time (with one OpenMP thread ND4J computes on the calling thread, so the
         // CPU time holds the whole step and not the time the shared machine takes the core away)
         var mx = java.lang.management.ManagementFactory.getThreadMXBean();
-        double[] ratio = new double[rounds], msBare = new double[rounds], msStats = new double[rounds],
-                cpuRatio = new double[rounds], cpuBare = new double[rounds], cpuStats = new double[rounds];
+        double[] ratio = new double[rounds],
+                msBare = new double[rounds],
+                msStats = new double[rounds],
+                cpuRatio = new double[rounds],
+                cpuBare = new double[rounds],
+                cpuStats = new double[rounds];
         for (int r = 0; r < rounds; r++) {
             boolean statsFirst = r % 2 == 1;
             for (int k = 0; k < 2; k++) {
                 boolean withStats = (k == 0) == statsFirst;
                 long t0 = System.nanoTime(), c0 = mx.getCurrentThreadCpuTime();
                 for (int s = 0; s < steps; s++) (withStats ? stats : bare).step(withStats);
-                double ms = (System.nanoTime() - t0) / 1e6 / steps, cpu = (mx.getCurrentThreadCpuTime() - c0) / 1e6 / steps;
+                double ms = (System.nanoTime() - t0) / 1e6 / steps,
+                        cpu = (mx.getCurrentThreadCpuTime() - c0) / 1e6 / steps;
                 if (withStats) {
                     msStats[r] = ms;
                     cpuStats[r] = cpu;
@@ -68,10 +89,20 @@ public final class RecurrentBench {
             ratio[r] = msStats[r] / msBare[r] - 1;
             cpuRatio[r] = cpuStats[r] / cpuBare[r] - 1;
         }
-        System.out.printf("wall: bare %.1f ms/step, with statistics %.1f ms/step (medians), overhead median %+.1f %% (quartiles %+.1f … %+.1f %%)%n",
-                Quantiles.median(msBare), Quantiles.median(msStats), 100 * Quantiles.median(ratio), 100 * Quantiles.quantile(ratio, 0.25), 100 * Quantiles.quantile(ratio, 0.75));
-        System.out.printf("thread CPU: bare %.1f ms/step, with statistics %.1f ms/step (medians), overhead median %+.1f %% (quartiles %+.1f … %+.1f %%)%n",
-                Quantiles.median(cpuBare), Quantiles.median(cpuStats), 100 * Quantiles.median(cpuRatio), 100 * Quantiles.quantile(cpuRatio, 0.25), 100 * Quantiles.quantile(cpuRatio, 0.75));
+        System.out.printf(
+                "wall: bare %.1f ms/step, with statistics %.1f ms/step (medians), overhead median %+.1f %% (quartiles %+.1f … %+.1f %%)%n",
+                Quantiles.median(msBare),
+                Quantiles.median(msStats),
+                100 * Quantiles.median(ratio),
+                100 * Quantiles.quantile(ratio, 0.25),
+                100 * Quantiles.quantile(ratio, 0.75));
+        System.out.printf(
+                "thread CPU: bare %.1f ms/step, with statistics %.1f ms/step (medians), overhead median %+.1f %% (quartiles %+.1f … %+.1f %%)%n",
+                Quantiles.median(cpuBare),
+                Quantiles.median(cpuStats),
+                100 * Quantiles.median(cpuRatio),
+                100 * Quantiles.quantile(cpuRatio, 0.25),
+                100 * Quantiles.quantile(cpuRatio, 0.75));
         matmulsAlone(spec, batch, rounds);
         if (cell == Cell.LSTM) gateOpsInNd4j(depth, width, seqLen, batch, rounds);
     }
@@ -80,10 +111,20 @@ public final class RecurrentBench {
     private static void matmulsAlone(RecurrentSpec spec, int batch, int rounds) {
         int gh = spec.cell().gates * spec.width(), h = spec.width(), tb = spec.seqLen() * batch;
         DataType dt = DataType.FLOAT;
-        INDArray in0 = Nd4j.rand(dt, tb, spec.inputs()), hs = Nd4j.rand(dt, tb, h), wx0 = Nd4j.rand(dt, spec.inputs(), gh),
-                wx = Nd4j.rand(dt, h, gh), wh = Nd4j.rand(dt, h, gh), pre = Nd4j.create(dt, tb, gh), dp = Nd4j.rand(dt, tb, gh),
-                hb = Nd4j.rand(dt, batch, h), rec = Nd4j.create(dt, batch, gh), dpb = Nd4j.rand(dt, batch, gh), dhb = Nd4j.create(dt, batch, h),
-                dw = Nd4j.create(dt, h, gh), dw0 = Nd4j.create(dt, spec.inputs(), gh), dh = Nd4j.create(dt, tb, h);
+        INDArray in0 = Nd4j.rand(dt, tb, spec.inputs()),
+                hs = Nd4j.rand(dt, tb, h),
+                wx0 = Nd4j.rand(dt, spec.inputs(), gh),
+                wx = Nd4j.rand(dt, h, gh),
+                wh = Nd4j.rand(dt, h, gh),
+                pre = Nd4j.create(dt, tb, gh),
+                dp = Nd4j.rand(dt, tb, gh),
+                hb = Nd4j.rand(dt, batch, h),
+                rec = Nd4j.create(dt, batch, gh),
+                dpb = Nd4j.rand(dt, batch, gh),
+                dhb = Nd4j.create(dt, batch, h),
+                dw = Nd4j.create(dt, h, gh),
+                dw0 = Nd4j.create(dt, spec.inputs(), gh),
+                dh = Nd4j.create(dt, tb, h);
         double[] ms = new double[rounds], cpu = new double[rounds];
         var mx = java.lang.management.ManagementFactory.getThreadMXBean();
         for (int r = -1; r < rounds; r++) {
@@ -101,7 +142,9 @@ public final class RecurrentBench {
                 cpu[r] = (mx.getCurrentThreadCpuTime() - c0) / 1e6;
             }
         }
-        System.out.printf("matrix products alone: %.1f ms/step wall, %.1f ms thread CPU (medians)%n", Quantiles.median(ms), Quantiles.median(cpu));
+        System.out.printf(
+                "matrix products alone: %.1f ms/step wall, %.1f ms thread CPU (medians)%n",
+                Quantiles.median(ms), Quantiles.median(cpu));
     }
 
     /**
@@ -111,13 +154,26 @@ public final class RecurrentBench {
      */
     private static void gateOpsInNd4j(int depth, int width, int seqLen, int batch, int rounds) {
         DataType dt = DataType.FLOAT;
-        INDArray z = Nd4j.rand(dt, batch, 4 * width), c = Nd4j.rand(dt, batch, width), hOut = Nd4j.create(dt, batch, width);
-        INDArray a = cols(z, 0, width), sig = cols(z, width, 4 * width), f = cols(z, width, 2 * width), o = cols(z, 2 * width, 3 * width),
+        INDArray z = Nd4j.rand(dt, batch, 4 * width),
+                c = Nd4j.rand(dt, batch, width),
+                hOut = Nd4j.create(dt, batch, width);
+        INDArray a = cols(z, 0, width),
+                sig = cols(z, width, 4 * width),
+                f = cols(z, width, 2 * width),
+                o = cols(z, 2 * width, 3 * width),
                 i = cols(z, 3 * width, 4 * width);
-        INDArray rec = Nd4j.rand(dt, batch, 4 * width), tmp = Nd4j.create(dt, batch, width), tc = Nd4j.rand(dt, batch, width),
-                dh = Nd4j.rand(dt, batch, width), dc = Nd4j.create(dt, batch, width), carry = Nd4j.rand(dt, batch, width),
-                cPrev = Nd4j.rand(dt, batch, width), dz = Nd4j.create(dt, batch, 4 * width);
-        INDArray dza = cols(dz, 0, width), dzf = cols(dz, width, 2 * width), dzo = cols(dz, 2 * width, 3 * width), dzi = cols(dz, 3 * width, 4 * width);
+        INDArray rec = Nd4j.rand(dt, batch, 4 * width),
+                tmp = Nd4j.create(dt, batch, width),
+                tc = Nd4j.rand(dt, batch, width),
+                dh = Nd4j.rand(dt, batch, width),
+                dc = Nd4j.create(dt, batch, width),
+                carry = Nd4j.rand(dt, batch, width),
+                cPrev = Nd4j.rand(dt, batch, width),
+                dz = Nd4j.create(dt, batch, 4 * width);
+        INDArray dza = cols(dz, 0, width),
+                dzf = cols(dz, width, 2 * width),
+                dzo = cols(dz, 2 * width, 3 * width),
+                dzi = cols(dz, 3 * width, 4 * width);
         double[] fwd = new double[rounds], bwd = new double[rounds];
         var mx = java.lang.management.ManagementFactory.getThreadMXBean();
         for (int r = -1; r < rounds; r++) {
@@ -139,10 +195,10 @@ public final class RecurrentBench {
             for (int l = 0; l < depth; l++)
                 for (int t = 0; t < seqLen; t++) {
                     dc.assign(tc).muli(tc).rsubi(1).muli(o).muli(dh).addi(carry); // dc = carry + dh·o·(1 − tc²)
-                    dzo.assign(dh).muli(tc).muli(o).muli(o.rsub(1));               // dh·tc·o(1 − o)
-                    dza.assign(a).muli(a).rsubi(1).muli(i).muli(dc);              // dc·i·(1 − a²)
-                    dzf.assign(f).rsubi(1).muli(f).muli(cPrev).muli(dc);          // dc·c₋·f(1 − f)
-                    dzi.assign(i).rsubi(1).muli(i).muli(a).muli(dc);              // dc·a·i(1 − i)
+                    dzo.assign(dh).muli(tc).muli(o).muli(o.rsub(1)); // dh·tc·o(1 − o)
+                    dza.assign(a).muli(a).rsubi(1).muli(i).muli(dc); // dc·i·(1 − a²)
+                    dzf.assign(f).rsubi(1).muli(f).muli(cPrev).muli(dc); // dc·c₋·f(1 − f)
+                    dzi.assign(i).rsubi(1).muli(i).muli(a).muli(dc); // dc·a·i(1 − i)
                     carry.assign(dc).muli(f).muli(0.5);
                 }
             if (r >= 0) {
@@ -150,12 +206,14 @@ public final class RecurrentBench {
                 bwd[r] = (mx.getCurrentThreadCpuTime() - t1) / 1e6;
             }
         }
-        System.out.printf("LSTM gate arithmetic as ND4J ops instead of Java loops: forward %.1f + backward %.1f = %.1f ms/step thread CPU (medians)%n",
+        System.out.printf(
+                "LSTM gate arithmetic as ND4J ops instead of Java loops: forward %.1f + backward %.1f = %.1f ms/step thread CPU (medians)%n",
                 Quantiles.median(fwd), Quantiles.median(bwd), Quantiles.median(fwd) + Quantiles.median(bwd));
     }
 
     private static INDArray cols(INDArray m, int from, int to) {
-        return m.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.interval(from, to));
+        return m.get(
+                org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.interval(from, to));
     }
 
     private static String arg(String[] a, int i, String d) {

@@ -7,6 +7,11 @@ import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.model.NetworkFactory;
 import dev.gradsweep.train.stack.StackedMlp;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -14,12 +19,6 @@ import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-
-import java.io.OutputStream;
-import java.io.PrintStream;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 
 /**
  * A plain MLP run (regression, SGD) written as an ND4J SameDiff graph, for {@code bench}: does SameDiff's graph
@@ -59,7 +58,9 @@ public final class SameDiffMlp {
             org.deeplearning4j.nn.api.Layer layer = dl4j.getLayer(name);
             // DL4J keeps W as an 'f'-order view of its flat buffer and b as [1, nOut]; xw_plus_b takes b rank 1
             SDVariable w = sd.var(name + "_W", layer.getParam("W").dup('c'));
-            SDVariable b = sd.var(name + "_b", layer.getParam("b").dup().reshape(layer.getParam("b").length()));
+            SDVariable b = sd.var(
+                    name + "_b",
+                    layer.getParam("b").dup().reshape(layer.getParam("b").length()));
             params.add(w.name());
             params.add(b.name());
             SDVariable z = sd.nn().linear(l == rc.depth ? "out" : "z" + l, a, w, b);
@@ -84,10 +85,14 @@ public final class SameDiffMlp {
 
     private SDVariable activate(String name, SDVariable z, Activation act) {
         switch (act) {
-            case SIGMOID: return sd.nn().sigmoid(name, z);
-            case TANH: return sd.nn().tanh(name, z);
-            case RELU: return sd.nn().relu(name, z, 0);
-            default: return sd.identity(name, z);
+            case SIGMOID:
+                return sd.nn().sigmoid(name, z);
+            case TANH:
+                return sd.nn().tanh(name, z);
+            case RELU:
+                return sd.nn().relu(name, z, 0);
+            default:
+                return sd.identity(name, z);
         }
     }
 
@@ -96,7 +101,8 @@ public final class SameDiffMlp {
         batches.next();
         last = sd.calculateGradientsAndOutputs(feed, List.of("loss"), gradientsWanted);
         Map<String, INDArray> g = last.getGradients();
-        for (String p : params) Nd4j.getBlasWrapper().level1().axpy(g.get(p).length(), -lr, g.get(p), sd.getArrForVarName(p));
+        for (String p : params)
+            Nd4j.getBlasWrapper().level1().axpy(g.get(p).length(), -lr, g.get(p), sd.getArrForVarName(p));
         return last.getOutputs().get("loss").getDouble(0);
     }
 

@@ -2,7 +2,6 @@ package dev.gradsweep.bench;
 
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.store.OutputDir;
-
 import java.io.IOException;
 
 /** The stacked figure of {@code bench}: ms per run-step of {@link BenchVariants#STACK} copies of a net trained as one stack. */
@@ -13,8 +12,7 @@ final class StackedStepTime {
      */
     static final int ROUNDS = 5, STEPS = 10;
 
-    private StackedStepTime() {
-    }
+    private StackedStepTime() {}
 
     /** ms per run-step of {@code variant} (stacked or its portable path), {@link BenchVariants#STACK} copies of {@code rc} (seeds differ) trained as one stack, statistics to Parquet. */
     static double of(RunConfig rc, OutputDir scratch, String variant) throws IOException {

@@ -2,8 +2,7 @@ package dev.gradsweep.bench;
 
 /** The one clock of {@code bench}: wall time per call of a training step. */
 final class StepTimer {
-    private StepTimer() {
-    }
+    private StepTimer() {}
 
     /** ms per call of {@code step}, over {@code steps} calls. */
     static double msPerStep(Runnable step, int steps) {

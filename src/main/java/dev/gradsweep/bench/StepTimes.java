@@ -6,7 +6,6 @@ import dev.gradsweep.stats.ParamStep;
 import dev.gradsweep.store.OutputDir;
 import dev.gradsweep.train.MemoryGuard;
 import dev.gradsweep.train.stack.StackedMlp;
-
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -27,28 +26,31 @@ public final class StepTimes {
      * @param nets         name prefix of the reference nets to time ("all": every one)
      * @param otherEngines also time DL4J's fit and SameDiff
      */
-    public record Options(boolean csv, int rounds, int steps, String nets, boolean otherEngines) {
-    }
+    public record Options(boolean csv, int rounds, int steps, String nets, boolean otherEngines) {}
 
-    private StepTimes() {
-    }
+    private StepTimes() {}
 
     /** Times the nets {@code o} selects, scratch files under {@code tmp}, and prints the report to {@code out}; progress goes to {@code err}. */
     public static void run(Options o, Path tmp, PrintStream out, PrintStream err) throws IOException {
         String setup = "statistics loops: " + Simd.describe() + "; parameter step: "
-                + (ParamStep.hostEnabled() ? "host (reducing)" : "ND4J subi") + "; process bound " + MemoryGuard.PROPERTY + " = "
+                + (ParamStep.hostEnabled() ? "host (reducing)" : "ND4J subi") + "; process bound "
+                + MemoryGuard.PROPERTY + " = "
                 + (MemoryGuard.limit() > 0 ? (MemoryGuard.limit() >> 20) + " MB" : "off");
         err.println("bench: " + setup);
         BenchReport report = new BenchReport(setup);
         for (Map.Entry<String, RunConfig> e : BenchNets.selected(o.nets()).entrySet()) {
             String net = e.getKey();
             RunConfig rc = e.getValue();
-            List<String> names = new ArrayList<>(List.of(BenchVariants.BARE, BenchVariants.STATS, BenchVariants.STATS_PORTABLE));
+            List<String> names =
+                    new ArrayList<>(List.of(BenchVariants.BARE, BenchVariants.STATS, BenchVariants.STATS_PORTABLE));
             if (o.otherEngines()) names.add(BenchVariants.FIT);
-            if (o.otherEngines() && SameDiffMlp.supports(rc)) names.addAll(List.of(BenchVariants.SAMEDIFF, BenchVariants.SAMEDIFF_DLDA));
-            err.println("bench: " + net + " (" + o.rounds() + " rounds x " + o.steps() + " steps per variant: " + String.join(", ", names) + ")");
+            if (o.otherEngines() && SameDiffMlp.supports(rc))
+                names.addAll(List.of(BenchVariants.SAMEDIFF, BenchVariants.SAMEDIFF_DLDA));
+            err.println("bench: " + net + " (" + o.rounds() + " rounds x " + o.steps() + " steps per variant: "
+                    + String.join(", ", names) + ")");
             Map<String, PairedTiming> t;
-            try (BenchVariants v = new BenchVariants(rc, new OutputDir(tmp.resolve(net).toString()))) {
+            try (BenchVariants v =
+                    new BenchVariants(rc, new OutputDir(tmp.resolve(net).toString()))) {
                 v.warmWritePath(InterleavedRounds.WARMUP_STEPS);
                 t = InterleavedRounds.time(v, names, o.rounds(), o.steps());
                 // The writers encode a page every 20,000 rows and write row groups later: what is still buffered when
@@ -58,13 +60,21 @@ public final class StepTimes {
                 v.close();
                 double closeMs = (System.nanoTime() - c0) / 1e6;
                 t.put(BenchVariants.STATS, t.get(BenchVariants.STATS).plus(closeMs / o.steps()));
-                err.println(String.format(Locale.ROOT, "bench: %s: closing the Parquet writers took %.1f ms", net, closeMs));
+                err.println(String.format(
+                        Locale.ROOT, "bench: %s: closing the Parquet writers took %.1f ms", net, closeMs));
             }
             // architectures the stacked engine does not build yet train one by one: no stacked figure
             boolean stacks = StackedMlp.supports(rc);
-            double stacked = stacks ? StackedStepTime.of(rc, new OutputDir(tmp.resolve(net + "-stacked").toString()), BenchVariants.STACKED) : Double.NaN;
-            double stackedPortable = stacks ? StackedStepTime.of(rc, new OutputDir(tmp.resolve(net + "-stacked-portable").toString()),
-                    BenchVariants.STACKED_PORTABLE) : Double.NaN;
+            double stacked = stacks
+                    ? StackedStepTime.of(
+                            rc, new OutputDir(tmp.resolve(net + "-stacked").toString()), BenchVariants.STACKED)
+                    : Double.NaN;
+            double stackedPortable = stacks
+                    ? StackedStepTime.of(
+                            rc,
+                            new OutputDir(tmp.resolve(net + "-stacked-portable").toString()),
+                            BenchVariants.STACKED_PORTABLE)
+                    : Double.NaN;
             report.add(net, t, stacked, stackedPortable);
         }
         report.print(o.csv(), out);

@@ -6,55 +6,84 @@ import dev.gradsweep.bench.ProfileRun;
 import dev.gradsweep.bench.StepTimes;
 import dev.gradsweep.bench.SweepThroughput;
 import dev.gradsweep.sweep.Threads;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-@Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Performance figures on one thread: ms per training step of the reference nets with and without "
-                + "statistics, and the same nets trained by SameDiff and by DL4J's own fit (all interleaved in one process, "
-                + "ratios to the bare DL4J loop paired per round); then sweep throughput (runs/min) for local[1] and "
-                + "local[2] on a small fixed grid.",
-                "Run it on an idle machine; OMP_NUM_THREADS=1 is set by bin/gradsweep."})
+@Command(
+        name = "bench",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Performance figures on one thread: ms per training step of the reference nets with and without "
+                    + "statistics, and the same nets trained by SameDiff and by DL4J's own fit (all interleaved in one process, "
+                    + "ratios to the bare DL4J loop paired per round); then sweep throughput (runs/min) for local[1] and "
+                    + "local[2] on a small fixed grid.",
+            "Run it on an idle machine; OMP_NUM_THREADS=1 is set by bin/gradsweep."
+        })
 final class BenchCommand implements Callable<Integer> {
     /** --steps' default, also quoted in --profile's help. */
     private static final String DEFAULT_STEPS = "4";
 
-    @Option(names = "--format", defaultValue = "table", description = "table or csv (columns net,stats,ms_per_step,variant,ratio_to_bare; default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--format",
+            defaultValue = "table",
+            description =
+                    "table or csv (columns net,stats,ms_per_step,variant,ratio_to_bare; default: ${DEFAULT-VALUE}).")
     String format;
 
-    @Option(names = "--rounds", defaultValue = "100", description = "Interleaved measurement rounds per net (default: ${DEFAULT-VALUE}): many short rounds "
-            + "pair each variant with the others under the same machine conditions.")
+    @Option(
+            names = "--rounds",
+            defaultValue = "100",
+            description = "Interleaved measurement rounds per net (default: ${DEFAULT-VALUE}): many short rounds "
+                    + "pair each variant with the others under the same machine conditions.")
     int rounds;
 
-    @Option(names = "--steps", defaultValue = DEFAULT_STEPS, description = "Steps per round and variant (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--steps",
+            defaultValue = DEFAULT_STEPS,
+            description = "Steps per round and variant (default: ${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--nets", defaultValue = "all", description = "all, mlp50x10, mlp20x256, preln10x256 (name prefixes; default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--nets",
+            defaultValue = "all",
+            description = "all, mlp50x10, mlp20x256, preln10x256 (name prefixes; default: ${DEFAULT-VALUE}).")
     String nets;
 
     @Option(names = "--no-sweep", description = "Skip the sweep-throughput part.")
     boolean noSweep;
 
-    @Option(names = "--no-other-engines", description = "Time only the DL4J loop bare and with statistics (no fit, no SameDiff): "
-            + "the other engines' garbage and native frees otherwise land in the statistics' rounds too.")
+    @Option(
+            names = "--no-other-engines",
+            description = "Time only the DL4J loop bare and with statistics (no fit, no SameDiff): "
+                    + "the other engines' garbage and native frees otherwise land in the statistics' rounds too.")
     boolean noOtherEngines;
 
-    @Option(names = "--soak", defaultValue = "0", paramLabel = "STEPS",
-            description = "Instead of timing: train the 50 x 10 net for STEPS steps (DL4J loop, then a stack of " + BenchVariants.STACK
-                    + ") and report RSS and off-heap memory at start, middle and end.")
+    @Option(
+            names = "--soak",
+            defaultValue = "0",
+            paramLabel = "STEPS",
+            description = "Instead of timing: train the 50 x 10 net for STEPS steps (DL4J loop, then a stack of "
+                    + BenchVariants.STACK + ") and report RSS and off-heap memory at start, middle and end.")
     int soak;
 
-    @Option(names = "--profile", paramLabel = "VARIANT",
-            description = "Instead of timing: train only this variant (dl4j, dl4j_stats, dl4j_stats_portable, dl4j_fit, samediff, samediff_dlda, stacked, stacked_stats_portable) of the one net --nets selects, "
-                    + "for --steps steps after a warm-up (" + ProfileRun.WARMUP_STEPS + " steps and " + ProfileRun.WARMUP_SECONDS
-                    + " s at least), e.g. to attach a profiler. Give --steps (e.g. 500): its default, " + DEFAULT_STEPS + ", is one timing round.")
+    @Option(
+            names = "--profile",
+            paramLabel = "VARIANT",
+            description =
+                    "Instead of timing: train only this variant (dl4j, dl4j_stats, dl4j_stats_portable, dl4j_fit, samediff, samediff_dlda, stacked, stacked_stats_portable) of the one net --nets selects, "
+                            + "for --steps steps after a warm-up (" + ProfileRun.WARMUP_STEPS + " steps and "
+                            + ProfileRun.WARMUP_SECONDS
+                            + " s at least), e.g. to attach a profiler. Give --steps (e.g. 500): its default, "
+                            + DEFAULT_STEPS + ", is one timing round.")
     String profile;
 
-    @Option(names = "--jfr", paramLabel = "FILE", description = "With --profile: record the measured steps with Flight Recorder into FILE (.jfr).")
+    @Option(
+            names = "--jfr",
+            paramLabel = "FILE",
+            description = "With --profile: record the measured steps with Flight Recorder into FILE (.jfr).")
     Path jfr;
 
     @Override
@@ -64,7 +93,8 @@ final class BenchCommand implements Callable<Integer> {
         if (rounds < 1 || steps < 1) throw new IllegalArgumentException("--rounds and --steps must be >= 1");
         if (soak < 0) throw new IllegalArgumentException("--soak must be >= 0");
         if (profile != null && !BenchVariants.ALL.contains(profile))
-            throw new IllegalArgumentException("--profile: unknown variant '" + profile + "'; allowed: " + String.join(", ", BenchVariants.ALL));
+            throw new IllegalArgumentException(
+                    "--profile: unknown variant '" + profile + "'; allowed: " + String.join(", ", BenchVariants.ALL));
         if (jfr != null && profile == null) throw new IllegalArgumentException("--jfr needs --profile");
         Threads.apply(1);
         Path tmp = Files.createTempDirectory("gradsweep-bench");

@@ -2,20 +2,26 @@ package dev.gradsweep.cli;
 
 import dev.gradsweep.sweep.Compaction;
 import dev.gradsweep.sweep.Maintenance;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.util.concurrent.Callable;
-
-@Command(name = "compact", mixinStandardHelpOptions = true,
-        description = {"Compacts a sweep's Iceberg tables: small data files rewritten into large ones sorted by run_id and step,",
-                "manifests merged, old snapshots expired, unreferenced files (failed attempts, a killed sweep) deleted.",
-                "A sweep does this at its end unless --no-compact; run it after such sweeps, or after a killed one."})
+@Command(
+        name = "compact",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Compacts a sweep's Iceberg tables: small data files rewritten into large ones sorted by run_id and step,",
+            "manifests merged, old snapshots expired, unreferenced files (failed attempts, a killed sweep) deleted.",
+            "A sweep does this at its end unless --no-compact; run it after such sweeps, or after a killed one."
+        })
 final class CompactCommand implements Callable<Integer> {
     @Option(names = "--in", required = true, paramLabel = "DIR", description = "A sweep's output directory.")
     String in;
 
-    @Option(names = "--master", paramLabel = "URL", description = "Spark master (default: the one spark-submit set, else local[*]).")
+    @Option(
+            names = "--master",
+            paramLabel = "URL",
+            description = "Spark master (default: the one spark-submit set, else local[*]).")
     String master;
 
     @Override

@@ -7,51 +7,77 @@ import dev.gradsweep.simd.Simd;
 import dev.gradsweep.stats.TrainingMemory;
 import dev.gradsweep.sweep.RunExecutor;
 import dev.gradsweep.train.Doctor;
-import org.nd4j.linalg.factory.Nd4j;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.nd4j.linalg.factory.Nd4j;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /** Where statistics are computed here, and whether they are right: run it first on a new machine or backend. */
-@Command(name = "doctor", mixinStandardHelpOptions = true,
-        description = {"Prints the ND4J backend, device, versions (ND4J; CUDA and cuDNN when present) and the memory path the",
-                "statistics use here (host-direct on the CPU backend; portable on any other, or with -D"
-                        + "gradsweep.portable=true), then trains a tiny net a few steps in float32 and float64 with that path and",
-                "recomputes every recorded statistic with plain ND4J reductions. Exit 0 when all agree, 1 on the first",
-                "disagreement (printed)."})
+@Command(
+        name = "doctor",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Prints the ND4J backend, device, versions (ND4J; CUDA and cuDNN when present) and the memory path the",
+            "statistics use here (host-direct on the CPU backend; portable on any other, or with -D"
+                    + "gradsweep.portable=true), then trains a tiny net a few steps in float32 and float64 with that path and",
+            "recomputes every recorded statistic with plain ND4J reductions. Exit 0 when all agree, 1 on the first",
+            "disagreement (printed)."
+        })
 final class DoctorCommand implements Callable<Integer> {
-    @Option(names = "--steps", defaultValue = "4", description = "Training steps per precision (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--steps",
+            defaultValue = "4",
+            description = "Training steps per precision (default: ${DEFAULT-VALUE}).")
     int steps;
 
     @Override
     public Integer call() {
         if (steps < 1 || steps > 1000) throw new IllegalArgumentException("--steps must be 1..1000");
         TrainingMemory probe = TrainingMemory.forBackend();
-        line("backend", RunExecutor.backend() + " (" + Nd4j.getBackend().getClass().getSimpleName() + ")");
+        line(
+                "backend",
+                RunExecutor.backend() + " (" + Nd4j.getBackend().getClass().getSimpleName() + ")");
         line("device", RunExecutor.device() + deviceName());
         line("nd4j", BuildInfo.DL4J_VERSION);
-        line("cuda", version("org.bytedeco.cuda.global.cudart", "cudaRuntimeGetVersion", true)
-                + versionSuffix("driver", version("org.bytedeco.cuda.global.cudart", "cudaDriverGetVersion", true)));
+        line(
+                "cuda",
+                version("org.bytedeco.cuda.global.cudart", "cudaRuntimeGetVersion", true)
+                        + versionSuffix(
+                                "driver", version("org.bytedeco.cuda.global.cudart", "cudaDriverGetVersion", true)));
         line("cudnn", version("org.bytedeco.cuda.global.cudnn", "cudnnGetVersion", false));
-        line("path", probe.name() + (TrainingMemory.portableRequired() ? (Nd4j.getEnvironment().isCPU()
-                ? " (forced by -D" + RuntimeOptions.PORTABLE.key() + "=true)" : " (required: the backend keeps device copies)") : ""));
+        line(
+                "path",
+                probe.name()
+                        + (TrainingMemory.portableRequired()
+                                ? (Nd4j.getEnvironment().isCPU()
+                                        ? " (forced by -D" + RuntimeOptions.PORTABLE.key() + "=true)"
+                                        : " (required: the backend keeps device copies)")
+                                : ""));
         line("simd", Simd.describe());
         boolean ok = true;
         for (TrainSpec.DType dt : List.of(TrainSpec.DType.FLOAT32, TrainSpec.DType.FLOAT64)) {
             Doctor.Result r = Doctor.check(Doctor.net(dt, steps), TrainingMemory.forBackend());
             String name = "check " + dt.name().toLowerCase(Locale.ROOT);
             if (r.ok())
-                line(name, String.format(Locale.ROOT, "agree: %d values over %d steps, worst relative difference %.1e (%s)",
-                        r.compared(), steps, r.worst(), r.worstWhat()));
+                line(
+                        name,
+                        String.format(
+                                Locale.ROOT,
+                                "agree: %d values over %d steps, worst relative difference %.1e (%s)",
+                                r.compared(),
+                                steps,
+                                r.worst(),
+                                r.worstWhat()));
             else line(name, "DISAGREE: " + r.disagreement());
             ok &= r.ok();
         }
-        System.out.println(ok ? "doctor: statistics agree with plain ND4J reductions on this backend"
-                : "doctor: statistics disagree; do not trust this machine's sweeps until it agrees");
+        System.out.println(
+                ok
+                        ? "doctor: statistics agree with plain ND4J reductions on this backend"
+                        : "doctor: statistics disagree; do not trust this machine's sweeps until it agrees");
         return ok ? 0 : 1;
     }
 
@@ -61,7 +87,8 @@ final class DoctorCommand implements Callable<Integer> {
 
     private static String deviceName() {
         Object devices = Nd4j.getExecutioner().getEnvironmentInformation().get("cuda.devicesInformation");
-        if (!(devices instanceof List<?> list) || list.isEmpty() || !(list.get(0) instanceof Map<?, ?> first)) return "";
+        if (!(devices instanceof List<?> list) || list.isEmpty() || !(list.get(0) instanceof Map<?, ?> first))
+            return "";
         return " " + first.get("cuda.deviceName") + ", " + list.size() + " device(s)";
     }
 
@@ -84,7 +111,10 @@ final class DoctorCommand implements Callable<Integer> {
             } else v = ((Number) c.getMethod(method).invoke(null)).longValue();
             return intOut ? v / 1000 + "." + v % 1000 / 10 : v / 1000 + "." + v % 1000 / 100 + "." + v % 100;
         } catch (ReflectiveOperationException | LinkageError e) {
-            return "not present (" + (Nd4j.getEnvironment().isCPU() ? "CPU backend" : e.getClass().getSimpleName()) + ")";
+            return "not present ("
+                    + (Nd4j.getEnvironment().isCPU()
+                            ? "CPU backend"
+                            : e.getClass().getSimpleName()) + ")";
         }
     }
 }

@@ -8,11 +8,23 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code gradsweep}: the command line (README "Commands"). Bad input exits 2 with one clear line; other failures exit 1. */
-@Command(name = "gradsweep", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+@Command(
+        name = "gradsweep",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
         description = "Sweeps deep-network configurations on Spark and records per-layer gradient statistics of "
                 + "every training step in Iceberg tables, to find where and when training stalls.",
-        subcommands = {SweepCommand.class, SqlCommand.class, ReportCommand.class, TraceCommand.class, BenchCommand.class,
-                DoctorCommand.class, OptionsCommand.class, CompactCommand.class, MigrateCommand.class})
+        subcommands = {
+            SweepCommand.class,
+            SqlCommand.class,
+            ReportCommand.class,
+            TraceCommand.class,
+            BenchCommand.class,
+            DoctorCommand.class,
+            OptionsCommand.class,
+            CompactCommand.class,
+            MigrateCommand.class
+        })
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -21,7 +33,10 @@ public final class Main implements Runnable {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            return new String[]{"gradsweep " + BuildInfo.VERSION + " (commit " + BuildInfo.COMMIT + ", DL4J/ND4J " + BuildInfo.DL4J_VERSION + ")"};
+            return new String[] {
+                "gradsweep " + BuildInfo.VERSION + " (commit " + BuildInfo.COMMIT + ", DL4J/ND4J "
+                        + BuildInfo.DL4J_VERSION + ")"
+            };
         }
     }
 
@@ -37,15 +52,23 @@ public final class Main implements Runnable {
     public static int execute(String... args) {
         CommandLine cl = new CommandLine(new Main()).setUsageHelpWidth(120);
         // The parameter list comes from jobs/sql/00_params.sql, so help never disagrees with the SQL.
-        for (String c : new String[]{"sql", "report"}) {
-            CommandLine.Model.UsageMessageSpec u = cl.getSubcommands().get(c).getCommandSpec().usageMessage();
-            u.description(java.util.stream.Stream.concat(java.util.Arrays.stream(u.description()),
-                    AnalysisParams.describe().lines()).toArray(String[]::new));
+        for (String c : new String[] {"sql", "report"}) {
+            CommandLine.Model.UsageMessageSpec u =
+                    cl.getSubcommands().get(c).getCommandSpec().usageMessage();
+            u.description(java.util.stream.Stream.concat(
+                            java.util.Arrays.stream(u.description()),
+                            AnalysisParams.describe().lines())
+                    .toArray(String[]::new));
         }
         // Grid keys come from their declarations (grid.GridKeys), so sweep --help lists exactly what the parser takes.
-        CommandLine.Model.UsageMessageSpec sweep = cl.getSubcommands().get("sweep").getCommandSpec().usageMessage();
-        sweep.description(java.util.stream.Stream.concat(java.util.stream.Stream.concat(java.util.Arrays.stream(sweep.description()),
-                java.util.stream.Stream.of("", "Grid file keys:")), GridKeys.describe().lines()).toArray(String[]::new));
+        CommandLine.Model.UsageMessageSpec sweep =
+                cl.getSubcommands().get("sweep").getCommandSpec().usageMessage();
+        sweep.description(java.util.stream.Stream.concat(
+                        java.util.stream.Stream.concat(
+                                java.util.Arrays.stream(sweep.description()),
+                                java.util.stream.Stream.of("", "Grid file keys:")),
+                        GridKeys.describe().lines())
+                .toArray(String[]::new));
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             if (ex instanceof BadInputException || ex instanceof IllegalArgumentException && ex.getMessage() != null) {
                 cmd.getErr().println("gradsweep " + cmd.getCommandName() + ": " + ex.getMessage());

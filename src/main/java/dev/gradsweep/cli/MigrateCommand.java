@@ -1,26 +1,33 @@
 package dev.gradsweep.cli;
 
 import dev.gradsweep.sweep.Maintenance;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.util.concurrent.Callable;
-
-@Command(name = "migrate", mixinStandardHelpOptions = true,
-        description = {"Converts an output written by an earlier gradsweep (one Parquet file per run and table,",
-                "<out>/<table>/<run_id>.parquet) into Iceberg tables in place: the committed runs' rows are kept,",
-                "the per-run files deleted once the tables are committed. Safe to rerun if interrupted."})
+@Command(
+        name = "migrate",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Converts an output written by an earlier gradsweep (one Parquet file per run and table,",
+            "<out>/<table>/<run_id>.parquet) into Iceberg tables in place: the committed runs' rows are kept,",
+            "the per-run files deleted once the tables are committed. Safe to rerun if interrupted."
+        })
 final class MigrateCommand implements Callable<Integer> {
     @Option(names = "--in", required = true, paramLabel = "DIR", description = "The output directory to convert.")
     String in;
 
-    @Option(names = "--master", paramLabel = "URL", description = "Spark master (default: the one spark-submit set, else local[*]).")
+    @Option(
+            names = "--master",
+            paramLabel = "URL",
+            description = "Spark master (default: the one spark-submit set, else local[*]).")
     String master;
 
     @Override
     public Integer call() throws Exception {
         long runs = Maintenance.migrate(in, master, System.err);
-        System.out.println("migrated " + runs + " runs in " + in + " to Iceberg tables (query: bin/gradsweep sql --in " + in + ")");
+        System.out.println("migrated " + runs + " runs in " + in + " to Iceberg tables (query: bin/gradsweep sql --in "
+                + in + ")");
         return 0;
     }
 }

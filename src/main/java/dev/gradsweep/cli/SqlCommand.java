@@ -1,14 +1,10 @@
 package dev.gradsweep.cli;
 
-import dev.gradsweep.sweep.Sessions;
 import dev.gradsweep.analysis.AnalysisParams;
 import dev.gradsweep.analysis.ResultPrinter;
 import dev.gradsweep.analysis.SqlScript;
 import dev.gradsweep.analysis.SqlViews;
-import org.apache.spark.sql.SparkSession;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-
+import dev.gradsweep.sweep.Sessions;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.file.Files;
@@ -16,14 +12,23 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-@Command(name = "sql", mixinStandardHelpOptions = true,
-        description = {"Spark SQL over a sweep's tables. Views: runs, steps, params, layers (committed runs only), and the",
-                "analysis views layer_profile, layer_stalls, loss_plateaus, stalls, verdict_evidence, axis_effects and",
-                "verdicts (verdict, reason, try and the evidence; SQL in jobs/sql).",
-                "Without -e or -f: a shell that runs each statement ending in ';' (quit with Ctrl-D).",
-                "Analysis parameters (--conf KEY=VALUE, default, meaning):"},
-        footer = {"%nExample: gradsweep sql --in results/quick --conf vanish_ratio=1e-4 -e \"SELECT verdict, count(*) FROM verdicts GROUP BY verdict\""})
+@Command(
+        name = "sql",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Spark SQL over a sweep's tables. Views: runs, steps, params, layers (committed runs only), and the",
+            "analysis views layer_profile, layer_stalls, loss_plateaus, stalls, verdict_evidence, axis_effects and",
+            "verdicts (verdict, reason, try and the evidence; SQL in jobs/sql).",
+            "Without -e or -f: a shell that runs each statement ending in ';' (quit with Ctrl-D).",
+            "Analysis parameters (--conf KEY=VALUE, default, meaning):"
+        },
+        footer = {
+            "%nExample: gradsweep sql --in results/quick --conf vanish_ratio=1e-4 -e \"SELECT verdict, count(*) FROM verdicts GROUP BY verdict\""
+        })
 final class SqlCommand implements Callable<Integer> {
     @Option(names = "--in", required = true, paramLabel = "DIR", description = "A sweep's output directory.")
     String in;
@@ -34,15 +39,24 @@ final class SqlCommand implements Callable<Integer> {
     @Option(names = "-f", paramLabel = "FILE", description = "Run the ';'-separated statements of a file.")
     Path file;
 
-    @Option(names = "--format", defaultValue = "table", paramLabel = "FMT",
+    @Option(
+            names = "--format",
+            defaultValue = "table",
+            paramLabel = "FMT",
             description = "table, csv or json (one object per line) (default: ${DEFAULT-VALUE}).")
     String format;
 
-    @Option(names = "--conf", paramLabel = "KEY=VALUE",
+    @Option(
+            names = "--conf",
+            paramLabel = "KEY=VALUE",
             description = "Override an analysis parameter (repeatable); see the list above.")
     Map<String, String> conf = new LinkedHashMap<>();
 
-    @Option(names = "--master", defaultValue = "local[*]", paramLabel = "URL", description = "Spark master (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--master",
+            defaultValue = "local[*]",
+            paramLabel = "URL",
+            description = "Spark master (default: ${DEFAULT-VALUE}).")
     String master;
 
     @Override

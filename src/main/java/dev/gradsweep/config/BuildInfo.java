@@ -22,8 +22,7 @@ public final class BuildInfo {
         COMMIT = commit.equals("unknown") || !"true".equals(p.getProperty("dirty")) ? commit : commit + "-dirty";
     }
 
-    private BuildInfo() {
-    }
+    private BuildInfo() {}
 
     /** An unfiltered placeholder (a build without Maven or without .git) reads as "unknown". */
     private static String value(Properties p, String key) {

@@ -27,39 +27,67 @@ public final class RuntimeOptions {
 
     // --- system properties read by the code -------------------------------------------------------------------
     /** Process resident-size bound at which {@code MemoryGuard} forces a collection (k/m/g suffix); 0 = none. */
-    public static final Option MAX_RSS = add("gradsweep.maxRss", "0", "bytes (k/m/g)",
+    public static final Option MAX_RSS = add(
+            "gradsweep.maxRss",
+            "0",
+            "bytes (k/m/g)",
             "resident-size bound checked once a training step; above it a GC frees ND4J's native buffers (0: no bound;"
                     + " the launchers set it, see GRADSWEEP_MAX_RSS and EXECUTOR_MAX_RSS)");
     /** SIMD loops of the statistics (need --add-modules=jdk.incubator.vector). */
-    public static final Option SIMD = add("gradsweep.simd", "true", "boolean",
+    public static final Option SIMD = add(
+            "gradsweep.simd",
+            "true",
+            "boolean",
             "statistics use the Vector API loops where the module is present (false: scalar loops, same numbers up to"
                     + " summation order)");
     /** The float32 parameter step on host memory instead of ND4J's subi. */
-    public static final Option HOST_STEP = add("gradsweep.hostStep", "true", "boolean",
+    public static final Option HOST_STEP = add(
+            "gradsweep.hostStep",
+            "true",
+            "boolean",
             "float32 parameter step as one Java pass over host memory that also reduces the update (false: ND4J's subi)");
     /** Statistics and parameter step through ND4J ops only; always on for a non-CPU backend. */
-    public static final Option PORTABLE = add("gradsweep.portable", "false", "boolean",
+    public static final Option PORTABLE = add(
+            "gradsweep.portable",
+            "false",
+            "boolean",
             "statistics as ND4J reductions with one bulk transfer of their results, no direct host-memory access (always"
                     + " on for a non-CPU backend such as CUDA; true forces it on the CPU)");
 
     // --- launcher defaults (bin/gradsweep, jobs/submit-standalone.sh, the spark-defaults template) --------------
-    public static final Option HEAP = add("GRADSWEEP_HEAP", "3g", "bytes (k/m/g)", "bin/gradsweep: the JVM heap (-Xmx)");
-    public static final Option LOCAL_MAX_RSS = add("GRADSWEEP_MAX_RSS", "6g", "bytes (k/m/g)",
+    public static final Option HEAP =
+            add("GRADSWEEP_HEAP", "3g", "bytes (k/m/g)", "bin/gradsweep: the JVM heap (-Xmx)");
+    public static final Option LOCAL_MAX_RSS = add(
+            "GRADSWEEP_MAX_RSS",
+            "6g",
+            "bytes (k/m/g)",
             "bin/gradsweep: gradsweep.maxRss of the local process (keep it above the heap)");
-    public static final Option THREADS = add("OMP_NUM_THREADS", "1", "threads",
-            "OpenMP threads per training task; threads x concurrent tasks <= cores");
-    public static final Option EXECUTOR_MEMORY = add("spark.executor.memory", "4g", "bytes (k/m/g)",
-            "executor heap; ND4J's native buffers come on top of it");
-    public static final Option EXECUTOR_MEMORY_OVERHEAD = add("spark.executor.memoryOverhead", "2g", "bytes (k/m/g)",
-            "room beside the heap for ND4J's off-heap arrays");
-    public static final Option EXECUTOR_MAX_RSS = add("EXECUTOR_MAX_RSS", "5g", "bytes (k/m/g)",
+    public static final Option THREADS = add(
+            "OMP_NUM_THREADS", "1", "threads", "OpenMP threads per training task; threads x concurrent tasks <= cores");
+    public static final Option EXECUTOR_MEMORY = add(
+            "spark.executor.memory", "4g", "bytes (k/m/g)", "executor heap; ND4J's native buffers come on top of it");
+    public static final Option EXECUTOR_MEMORY_OVERHEAD = add(
+            "spark.executor.memoryOverhead", "2g", "bytes (k/m/g)", "room beside the heap for ND4J's off-heap arrays");
+    public static final Option EXECUTOR_MAX_RSS = add(
+            "EXECUTOR_MAX_RSS",
+            "5g",
+            "bytes (k/m/g)",
             "gradsweep.maxRss of executors: below executor memory + overhead, so the guard acts before the container"
                     + " limit");
-    public static final Option EXECUTOR_CORES = add("spark.executor.cores", "4", "cores",
+    public static final Option EXECUTOR_CORES = add(
+            "spark.executor.cores",
+            "4",
+            "cores",
             "cores per executor in the spark-defaults template (the submit script uses THREADS_PER_TASK)");
-    public static final Option RUNS_PER_GPU = add("RUNS_PER_GPU", "1", "runs",
+    public static final Option RUNS_PER_GPU = add(
+            "RUNS_PER_GPU",
+            "1",
+            "runs",
             "jobs/submit-gpu.sh: concurrent runs (tasks) sharing one GPU, spark.task.resource.gpu.amount = 1/RUNS_PER_GPU");
-    public static final Option GPUS_PER_EXECUTOR = add("GPUS_PER_EXECUTOR", "1", "GPUs",
+    public static final Option GPUS_PER_EXECUTOR = add(
+            "GPUS_PER_EXECUTOR",
+            "1",
+            "GPUs",
             "jobs/submit-gpu.sh: spark.executor.resource.gpu.amount; the executor gets GPUs x RUNS_PER_GPU task slots");
 
     /** Spark's own Java 17 flags (org.apache.spark.launcher.JavaModuleOptions): any JVM spark-submit did not start. */
@@ -69,8 +97,7 @@ public final class RuntimeOptions {
     /** JavaCPP's per-allocation bound reads /proc/self/statm on every allocation; MemoryGuard bounds memory instead. */
     public static final List<String> JAVACPP_FLAGS = List.of("-Dorg.bytedeco.javacpp.maxPhysicalBytes=0");
 
-    private RuntimeOptions() {
-    }
+    private RuntimeOptions() {}
 
     private static Option add(String key, String def, String unit, String doc) {
         Option o = new Option(key, def, unit, doc);
@@ -80,10 +107,21 @@ public final class RuntimeOptions {
 
     private static List<String> sparkFlags() {
         List<String> f = new ArrayList<>(List.of("-XX:+IgnoreUnrecognizedVMOptions"));
-        for (String p : List.of("java.lang", "java.lang.invoke", "java.lang.reflect", "java.io", "java.net", "java.nio",
-                "java.util", "java.util.concurrent", "java.util.concurrent.atomic", "jdk.internal.ref", "sun.nio.ch",
-                "sun.nio.cs", "sun.security.action", "sun.util.calendar"))
-            f.add("--add-opens=java.base/" + p + "=ALL-UNNAMED");
+        for (String p : List.of(
+                "java.lang",
+                "java.lang.invoke",
+                "java.lang.reflect",
+                "java.io",
+                "java.net",
+                "java.nio",
+                "java.util",
+                "java.util.concurrent",
+                "java.util.concurrent.atomic",
+                "jdk.internal.ref",
+                "sun.nio.ch",
+                "sun.nio.cs",
+                "sun.security.action",
+                "sun.util.calendar")) f.add("--add-opens=java.base/" + p + "=ALL-UNNAMED");
         f.add("--add-opens=java.security.jgss/sun.security.krb5=ALL-UNNAMED");
         f.add("-Djdk.reflect.useDirectMethodHandle=false");
         return Collections.unmodifiableList(f);
@@ -144,19 +182,27 @@ public final class RuntimeOptions {
     public static String sparkDefaults() {
         StringBuilder sb = new StringBuilder();
         sb.append("# Template for $SPARK_HOME/conf/spark-defaults.conf on a cluster that runs gradsweep.\n")
-                .append("# Generated from dev.gradsweep.config.RuntimeOptions by `bin/gradsweep options --format spark-defaults`.\n")
-                .append("# Rule: OpenMP threads x concurrent tasks per machine <= cores. One thread per task suits small networks.\n");
+                .append(
+                        "# Generated from dev.gradsweep.config.RuntimeOptions by `bin/gradsweep options --format spark-defaults`.\n")
+                .append(
+                        "# Rule: OpenMP threads x concurrent tasks per machine <= cores. One thread per task suits small networks.\n");
         conf(sb, "spark.executorEnv.OMP_NUM_THREADS", THREADS.defaultValue());
         conf(sb, "spark.task.cpus", THREADS.defaultValue());
         conf(sb, EXECUTOR_CORES.key(), EXECUTOR_CORES.defaultValue());
         conf(sb, EXECUTOR_MEMORY.key(), EXECUTOR_MEMORY.defaultValue());
-        sb.append("# ND4J keeps its arrays off-heap: leave room for them beside the heap; gradsweep.maxRss makes the executor\n")
-                .append("# force a GC (which frees ND4J's per-op native buffers) before it outgrows heap + overhead.\n");
+        sb.append(
+                        "# ND4J keeps its arrays off-heap: leave room for them beside the heap; gradsweep.maxRss makes the executor\n")
+                .append(
+                        "# force a GC (which frees ND4J's per-op native buffers) before it outgrows heap + overhead.\n");
         conf(sb, EXECUTOR_MEMORY_OVERHEAD.key(), EXECUTOR_MEMORY_OVERHEAD.defaultValue());
         sb.append("# --add-modules turns on the statistics' SIMD loops (scalar without it).\n");
-        conf(sb, "spark.executor.extraJavaOptions", String.join(" ", JAVACPP_FLAGS) + " -D" + MAX_RSS.key() + "="
-                + EXECUTOR_MAX_RSS.defaultValue() + " " + String.join(" ", SIMD_FLAGS));
-        sb.append("# Each run is one task; speculation would train a run twice (harmless: its files are replaced whole).\n");
+        conf(
+                sb,
+                "spark.executor.extraJavaOptions",
+                String.join(" ", JAVACPP_FLAGS) + " -D" + MAX_RSS.key() + "=" + EXECUTOR_MAX_RSS.defaultValue() + " "
+                        + String.join(" ", SIMD_FLAGS));
+        sb.append(
+                "# Each run is one task; speculation would train a run twice (harmless: its files are replaced whole).\n");
         conf(sb, "spark.speculation", "false");
         sb.append("# GPUs (build with mvn -Pcuda,cluster clean package):\n")
                 .append("# spark.worker.resource.gpu.amount              1\n")
@@ -164,7 +210,8 @@ public final class RuntimeOptions {
                 .append("# spark.executor.resource.gpu.amount            1\n")
                 .append("# spark.executor.resource.gpu.discoveryScript   /path/to/gradsweep/conf/gpu-discovery.sh\n")
                 .append("# spark.task.resource.gpu.amount                1\n")
-                .append("# (1/k lets k runs share a GPU: 0.5, 0.25, ...; jobs/submit-gpu.sh sets it from RUNS_PER_GPU)\n");
+                .append(
+                        "# (1/k lets k runs share a GPU: 0.5, 0.25, ...; jobs/submit-gpu.sh sets it from RUNS_PER_GPU)\n");
         return sb.toString();
     }
 
@@ -175,7 +222,9 @@ public final class RuntimeOptions {
     /** One line per option for {@code gradsweep options}. */
     public static String describe() {
         StringBuilder sb = new StringBuilder();
-        ALL.values().forEach(o -> sb.append(String.format("  %-31s %-6s %-14s %s%n", o.key(), o.defaultValue(), o.unit(), o.doc())));
+        ALL.values()
+                .forEach(o -> sb.append(
+                        String.format("  %-31s %-6s %-14s %s%n", o.key(), o.defaultValue(), o.unit(), o.doc())));
         return sb.toString();
     }
 }

@@ -1,11 +1,10 @@
 package dev.gradsweep.data;
 
 import dev.gradsweep.stats.TrainingMemory;
+import java.util.Random;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-
-import java.util.Random;
 
 /**
  * Minibatches drawn without replacement, reshuffled each epoch from the run's seed. The two batch arrays are
@@ -27,7 +26,13 @@ public final class Batches {
     }
 
     public Batches(TaskData data, int batch, DataType dtype, long seed, TrainingMemory memory) {
-        this(data, batch, seed, Nd4j.create(dtype, batch, data.inputs).detach(), Nd4j.create(dtype, batch, data.outputs).detach(), memory);
+        this(
+                data,
+                batch,
+                seed,
+                Nd4j.create(dtype, batch, data.inputs).detach(),
+                Nd4j.create(dtype, batch, data.outputs).detach(),
+                memory);
     }
 
     /** Fills the given [batch × inputs] / [batch × outputs] arrays, which may be contiguous views of larger arrays. */

@@ -2,52 +2,59 @@ package dev.gradsweep.data;
 
 import dev.gradsweep.config.BadInputException;
 import dev.gradsweep.grid.TaskSpec;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StructField;
 
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
-
 /**
  * The {@code table} task: a Parquet or CSV file read by Spark on the driver, checked column by column, and turned
  * into {@link TaskData} that is shipped to the tasks.
  */
 public final class TableLoader {
-    private TableLoader() {
-    }
+    private TableLoader() {}
 
     public static TaskData load(SparkSession spark, TaskSpec spec, String gridFile) {
         String where = "grid file " + gridFile + ": task.path: ";
         Dataset<Row> df;
         try {
             df = spec.path.toLowerCase().endsWith(".csv")
-                    ? spark.read().option("header", "true").option("inferSchema", "true").csv(spec.path)
+                    ? spark.read()
+                            .option("header", "true")
+                            .option("inferSchema", "true")
+                            .csv(spec.path)
                     : spark.read().parquet(spec.path);
         } catch (Exception e) {
-            throw new BadInputException(where + "cannot read '" + spec.path + "' as " + (spec.path.endsWith(".csv") ? "CSV" : "Parquet")
-                    + ": " + e.getMessage());
+            throw new BadInputException(where + "cannot read '" + spec.path + "' as "
+                    + (spec.path.endsWith(".csv") ? "CSV" : "Parquet") + ": " + e.getMessage());
         }
         List<String> all = Arrays.asList(df.columns());
         if (!all.contains(spec.label))
-            throw new BadInputException("grid file " + gridFile + ": task.label: no column '" + spec.label + "' in " + spec.path + "; columns: " + all);
+            throw new BadInputException("grid file " + gridFile + ": task.label: no column '" + spec.label + "' in "
+                    + spec.path + "; columns: " + all);
         List<String> features = new ArrayList<>(spec.features);
         if (features.isEmpty()) for (String c : all) if (!c.equals(spec.label)) features.add(c);
-        if (features.isEmpty()) throw new BadInputException("grid file " + gridFile + ": task.features: " + spec.path + " has no column besides the label");
+        if (features.isEmpty())
+            throw new BadInputException(
+                    "grid file " + gridFile + ": task.features: " + spec.path + " has no column besides the label");
         List<String> used = new ArrayList<>(features);
         used.add(spec.label);
         for (String c : used) {
             if (!all.contains(c))
-                throw new BadInputException("grid file " + gridFile + ": task.features: no column '" + c + "' in " + spec.path + "; columns: " + all);
+                throw new BadInputException("grid file " + gridFile + ": task.features: no column '" + c + "' in "
+                        + spec.path + "; columns: " + all);
             StructField f = df.schema().apply(c);
             if (!(f.dataType() instanceof NumericType))
-                throw new BadInputException("grid file " + gridFile + ": task." + (c.equals(spec.label) ? "label" : "features") + ": column '" + c
-                        + "' in " + spec.path + " is " + f.dataType().simpleString() + ", not numeric");
+                throw new BadInputException("grid file " + gridFile + ": task."
+                        + (c.equals(spec.label) ? "label" : "features") + ": column '" + c + "' in " + spec.path
+                        + " is " + f.dataType().simpleString() + ", not numeric");
         }
-        Dataset<Row> sel = df.selectExpr(used.stream().map(c -> "CAST(`" + c + "` AS DOUBLE)").toArray(String[]::new));
+        Dataset<Row> sel = df.selectExpr(
+                used.stream().map(c -> "CAST(`" + c + "` AS DOUBLE)").toArray(String[]::new));
         if (spec.samples > 0) sel = sel.limit(spec.samples);
         List<Row> rows = sel.collectAsList();
         if (rows.isEmpty()) throw new BadInputException(where + spec.path + " has no rows");
@@ -58,10 +65,12 @@ public final class TableLoader {
             Row row = rows.get(r);
             for (int c = 0; c <= k; c++) {
                 if (row.isNullAt(c))
-                    throw new BadInputException(where + "row " + r + " of " + spec.path + " has no value in column '" + used.get(c) + "'");
+                    throw new BadInputException(
+                            where + "row " + r + " of " + spec.path + " has no value in column '" + used.get(c) + "'");
                 double v = row.getDouble(c);
                 if (!Double.isFinite(v))
-                    throw new BadInputException(where + "row " + r + " of " + spec.path + " has a non-finite value in column '" + used.get(c) + "'");
+                    throw new BadInputException(where + "row " + r + " of " + spec.path
+                            + " has a non-finite value in column '" + used.get(c) + "'");
                 if (c < k) x[r * k + c] = v;
                 else label[r] = v;
             }
@@ -71,8 +80,9 @@ public final class TableLoader {
         for (int r = 0; r < n; r++) {
             double v = label[r];
             if (v != Math.rint(v) || v < 0 || v > 10_000)
-                throw new BadInputException("grid file " + gridFile + ": task.label: classification labels must be integers 0..K-1; row " + r
-                        + " of " + spec.path + " has " + v);
+                throw new BadInputException(
+                        "grid file " + gridFile + ": task.label: classification labels must be integers 0..K-1; row "
+                                + r + " of " + spec.path + " has " + v);
             classes = Math.max(classes, (int) v + 1);
         }
         classes = Math.max(classes, 2);

@@ -1,7 +1,6 @@
 package dev.gradsweep.data;
 
 import dev.gradsweep.grid.TaskSpec;
-
 import java.io.Serializable;
 
 /**
@@ -18,7 +17,8 @@ public final class TaskData implements Serializable {
 
     public TaskData(int n, int inputs, int outputs, TaskSpec.Objective objective, double[] x, double[] y) {
         if (x.length != (long) n * inputs || y.length != (long) n * outputs)
-            throw new IllegalArgumentException("task data: arrays do not match " + n + " x (" + inputs + ", " + outputs + ")");
+            throw new IllegalArgumentException(
+                    "task data: arrays do not match " + n + " x (" + inputs + ", " + outputs + ")");
         this.n = n;
         this.inputs = inputs;
         this.outputs = outputs;

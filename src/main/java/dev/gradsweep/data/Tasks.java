@@ -1,7 +1,6 @@
 package dev.gradsweep.data;
 
 import dev.gradsweep.grid.TaskSpec;
-
 import java.util.Random;
 import java.util.SplittableRandom;
 
@@ -10,19 +9,24 @@ public final class Tasks {
     /** Hidden width and depth of the teacher network; tanh keeps its targets bounded and non-trivial. */
     static final int TEACHER_WIDTH = 32, TEACHER_DEPTH = 2;
 
-    private Tasks() {
-    }
+    private Tasks() {}
 
     /** Built-in data for {@code spec}; {@code table} comes from {@link TableTask} on the driver instead. */
     public static TaskData generate(TaskSpec spec, long seed) {
         // Data seed differs from the weight seed so data and init are not correlated through one generator.
         Random r = new Random(new SplittableRandom(seed).split().nextLong() ^ spec.kind.ordinal());
         switch (spec.kind) {
-            case TEACHER: return teacher(spec, r);
-            case GAUSS: return gauss(spec, r);
-            case SPIRALS: return spirals(spec, r);
-            case PARITY: return parity(spec, r);
-            default: throw new IllegalArgumentException("task kind " + spec.name() + " is not generated (it is read from a file)");
+            case TEACHER:
+                return teacher(spec, r);
+            case GAUSS:
+                return gauss(spec, r);
+            case SPIRALS:
+                return spirals(spec, r);
+            case PARITY:
+                return parity(spec, r);
+            default:
+                throw new IllegalArgumentException(
+                        "task kind " + spec.name() + " is not generated (it is read from a file)");
         }
     }
 

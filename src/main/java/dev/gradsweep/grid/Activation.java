@@ -8,9 +8,21 @@ import java.util.stream.Collectors;
  * both tails (for act_saturated_frac); the derivative is recovered from the output a, so no pre-activation is kept.
  */
 public enum Activation {
-    SIGMOID("sigmoid"), TANH("tanh"), RELU("relu"), LEAKYRELU("leakyrelu"), ELU("elu"), SELU("selu"),
-    GELU("gelu"), SWISH("swish"), MISH("mish"), SOFTSIGN("softsign"), SOFTPLUS("softplus"),
-    HARDSIGMOID("hardsigmoid"), HARDTANH("hardtanh"), RELU6("relu6"), IDENTITY("identity");
+    SIGMOID("sigmoid"),
+    TANH("tanh"),
+    RELU("relu"),
+    LEAKYRELU("leakyrelu"),
+    ELU("elu"),
+    SELU("selu"),
+    GELU("gelu"),
+    SWISH("swish"),
+    MISH("mish"),
+    SOFTSIGN("softsign"),
+    SOFTPLUS("softplus"),
+    HARDSIGMOID("hardsigmoid"),
+    HARDTANH("hardtanh"),
+    RELU6("relu6"),
+    IDENTITY("identity");
 
     public final String key;
 
@@ -32,10 +44,16 @@ public enum Activation {
     /** max |f'| of the saturating functions (the reference of act_saturated_frac); NaN for the others. */
     public double maxDerivative() {
         switch (this) {
-            case SIGMOID: return 0.25;
-            case TANH: case SOFTSIGN: case HARDTANH: return 1;
-            case HARDSIGMOID: return 0.2;
-            default: return Double.NaN;
+            case SIGMOID:
+                return 0.25;
+            case TANH:
+            case SOFTSIGN:
+            case HARDTANH:
+                return 1;
+            case HARDSIGMOID:
+                return 0.2;
+            default:
+                return Double.NaN;
         }
     }
 
@@ -46,12 +64,24 @@ public enum Activation {
      */
     public double[] unsaturatedOutputs(double threshold) {
         switch (this) {
-            case SIGMOID: { double t = (1 - Math.sqrt(1 - threshold)) / 2; return new double[]{t, 1 - t}; }
-            case TANH: { double t = Math.sqrt(1 - threshold); return new double[]{-t, t}; }
-            case SOFTSIGN: { double t = 1 - Math.sqrt(threshold); return new double[]{-t, t}; }
-            case HARDSIGMOID: return new double[]{0, 1};
-            case HARDTANH: return new double[]{-1, 1};
-            default: return new double[]{Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY};
+            case SIGMOID: {
+                double t = (1 - Math.sqrt(1 - threshold)) / 2;
+                return new double[] {t, 1 - t};
+            }
+            case TANH: {
+                double t = Math.sqrt(1 - threshold);
+                return new double[] {-t, t};
+            }
+            case SOFTSIGN: {
+                double t = 1 - Math.sqrt(threshold);
+                return new double[] {-t, t};
+            }
+            case HARDSIGMOID:
+                return new double[] {0, 1};
+            case HARDTANH:
+                return new double[] {-1, 1};
+            default:
+                return new double[] {Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY};
         }
     }
 
@@ -61,19 +91,34 @@ public enum Activation {
      */
     public double derivativeFromOutput(double a) {
         switch (this) {
-            case SIGMOID: return a * (1 - a);
-            case TANH: return 1 - a * a;
-            case RELU: return a > 0 ? 1 : 0;
-            case LEAKYRELU: return a > 0 ? 1 : 0.01;
-            case ELU: return a > 0 ? 1 : a + 1;
-            case SELU: return a > 0 ? SELU_LAMBDA : a + SELU_LAMBDA * SELU_ALPHA;
-            case SOFTSIGN: { double t = 1 - Math.abs(a); return t * t; }
-            case SOFTPLUS: return -Math.expm1(-a);
-            case HARDSIGMOID: return (a <= 0 || a >= 1) ? 0 : 0.2;
-            case HARDTANH: return (a <= -1 || a >= 1) ? 0 : 1;
-            case RELU6: return (a <= 0 || a >= 6) ? 0 : 1;
-            case IDENTITY: return 1;
-            default: return Double.NaN;
+            case SIGMOID:
+                return a * (1 - a);
+            case TANH:
+                return 1 - a * a;
+            case RELU:
+                return a > 0 ? 1 : 0;
+            case LEAKYRELU:
+                return a > 0 ? 1 : 0.01;
+            case ELU:
+                return a > 0 ? 1 : a + 1;
+            case SELU:
+                return a > 0 ? SELU_LAMBDA : a + SELU_LAMBDA * SELU_ALPHA;
+            case SOFTSIGN: {
+                double t = 1 - Math.abs(a);
+                return t * t;
+            }
+            case SOFTPLUS:
+                return -Math.expm1(-a);
+            case HARDSIGMOID:
+                return (a <= 0 || a >= 1) ? 0 : 0.2;
+            case HARDTANH:
+                return (a <= -1 || a >= 1) ? 0 : 1;
+            case RELU6:
+                return (a <= 0 || a >= 6) ? 0 : 1;
+            case IDENTITY:
+                return 1;
+            default:
+                return Double.NaN;
         }
     }
 

@@ -14,13 +14,17 @@ import java.util.Locale;
  * </ul>
  */
 public enum Cell {
-    NONE(0), RNN(1), LSTM(4), GRU(3);
+    NONE(0),
+    RNN(1),
+    LSTM(4),
+    GRU(3);
 
     /** The activations a vanilla rnn cell takes from the {@code activation} axis (lstm and gru use sigmoid and tanh). */
     public static final String RNN_ACTIVATIONS = "tanh, relu, sigmoid, identity, leakyrelu, hardtanh, softsign";
 
     /** The grid file's and the tables' spelling. */
     public final String key = name().toLowerCase(Locale.ROOT);
+
     public final int gates;
 
     Cell(int gates) {
@@ -38,8 +42,16 @@ public enum Cell {
 
     public static boolean rnnActivation(Activation a) {
         switch (a) {
-            case TANH: case RELU: case SIGMOID: case IDENTITY: case LEAKYRELU: case HARDTANH: case SOFTSIGN: return true;
-            default: return false;
+            case TANH:
+            case RELU:
+            case SIGMOID:
+            case IDENTITY:
+            case LEAKYRELU:
+            case HARDTANH:
+            case SOFTSIGN:
+                return true;
+            default:
+                return false;
         }
     }
 

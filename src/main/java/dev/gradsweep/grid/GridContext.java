@@ -2,7 +2,6 @@ package dev.gradsweep.grid;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gradsweep.config.BadInputException;
-
 import java.util.Iterator;
 import java.util.List;
 
@@ -23,7 +22,9 @@ final class GridContext {
         while (it.hasNext()) {
             String k = it.next();
             if (!allowed.contains(k))
-                throw err(where.isEmpty() ? k : where + "." + k, "unknown key; allowed keys: " + String.join(", ", allowed));
+                throw err(
+                        where.isEmpty() ? k : where + "." + k,
+                        "unknown key; allowed keys: " + String.join(", ", allowed));
         }
     }
 

@@ -1,7 +1,6 @@
 package dev.gradsweep.grid;
 
 import com.fasterxml.jackson.databind.JsonNode;
-
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -16,7 +15,10 @@ import java.util.function.Function;
 public final class GridKeys {
     /** Where a key sits in the file. */
     public enum Section {
-        TOP(""), TASK("task"), TRAIN("train"), AXES("axes");
+        TOP(""),
+        TASK("task"),
+        TRAIN("train"),
+        AXES("axes");
 
         public final String prefix;
 
@@ -25,8 +27,14 @@ public final class GridKeys {
         }
     }
 
-    static final int MAX_DEPTH = 2000, MAX_WIDTH = 8192, MAX_STEPS = 10_000_000, MAX_BATCH = 1 << 16,
-            MAX_SAMPLES = 100_000_000, MAX_INPUTS = 1 << 20, MAX_RUNS = 1_000_000, MAX_SEQ_LEN = 100_000;
+    static final int MAX_DEPTH = 2000,
+            MAX_WIDTH = 8192,
+            MAX_STEPS = 10_000_000,
+            MAX_BATCH = 1 << 16,
+            MAX_SAMPLES = 100_000_000,
+            MAX_INPUTS = 1 << 20,
+            MAX_RUNS = 1_000_000,
+            MAX_SEQ_LEN = 100_000;
     static final double MAX_LR = 100, MAX_GATE_BIAS = 20;
 
     private static final List<Key<?>> ALL = new ArrayList<>();
@@ -73,7 +81,13 @@ public final class GridKeys {
         public final Integer dflt;
 
         IntKey(Section s, String name, int min, int max, Integer dflt, String defaultText, String doc) {
-            super(s, name, "integer", min + " to " + max, defaultText != null ? defaultText : dflt == null ? null : dflt.toString(), doc);
+            super(
+                    s,
+                    name,
+                    "integer",
+                    min + " to " + max,
+                    defaultText != null ? defaultText : dflt == null ? null : dflt.toString(),
+                    doc);
             this.min = min;
             this.max = max;
             this.dflt = dflt;
@@ -98,9 +112,22 @@ public final class GridKeys {
         final boolean openLow;
         public final Double dflt;
 
-        NumKey(Section s, String name, double lo, double hi, boolean openLow, Double dflt, String defaultText, String doc) {
-            super(s, name, "number", (openLow ? "(" : "[") + Canon.num(lo) + ", " + Canon.num(hi) + "]",
-                    defaultText != null ? defaultText : dflt == null ? null : Canon.num(dflt), doc);
+        NumKey(
+                Section s,
+                String name,
+                double lo,
+                double hi,
+                boolean openLow,
+                Double dflt,
+                String defaultText,
+                String doc) {
+            super(
+                    s,
+                    name,
+                    "number",
+                    (openLow ? "(" : "[") + Canon.num(lo) + ", " + Canon.num(hi) + "]",
+                    defaultText != null ? defaultText : dflt == null ? null : Canon.num(dflt),
+                    doc);
             this.lo = lo;
             this.hi = hi;
             this.openLow = openLow;
@@ -111,7 +138,8 @@ public final class GridKeys {
         Double parse(GridContext c, String where, JsonNode v) {
             if (!v.isNumber()) throw c.err(where, "'" + v.asText() + "' is not a number; allowed " + allowed);
             double x = v.asDouble();
-            if (!((openLow ? x > lo : x >= lo) && x <= hi)) throw c.err(where, v.asText() + " is out of range; allowed " + allowed);
+            if (!((openLow ? x > lo : x >= lo) && x <= hi))
+                throw c.err(where, v.asText() + " is out of range; allowed " + allowed);
             return x;
         }
 
@@ -127,7 +155,14 @@ public final class GridKeys {
         /** What a value is called in messages ("unknown activation 'sigmod'"). */
         private String noun = "value";
 
-        ChoiceKey(Section s, String name, String allowed, Function<String, T> parser, T dflt, String defaultText, String doc) {
+        ChoiceKey(
+                Section s,
+                String name,
+                String allowed,
+                Function<String, T> parser,
+                T dflt,
+                String defaultText,
+                String doc) {
             super(s, name, "word", allowed, defaultText, doc);
             this.parser = parser;
             this.dflt = dflt;
@@ -137,7 +172,8 @@ public final class GridKeys {
         T parse(GridContext c, String where, JsonNode v) {
             if (!v.isValueNode()) throw c.err(where, "must be one value; allowed: " + allowed);
             T t = parser.apply(v.asText().trim().toLowerCase(Locale.ROOT));
-            if (t == null) throw c.err(where, "unknown " + noun + " '" + v.asText().trim() + "'; allowed: " + allowed);
+            if (t == null)
+                throw c.err(where, "unknown " + noun + " '" + v.asText().trim() + "'; allowed: " + allowed);
             return t;
         }
 
@@ -194,94 +230,248 @@ public final class GridKeys {
     }
 
     // --- top level -----------------------------------------------------------------------------------------------
-    public static final TextKey NAME = new TextKey(Section.TOP, "name", "letters, digits, '.', '_', '-'",
+    public static final TextKey NAME = new TextKey(
+            Section.TOP,
+            "name",
+            "letters, digits, '.', '_', '-'",
             "sweep name; the output goes to results/<name> unless --out says otherwise");
-    public static final StructKey TASK = new StructKey(Section.TOP, "task", "mapping", null, "the training data (task.* below)");
-    public static final StructKey TRAIN = new StructKey(Section.TOP, "train", "mapping", null, "how every run trains (train.* below)");
-    public static final StructKey SEEDS = new StructKey(Section.TOP, "seeds", "list of integers", "[1]",
+    public static final StructKey TASK =
+            new StructKey(Section.TOP, "task", "mapping", null, "the training data (task.* below)");
+    public static final StructKey TRAIN =
+            new StructKey(Section.TOP, "train", "mapping", null, "how every run trains (train.* below)");
+    public static final StructKey SEEDS = new StructKey(
+            Section.TOP,
+            "seeds",
+            "list of integers",
+            "[1]",
             "one run per seed and configuration; seeds are replicates, not an axis");
-    public static final StructKey AXES = new StructKey(Section.TOP, "axes", "mapping", null,
+    public static final StructKey AXES = new StructKey(
+            Section.TOP,
+            "axes",
+            "mapping",
+            null,
             "axis -> list of values; the runs are their cartesian product (axes.* below)");
-    public static final StructKey EXCLUDE = new StructKey(Section.TOP, "exclude", "list of mappings", "[]",
+    public static final StructKey EXCLUDE = new StructKey(
+            Section.TOP,
+            "exclude",
+            "list of mappings",
+            "[]",
             "combinations to leave out, e.g. [{norm: none, placement: post}]");
 
     // --- task ----------------------------------------------------------------------------------------------------
-    public static final ChoiceKey<TaskSpec.Kind> TASK_KIND = new ChoiceKey<>(Section.TASK, "kind", names(TaskSpec.Kind.class),
-            enumParser(TaskSpec.Kind.class), null, null,
+    public static final ChoiceKey<TaskSpec.Kind> TASK_KIND = new ChoiceKey<>(
+            Section.TASK,
+            "kind",
+            names(TaskSpec.Kind.class),
+            enumParser(TaskSpec.Kind.class),
+            null,
+            null,
             "teacher: regression on a random tanh teacher MLP; gauss: random x and y; spirals: two-spiral classification;"
                     + " parity: n-bit parity; table: a Parquet or CSV file; adding: sum of the two marked values of a sequence;"
                     + " copy: recall 3 symbols of 4 after seq_len steps (adding and copy: recurrent cells only, fresh samples every step)");
-    public static final IntKey TASK_INPUTS = new IntKey(Section.TASK, "inputs", 1, MAX_INPUTS, 16, "16 (parity: 8 bits, at most 30)",
+    public static final IntKey TASK_INPUTS = new IntKey(
+            Section.TASK,
+            "inputs",
+            1,
+            MAX_INPUTS,
+            16,
+            "16 (parity: 8 bits, at most 30)",
             "input features (teacher, gauss), bits (parity); spirals has 2; a table's come from the file");
-    public static final IntKey TASK_OUTPUTS = new IntKey(Section.TASK, "outputs", 1, MAX_INPUTS, 1, null,
+    public static final IntKey TASK_OUTPUTS = new IntKey(
+            Section.TASK,
+            "outputs",
+            1,
+            MAX_INPUTS,
+            1,
+            null,
             "regression targets (teacher, gauss); classification tasks have their classes");
-    public static final IntKey TASK_SAMPLES = new IntKey(Section.TASK, "samples", 1, MAX_SAMPLES, 2048, "2048 (table: every row)",
+    public static final IntKey TASK_SAMPLES = new IntKey(
+            Section.TASK,
+            "samples",
+            1,
+            MAX_SAMPLES,
+            2048,
+            "2048 (table: every row)",
             "training examples, generated deterministically from the seed");
-    public static final TextKey TASK_PATH = new TextKey(Section.TASK, "path", "a Parquet file or folder, or a .csv file",
-            "table only: the data file");
-    public static final TextKey TASK_LABEL = new TextKey(Section.TASK, "label", "a column of the file", "table only: the target column");
-    public static final StructKey TASK_FEATURES = new StructKey(Section.TASK, "features", "list of columns", "every other column",
-            "table only: the feature columns");
-    public static final ChoiceKey<TaskSpec.Objective> TASK_OBJECTIVE = new ChoiceKey<>(Section.TASK, "objective",
-            names(TaskSpec.Objective.class), enumParser(TaskSpec.Objective.class), TaskSpec.Objective.REGRESSION, "regression",
+    public static final TextKey TASK_PATH =
+            new TextKey(Section.TASK, "path", "a Parquet file or folder, or a .csv file", "table only: the data file");
+    public static final TextKey TASK_LABEL =
+            new TextKey(Section.TASK, "label", "a column of the file", "table only: the target column");
+    public static final StructKey TASK_FEATURES = new StructKey(
+            Section.TASK, "features", "list of columns", "every other column", "table only: the feature columns");
+    public static final ChoiceKey<TaskSpec.Objective> TASK_OBJECTIVE = new ChoiceKey<>(
+            Section.TASK,
+            "objective",
+            names(TaskSpec.Objective.class),
+            enumParser(TaskSpec.Objective.class),
+            TaskSpec.Objective.REGRESSION,
+            "regression",
             "table only: regression (MSE) or classification (softmax + cross-entropy over the label's values)");
 
     // --- train ---------------------------------------------------------------------------------------------------
-    public static final IntKey STEPS = new IntKey(Section.TRAIN, "steps", 1, MAX_STEPS, 300, null, "training steps (minibatches) per run");
-    public static final IntKey BATCH = new IntKey(Section.TRAIN, "batch", 1, MAX_BATCH, 64, null,
+    public static final IntKey STEPS =
+            new IntKey(Section.TRAIN, "steps", 1, MAX_STEPS, 300, null, "training steps (minibatches) per run");
+    public static final IntKey BATCH = new IntKey(
+            Section.TRAIN,
+            "batch",
+            1,
+            MAX_BATCH,
+            64,
+            null,
             "minibatch size (the default of axes.batch); at most task.samples, at least 2 with norm: batch");
-    public static final ChoiceKey<TrainSpec.Optimizer> OPTIMIZER = new ChoiceKey<>(Section.TRAIN, "optimizer",
-            names(TrainSpec.Optimizer.class), enumParser(TrainSpec.Optimizer.class), TrainSpec.Optimizer.SGD, "sgd",
+    public static final ChoiceKey<TrainSpec.Optimizer> OPTIMIZER = new ChoiceKey<>(
+            Section.TRAIN,
+            "optimizer",
+            names(TrainSpec.Optimizer.class),
+            enumParser(TrainSpec.Optimizer.class),
+            TrainSpec.Optimizer.SGD,
+            "sgd",
             "the default of axes.optimizer");
-    public static final NumKey LR = new NumKey(Section.TRAIN, "lr", 0, MAX_LR, true, 0.05, null, "learning rate (the default of axes.lr)");
-    public static final ChoiceKey<String> CLIP = new ChoiceKey<>(Section.TRAIN, "clip", "none, norm:<c>, value:<c> with c > 0",
-            TrainSpec::parseClip, "none", "none",
-            "gradient clipping: by the global L2 norm, or element-wise (the default of axes.clip)").calling("clipping rule");
-    public static final ChoiceKey<TrainSpec.DType> DTYPE = new ChoiceKey<>(Section.TRAIN, "dtype", names(TrainSpec.DType.class),
-            enumParser(TrainSpec.DType.class), TrainSpec.DType.FLOAT32, "float32",
+    public static final NumKey LR =
+            new NumKey(Section.TRAIN, "lr", 0, MAX_LR, true, 0.05, null, "learning rate (the default of axes.lr)");
+    public static final ChoiceKey<String> CLIP = new ChoiceKey<>(
+                    Section.TRAIN,
+                    "clip",
+                    "none, norm:<c>, value:<c> with c > 0",
+                    TrainSpec::parseClip,
+                    "none",
+                    "none",
+                    "gradient clipping: by the global L2 norm, or element-wise (the default of axes.clip)")
+            .calling("clipping rule");
+    public static final ChoiceKey<TrainSpec.DType> DTYPE = new ChoiceKey<>(
+            Section.TRAIN,
+            "dtype",
+            names(TrainSpec.DType.class),
+            enumParser(TrainSpec.DType.class),
+            TrainSpec.DType.FLOAT32,
+            "float32",
             "floating-point type of training (statistics always accumulate in double)");
-    public static final IntKey WARMUP = new IntKey(Section.TRAIN, "warmup", 0, MAX_STEPS, 0, null,
+    public static final IntKey WARMUP = new IntKey(
+            Section.TRAIN,
+            "warmup",
+            0,
+            MAX_STEPS,
+            0,
+            null,
             "linear learning-rate warmup over this many steps (at most train.steps); steps.lr records the rate used");
-    public static final NumKey HIGHWAY_GATE_BIAS = new NumKey(Section.TRAIN, "highway_gate_bias", -MAX_GATE_BIAS, MAX_GATE_BIAS,
-            false, TrainSpec.DEFAULT_HIGHWAY_GATE_BIAS, null, "initial bias of highway transform gates (negative: blocks start near the identity)");
-    public static final NumKey FORGET_BIAS = new NumKey(Section.TRAIN, "forget_bias", -MAX_GATE_BIAS, MAX_GATE_BIAS,
-            false, TrainSpec.DEFAULT_FORGET_BIAS, null, "initial bias of LSTM forget gates (cell: lstm only; positive: the cell state is kept)");
+    public static final NumKey HIGHWAY_GATE_BIAS = new NumKey(
+            Section.TRAIN,
+            "highway_gate_bias",
+            -MAX_GATE_BIAS,
+            MAX_GATE_BIAS,
+            false,
+            TrainSpec.DEFAULT_HIGHWAY_GATE_BIAS,
+            null,
+            "initial bias of highway transform gates (negative: blocks start near the identity)");
+    public static final NumKey FORGET_BIAS = new NumKey(
+            Section.TRAIN,
+            "forget_bias",
+            -MAX_GATE_BIAS,
+            MAX_GATE_BIAS,
+            false,
+            TrainSpec.DEFAULT_FORGET_BIAS,
+            null,
+            "initial bias of LSTM forget gates (cell: lstm only; positive: the cell state is kept)");
 
     // --- axes, in expansion order (outermost first; seeds vary fastest) -----------------------------------------
-    public static final IntKey DEPTH = new IntKey(Section.AXES, "depth", 1, MAX_DEPTH, null, null,
+    public static final IntKey DEPTH = new IntKey(
+            Section.AXES,
+            "depth",
+            1,
+            MAX_DEPTH,
+            null,
+            null,
             "hidden layers (plain nets), blocks (skip != none) or stacked recurrent layers (cell != none)");
-    public static final IntKey WIDTH = new IntKey(Section.AXES, "width", 1, MAX_WIDTH, null, null,
+    public static final IntKey WIDTH = new IntKey(
+            Section.AXES,
+            "width",
+            1,
+            MAX_WIDTH,
+            null,
+            null,
             "units per hidden layer (recurrent cells: the hidden size)");
-    public static final ChoiceKey<Activation> ACTIVATION = new ChoiceKey<>(Section.AXES, "activation", Activation.allowed(),
-            Activation::parse, null, null, "hidden activation f (cell rnn: " + Cell.RNN_ACTIVATIONS + "; lstm and gru: tanh, recorded as such)")
+    public static final ChoiceKey<Activation> ACTIVATION = new ChoiceKey<>(
+                    Section.AXES,
+                    "activation",
+                    Activation.allowed(),
+                    Activation::parse,
+                    null,
+                    null,
+                    "hidden activation f (cell rnn: " + Cell.RNN_ACTIVATIONS
+                            + "; lstm and gru: tanh, recorded as such)")
             .calling("activation");
-    public static final ChoiceKey<Init> INIT = new ChoiceKey<>(Section.AXES, "init", Init.ALLOWED, Init::parse, null, null,
-            "weight initializer (biases start at 0; recurrent cells: the input and output weights)").calling("initializer");
-    public static final ChoiceKey<Norm> NORM = new ChoiceKey<>(Section.AXES, "norm", names(Norm.class), enumParser(Norm.class),
-            Norm.NONE, "none", "normalization: batch (BatchNormalization) or layer (layer norm with gain and bias)");
-    public static final ChoiceKey<Placement> PLACEMENT = new ChoiceKey<>(Section.AXES, "placement", "pre, post",
-            Placement::parse, Placement.PRE, "pre",
+    public static final ChoiceKey<Init> INIT = new ChoiceKey<>(
+                    Section.AXES,
+                    "init",
+                    Init.ALLOWED,
+                    Init::parse,
+                    null,
+                    null,
+                    "weight initializer (biases start at 0; recurrent cells: the input and output weights)")
+            .calling("initializer");
+    public static final ChoiceKey<Norm> NORM = new ChoiceKey<>(
+            Section.AXES,
+            "norm",
+            names(Norm.class),
+            enumParser(Norm.class),
+            Norm.NONE,
+            "none",
+            "normalization: batch (BatchNormalization) or layer (layer norm with gain and bias)");
+    public static final ChoiceKey<Placement> PLACEMENT = new ChoiceKey<>(
+            Section.AXES,
+            "placement",
+            "pre, post",
+            Placement::parse,
+            Placement.PRE,
+            "pre",
             "pre: x + F(N(x)), post: N(x + F(x)); only with a norm inside a skip block, elsewhere recorded as n/a");
-    public static final ChoiceKey<Skip> SKIP = new ChoiceKey<>(Section.AXES, "skip", names(Skip.class), enumParser(Skip.class),
-            Skip.NONE, "none", "skip connection: residual x + F(x), highway H·T + x·(1 − T), rezero x + α·F(x)");
-    public static final ChoiceKey<TrainSpec.Optimizer> OPTIMIZER_AXIS = new ChoiceKey<>(Section.AXES, "optimizer",
-            OPTIMIZER.allowed, OPTIMIZER.parser, null, "train.optimizer", "optimizer");
-    public static final NumKey LR_AXIS = new NumKey(Section.AXES, "lr", 0, MAX_LR, true, null, "train.lr", "learning rate");
-    public static final IntKey BATCH_AXIS = new IntKey(Section.AXES, "batch", 1, MAX_BATCH, null, "train.batch", "minibatch size");
-    public static final ChoiceKey<String> CLIP_AXIS = new ChoiceKey<>(Section.AXES, "clip", CLIP.allowed, CLIP.parser, null,
-            "train.clip", "gradient clipping").calling("clipping rule");
-    public static final ChoiceKey<Cell> CELL = new ChoiceKey<>(Section.AXES, "cell", names(Cell.class), Cell::parse, Cell.NONE, "none",
-            "none: feed-forward nets; rnn (activation f), lstm, gru: depth stacked recurrent layers of width units over seq_len steps"
-                    + " (needs task.kind adding or copy; norm and skip must be none)").calling("cell");
-    public static final IntKey SEQ_LEN = new IntKey(Section.AXES, "seq_len", 1, MAX_SEQ_LEN, null, "n/a (required with cell != none)",
+    public static final ChoiceKey<Skip> SKIP = new ChoiceKey<>(
+            Section.AXES,
+            "skip",
+            names(Skip.class),
+            enumParser(Skip.class),
+            Skip.NONE,
+            "none",
+            "skip connection: residual x + F(x), highway H·T + x·(1 − T), rezero x + α·F(x)");
+    public static final ChoiceKey<TrainSpec.Optimizer> OPTIMIZER_AXIS = new ChoiceKey<>(
+            Section.AXES, "optimizer", OPTIMIZER.allowed, OPTIMIZER.parser, null, "train.optimizer", "optimizer");
+    public static final NumKey LR_AXIS =
+            new NumKey(Section.AXES, "lr", 0, MAX_LR, true, null, "train.lr", "learning rate");
+    public static final IntKey BATCH_AXIS =
+            new IntKey(Section.AXES, "batch", 1, MAX_BATCH, null, "train.batch", "minibatch size");
+    public static final ChoiceKey<String> CLIP_AXIS = new ChoiceKey<>(
+                    Section.AXES, "clip", CLIP.allowed, CLIP.parser, null, "train.clip", "gradient clipping")
+            .calling("clipping rule");
+    public static final ChoiceKey<Cell> CELL = new ChoiceKey<>(
+                    Section.AXES,
+                    "cell",
+                    names(Cell.class),
+                    Cell::parse,
+                    Cell.NONE,
+                    "none",
+                    "none: feed-forward nets; rnn (activation f), lstm, gru: depth stacked recurrent layers of width units over seq_len steps"
+                            + " (needs task.kind adding or copy; norm and skip must be none)")
+            .calling("cell");
+    public static final IntKey SEQ_LEN = new IntKey(
+            Section.AXES,
+            "seq_len",
+            1,
+            MAX_SEQ_LEN,
+            null,
+            "n/a (required with cell != none)",
             "sequence length T of a recurrent run; recorded as null for cell none");
-    public static final ChoiceKey<RecInit> REC_INIT = new ChoiceKey<>(Section.AXES, "rec_init", RecInit.ALLOWED, RecInit::parse,
-            RecInit.parse("orthogonal"), "orthogonal",
-            "recurrent weights W_h per gate block: orthogonal, identity (IRNN), normal:<sigma> (N(0, sigma^2/H)), spectral:<rho>"
-                    + " (spectral radius exactly rho); recorded as n/a for cell none").calling("recurrent initializer");
+    public static final ChoiceKey<RecInit> REC_INIT = new ChoiceKey<>(
+                    Section.AXES,
+                    "rec_init",
+                    RecInit.ALLOWED,
+                    RecInit::parse,
+                    RecInit.parse("orthogonal"),
+                    "orthogonal",
+                    "recurrent weights W_h per gate block: orthogonal, identity (IRNN), normal:<sigma> (N(0, sigma^2/H)), spectral:<rho>"
+                            + " (spectral radius exactly rho); recorded as n/a for cell none")
+            .calling("recurrent initializer");
 
-    private GridKeys() {
-    }
+    private GridKeys() {}
 
     public static List<Key<?>> all() {
         return Collections.unmodifiableList(ALL);
@@ -300,9 +490,17 @@ public final class GridKeys {
     public static String markdownTable() {
         StringBuilder sb = new StringBuilder("| key | type | allowed | default | meaning |\n|---|---|---|---|---|\n");
         for (Key<?> k : ALL)
-            sb.append("| `").append(k.path()).append("` | ").append(k.type).append(" | ").append(k.allowed.replace("|", "\\|"))
-                    .append(" | ").append(k.defaultText == null ? "required" : "`" + k.defaultText + "`").append(" | ")
-                    .append(k.doc).append(" |\n");
+            sb.append("| `")
+                    .append(k.path())
+                    .append("` | ")
+                    .append(k.type)
+                    .append(" | ")
+                    .append(k.allowed.replace("|", "\\|"))
+                    .append(" | ")
+                    .append(k.defaultText == null ? "required" : "`" + k.defaultText + "`")
+                    .append(" | ")
+                    .append(k.doc)
+                    .append(" |\n");
         return sb.toString();
     }
 
@@ -310,7 +508,10 @@ public final class GridKeys {
     public static String describe() {
         StringBuilder sb = new StringBuilder();
         for (Key<?> k : ALL)
-            sb.append(String.format("  %-24s %s%s%n", k.path(), k.defaultText == null ? "(required) " : "(default " + k.defaultText + ") ",
+            sb.append(String.format(
+                    "  %-24s %s%s%n",
+                    k.path(),
+                    k.defaultText == null ? "(required) " : "(default " + k.defaultText + ") ",
                     k.doc + (k.allowed.isEmpty() || k.type.equals("text") ? "" : "; " + k.allowed)));
         return sb.toString();
     }

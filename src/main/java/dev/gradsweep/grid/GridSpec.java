@@ -7,7 +7,6 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.gradsweep.config.BadInputException;
 import dev.gradsweep.grid.GridKeys.Key;
 import dev.gradsweep.grid.GridKeys.Section;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,10 +32,17 @@ public final class GridSpec {
     public final List<Long> seeds;
     /** Each axis' values as canonical strings, in file order. */
     public final Map<String, List<String>> axes;
+
     public final List<Map<String, String>> excludes;
 
-    private GridSpec(String source, String name, TaskSpec task, TrainSpec train, List<Long> seeds,
-                     Map<String, List<String>> axes, List<Map<String, String>> excludes) {
+    private GridSpec(
+            String source,
+            String name,
+            TaskSpec task,
+            TrainSpec train,
+            List<Long> seeds,
+            Map<String, List<String>> axes,
+            List<Map<String, String>> excludes) {
         this.source = source;
         this.name = name;
         this.task = task;
@@ -47,7 +53,8 @@ public final class GridSpec {
     }
 
     public static GridSpec load(Path file) {
-        if (!Files.isRegularFile(file)) throw new BadInputException("grid file " + file + ": not found (or not a file)");
+        if (!Files.isRegularFile(file))
+            throw new BadInputException("grid file " + file + ": not found (or not a file)");
         try {
             return parse(Files.readString(file), file.toString());
         } catch (IOException e) {
@@ -74,15 +81,18 @@ public final class GridSpec {
         JsonNode s = root.get(GridKeys.SEEDS.name);
         if (s == null) seeds.add(1L);
         else {
-            if (!s.isArray() || s.isEmpty()) throw c.err("seeds", "must be a non-empty list of integers, e.g. [1, 2, 3]");
+            if (!s.isArray() || s.isEmpty())
+                throw c.err("seeds", "must be a non-empty list of integers, e.g. [1, 2, 3]");
             for (JsonNode n : s) {
-                if (!n.canConvertToLong() || !n.isIntegralNumber()) throw c.err("seeds", "'" + n.asText() + "' is not an integer");
+                if (!n.canConvertToLong() || !n.isIntegralNumber())
+                    throw c.err("seeds", "'" + n.asText() + "' is not an integer");
                 if (seeds.contains(n.asLong())) throw c.err("seeds", "seed " + n.asLong() + " is listed twice");
                 seeds.add(n.asLong());
             }
         }
         JsonNode ax = root.get(GridKeys.AXES.name);
-        if (ax == null || !ax.isObject()) throw c.err("axes", "missing: a mapping of axis -> list of values; axes are " + AXES);
+        if (ax == null || !ax.isObject())
+            throw c.err("axes", "missing: a mapping of axis -> list of values; axes are " + AXES);
         c.onlyKeys(ax, "axes", AXES);
         Map<String, List<String>> axes = new LinkedHashMap<>();
         for (Key<?> key : GridKeys.in(Section.AXES)) {
@@ -106,14 +116,18 @@ public final class GridSpec {
         List<Map<String, String>> excludes = new ArrayList<>();
         JsonNode ex = root.get(GridKeys.EXCLUDE.name);
         if (ex != null) {
-            if (!ex.isArray()) throw c.err("exclude", "must be a list of mappings, e.g. [{norm: none, placement: post}]");
+            if (!ex.isArray())
+                throw c.err("exclude", "must be a list of mappings, e.g. [{norm: none, placement: post}]");
             int i = 0;
             for (JsonNode f : ex) {
                 String where = "exclude[" + i++ + "]";
                 if (!f.isObject() || f.isEmpty()) throw c.err(where, "must be a non-empty mapping of axis -> value");
                 c.onlyKeys(f, where, AXES);
                 Map<String, String> m = new LinkedHashMap<>();
-                f.fields().forEachRemaining(e -> m.put(e.getKey(), canonicalAxisValue(c, where + "." + e.getKey(), axisKey(e.getKey()), e.getValue())));
+                f.fields()
+                        .forEachRemaining(e -> m.put(
+                                e.getKey(),
+                                canonicalAxisValue(c, where + "." + e.getKey(), axisKey(e.getKey()), e.getValue())));
                 excludes.add(m);
             }
         }
@@ -125,11 +139,13 @@ public final class GridSpec {
         if (axes.get("norm").contains(Norm.BATCH.key))
             for (String b : axes.get("batch"))
                 if (Integer.parseInt(b) < 2)
-                    throw c.err(batchKey, "batch " + b + " with norm: batch: batch statistics need at least 2 examples");
+                    throw c.err(
+                            batchKey, "batch " + b + " with norm: batch: batch statistics need at least 2 examples");
         GridSpec g = new GridSpec(source, name, task, train, List.copyOf(seeds), axes, excludes);
         long product = seeds.size();
         for (List<String> v : axes.values()) product *= v.size();
-        if (product > GridKeys.MAX_RUNS) throw c.err("axes", "the product has " + product + " runs; at most " + GridKeys.MAX_RUNS);
+        if (product > GridKeys.MAX_RUNS)
+            throw c.err("axes", "the product has " + product + " runs; at most " + GridKeys.MAX_RUNS);
         List<RunConfig> runs = g.expand();
         if (runs.isEmpty()) throw c.err("exclude", "every combination is excluded: the sweep would be empty");
         for (RunConfig rc : runs) checkCell(c, rc);
@@ -141,20 +157,31 @@ public final class GridSpec {
         String kind = rc.task.name();
         if (!rc.cell.recurrent()) {
             if (rc.task.kind.sequence())
-                throw c.err("task.kind", kind + " is a sequence task: it needs axes.cell rnn, lstm or gru (cell none is feed-forward)");
+                throw c.err(
+                        "task.kind",
+                        kind + " is a sequence task: it needs axes.cell rnn, lstm or gru (cell none is feed-forward)");
             return;
         }
         String cell = "cell " + rc.cell;
         if (!rc.task.kind.sequence())
             throw c.err("axes.cell", cell + " needs a sequence task (task.kind adding or copy), not " + kind);
-        if (rc.norm != Norm.NONE) throw c.err("axes.norm", "norm " + rc.norm + " with " + cell + ": recurrent nets have no norm; use none");
-        if (rc.skip != Skip.NONE) throw c.err("axes.skip", "skip " + rc.skip + " with " + cell + ": recurrent nets have no skip blocks; use none");
+        if (rc.norm != Norm.NONE)
+            throw c.err("axes.norm", "norm " + rc.norm + " with " + cell + ": recurrent nets have no norm; use none");
+        if (rc.skip != Skip.NONE)
+            throw c.err(
+                    "axes.skip",
+                    "skip " + rc.skip + " with " + cell + ": recurrent nets have no skip blocks; use none");
         if (rc.cell == Cell.RNN && !Cell.rnnActivation(rc.activation))
-            throw c.err("axes.activation", "activation " + rc.activation.key + " with cell rnn; allowed: " + Cell.RNN_ACTIVATIONS);
-        if (rc.seqLen == 0) throw c.err("axes.seq_len", "missing: a recurrent cell needs the sequence length T, e.g. seq_len: [50]");
+            throw c.err(
+                    "axes.activation",
+                    "activation " + rc.activation.key + " with cell rnn; allowed: " + Cell.RNN_ACTIVATIONS);
+        if (rc.seqLen == 0)
+            throw c.err("axes.seq_len", "missing: a recurrent cell needs the sequence length T, e.g. seq_len: [50]");
         if (rc.task.kind == TaskSpec.Kind.COPY && rc.seqLen < TaskSpec.COPY_MIN_SEQ_LEN)
-            throw c.err("axes.seq_len", rc.seqLen + " is too short for copy: at least " + TaskSpec.COPY_MIN_SEQ_LEN
-                    + " (its symbols and the recall marker)");
+            throw c.err(
+                    "axes.seq_len",
+                    rc.seqLen + " is too short for copy: at least " + TaskSpec.COPY_MIN_SEQ_LEN
+                            + " (its symbols and the recall marker)");
     }
 
     private static Key<?> axisKey(String name) {
@@ -168,7 +195,8 @@ public final class GridSpec {
         if (key == GridKeys.LR_AXIS) return Canon.num(train.lr);
         if (key == GridKeys.BATCH_AXIS) return Integer.toString(train.batch);
         if (key == GridKeys.CLIP_AXIS) return train.clip;
-        if (key == GridKeys.SEQ_LEN) return "0"; // feed-forward runs have none; recurrent runs must list it (checkCells)
+        if (key == GridKeys.SEQ_LEN)
+            return "0"; // feed-forward runs have none; recurrent runs must list it (checkCells)
         Object d = key instanceof GridKeys.ChoiceKey<?> ck ? ck.dflt : null;
         return d == null ? null : d.toString();
     }
@@ -177,54 +205,70 @@ public final class GridSpec {
     private static String canonicalAxisValue(GridContext c, String where, Key<?> key, JsonNode v) {
         Object parsed = key.parse(c, where, v);
         if (parsed instanceof Double d) return Canon.num(d);
-        if (parsed instanceof Enum<?> e) return e.name().toLowerCase(); // every enum axis is spelled as its lower-case name
+        if (parsed instanceof Enum<?> e)
+            return e.name().toLowerCase(); // every enum axis is spelled as its lower-case name
         return parsed.toString();
     }
 
     private static TaskSpec parseTask(GridContext c, JsonNode t) {
         c.onlyKeys(t, "task", GridKeys.names(Section.TASK));
         TaskSpec.Kind kind = GridKeys.TASK_KIND.read(c, t);
-        int samples = kind.sequence() ? 0 : kind == TaskSpec.Kind.TABLE ? GridKeys.TASK_SAMPLES.read(c, t, 0) : GridKeys.TASK_SAMPLES.read(c, t);
+        int samples = kind.sequence()
+                ? 0
+                : kind == TaskSpec.Kind.TABLE ? GridKeys.TASK_SAMPLES.read(c, t, 0) : GridKeys.TASK_SAMPLES.read(c, t);
         if (kind == TaskSpec.Kind.TABLE) {
             String path = GridKeys.TASK_PATH.read(c, t);
             String label = GridKeys.TASK_LABEL.read(c, t);
             List<String> features = new ArrayList<>();
             JsonNode f = t.get(GridKeys.TASK_FEATURES.name);
             if (f != null) {
-                if (!f.isArray() || f.isEmpty()) throw c.err("task.features", "must be a non-empty list of column names");
+                if (!f.isArray() || f.isEmpty())
+                    throw c.err("task.features", "must be a non-empty list of column names");
                 f.forEach(n -> features.add(n.asText()));
-                if (features.contains(label)) throw c.err("task.features", "the label column '" + label + "' cannot also be a feature");
+                if (features.contains(label))
+                    throw c.err("task.features", "the label column '" + label + "' cannot also be a feature");
             }
             TaskSpec.Objective obj = GridKeys.TASK_OBJECTIVE.read(c, t);
             for (Key<?> k : List.of(GridKeys.TASK_INPUTS, GridKeys.TASK_OUTPUTS))
                 if (t.has(k.name)) throw c.err(k.path(), "is read from the table file; remove it");
             return new TaskSpec(kind, 0, 0, samples, obj, path, label, features);
         }
-        for (Key<?> k : List.of(GridKeys.TASK_PATH, GridKeys.TASK_LABEL, GridKeys.TASK_FEATURES, GridKeys.TASK_OBJECTIVE))
+        for (Key<?> k :
+                List.of(GridKeys.TASK_PATH, GridKeys.TASK_LABEL, GridKeys.TASK_FEATURES, GridKeys.TASK_OBJECTIVE))
             if (t.has(k.name)) throw c.err(k.path(), "only applies to kind: table");
         switch (kind) {
-            case ADDING: case COPY: {
+            case ADDING:
+            case COPY: {
                 for (Key<?> k : List.of(GridKeys.TASK_INPUTS, GridKeys.TASK_OUTPUTS, GridKeys.TASK_SAMPLES))
-                    if (t.has(k.name)) throw c.err(k.path(), kind.name().toLowerCase() + " draws fresh sequences every step; remove "
-                            + k.name + " (the length is axes.seq_len)");
-                TaskSpec.Objective obj = kind == TaskSpec.Kind.ADDING ? TaskSpec.Objective.REGRESSION : TaskSpec.Objective.CLASSIFICATION;
+                    if (t.has(k.name))
+                        throw c.err(
+                                k.path(),
+                                kind.name().toLowerCase() + " draws fresh sequences every step; remove " + k.name
+                                        + " (the length is axes.seq_len)");
+                TaskSpec.Objective obj = kind == TaskSpec.Kind.ADDING
+                        ? TaskSpec.Objective.REGRESSION
+                        : TaskSpec.Objective.CLASSIFICATION;
                 return new TaskSpec(kind, 0, 0, 0, obj, null, null, List.of());
             }
             case SPIRALS: {
-                if (t.has("inputs") || t.has("outputs")) throw c.err("task", "spirals has 2 inputs and 2 classes; remove inputs/outputs");
+                if (t.has("inputs") || t.has("outputs"))
+                    throw c.err("task", "spirals has 2 inputs and 2 classes; remove inputs/outputs");
                 return new TaskSpec(kind, 2, 2, samples, TaskSpec.Objective.CLASSIFICATION, null, null, List.of());
             }
             case PARITY: {
                 int bits = GridKeys.TASK_INPUTS.read(c, t, TaskSpec.PARITY_DEFAULT_BITS);
                 if (bits > TaskSpec.PARITY_MAX_BITS)
-                    throw c.err("task.inputs", bits + " is out of range; allowed 1 to " + TaskSpec.PARITY_MAX_BITS + " (parity bits)");
+                    throw c.err(
+                            "task.inputs",
+                            bits + " is out of range; allowed 1 to " + TaskSpec.PARITY_MAX_BITS + " (parity bits)");
                 if (t.has("outputs")) throw c.err("task.outputs", "parity has 2 classes; remove outputs");
                 return new TaskSpec(kind, bits, 2, samples, TaskSpec.Objective.CLASSIFICATION, null, null, List.of());
             }
             default: {
                 int inputs = GridKeys.TASK_INPUTS.read(c, t);
                 int outputs = GridKeys.TASK_OUTPUTS.read(c, t);
-                return new TaskSpec(kind, inputs, outputs, samples, TaskSpec.Objective.REGRESSION, null, null, List.of());
+                return new TaskSpec(
+                        kind, inputs, outputs, samples, TaskSpec.Objective.REGRESSION, null, null, List.of());
             }
         }
     }
@@ -251,8 +295,10 @@ public final class GridSpec {
         int[] idx = new int[keys.size()];
         while (true) {
             Map<String, String> point = new LinkedHashMap<>();
-            for (int i = 0; i < keys.size(); i++) point.put(keys.get(i), axes.get(keys.get(i)).get(idx[i]));
-            if (excludes.stream().noneMatch(f -> f.entrySet().stream().allMatch(e -> e.getValue().equals(point.get(e.getKey()))))) {
+            for (int i = 0; i < keys.size(); i++)
+                point.put(keys.get(i), axes.get(keys.get(i)).get(idx[i]));
+            if (excludes.stream().noneMatch(f -> f.entrySet().stream()
+                    .allMatch(e -> e.getValue().equals(point.get(e.getKey()))))) {
                 for (long seed : seeds) {
                     RunConfig rc = toRun(point, seed);
                     out.putIfAbsent(rc.runId, rc);
@@ -266,12 +312,26 @@ public final class GridSpec {
     }
 
     private RunConfig toRun(Map<String, String> p, long seed) {
-        TrainSpec tr = train.with(TrainSpec.Optimizer.valueOf(p.get("optimizer").toUpperCase()), Double.parseDouble(p.get("lr")),
-                Integer.parseInt(p.get("batch")), p.get("clip"));
-        return new RunConfig(name, Integer.parseInt(p.get("depth")), Integer.parseInt(p.get("width")),
-                Activation.parse(p.get("activation")), Init.parse(p.get("init")), Norm.valueOf(p.get("norm").toUpperCase()),
-                Placement.parse(p.get("placement")), Skip.valueOf(p.get("skip").toUpperCase()), Cell.parse(p.get("cell")),
-                Integer.parseInt(p.get("seq_len")), RecInit.parse(p.get("rec_init")), task, tr, seed);
+        TrainSpec tr = train.with(
+                TrainSpec.Optimizer.valueOf(p.get("optimizer").toUpperCase()),
+                Double.parseDouble(p.get("lr")),
+                Integer.parseInt(p.get("batch")),
+                p.get("clip"));
+        return new RunConfig(
+                name,
+                Integer.parseInt(p.get("depth")),
+                Integer.parseInt(p.get("width")),
+                Activation.parse(p.get("activation")),
+                Init.parse(p.get("init")),
+                Norm.valueOf(p.get("norm").toUpperCase()),
+                Placement.parse(p.get("placement")),
+                Skip.valueOf(p.get("skip").toUpperCase()),
+                Cell.parse(p.get("cell")),
+                Integer.parseInt(p.get("seq_len")),
+                RecInit.parse(p.get("rec_init")),
+                task,
+                tr,
+                seed);
     }
 
     /** Rewrites every run's task (used once the driver has read a table file's shape). */

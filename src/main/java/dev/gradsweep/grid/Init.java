@@ -8,7 +8,17 @@ import java.util.Objects;
  * The canonical text ({@link #toString()}) is what enters the run id.
  */
 public final class Init implements Serializable {
-    public enum Kind { XAVIER, XAVIER_UNIFORM, HE, HE_UNIFORM, LECUN, STANDARD, ORTHOGONAL, NORMAL, CONSTANT }
+    public enum Kind {
+        XAVIER,
+        XAVIER_UNIFORM,
+        HE,
+        HE_UNIFORM,
+        LECUN,
+        STANDARD,
+        ORTHOGONAL,
+        NORMAL,
+        CONSTANT
+    }
 
     public static final String ALLOWED =
             "xavier, xavier_uniform, he, he_uniform, lecun, standard, orthogonal, normal:<sigma_w>, constant:<c>";
@@ -28,14 +38,22 @@ public final class Init implements Serializable {
         int colon = t.indexOf(':');
         if (colon < 0) {
             switch (t) {
-                case "xavier": return new Init(Kind.XAVIER, Double.NaN);
-                case "xavier_uniform": return new Init(Kind.XAVIER_UNIFORM, Double.NaN);
-                case "he": return new Init(Kind.HE, Double.NaN);
-                case "he_uniform": return new Init(Kind.HE_UNIFORM, Double.NaN);
-                case "lecun": return new Init(Kind.LECUN, Double.NaN);
-                case "standard": return new Init(Kind.STANDARD, Double.NaN);
-                case "orthogonal": return new Init(Kind.ORTHOGONAL, Double.NaN);
-                default: return null;
+                case "xavier":
+                    return new Init(Kind.XAVIER, Double.NaN);
+                case "xavier_uniform":
+                    return new Init(Kind.XAVIER_UNIFORM, Double.NaN);
+                case "he":
+                    return new Init(Kind.HE, Double.NaN);
+                case "he_uniform":
+                    return new Init(Kind.HE_UNIFORM, Double.NaN);
+                case "lecun":
+                    return new Init(Kind.LECUN, Double.NaN);
+                case "standard":
+                    return new Init(Kind.STANDARD, Double.NaN);
+                case "orthogonal":
+                    return new Init(Kind.ORTHOGONAL, Double.NaN);
+                default:
+                    return null;
             }
         }
         String head = t.substring(0, colon);
@@ -54,9 +72,12 @@ public final class Init implements Serializable {
     @Override
     public String toString() {
         switch (kind) {
-            case NORMAL: return "normal:" + Canon.num(value);
-            case CONSTANT: return "constant:" + Canon.num(value);
-            default: return kind.name().toLowerCase();
+            case NORMAL:
+                return "normal:" + Canon.num(value);
+            case CONSTANT:
+                return "constant:" + Canon.num(value);
+            default:
+                return kind.name().toLowerCase();
         }
     }
 

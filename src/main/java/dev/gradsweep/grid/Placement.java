@@ -5,7 +5,9 @@ package dev.gradsweep.grid;
  * means something for a norm inside a skip block; elsewhere a run records {@link #NA}, which no grid file can name.
  */
 public enum Placement {
-    PRE("pre"), POST("post"), NA("n/a");
+    PRE("pre"),
+    POST("post"),
+    NA("n/a");
 
     /** The grid file's and the tables' spelling. */
     public final String key;

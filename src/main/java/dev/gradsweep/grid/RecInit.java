@@ -9,7 +9,12 @@ import java.io.Serializable;
  * sampling is {@code recurrent.RecWeights}; the canonical text ({@link #toString()}) enters the run id.
  */
 public final class RecInit implements Serializable {
-    public enum Kind { ORTHOGONAL, IDENTITY, NORMAL, SPECTRAL }
+    public enum Kind {
+        ORTHOGONAL,
+        IDENTITY,
+        NORMAL,
+        SPECTRAL
+    }
 
     public static final String ALLOWED = "orthogonal, identity, normal:<sigma>, spectral:<rho>";
 
@@ -37,19 +42,24 @@ public final class RecInit implements Serializable {
         }
         if (!Double.isFinite(v) || v < 0) return null;
         switch (t.substring(0, colon)) {
-            case "normal": return new RecInit(Kind.NORMAL, v);
-            case "spectral": return new RecInit(Kind.SPECTRAL, v);
-            default: return null;
+            case "normal":
+                return new RecInit(Kind.NORMAL, v);
+            case "spectral":
+                return new RecInit(Kind.SPECTRAL, v);
+            default:
+                return null;
         }
     }
 
     @Override
     public String toString() {
         switch (kind) {
-            case NORMAL: return "normal:" + Canon.num(value);
-            case SPECTRAL: return "spectral:" + Canon.num(value);
-            default: return kind.name().toLowerCase();
+            case NORMAL:
+                return "normal:" + Canon.num(value);
+            case SPECTRAL:
+                return "spectral:" + Canon.num(value);
+            default:
+                return kind.name().toLowerCase();
         }
     }
-
 }

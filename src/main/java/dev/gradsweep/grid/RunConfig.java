@@ -18,6 +18,7 @@ public final class RunConfig implements Serializable {
     public final Norm norm;
     /** {@link Placement#NA} unless a norm sits inside a skip block. */
     public final Placement placement;
+
     public final Skip skip;
     /** {@link Cell#NONE} for feed-forward nets; a recurrent cell has depth stacked layers of width units. */
     public final Cell cell;
@@ -25,14 +26,25 @@ public final class RunConfig implements Serializable {
     public final int seqLen;
     /** Recurrent weight initializer; null (recorded as n/a) for cell none. */
     public final RecInit recInit;
+
     public final TaskSpec task;
     public final TrainSpec train;
     public final long seed;
     public final String runId;
 
     /** A feed-forward run. */
-    public RunConfig(String sweep, int depth, int width, Activation activation, Init init, Norm norm,
-                     Placement placement, Skip skip, TaskSpec task, TrainSpec train, long seed) {
+    public RunConfig(
+            String sweep,
+            int depth,
+            int width,
+            Activation activation,
+            Init init,
+            Norm norm,
+            Placement placement,
+            Skip skip,
+            TaskSpec task,
+            TrainSpec train,
+            long seed) {
         this(sweep, depth, width, activation, init, norm, placement, skip, Cell.NONE, 0, null, task, train, seed);
     }
 
@@ -41,8 +53,21 @@ public final class RunConfig implements Serializable {
      * block becomes n/a; for cell none seq_len and rec_init; for lstm and gru the activation (always tanh); for
      * every cell but lstm the forget-gate bias.
      */
-    public RunConfig(String sweep, int depth, int width, Activation activation, Init init, Norm norm, Placement placement,
-                     Skip skip, Cell cell, int seqLen, RecInit recInit, TaskSpec task, TrainSpec train, long seed) {
+    public RunConfig(
+            String sweep,
+            int depth,
+            int width,
+            Activation activation,
+            Init init,
+            Norm norm,
+            Placement placement,
+            Skip skip,
+            Cell cell,
+            int seqLen,
+            RecInit recInit,
+            TaskSpec task,
+            TrainSpec train,
+            long seed) {
         this.sweep = sweep;
         this.depth = depth;
         this.width = width;
@@ -56,7 +81,8 @@ public final class RunConfig implements Serializable {
         this.recInit = cell.recurrent() ? recInit : null;
         this.task = task;
         this.train = cell != Cell.LSTM && train.forgetBias != TrainSpec.DEFAULT_FORGET_BIAS
-                ? train.withForgetBias(TrainSpec.DEFAULT_FORGET_BIAS) : train;
+                ? train.withForgetBias(TrainSpec.DEFAULT_FORGET_BIAS)
+                : train;
         this.seed = seed;
         this.runId = hash(canonical());
     }
@@ -66,7 +92,8 @@ public final class RunConfig implements Serializable {
      * fields are appended only for recurrent cells, so feed-forward ids are those from before the cell axis.
      */
     public String canonical() {
-        return "depth=" + depth + ";width=" + width + ";activation=" + activation.key + ";init=" + init + ";norm=" + norm
+        return "depth=" + depth + ";width=" + width + ";activation=" + activation.key + ";init=" + init + ";norm="
+                + norm
                 + ";placement=" + placement + ";skip=" + skip + ";task=" + task.canonical() + ";train="
                 + train.canonical() + ";seed=" + seed
                 + (cell.recurrent() ? ";cell=" + cell + ";seq_len=" + seqLen + ";rec_init=" + recInit : "");
@@ -90,12 +117,40 @@ public final class RunConfig implements Serializable {
 
     /** The same configuration with another seed (bench and tests replicate runs this way). */
     public RunConfig withSeed(long otherSeed) {
-        return new RunConfig(sweep, depth, width, activation, init, norm, placement, skip, cell, seqLen, recInit, task, train, otherSeed);
+        return new RunConfig(
+                sweep,
+                depth,
+                width,
+                activation,
+                init,
+                norm,
+                placement,
+                skip,
+                cell,
+                seqLen,
+                recInit,
+                task,
+                train,
+                otherSeed);
     }
 
     /** The same configuration with another task (the driver fills in a table file's shape). */
     public RunConfig withTask(TaskSpec otherTask) {
-        return new RunConfig(sweep, depth, width, activation, init, norm, placement, skip, cell, seqLen, recInit, otherTask, train, seed);
+        return new RunConfig(
+                sweep,
+                depth,
+                width,
+                activation,
+                init,
+                norm,
+                placement,
+                skip,
+                cell,
+                seqLen,
+                recInit,
+                otherTask,
+                train,
+                seed);
     }
 
     @Override

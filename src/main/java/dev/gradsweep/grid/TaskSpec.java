@@ -11,7 +11,13 @@ import java.util.TreeMap;
  */
 public final class TaskSpec implements Serializable {
     public enum Kind {
-        TEACHER, GAUSS, SPIRALS, PARITY, TABLE, ADDING, COPY;
+        TEACHER,
+        GAUSS,
+        SPIRALS,
+        PARITY,
+        TABLE,
+        ADDING,
+        COPY;
 
         /** adding and copy: sequences of seq_len steps for recurrent cells, fresh samples every step. */
         public boolean sequence() {
@@ -19,7 +25,10 @@ public final class TaskSpec implements Serializable {
         }
     }
 
-    public enum Objective { REGRESSION, CLASSIFICATION }
+    public enum Objective {
+        REGRESSION,
+        CLASSIFICATION
+    }
 
     /** Bits of a parity task: every one of the 2^bits patterns is enumerable, so keep it small. */
     public static final int PARITY_DEFAULT_BITS = 8, PARITY_MAX_BITS = 30;
@@ -31,15 +40,24 @@ public final class TaskSpec implements Serializable {
     public final int inputs;
     /** Regression outputs, or classes for classification. */
     public final int outputs;
+
     public final int samples;
     public final Objective objective;
     /** table only: file path, label column, feature columns (empty = every other column). */
     public final String path;
+
     public final String label;
     public final List<String> features;
 
-    public TaskSpec(Kind kind, int inputs, int outputs, int samples, Objective objective, String path, String label,
-                    List<String> features) {
+    public TaskSpec(
+            Kind kind,
+            int inputs,
+            int outputs,
+            int samples,
+            Objective objective,
+            String path,
+            String label,
+            List<String> features) {
         this.kind = kind;
         this.inputs = inputs;
         this.outputs = outputs;

@@ -4,9 +4,16 @@ import java.io.Serializable;
 
 /** How one run trains: steps, batch, optimizer, learning rate, clipping, dtype. */
 public final class TrainSpec implements Serializable {
-    public enum Optimizer { SGD, MOMENTUM, ADAM }
+    public enum Optimizer {
+        SGD,
+        MOMENTUM,
+        ADAM
+    }
 
-    public enum DType { FLOAT32, FLOAT64 }
+    public enum DType {
+        FLOAT32,
+        FLOAT64
+    }
 
     public final int steps;
     public final int batch;
@@ -14,6 +21,7 @@ public final class TrainSpec implements Serializable {
     public final double lr;
     /** "none", "norm:<c>" (global L2 norm of the gradient) or "value:<c>" (element-wise). */
     public final String clip;
+
     public final DType dtype;
     /** Linear learning-rate warmup over this many steps (0 = none). */
     public final int warmup;
@@ -28,12 +36,28 @@ public final class TrainSpec implements Serializable {
         this(steps, batch, optimizer, lr, clip, dtype, 0, DEFAULT_HIGHWAY_GATE_BIAS);
     }
 
-    public TrainSpec(int steps, int batch, Optimizer optimizer, double lr, String clip, DType dtype, int warmup, double highwayGateBias) {
+    public TrainSpec(
+            int steps,
+            int batch,
+            Optimizer optimizer,
+            double lr,
+            String clip,
+            DType dtype,
+            int warmup,
+            double highwayGateBias) {
         this(steps, batch, optimizer, lr, clip, dtype, warmup, highwayGateBias, DEFAULT_FORGET_BIAS);
     }
 
-    public TrainSpec(int steps, int batch, Optimizer optimizer, double lr, String clip, DType dtype, int warmup, double highwayGateBias,
-                     double forgetBias) {
+    public TrainSpec(
+            int steps,
+            int batch,
+            Optimizer optimizer,
+            double lr,
+            String clip,
+            DType dtype,
+            int warmup,
+            double highwayGateBias,
+            double forgetBias) {
         this.steps = steps;
         this.batch = batch;
         this.optimizer = optimizer;
@@ -92,11 +116,14 @@ public final class TrainSpec implements Serializable {
     }
 
     public String canonical() {
-        return "steps=" + steps + ",batch=" + batch + ",optimizer=" + optimizer.name().toLowerCase() + ",lr="
+        return "steps=" + steps + ",batch=" + batch + ",optimizer="
+                + optimizer.name().toLowerCase() + ",lr="
                 + Canon.num(lr) + ",clip=" + clip + ",dtype=" + dtype.name().toLowerCase()
                 // only when set, so that the ids of configurations from before these options stay the same
                 + (warmup > 0 ? ",warmup=" + warmup : "")
-                + (highwayGateBias != DEFAULT_HIGHWAY_GATE_BIAS ? ",highway_gate_bias=" + Canon.num(highwayGateBias) : "")
+                + (highwayGateBias != DEFAULT_HIGHWAY_GATE_BIAS
+                        ? ",highway_gate_bias=" + Canon.num(highwayGateBias)
+                        : "")
                 + (forgetBias != DEFAULT_FORGET_BIAS ? ",forget_bias=" + Canon.num(forgetBias) : "");
     }
 }

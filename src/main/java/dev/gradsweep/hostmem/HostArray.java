@@ -1,14 +1,13 @@
 package dev.gradsweep.hostmem;
 
 import dev.gradsweep.simd.Simd;
-import org.nd4j.linalg.api.buffer.DataBuffer;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import org.nd4j.linalg.api.buffer.DataBuffer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Reads a contiguous ND4J array straight from its host memory, without an ND4J op: on the CPU backend this costs no
@@ -19,6 +18,7 @@ public abstract class HostArray {
     public final int length;
     /** Rows of a rank-2 array (1 otherwise) and whether it is stored column-major, as DL4J's 'f' arrays are. */
     public final int rows;
+
     public final boolean columnMajor;
 
     protected HostArray(int length, int rows, boolean columnMajor) {
@@ -77,8 +77,8 @@ public abstract class HostArray {
      * (float lanes) exact.
      */
     public static final int BLOCK = 4096;
-    private static final ThreadLocal<double[]> DOUBLES = ThreadLocal.withInitial(() -> new double[BLOCK]);
 
+    private static final ThreadLocal<double[]> DOUBLES = ThreadLocal.withInitial(() -> new double[BLOCK]);
 
     /** Element (r, c) of a rank-2 array with {@code cols} columns, whatever its storage order. */
     public final double get(int r, int c, int cols) {
@@ -87,7 +87,8 @@ public abstract class HostArray {
 
     /** A reader over {@code a}; views are fine as long as their elements are contiguous. */
     public static HostArray of(INDArray a) {
-        if (a.length() > Integer.MAX_VALUE) throw new IllegalArgumentException("array too large for a host view: " + a.length());
+        if (a.length() > Integer.MAX_VALUE)
+            throw new IllegalArgumentException("array too large for a host view: " + a.length());
         if (!isContiguous(a)) a = a.dup('c'); // a fresh 'c' array is always contiguous
         DataBuffer buf = a.data();
         int base = HostMemory.offset(a);
@@ -109,7 +110,8 @@ public abstract class HostArray {
             };
         }
         if (a.dataType() == DataType.FLOAT) {
-            // One wrap of the native memory (a JNI call): the float view over it is plain Java. Same start as asNioFloat().
+            // One wrap of the native memory (a JNI call): the float view over it is plain Java. Same start as
+            // asNioFloat().
             ByteBuffer bytes = buf.asNio().order(ByteOrder.nativeOrder());
             FloatBuffer b = bytes.asFloatBuffer();
             return new HostArray(n, rows, colMajor) {

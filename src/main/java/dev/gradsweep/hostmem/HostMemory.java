@@ -5,8 +5,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** Where an array's first element sits in the NIO view of its data buffer ({@code asNioFloat()/asNioDouble()}). */
 public final class HostMemory {
-    private HostMemory() {
-    }
+    private HostMemory() {}
 
     public static int offset(INDArray a) {
         // A view's DataBuffer carries the view's offset into the parent's memory, which asNio*() wraps from its start;

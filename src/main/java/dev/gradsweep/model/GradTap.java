@@ -1,5 +1,6 @@
 package dev.gradsweep.model;
 
+import java.util.function.Consumer;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.MaskState;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -14,8 +15,6 @@ import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-
-import java.util.function.Consumer;
 
 /**
  * Identity vertex at a block's output that measures the gradient flowing back into it, ∂L/∂y (DL4J exposes no
@@ -54,8 +53,13 @@ public final class GradTap extends org.deeplearning4j.nn.conf.graph.GraphVertex 
     }
 
     @Override
-    public org.deeplearning4j.nn.graph.vertex.GraphVertex instantiate(ComputationGraph graph, String name, int idx,
-                                                                      INDArray paramsView, boolean initializeParams, DataType dataType) {
+    public org.deeplearning4j.nn.graph.vertex.GraphVertex instantiate(
+            ComputationGraph graph,
+            String name,
+            int idx,
+            INDArray paramsView,
+            boolean initializeParams,
+            DataType dataType) {
         return new Impl(graph, name, idx, null, null, dataType);
     }
 
@@ -66,8 +70,11 @@ public final class GradTap extends org.deeplearning4j.nn.conf.graph.GraphVertex 
 
     @Override
     public MemoryReport getMemoryReport(InputType... inputTypes) {
-        return new LayerMemoryReport.Builder(null, GradTap.class, inputTypes[0], inputTypes[0]).standardMemory(0, 0)
-                .workingMemory(0, 0, 0, 0).cacheMemory(0, 0).build();
+        return new LayerMemoryReport.Builder(null, GradTap.class, inputTypes[0], inputTypes[0])
+                .standardMemory(0, 0)
+                .workingMemory(0, 0, 0, 0)
+                .cacheMemory(0, 0)
+                .build();
     }
 
     public static final class Impl extends BaseGraphVertex {
@@ -96,7 +103,7 @@ public final class GradTap extends org.deeplearning4j.nn.conf.graph.GraphVertex 
         @Override
         public Pair<Gradient, INDArray[]> doBackward(boolean tbptt, LayerWorkspaceMgr workspaceMgr) {
             if (sink != null) sink.accept(epsilon);
-            return new Pair<>(null, new INDArray[]{workspaceMgr.leverageTo(ArrayType.ACTIVATION_GRAD, epsilon)});
+            return new Pair<>(null, new INDArray[] {workspaceMgr.leverageTo(ArrayType.ACTIVATION_GRAD, epsilon)});
         }
 
         @Override
@@ -105,7 +112,8 @@ public final class GradTap extends org.deeplearning4j.nn.conf.graph.GraphVertex 
         }
 
         @Override
-        public Pair<INDArray, MaskState> feedForwardMaskArrays(INDArray[] maskArrays, MaskState currentMaskState, int minibatchSize) {
+        public Pair<INDArray, MaskState> feedForwardMaskArrays(
+                INDArray[] maskArrays, MaskState currentMaskState, int minibatchSize) {
             return maskArrays == null || maskArrays.length == 0 ? null : new Pair<>(maskArrays[0], currentMaskState);
         }
 

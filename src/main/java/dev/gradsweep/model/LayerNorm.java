@@ -1,5 +1,6 @@
 package dev.gradsweep.model;
 
+import java.util.List;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
@@ -10,8 +11,6 @@ import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
-
-import java.util.List;
 
 /**
  * Layer normalization over the units of a [batch × n] input: y = γ ⊙ (x − μ)/√(σ² + ε) + β, with learned gain
@@ -60,8 +59,9 @@ public final class LayerNorm extends RowParamLayer {
         private INDArray[] normalize() {
             INDArray x = input.castTo(dataType);
             INDArray xc = x.subColumnVector(x.mean(1).reshape(x.size(0), 1));
-            INDArray inv = Transforms.pow(xc.mul(xc).mean(1).addi(EPS), -0.5, false).reshape(x.size(0), 1);
-            return new INDArray[]{xc.muliColumnVector(inv), inv};
+            INDArray inv =
+                    Transforms.pow(xc.mul(xc).mean(1).addi(EPS), -0.5, false).reshape(x.size(0), 1);
+            return new INDArray[] {xc.muliColumnVector(inv), inv};
         }
 
         @Override

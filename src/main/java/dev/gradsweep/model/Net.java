@@ -1,10 +1,9 @@
 package dev.gradsweep.model;
 
 import dev.gradsweep.grid.Activation;
-import org.deeplearning4j.nn.graph.ComputationGraph;
-
 import java.util.List;
 import java.util.Map;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 
 /**
  * A built network and how its vertices map onto the tables: which {@code layer} index each parameterised vertex

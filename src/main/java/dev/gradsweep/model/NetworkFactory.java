@@ -8,6 +8,10 @@ import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.grid.Skip;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.grid.TrainSpec;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.WorkspaceMode;
@@ -32,11 +36,6 @@ import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 import org.nd4j.linalg.schedule.ISchedule;
 
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-
 /**
  * Builds the DL4J network of a run, always as a ComputationGraph (one code path for training and statistics).
  * <ul>
@@ -51,8 +50,7 @@ import java.util.Map;
  * </ul>
  */
 public final class NetworkFactory {
-    private NetworkFactory() {
-    }
+    private NetworkFactory() {}
 
     public static Net build(RunConfig rc) {
         int nIn = rc.task.inputs, nOut = rc.task.outputs;
@@ -89,7 +87,15 @@ public final class NetworkFactory {
                     String nn = name + suffix(norm);
                     add(g, layerOf, l, nn, norm(norm, width), name);
                     prev = name + ".act";
-                    add(g, layerOf, l, prev, new ActivationLayer.Builder().activation(activation(act)).build(), nn);
+                    add(
+                            g,
+                            layerOf,
+                            l,
+                            prev,
+                            new ActivationLayer.Builder()
+                                    .activation(activation(act))
+                                    .build(),
+                            nn);
                 }
                 rec.add(new Net.Recorded(prev, l, name, "dense", act));
                 in = width;
@@ -104,20 +110,30 @@ public final class NetworkFactory {
                 add(g, layerOf, l, b + ".fc1", dense(width, width, act, true), u);
                 rec.add(new Net.Recorded(b + ".fc1", l, b + ".fc1", "dense", act));
                 if (rc.skip == Skip.HIGHWAY) {
-                    DenseLayer gate = new DenseLayer.Builder().nIn(width).nOut(width)
-                            .activation(org.nd4j.linalg.activations.Activation.SIGMOID).biasInit(train.highwayGateBias).build();
+                    DenseLayer gate = new DenseLayer.Builder()
+                            .nIn(width)
+                            .nOut(width)
+                            .activation(org.nd4j.linalg.activations.Activation.SIGMOID)
+                            .biasInit(train.highwayGateBias)
+                            .build();
                     add(g, layerOf, l, b + ".gate", gate, u);
                     rec.add(new Net.Recorded(b + ".gate", l, b + ".gate", "gate", Activation.SIGMOID));
                     g.addVertex(b + ".diff", new ElementWiseVertex(ElementWiseVertex.Op.Subtract), b + ".fc1", x);
-                    g.addVertex(b + ".carry", new ElementWiseVertex(ElementWiseVertex.Op.Product), b + ".gate", b + ".diff");
+                    g.addVertex(
+                            b + ".carry",
+                            new ElementWiseVertex(ElementWiseVertex.Op.Product),
+                            b + ".gate",
+                            b + ".diff");
                     g.addVertex(out = b + ".add", new ElementWiseVertex(ElementWiseVertex.Op.Add), x, b + ".carry");
                 } else {
                     String f = b + ".fc2";
                     add(g, layerOf, l, f, dense(width, width, Activation.IDENTITY, true), b + ".fc1");
-                    if (rc.skip == Skip.REZERO) add(g, layerOf, l, f = b + ".rezero", new ScalarGain(width), b + ".fc2");
+                    if (rc.skip == Skip.REZERO)
+                        add(g, layerOf, l, f = b + ".rezero", new ScalarGain(width), b + ".fc2");
                     g.addVertex(out = b + ".add", new ElementWiseVertex(ElementWiseVertex.Op.Add), x, f);
                 }
-                if (norm != Norm.NONE && !pre) add(g, layerOf, l, out = b + suffix(norm), norm(norm, width), b + ".add");
+                if (norm != Norm.NONE && !pre)
+                    add(g, layerOf, l, out = b + suffix(norm), norm(norm, width), b + ".add");
                 g.addVertex(b, new GradTap(), out);
                 rec.add(new Net.Recorded(b, l, b, "block", null));
                 prev = b;
@@ -128,10 +144,20 @@ public final class NetworkFactory {
             }
         }
         boolean cls = rc.task.objective == TaskSpec.Objective.CLASSIFICATION;
-        add(g, layerOf, rc.depth, "output", new OutputLayer.Builder(cls ? LossFunctions.LossFunction.MCXENT : LossFunctions.LossFunction.MSE)
-                .nIn(in).nOut(nOut)
-                .activation(cls ? org.nd4j.linalg.activations.Activation.SOFTMAX : org.nd4j.linalg.activations.Activation.IDENTITY)
-                .build(), prev);
+        add(
+                g,
+                layerOf,
+                rc.depth,
+                "output",
+                new OutputLayer.Builder(cls ? LossFunctions.LossFunction.MCXENT : LossFunctions.LossFunction.MSE)
+                        .nIn(in)
+                        .nOut(nOut)
+                        .activation(
+                                cls
+                                        ? org.nd4j.linalg.activations.Activation.SOFTMAX
+                                        : org.nd4j.linalg.activations.Activation.IDENTITY)
+                        .build(),
+                prev);
         g.setOutputs("output");
         ComputationGraph net = new ComputationGraph(g.build());
         net.init();
@@ -139,13 +165,24 @@ public final class NetworkFactory {
         return new Net(net, layerOf, List.copyOf(rec));
     }
 
-    private static void add(ComputationGraphConfiguration.GraphBuilder g, Map<String, Integer> layerOf, int layer, String name, Layer l, String input) {
+    private static void add(
+            ComputationGraphConfiguration.GraphBuilder g,
+            Map<String, Integer> layerOf,
+            int layer,
+            String name,
+            Layer l,
+            String input) {
         g.addLayer(name, l, input);
         layerOf.put(name, layer);
     }
 
     private static DenseLayer dense(int in, int out, Activation act, boolean bias) {
-        return new DenseLayer.Builder().nIn(in).nOut(out).activation(activation(act)).hasBias(bias).build();
+        return new DenseLayer.Builder()
+                .nIn(in)
+                .nOut(out)
+                .activation(activation(act))
+                .hasBias(bias)
+                .build();
     }
 
     static String suffix(Norm norm) {
@@ -154,7 +191,11 @@ public final class NetworkFactory {
 
     private static Layer norm(Norm kind, int width) {
         if (kind == Norm.BATCH)
-            return new BatchNormalization.Builder().nIn(width).nOut(width).activation(org.nd4j.linalg.activations.Activation.IDENTITY).build();
+            return new BatchNormalization.Builder()
+                    .nIn(width)
+                    .nOut(width)
+                    .activation(org.nd4j.linalg.activations.Activation.IDENTITY)
+                    .build();
         return new LayerNorm(width);
     }
 
@@ -166,45 +207,74 @@ public final class NetworkFactory {
     public static IUpdater updater(TrainSpec t) {
         ISchedule lr = new WarmupSchedule(t.lr, t.warmup);
         switch (t.optimizer) {
-            case MOMENTUM: return new Nesterovs(lr, 0.9);
-            case ADAM: return new Adam(lr);
-            default: return new Sgd(lr);
+            case MOMENTUM:
+                return new Nesterovs(lr, 0.9);
+            case ADAM:
+                return new Adam(lr);
+            default:
+                return new Sgd(lr);
         }
     }
 
     public static IWeightInit weightInit(Init init) {
         switch (init.kind) {
-            case XAVIER: return WeightInit.XAVIER.getWeightInitFunction();
-            case XAVIER_UNIFORM: return WeightInit.XAVIER_UNIFORM.getWeightInitFunction();
-            case HE: return WeightInit.RELU.getWeightInitFunction();
-            case HE_UNIFORM: return WeightInit.RELU_UNIFORM.getWeightInitFunction();
-            case LECUN: return WeightInit.LECUN_NORMAL.getWeightInitFunction();
-            case STANDARD: return WeightInit.UNIFORM.getWeightInitFunction(); // U[±1/sqrt(fan_in)]
-            case ORTHOGONAL: return new WeightInitDistribution(new OrthogonalDistribution(1.0));
-            case NORMAL: return new ScaledNormalInit(init.value);
-            case CONSTANT: return new WeightInitConstant(init.value);
-            default: throw new IllegalArgumentException("initializer " + init);
+            case XAVIER:
+                return WeightInit.XAVIER.getWeightInitFunction();
+            case XAVIER_UNIFORM:
+                return WeightInit.XAVIER_UNIFORM.getWeightInitFunction();
+            case HE:
+                return WeightInit.RELU.getWeightInitFunction();
+            case HE_UNIFORM:
+                return WeightInit.RELU_UNIFORM.getWeightInitFunction();
+            case LECUN:
+                return WeightInit.LECUN_NORMAL.getWeightInitFunction();
+            case STANDARD:
+                return WeightInit.UNIFORM.getWeightInitFunction(); // U[±1/sqrt(fan_in)]
+            case ORTHOGONAL:
+                return new WeightInitDistribution(new OrthogonalDistribution(1.0));
+            case NORMAL:
+                return new ScaledNormalInit(init.value);
+            case CONSTANT:
+                return new WeightInitConstant(init.value);
+            default:
+                throw new IllegalArgumentException("initializer " + init);
         }
     }
 
     public static org.nd4j.linalg.activations.Activation activation(Activation a) {
         switch (a) {
-            case SIGMOID: return org.nd4j.linalg.activations.Activation.SIGMOID;
-            case TANH: return org.nd4j.linalg.activations.Activation.TANH;
-            case RELU: return org.nd4j.linalg.activations.Activation.RELU;
-            case LEAKYRELU: return org.nd4j.linalg.activations.Activation.LEAKYRELU;
-            case ELU: return org.nd4j.linalg.activations.Activation.ELU;
-            case SELU: return org.nd4j.linalg.activations.Activation.SELU;
-            case GELU: return org.nd4j.linalg.activations.Activation.GELU;
-            case SWISH: return org.nd4j.linalg.activations.Activation.SWISH;
-            case MISH: return org.nd4j.linalg.activations.Activation.MISH;
-            case SOFTSIGN: return org.nd4j.linalg.activations.Activation.SOFTSIGN;
-            case SOFTPLUS: return org.nd4j.linalg.activations.Activation.SOFTPLUS;
-            case HARDSIGMOID: return org.nd4j.linalg.activations.Activation.HARDSIGMOID;
-            case HARDTANH: return org.nd4j.linalg.activations.Activation.HARDTANH;
-            case RELU6: return org.nd4j.linalg.activations.Activation.RELU6;
-            case IDENTITY: return org.nd4j.linalg.activations.Activation.IDENTITY;
-            default: throw new IllegalArgumentException("activation " + a);
+            case SIGMOID:
+                return org.nd4j.linalg.activations.Activation.SIGMOID;
+            case TANH:
+                return org.nd4j.linalg.activations.Activation.TANH;
+            case RELU:
+                return org.nd4j.linalg.activations.Activation.RELU;
+            case LEAKYRELU:
+                return org.nd4j.linalg.activations.Activation.LEAKYRELU;
+            case ELU:
+                return org.nd4j.linalg.activations.Activation.ELU;
+            case SELU:
+                return org.nd4j.linalg.activations.Activation.SELU;
+            case GELU:
+                return org.nd4j.linalg.activations.Activation.GELU;
+            case SWISH:
+                return org.nd4j.linalg.activations.Activation.SWISH;
+            case MISH:
+                return org.nd4j.linalg.activations.Activation.MISH;
+            case SOFTSIGN:
+                return org.nd4j.linalg.activations.Activation.SOFTSIGN;
+            case SOFTPLUS:
+                return org.nd4j.linalg.activations.Activation.SOFTPLUS;
+            case HARDSIGMOID:
+                return org.nd4j.linalg.activations.Activation.HARDSIGMOID;
+            case HARDTANH:
+                return org.nd4j.linalg.activations.Activation.HARDTANH;
+            case RELU6:
+                return org.nd4j.linalg.activations.Activation.RELU6;
+            case IDENTITY:
+                return org.nd4j.linalg.activations.Activation.IDENTITY;
+            default:
+                throw new IllegalArgumentException("activation " + a);
         }
     }
 }

@@ -1,5 +1,9 @@
 package dev.gradsweep.model;
 
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.deeplearning4j.nn.api.ParamInitializer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -12,11 +16,6 @@ import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
-
-import java.util.Collection;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 
 /**
  * A width-preserving layer whose parameters are a few [1 × k] rows with fixed initial values (layer norm's gain and
@@ -34,8 +33,13 @@ public abstract class RowParamLayer extends FeedForwardLayer {
     abstract BaseLayer<?> newImpl(NeuralNetConfiguration conf, DataType dataType);
 
     @Override
-    public org.deeplearning4j.nn.api.Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> listeners,
-                                                        int layerIndex, INDArray paramsView, boolean initializeParams, DataType dataType) {
+    public org.deeplearning4j.nn.api.Layer instantiate(
+            NeuralNetConfiguration conf,
+            Collection<TrainingListener> listeners,
+            int layerIndex,
+            INDArray paramsView,
+            boolean initializeParams,
+            DataType dataType) {
         BaseLayer<?> ret = newImpl(conf, dataType);
         ret.setListeners(listeners);
         ret.setIndex(layerIndex);
@@ -57,9 +61,11 @@ public abstract class RowParamLayer extends FeedForwardLayer {
 
     @Override
     public LayerMemoryReport getMemoryReport(InputType inputType) {
-        return new LayerMemoryReport.Builder(layerName, getClass(), inputType, inputType).standardMemory(0, 0)
+        return new LayerMemoryReport.Builder(layerName, getClass(), inputType, inputType)
+                .standardMemory(0, 0)
                 .workingMemory(0, 0, MemoryReport.CACHE_MODE_ALL_ZEROS, MemoryReport.CACHE_MODE_ALL_ZEROS)
-                .cacheMemory(MemoryReport.CACHE_MODE_ALL_ZEROS, MemoryReport.CACHE_MODE_ALL_ZEROS).build();
+                .cacheMemory(MemoryReport.CACHE_MODE_ALL_ZEROS, MemoryReport.CACHE_MODE_ALL_ZEROS)
+                .build();
     }
 
     /** Slices the layer's flat view into its rows, in {@link #keys()} order. */
@@ -110,7 +116,9 @@ public abstract class RowParamLayer extends FeedForwardLayer {
         @Override
         public Map<String, INDArray> init(NeuralNetConfiguration conf, INDArray paramsView, boolean initializeParams) {
             Map<String, INDArray> m = getGradientsFromFlattened(conf, paramsView);
-            if (initializeParams) for (Map.Entry<String, INDArray> e : m.entrySet()) e.getValue().assign(of(conf.getLayer()).initialValue(e.getKey()));
+            if (initializeParams)
+                for (Map.Entry<String, INDArray> e : m.entrySet())
+                    e.getValue().assign(of(conf.getLayer()).initialValue(e.getKey()));
             return m;
         }
 

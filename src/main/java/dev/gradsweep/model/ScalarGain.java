@@ -1,5 +1,6 @@
 package dev.gradsweep.model;
 
+import java.util.List;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
@@ -9,8 +10,6 @@ import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-
-import java.util.List;
 
 /** y = α·x with one learned scalar {@code alpha}, initialised to 0: ReZero's residual weight. */
 public final class ScalarGain extends RowParamLayer {

@@ -14,9 +14,13 @@ public final class WarmupSchedule implements ISchedule {
         this.warmup = warmup;
     }
 
-    public double getLr() { return lr; }
+    public double getLr() {
+        return lr;
+    }
 
-    public int getWarmup() { return warmup; }
+    public int getWarmup() {
+        return warmup;
+    }
 
     @Override
     public double valueAt(int iteration, int epoch) {

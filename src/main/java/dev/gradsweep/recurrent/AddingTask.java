@@ -9,11 +9,30 @@ import java.util.SplittableRandom;
  * predicting its mean 1 gives MSE 1/6 ≈ 0.167.
  */
 public final class AddingTask implements SequenceTask {
-    @Override public int inputs() { return 2; }
-    @Override public int outputs() { return 1; }
-    @Override public int groups() { return 0; }
-    @Override public String name() { return "adding"; }
-    @Override public double chanceLoss() { return 1.0 / 6; }
+    @Override
+    public int inputs() {
+        return 2;
+    }
+
+    @Override
+    public int outputs() {
+        return 1;
+    }
+
+    @Override
+    public int groups() {
+        return 0;
+    }
+
+    @Override
+    public String name() {
+        return "adding";
+    }
+
+    @Override
+    public double chanceLoss() {
+        return 1.0 / 6;
+    }
 
     @Override
     public void fill(long seed, long first, int batch, int seqLen, double[] x, double[] y) {

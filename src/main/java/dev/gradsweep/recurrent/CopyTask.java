@@ -17,11 +17,30 @@ public final class CopyTask implements SequenceTask {
         this.alphabet = alphabet;
     }
 
-    @Override public int inputs() { return alphabet + 1; }
-    @Override public int outputs() { return k * alphabet; }
-    @Override public int groups() { return k; }
-    @Override public String name() { return "copy:" + k + ":" + alphabet; }
-    @Override public double chanceLoss() { return Math.log(alphabet); }
+    @Override
+    public int inputs() {
+        return alphabet + 1;
+    }
+
+    @Override
+    public int outputs() {
+        return k * alphabet;
+    }
+
+    @Override
+    public int groups() {
+        return k;
+    }
+
+    @Override
+    public String name() {
+        return "copy:" + k + ":" + alphabet;
+    }
+
+    @Override
+    public double chanceLoss() {
+        return Math.log(alphabet);
+    }
 
     @Override
     public void fill(long seed, long first, int batch, int seqLen, double[] x, double[] y) {

@@ -1,12 +1,11 @@
 package dev.gradsweep.recurrent;
 
 import dev.gradsweep.hostmem.HostMemory;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Bulk reads and writes of a contiguous row-major ND4J array's host memory as double, so the gate arithmetic runs
@@ -24,7 +23,8 @@ final class HostBuf {
     HostBuf(INDArray a) {
         if (!org.nd4j.linalg.factory.Nd4j.getEnvironment().isCPU())
             throw new IllegalStateException("the recurrent engine's gate loops read host memory: CPU backend only");
-        if (a.ordering() != 'c' || a.elementWiseStride() != 1) throw new IllegalArgumentException("needs a contiguous row-major array");
+        if (a.ordering() != 'c' || a.elementWiseStride() != 1)
+            throw new IllegalArgumentException("needs a contiguous row-major array");
         this.array = a;
         this.base = HostMemory.offset(a);
         this.isFloat = a.dataType() == DataType.FLOAT;

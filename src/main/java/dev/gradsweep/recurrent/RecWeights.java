@@ -1,13 +1,11 @@
 package dev.gradsweep.recurrent;
 
 import dev.gradsweep.grid.RecInit;
-
 import java.util.Random;
 
 /** Samples the recurrent weight blocks a {@link RecInit} names. */
 public final class RecWeights {
-    private RecWeights() {
-    }
+    private RecWeights() {}
 
     /** Fills an n × n row-major block. */
     public static double[] sample(RecInit init, int n, Random rng) {
@@ -27,7 +25,8 @@ public final class RecWeights {
                 for (int i = 0; i < w.length; i++) w[i] *= init.value / r;
                 return w;
             }
-            default: throw new IllegalStateException(init.kind.toString());
+            default:
+                throw new IllegalStateException(init.kind.toString());
         }
     }
 

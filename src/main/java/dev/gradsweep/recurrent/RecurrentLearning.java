@@ -1,11 +1,10 @@
 package dev.gradsweep.recurrent;
 
-import dev.gradsweep.grid.Cell;
-import dev.gradsweep.grid.RecInit;
 import dev.gradsweep.grid.Activation;
+import dev.gradsweep.grid.Cell;
 import dev.gradsweep.grid.Init;
+import dev.gradsweep.grid.RecInit;
 import dev.gradsweep.grid.TrainSpec;
-
 import java.util.ArrayList;
 import java.util.List;
 
@@ -41,19 +40,35 @@ public final class RecurrentLearning {
                 runs.add(new Run("rnn tanh standard", Cell.RNN, Activation.TANH, "normal:1", "standard", adam));
                 break;
             case "clip": {
-                TrainSpec sgd = new TrainSpec(steps, batch, TrainSpec.Optimizer.SGD, 0.05, "none", TrainSpec.DType.FLOAT32);
-                TrainSpec clipped = new TrainSpec(steps, batch, TrainSpec.Optimizer.SGD, 0.05, "norm:1", TrainSpec.DType.FLOAT32);
-                runs.add(new Run("rnn tanh spectral:1.5 unclipped", Cell.RNN, Activation.TANH, "spectral:1.5", "xavier", sgd));
-                runs.add(new Run("rnn tanh spectral:1.5 norm:1", Cell.RNN, Activation.TANH, "spectral:1.5", "xavier", clipped));
+                TrainSpec sgd =
+                        new TrainSpec(steps, batch, TrainSpec.Optimizer.SGD, 0.05, "none", TrainSpec.DType.FLOAT32);
+                TrainSpec clipped =
+                        new TrainSpec(steps, batch, TrainSpec.Optimizer.SGD, 0.05, "norm:1", TrainSpec.DType.FLOAT32);
+                runs.add(new Run(
+                        "rnn tanh spectral:1.5 unclipped", Cell.RNN, Activation.TANH, "spectral:1.5", "xavier", sgd));
+                runs.add(new Run(
+                        "rnn tanh spectral:1.5 norm:1", Cell.RNN, Activation.TANH, "spectral:1.5", "xavier", clipped));
                 break;
             }
-            default: throw new IllegalArgumentException("experiment: cells, irnn or clip");
+            default:
+                throw new IllegalArgumentException("experiment: cells, irnn or clip");
         }
         SequenceTask task = new AddingTask();
-        System.out.printf("%s: adding T=%d, width %d, batch %d, %d steps, seed %d; chance MSE %.4f%n", what, seqLen, width, batch, steps, seed, task.chanceLoss());
+        System.out.printf(
+                "%s: adding T=%d, width %d, batch %d, %d steps, seed %d; chance MSE %.4f%n",
+                what, seqLen, width, batch, steps, seed, task.chanceLoss());
         for (Run r : runs) {
-            RecurrentSpec spec = RecurrentSpec.of(r.cell, r.act, 1, width, task, seqLen, RecInit.parse(r.rec), Init.parse(r.in),
-                    TrainSpec.DType.FLOAT32, seed);
+            RecurrentSpec spec = RecurrentSpec.of(
+                    r.cell,
+                    r.act,
+                    1,
+                    width,
+                    task,
+                    seqLen,
+                    RecInit.parse(r.rec),
+                    Init.parse(r.in),
+                    TrainSpec.DType.FLOAT32,
+                    seed);
             RecurrentTrainer tr = new RecurrentTrainer(spec, task, r.train);
             long t0 = System.nanoTime();
             StringBuilder curve = new StringBuilder();
@@ -65,8 +80,9 @@ public final class RecurrentLearning {
                 if ((s.step() + 1) % every == 0) curve.append(String.format(" %d:%.4f", s.step() + 1, tr.evaluate(4)));
             }
             double wall = (System.nanoTime() - t0) / 1e9;
-            System.out.printf("%-34s %s eval MSE at steps:%s | max grad %.3g | %.0f s%n", r.label,
-                    tr.diverged() ? "DIVERGED at step " + tr.stepsDone() : "ok", curve, maxGrad, wall);
+            System.out.printf(
+                    "%-34s %s eval MSE at steps:%s | max grad %.3g | %.0f s%n",
+                    r.label, tr.diverged() ? "DIVERGED at step " + tr.stepsDone() : "ok", curve, maxGrad, wall);
         }
     }
 }

@@ -1,19 +1,18 @@
 package dev.gradsweep.recurrent;
 
-import dev.gradsweep.stats.TimeStepStats;
-import dev.gradsweep.grid.Cell;
 import dev.gradsweep.grid.Activation;
+import dev.gradsweep.grid.Cell;
 import dev.gradsweep.model.NetworkFactory;
 import dev.gradsweep.stats.ActStats;
 import dev.gradsweep.stats.Segment;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-
+import dev.gradsweep.stats.TimeStepStats;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A stacked recurrent network (rnn, lstm, gru; see {@link Cell}) with a dense output layer on the top layer's last
@@ -44,6 +43,7 @@ public final class RecurrentNet {
     private final HostBuf xHost, outHost, dOutHost, recHost, dhRecHost;
     /** Java-side state: gate activations per step [T·B·G·H] (lstm, gru), cell state [(T+1)·B·H] (lstm), h₋W_hn (gru). */
     private final double[][] gates, cells, recN, tanhCells;
+
     private final double[] y;
     private final int[] biasOffset;
     private final double[] bias;
@@ -180,7 +180,7 @@ public final class RecurrentNet {
 
     /** A [rows, cols] row-major view of flat[off, off + rows·cols). */
     private static INDArray view(INDArray flat, long off, long rows, long cols) {
-        return Nd4j.create(flat.data(), new long[]{rows, cols}, new long[]{cols, 1}, flat.offset() + off, 'c');
+        return Nd4j.create(flat.data(), new long[] {rows, cols}, new long[] {cols, 1}, flat.offset() + off, 'c');
     }
 
     /**
@@ -191,8 +191,8 @@ public final class RecurrentNet {
     private void initialize() {
         Nd4j.getRandom().setSeed(spec.seed());
         var init = NetworkFactory.weightInit(spec.inputInit());
-        for (int l = 0; l < depth; l++) init.init(in(l), h, new long[]{in(l), gh}, 'c', wx[l]);
-        init.init(h, nOut, new long[]{h, nOut}, 'c', wo);
+        for (int l = 0; l < depth; l++) init.init(in(l), h, new long[] {in(l), gh}, 'c', wx[l]);
+        init.init(h, nOut, new long[] {h, nOut}, 'c', wo);
         Random rng = new Random(spec.seed() * 1_000_003L + 17);
         double[] row = new double[gh];
         for (int l = 0; l < depth; l++) {
@@ -209,14 +209,29 @@ public final class RecurrentNet {
         paramHost.fill(outBiasOffset, nOut, 0);
     }
 
-    public RecurrentSpec spec() { return spec; }
-    public int batch() { return batch; }
+    public RecurrentSpec spec() {
+        return spec;
+    }
+
+    public int batch() {
+        return batch;
+    }
     /** The flat parameter buffer [1, n] (writable: tests set parameters through it). */
-    public INDArray params() { return flatParams; }
+    public INDArray params() {
+        return flatParams;
+    }
     /** The flat gradient buffer [1, n], same layout; after {@link #computeGradient} the mean-loss gradient. */
-    public INDArray gradient() { return flatGrad; }
-    public Segment[] segments() { return segments.clone(); }
-    public long numParams() { return flatParams.length(); }
+    public INDArray gradient() {
+        return flatGrad;
+    }
+
+    public Segment[] segments() {
+        return segments.clone();
+    }
+
+    public long numParams() {
+        return flatParams.length();
+    }
 
     /** Sets the minibatch: x time-major [(t·B + b)·inputs + j], y [b·outputs + k]. */
     public void setBatch(double[] xs, double[] ys) {
@@ -290,9 +305,15 @@ public final class RecurrentNet {
                 } else Arrays.fill(r, 0);
                 int s = l * seqLen + t;
                 switch (cell) {
-                    case RNN: rnnForward(p, r, hv, s); break;
-                    case LSTM: lstmForward(l, t, p, r, hv, s); break;
-                    default: gruForward(l, t, p, r, hp, hv, s); break;
+                    case RNN:
+                        rnnForward(p, r, hv, s);
+                        break;
+                    case LSTM:
+                        lstmForward(l, t, p, r, hv, s);
+                        break;
+                    default:
+                        gruForward(l, t, p, r, hp, hv, s);
+                        break;
                 }
                 if (l == probeLayer && t == probeT) hv[probeIdx] += probeEps;
                 hsHost[l].round(hv, bh);
@@ -475,8 +496,13 @@ public final class RecurrentNet {
         gradHost.put(outBiasOffset, nOut, colSum, 0);
         dhin[depth - 1].assign(0);
         Nd4j.matmul(dOut, wo, dhinTopLast, false, true, false);
-        double[] dh = new double[bh], rec = new double[bh], carry = new double[bh], dz = new double[batch * gh],
-                dzr = cell == Cell.GRU ? new double[batch * gh] : null, hp = new double[bh], hv = new double[bh];
+        double[] dh = new double[bh],
+                rec = new double[bh],
+                carry = new double[bh],
+                dz = new double[batch * gh],
+                dzr = cell == Cell.GRU ? new double[batch * gh] : null,
+                hp = new double[bh],
+                hv = new double[bh];
         double[] gradSq = new double[seqLen], cSq = new double[seqLen];
         long[] zeros = new long[seqLen], bad = new long[seqLen];
         for (int l = depth - 1; l >= 0; l--) {
@@ -510,7 +536,9 @@ public final class RecurrentNet {
                         for (int i = 0; i < bh; i++) dz[i] = dh[i] * act.derivativeFromOutput(hv[i]);
                         break;
                     }
-                    case LSTM: cSq[t] = lstmBackward(l, t, dh, carry, dz); break;
+                    case LSTM:
+                        cSq[t] = lstmBackward(l, t, dh, carry, dz);
+                        break;
                     default: {
                         hsHost[l].get(t * bh, bh, hp, 0);
                         gruBackward(l, t, dh, hp, carry, dz, dzr);
@@ -581,9 +609,19 @@ public final class RecurrentNet {
         List<TimeStepStats> layer = new ArrayList<>(seqLen);
         for (int t = 0; t < seqLen; t++) {
             int s = l * seqLen + t;
-            layer.add(new TimeStepStats(l, spec.layerName(l), t, n, Math.sqrt(gradSq[t]), zeros[t], bad[t],
-                    cell == Cell.LSTM ? Math.sqrt(cSq[t]) : Double.NaN, fwdAbs[s] / n, fwdSat[s] / n,
-                    cell == Cell.RNN && !act.hasDerivativeFromOutput() ? Double.NaN : fwdSlope[s] / n, fwdGate[s] / n));
+            layer.add(new TimeStepStats(
+                    l,
+                    spec.layerName(l),
+                    t,
+                    n,
+                    Math.sqrt(gradSq[t]),
+                    zeros[t],
+                    bad[t],
+                    cell == Cell.LSTM ? Math.sqrt(cSq[t]) : Double.NaN,
+                    fwdAbs[s] / n,
+                    fwdSat[s] / n,
+                    cell == Cell.RNN && !act.hasDerivativeFromOutput() ? Double.NaN : fwdSlope[s] / n,
+                    fwdGate[s] / n));
         }
         stats.addAll(0, layer); // layers are visited top-down; keep the list layer-major ascending
     }
@@ -611,14 +649,22 @@ public final class RecurrentNet {
 
     static double apply(Activation a, double z) {
         switch (a) {
-            case TANH: return tanh(z);
-            case RELU: return z > 0 ? z : 0;
-            case SIGMOID: return sigmoid(z);
-            case IDENTITY: return z;
-            case LEAKYRELU: return z > 0 ? z : 0.01 * z;
-            case HARDTANH: return z < -1 ? -1 : z > 1 ? 1 : z;
-            case SOFTSIGN: return z / (1 + Math.abs(z));
-            default: throw new IllegalArgumentException("rnn activation " + a.key);
+            case TANH:
+                return tanh(z);
+            case RELU:
+                return z > 0 ? z : 0;
+            case SIGMOID:
+                return sigmoid(z);
+            case IDENTITY:
+                return z;
+            case LEAKYRELU:
+                return z > 0 ? z : 0.01 * z;
+            case HARDTANH:
+                return z < -1 ? -1 : z > 1 ? 1 : z;
+            case SOFTSIGN:
+                return z / (1 + Math.abs(z));
+            default:
+                throw new IllegalArgumentException("rnn activation " + a.key);
         }
     }
 }

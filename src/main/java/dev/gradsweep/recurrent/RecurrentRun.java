@@ -7,8 +7,7 @@ import dev.gradsweep.train.Trainer;
 
 /** Trains one grid run with a recurrent cell start to end, with the feed-forward runs' outcome bookkeeping. */
 public final class RecurrentRun {
-    private RecurrentRun() {
-    }
+    private RecurrentRun() {}
 
     /** Every step with statistics: its steps, params and timesteps rows go to {@code rec}. */
     public static RunOutcome train(RunConfig rc, RunRecorder rec) {

@@ -1,23 +1,18 @@
 package dev.gradsweep.recurrent;
 
-import dev.gradsweep.stats.TimeStepStats;
-import dev.gradsweep.model.NetworkFactory;
 import dev.gradsweep.grid.TrainSpec;
-import dev.gradsweep.model.WarmupSchedule;
-import dev.gradsweep.train.MemoryGuard;
+import dev.gradsweep.model.NetworkFactory;
 import dev.gradsweep.stats.ParamStats;
 import dev.gradsweep.stats.Segment;
+import dev.gradsweep.stats.TimeStepStats;
 import dev.gradsweep.stats.TrainingMemory;
+import dev.gradsweep.train.MemoryGuard;
+import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.GradientUpdater;
-import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
-import org.nd4j.linalg.learning.config.Nesterovs;
-import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.ops.transforms.Transforms;
-
-import java.util.List;
 
 /**
  * Trains a {@link RecurrentNet} on a {@link SequenceTask} with the feed-forward runs' conventions: statistics of the
@@ -40,6 +35,7 @@ public final class RecurrentTrainer {
     private final double[] xs, ys;
     /** The statistics' access to the flat buffers (the net's gate loops are host-only: {@link HostBuf}). */
     private final TrainingMemory memory = TrainingMemory.forBackend();
+
     private final double[] total = new double[1];
     private int step;
     private boolean diverged;
@@ -59,10 +55,21 @@ public final class RecurrentTrainer {
         this.ys = new double[train.batch * spec.outputs()];
     }
 
-    public RecurrentNet net() { return net; }
-    public boolean diverged() { return diverged; }
-    public int stepsDone() { return step; }
-    public boolean hasNext() { return !diverged && step < train.steps; }
+    public RecurrentNet net() {
+        return net;
+    }
+
+    public boolean diverged() {
+        return diverged;
+    }
+
+    public int stepsDone() {
+        return step;
+    }
+
+    public boolean hasNext() {
+        return !diverged && step < train.steps;
+    }
 
     public StepResult step(boolean withStats) {
         long t0 = System.nanoTime();
@@ -99,7 +106,8 @@ public final class RecurrentTrainer {
         }
         List<TimeStepStats> ts = withStats ? net.timeSteps() : List.of();
         double ms = (System.nanoTime() - t0) / 1e6;
-        return new StepResult(step++, loss, finite ? gradL2 : Double.NaN, updL2, train.lrAt(step - 1), finite, segments, ps, ts, ms);
+        return new StepResult(
+                step++, loss, finite ? gradL2 : Double.NaN, updL2, train.lrAt(step - 1), finite, segments, ps, ts, ms);
     }
 
     private void clip(double gradL2) {

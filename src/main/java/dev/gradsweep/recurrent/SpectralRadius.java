@@ -7,8 +7,7 @@ package dev.gradsweep.recurrent;
  * pair, the typical case for a random real matrix. O(n³): a few ms at n = 128.
  */
 public final class SpectralRadius {
-    private SpectralRadius() {
-    }
+    private SpectralRadius() {}
 
     /** @param w n × n, row-major */
     public static double of(double[] w, int n) {
@@ -25,7 +24,7 @@ public final class SpectralRadius {
         hessenberg(a, n);
         double[] d = new double[n], e = new double[n];
         qr(a, n, d, e);
-        return new double[][]{d, e};
+        return new double[][] {d, e};
     }
 
     /** In place: a ← QᵀaQ upper Hessenberg (Householder reflections, scaled against overflow). */
@@ -143,7 +142,10 @@ public final class SpectralRadius {
                     r /= s;
                     if (m == l) break;
                     if (Math.abs(h[m][m - 1]) * (Math.abs(q) + Math.abs(r))
-                            < eps * (Math.abs(p) * (Math.abs(h[m - 1][m - 1]) + Math.abs(z) + Math.abs(h[m + 1][m + 1])))) break;
+                            < eps
+                                    * (Math.abs(p)
+                                            * (Math.abs(h[m - 1][m - 1]) + Math.abs(z) + Math.abs(h[m + 1][m + 1]))))
+                        break;
                     m--;
                 }
                 for (int i = m + 2; i <= n; i++) {

@@ -1,10 +1,9 @@
 package dev.gradsweep.recurrent;
 
-import dev.gradsweep.stats.TimeStepStats;
 import dev.gradsweep.stats.ParamStats;
 import dev.gradsweep.stats.RunRecorder;
 import dev.gradsweep.stats.Segment;
-
+import dev.gradsweep.stats.TimeStepStats;
 import java.util.List;
 
 /**
@@ -15,8 +14,17 @@ import java.util.List;
  * @param gradL2   ‖∇L‖ of the mean loss over every parameter, before clipping (NaN when not finite)
  * @param updateL2 ‖update applied‖ (NaN when the step was not applied)
  */
-public record StepResult(int step, double loss, double gradL2, double updateL2, double lr, boolean finite,
-                         Segment[] segments, ParamStats[] params, List<TimeStepStats> timeSteps, double ms) {
+public record StepResult(
+        int step,
+        double loss,
+        double gradL2,
+        double updateL2,
+        double lr,
+        boolean finite,
+        Segment[] segments,
+        ParamStats[] params,
+        List<TimeStepStats> timeSteps,
+        double ms) {
     /**
      * The steps row and, when statistics were taken, the params rows, as the feed-forward loops send them, then
      * one timesteps row per (layer, t).

@@ -1,5 +1,12 @@
 package dev.gradsweep.report;
 
+import java.awt.Color;
+import java.awt.Font;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.HeatMapChart;
 import org.knowm.xchart.HeatMapChartBuilder;
@@ -8,20 +15,21 @@ import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
-import java.awt.Color;
-import java.awt.Font;
-import java.io.IOException;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-
 /** XChart plots in one house style (900 x 500 PNG, headless). */
 final class Charts {
     /** Line colours, in order. */
-    static final java.awt.Color[] PALETTE = {new Color(31, 119, 180), new Color(214, 39, 40), new Color(44, 160, 44),
-            new Color(255, 127, 14), new Color(148, 103, 189), new Color(140, 86, 75), new Color(227, 119, 194),
-            new Color(127, 127, 127), new Color(188, 189, 34), new Color(23, 190, 207)};
+    static final java.awt.Color[] PALETTE = {
+        new Color(31, 119, 180),
+        new Color(214, 39, 40),
+        new Color(44, 160, 44),
+        new Color(255, 127, 14),
+        new Color(148, 103, 189),
+        new Color(140, 86, 75),
+        new Color(227, 119, 194),
+        new Color(127, 127, 127),
+        new Color(188, 189, 34),
+        new Color(23, 190, 207)
+    };
 
     static final int W = 900, H = 500;
 
@@ -32,8 +40,7 @@ final class Charts {
     /** One line of an XY plot; NaN y values are gaps (XChart skips them). */
     record Line(String name, double[] x, double[] y) {}
 
-    private Charts() {
-    }
+    private Charts() {}
 
     static XYChart xy(String title, String xTitle, String yTitle) {
         XYChart c = new XYChart(W, H);
@@ -60,7 +67,9 @@ final class Charts {
             XYSeries s = c.addSeries(l.name(), l.x(), l.y());
             if (!markers) s.setMarker(SeriesMarkers.NONE);
         }
-        c.getStyler().setLegendVisible(lines.size() > 1 || !lines.isEmpty() && !lines.get(0).name().isEmpty());
+        c.getStyler()
+                .setLegendVisible(lines.size() > 1
+                        || !lines.isEmpty() && !lines.get(0).name().isEmpty());
         return c;
     }
 
@@ -77,7 +86,13 @@ final class Charts {
      */
     static HeatMapChart heatMap(String title, String xTitle, String yTitle, int[] xs, int[] ys, double[][] v) {
         // The builder, not the bare constructor: the latter leaves parts of the style unset and paints nothing.
-        HeatMapChart c = new HeatMapChartBuilder().width(W).height(H).title(title).xAxisTitle(xTitle).yAxisTitle(yTitle).build();
+        HeatMapChart c = new HeatMapChartBuilder()
+                .width(W)
+                .height(H)
+                .title(title)
+                .xAxisTitle(xTitle)
+                .yAxisTitle(yTitle)
+                .build();
         c.getStyler().setDrawBorder(false);
         c.getStyler().setPlotGridLinesVisible(false);
         c.getStyler().setChartTitleFont(new Font(Font.SANS_SERIF, Font.BOLD, 15));
@@ -87,8 +102,13 @@ final class Charts {
         c.getStyler().setValueFont(new Font(Font.SANS_SERIF, Font.PLAIN, 9));
         c.getStyler().setChartBackgroundColor(Color.WHITE);
         c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
-        c.getStyler().setRangeColors(new Color[]{new Color(48, 18, 59), new Color(40, 140, 200), new Color(120, 220, 90),
-                new Color(250, 200, 40), new Color(200, 30, 20)});
+        c.getStyler().setRangeColors(new Color[] {
+            new Color(48, 18, 59),
+            new Color(40, 140, 200),
+            new Color(120, 220, 90),
+            new Color(250, 200, 40),
+            new Color(200, 30, 20)
+        });
         c.getStyler().setHeatMapValueDecimalPattern("0.0");
         c.getStyler().setHeatMapDecimalValueFormatter(d -> String.format("%.1f", d));
         double min = Double.POSITIVE_INFINITY, max = Double.NEGATIVE_INFINITY;
@@ -97,7 +117,7 @@ final class Charts {
             for (int x = 0; x < xs.length; x++) {
                 double d = v[y][x];
                 if (Double.isNaN(d) || Double.isInfinite(d)) continue;
-                cells.add(new Number[]{x, y, d});
+                cells.add(new Number[] {x, y, d});
                 min = Math.min(min, d);
                 max = Math.max(max, d);
             }

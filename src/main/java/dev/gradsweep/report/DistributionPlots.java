@@ -1,37 +1,32 @@
 package dev.gradsweep.report;
 
+import java.awt.Color;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.knowm.xchart.XYChart;
-
-import java.awt.Color;
-import java.io.IOException;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
-import java.util.stream.Collectors;
 
 /** Histograms of per-layer gradient magnitudes per activation, binned in Spark. */
 final class DistributionPlots {
     /** Histogram bin width in decades. */
     static final double BIN = 0.25;
 
-    private DistributionPlots() {
-    }
-
+    private DistributionPlots() {}
 
     /** Histograms of log10 ‖∇W_l‖ and ‖δ_l‖ per activation over every layer and step, binned in Spark. */
     static void draw(SparkSession spark, ReportPage page) throws IOException {
         page.md.append("\n## Distribution of per-layer gradient magnitudes\n\n");
-        List<Row> rs = spark.sql("SELECT r.activation, p.param, floor(log10(p.grad_l2) / " + BIN + ") AS bin, count(*) AS n, "
-                + "count_if(p.grad_l2 = 0) AS zeros FROM params p JOIN runs r ON r.run_id = p.run_id "
-                + "WHERE p.param IN ('W', 'b') AND (p.grad_l2 >= 0) GROUP BY 1, 2, 3").collectAsList();
+        List<Row> rs = spark.sql(
+                        "SELECT r.activation, p.param, floor(log10(p.grad_l2) / " + BIN + ") AS bin, count(*) AS n, "
+                                + "count_if(p.grad_l2 = 0) AS zeros FROM params p JOIN runs r ON r.run_id = p.run_id "
+                                + "WHERE p.param IN ('W', 'b') AND (p.grad_l2 >= 0) GROUP BY 1, 2, 3")
+                .collectAsList();
         for (String param : List.of("W", "b")) {
             Map<String, TreeMap<Long, Long>> h = new TreeMap<>();
             Map<String, Long> zeros = new TreeMap<>();
@@ -43,7 +38,9 @@ final class DistributionPlots {
             }
             List<Charts.Line> ls = new ArrayList<>();
             for (var e : h.entrySet()) {
-                long total = e.getValue().values().stream().mapToLong(Long::longValue).sum();
+                long total = e.getValue().values().stream()
+                        .mapToLong(Long::longValue)
+                        .sum();
                 long lo = e.getValue().firstKey(), hi = e.getValue().lastKey();
                 double[] x = new double[(int) (hi - lo + 3)], y = new double[x.length];
                 for (int i = 0; i < x.length; i++) {
@@ -55,8 +52,11 @@ final class DistributionPlots {
             }
             String what = param.equals("W") ? "‖∇W_l‖" : "‖δ_l‖ (bias gradient)";
             String file = param.equals("W") ? "hist_grad_w.png" : "hist_delta.png";
-            XYChart c = Charts.histogram("Distribution of per-layer " + what + " by activation", "log10 " + what
-                    + " (bins of " + BIN + " decades)", "share of layer-steps", ls);
+            XYChart c = Charts.histogram(
+                    "Distribution of per-layer " + what + " by activation",
+                    "log10 " + what + " (bins of " + BIN + " decades)",
+                    "share of layer-steps",
+                    ls);
             Map<String, Color> col = new LinkedHashMap<>();
             for (Charts.Line l : ls) col.put(l.name(), Charts.PALETTE[col.size() % Charts.PALETTE.length]);
             Charts.colour(c, col);
@@ -64,8 +64,13 @@ final class DistributionPlots {
             page.image(file, "histogram of " + what);
             long z = zeros.values().stream().mapToLong(Long::longValue).sum();
             if (z > 0)
-                page.md.append("Exact zeros (left out of the log scale): ").append(zeros.entrySet().stream().filter(e -> e.getValue() > 0)
-                        .map(e -> e.getKey() + " " + e.getValue()).collect(Collectors.joining(", "))).append(" layer-steps.\n\n");
+                page.md
+                        .append("Exact zeros (left out of the log scale): ")
+                        .append(zeros.entrySet().stream()
+                                .filter(e -> e.getValue() > 0)
+                                .map(e -> e.getKey() + " " + e.getValue())
+                                .collect(Collectors.joining(", ")))
+                        .append(" layer-steps.\n\n");
         }
     }
 }

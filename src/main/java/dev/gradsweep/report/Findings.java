@@ -12,21 +12,31 @@ import java.util.stream.Collectors;
 /** One sentence per finding, generated from the rows of the verdicts and axis_effects views. */
 public final class Findings {
     /** Verdicts in the order the rules test them (jobs/sql/30_verdicts.sql). */
-    public static final List<String> VERDICTS = List.of("failed", "diverged", "exploding", "dead", "saturated", "collapsed",
-            "vanishing", "frozen", "not_learning", "healthy");
+    public static final List<String> VERDICTS = List.of(
+            "failed",
+            "diverged",
+            "exploding",
+            "dead",
+            "saturated",
+            "collapsed",
+            "vanishing",
+            "frozen",
+            "not_learning",
+            "healthy");
     /** |slope| below this counts as a flat weight-gradient profile; a delta slope above the other as a decay. */
     static final double FLAT = 0.1, DECAY = 0.2;
 
-    private Findings() {
-    }
+    private Findings() {}
 
     /**
      * @param verdicts rows of the verdicts view (column name to value)
      * @param effects  rows of the axis_effects view
      * @param label    a run's configuration label (varying axes)
      */
-    public static List<String> sentences(List<Map<String, Object>> verdicts, List<Map<String, Object>> effects,
-                                         Function<Map<String, Object>, String> label) {
+    public static List<String> sentences(
+            List<Map<String, Object>> verdicts,
+            List<Map<String, Object>> effects,
+            Function<Map<String, Object>, String> label) {
         List<String> out = new ArrayList<>();
         out.add(overall(verdicts));
         Map<String, List<Map<String, Object>>> byAxis = effects.stream()
@@ -47,17 +57,23 @@ public final class Findings {
     static List<String> why(List<Map<String, Object>> verdicts, Function<Map<String, Object>, String> label) {
         List<String> out = new ArrayList<>();
         Map<String, List<Map<String, Object>>> by = verdicts.stream()
-                .collect(Collectors.groupingBy(v -> (String) v.get("verdict"), LinkedHashMap::new, Collectors.toList()));
+                .collect(
+                        Collectors.groupingBy(v -> (String) v.get("verdict"), LinkedHashMap::new, Collectors.toList()));
         for (String verdict : VERDICTS) {
             List<Map<String, Object>> runs = by.get(verdict);
             if (runs == null || verdict.equals("healthy")) continue;
             // an example whose advice comes from the sweep, if any run has one
-            Map<String, Object> ex = runs.stream().filter(v -> "sweep".equals(v.get("try_from"))).findFirst().orElse(runs.get(0));
+            Map<String, Object> ex = runs.stream()
+                    .filter(v -> "sweep".equals(v.get("try_from")))
+                    .findFirst()
+                    .orElse(runs.get(0));
             StringBuilder s = new StringBuilder(runs.size() + (runs.size() == 1 ? " run is " : " runs are ") + verdict
                     + (runs.size() == 1 ? ": " : ", e.g. ") + label.apply(ex) + " (seed " + ex.get("seed") + ")");
             if (ex.get("reason") != null) s.append(": ").append(ex.get("reason"));
             if (ex.get("try") != null)
-                s.append(". Try ").append(ex.get("try")).append("sweep".equals(ex.get("try_from")) ? "" : " (the textbook fix)");
+                s.append(". Try ")
+                        .append(ex.get("try"))
+                        .append("sweep".equals(ex.get("try_from")) ? "" : " (the textbook fix)");
             out.add(s.append('.').toString());
         }
         return out;
@@ -82,53 +98,74 @@ public final class Findings {
         sorted.sort(better.reversed());
         Map<String, Object> best = sorted.get(0), worst = sorted.get(sorted.size() - 1);
         boolean held = Boolean.TRUE.equals(best.get("held_fixed"));
-        String how = held ? " (other axes held fixed)" : " (the grid does not hold the other axes fixed: shares over all runs)";
+        String how = held
+                ? " (other axes held fixed)"
+                : " (the grid does not hold the other axes fixed: shares over all runs)";
         if (num(best, "healthy") == num(worst, "healthy")) {
             return axis + ": no value changes the verdicts here (" + pct(num(best, "healthy")) + " healthy for each of "
                     + rows.stream().map(r -> (String) r.get("value")).collect(Collectors.joining(", "))
                     + "); median delta slope " + slopes(sorted) + how + ".";
         }
-        StringBuilder s = new StringBuilder(axis + ": " + best.get("value") + " is healthy in " + pct(num(best, "healthy"))
+        StringBuilder s = new StringBuilder(axis + ": " + best.get("value") + " is healthy in "
+                + pct(num(best, "healthy"))
                 + " of its " + best.get("runs") + " runs, " + worst.get("value") + " in " + pct(num(worst, "healthy"))
                 + mix(worst) + "; median delta slope " + fmt(num(best, "median_slope_delta")) + " vs "
                 + fmt(num(worst, "median_slope_delta")) + " decades per layer" + how + ".");
-        long fixes = ((Number) best.get("fixes")).longValue(), broken = ((Number) best.get("broken_contexts")).longValue();
+        long fixes = ((Number) best.get("fixes")).longValue(),
+                broken = ((Number) best.get("broken_contexts")).longValue();
         if (fixes > 0)
-            s.append(" Where some ").append(axis).append(" fails, ").append(best.get("value")).append(" is healthy in ")
-                    .append(fixes).append(" of ").append(broken).append(" configurations.");
+            s.append(" Where some ")
+                    .append(axis)
+                    .append(" fails, ")
+                    .append(best.get("value"))
+                    .append(" is healthy in ")
+                    .append(fixes)
+                    .append(" of ")
+                    .append(broken)
+                    .append(" configurations.");
         return s.toString();
     }
 
     private static String mix(Map<String, Object> row) {
         List<String> parts = new ArrayList<>();
-        for (String v : VERDICTS)
-            if (!v.equals("healthy") && num(row, v) > 0) parts.add(pct(num(row, v)) + " " + v);
+        for (String v : VERDICTS) if (!v.equals("healthy") && num(row, v) > 0) parts.add(pct(num(row, v)) + " " + v);
         return parts.isEmpty() ? "" : " (" + String.join(", ", parts) + ")";
     }
 
     private static String slopes(List<Map<String, Object>> rows) {
-        return rows.stream().map(r -> r.get("value") + " " + fmt(num(r, "median_slope_delta"))).collect(Collectors.joining(", "));
+        return rows.stream()
+                .map(r -> r.get("value") + " " + fmt(num(r, "median_slope_delta")))
+                .collect(Collectors.joining(", "));
     }
 
     /** Runs whose weight gradients look flat while delta decays: what a plot of ||dW|| alone would miss. */
     static String hiddenDecay(List<Map<String, Object>> verdicts) {
-        List<Map<String, Object>> hid = verdicts.stream().filter(v -> Math.abs(orElse(num(v, "slope_w"), 1e9)) < FLAT
-                && orElse(num(v, "slope_delta"), 0) > DECAY).toList();
+        List<Map<String, Object>> hid = verdicts.stream()
+                .filter(v ->
+                        Math.abs(orElse(num(v, "slope_w"), 1e9)) < FLAT && orElse(num(v, "slope_delta"), 0) > DECAY)
+                .toList();
         if (hid.isEmpty()) return null;
-        return hid.size() + " run" + (hid.size() == 1 ? " has" : "s have") + " a flat weight-gradient profile (|slope_w| < "
+        return hid.size() + " run" + (hid.size() == 1 ? " has" : "s have")
+                + " a flat weight-gradient profile (|slope_w| < "
                 + FLAT + " decades per layer) while delta decays faster than " + DECAY
-                + " decades per layer: a plot of ||dL/dW_l|| alone would call " + (hid.size() == 1 ? "it" : "them") + " healthy.";
+                + " decades per layer: a plot of ||dL/dW_l|| alone would call " + (hid.size() == 1 ? "it" : "them")
+                + " healthy.";
     }
 
     static String deepestStall(List<Map<String, Object>> verdicts, Function<Map<String, Object>, String> label) {
-        Map<String, Object> w = verdicts.stream().filter(v -> v.get("log10_delta_in") != null)
-                .min(Comparator.comparingDouble(v -> num(v, "log10_delta_in"))).orElse(null);
+        Map<String, Object> w = verdicts.stream()
+                .filter(v -> v.get("log10_delta_in") != null)
+                .min(Comparator.comparingDouble(v -> num(v, "log10_delta_in")))
+                .orElse(null);
         if (w == null || num(w, "log10_delta_in") >= -3) return null;
         double l = num(w, "log10_delta_in");
-        String how = Double.isInfinite(l) ? "exactly 0 at layer 0" : "10^" + String.format("%.1f", l) + " of the output layer's at layer 0";
-        String s = "The weakest backward signal: " + label.apply(w) + " (seed " + w.get("seed") + ", " + w.get("verdict")
-                + "): the median delta is " + how;
-        if (w.get("stall_layer") != null) s += ", and layers 0 to " + w.get("stall_layer") + " get less than the vanishing threshold";
+        String how = Double.isInfinite(l)
+                ? "exactly 0 at layer 0"
+                : "10^" + String.format("%.1f", l) + " of the output layer's at layer 0";
+        String s = "The weakest backward signal: " + label.apply(w) + " (seed " + w.get("seed") + ", "
+                + w.get("verdict") + "): the median delta is " + how;
+        if (w.get("stall_layer") != null)
+            s += ", and layers 0 to " + w.get("stall_layer") + " get less than the vanishing threshold";
         return s + ".";
     }
 

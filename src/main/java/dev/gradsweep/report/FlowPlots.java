@@ -1,49 +1,55 @@
 package dev.gradsweep.report;
 
+import java.awt.Color;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.knowm.xchart.XYChart;
 
-import java.awt.Color;
-import java.io.IOException;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
-import java.util.stream.Collectors;
-
 /** Gradient flow across layers at chosen steps: ‖∇W_l‖ (linear and log10) and δ_l, one line per configuration. */
 final class FlowPlots {
-    private FlowPlots() {
-    }
-
+    private FlowPlots() {}
 
     /** Gradient flow over layers at the chosen steps, one line per configuration (geometric mean over seeds). */
-    static void draw(SparkSession spark, ReportPage page, List<String> steps, Map<String, List<Map<String, Object>>> configs,
-                     List<String> shown, Map<String, Color> colours) throws IOException {
+    static void draw(
+            SparkSession spark,
+            ReportPage page,
+            List<String> steps,
+            Map<String, List<Map<String, Object>>> configs,
+            List<String> shown,
+            Map<String, Color> colours)
+            throws IOException {
         page.md.append("\n## Gradient flow across layers\n\n");
         if (shown.size() < configs.size())
-            page.md.append(shown.size()).append(" of ").append(configs.size()).append(" configurations, chosen to span the range "
-                    + "of delta slopes; ");
+            page.md
+                    .append(shown.size())
+                    .append(" of ")
+                    .append(configs.size())
+                    .append(" configurations, chosen to span the range " + "of delta slopes; ");
         page.md.append("each line is the geometric mean over a configuration's seeds.\n\n");
         Map<String, String> configOfRun = new LinkedHashMap<>();
-        for (String c : shown) for (Map<String, Object> v : configs.get(c)) configOfRun.put((String) v.get("run_id"), c);
+        for (String c : shown)
+            for (Map<String, Object> v : configs.get(c)) configOfRun.put((String) v.get("run_id"), c);
         List<Integer> fixed = new ArrayList<>();
         boolean last = false;
         for (String s : steps) {
             if (s.equals("last")) last = true;
             else fixed.add(Integer.parseInt(s));
         }
-        String stepFilter = (fixed.isEmpty() ? "false" : "p.step IN (" + fixed.stream().map(String::valueOf).collect(Collectors.joining(",")) + ")")
+        String stepFilter = (fixed.isEmpty()
+                        ? "false"
+                        : "p.step IN (" + fixed.stream().map(String::valueOf).collect(Collectors.joining(",")) + ")")
                 + (last ? " OR p.step = m.last" : "");
         List<Row> rs = spark.sql("SELECT p.run_id, p.step, p.layer, p.grad_w, p.delta, p.step = m.last AS is_last "
-                + "FROM layer_profile p JOIN (SELECT run_id, max(step) AS last FROM steps GROUP BY run_id) m ON m.run_id = p.run_id "
-                + "WHERE p.run_id IN (" + Queries.inList(configOfRun.keySet()) + ") AND (" + stepFilter + ")").collectAsList();
+                        + "FROM layer_profile p JOIN (SELECT run_id, max(step) AS last FROM steps GROUP BY run_id) m ON m.run_id = p.run_id "
+                        + "WHERE p.run_id IN (" + Queries.inList(configOfRun.keySet()) + ") AND (" + stepFilter + ")")
+                .collectAsList();
         for (String s : steps) {
             // config -> layer -> log10 values over seeds
             Map<String, TreeMap<Integer, double[]>> w = new LinkedHashMap<>(), d = new LinkedHashMap<>();
@@ -56,24 +62,41 @@ final class FlowPlots {
             }
             String when = s.equals("last") ? "last step" : "step " + s;
             String tag = s.equals("last") ? "last" : "step" + s;
-            XYChart lin = Charts.lines("Gradient magnitude across layers (" + when + ")", "layer (0 = input side)",
-                    "‖∇W_l‖ (L2)", lines(shown, w, false), true);
+            XYChart lin = Charts.lines(
+                    "Gradient magnitude across layers (" + when + ")",
+                    "layer (0 = input side)",
+                    "‖∇W_l‖ (L2)",
+                    lines(shown, w, false),
+                    true);
             Charts.colour(lin, colours);
             page.save(lin, "flow_w_linear_" + tag + ".png");
-            XYChart log = Charts.lines("log10 gradient magnitude across layers (" + when + ")", "layer (0 = input side)",
-                    "log10 ‖∇W_l‖", lines(shown, w, true), true);
+            XYChart log = Charts.lines(
+                    "log10 gradient magnitude across layers (" + when + ")",
+                    "layer (0 = input side)",
+                    "log10 ‖∇W_l‖",
+                    lines(shown, w, true),
+                    true);
             Charts.colour(log, colours);
             page.save(log, "flow_w_log_" + tag + ".png");
-            XYChart dl = Charts.lines("Back-propagated signal δ_l across layers (" + when + ")", "layer (0 = input side)",
-                    "log10 ‖δ_l‖", lines(shown, d, true), true);
+            XYChart dl = Charts.lines(
+                    "Back-propagated signal δ_l across layers (" + when + ")",
+                    "layer (0 = input side)",
+                    "log10 ‖δ_l‖",
+                    lines(shown, d, true),
+                    true);
             Charts.colour(dl, colours);
             page.save(dl, "flow_delta_log_" + tag + ".png");
-            page.md.append("### ").append(when.substring(0, 1).toUpperCase()).append(when.substring(1)).append("\n\n");
+            page.md
+                    .append("### ")
+                    .append(when.substring(0, 1).toUpperCase())
+                    .append(when.substring(1))
+                    .append("\n\n");
             page.md.append("Linear scale: the small gradients of the early layers are indistinguishable from 0.\n\n");
             page.image("flow_w_linear_" + tag + ".png", "gradient norm per layer, linear, " + when);
             page.md.append("log10 scale: exponential decay is a straight line; its slope is the decay per layer.\n\n");
             page.image("flow_w_log_" + tag + ".png", "gradient norm per layer, log10, " + when);
-            page.md.append("The back-propagated signal δ alone (see above), without the forward activations that ‖∇W‖ mixes in.\n\n");
+            page.md.append(
+                    "The back-propagated signal δ alone (see above), without the forward activations that ‖∇W‖ mixes in.\n\n");
             page.image("flow_delta_log_" + tag + ".png", "delta per layer, log10, " + when);
         }
     }

@@ -1,53 +1,56 @@
 package dev.gradsweep.report;
 
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
-import org.knowm.xchart.XYChart;
-
-import java.awt.Color;
 import java.io.IOException;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
-import java.util.stream.Collectors;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
 
 /** Where and when: heat maps of log10 ‖δ_l‖ over layer × step for representative runs. */
 final class HeatMaps {
     /** Step buckets per heat map (averaged in Spark), so long runs render in bounded size. */
     static final int HEAT_COLUMNS = 60;
 
-    private HeatMaps() {
-    }
-
+    private HeatMaps() {}
 
     /** Heat maps of log10 ‖δ_l‖ over layer x step for representative runs (step buckets averaged in Spark). */
-    static void draw(SparkSession spark, ReportPage page, List<Map<String, Object>> verdicts, Map<String, String> labelOf,
-                     int maxHeatmaps) throws IOException {
+    static void draw(
+            SparkSession spark,
+            ReportPage page,
+            List<Map<String, Object>> verdicts,
+            Map<String, String> labelOf,
+            int maxHeatmaps)
+            throws IOException {
         page.md.append("\n## Where and when: log10 ‖δ_l‖ over layer × step\n\n");
-        List<Map<String, Object>> ranked = verdicts.stream().filter(v -> v.get("log10_delta_in") != null)
-                .sorted(Comparator.comparingDouble(v -> Findings.num(v, "log10_delta_in"))).toList();
+        List<Map<String, Object>> ranked = verdicts.stream()
+                .filter(v -> v.get("log10_delta_in") != null)
+                .sorted(Comparator.comparingDouble(v -> Findings.num(v, "log10_delta_in")))
+                .toList();
         List<Map<String, Object>> pick = Representatives.spread(ranked, maxHeatmaps);
         if (pick.size() < verdicts.size())
-            page.md.append(pick.size()).append(" of ").append(verdicts.size()).append(" runs, from the weakest to the strongest "
-                    + "signal at layer 0. ");
+            page.md
+                    .append(pick.size())
+                    .append(" of ")
+                    .append(verdicts.size())
+                    .append(" runs, from the weakest to the strongest " + "signal at layer 0. ");
         page.md.append("Each colour scale is the run's own; exact zeros are left blank.\n\n");
         if (pick.isEmpty()) return;
         Map<String, Map<String, Object>> byId = new LinkedHashMap<>();
         pick.forEach(v -> byId.put((String) v.get("run_id"), v));
-        List<Row> rs = spark.sql("SELECT p.run_id, p.layer, floor(p.step * " + HEAT_COLUMNS + " / greatest(m.n, " + HEAT_COLUMNS + ")) AS col, "
-                + "min(p.step) AS first_step, avg(log10(p.delta)) AS v FROM layer_profile p "
-                + "JOIN (SELECT run_id, max(step) + 1 AS n FROM steps GROUP BY run_id) m ON m.run_id = p.run_id "
-                + "WHERE p.run_id IN (" + Queries.inList(byId.keySet()) + ") AND p.delta > 0 AND p.delta < double('Infinity') "
-                + "GROUP BY 1, 2, 3").collectAsList();
+        List<Row> rs = spark.sql("SELECT p.run_id, p.layer, floor(p.step * " + HEAT_COLUMNS + " / greatest(m.n, "
+                        + HEAT_COLUMNS + ")) AS col, "
+                        + "min(p.step) AS first_step, avg(log10(p.delta)) AS v FROM layer_profile p "
+                        + "JOIN (SELECT run_id, max(step) + 1 AS n FROM steps GROUP BY run_id) m ON m.run_id = p.run_id "
+                        + "WHERE p.run_id IN (" + Queries.inList(byId.keySet())
+                        + ") AND p.delta > 0 AND p.delta < double('Infinity') "
+                        + "GROUP BY 1, 2, 3")
+                .collectAsList();
         int i = 0;
         for (var e : byId.entrySet()) {
-            List<Row> mine = rs.stream().filter(r -> r.getString(0).equals(e.getKey())).toList();
+            List<Row> mine =
+                    rs.stream().filter(r -> r.getString(0).equals(e.getKey())).toList();
             if (mine.isEmpty()) continue;
             int layers = mine.stream().mapToInt(r -> r.getInt(1)).max().orElse(0) + 1;
             int cols = (int) mine.stream().mapToLong(r -> r.getLong(2)).max().orElse(0) + 1;
@@ -62,8 +65,16 @@ final class HeatMaps {
             }
             Map<String, Object> run = e.getValue();
             String name = "heat_" + (++i) + ".png";
-            page.save(Charts.heatMap(labelOf.get(e.getKey()) + " (seed " + run.get("seed") + "): " + run.get("verdict") + ", colour = log10 ‖δ_l‖",
-                    "step", "layer (0 = input side)", xs, ys, v), name);
+            page.save(
+                    Charts.heatMap(
+                            labelOf.get(e.getKey()) + " (seed " + run.get("seed") + "): " + run.get("verdict")
+                                    + ", colour = log10 ‖δ_l‖",
+                            "step",
+                            "layer (0 = input side)",
+                            xs,
+                            ys,
+                            v),
+                    name);
             page.image(name, "heat map of log10 delta, " + labelOf.get(e.getKey()));
         }
     }

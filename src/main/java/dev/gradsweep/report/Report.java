@@ -2,23 +2,14 @@ package dev.gradsweep.report;
 
 import dev.gradsweep.analysis.AnalysisParams;
 import dev.gradsweep.analysis.SqlViews;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
-import org.knowm.xchart.XYChart;
-
 import java.awt.Color;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
-import java.util.stream.Collectors;
+import org.apache.spark.sql.SparkSession;
 
 /**
  * {@code gradsweep report}: PNG plots and a README.md that embeds them, section by section (TableSections,
@@ -34,8 +25,14 @@ public final class Report {
      * @param maxHeatmaps runs drawn as heat maps (representatives chosen by log10_delta_in)
      * @param command    the command line that regenerates the report, written into the README
      */
-    public record Options(String in, Path to, List<String> steps, int maxLines, int maxHeatmaps,
-                          Map<String, String> conf, String command) {}
+    public record Options(
+            String in,
+            Path to,
+            List<String> steps,
+            int maxLines,
+            int maxHeatmaps,
+            Map<String, String> conf,
+            String command) {}
 
     public record Summary(Path readme, List<Path> images, Map<String, Long> verdicts, List<String> findings) {}
 
@@ -66,7 +63,8 @@ public final class Report {
             List<Map<String, Object>> effects = Queries.rows(spark, "SELECT * FROM axis_effects ORDER BY axis, value");
             List<String> axes = Representatives.varyingAxes(verdicts, effects);
             Map<String, String> labelOf = new LinkedHashMap<>();
-            for (Map<String, Object> v : verdicts) labelOf.put((String) v.get("run_id"), Representatives.label(v, axes));
+            for (Map<String, Object> v : verdicts)
+                labelOf.put((String) v.get("run_id"), Representatives.label(v, axes));
             List<String> findings = Findings.sentences(verdicts, effects, v -> labelOf.get((String) v.get("run_id")));
 
             TableSections.header(page, verdicts, axes, o.command());

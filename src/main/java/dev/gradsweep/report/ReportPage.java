@@ -1,21 +1,9 @@
 package dev.gradsweep.report;
 
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
-import org.knowm.xchart.XYChart;
-
-import java.awt.Color;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
-import java.util.stream.Collectors;
 
 /** The report being written: its README's markdown and the plots saved beside it. */
 final class ReportPage {

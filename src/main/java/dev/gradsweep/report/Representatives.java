@@ -1,15 +1,7 @@
 package dev.gradsweep.report;
 
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
-import org.knowm.xchart.XYChart;
-
-import java.awt.Color;
-import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -22,9 +14,7 @@ import java.util.stream.Collectors;
  * (seeds are replicates) labelled by the axes that vary, and representatives spread evenly over a ranking.
  */
 final class Representatives {
-    private Representatives() {
-    }
-
+    private Representatives() {}
 
     /** Axes that vary in this sweep, in the verdicts view's column order (axis_effects names them). */
     static List<String> varyingAxes(List<Map<String, Object>> verdicts, List<Map<String, Object>> effects) {
@@ -35,17 +25,22 @@ final class Representatives {
 
     static String label(Map<String, Object> v, List<String> axes) {
         if (axes.isEmpty()) return String.valueOf(v.get("activation"));
-        return axes.stream().map(a -> switch (a) {
-            case "activation", "init" -> String.valueOf(v.get(a));
-            default -> a + " " + (v.get(a) instanceof Number n ? Findings.fmt(n.doubleValue()) : String.valueOf(v.get(a)));
-        }).collect(Collectors.joining(" · "));
+        return axes.stream()
+                .map(a -> switch (a) {
+                    case "activation", "init" -> String.valueOf(v.get(a));
+                    default -> a + " "
+                            + (v.get(a) instanceof Number n ? Findings.fmt(n.doubleValue()) : String.valueOf(v.get(a)));
+                })
+                .collect(Collectors.joining(" · "));
     }
 
-
     /** Runs grouped by configuration (seeds are replicates). */
-    static Map<String, List<Map<String, Object>>> configs(List<Map<String, Object>> verdicts, Map<String, String> labelOf) {
+    static Map<String, List<Map<String, Object>>> configs(
+            List<Map<String, Object>> verdicts, Map<String, String> labelOf) {
         Map<String, List<Map<String, Object>>> m = new TreeMap<>();
-        for (Map<String, Object> v : verdicts) m.computeIfAbsent(labelOf.get((String) v.get("run_id")), k -> new ArrayList<>()).add(v);
+        for (Map<String, Object> v : verdicts)
+            m.computeIfAbsent(labelOf.get((String) v.get("run_id")), k -> new ArrayList<>())
+                    .add(v);
         return m;
     }
 
@@ -56,7 +51,6 @@ final class Representatives {
         return spread(names, maxLines);
     }
 
-
     /** At most n items evenly spread over a sorted list, both ends included. */
     static <T> List<T> spread(List<T> sorted, int n) {
         if (sorted.size() <= n) return sorted;
@@ -66,10 +60,13 @@ final class Representatives {
     }
 
     static double medianOf(List<Map<String, Object>> runs, String col) {
-        double[] v = runs.stream().mapToDouble(r -> Findings.num(r, col)).filter(d -> !Double.isNaN(d)).sorted().toArray();
+        double[] v = runs.stream()
+                .mapToDouble(r -> Findings.num(r, col))
+                .filter(d -> !Double.isNaN(d))
+                .sorted()
+                .toArray();
         return v.length == 0 ? Double.POSITIVE_INFINITY : v[v.length / 2];
     }
-
 
     /** Numeric values in numeric order (depth 5 before 20), others alphabetically. */
     static Comparator<String> valueOrder() {

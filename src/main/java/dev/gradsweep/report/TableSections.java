@@ -1,21 +1,10 @@
 package dev.gradsweep.report;
 
 import dev.gradsweep.analysis.AnalysisParams;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
-import org.knowm.xchart.XYChart;
-
-import java.awt.Color;
-import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
 import java.util.stream.Collectors;
 
 /** The report's text and tables: header, verdicts, axis effects and the thresholds used. */
@@ -23,59 +12,107 @@ final class TableSections {
     /** Runs listed in the verdict table (worst verdicts first); sql lists the rest. */
     static final int TABLE_ROWS = 40;
 
-    private TableSections() {
-    }
+    private TableSections() {}
 
     static void header(ReportPage page, List<Map<String, Object>> verdicts, List<String> axes, String command) {
         Map<String, Object> any = verdicts.get(0);
         page.md.append("# gradsweep report: ").append(any.get("sweep")).append("\n\n");
         page.md.append("Regenerate with:\n\n```bash\n").append(command).append("\n```\n\n");
-        page.md.append(verdicts.size()).append(" runs of the `").append(any.get("task")).append("` task. ");
+        page.md
+                .append(verdicts.size())
+                .append(" runs of the `")
+                .append(any.get("task"))
+                .append("` task. ");
         if (axes.isEmpty()) page.md.append("No axis varies.");
         else {
             page.md.append("Axes that vary: ");
-            page.md.append(axes.stream().map(a -> "**" + a + "** " + verdicts.stream().map(v -> String.valueOf(v.get(a)))
-                    .distinct().sorted(Representatives.valueOrder()).collect(Collectors.joining(", "))).collect(Collectors.joining("; ")));
+            page.md.append(axes.stream()
+                    .map(a -> "**" + a + "** "
+                            + verdicts.stream()
+                                    .map(v -> String.valueOf(v.get(a)))
+                                    .distinct()
+                                    .sorted(Representatives.valueOrder())
+                                    .collect(Collectors.joining(", ")))
+                    .collect(Collectors.joining("; ")));
             page.md.append(".");
         }
         long seeds = verdicts.stream().map(v -> v.get("seed")).distinct().count();
-        page.md.append(" ").append(seeds).append(seeds == 1 ? " seed" : " seeds (replicates of each configuration)").append(".\n\n");
-        page.md.append("Layer 0 is nearest the input; the output layer is the last. δ_l is the back-propagated signal: ∂L/∂z_l "
-                + "at layer l's pre-activation (its bias gradient, or its norm's beta gradient) in plain nets, ∂L/∂y_l at "
-                + "block l's output in block nets; ‖∇W_l‖ mixes it with the forward activations, so the verdicts read δ, "
-                + "activation scale and update ratios. Slopes are of log10 over the layer index, in decades per layer "
-                + "(> 0: shrinks toward the input).\n\n");
+        page.md
+                .append(" ")
+                .append(seeds)
+                .append(seeds == 1 ? " seed" : " seeds (replicates of each configuration)")
+                .append(".\n\n");
+        page.md.append(
+                "Layer 0 is nearest the input; the output layer is the last. δ_l is the back-propagated signal: ∂L/∂z_l "
+                        + "at layer l's pre-activation (its bias gradient, or its norm's beta gradient) in plain nets, ∂L/∂y_l at "
+                        + "block l's output in block nets; ‖∇W_l‖ mixes it with the forward activations, so the verdicts read δ, "
+                        + "activation scale and update ratios. Slopes are of log10 over the layer index, in decades per layer "
+                        + "(> 0: shrinks toward the input).\n\n");
     }
 
     static void verdicts(ReportPage page, List<Map<String, Object>> verdicts, Map<String, String> labelOf) {
         page.md.append("\n## Verdicts\n\n| verdict | runs |\n|---|---|\n");
-        Findings.ordered(Findings.counts(verdicts)).forEach((k, n) -> page.md.append("| ").append(k).append(" | ").append(n).append(" |\n"));
+        Findings.ordered(Findings.counts(verdicts))
+                .forEach((k, n) ->
+                        page.md.append("| ").append(k).append(" | ").append(n).append(" |\n"));
         List<Map<String, Object>> sorted = new ArrayList<>(verdicts);
-        sorted.sort(Comparator.comparingInt((Map<String, Object> v) -> Findings.VERDICTS.indexOf((String) v.get("verdict")))
-                .thenComparing(v -> labelOf.get((String) v.get("run_id"))));
+        sorted.sort(
+                Comparator.comparingInt((Map<String, Object> v) -> Findings.VERDICTS.indexOf((String) v.get("verdict")))
+                        .thenComparing(v -> labelOf.get((String) v.get("run_id"))));
         page.md.append("\n");
         if (sorted.size() > TABLE_ROWS)
-            page.md.append("The ").append(TABLE_ROWS).append(" runs below are the first of ").append(sorted.size())
-                    .append(" (worst verdicts first); `gradsweep sql --in DIR -e \"SELECT * FROM verdicts\"` lists all.\n\n");
-        page.md.append("| configuration | seed | verdict | log10 δ₀/δ_ref | log10 act scale | slope δ | slope ‖∇W‖ | saturated | dead | stall layer | stall step | loss first → last | gap closed | reason | try |\n");
+            page.md
+                    .append("The ")
+                    .append(TABLE_ROWS)
+                    .append(" runs below are the first of ")
+                    .append(sorted.size())
+                    .append(
+                            " (worst verdicts first); `gradsweep sql --in DIR -e \"SELECT * FROM verdicts\"` lists all.\n\n");
+        page.md.append(
+                "| configuration | seed | verdict | log10 δ₀/δ_ref | log10 act scale | slope δ | slope ‖∇W‖ | saturated | dead | stall layer | stall step | loss first → last | gap closed | reason | try |\n");
         page.md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Map<String, Object> v : sorted.subList(0, Math.min(TABLE_ROWS, sorted.size()))) {
-            page.md.append("| ").append(labelOf.get((String) v.get("run_id"))).append(" | ").append(v.get("seed"))
-                    .append(" | **").append(v.get("verdict")).append("** | ")
-                    .append(f(v, "log10_delta_in")).append(" | ").append(f(v, "log10_act_out")).append(" | ")
-                    .append(f(v, "slope_delta")).append(" | ").append(f(v, "slope_w")).append(" | ")
-                    .append(f(v, "saturated_frac")).append(" | ").append(f(v, "dead_frac")).append(" | ")
-                    .append(v.get("stall_layer") == null ? "–" : v.get("stall_layer")).append(" | ")
-                    .append(v.get("stall_step") == null ? "–" : v.get("stall_step")).append(" | ")
-                    .append(f(v, "loss_first")).append(" → ").append(f(v, "loss_last")).append(" | ")
-                    .append(f(v, "gap_closed")).append(" | ").append(cell(v.get("reason"))).append(" | ")
-                    .append(cell(v.get("try"))).append(" |\n");
+            page.md
+                    .append("| ")
+                    .append(labelOf.get((String) v.get("run_id")))
+                    .append(" | ")
+                    .append(v.get("seed"))
+                    .append(" | **")
+                    .append(v.get("verdict"))
+                    .append("** | ")
+                    .append(f(v, "log10_delta_in"))
+                    .append(" | ")
+                    .append(f(v, "log10_act_out"))
+                    .append(" | ")
+                    .append(f(v, "slope_delta"))
+                    .append(" | ")
+                    .append(f(v, "slope_w"))
+                    .append(" | ")
+                    .append(f(v, "saturated_frac"))
+                    .append(" | ")
+                    .append(f(v, "dead_frac"))
+                    .append(" | ")
+                    .append(v.get("stall_layer") == null ? "–" : v.get("stall_layer"))
+                    .append(" | ")
+                    .append(v.get("stall_step") == null ? "–" : v.get("stall_step"))
+                    .append(" | ")
+                    .append(f(v, "loss_first"))
+                    .append(" → ")
+                    .append(f(v, "loss_last"))
+                    .append(" | ")
+                    .append(f(v, "gap_closed"))
+                    .append(" | ")
+                    .append(cell(v.get("reason")))
+                    .append(" | ")
+                    .append(cell(v.get("try")))
+                    .append(" |\n");
         }
-        page.md.append("\nlog10 δ₀/δ_ref: the back-propagated signal at layer 0 relative to the output layer's (block nets: the last "
-                + "block's; median over steps); gap closed: 1 − loss_last / the best constant predictor's loss; "
-                + "log10 act scale: std of the last hidden layer's activations relative to layer 0's; stall layer: the layer "
-                + "nearest the output below the vanishing threshold; stall step: from this step on the loss stopped "
-                + "improving (– = still improving, or no plateau).\n");
+        page.md.append(
+                "\nlog10 δ₀/δ_ref: the back-propagated signal at layer 0 relative to the output layer's (block nets: the last "
+                        + "block's; median over steps); gap closed: 1 − loss_last / the best constant predictor's loss; "
+                        + "log10 act scale: std of the last hidden layer's activations relative to layer 0's; stall layer: the layer "
+                        + "nearest the output below the vanishing threshold; stall step: from this step on the loss stopped "
+                        + "improving (– = still improving, or no plateau).\n");
     }
 
     static String f(Map<String, Object> v, String col) {
@@ -94,24 +131,49 @@ final class TableSections {
             return;
         }
         List<String> shares = Findings.reversed(Findings.VERDICTS);
-        page.md.append("| axis | value | runs | ").append(String.join(" | ", shares)).append(" | median slope δ | median slope ‖∇W‖ | fixes | held fixed |\n");
+        page.md
+                .append("| axis | value | runs | ")
+                .append(String.join(" | ", shares))
+                .append(" | median slope δ | median slope ‖∇W‖ | fixes | held fixed |\n");
         page.md.append("|---|---|---|").append("---|".repeat(shares.size())).append("---|---|---|---|\n");
         for (Map<String, Object> e : effects) {
-            page.md.append("| ").append(e.get("axis")).append(" | ").append(e.get("value")).append(" | ").append(e.get("runs"));
-            for (String v : shares)
-                page.md.append(" | ").append(Findings.pct(Findings.num(e, v)));
-            page.md.append(" | ").append(f(e, "median_slope_delta")).append(" | ").append(f(e, "median_slope_w"))
-                    .append(" | ").append(e.get("fixes")).append("/").append(e.get("broken_contexts"))
-                    .append(" | ").append(Boolean.TRUE.equals(e.get("held_fixed")) ? "yes" : "no").append(" |\n");
+            page.md
+                    .append("| ")
+                    .append(e.get("axis"))
+                    .append(" | ")
+                    .append(e.get("value"))
+                    .append(" | ")
+                    .append(e.get("runs"));
+            for (String v : shares) page.md.append(" | ").append(Findings.pct(Findings.num(e, v)));
+            page.md
+                    .append(" | ")
+                    .append(f(e, "median_slope_delta"))
+                    .append(" | ")
+                    .append(f(e, "median_slope_w"))
+                    .append(" | ")
+                    .append(e.get("fixes"))
+                    .append("/")
+                    .append(e.get("broken_contexts"))
+                    .append(" | ")
+                    .append(Boolean.TRUE.equals(e.get("held_fixed")) ? "yes" : "no")
+                    .append(" |\n");
         }
-        page.md.append("\nShares of runs per verdict; fixes = configurations (other axes fixed) where this value is healthy "
-                + "and another value of the axis is not, of those where some value is not.\n");
+        page.md.append(
+                "\nShares of runs per verdict; fixes = configurations (other axes fixed) where this value is healthy "
+                        + "and another value of the axis is not, of those where some value is not.\n");
     }
 
     static void thresholds(ReportPage page, Map<String, String> params) {
-        page.md.append("\n## Thresholds used\n\nDefaults live in `jobs/sql/00_params.sql`; override with `--conf KEY=VALUE`.\n\n"
-                + "| parameter | value | meaning |\n|---|---|---|\n");
-        params.forEach((k, v) -> page.md.append("| `").append(k).append("` | ").append(v).append(" | ")
-                .append(AnalysisParams.ALL.get(k).doc()).append(" |\n"));
+        page.md.append(
+                "\n## Thresholds used\n\nDefaults live in `jobs/sql/00_params.sql`; override with `--conf KEY=VALUE`.\n\n"
+                        + "| parameter | value | meaning |\n|---|---|---|\n");
+        params.forEach((k, v) -> page.md
+                .append("| `")
+                .append(k)
+                .append("` | ")
+                .append(v)
+                .append(" | ")
+                .append(AnalysisParams.ALL.get(k).doc())
+                .append(" |\n"));
     }
 }

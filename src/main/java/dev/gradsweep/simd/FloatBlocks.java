@@ -1,14 +1,13 @@
 package dev.gradsweep.simd;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
-
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 
 /**
  * SIMD inner loops of the statistics over one block of float32 values (the scalar loops in {@code ParamStats} and
@@ -30,8 +29,7 @@ final class FloatBlocks {
     static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     private static final int ABS_BITS = 0x7fffffff;
 
-    private FloatBlocks() {
-    }
+    private FloatBlocks() {}
 
     // Every widening is written out at its use, F2D with the constant species: C2 replaces it with one instruction
     // only where it sees the vector's exact class; a helper method compiled on its own (as a profile showed `wide`
@@ -68,7 +66,8 @@ final class FloatBlocks {
             max = a > max ? a : max;
             zeros += v == 0.0 ? 1 : 0;
         }
-        if (!Double.isFinite(sumSq)) for (int j = 0; j < n; j++) acc[Simd.G_NONFINITE] += Float.isFinite(g.getFloat((at + j) << 2)) ? 0 : 1;
+        if (!Double.isFinite(sumSq))
+            for (int j = 0; j < n; j++) acc[Simd.G_NONFINITE] += Float.isFinite(g.getFloat((at + j) << 2)) ? 0 : 1;
         acc[Simd.G_SUM_SQ] += sumSq;
         acc[Simd.G_SUM_ABS] += sumAbs;
         acc[Simd.G_SUM] += sum;
@@ -85,7 +84,8 @@ final class FloatBlocks {
         int i = 0;
         for (int bound = F.loopBound(n); i < bound; i += LANES) {
             FloatVector fu = FloatVector.fromByteBuffer(F, u, (uAt + i) << 2, NATIVE);
-            FloatVector fp = FloatVector.fromByteBuffer(F, p, (pAt + i) << 2, NATIVE).sub(fu);
+            FloatVector fp =
+                    FloatVector.fromByteBuffer(F, p, (pAt + i) << 2, NATIVE).sub(fu);
             fp.intoByteBuffer(p, (pAt + i) << 2, NATIVE);
             DoubleVector du = (DoubleVector) fu.convertShape(VectorOperators.F2D, D, 0);
             DoubleVector dp = (DoubleVector) fp.convertShape(VectorOperators.F2D, D, 0);
@@ -107,7 +107,9 @@ final class FloatBlocks {
     static boolean allZero(ByteBuffer x, int at, int n) {
         int i = 0;
         for (int bound = F.loopBound(n); i < bound; i += LANES)
-            if (FloatVector.fromByteBuffer(F, x, (at + i) << 2, NATIVE).compare(VectorOperators.NE, 0f).anyTrue()) return false;
+            if (FloatVector.fromByteBuffer(F, x, (at + i) << 2, NATIVE)
+                    .compare(VectorOperators.NE, 0f)
+                    .anyTrue()) return false;
         for (; i < n; i++) if (x.getFloat((at + i) << 2) != 0f) return false;
         return true;
     }
@@ -124,7 +126,10 @@ final class FloatBlocks {
         for (int r = 0; r < rows; r++) {
             int row = at + r * units, u = 0;
             for (; u < bound; u += LANES)
-                IntVector.fromArray(I, seen, u).or(IntVector.fromByteBuffer(I, x, (row + u) << 2, NATIVE).and(ABS_BITS)).intoArray(seen, u);
+                IntVector.fromArray(I, seen, u)
+                        .or(IntVector.fromByteBuffer(I, x, (row + u) << 2, NATIVE)
+                                .and(ABS_BITS))
+                        .intoArray(seen, u);
             for (; u < units; u++) seen[u] |= x.getInt((row + u) << 2) & ABS_BITS;
             if ((r & 7) == 7 && allSeen(seen, units)) break;
         }
@@ -141,7 +146,8 @@ final class FloatBlocks {
         DoubleVector s2 = DoubleVector.zero(D);
         int i = 0;
         for (int bound = F.loopBound(n); i < bound; i += LANES) {
-            DoubleVector d = (DoubleVector) FloatVector.fromByteBuffer(F, x, (at + i) << 2, NATIVE).convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector d = (DoubleVector)
+                    FloatVector.fromByteBuffer(F, x, (at + i) << 2, NATIVE).convertShape(VectorOperators.F2D, D, 0);
             s2 = d.fma(d, s2);
         }
         double sum = s2.reduceLanes(VectorOperators.ADD);
@@ -199,13 +205,20 @@ final class FloatBlocks {
     /** Saturated values (when the form has a band) and Σ slope² (when the slope is a quadratic) into acc. */
     private static void shape(ByteBuffer x, int off, int len, Simd.Form f, double[] acc) {
         boolean quadratic = f.slope() == Simd.SLOPE_QUADRATIC;
-        double mid = f.mid(), half = f.half(), c0 = quadratic ? f.c0() : 0, c1 = quadratic ? f.c1() : 0, c2 = quadratic ? f.c2() : 0;
+        double mid = f.mid(),
+                half = f.half(),
+                c0 = quadratic ? f.c0() : 0,
+                c1 = quadratic ? f.c1() : 0,
+                c2 = quadratic ? f.c2() : 0;
         DoubleVector d2 = DoubleVector.zero(D), inside = d2, oneD = DoubleVector.broadcast(D, 1);
         DoubleVector vmid = DoubleVector.broadcast(D, mid), vhalf = DoubleVector.broadcast(D, half);
-        DoubleVector vc0 = DoubleVector.broadcast(D, c0), vc1 = DoubleVector.broadcast(D, c1), vc2 = DoubleVector.broadcast(D, c2);
+        DoubleVector vc0 = DoubleVector.broadcast(D, c0),
+                vc1 = DoubleVector.broadcast(D, c1),
+                vc2 = DoubleVector.broadcast(D, c2);
         int i = 0;
         for (int bound = F.loopBound(len); i < bound; i += LANES) {
-            DoubleVector dx = (DoubleVector) FloatVector.fromByteBuffer(F, x, (off + i) << 2, NATIVE).convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector dx = (DoubleVector)
+                    FloatVector.fromByteBuffer(F, x, (off + i) << 2, NATIVE).convertShape(VectorOperators.F2D, D, 0);
             // Both unconditionally (an unused result is dropped, a missing quadratic has zero coefficients): a vector
             // updated under a branch inside the loop was boxed by C2, several times slower.
             inside = inside.add(oneD, dx.sub(vmid).abs().compare(VectorOperators.LT, vhalf)); // NaN: not inside

@@ -1,7 +1,6 @@
 package dev.gradsweep.simd;
 
 import dev.gradsweep.config.RuntimeOptions;
-
 import java.nio.ByteBuffer;
 
 /**
@@ -13,17 +12,23 @@ import java.nio.ByteBuffer;
 public final class Simd {
     /** System property that turns the SIMD loops off ({@code false}); on by default where the module is present. */
     public static final String PROPERTY = RuntimeOptions.SIMD.key();
+
     public static final boolean ENABLED = detect();
 
     /** Slots of the gradient accumulator array. */
-    public static final int G_SUM_SQ = 0, G_SUM_ABS = 1, G_SUM = 2, G_MAX_ABS = 3, G_ZEROS = 4, G_NONFINITE = 5, G_SLOTS = 6;
+    public static final int G_SUM_SQ = 0,
+            G_SUM_ABS = 1,
+            G_SUM = 2,
+            G_MAX_ABS = 3,
+            G_ZEROS = 4,
+            G_NONFINITE = 5,
+            G_SLOTS = 6;
     /** Slots of the activation accumulator array. */
     public static final int A_SUM = 0, A_SUM_SQ = 1, A_ZEROS = 2, A_SATURATED = 3, A_SLOPE_SQ = 4, A_SLOTS = 5;
     /** Forms of f'(z) as a function of a = f(z) that the SIMD loop evaluates. */
     public static final int SLOPE_NONE = 0, SLOPE_STEP = 1, SLOPE_QUADRATIC = 2;
 
-    private Simd() {
-    }
+    private Simd() {}
 
     private static boolean detect() {
         if (!RuntimeOptions.flag(RuntimeOptions.SIMD)) return false;
@@ -37,7 +42,9 @@ public final class Simd {
 
     /** A line for logs and bench output: which loops run, and how wide. */
     public static String describe() {
-        return ENABLED ? "SIMD, " + FloatBlocks.LANES + " double lanes" : "scalar (no --add-modules jdk.incubator.vector, or -D" + PROPERTY + "=false)";
+        return ENABLED
+                ? "SIMD, " + FloatBlocks.LANES + " double lanes"
+                : "scalar (no --add-modules jdk.incubator.vector, or -D" + PROPERTY + "=false)";
     }
 
     /** See {@link FloatBlocks#gradient}. Only when {@link #ENABLED}. */
@@ -70,8 +77,7 @@ public final class Simd {
      * f'(z) from a as {@code slope}: {@link #SLOPE_STEP} (1 for a > 0, else c0) or {@link #SLOPE_QUADRATIC}
      * (c0 + c1·a + c2·a²).
      */
-    public record Form(double mid, double half, boolean saturation, int slope, double c0, double c1, double c2) {
-    }
+    public record Form(double mid, double half, boolean saturation, int slope, double c0, double c1, double c2) {}
 
     /** See {@link FloatBlocks#activations}. Only when {@link #ENABLED}. */
     public static long activations(ByteBuffer x, int off, int len, Form form, double[] acc) {

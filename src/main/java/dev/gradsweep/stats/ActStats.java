@@ -1,9 +1,8 @@
 package dev.gradsweep.stats;
 
-import dev.gradsweep.hostmem.HostArray;
 import dev.gradsweep.grid.Activation;
+import dev.gradsweep.hostmem.HostArray;
 import dev.gradsweep.simd.Simd;
-
 import java.nio.ByteBuffer;
 
 /**
@@ -23,6 +22,7 @@ public final class ActStats {
     public double sum, sumSq, slopeSqSum = Double.NaN;
     /** Per unit: true while every example seen so far had a == 0. */
     final boolean[] allZero;
+
     final boolean hasSaturation;
 
     public ActStats(int units, boolean hasSaturation) {
@@ -48,14 +48,16 @@ public final class ActStats {
         sumSq += acc[Simd.A_SUM_SQ];
         saturated += hasSaturation ? (long) acc[Simd.A_SATURATED] : 0;
         zeros += (long) acc[Simd.A_ZEROS];
-        if (slope != Slope.NONE) slopeSqSum = Double.isNaN(slopeSqSum) ? acc[Simd.A_SLOPE_SQ] : slopeSqSum + acc[Simd.A_SLOPE_SQ];
+        if (slope != Slope.NONE)
+            slopeSqSum = Double.isNaN(slopeSqSum) ? acc[Simd.A_SLOPE_SQ] : slopeSqSum + acc[Simd.A_SLOPE_SQ];
     }
 
     /** Unsaturated is |a − mid| < half: one compare, the same arithmetic in every loop (NaN counts as saturated). */
     static double[] unsaturatedMidHalf(Activation act) {
-        double[] bounds = act == null ? new double[]{Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY}
+        double[] bounds = act == null
+                ? new double[] {Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY}
                 : act.unsaturatedOutputs(SATURATION_THRESHOLD);
-        return new double[]{(bounds[0] + bounds[1]) / 2, (bounds[1] - bounds[0]) / 2};
+        return new double[] {(bounds[0] + bounds[1]) / 2, (bounds[1] - bounds[0]) / 2};
     }
 
     private void addScalar(HostArray a, int rowFrom, int rowTo, Slope slope, double mid, double half, double[] acc) {
@@ -119,15 +121,18 @@ public final class ActStats {
         ByteBuffer bytes = a.bytes();
         if (a.columnMajor && rows != a.rows) {
             // A unit's rows are one run here, reduced on their own: the unit is dead in them when all are zeros.
-            for (int u = 0; u < units; u++) allZero[u] &= Simd.activations(bytes, a.base() + u * a.rows + rowFrom, rows, form, acc) == rows;
+            for (int u = 0; u < units; u++)
+                allZero[u] &= Simd.activations(bytes, a.base() + u * a.rows + rowFrom, rows, form, acc) == rows;
             return;
         }
         int start = a.base() + (a.columnMajor ? rowFrom : rowFrom * units), end = start + rows * units;
-        for (int at = start; at < end; at += HostArray.BLOCK) Simd.activations(bytes, at, Math.min(HostArray.BLOCK, end - at), form, acc);
+        for (int at = start; at < end; at += HostArray.BLOCK)
+            Simd.activations(bytes, at, Math.min(HostArray.BLOCK, end - at), form, acc);
         // Dead units: in a column-major array a unit's rows are contiguous, one scan each; in a row-major one (DL4J's
         // dense outputs) units are scanned side by side, row by row.
         if (a.columnMajor) {
-            for (int u = 0; u < units; u++) if (allZero[u]) allZero[u] = Simd.allZero(bytes, a.base() + u * a.rows + rowFrom, rows);
+            for (int u = 0; u < units; u++)
+                if (allZero[u]) allZero[u] = Simd.allZero(bytes, a.base() + u * a.rows + rowFrom, rows);
         } else {
             Simd.clearLiveUnits(bytes, a.base() + rowFrom * units, rows, units, allZero, new int[units]);
         }
@@ -154,12 +159,18 @@ public final class ActStats {
         static Slope of(Activation act) {
             if (act == null || !act.hasDerivativeFromOutput()) return NONE;
             switch (act) {
-                case SIGMOID: return new Slope(null, 0, 1, -1, false);
-                case TANH: return new Slope(null, 1, 0, -1, false);
-                case IDENTITY: return new Slope(null, 1, 0, 0, false);
-                case RELU: return new Slope(null, 0, 0, 0, true);
-                case LEAKYRELU: return new Slope(null, 0.01, 0, 0, true);
-                default: return new Slope(act, 0, 0, 0, false);
+                case SIGMOID:
+                    return new Slope(null, 0, 1, -1, false);
+                case TANH:
+                    return new Slope(null, 1, 0, -1, false);
+                case IDENTITY:
+                    return new Slope(null, 1, 0, 0, false);
+                case RELU:
+                    return new Slope(null, 0, 0, 0, true);
+                case LEAKYRELU:
+                    return new Slope(null, 0.01, 0, 0, true);
+                default:
+                    return new Slope(act, 0, 0, 0, false);
             }
         }
 
@@ -177,12 +188,16 @@ public final class ActStats {
         m.sumSq = sumSq + o.sumSq;
         m.saturated = saturated + o.saturated;
         m.zeros = zeros + o.zeros;
-        m.slopeSqSum = Double.isNaN(slopeSqSum) ? o.slopeSqSum : Double.isNaN(o.slopeSqSum) ? slopeSqSum : slopeSqSum + o.slopeSqSum;
+        m.slopeSqSum = Double.isNaN(slopeSqSum)
+                ? o.slopeSqSum
+                : Double.isNaN(o.slopeSqSum) ? slopeSqSum : slopeSqSum + o.slopeSqSum;
         for (int u = 0; u < units; u++) m.allZero[u] = allZero[u] && o.allZero[u];
         return m;
     }
 
-    public double mean() { return count == 0 ? 0 : sum / count; }
+    public double mean() {
+        return count == 0 ? 0 : sum / count;
+    }
 
     /** Population standard deviation over every element of the batch. */
     public double std() {
@@ -192,12 +207,18 @@ public final class ActStats {
     }
 
     /** NaN for activations without a saturation regime (recorded as null). */
-    public double saturatedFrac() { return hasSaturation && count > 0 ? (double) saturated / count : Double.NaN; }
+    public double saturatedFrac() {
+        return hasSaturation && count > 0 ? (double) saturated / count : Double.NaN;
+    }
 
     /** Mean of f'(z)² over the batch and units; NaN when the output does not determine f'. */
-    public double slopeSqMean() { return count > 0 ? slopeSqSum / count : Double.NaN; }
+    public double slopeSqMean() {
+        return count > 0 ? slopeSqSum / count : Double.NaN;
+    }
 
-    public double zeroFrac() { return count == 0 ? 0 : (double) zeros / count; }
+    public double zeroFrac() {
+        return count == 0 ? 0 : (double) zeros / count;
+    }
 
     public double deadFrac() {
         int d = 0;

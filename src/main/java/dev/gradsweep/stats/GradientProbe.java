@@ -2,17 +2,16 @@ package dev.gradsweep.stats;
 
 import dev.gradsweep.model.GradTap;
 import dev.gradsweep.model.Net;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.nd4j.linalg.api.ndarray.INDArray;
-
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.List;
-import java.util.Map;
 
 /**
  * Computes the statistics (docs/schema.md) of one network every step. The parameter statistics are segment reductions
@@ -24,16 +23,19 @@ import java.util.Map;
 public final class GradientProbe extends BaseTrainingListener {
     /** Gradient segments only (batch norm's running statistics are left out: they are not gradients). */
     private final Segment[] segments;
+
     private final ParamStats[] stats;
     private final Net.Recorded[] recorded;
     private final LayerInfo[] layers;
     private final ActStats[] act;
     /** Σ (∂L/∂a)² per recorded output with a tap (NaN without), of DL4J's batch-summed loss. */
     private final double[] outGradSq;
+
     private final INDArray grad, params;
     private final TrainingMemory memory;
     /** Σp² per segment of the current parameters, kept by the fused {@link ParamStep}; null without it. */
     private double[] paramSq;
+
     private double scale = 1;
     private boolean actsSeen;
 
@@ -44,7 +46,8 @@ public final class GradientProbe extends BaseTrainingListener {
     public GradientProbe(Net net, TrainingMemory memory) {
         this.memory = memory;
         ComputationGraph g = net.graph();
-        this.segments = java.util.Arrays.stream(segmentsOf(net)).filter(s -> s.gradient).toArray(Segment[]::new);
+        this.segments =
+                java.util.Arrays.stream(segmentsOf(net)).filter(s -> s.gradient).toArray(Segment[]::new);
         this.stats = new ParamStats[segments.length];
         for (int i = 0; i < stats.length; i++) stats[i] = new ParamStats();
         this.recorded = net.recorded().toArray(new Net.Recorded[0]);
@@ -80,16 +83,24 @@ public final class GradientProbe extends BaseTrainingListener {
             Integer l = net.layerOf().get(name);
             if (l == null) throw new IllegalStateException("vertex " + name + " has parameters but no layer index");
             for (Map.Entry<String, INDArray> e : layer.paramTable().entrySet())
-                out.add(new Segment(l, name, e.getKey(), (int) (e.getValue().offset() - base), (int) e.getValue().length(),
+                out.add(new Segment(
+                        l,
+                        name,
+                        e.getKey(),
+                        (int) (e.getValue().offset() - base),
+                        (int) e.getValue().length(),
                         layer.updaterDivideByMinibatch(e.getKey())));
         }
         out.sort(Comparator.comparingInt(s -> s.offset));
         int offset = 0;
         for (Segment s : out) {
-            if (s.offset != offset) throw new IllegalStateException("parameter " + s.layerName + "_" + s.param + " at " + s.offset + ", expected " + offset);
+            if (s.offset != offset)
+                throw new IllegalStateException(
+                        "parameter " + s.layerName + "_" + s.param + " at " + s.offset + ", expected " + offset);
             offset += s.length;
         }
-        if (offset != g.numParams()) throw new IllegalStateException("segments cover " + offset + " of " + g.numParams() + " params");
+        if (offset != g.numParams())
+            throw new IllegalStateException("segments cover " + offset + " of " + g.numParams() + " params");
         return out.toArray(new Segment[0]);
     }
 
@@ -126,7 +137,8 @@ public final class GradientProbe extends BaseTrainingListener {
             step.apply();
             return onUpdate();
         }
-        if (paramSq == null) throw new IllegalStateException("a reducing step needs fuseParamStep() before the first gradient");
+        if (paramSq == null)
+            throw new IllegalStateException("a reducing step needs fuseParamStep() before the first gradient");
         step.apply(segments, stats, paramSq);
         double total = 0;
         for (ParamStats s : stats) total += s.updateSumSq;
@@ -162,12 +174,14 @@ public final class GradientProbe extends BaseTrainingListener {
 
     @Override
     public void onForwardPass(Model model, Map<String, INDArray> activations) {
-        // outputs of one shape and function are reduced together (the portable path then needs a few ops, not a few per layer)
+        // outputs of one shape and function are reduced together (the portable path then needs a few ops, not a few per
+        // layer)
         Map<String, List<Integer>> groups = new java.util.LinkedHashMap<>();
         for (int i = 0; i < recorded.length; i++) {
             INDArray a = activations.get(recorded[i].vertex());
             act[i] = new ActStats((int) a.size(1), layers[i].fn != null && layers[i].fn.hasSaturation());
-            groups.computeIfAbsent(layers[i].fn + " " + a.size(0) + "x" + a.size(1), k -> new ArrayList<>()).add(i);
+            groups.computeIfAbsent(layers[i].fn + " " + a.size(0) + "x" + a.size(1), k -> new ArrayList<>())
+                    .add(i);
         }
         for (List<Integer> g : groups.values()) {
             INDArray[] arrays = new INDArray[g.size()];
@@ -188,7 +202,8 @@ public final class GradientProbe extends BaseTrainingListener {
     /** Sends this step's parameter and layer rows to {@code rec}. */
     public void emit(int step, RunRecorder rec) {
         for (int i = 0; i < segments.length; i++) rec.param(step, segments[i], stats[i]);
-        if (actsSeen) for (int i = 0; i < layers.length; i++) rec.layer(step, layers[i], act[i], Math.sqrt(outGradSq[i]) * scale);
+        if (actsSeen)
+            for (int i = 0; i < layers.length; i++) rec.layer(step, layers[i], act[i], Math.sqrt(outGradSq[i]) * scale);
         actsSeen = false;
     }
 }

@@ -3,11 +3,10 @@ package dev.gradsweep.stats;
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.hostmem.HostArray;
 import dev.gradsweep.hostmem.HostMemory;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The CPU backend's path: reductions read the arrays' host memory in place (SIMD loops, no ND4J op per array) and
@@ -16,7 +15,8 @@ import java.nio.FloatBuffer;
 final class HostDirectMemory implements TrainingMemory {
     HostDirectMemory() {
         if (!org.nd4j.linalg.factory.Nd4j.getEnvironment().isCPU())
-            throw new IllegalStateException("host-direct memory access needs the CPU backend; this one keeps device copies");
+            throw new IllegalStateException(
+                    "host-direct memory access needs the CPU backend; this one keeps device copies");
     }
 
     @Override
@@ -27,7 +27,8 @@ final class HostDirectMemory implements TrainingMemory {
     @Override
     public void gradient(INDArray grad, INDArray params, Segment[] segs, double scale, ParamStats[] into) {
         HostArray g = HostArray.of(grad), p = params == null ? null : HostArray.of(params);
-        for (int i = 0; i < segs.length; i++) into[i].setGradient(g, p, segs[i].offset, segs[i].offset + segs[i].length, scale);
+        for (int i = 0; i < segs.length; i++)
+            into[i].setGradient(g, p, segs[i].offset, segs[i].offset + segs[i].length, scale);
     }
 
     @Override
@@ -68,8 +69,7 @@ final class HostDirectMemory implements TrainingMemory {
     }
 
     @Override
-    public void sync() {
-    }
+    public void sync() {}
 
     @Override
     public ParamStep paramStep(INDArray params, INDArray update) {
@@ -107,13 +107,17 @@ final class HostDirectMemory implements TrainingMemory {
     public void copyRowMajor(INDArray src, INDArray flat, int at) {
         HostArray h = HostArray.of(src);
         boolean vector = src.rank() == 1;
-        int rows = vector ? 1 : (int) src.size(0), cols = vector ? (int) src.length() : (int) src.size(1), base = HostMemory.offset(flat) + at;
+        int rows = vector ? 1 : (int) src.size(0),
+                cols = vector ? (int) src.length() : (int) src.size(1),
+                base = HostMemory.offset(flat) + at;
         if (flat.dataType() == DataType.DOUBLE) {
             DoubleBuffer buf = flat.data().asNioDouble();
-            for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) buf.put(base + i * cols + j, h.get(i, j, cols));
+            for (int i = 0; i < rows; i++)
+                for (int j = 0; j < cols; j++) buf.put(base + i * cols + j, h.get(i, j, cols));
         } else {
             FloatBuffer buf = flat.data().asNioFloat();
-            for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) buf.put(base + i * cols + j, (float) h.get(i, j, cols));
+            for (int i = 0; i < rows; i++)
+                for (int j = 0; j < cols; j++) buf.put(base + i * cols + j, (float) h.get(i, j, cols));
         }
     }
 }

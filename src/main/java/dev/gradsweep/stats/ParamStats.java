@@ -13,7 +13,8 @@ public final class ParamStats {
     public long zeros, nonfinite;
     public double paramSumSq, updateSumSq;
 
-    private static final ThreadLocal<double[][]> SCRATCH = ThreadLocal.withInitial(() -> new double[2][HostArray.BLOCK]);
+    private static final ThreadLocal<double[][]> SCRATCH =
+            ThreadLocal.withInitial(() -> new double[2][HostArray.BLOCK]);
 
     /**
      * This step's statistics of gradient elements [from, to) of {@code g} times {@code scale} (1/batch turns DL4J's
@@ -89,7 +90,8 @@ public final class ParamStats {
     private void addGradientSimd(HostArray g, HostArray p, int from, int to) {
         double[] acc = new double[Simd.G_SLOTS];
         acc[Simd.G_MAX_ABS] = maxAbs;
-        for (int at = from; at < to; at += HostArray.BLOCK) Simd.gradient(g.bytes(), g.base() + at, Math.min(HostArray.BLOCK, to - at), acc);
+        for (int at = from; at < to; at += HostArray.BLOCK)
+            Simd.gradient(g.bytes(), g.base() + at, Math.min(HostArray.BLOCK, to - at), acc);
         count += to - from;
         sumSq += acc[Simd.G_SUM_SQ];
         sumAbs += acc[Simd.G_SUM_ABS];
@@ -128,10 +130,27 @@ public final class ParamStats {
         sumSq = sumAbs = sum = maxAbs = paramSumSq = updateSumSq = 0;
     }
 
-    public double gradL2() { return Math.sqrt(sumSq); }
-    public double gradMeanAbs() { return count == 0 ? 0 : sumAbs / count; }
-    public double gradMean() { return count == 0 ? 0 : sum / count; }
-    public double zeroFrac() { return count == 0 ? 0 : (double) zeros / count; }
-    public double paramL2() { return Math.sqrt(paramSumSq); }
-    public double updateL2() { return Math.sqrt(updateSumSq); }
+    public double gradL2() {
+        return Math.sqrt(sumSq);
+    }
+
+    public double gradMeanAbs() {
+        return count == 0 ? 0 : sumAbs / count;
+    }
+
+    public double gradMean() {
+        return count == 0 ? 0 : sum / count;
+    }
+
+    public double zeroFrac() {
+        return count == 0 ? 0 : (double) zeros / count;
+    }
+
+    public double paramL2() {
+        return Math.sqrt(paramSumSq);
+    }
+
+    public double updateL2() {
+        return Math.sqrt(updateSumSq);
+    }
 }

@@ -23,6 +23,7 @@ public final class ParamStep {
     private final INDArray params, update;
     /** Host views of the same memory, or null when the step is ND4J's. */
     private final HostArray p, u;
+
     private final double[] acc = new double[2];
 
     public ParamStep(INDArray params, INDArray update) {
@@ -37,16 +38,21 @@ public final class ParamStep {
     private ParamStep(INDArray params, INDArray update, boolean hostAllowed) {
         this.params = params;
         this.update = update;
-        boolean host = hostAllowed && params.dataType() == DataType.FLOAT
-                && update.dataType() == DataType.FLOAT && params.length() == update.length()
-                && HostArray.isContiguous(params) && HostArray.isContiguous(update);
+        boolean host = hostAllowed
+                && params.dataType() == DataType.FLOAT
+                && update.dataType() == DataType.FLOAT
+                && params.length() == update.length()
+                && HostArray.isContiguous(params)
+                && HostArray.isContiguous(update);
         this.p = host ? HostArray.of(params) : null;
         this.u = host ? HostArray.of(update) : null;
     }
 
     /** True when float32 steps run on the host: SIMD loops, CPU backend, not turned off by {@link #PROPERTY}. */
     public static boolean hostEnabled() {
-        return Simd.ENABLED && RuntimeOptions.flag(RuntimeOptions.HOST_STEP) && Nd4j.getEnvironment().isCPU();
+        return Simd.ENABLED
+                && RuntimeOptions.flag(RuntimeOptions.HOST_STEP)
+                && Nd4j.getEnvironment().isCPU();
     }
 
     /** True when {@link #apply(Segment[], ParamStats[], double[])} reduces while it steps. */

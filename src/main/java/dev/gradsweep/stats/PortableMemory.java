@@ -1,6 +1,11 @@
 package dev.gradsweep.stats;
 
 import dev.gradsweep.grid.Activation;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.concurrency.AffinityManager;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
@@ -11,12 +16,6 @@ import org.nd4j.linalg.indexing.BooleanIndexing;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.indexing.conditions.Conditions;
 import org.nd4j.linalg.ops.transforms.Transforms;
-
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 
 /**
  * The backend-independent path: every reduction is an ND4J op on the device, with the values cast to double there
@@ -57,8 +56,9 @@ final class PortableMemory implements TrainingMemory {
     private record Group(long offset, long count, long stride, long length, int[] segs) {
         /** The group's [count, length] view of a flat buffer, as a double array on the device. */
         INDArray of(INDArray flat) {
-            INDArray span = flat.reshape(new long[]{flat.length()}).get(NDArrayIndex.interval(offset, offset + count * stride));
-            INDArray rows = span.reshape('c', new long[]{count, stride});
+            INDArray span = flat.reshape(new long[] {flat.length()})
+                    .get(NDArrayIndex.interval(offset, offset + count * stride));
+            INDArray rows = span.reshape('c', new long[] {count, stride});
             if (stride != length) rows = rows.get(NDArrayIndex.all(), NDArrayIndex.interval(0, length));
             return rows.castTo(DataType.DOUBLE).dup('c');
         }
@@ -74,15 +74,20 @@ final class PortableMemory implements TrainingMemory {
     static List<Group> group(long n, Segment[] segs) {
         Integer[] order = new Integer[segs.length];
         for (int i = 0; i < order.length; i++) order[i] = i;
-        Arrays.sort(order, (a, b) -> segs[a].length != segs[b].length ? Integer.compare(segs[a].length, segs[b].length)
-                : Integer.compare(segs[a].offset, segs[b].offset));
+        Arrays.sort(
+                order,
+                (a, b) -> segs[a].length != segs[b].length
+                        ? Integer.compare(segs[a].length, segs[b].length)
+                        : Integer.compare(segs[a].offset, segs[b].offset));
         List<Group> out = new ArrayList<>();
         for (int at = 0; at < order.length; ) {
             Segment first = segs[order[at]];
             int end = at + 1;
             long stride = first.length;
-            if (end < order.length && segs[order[end]].length == first.length) stride = segs[order[end]].offset - first.offset;
-            while (end < order.length && segs[order[end]].length == first.length
+            if (end < order.length && segs[order[end]].length == first.length)
+                stride = segs[order[end]].offset - first.offset;
+            while (end < order.length
+                    && segs[order[end]].length == first.length
                     && segs[order[end]].offset == first.offset + (end - at) * stride
                     && first.offset + (end - at + 1) * stride <= n) end++;
             if (end == at + 1) stride = first.length; // alone: a plain [1, length] view
@@ -95,11 +100,11 @@ final class PortableMemory implements TrainingMemory {
     }
 
     private static INDArray flatDouble(INDArray a) {
-        return a.reshape('c', new long[]{a.length()}).castTo(DataType.DOUBLE);
+        return a.reshape('c', new long[] {a.length()}).castTo(DataType.DOUBLE);
     }
 
     private void defer(INDArray result, Sink sink) {
-        pending.add(result.reshape('c', new long[]{result.length()}));
+        pending.add(result.reshape('c', new long[] {result.length()}));
         sinks.add(sink);
     }
 
@@ -108,8 +113,14 @@ final class PortableMemory implements TrainingMemory {
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
             for (Group gr : groups(grad, segs)) {
                 INDArray g = gr.of(grad), abs = Transforms.abs(g, true);
-                List<INDArray> sums = new ArrayList<>(List.of(g.sum(1), g.mul(g).sum(1), abs.sum(1), g.eq(0.0).castTo(DataType.DOUBLE).sum(1),
-                        abs.lt(Double.POSITIVE_INFINITY).castTo(DataType.DOUBLE).sum(1))); // finite elements: NaN compares false
+                List<INDArray> sums = new ArrayList<>(List.of(
+                        g.sum(1),
+                        g.mul(g).sum(1),
+                        abs.sum(1),
+                        g.eq(0.0).castTo(DataType.DOUBLE).sum(1),
+                        abs.lt(Double.POSITIVE_INFINITY)
+                                .castTo(DataType.DOUBLE)
+                                .sum(1))); // finite elements: NaN compares false
                 BooleanIndexing.replaceWhere(abs, 0.0, Conditions.isNan()); // NaN never wins the max, as on the host
                 sums.add(abs.max(1));
                 if (params != null) {
@@ -171,7 +182,7 @@ final class PortableMemory implements TrainingMemory {
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
             int units = (int) a.size(1);
             long rows = a.size(0) / groups;
-            INDArray x = a.castTo(DataType.DOUBLE).reshape('c', new long[]{groups, rows, units});
+            INDArray x = a.castTo(DataType.DOUBLE).reshape('c', new long[] {groups, rows, units});
             defer(x.sum(1, 2), (v, at) -> {
                 for (int g = 0; g < groups; g++) {
                     into[g].count += rows * units;
@@ -193,7 +204,10 @@ final class PortableMemory implements TrainingMemory {
             });
             if (into[0].hasSaturation) {
                 double[] mh = ActStats.unsaturatedMidHalf(fn);
-                INDArray unsaturated = Transforms.abs(x.sub(mh[0]), false).lt(mh[1]).castTo(DataType.DOUBLE).sum(1, 2);
+                INDArray unsaturated = Transforms.abs(x.sub(mh[0]), false)
+                        .lt(mh[1])
+                        .castTo(DataType.DOUBLE)
+                        .sum(1, 2);
                 defer(unsaturated, (v, at) -> {
                     for (int g = 0; g < groups; g++) into[g].saturated += rows * units - (long) v[at + g];
                 });
@@ -202,7 +216,8 @@ final class PortableMemory implements TrainingMemory {
             if (slope != null)
                 defer(slope.muli(slope).sum(1, 2), (v, at) -> {
                     for (int g = 0; g < groups; g++)
-                        into[g].slopeSqSum = Double.isNaN(into[g].slopeSqSum) ? v[at + g] : into[g].slopeSqSum + v[at + g];
+                        into[g].slopeSqSum =
+                                Double.isNaN(into[g].slopeSqSum) ? v[at + g] : into[g].slopeSqSum + v[at + g];
                 });
         }
     }
@@ -236,17 +251,27 @@ final class PortableMemory implements TrainingMemory {
             return x.mul(s.c2).addi(s.c1).muli(x).addi(s.c0); // c0 + a·(c1 + c2·a), the host's operation order
         }
         switch (fn) {
-            case ELU: return select(x.gt(0.0), full(x, 1), x.add(1.0));
-            case SELU: return select(x.gt(0.0), full(x, Activation.SELU_LAMBDA), x.add(Activation.SELU_LAMBDA * Activation.SELU_ALPHA));
+            case ELU:
+                return select(x.gt(0.0), full(x, 1), x.add(1.0));
+            case SELU:
+                return select(
+                        x.gt(0.0),
+                        full(x, Activation.SELU_LAMBDA),
+                        x.add(Activation.SELU_LAMBDA * Activation.SELU_ALPHA));
             case SOFTSIGN: {
                 INDArray t = Transforms.abs(x, true).rsubi(1.0);
                 return t.muli(t);
             }
-            case SOFTPLUS: return Transforms.expm1(x.neg(), false).negi();
-            case HARDSIGMOID: return select(Transforms.or(x.lte(0.0), x.gte(1.0)), full(x, 0), full(x, 0.2));
-            case HARDTANH: return select(Transforms.or(x.lte(-1.0), x.gte(1.0)), full(x, 0), full(x, 1));
-            case RELU6: return select(Transforms.or(x.lte(0.0), x.gte(6.0)), full(x, 0), full(x, 1));
-            default: throw new IllegalArgumentException("no device slope for " + fn);
+            case SOFTPLUS:
+                return Transforms.expm1(x.neg(), false).negi();
+            case HARDSIGMOID:
+                return select(Transforms.or(x.lte(0.0), x.gte(1.0)), full(x, 0), full(x, 0.2));
+            case HARDTANH:
+                return select(Transforms.or(x.lte(-1.0), x.gte(1.0)), full(x, 0), full(x, 1));
+            case RELU6:
+                return select(Transforms.or(x.lte(0.0), x.gte(6.0)), full(x, 0), full(x, 1));
+            default:
+                throw new IllegalArgumentException("no device slope for " + fn);
         }
     }
 
@@ -257,7 +282,7 @@ final class PortableMemory implements TrainingMemory {
     /** cond ? a : b elementwise. */
     private static INDArray select(INDArray cond, INDArray a, INDArray b) {
         INDArray out = Nd4j.create(DataType.DOUBLE, a.shape());
-        Nd4j.exec(new Select(new INDArray[]{cond, a, b}, new INDArray[]{out}));
+        Nd4j.exec(new Select(new INDArray[] {cond, a, b}, new INDArray[] {out}));
         return out;
     }
 
@@ -302,23 +327,26 @@ final class PortableMemory implements TrainingMemory {
             batch = Nd4j.createFromArray(b);
         } else {
             float[] b = new float[rows * cols];
-            for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) b[r * cols + c] = (float) src[order[from + r] * cols + c];
+            for (int r = 0; r < rows; r++)
+                for (int c = 0; c < cols; c++) b[r * cols + c] = (float) src[order[from + r] * cols + c];
             batch = Nd4j.createFromArray(b);
         }
-        target.assign(batch.castTo(target.dataType()).reshape('c', new long[]{rows, cols}));
+        target.assign(batch.castTo(target.dataType()).reshape('c', new long[] {rows, cols}));
     }
 
     @Override
     public void fill(INDArray flat, Segment[] segs, double v) {
         INDArray f = flat.reshape(flat.length());
-        for (Segment s : segs) f.get(NDArrayIndex.interval(s.offset, s.offset + s.length)).assign(v);
+        for (Segment s : segs)
+            f.get(NDArrayIndex.interval(s.offset, s.offset + s.length)).assign(v);
     }
 
     @Override
     public void copyRowMajor(INDArray src, INDArray flat, int at) {
         boolean vector = src.rank() == 1;
         long rows = vector ? 1 : src.size(0), cols = vector ? src.length() : src.size(1);
-        INDArray view = Nd4j.create(flat.data(), new long[]{rows, cols}, new long[]{cols, 1}, flat.offset() + at, 'c');
+        INDArray view =
+                Nd4j.create(flat.data(), new long[] {rows, cols}, new long[] {cols, 1}, flat.offset() + at, 'c');
         view.assign(src.reshape(rows, cols));
     }
 }

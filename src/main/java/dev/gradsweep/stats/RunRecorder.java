@@ -13,21 +13,17 @@ public interface RunRecorder {
     void layer(int step, LayerInfo layer, ActStats stats, double outGradL2);
 
     /** One recurrent layer at one time step (recurrent runs only; feed-forward loops never call it). */
-    default void timeStep(int step, TimeStepStats stats) {
-    }
+    default void timeStep(int step, TimeStepStats stats) {}
 
     /** Records nothing: the bare training loop that the statistics are benchmarked against. */
     RunRecorder NONE = new RunRecorder() {
         @Override
-        public void step(int step, double loss, double gradL2Total, double updateL2Total, double lr, double stepMs) {
-        }
+        public void step(int step, double loss, double gradL2Total, double updateL2Total, double lr, double stepMs) {}
 
         @Override
-        public void param(int step, Segment segment, ParamStats stats) {
-        }
+        public void param(int step, Segment segment, ParamStats stats) {}
 
         @Override
-        public void layer(int step, LayerInfo layer, ActStats stats, double outGradL2) {
-        }
+        public void layer(int step, LayerInfo layer, ActStats stats, double outGradL2) {}
     };
 }

@@ -15,9 +15,19 @@ package dev.gradsweep.stats;
  * @param slopeSqMean   mean f'(z)² of that same activation (rnn: NaN where the output does not determine f')
  * @param gateMean      lstm: mean forget gate f; gru: mean update gate z (the share of h₋ kept); NaN for rnn
  */
-public record TimeStepStats(int layer, String layerName, int t, long count, double hGradL2, long hGradZeros,
-                            long hGradNonfinite, double cGradL2, double hMeanAbs, double satFrac, double slopeSqMean,
-                            double gateMean) {
+public record TimeStepStats(
+        int layer,
+        String layerName,
+        int t,
+        long count,
+        double hGradL2,
+        long hGradZeros,
+        long hGradNonfinite,
+        double cGradL2,
+        double hMeanAbs,
+        double satFrac,
+        double slopeSqMean,
+        double gateMean) {
     public double hGradZeroFrac() {
         return count == 0 ? 0 : (double) hGradZeros / count;
     }

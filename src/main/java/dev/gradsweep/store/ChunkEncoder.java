@@ -1,6 +1,11 @@
 package dev.gradsweep.store;
 
 import io.airlift.compress.snappy.SnappyCompressor;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.List;
 import org.apache.parquet.bytes.BytesInput;
 import org.apache.parquet.bytes.BytesUtils;
 import org.apache.parquet.bytes.HeapByteBufferAllocator;
@@ -12,12 +17,6 @@ import org.apache.parquet.column.values.rle.RunLengthBitPackingHybridEncoder;
 import org.apache.parquet.hadoop.ParquetFileWriter;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 import org.apache.parquet.io.api.Binary;
-
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.util.Arrays;
-import java.util.List;
 
 /**
  * Encodes buffered rows the way parquet-hadoop's v1 writer lays them out: per column, data pages holding RLE
@@ -38,6 +37,7 @@ final class ChunkEncoder {
     private final SnappyCompressor snappy = new SnappyCompressor();
     /** The page being encoded (little-endian, as Parquet's PLAIN encoding is) and the compressed copy. */
     private byte[] page = new byte[1 << 16], compressed = new byte[0];
+
     private ByteBuffer le = ByteBuffer.wrap(page).order(ByteOrder.LITTLE_ENDIAN);
     private int pos;
     private boolean[] seen = new boolean[64];
@@ -49,8 +49,16 @@ final class ChunkEncoder {
      * Encodes column {@code c} of the first {@code rows} rows of a row-major buffer ({@code values[r * stride + c]};
      * bit {@code c} of {@code nullMasks[r]} set means null) as one data page.
      */
-    Page encode(ColumnDescriptor col, Table.Kind kind, long[] values, int stride, int c, long[] nullMasks, int rows,
-                RowWriter.StringDictionary dict) throws IOException {
+    Page encode(
+            ColumnDescriptor col,
+            Table.Kind kind,
+            long[] values,
+            int stride,
+            int c,
+            long[] nullMasks,
+            int rows,
+            RowWriter.StringDictionary dict)
+            throws IOException {
         long bit = 1L << c;
         int nulls = 0;
         for (int r = 0; r < rows; r++) if ((nullMasks[r] & bit) != 0) nulls++;
@@ -60,9 +68,16 @@ final class ChunkEncoder {
         stats.incrementNumNulls(nulls);
         Encoding encoding = Encoding.PLAIN;
         switch (kind) {
-            case DOUBLE: doubles(values, stride, c, nullMasks, bit, rows, stats); break;
-            case INT: integers(values, stride, c, nullMasks, bit, rows, stats, true); break;
-            case LONG: case TIMESTAMP: integers(values, stride, c, nullMasks, bit, rows, stats, false); break;
+            case DOUBLE:
+                doubles(values, stride, c, nullMasks, bit, rows, stats);
+                break;
+            case INT:
+                integers(values, stride, c, nullMasks, bit, rows, stats, true);
+                break;
+            case LONG:
+            case TIMESTAMP:
+                integers(values, stride, c, nullMasks, bit, rows, stats, false);
+                break;
             case STRING:
                 // a page of nulls before the row group's first string has no values to encode: PLAIN, like a
                 // dictionary writer's fallback page
@@ -71,18 +86,28 @@ final class ChunkEncoder {
                     encoding = Encoding.PLAIN_DICTIONARY;
                 }
                 break;
-            default: throw new IllegalStateException(kind.toString());
+            default:
+                throw new IllegalStateException(kind.toString());
         }
         return new Page(compress(), pos, rows, stats, encoding);
     }
 
     /** Writes one column chunk of the current row group: the dictionary page of a string column, then the pages. */
-    void writeChunk(ParquetFileWriter file, ColumnDescriptor col, long rows, List<Page> pages,
-                    RowWriter.StringDictionary dict) throws IOException {
+    void writeChunk(
+            ParquetFileWriter file, ColumnDescriptor col, long rows, List<Page> pages, RowWriter.StringDictionary dict)
+            throws IOException {
         file.startColumn(col, rows, CODEC);
         if (dict != null && dict.size() > 0) writeDictionaryPage(file, dict);
         for (Page p : pages)
-            file.writeDataPage(p.rows, p.uncompressedSize, BytesInput.from(p.bytes), p.stats, p.rows, Encoding.BIT_PACKED, Encoding.RLE, p.encoding);
+            file.writeDataPage(
+                    p.rows,
+                    p.uncompressedSize,
+                    BytesInput.from(p.bytes),
+                    p.stats,
+                    p.rows,
+                    Encoding.BIT_PACKED,
+                    Encoding.RLE,
+                    p.encoding);
         file.endColumn();
     }
 
@@ -92,12 +117,16 @@ final class ChunkEncoder {
         pos = 4;
         if (nulls == 0 || nulls == n) {
             for (long header = (long) n << 1; ; header >>>= 7) { // varint run header: count << 1, low bit 0 = RLE run
-                if (header < 0x80) { page[pos++] = (byte) header; break; }
+                if (header < 0x80) {
+                    page[pos++] = (byte) header;
+                    break;
+                }
                 page[pos++] = (byte) (header | 0x80);
             }
             page[pos++] = (byte) (nulls == 0 ? 1 : 0);
         } else {
-            RunLengthBitPackingHybridEncoder levels = new RunLengthBitPackingHybridEncoder(1, 64, 1 << 20, HeapByteBufferAllocator.getInstance());
+            RunLengthBitPackingHybridEncoder levels =
+                    new RunLengthBitPackingHybridEncoder(1, 64, 1 << 20, HeapByteBufferAllocator.getInstance());
             for (int r = 0; r < n; r++) levels.writeInt((nullMasks[r] & bit) != 0 ? 0 : 1);
             append(levels.toBytes());
             levels.close();
@@ -115,15 +144,28 @@ final class ChunkEncoder {
             le.putLong(pos, b);
             pos += Long.BYTES;
             double v = Double.longBitsToDouble(b);
-            if (!any) { min = max = v; any = true; }
-            else if (Double.compare(v, min) < 0) min = v;
+            if (!any) {
+                min = max = v;
+                any = true;
+            } else if (Double.compare(v, min) < 0) min = v;
             else if (Double.compare(v, max) > 0) max = v;
         }
-        if (any) { stats.updateStats(min); stats.updateStats(max); }
+        if (any) {
+            stats.updateStats(min);
+            stats.updateStats(max);
+        }
     }
 
     /** INT32 ({@code int32}) or INT64 values; both are ordered as signed numbers. */
-    private void integers(long[] values, int stride, int c, long[] nullMasks, long bit, int rows, Statistics<?> stats, boolean int32) {
+    private void integers(
+            long[] values,
+            int stride,
+            int c,
+            long[] nullMasks,
+            long bit,
+            int rows,
+            Statistics<?> stats,
+            boolean int32) {
         ensure(Long.BYTES * rows);
         long min = 0, max = 0;
         boolean any = false;
@@ -137,22 +179,39 @@ final class ChunkEncoder {
                 le.putLong(pos, v);
                 pos += Long.BYTES;
             }
-            if (!any) { min = max = v; any = true; }
-            else if (v < min) min = v;
+            if (!any) {
+                min = max = v;
+                any = true;
+            } else if (v < min) min = v;
             else if (v > max) max = v;
         }
         if (!any) return;
-        if (int32) { stats.updateStats((int) min); stats.updateStats((int) max); }
-        else { stats.updateStats(min); stats.updateStats(max); }
+        if (int32) {
+            stats.updateStats((int) min);
+            stats.updateStats((int) max);
+        } else {
+            stats.updateStats(min);
+            stats.updateStats(max);
+        }
     }
 
     /** One byte of bit width, then the ids in parquet's RLE/bit-packing hybrid; min and max over the strings used. */
-    private void dictionaryIds(long[] values, int stride, int c, long[] nullMasks, long bit, int rows,
-                               RowWriter.StringDictionary dict, Statistics<?> stats) throws IOException {
-        int bitWidth = BytesUtils.getWidthFromMaxInt(dict.size() - 1); // of the dictionary so far, like parquet-hadoop's
+    private void dictionaryIds(
+            long[] values,
+            int stride,
+            int c,
+            long[] nullMasks,
+            long bit,
+            int rows,
+            RowWriter.StringDictionary dict,
+            Statistics<?> stats)
+            throws IOException {
+        int bitWidth =
+                BytesUtils.getWidthFromMaxInt(dict.size() - 1); // of the dictionary so far, like parquet-hadoop's
         if (seen.length < dict.size()) seen = new boolean[Math.max(dict.size(), 2 * seen.length)];
         Arrays.fill(seen, 0, dict.size(), false);
-        RunLengthBitPackingHybridEncoder ids = new RunLengthBitPackingHybridEncoder(bitWidth, 64, 1 << 20, HeapByteBufferAllocator.getInstance());
+        RunLengthBitPackingHybridEncoder ids =
+                new RunLengthBitPackingHybridEncoder(bitWidth, 64, 1 << 20, HeapByteBufferAllocator.getInstance());
         for (int r = 0; r < rows; r++) {
             if ((nullMasks[r] & bit) != 0) continue;
             int id = (int) values[r * stride + c];
@@ -163,7 +222,8 @@ final class ChunkEncoder {
         page[pos++] = (byte) bitWidth;
         append(ids.toBytes());
         ids.close();
-        for (int id = 0; id < dict.size(); id++) if (seen[id]) stats.updateStats(Binary.fromConstantByteArray(dict.utf8(id)));
+        for (int id = 0; id < dict.size(); id++)
+            if (seen[id]) stats.updateStats(Binary.fromConstantByteArray(dict.utf8(id)));
     }
 
     /** PLAIN: each string as a 4-byte length and its UTF-8 bytes; compressed like the data pages. */

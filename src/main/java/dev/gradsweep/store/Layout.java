@@ -1,14 +1,13 @@
 package dev.gradsweep.store;
 
-import org.apache.iceberg.io.LocationProvider;
-import org.apache.parquet.schema.MessageType;
-import org.apache.parquet.schema.Type;
-
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.iceberg.io.LocationProvider;
+import org.apache.parquet.schema.MessageType;
+import org.apache.parquet.schema.Type;
 
 /**
  * What an executor needs to write data files for the result tables: where each table's data files go and the Iceberg

@@ -1,12 +1,11 @@
 package dev.gradsweep.store;
 
-import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 
 /**
  * A sweep's output directory (local path or any Hadoop file system URI): the Iceberg tables of the default catalog
@@ -19,7 +18,8 @@ public final class OutputDir {
     public OutputDir(String root) {
         this.root = root.endsWith("/") ? root.substring(0, root.length() - 1) : root;
         // absolute, because Iceberg's metadata records every file's full path
-        this.location = this.root.contains(":") ? this.root
+        this.location = this.root.contains(":")
+                ? this.root
                 : "file:" + java.nio.file.Path.of(this.root).toAbsolutePath().normalize();
     }
 

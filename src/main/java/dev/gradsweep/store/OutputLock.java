@@ -1,10 +1,6 @@
 package dev.gradsweep.store;
 
 import dev.gradsweep.config.BadInputException;
-import org.apache.hadoop.fs.FSDataOutputStream;
-import org.apache.hadoop.fs.FileStatus;
-import org.apache.hadoop.fs.Path;
-
 import java.io.Closeable;
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -14,6 +10,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.time.Instant;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.Path;
 
 /**
  * One writer per output at a time: {@code <out>/_lock}, created atomically, holds the writer's host, process and
@@ -44,7 +43,8 @@ public final class OutputLock implements Closeable {
     /** @param what the holder's activity, for the other writer's error message ("sweep", "compact") */
     public static OutputLock acquire(OutputDir out, String what) {
         Path p = out.path(NAME);
-        String owner = what + " by " + host() + " pid " + ProcessHandle.current().pid() + " since " + Instant.now();
+        String owner =
+                what + " by " + host() + " pid " + ProcessHandle.current().pid() + " since " + Instant.now();
         try {
             out.fs().mkdirs(out.path());
             if (create(out, p, owner)) return new OutputLock(out, p);
@@ -72,8 +72,9 @@ public final class OutputLock implements Closeable {
         } catch (IOException e) {
             holder = "another process";
         }
-        return new BadInputException("output " + out.root() + " is being written: " + holder + " (" + p + "); wait for it to finish, "
-                + "or, if that process is gone, retry in " + STALE_MS / 1000 + " s, when its lock counts as stale");
+        return new BadInputException("output " + out.root() + " is being written: " + holder + " (" + p
+                + "); wait for it to finish, " + "or, if that process is gone, retry in " + STALE_MS / 1000
+                + " s, when its lock counts as stale");
     }
 
     /** Creates the lock file unless it exists, atomically: O_EXCL on a local disk, the file system's create otherwise. */

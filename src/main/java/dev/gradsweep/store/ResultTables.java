@@ -1,7 +1,16 @@
 package dev.gradsweep.store;
 
 import dev.gradsweep.config.BadInputException;
-import org.apache.hadoop.conf.Configuration;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.iceberg.AppendFiles;
 import org.apache.iceberg.CatalogUtil;
@@ -16,24 +25,13 @@ import org.apache.iceberg.UpdateSchema;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.TableIdentifier;
-import org.apache.iceberg.exceptions.AlreadyExistsException;
 import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
+import org.apache.iceberg.exceptions.AlreadyExistsException;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.io.LocationProvider;
 import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
-
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.util.ArrayList;
-import java.util.EnumMap;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * The four result tables as Apache Iceberg tables, on the driver: created from {@link Table}'s columns (columns added
@@ -50,12 +48,15 @@ import java.util.TreeSet;
 public final class ResultTables {
     /** Spark catalog name that, when configured, replaces the default Hadoop catalog in the output directory. */
     public static final String CATALOG = "gradsweep";
+
     public static final String CATALOG_KEY = "spark.sql.catalog." + CATALOG;
     /** Namespace of the tables in a configured catalog (the default Hadoop catalog has none). */
     public static final String NAMESPACE_KEY = "spark.gradsweep.namespace";
+
     static final String BATCH = "gradsweep.batch", REPAIRED = "gradsweep.repaired";
     /** Commit order: runs last, so a committed runs row means the run's other rows are committed. */
-    public static final List<Table> COMMIT_ORDER = List.of(Table.STEPS, Table.PARAMS, Table.LAYERS, Table.TIMESTEPS, Table.RUNS);
+    public static final List<Table> COMMIT_ORDER =
+            List.of(Table.STEPS, Table.PARAMS, Table.LAYERS, Table.TIMESTEPS, Table.RUNS);
 
     /**
      * Properties of every result table. Metadata files of old versions are deleted as commits go (a sweep commits many
@@ -72,10 +73,12 @@ public final class ResultTables {
             "commit.retry.num-retries", "10");
 
     /** Where the tables are: a catalog's properties (Iceberg's catalog options) and the namespace. */
-    public record CatalogSpec(Map<String, String> properties, Namespace namespace, boolean configured) implements java.io.Serializable {
+    public record CatalogSpec(Map<String, String> properties, Namespace namespace, boolean configured)
+            implements java.io.Serializable {
         /** The default Hadoop catalog in {@code outRoot}, unless {@code sparkConf} configures catalog {@value #CATALOG}. */
         public static CatalogSpec of(String outRoot, Map<String, String> sparkConf) {
-            if (!sparkConf.containsKey(CATALOG_KEY)) return new CatalogSpec(Map.of("type", "hadoop", "warehouse", outRoot), Namespace.empty(), false);
+            if (!sparkConf.containsKey(CATALOG_KEY))
+                return new CatalogSpec(Map.of("type", "hadoop", "warehouse", outRoot), Namespace.empty(), false);
             Map<String, String> props = new LinkedHashMap<>();
             String prefix = CATALOG_KEY + ".";
             sparkConf.forEach((k, v) -> {
@@ -83,7 +86,8 @@ public final class ResultTables {
             });
             String ns = sparkConf.get(NAMESPACE_KEY);
             if (ns == null || ns.isBlank())
-                throw new BadInputException(CATALOG_KEY + " is set: also set " + NAMESPACE_KEY + " (the namespace of this sweep's tables, e.g. sweeps.quick)");
+                throw new BadInputException(CATALOG_KEY + " is set: also set " + NAMESPACE_KEY
+                        + " (the namespace of this sweep's tables, e.g. sweeps.quick)");
             return new CatalogSpec(props, Namespace.of(ns.split("\\.")), true);
         }
 
@@ -112,7 +116,8 @@ public final class ResultTables {
     private ResultTables(OutputDir out, CatalogSpec spec) {
         this.out = out;
         this.spec = spec;
-        this.catalog = CatalogUtil.buildIcebergCatalog(CATALOG, spec.properties(), out.fs().getConf());
+        this.catalog = CatalogUtil.buildIcebergCatalog(
+                CATALOG, spec.properties(), out.fs().getConf());
     }
 
     /** The tables of an output in the default catalog, created if missing. */
@@ -129,12 +134,18 @@ public final class ResultTables {
             TableIdentifier id = r.id(t);
             org.apache.iceberg.Table it;
             if (r.catalog.tableExists(id)) it = r.evolve(r.catalog.loadTable(id), t);
-            else if (!create) throw new BadInputException(out.root() + ": no Iceberg table " + t.dir + (spec.configured() ? " in namespace " + spec.namespace() : "")
-                    + "; nothing was swept into it yet");
+            else if (!create)
+                throw new BadInputException(out.root() + ": no Iceberg table " + t.dir
+                        + (spec.configured() ? " in namespace " + spec.namespace() : "")
+                        + "; nothing was swept into it yet");
             else {
                 try {
-                    it = r.catalog.buildTable(id, schema(t)).withPartitionSpec(PartitionSpec.unpartitioned())
-                            .withSortOrder(sortOrder(t)).withProperties(PROPERTIES).create();
+                    it = r.catalog
+                            .buildTable(id, schema(t))
+                            .withPartitionSpec(PartitionSpec.unpartitioned())
+                            .withSortOrder(sortOrder(t))
+                            .withProperties(PROPERTIES)
+                            .create();
                 } catch (AlreadyExistsException concurrent) { // created meanwhile by the writer that holds the lock
                     it = r.evolve(r.catalog.loadTable(id), t);
                 }
@@ -158,7 +169,8 @@ public final class ResultTables {
         try {
             org.apache.hadoop.fs.Path runs = out.path(Table.RUNS.dir);
             if (!out.fs().isDirectory(runs)) return false;
-            for (FileStatus st : out.fs().listStatus(runs)) if (st.isFile() && st.getPath().getName().endsWith(".parquet")) return true;
+            for (FileStatus st : out.fs().listStatus(runs))
+                if (st.isFile() && st.getPath().getName().endsWith(".parquet")) return true;
             return false;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list " + out.path(Table.RUNS.dir), e);
@@ -180,18 +192,25 @@ public final class ResultTables {
     /** Iceberg schema of a table: every column optional (null = not applicable), ids in column order. */
     public static Schema schema(Table t) {
         List<Types.NestedField> fields = new ArrayList<>();
-        for (Table.Column c : t.columns) fields.add(Types.NestedField.optional(fields.size() + 1, c.name(), type(c.kind())));
+        for (Table.Column c : t.columns)
+            fields.add(Types.NestedField.optional(fields.size() + 1, c.name(), type(c.kind())));
         return new Schema(fields);
     }
 
     static Type type(Table.Kind k) {
         switch (k) {
-            case STRING: return Types.StringType.get();
-            case INT: return Types.IntegerType.get();
-            case LONG: return Types.LongType.get();
-            case DOUBLE: return Types.DoubleType.get();
-            case TIMESTAMP: return Types.TimestampType.withZone();
-            default: throw new IllegalStateException(k.toString());
+            case STRING:
+                return Types.StringType.get();
+            case INT:
+                return Types.IntegerType.get();
+            case LONG:
+                return Types.LongType.get();
+            case DOUBLE:
+                return Types.DoubleType.get();
+            case TIMESTAMP:
+                return Types.TimestampType.withZone();
+            default:
+                throw new IllegalStateException(k.toString());
         }
     }
 
@@ -212,7 +231,8 @@ public final class ResultTables {
                 if (u == null) u = it.updateSchema();
                 u.addColumn(c.name(), type(c.kind()));
             } else if (!f.type().equals(type(c.kind())))
-                throw new BadInputException(out.root() + ": table " + t.dir + " column " + c.name() + " is " + f.type() + ", gradsweep writes " + type(c.kind()));
+                throw new BadInputException(out.root() + ": table " + t.dir + " column " + c.name() + " is " + f.type()
+                        + ", gradsweep writes " + type(c.kind()));
         }
         if (u != null) u.commit();
         return it;
@@ -250,7 +270,8 @@ public final class ResultTables {
         org.apache.iceberg.Table runs = tables.get(Table.RUNS);
         runs.refresh();
         Set<String> ids = new TreeSet<>();
-        try (CloseableIterable<Record> rows = IcebergGenerics.read(runs).select("run_id").build()) {
+        try (CloseableIterable<Record> rows =
+                IcebergGenerics.read(runs).select("run_id").build()) {
             for (Record r : rows) ids.add((String) r.getField("run_id"));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + runs.name(), e);

@@ -1,13 +1,5 @@
 package dev.gradsweep.store;
 
-import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.Path;
-import org.apache.parquet.column.ColumnDescriptor;
-import org.apache.parquet.column.ParquetProperties;
-import org.apache.parquet.hadoop.ParquetFileWriter;
-import org.apache.parquet.hadoop.util.HadoopOutputFile;
-import org.apache.parquet.schema.MessageType;
-
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +7,13 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.parquet.column.ColumnDescriptor;
+import org.apache.parquet.column.ParquetProperties;
+import org.apache.parquet.hadoop.ParquetFileWriter;
+import org.apache.parquet.hadoop.util.HadoopOutputFile;
+import org.apache.parquet.schema.MessageType;
 
 /**
  * Writes rows of one {@link Table} to one Parquet file. Per-step rows are built in place
@@ -44,6 +43,7 @@ public final class RowWriter implements Closeable {
     private final Table.Kind[] kinds;
     /** The schema's columns: {@code MessageType.getColumns()} builds a new list on every call. */
     private final List<ColumnDescriptor> columns;
+
     private final ParquetFileWriter file;
     private final ChunkEncoder encoder;
     private final int rowGroupBytes, pageRows;
@@ -51,10 +51,12 @@ public final class RowWriter implements Closeable {
     private final StringDictionary[] dictionaries;
     /** The page being filled: rows in a row-major long[], and per row a mask of the null columns. */
     private long[] values = new long[0];
+
     private long[] nullMasks = new long[0];
     private int buffered;
     /** Encoded pages of the row group being filled, per column. */
     private final List<List<ChunkEncoder.Page>> pages = new ArrayList<>();
+
     private long groupRows, groupBytes;
     private long rows;
     private boolean closed;
@@ -73,9 +75,11 @@ public final class RowWriter implements Closeable {
         this(table, table.schema, file, conf, rowGroupBytes, pageRows);
     }
 
-    private RowWriter(Table table, MessageType schema, Path file, Configuration conf, int rowGroupBytes, int pageRows) throws IOException {
+    private RowWriter(Table table, MessageType schema, Path file, Configuration conf, int rowGroupBytes, int pageRows)
+            throws IOException {
         int n = table.columns.size();
-        if (n > Long.SIZE) throw new IllegalArgumentException(table.dir + ": more than 64 columns do not fit the null mask");
+        if (n > Long.SIZE)
+            throw new IllegalArgumentException(table.dir + ": more than 64 columns do not fit the null mask");
         this.table = table;
         this.kinds = new Table.Kind[n];
         this.columns = schema.getColumns();
@@ -88,9 +92,15 @@ public final class RowWriter implements Closeable {
         this.rowGroupBytes = rowGroupBytes;
         this.pageRows = pageRows;
         for (int c = 0; c < n; c++) pages.add(new ArrayList<>());
-        this.file = new ParquetFileWriter(HadoopOutputFile.fromPath(file, conf), schema, ParquetFileWriter.Mode.OVERWRITE,
-                rowGroupBytes, 0, ParquetProperties.DEFAULT_COLUMN_INDEX_TRUNCATE_LENGTH,
-                ParquetProperties.DEFAULT_STATISTICS_TRUNCATE_LENGTH, ParquetProperties.DEFAULT_PAGE_WRITE_CHECKSUM_ENABLED);
+        this.file = new ParquetFileWriter(
+                HadoopOutputFile.fromPath(file, conf),
+                schema,
+                ParquetFileWriter.Mode.OVERWRITE,
+                rowGroupBytes,
+                0,
+                ParquetProperties.DEFAULT_COLUMN_INDEX_TRUNCATE_LENGTH,
+                ParquetProperties.DEFAULT_STATISTICS_TRUNCATE_LENGTH,
+                ParquetProperties.DEFAULT_PAGE_WRITE_CHECKSUM_ENABLED);
         this.encoder = new ChunkEncoder();
         this.row = new Row();
         this.file.start();
@@ -99,7 +109,8 @@ public final class RowWriter implements Closeable {
     /** Writes one row given as values in column order (null: not applicable). */
     public void write(Object... values) throws IOException {
         if (values.length != kinds.length)
-            throw new IllegalArgumentException(table.dir + ": row has " + values.length + " values for " + kinds.length + " columns");
+            throw new IllegalArgumentException(
+                    table.dir + ": row has " + values.length + " values for " + kinds.length + " columns");
         begin();
         for (Object v : values) {
             Table.Kind k = row.kind();
@@ -129,7 +140,8 @@ public final class RowWriter implements Closeable {
     public void end() throws IOException {
         if (row.at < 0) throw new IllegalStateException(table.dir + ": end() without begin()");
         if (row.at != kinds.length)
-            throw new IllegalStateException(table.dir + ": row has " + row.at + " values for " + kinds.length + " columns");
+            throw new IllegalStateException(
+                    table.dir + ": row has " + row.at + " values for " + kinds.length + " columns");
         row.at = -1; // a second end() without begin() is an error, not a duplicate row
         rows++;
         if (++buffered == pageRows) encodePage();
@@ -142,8 +154,8 @@ public final class RowWriter implements Closeable {
     private void encodePage() throws IOException {
         if (buffered == 0) return;
         for (int c = 0; c < kinds.length; c++) {
-            ChunkEncoder.Page p = encoder.encode(columns.get(c), kinds[c], values, kinds.length, c, nullMasks,
-                    buffered, dictionaries[c]);
+            ChunkEncoder.Page p = encoder.encode(
+                    columns.get(c), kinds[c], values, kinds.length, c, nullMasks, buffered, dictionaries[c]);
             pages.get(c).add(p);
             groupBytes += p.bytes().length;
         }
@@ -179,7 +191,8 @@ public final class RowWriter implements Closeable {
 
         Table.Kind kind() {
             if (at < 0) throw new IllegalStateException(table.dir + ": begin() a row first");
-            if (at >= kinds.length) throw new IllegalStateException(table.dir + ": more values than " + kinds.length + " columns");
+            if (at >= kinds.length)
+                throw new IllegalStateException(table.dir + ": more values than " + kinds.length + " columns");
             return kinds[at];
         }
 
@@ -195,7 +208,8 @@ public final class RowWriter implements Closeable {
         public Row num(long v) {
             Table.Kind k = kind();
             if (k != Table.Kind.INT && k != Table.Kind.LONG && k != Table.Kind.TIMESTAMP) throw wrong("an integer");
-            if (k == Table.Kind.INT && (int) v != v) throw new IllegalArgumentException(column() + " is INT; " + v + " does not fit");
+            if (k == Table.Kind.INT && (int) v != v)
+                throw new IllegalArgumentException(column() + " is INT; " + v + " does not fit");
             values[base + at++] = v;
             return this;
         }

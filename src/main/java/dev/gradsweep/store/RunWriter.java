@@ -5,11 +5,10 @@ import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.stats.ActStats;
 import dev.gradsweep.stats.LayerInfo;
 import dev.gradsweep.stats.ParamStats;
-import dev.gradsweep.train.RunOutcome;
 import dev.gradsweep.stats.RunRecorder;
 import dev.gradsweep.stats.Segment;
 import dev.gradsweep.stats.TimeStepStats;
-
+import dev.gradsweep.train.RunOutcome;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -32,6 +31,7 @@ public final class RunWriter implements RunRecorder, Closeable {
     private final TaskFiles files;
     /** Files this writer opened itself (the standalone constructor), closed with it. */
     private final boolean ownsFiles;
+
     private final RowWriter steps, params, layers, timesteps;
     private final String id;
 
@@ -42,7 +42,13 @@ public final class RunWriter implements RunRecorder, Closeable {
 
     /** A run on its own (bench, tools): files of its own under {@code out}'s default table locations, never committed. */
     public RunWriter(OutputDir out, RunConfig rc, int attempt) throws IOException {
-        this(new TaskFiles(ResultTables.defaultLayout(out), rc.runId + "-" + attempt, out.fs().getConf()), rc, true);
+        this(
+                new TaskFiles(
+                        ResultTables.defaultLayout(out),
+                        rc.runId + "-" + attempt,
+                        out.fs().getConf()),
+                rc,
+                true);
     }
 
     private RunWriter(TaskFiles files, RunConfig rc, boolean ownsFiles) throws IOException {
@@ -58,28 +64,79 @@ public final class RunWriter implements RunRecorder, Closeable {
 
     @Override
     public void step(int step, double loss, double gradL2Total, double updateL2Total, double lr, double stepMs) {
-        end(steps, steps.begin().str(id).num(step).num(loss).numOrNull(gradL2Total).numOrNull(updateL2Total).num(lr).num(stepMs));
+        end(
+                steps,
+                steps.begin()
+                        .str(id)
+                        .num(step)
+                        .num(loss)
+                        .numOrNull(gradL2Total)
+                        .numOrNull(updateL2Total)
+                        .num(lr)
+                        .num(stepMs));
     }
 
     @Override
     public void param(int step, Segment s, ParamStats p) {
         double upd = p.updateL2(), par = p.paramL2();
-        end(params, params.begin().str(id).num(step).num(s.layer).str(s.layerName).str(s.param).num(s.length).num(p.gradL2())
-                .num(p.gradMeanAbs()).num(p.maxAbs).num(p.gradMean()).num(par).numOrNull(upd).numOrNull(par > 0 ? upd / par : Double.NaN)
-                .num(p.zeroFrac()).num(p.nonfinite));
+        end(
+                params,
+                params.begin()
+                        .str(id)
+                        .num(step)
+                        .num(s.layer)
+                        .str(s.layerName)
+                        .str(s.param)
+                        .num(s.length)
+                        .num(p.gradL2())
+                        .num(p.gradMeanAbs())
+                        .num(p.maxAbs)
+                        .num(p.gradMean())
+                        .num(par)
+                        .numOrNull(upd)
+                        .numOrNull(par > 0 ? upd / par : Double.NaN)
+                        .num(p.zeroFrac())
+                        .num(p.nonfinite));
     }
 
     @Override
     public void layer(int step, LayerInfo l, ActStats a, double outGradL2) {
-        end(layers, layers.begin().str(id).num(step).num(l.index).str(l.name).str(l.kind).num(a.mean()).num(a.std())
-                .numOrNull(a.saturatedFrac()).num(a.deadFrac()).num(a.zeroFrac()).numOrNull(a.slopeSqMean()).numOrNull(outGradL2));
+        end(
+                layers,
+                layers.begin()
+                        .str(id)
+                        .num(step)
+                        .num(l.index)
+                        .str(l.name)
+                        .str(l.kind)
+                        .num(a.mean())
+                        .num(a.std())
+                        .numOrNull(a.saturatedFrac())
+                        .num(a.deadFrac())
+                        .num(a.zeroFrac())
+                        .numOrNull(a.slopeSqMean())
+                        .numOrNull(outGradL2));
     }
 
     @Override
     public void timeStep(int step, TimeStepStats t) {
-        end(timesteps, timesteps.begin().str(id).num(step).num(t.layer()).str(t.layerName()).num(t.t()).num(t.hGradL2())
-                .num(t.hGradZeroFrac()).num(t.hGradNonfinite()).numOrNull(t.cGradL2()).num(t.hMeanAbs()).numOrNull(t.satFrac())
-                .numOrNull(t.slopeSqMean()).numOrNull(t.gateMean()));
+        end(
+                timesteps,
+                timesteps
+                        .begin()
+                        .str(id)
+                        .num(step)
+                        .num(t.layer())
+                        .str(t.layerName())
+                        .num(t.t())
+                        .num(t.hGradL2())
+                        .num(t.hGradZeroFrac())
+                        .num(t.hGradNonfinite())
+                        .numOrNull(t.cGradL2())
+                        .num(t.hMeanAbs())
+                        .numOrNull(t.satFrac())
+                        .numOrNull(t.slopeSqMean())
+                        .numOrNull(t.gateMean()));
     }
 
     /** Rows are written by the time the call returns, so the builder's row can be reused. */
@@ -96,16 +153,56 @@ public final class RunWriter implements RunRecorder, Closeable {
     }
 
     /** Writes the runs row (times in epoch ms): the run is complete in its task's files. */
-    public void commit(RunOutcome o, Placement where, Provenance prov, long startedAt, long finishedAt) throws IOException {
-        files.writer(Table.RUNS).write(id, rc.sweep, rc.depth, rc.width, rc.activation.key, rc.init.toString(), rc.norm.key,
-                rc.placement.key, rc.skip.key, rc.task.canonical(), rc.train.optimizer.name().toLowerCase(), rc.train.lr,
-                rc.train.batch, rc.train.steps, rc.train.clip, rc.train.dtype.name().toLowerCase(), rc.seed, o.statusText(),
-                o.error, o.stepsDone, orNull(o.lossFirst), orNull(o.lossLast), orNull(o.lossBest), o.wallMs, orNull(o.msPerStep),
-                where.backend(), where.device(), where.host(), where.attempt(), startedAt * 1000, finishedAt * 1000, o.nParams,
-                o.nLayers, where.engine(), orNull(o.lossBaseline), orNull(o.gapClosed()), o.lossWindow == 0 ? null : o.lossWindow,
-                prov.version(), prov.commit(), prov.nd4jBackend(), prov.nd4jVersion(), prov.statsPath(),
-                rc.cell.key, rc.cell.recurrent() ? rc.seqLen : null, rc.recInitText(),
-                rc.cell == Cell.LSTM ? rc.train.forgetBias : null);
+    public void commit(RunOutcome o, Placement where, Provenance prov, long startedAt, long finishedAt)
+            throws IOException {
+        files.writer(Table.RUNS)
+                .write(
+                        id,
+                        rc.sweep,
+                        rc.depth,
+                        rc.width,
+                        rc.activation.key,
+                        rc.init.toString(),
+                        rc.norm.key,
+                        rc.placement.key,
+                        rc.skip.key,
+                        rc.task.canonical(),
+                        rc.train.optimizer.name().toLowerCase(),
+                        rc.train.lr,
+                        rc.train.batch,
+                        rc.train.steps,
+                        rc.train.clip,
+                        rc.train.dtype.name().toLowerCase(),
+                        rc.seed,
+                        o.statusText(),
+                        o.error,
+                        o.stepsDone,
+                        orNull(o.lossFirst),
+                        orNull(o.lossLast),
+                        orNull(o.lossBest),
+                        o.wallMs,
+                        orNull(o.msPerStep),
+                        where.backend(),
+                        where.device(),
+                        where.host(),
+                        where.attempt(),
+                        startedAt * 1000,
+                        finishedAt * 1000,
+                        o.nParams,
+                        o.nLayers,
+                        where.engine(),
+                        orNull(o.lossBaseline),
+                        orNull(o.gapClosed()),
+                        o.lossWindow == 0 ? null : o.lossWindow,
+                        prov.version(),
+                        prov.commit(),
+                        prov.nd4jBackend(),
+                        prov.nd4jVersion(),
+                        prov.statsPath(),
+                        rc.cell.key,
+                        rc.cell.recurrent() ? rc.seqLen : null,
+                        rc.recInitText(),
+                        rc.cell == Cell.LSTM ? rc.train.forgetBias : null);
     }
 
     /** Closes the files if this writer opened them; a task's shared files are closed by the task. */

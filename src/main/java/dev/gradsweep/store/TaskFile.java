@@ -1,9 +1,7 @@
 package dev.gradsweep.store;
 
+import java.io.Serializable;
 import org.apache.iceberg.DataFile;
 
-import java.io.Serializable;
-
 /** A data file a task wrote for one table, described as Iceberg needs it (path, size, rows, column metrics). */
-public record TaskFile(Table table, DataFile file) implements Serializable {
-}
+public record TaskFile(Table table, DataFile file) implements Serializable {}

@@ -1,5 +1,12 @@
 package dev.gradsweep.store;
 
+import java.io.Closeable;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -10,14 +17,6 @@ import org.apache.iceberg.MetricsConfig;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.hadoop.HadoopInputFile;
 import org.apache.iceberg.parquet.ParquetUtil;
-
-import java.io.Closeable;
-import java.io.IOException;
-import java.util.ArrayList;
-import java.util.EnumMap;
-import java.util.List;
-import java.util.Map;
-import java.util.UUID;
 
 /**
  * The data files of one task attempt: one Parquet file per table, shared by every run the task trains (a stack of
@@ -68,8 +67,14 @@ public final class TaskFiles implements Closeable {
             }
             HadoopInputFile in = HadoopInputFile.fromPath(p, conf);
             Metrics m = ParquetUtil.fileMetrics(in, MetricsConfig.getDefault());
-            out.add(new TaskFile(e.getKey(), DataFiles.builder(PartitionSpec.unpartitioned()).withPath(p.toString())
-                    .withFormat(FileFormat.PARQUET).withFileSizeInBytes(in.getLength()).withMetrics(m).build()));
+            out.add(new TaskFile(
+                    e.getKey(),
+                    DataFiles.builder(PartitionSpec.unpartitioned())
+                            .withPath(p.toString())
+                            .withFormat(FileFormat.PARQUET)
+                            .withFileSizeInBytes(in.getLength())
+                            .withMetrics(m)
+                            .build()));
         }
         return out;
     }

@@ -2,19 +2,6 @@ package dev.gradsweep.sweep;
 
 import dev.gradsweep.store.ResultTables;
 import dev.gradsweep.store.Table;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocatedFileStatus;
-import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.fs.RemoteIterator;
-import org.apache.iceberg.ManifestFile;
-import org.apache.iceberg.ManifestFiles;
-import org.apache.iceberg.ReachableFileUtil;
-import org.apache.iceberg.Snapshot;
-import org.apache.iceberg.actions.RewriteDataFiles;
-import org.apache.iceberg.io.CloseableIterable;
-import org.apache.iceberg.spark.actions.SparkActions;
-import org.apache.spark.sql.SparkSession;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -27,6 +14,18 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocatedFileStatus;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RemoteIterator;
+import org.apache.iceberg.ManifestFile;
+import org.apache.iceberg.ManifestFiles;
+import org.apache.iceberg.ReachableFileUtil;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.actions.RewriteDataFiles;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.spark.actions.SparkActions;
+import org.apache.spark.sql.SparkSession;
 
 /**
  * Table maintenance, run by the writer that holds the output's lock: the small files of a sweep's batches rewritten
@@ -41,10 +40,19 @@ public final class Compaction {
         @Override
         public String toString() {
             StringBuilder sb = new StringBuilder();
-            perTable.forEach((t, v) -> sb.append(t.dir).append(' ').append(v[0]).append(" -> ").append(v[1]).append(" files (")
-                    .append(String.format("%.1f MB", v[2] / 1e6)).append(v[3] > 0 ? ", " + v[3] + " orphans removed" : "").append("), "));
-            return sb.append(String.format("%.1f s (rewrite %.1f, manifests + expiry %.1f, orphans %.1f)", millis / 1e3,
-                    phaseMillis[0] / 1e3, phaseMillis[1] / 1e3, phaseMillis[2] / 1e3)).toString();
+            perTable.forEach((t, v) -> sb.append(t.dir)
+                    .append(' ')
+                    .append(v[0])
+                    .append(" -> ")
+                    .append(v[1])
+                    .append(" files (")
+                    .append(String.format("%.1f MB", v[2] / 1e6))
+                    .append(v[3] > 0 ? ", " + v[3] + " orphans removed" : "")
+                    .append("), "));
+            return sb.append(String.format(
+                            "%.1f s (rewrite %.1f, manifests + expiry %.1f, orphans %.1f)",
+                            millis / 1e3, phaseMillis[0] / 1e3, phaseMillis[1] / 1e3, phaseMillis[2] / 1e3))
+                    .toString();
         }
 
         public long filesAfter(Table t) {
@@ -52,15 +60,14 @@ public final class Compaction {
         }
     }
 
-    private Compaction() {
-    }
+    private Compaction() {}
 
     public static Report compact(SparkSession spark, ResultTables tables) {
         long t0 = System.currentTimeMillis();
         Map<Table, long[]> report = new EnumMap<>(Table.class);
         for (Table t : Table.values()) {
             tables.table(t).refresh();
-            report.put(t, new long[]{files(tables.table(t)), 0, 0, 0});
+            report.put(t, new long[] {files(tables.table(t)), 0, 0, 0});
         }
         SparkActions actions = SparkActions.get(spark);
         ExecutorService pool = Executors.newFixedThreadPool(Table.values().length);
@@ -69,9 +76,12 @@ public final class Compaction {
             for (Table t : Table.values()) {
                 org.apache.iceberg.Table it = tables.table(t);
                 if (it.currentSnapshot() == null) continue;
-                rewrites.add(pool.submit(() -> actions.rewriteDataFiles(it).sort()
+                rewrites.add(pool.submit(() -> actions.rewriteDataFiles(it)
+                        .sort()
                         // every file smaller than the target qualifies, and a group of just two is worth rewriting
-                        .option(RewriteDataFiles.TARGET_FILE_SIZE_BYTES, it.properties().get("write.target-file-size-bytes"))
+                        .option(
+                                RewriteDataFiles.TARGET_FILE_SIZE_BYTES,
+                                it.properties().get("write.target-file-size-bytes"))
                         .option("min-input-files", "2")
                         .execute()));
             }
@@ -90,7 +100,10 @@ public final class Compaction {
             it.refresh();
             if (it.currentSnapshot() == null) continue;
             it.rewriteManifests().clusterBy(f -> "all").commit();
-            it.expireSnapshots().expireOlderThan(System.currentTimeMillis()).retainLast(1).commit();
+            it.expireSnapshots()
+                    .expireOlderThan(System.currentTimeMillis())
+                    .retainLast(1)
+                    .commit();
         }
         long t2 = System.currentTimeMillis();
         for (Table t : Table.values()) {
@@ -101,7 +114,7 @@ public final class Compaction {
             v[2] = bytes(it);
         }
         long t3 = System.currentTimeMillis();
-        return new Report(report, t3 - t0, new long[]{t1 - t0, t2 - t1, t3 - t2});
+        return new Report(report, t3 - t0, new long[] {t1 - t0, t2 - t1, t3 - t2});
     }
 
     /** Deletes the files in the tables' locations that no snapshot references; returns how many. */
@@ -143,7 +156,11 @@ public final class Compaction {
                 Path p = files.next().getPath();
                 String name = p.getName();
                 // a checksum sibling goes with its file
-                String of = name.startsWith(".") && name.endsWith(".crc") ? new Path(p.getParent(), name.substring(1, name.length() - 4)).toUri().getPath() : null;
+                String of = name.startsWith(".") && name.endsWith(".crc")
+                        ? new Path(p.getParent(), name.substring(1, name.length() - 4))
+                                .toUri()
+                                .getPath()
+                        : null;
                 if (!keep.contains(of != null ? of : p.toUri().getPath())) orphans.add(p);
             }
             for (Path p : orphans) if (fs.delete(p, false)) n++;
@@ -159,10 +176,14 @@ public final class Compaction {
     }
 
     private static long files(org.apache.iceberg.Table it) {
-        return it.currentSnapshot() == null ? 0 : Long.parseLong(it.currentSnapshot().summary().getOrDefault("total-data-files", "0"));
+        return it.currentSnapshot() == null
+                ? 0
+                : Long.parseLong(it.currentSnapshot().summary().getOrDefault("total-data-files", "0"));
     }
 
     private static long bytes(org.apache.iceberg.Table it) {
-        return it.currentSnapshot() == null ? 0 : Long.parseLong(it.currentSnapshot().summary().getOrDefault("total-files-size", "0"));
+        return it.currentSnapshot() == null
+                ? 0
+                : Long.parseLong(it.currentSnapshot().summary().getOrDefault("total-files-size", "0"));
     }
 }

@@ -8,8 +8,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * pins ND4J's current thread to the first one. On the CPU backend, or without a GPU resource, nothing happens.
  */
 final class Devices {
-    private Devices() {
-    }
+    private Devices() {}
 
     static void pinAssignedGpu(scala.collection.immutable.Map<String, ResourceInformation> resources) {
         if (!resources.contains("gpu") || !RunExecutor.backend().equals("cuda")) return;

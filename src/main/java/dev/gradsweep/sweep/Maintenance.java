@@ -6,6 +6,10 @@ import dev.gradsweep.store.OutputDir;
 import dev.gradsweep.store.OutputLock;
 import dev.gradsweep.store.ResultTables;
 import dev.gradsweep.store.Table;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.SparkConf;
@@ -13,15 +17,9 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
-import java.io.IOException;
-import java.io.PrintStream;
-import java.util.ArrayList;
-import java.util.List;
-
 /** {@code gradsweep compact} and {@code gradsweep migrate}: table maintenance outside a sweep, under the output's lock. */
 public final class Maintenance {
-    private Maintenance() {
-    }
+    private Maintenance() {}
 
     /** Compacts an output's tables (after repairing a half-committed batch of a killed sweep). */
     public static Compaction.Report compact(String dir, String master, PrintStream err) throws IOException {
@@ -30,12 +28,16 @@ public final class Maintenance {
         ResultTables.CatalogSpec spec = ResultTables.CatalogSpec.of(out.location(), SweepDriver.confMap(conf));
         checkIn(out, dir);
         if (ResultTables.legacy(out))
-            throw new BadInputException("--in " + dir + " holds results in the per-run layout of an earlier gradsweep; convert it with: bin/gradsweep migrate --in " + dir);
-        if (!ResultTables.exists(out, spec)) throw new BadInputException("--in " + dir + ": no result tables to compact");
+            throw new BadInputException("--in " + dir
+                    + " holds results in the per-run layout of an earlier gradsweep; convert it with: bin/gradsweep migrate --in "
+                    + dir);
+        if (!ResultTables.exists(out, spec))
+            throw new BadInputException("--in " + dir + ": no result tables to compact");
         try (OutputLock lock = OutputLock.acquire(out, "compact")) {
             ResultTables tables = ResultTables.open(out, spec, false);
             int repaired = tables.repair();
-            if (repaired > 0) err.println("removed " + repaired + " data files of a batch whose commit was interrupted");
+            if (repaired > 0)
+                err.println("removed " + repaired + " data files of a batch whose commit was interrupted");
             SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
             try {
                 return Compaction.compact(spark, tables);
@@ -57,12 +59,15 @@ public final class Maintenance {
         ResultTables.CatalogSpec spec = ResultTables.CatalogSpec.of(out.location(), SweepDriver.confMap(conf));
         checkIn(out, dir);
         if (!ResultTables.legacy(out))
-            throw new BadInputException("--in " + dir + ": no results in the per-run layout (no " + out.path(Table.RUNS.dir) + "/*.parquet); nothing to migrate");
+            throw new BadInputException("--in " + dir + ": no results in the per-run layout (no "
+                    + out.path(Table.RUNS.dir) + "/*.parquet); nothing to migrate");
         try (OutputLock lock = OutputLock.acquire(out, "migrate")) {
             if (ResultTables.exists(out, spec)) {
                 err.println("dropping the tables of an interrupted migration; the per-run files are still complete");
                 if (spec.configured()) ResultTables.open(out, spec, false).dropAll();
-                else for (Table t : Table.values()) for (String sub : List.of("metadata", "data")) out.fs().delete(out.path(t.dir, sub), true);
+                else
+                    for (Table t : Table.values())
+                        for (String sub : List.of("metadata", "data")) out.fs().delete(out.path(t.dir, sub), true);
             }
             ResultTables tables = ResultTables.open(out, spec, true);
             SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
@@ -72,10 +77,12 @@ public final class Maintenance {
                 long n = runs.count();
                 Dataset<Row> ids = runs.select("run_id");
                 for (Table t : ResultTables.COMMIT_ORDER) {
-                    Dataset<Row> rows = t == Table.RUNS ? runs : legacyTable(spark, out, t).join(ids, "run_id");
+                    Dataset<Row> rows =
+                            t == Table.RUNS ? runs : legacyTable(spark, out, t).join(ids, "run_id");
                     rows.select(columns(t)).writeTo(prefix + t.dir).append();
                 }
-                for (Table t : Table.values()) for (Path p : legacyFiles(out, t)) out.fs().delete(p, false);
+                for (Table t : Table.values())
+                    for (Path p : legacyFiles(out, t)) out.fs().delete(p, false);
                 out.fs().delete(out.path("_staging"), true);
                 err.println("migrated " + n + " runs; compacting");
                 err.println("compacted: " + Compaction.compact(spark, tables));
@@ -87,7 +94,9 @@ public final class Maintenance {
     }
 
     private static org.apache.spark.sql.Column[] columns(Table t) {
-        return t.columns.stream().map(c -> org.apache.spark.sql.functions.col(c.name())).toArray(org.apache.spark.sql.Column[]::new);
+        return t.columns.stream()
+                .map(c -> org.apache.spark.sql.functions.col(c.name()))
+                .toArray(org.apache.spark.sql.Column[]::new);
     }
 
     /** One table's per-run files (the files directly in {@code <out>/<table>/}). */

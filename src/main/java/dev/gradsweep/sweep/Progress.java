@@ -1,11 +1,10 @@
 package dev.gradsweep.sweep;
 
+import java.io.PrintStream;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.util.LongAccumulator;
-
-import java.io.PrintStream;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Progress of a sweep on stderr: runs done / total, failed and diverged runs, elapsed time and ETA. Driven by
@@ -21,7 +20,13 @@ public final class Progress extends SparkListener {
     private final AtomicInteger taskFailures = new AtomicInteger();
     private volatile long lastPrint;
 
-    public Progress(String name, int total, LongAccumulator done, LongAccumulator failed, LongAccumulator diverged, PrintStream err) {
+    public Progress(
+            String name,
+            int total,
+            LongAccumulator done,
+            LongAccumulator failed,
+            LongAccumulator diverged,
+            PrintStream err) {
         this.name = name;
         this.done = done;
         this.total = total;
@@ -44,13 +49,22 @@ public final class Progress extends SparkListener {
         long d = done.value();
         double secs = (System.nanoTime() - start) / 1e9;
         String eta = d == 0 ? "?" : duration(secs / d * (total - d));
-        return String.format("[%s] %d/%d runs done (%d failed, %d diverged%s), %s elapsed, ETA %s", name, d, total,
-                failed.value(), diverged.value(), taskFailures.get() > 0 ? ", " + taskFailures.get() + " task attempts retried" : "",
-                duration(secs), eta);
+        return String.format(
+                "[%s] %d/%d runs done (%d failed, %d diverged%s), %s elapsed, ETA %s",
+                name,
+                d,
+                total,
+                failed.value(),
+                diverged.value(),
+                taskFailures.get() > 0 ? ", " + taskFailures.get() + " task attempts retried" : "",
+                duration(secs),
+                eta);
     }
 
     static String duration(double secs) {
         long s = Math.round(secs);
-        return s >= 3600 ? String.format("%dh%02dm", s / 3600, s / 60 % 60) : s >= 60 ? String.format("%dm%02ds", s / 60, s % 60) : s + "s";
+        return s >= 3600
+                ? String.format("%dh%02dm", s / 3600, s / 60 % 60)
+                : s >= 60 ? String.format("%dm%02ds", s / 60, s % 60) : s + "s";
     }
 }

@@ -2,28 +2,27 @@ package dev.gradsweep.sweep;
 
 import dev.gradsweep.config.BuildInfo;
 import dev.gradsweep.data.TaskData;
-import dev.gradsweep.simd.Simd;
 import dev.gradsweep.data.Tasks;
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.recurrent.RecurrentRun;
+import dev.gradsweep.simd.Simd;
+import dev.gradsweep.stats.RunRecorder;
 import dev.gradsweep.store.Layout;
 import dev.gradsweep.store.RunWriter;
 import dev.gradsweep.store.TaskFile;
 import dev.gradsweep.store.TaskFiles;
 import dev.gradsweep.train.RunOutcome;
-import dev.gradsweep.stats.RunRecorder;
 import dev.gradsweep.train.Trainer;
 import dev.gradsweep.train.stack.StackedMlp;
-import org.apache.hadoop.conf.Configuration;
-import org.nd4j.linalg.factory.Nd4j;
-
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The executor side of a sweep: trains one run (DL4J, or the recurrent engine for cell != none), or a stack of
@@ -37,12 +36,10 @@ public final class RunExecutor {
      */
     public static final String FAIL_FIRST_ATTEMPT = "gradsweep.test.failFirstAttempt";
 
-    private RunExecutor() {
-    }
+    private RunExecutor() {}
 
     /** What a task returns: each run's outcome and the data files holding their rows. */
-    public record Result(List<RunResult> runs, List<TaskFile> files) implements Serializable {
-    }
+    public record Result(List<RunResult> runs, List<TaskFile> files) implements Serializable {}
 
     /**
      * @param shipped the table task's data, or null for built-in tasks (generated here from the seed)
@@ -70,10 +67,13 @@ public final class RunExecutor {
             List<TaskFile> written = files.finish();
             String failing = System.getProperty(FAIL_FIRST_ATTEMPT);
             if (attempt == 0 && failing != null && runs.stream().anyMatch(r -> r.runId.equals(failing)))
-                throw new IllegalStateException(FAIL_FIRST_ATTEMPT + ": attempt 0 of the task of run " + failing + " fails after writing its files");
+                throw new IllegalStateException(FAIL_FIRST_ATTEMPT + ": attempt 0 of the task of run " + failing
+                        + " fails after writing its files");
             return new Result(results, written);
         } catch (IOException e) {
-            throw new UncheckedIOException("task of " + runs.size() + " run(s) from " + runs.get(0).runId + ": writing its data files failed", e);
+            throw new UncheckedIOException(
+                    "task of " + runs.size() + " run(s) from " + runs.get(0).runId + ": writing its data files failed",
+                    e);
         } finally {
             try {
                 files.close();
@@ -86,13 +86,15 @@ public final class RunExecutor {
     private static RunResult single(RunConfig rc, TaskData shipped, TaskFiles files, int attempt) throws IOException {
         long started = System.currentTimeMillis();
         RunWriter writer = new RunWriter(files, rc);
-        if (rc.cell.recurrent()) return commit(rc, writer, RecurrentRun.train(rc, writer), attempt, "recurrent", started);
+        if (rc.cell.recurrent())
+            return commit(rc, writer, RecurrentRun.train(rc, writer), attempt, "recurrent", started);
         RunOutcome o = Trainer.train(rc, data(rc, shipped), writer, true);
         return commit(rc, writer, o, attempt, "dl4j", started);
     }
 
     /** The stack's results, or null when it could not be trained (its rows are then abandoned). */
-    private static List<RunResult> stacked(List<RunConfig> runs, TaskData shipped, TaskFiles files, int attempt) throws IOException {
+    private static List<RunResult> stacked(List<RunConfig> runs, TaskData shipped, TaskFiles files, int attempt)
+            throws IOException {
         long started = System.currentTimeMillis();
         List<RunWriter> writers = new ArrayList<>();
         List<TaskData> data = new ArrayList<>();
@@ -126,23 +128,33 @@ public final class RunExecutor {
         return rc.task.kind == TaskSpec.Kind.TABLE ? shipped : Tasks.generate(rc.task, rc.seed);
     }
 
-    private static RunResult commit(RunConfig rc, RunWriter writer, RunOutcome o, int attempt, String engine, long started) throws IOException {
+    private static RunResult commit(
+            RunConfig rc, RunWriter writer, RunOutcome o, int attempt, String engine, long started) throws IOException {
         String host = hostName();
-        writer.commit(o, new RunWriter.Placement(backend(), device(), host, attempt, engine), PROVENANCE, started,
+        writer.commit(
+                o,
+                new RunWriter.Placement(backend(), device(), host, attempt, engine),
+                PROVENANCE,
+                started,
                 System.currentTimeMillis());
         return new RunResult(rc.runId, o.statusText(), o.error, o.stepsDone, o.lossLast, o.wallMs, host);
     }
 
     /** The same for every run of this JVM. */
-    static final RunWriter.Provenance PROVENANCE = new RunWriter.Provenance(BuildInfo.VERSION, BuildInfo.COMMIT,
-            Nd4j.getBackend().getClass().getSimpleName(), BuildInfo.DL4J_VERSION, Simd.ENABLED ? "simd" : "scalar");
+    static final RunWriter.Provenance PROVENANCE = new RunWriter.Provenance(
+            BuildInfo.VERSION,
+            BuildInfo.COMMIT,
+            Nd4j.getBackend().getClass().getSimpleName(),
+            BuildInfo.DL4J_VERSION,
+            Simd.ENABLED ? "simd" : "scalar");
 
     public static String backend() {
         return Nd4j.getBackend().getClass().getSimpleName().toLowerCase().contains("cuda") ? "cuda" : "cpu";
     }
 
     public static String device() {
-        return backend().equals("cpu") ? "cpu:" + Runtime.getRuntime().availableProcessors() + "cores"
+        return backend().equals("cpu")
+                ? "cpu:" + Runtime.getRuntime().availableProcessors() + "cores"
                 : "cuda:" + Nd4j.getAffinityManager().getDeviceForCurrentThread();
     }
 

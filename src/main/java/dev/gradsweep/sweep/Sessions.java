@@ -8,8 +8,7 @@ import org.apache.spark.sql.SparkSession;
  * Spark otherwise picks another interface's address to listen on, which a workstation sweep has no use for.
  */
 public final class Sessions {
-    private Sessions() {
-    }
+    private Sessions() {}
 
     /** Pins the driver to 127.0.0.1 when {@code conf}'s master is local (unless the user set it). */
     public static SparkConf loopbackIfLocal(SparkConf conf) {

@@ -2,7 +2,6 @@ package dev.gradsweep.sweep;
 
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.train.stack.StackedMlp;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,8 +16,7 @@ public final class Stacks {
     /** Largest stack: the size at which the stacked engine's speed-up was measured (docs/platform-notes.md). */
     public static final int MAX_STACK = 32;
 
-    private Stacks() {
-    }
+    private Stacks() {}
 
     /**
      * @param parallelism tasks Spark runs at once ({@link SweepDriver#slots}); each group is cut into at least 2 x parallelism stacks when it
@@ -28,7 +26,9 @@ public final class Stacks {
         List<List<RunConfig>> tasks = new ArrayList<>();
         Map<String, List<RunConfig>> groups = new LinkedHashMap<>();
         for (RunConfig r : runs) {
-            if (stack && StackedMlp.supports(r)) groups.computeIfAbsent(StackedMlp.stackKey(r), k -> new ArrayList<>()).add(r);
+            if (stack && StackedMlp.supports(r))
+                groups.computeIfAbsent(StackedMlp.stackKey(r), k -> new ArrayList<>())
+                        .add(r);
             else tasks.add(List.of(r));
         }
         for (List<RunConfig> g : groups.values()) {

@@ -1,8 +1,8 @@
 package dev.gradsweep.sweep;
 
+import dev.gradsweep.config.BadInputException;
 import dev.gradsweep.data.TableLoader;
 import dev.gradsweep.data.TaskData;
-import dev.gradsweep.config.BadInputException;
 import dev.gradsweep.grid.GridSpec;
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.grid.TaskSpec;
@@ -11,23 +11,6 @@ import dev.gradsweep.store.OutputDir;
 import dev.gradsweep.store.OutputLock;
 import dev.gradsweep.store.ResultTables;
 import dev.gradsweep.store.TaskFile;
-import org.apache.hadoop.fs.FileStatus;
-import org.apache.spark.FutureAction;
-import org.apache.spark.SparkConf;
-import org.apache.spark.TaskContext;
-import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.sql.SparkSession;
-import org.apache.spark.util.LongAccumulator;
-
-import scala.collection.Iterator;
-import scala.collection.JavaConverters;
-import scala.runtime.AbstractFunction0;
-import scala.runtime.AbstractFunction1;
-import scala.runtime.AbstractFunction2;
-import scala.runtime.BoxedUnit;
-
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.Serializable;
@@ -38,6 +21,21 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.spark.FutureAction;
+import org.apache.spark.SparkConf;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.util.LongAccumulator;
+import scala.collection.Iterator;
+import scala.collection.JavaConverters;
+import scala.runtime.AbstractFunction0;
+import scala.runtime.AbstractFunction1;
+import scala.runtime.AbstractFunction2;
+import scala.runtime.BoxedUnit;
 
 /**
  * The driver of a sweep: validates the grid and the output directory before Spark starts, locks the output, skips
@@ -47,19 +45,34 @@ import java.util.concurrent.TimeUnit;
  */
 public final class SweepDriver {
     /** Options of {@code gradsweep sweep}; see SweepCommand for their documentation. */
-    public record Options(String gridFile, String out, boolean resume, boolean overwrite, String master, int maxParallel,
-                          boolean stack, boolean compact) {
+    public record Options(
+            String gridFile,
+            String out,
+            boolean resume,
+            boolean overwrite,
+            String master,
+            int maxParallel,
+            boolean stack,
+            boolean compact) {
         /** Stacking on (the fastest correct path), compaction at the end. */
         public Options(String gridFile, String out, boolean resume, boolean overwrite, String master, int maxParallel) {
             this(gridFile, out, resume, overwrite, master, maxParallel, true, true);
         }
 
-        public Options(String gridFile, String out, boolean resume, boolean overwrite, String master, int maxParallel, boolean stack) {
+        public Options(
+                String gridFile,
+                String out,
+                boolean resume,
+                boolean overwrite,
+                String master,
+                int maxParallel,
+                boolean stack) {
             this(gridFile, out, resume, overwrite, master, maxParallel, stack, true);
         }
     }
 
-    public record Summary(String out, int total, int skipped, List<RunResult> results, int batches, Compaction.Report compaction) {
+    public record Summary(
+            String out, int total, int skipped, List<RunResult> results, int batches, Compaction.Report compaction) {
         public long count(String status) {
             return results.stream().filter(r -> r.status().equals(status)).count();
         }
@@ -67,10 +80,10 @@ public final class SweepDriver {
 
     /** A batch is committed once this many runs are pending, or {@link #BATCH_MS} after its first task finished. */
     static final int BATCH_RUNS = 1000;
+
     static final long BATCH_MS = 5_000;
 
-    private SweepDriver() {
-    }
+    private SweepDriver() {}
 
     public static Summary run(Options o, PrintStream err) throws IOException {
         GridSpec grid = GridSpec.load(java.nio.file.Path.of(o.gridFile()));
@@ -78,12 +91,16 @@ public final class SweepDriver {
         OutputDir out = new OutputDir(outRoot);
         if (out.fs().exists(out.path()) && !out.fs().getFileStatus(out.path()).isDirectory())
             throw new BadInputException("--out " + outRoot + " is a file, not a directory");
-        if (grid.task.kind == TaskSpec.Kind.TABLE && !grid.task.path.contains("://") && !java.nio.file.Files.exists(java.nio.file.Path.of(grid.task.path)))
-            throw new BadInputException("grid file " + o.gridFile() + ": task.path: '" + grid.task.path + "' does not exist");
+        if (grid.task.kind == TaskSpec.Kind.TABLE
+                && !grid.task.path.contains("://")
+                && !java.nio.file.Files.exists(java.nio.file.Path.of(grid.task.path)))
+            throw new BadInputException(
+                    "grid file " + o.gridFile() + ": task.path: '" + grid.task.path + "' does not exist");
         SparkConf sparkConf = sparkConf(o, grid.name);
         ResultTables.CatalogSpec catalog = ResultTables.CatalogSpec.of(out.location(), confMap(sparkConf));
         if (ResultTables.legacy(out) && !o.overwrite())
-            throw new BadInputException("output " + outRoot + " holds results in the per-run layout of an earlier gradsweep; convert it first: "
+            throw new BadInputException("output " + outRoot
+                    + " holds results in the per-run layout of an earlier gradsweep; convert it first: "
                     + "bin/gradsweep migrate --in " + outRoot + " (or pass --overwrite to delete it)");
 
         try (OutputLock lock = OutputLock.acquire(out, "sweep " + grid.name)) {
@@ -91,24 +108,35 @@ public final class SweepDriver {
             if (existed && !o.overwrite()) {
                 Set<String> committed = ResultTables.open(out, catalog, true).committedRuns();
                 if (!committed.isEmpty() && !o.resume())
-                    throw new BadInputException("output " + outRoot + " already holds " + committed.size()
-                            + " committed runs; pass --resume to train only the missing runs, or --overwrite to delete them first");
+                    throw new BadInputException(
+                            "output " + outRoot + " already holds " + committed.size()
+                                    + " committed runs; pass --resume to train only the missing runs, or --overwrite to delete them first");
             }
             if (o.overwrite() && out.exists()) {
                 err.println("[" + grid.name + "] --overwrite: deleting " + outRoot);
-                if (existed && catalog.configured()) ResultTables.open(out, catalog, false).dropAll();
+                if (existed && catalog.configured())
+                    ResultTables.open(out, catalog, false).dropAll();
                 deleteAllBut(out, OutputLock.NAME);
             }
             ResultTables tables = ResultTables.open(out, catalog, true);
             int repaired = tables.repair();
-            if (repaired > 0) err.println("[" + grid.name + "] removed " + repaired + " data files of a batch whose commit was interrupted");
+            if (repaired > 0)
+                err.println("[" + grid.name + "] removed " + repaired
+                        + " data files of a batch whose commit was interrupted");
             Set<String> committed = tables.committedRuns();
             return sweep(o, grid, outRoot, sparkConf, tables, committed, err);
         }
     }
 
-    private static Summary sweep(Options o, GridSpec grid, String outRoot, SparkConf sparkConf, ResultTables tables,
-                                 Set<String> committed, PrintStream err) throws IOException {
+    private static Summary sweep(
+            Options o,
+            GridSpec grid,
+            String outRoot,
+            SparkConf sparkConf,
+            ResultTables tables,
+            Set<String> committed,
+            PrintStream err)
+            throws IOException {
         SparkSession spark = SparkSession.builder().config(sparkConf).getOrCreate();
         try {
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
@@ -122,8 +150,8 @@ public final class SweepDriver {
             List<RunConfig> todo = new ArrayList<>();
             for (RunConfig r : runs) if (!committed.contains(r.runId)) todo.add(r);
             int skipped = runs.size() - todo.size();
-            err.println("[" + grid.name + "] " + runs.size() + " runs in the grid" + (skipped > 0 ? ", " + skipped + " already committed (resume)" : "")
-                    + "; output " + outRoot);
+            err.println("[" + grid.name + "] " + runs.size() + " runs in the grid"
+                    + (skipped > 0 ? ", " + skipped + " already committed (resume)" : "") + "; output " + outRoot);
             List<RunResult> results = new ArrayList<>();
             int batches = 0;
             if (!todo.isEmpty()) {
@@ -135,24 +163,33 @@ public final class SweepDriver {
                 jsc.sc().addSparkListener(progress);
                 Broadcast<TaskData> shipped = jsc.broadcast(table);
                 Layout layout = tables.layout();
-                List<List<RunConfig>> tasks = Stacks.plan(todo, slots(jsc.getConf(), jsc.defaultParallelism()), o.stack());
-                JavaRDD<RunExecutor.Result> trained = jsc.parallelize(tasks, tasks.size()).map(stack -> {
-                    TaskContext ctx = TaskContext.get();
-                    Devices.pinAssignedGpu(ctx.resources());
-                    RunExecutor.Result r = RunExecutor.runStack(stack, shipped.value(), layout, ctx.attemptNumber(), threads);
-                    for (RunResult rr : r.runs()) {
-                        done.add(1);
-                        if (rr.status().equals("failed")) failed.add(1);
-                        if (rr.status().equals("diverged")) diverged.add(1);
-                    }
-                    return r;
-                });
+                List<List<RunConfig>> tasks =
+                        Stacks.plan(todo, slots(jsc.getConf(), jsc.defaultParallelism()), o.stack());
+                JavaRDD<RunExecutor.Result> trained = jsc.parallelize(tasks, tasks.size())
+                        .map(stack -> {
+                            TaskContext ctx = TaskContext.get();
+                            Devices.pinAssignedGpu(ctx.resources());
+                            RunExecutor.Result r =
+                                    RunExecutor.runStack(stack, shipped.value(), layout, ctx.attemptNumber(), threads);
+                            for (RunResult rr : r.runs()) {
+                                done.add(1);
+                                if (rr.status().equals("failed")) failed.add(1);
+                                if (rr.status().equals("diverged")) diverged.add(1);
+                            }
+                            return r;
+                        });
                 long[] commitMillis = new long[2];
                 batches = commitAsTasksFinish(jsc, trained, tasks.size(), tables, results, commitMillis);
                 jsc.sc().removeSparkListener(progress);
-                err.println(progress.line()); // the listener bus is asynchronous: the last event may not have been delivered
-                err.printf("[%s] %d tasks committed in %d batches (%.0f ms per batch on average, %d ms at most)%n", grid.name, tasks.size(),
-                        batches, batches == 0 ? 0.0 : (double) commitMillis[0] / batches, commitMillis[1]);
+                err.println(progress.line()); // the listener bus is asynchronous: the last event may not have been
+                // delivered
+                err.printf(
+                        "[%s] %d tasks committed in %d batches (%.0f ms per batch on average, %d ms at most)%n",
+                        grid.name,
+                        tasks.size(),
+                        batches,
+                        batches == 0 ? 0.0 : (double) commitMillis[0] / batches,
+                        commitMillis[1]);
             }
             Compaction.Report compaction = null;
             if (o.compact()) {
@@ -160,7 +197,9 @@ public final class SweepDriver {
                 err.println("[" + grid.name + "] compacted: " + compaction);
             } else {
                 int orphans = Compaction.removeOrphans(tables);
-                if (orphans > 0) err.println("[" + grid.name + "] removed " + orphans + " unreferenced files (failed task attempts)");
+                if (orphans > 0)
+                    err.println(
+                            "[" + grid.name + "] removed " + orphans + " unreferenced files (failed task attempts)");
             }
             return new Summary(outRoot, runs.size(), skipped, results, batches, compaction);
         } finally {
@@ -174,13 +213,24 @@ public final class SweepDriver {
      * driver appends them in batches of {@link #BATCH_RUNS} runs or {@link #BATCH_MS} ms. Returns the number of batches;
      * {@code commitMillis} receives the total and the longest commit time.
      */
-    static int commitAsTasksFinish(JavaSparkContext jsc, JavaRDD<RunExecutor.Result> trained, int nTasks, ResultTables tables,
-                                   List<RunResult> results, long[] commitMillis) throws IOException {
+    static int commitAsTasksFinish(
+            JavaSparkContext jsc,
+            JavaRDD<RunExecutor.Result> trained,
+            int nTasks,
+            ResultTables tables,
+            List<RunResult> results,
+            long[] commitMillis)
+            throws IOException {
         LinkedBlockingQueue<RunExecutor.Result> finished = new LinkedBlockingQueue<>();
         List<Object> partitions = new ArrayList<>();
         for (int i = 0; i < nTasks; i++) partitions.add(i);
-        FutureAction<BoxedUnit> job = jsc.sc().submitJob(trained.rdd(), new OnlyElement(), JavaConverters.asScalaBuffer(partitions).toSeq(),
-                new Enqueue(finished), new Unit());
+        FutureAction<BoxedUnit> job = jsc.sc()
+                .submitJob(
+                        trained.rdd(),
+                        new OnlyElement(),
+                        JavaConverters.asScalaBuffer(partitions).toSeq(),
+                        new Enqueue(finished),
+                        new Unit());
         List<RunExecutor.Result> pending = new ArrayList<>();
         long firstPending = 0;
         int batches = 0;
@@ -196,7 +246,8 @@ public final class SweepDriver {
                 int runs = 0;
                 for (RunExecutor.Result p : pending) runs += p.runs().size();
                 boolean last = jobDone && finished.isEmpty();
-                if (!pending.isEmpty() && (last || runs >= BATCH_RUNS || System.currentTimeMillis() - firstPending >= BATCH_MS)) {
+                if (!pending.isEmpty()
+                        && (last || runs >= BATCH_RUNS || System.currentTimeMillis() - firstPending >= BATCH_MS)) {
                     List<TaskFile> files = new ArrayList<>();
                     for (RunExecutor.Result p : pending) files.addAll(p.files());
                     long t0 = System.currentTimeMillis();
@@ -224,7 +275,8 @@ public final class SweepDriver {
     }
 
     /** A task's result: its partition holds exactly one element. */
-    private static final class OnlyElement extends AbstractFunction1<Iterator<RunExecutor.Result>, RunExecutor.Result> implements Serializable {
+    private static final class OnlyElement extends AbstractFunction1<Iterator<RunExecutor.Result>, RunExecutor.Result>
+            implements Serializable {
         @Override
         public RunExecutor.Result apply(Iterator<RunExecutor.Result> it) {
             return it.next();
@@ -270,10 +322,12 @@ public final class SweepDriver {
         SparkConf conf = new SparkConf(true).setAppName("gradsweep " + name);
         int cores = Runtime.getRuntime().availableProcessors();
         if (o.master() != null) conf.setMaster(o.master());
-        else if (!conf.contains("spark.master")) conf.setMaster("local[" + (o.maxParallel() > 0 ? Math.min(o.maxParallel(), cores) : cores) + "]");
+        else if (!conf.contains("spark.master"))
+            conf.setMaster("local[" + (o.maxParallel() > 0 ? Math.min(o.maxParallel(), cores) : cores) + "]");
         boolean local = conf.get("spark.master").startsWith("local");
         if (o.maxParallel() > 0 && !local) conf.set("spark.cores.max", Integer.toString(o.maxParallel()));
-        // Executors start with this environment: one OpenMP thread per core Spark gives a task (threads x tasks <= cores).
+        // Executors start with this environment: one OpenMP thread per core Spark gives a task (threads x tasks <=
+        // cores).
         if (!local) conf.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", conf.get("spark.task.cpus", "1"));
         conf.setIfMissing("spark.ui.showConsoleProgress", "false"); // our own progress line replaces Spark's bar
         return Sessions.iceberg(Sessions.loopbackIfLocal(conf));
@@ -283,10 +337,13 @@ public final class SweepDriver {
     static int threadsPerTask(JavaSparkContext jsc) {
         int cores = Runtime.getRuntime().availableProcessors();
         int local = localTasks(jsc.master(), cores);
-        return local > 0 ? Threads.perTask(cores, local) : Math.max(1, jsc.getConf().getInt("spark.task.cpus", 1));
+        return local > 0
+                ? Threads.perTask(cores, local)
+                : Math.max(1, jsc.getConf().getInt("spark.task.cpus", 1));
     }
 
-    private static final java.util.regex.Pattern LOCAL = java.util.regex.Pattern.compile("local(?:\\[(\\*|\\d+)(?:,\\d+)?\\])?");
+    private static final java.util.regex.Pattern LOCAL =
+            java.util.regex.Pattern.compile("local(?:\\[(\\*|\\d+)(?:,\\d+)?\\])?");
 
     /** Concurrent tasks of a local master (local, local[N], local[*], local[N,F]); 0 for any other master. */
     static int localTasks(String master, int cores) {
@@ -302,7 +359,8 @@ public final class SweepDriver {
      * far: on a cluster they may register after the sweep has been planned).
      */
     static int slots(SparkConf conf, int registered) {
-        int local = localTasks(conf.get("spark.master", ""), Runtime.getRuntime().availableProcessors());
+        int local =
+                localTasks(conf.get("spark.master", ""), Runtime.getRuntime().availableProcessors());
         if (local > 0) return local;
         int cores = Integer.MAX_VALUE;
         if (conf.contains("spark.executor.instances"))

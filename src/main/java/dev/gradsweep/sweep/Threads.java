@@ -7,8 +7,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * running one OpenMP thread per core on 2 cores were 2.3× slower in aggregate than one thread each.
  */
 public final class Threads {
-    private Threads() {
-    }
+    private Threads() {}
 
     /** Threads per task when {@code concurrentTasks} share {@code cores}. */
     public static int perTask(int cores, int concurrentTasks) {

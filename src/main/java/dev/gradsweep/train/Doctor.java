@@ -18,6 +18,10 @@ import dev.gradsweep.stats.ParamStats;
 import dev.gradsweep.stats.RunRecorder;
 import dev.gradsweep.stats.Segment;
 import dev.gradsweep.stats.TrainingMemory;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
@@ -27,11 +31,6 @@ import org.nd4j.linalg.api.ops.impl.reduce.longer.MatchCondition;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.indexing.conditions.Conditions;
-
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 
 /**
  * The self-check of {@code gradsweep doctor}: trains a tiny block net a few steps with the memory path in use and
@@ -50,14 +49,26 @@ public final class Doctor {
         }
     }
 
-    private Doctor() {
-    }
+    private Doctor() {}
 
     /** A 3-block highway net with pre-layer norm: dense, gate and block outputs, LayerNorm and gate parameters. */
     public static RunConfig net(TrainSpec.DType dtype, int steps) {
-        TaskSpec task = new TaskSpec(TaskSpec.Kind.TEACHER, 6, 2, 128, TaskSpec.Objective.REGRESSION, null, null, List.of());
-        TrainSpec t = new TrainSpec(steps, 16, TrainSpec.Optimizer.ADAM, 0.01, "none", dtype, 0, TrainSpec.DEFAULT_HIGHWAY_GATE_BIAS);
-        return new RunConfig("doctor", 3, 8, Activation.TANH, Init.parse("xavier"), Norm.LAYER, Placement.PRE, Skip.HIGHWAY, task, t, 7);
+        TaskSpec task =
+                new TaskSpec(TaskSpec.Kind.TEACHER, 6, 2, 128, TaskSpec.Objective.REGRESSION, null, null, List.of());
+        TrainSpec t = new TrainSpec(
+                steps, 16, TrainSpec.Optimizer.ADAM, 0.01, "none", dtype, 0, TrainSpec.DEFAULT_HIGHWAY_GATE_BIAS);
+        return new RunConfig(
+                "doctor",
+                3,
+                8,
+                Activation.TANH,
+                Init.parse("xavier"),
+                Norm.LAYER,
+                Placement.PRE,
+                Skip.HIGHWAY,
+                task,
+                t,
+                7);
     }
 
     public static Result check(RunConfig rc, TrainingMemory memory) {
@@ -71,7 +82,8 @@ public final class Doctor {
         Comparison c = new Comparison();
         for (int step = 0; loop.hasNext(); step++) {
             loop.step();
-            if (out.status != RunOutcome.Status.OK) return c.result(memory.name(), "training stopped at step " + step + ": " + out.error);
+            if (out.status != RunOutcome.Status.OK)
+                return c.result(memory.name(), "training stopped at step " + step + ": " + out.error);
             want.updateApplied(g.getGradientsViewArray()); // the buffer holds the update now
             for (Map.Entry<String, double[]> e : want.rows.entrySet()) {
                 double[] p = got.rows.get(step + " " + e.getKey());
@@ -89,23 +101,43 @@ public final class Doctor {
         final Map<String, double[]> rows = new LinkedHashMap<>();
 
         @Override
-        public void step(int step, double loss, double gradL2Total, double updateL2Total, double lr, double stepMs) {
-        }
+        public void step(int step, double loss, double gradL2Total, double updateL2Total, double lr, double stepMs) {}
 
         @Override
         public void param(int step, Segment s, ParamStats p) {
-            rows.put(step + " " + s.layerName + "_" + s.param, new double[]{p.gradL2(), p.gradMeanAbs(), p.maxAbs, p.gradMean(), p.paramL2(),
-                    p.updateL2(), p.zeroFrac(), p.nonfinite});
+            rows.put(step + " " + s.layerName + "_" + s.param, new double[] {
+                p.gradL2(),
+                p.gradMeanAbs(),
+                p.maxAbs,
+                p.gradMean(),
+                p.paramL2(),
+                p.updateL2(),
+                p.zeroFrac(),
+                p.nonfinite
+            });
         }
 
         @Override
         public void layer(int step, LayerInfo l, ActStats a, double outGradL2) {
-            rows.put(step + " " + l.name, new double[]{a.mean(), a.std(), a.saturatedFrac(), a.deadFrac(), a.zeroFrac(), a.slopeSqMean()});
+            rows.put(
+                    step + " " + l.name,
+                    new double[] {a.mean(), a.std(), a.saturatedFrac(), a.deadFrac(), a.zeroFrac(), a.slopeSqMean()});
         }
     }
 
-    static final String[] PARAM_COLUMNS = {"grad_l2", "grad_mean_abs", "grad_max_abs", "grad_mean", "param_l2", "update_l2", "grad_zero_frac", "grad_nonfinite"};
-    static final String[] LAYER_COLUMNS = {"act_mean", "act_std", "act_saturated_frac", "act_dead_frac", "act_zero_frac", "act_slope_sq_mean"};
+    static final String[] PARAM_COLUMNS = {
+        "grad_l2",
+        "grad_mean_abs",
+        "grad_max_abs",
+        "grad_mean",
+        "param_l2",
+        "update_l2",
+        "grad_zero_frac",
+        "grad_nonfinite"
+    };
+    static final String[] LAYER_COLUMNS = {
+        "act_mean", "act_std", "act_saturated_frac", "act_dead_frac", "act_zero_frac", "act_slope_sq_mean"
+    };
 
     /** The same statistics from plain ND4J reductions over double copies of the arrays. */
     private static final class Expected extends BaseTrainingListener {
@@ -123,7 +155,10 @@ public final class Doctor {
         }
 
         static INDArray range(INDArray flat, Segment s) {
-            return flat.reshape(flat.length()).get(NDArrayIndex.interval(s.offset, s.offset + s.length)).castTo(DataType.DOUBLE).dup();
+            return flat.reshape(flat.length())
+                    .get(NDArrayIndex.interval(s.offset, s.offset + s.length))
+                    .castTo(DataType.DOUBLE)
+                    .dup();
         }
 
         static double count(INDArray a, org.nd4j.linalg.indexing.conditions.Condition c) {
@@ -137,7 +172,13 @@ public final class Doctor {
                 double n = a.length(), mean = a.meanNumber().doubleValue();
                 double std = a.sub(mean).norm2Number().doubleValue() / Math.sqrt(n); // population std, two passes
                 double zeros = count(a, Conditions.equals(0.0));
-                double dead = a.eq(0.0).castTo(DataType.DOUBLE).sum(0).eq((double) a.size(0)).castTo(DataType.DOUBLE).sumNumber().doubleValue();
+                double dead = a.eq(0.0)
+                        .castTo(DataType.DOUBLE)
+                        .sum(0)
+                        .eq((double) a.size(0))
+                        .castTo(DataType.DOUBLE)
+                        .sumNumber()
+                        .doubleValue();
                 double saturated = Double.NaN, slopeSq = Double.NaN;
                 Activation fn = r.fn();
                 if (fn != null && fn.hasDerivativeFromOutput()) {
@@ -146,12 +187,13 @@ public final class Doctor {
                     for (double x : v) {
                         double d = fn.derivativeFromOutput(x);
                         d2 += d * d;
-                        if (fn.hasSaturation() && !(Math.abs(d) >= ActStats.SATURATION_THRESHOLD * fn.maxDerivative())) sat++;
+                        if (fn.hasSaturation() && !(Math.abs(d) >= ActStats.SATURATION_THRESHOLD * fn.maxDerivative()))
+                            sat++;
                     }
                     slopeSq = d2 / n;
                     if (fn.hasSaturation()) saturated = sat / n;
                 }
-                rows.put(r.name(), new double[]{mean, std, saturated, dead / a.size(1), zeros / n, slopeSq});
+                rows.put(r.name(), new double[] {mean, std, saturated, dead / a.size(1), zeros / n, slopeSq});
             }
         }
 
@@ -163,14 +205,23 @@ public final class Doctor {
                 INDArray v = range(g.getGradientsViewArray(), s), p = range(g.params(), s);
                 double len = s.length, scale = 1.0 / batch;
                 double bad = count(v, Conditions.isNan()) + count(v, Conditions.isInfinite());
-                rows.put(s.layerName + "_" + s.param, new double[]{v.norm2Number().doubleValue() * scale, v.norm1Number().doubleValue() / len * scale,
-                        v.amaxNumber().doubleValue() * scale, v.sumNumber().doubleValue() / len * scale, p.norm2Number().doubleValue(), Double.NaN,
-                        count(v, Conditions.equals(0.0)) / len, bad});
+                rows.put(s.layerName + "_" + s.param, new double[] {
+                    v.norm2Number().doubleValue() * scale,
+                    v.norm1Number().doubleValue() / len * scale,
+                    v.amaxNumber().doubleValue() * scale,
+                    v.sumNumber().doubleValue() / len * scale,
+                    p.norm2Number().doubleValue(),
+                    Double.NaN,
+                    count(v, Conditions.equals(0.0)) / len,
+                    bad
+                });
             }
         }
 
         void updateApplied(INDArray update) {
-            for (Segment s : segments) rows.get(s.layerName + "_" + s.param)[5] = range(update, s).norm2Number().doubleValue();
+            for (Segment s : segments)
+                rows.get(s.layerName + "_" + s.param)[5] =
+                        range(update, s).norm2Number().doubleValue();
         }
     }
 
@@ -185,16 +236,26 @@ public final class Doctor {
                 double e = expected[i], a = actual[i];
                 compared++;
                 if (Double.isNaN(e) && Double.isNaN(a) || e == a) continue;
-                // means of mixed signs are compared against the magnitude of their terms (the column before, or the RMS)
-                double scale = cols == PARAM_COLUMNS && i == 3 ? expected[1] : cols == LAYER_COLUMNS && i == 0
-                        ? Math.hypot(expected[0], expected[1]) : Math.abs(e);
+                // means of mixed signs are compared against the magnitude of their terms (the column before, or the
+                // RMS)
+                double scale = cols == PARAM_COLUMNS && i == 3
+                        ? expected[1]
+                        : cols == LAYER_COLUMNS && i == 0 ? Math.hypot(expected[0], expected[1]) : Math.abs(e);
                 double rel = Math.abs(e - a) / scale;
                 if (rel > worst) {
                     worst = rel;
                     worstWhat = what + " " + cols[i];
                 }
                 if (!(rel <= REL))
-                    disagreement = String.format(java.util.Locale.ROOT, "%s %s: path %.17g, plain ND4J %.17g (relative %.2e > %.0e)", what, cols[i], a, e, rel, REL);
+                    disagreement = String.format(
+                            java.util.Locale.ROOT,
+                            "%s %s: path %.17g, plain ND4J %.17g (relative %.2e > %.0e)",
+                            what,
+                            cols[i],
+                            a,
+                            e,
+                            rel,
+                            REL);
             }
         }
 

@@ -12,8 +12,7 @@ import dev.gradsweep.grid.TaskSpec;
  * generated (a float32 run sees the targets rounded to float, a relative difference below float32's resolution).
  */
 public final class LossBaseline {
-    private LossBaseline() {
-    }
+    private LossBaseline() {}
 
     public static double of(TaskData d) {
         int n = d.n, m = d.outputs;

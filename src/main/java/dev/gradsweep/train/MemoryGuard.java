@@ -21,8 +21,7 @@ public final class MemoryGuard {
     private static int quietChecks;
     private static long collections;
 
-    private MemoryGuard() {
-    }
+    private MemoryGuard() {}
 
     public static long limit() {
         return LIMIT;

@@ -7,7 +7,11 @@ import java.io.Serializable;
  * {@link #addLoss}, so the loss columns are computed here and nowhere else.
  */
 public final class RunOutcome implements Serializable {
-    public enum Status { OK, DIVERGED, FAILED }
+    public enum Status {
+        OK,
+        DIVERGED,
+        FAILED
+    }
 
     /** The largest loss window (steps averaged by loss_first and loss_last). */
     public static final int MAX_LOSS_WINDOW = 20;
@@ -24,6 +28,7 @@ public final class RunOutcome implements Serializable {
     public int lossWindow;
     /** Loss of the best constant predictor on the training data ({@link LossBaseline}); NaN when not known. */
     public double lossBaseline = Double.NaN;
+
     public long wallMs;
     public double msPerStep = Double.NaN;
     public long nParams;
@@ -31,6 +36,7 @@ public final class RunOutcome implements Serializable {
 
     /** The first MAX_LOSS_WINDOW finite losses, and the last MAX_LOSS_WINDOW as a ring; how many were seen. */
     private final double[] head = new double[MAX_LOSS_WINDOW], tail = new double[MAX_LOSS_WINDOW];
+
     private int finiteLosses;
     private double totalStepMs;
 

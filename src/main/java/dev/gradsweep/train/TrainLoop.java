@@ -1,26 +1,25 @@
 package dev.gradsweep.train;
 
-import dev.gradsweep.stats.RunRecorder;
-import dev.gradsweep.stats.ParamStep;
-import dev.gradsweep.train.update.FlatUpdater;
-import dev.gradsweep.stats.Segment;
-import dev.gradsweep.stats.GradientProbe;
-import dev.gradsweep.stats.TrainingMemory;
 import dev.gradsweep.data.Batches;
 import dev.gradsweep.data.TaskData;
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.model.Net;
 import dev.gradsweep.model.NetworkFactory;
+import dev.gradsweep.stats.GradientProbe;
+import dev.gradsweep.stats.ParamStep;
+import dev.gradsweep.stats.RunRecorder;
+import dev.gradsweep.stats.Segment;
+import dev.gradsweep.stats.TrainingMemory;
+import dev.gradsweep.train.update.FlatUpdater;
+import java.util.ArrayList;
+import java.util.List;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.updater.graph.ComputationGraphUpdater;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
-
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * One run's training loop, a step at a time. A lean loop instead of {@code fit}: forward+backward, statistics on
@@ -38,6 +37,7 @@ public final class TrainLoop {
     private final FlatUpdater flatUpdater;
     /** The flat gradient buffer (it holds the update once the updater ran). */
     private final INDArray flatGrad;
+
     private final ParamStep paramStep;
     private final LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
     private final Clip clip;
@@ -51,7 +51,14 @@ public final class TrainLoop {
     }
 
     /** @param memory how the statistics, the parameter step and the minibatches reach the arrays' memory */
-    public TrainLoop(Net built, RunConfig rc, TaskData data, RunRecorder rec, boolean withStats, RunOutcome out, TrainingMemory memory) {
+    public TrainLoop(
+            Net built,
+            RunConfig rc,
+            TaskData data,
+            RunRecorder rec,
+            boolean withStats,
+            RunOutcome out,
+            TrainingMemory memory) {
         out.lossBaseline = LossBaseline.of(data); // first, so a run that fails while setting up still has it
         this.net = built.graph();
         this.rc = rc;
@@ -59,11 +66,15 @@ public final class TrainLoop {
         this.out = out;
         this.batches = new Batches(data, rc.train.batch, NetworkFactory.dataType(rc.train.dtype), rc.seed, memory);
         this.probe = withStats ? new GradientProbe(built, memory) : null;
-        net.setListeners(probe == null ? new org.deeplearning4j.optimize.api.TrainingListener[0] : new org.deeplearning4j.optimize.api.TrainingListener[]{probe});
+        net.setListeners(
+                probe == null
+                        ? new org.deeplearning4j.optimize.api.TrainingListener[0]
+                        : new org.deeplearning4j.optimize.api.TrainingListener[] {probe});
         this.updater = net.getUpdater();
         this.flatUpdater = FlatUpdater.forLayers(net.getLayers(), net.numParams(), net.params());
         this.flatGrad = net.getGradientsViewArray();
-        this.paramStep = memory.paramStep(net.params(), flatGrad.reshape(net.params().shape()));
+        this.paramStep =
+                memory.paramStep(net.params(), flatGrad.reshape(net.params().shape()));
         if (probe != null && paramStep.reduces()) probe.fuseParamStep();
         this.clip = Clip.parse(rc.train.clip, gradientViews(GradientProbe.segmentsOf(built), flatGrad));
         out.nParams = net.numParams();
@@ -86,8 +97,10 @@ public final class TrainLoop {
         net.computeGradientAndScore();
         double loss = net.score();
         // DL4J's gradient is summed over the minibatch (its updater divides later): 1/batch gives d(mean loss).
-        double gradL2 = probe != null ? probe.onGradient(1.0 / batch) : clip.needsNorm() ? clip.norm() / batch : Double.NaN;
-        boolean finite = Double.isFinite(loss) && (probe != null ? probe.nonfinite() == 0 : !clip.needsNorm() || Double.isFinite(gradL2));
+        double gradL2 =
+                probe != null ? probe.onGradient(1.0 / batch) : clip.needsNorm() ? clip.norm() / batch : Double.NaN;
+        boolean finite = Double.isFinite(loss)
+                && (probe != null ? probe.nonfinite() == 0 : !clip.needsNorm() || Double.isFinite(gradL2));
         double updL2 = Double.NaN;
         if (finite) {
             clip.apply(gradL2, batch);

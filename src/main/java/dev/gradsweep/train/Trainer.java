@@ -1,16 +1,14 @@
 package dev.gradsweep.train;
 
-import dev.gradsweep.stats.RunRecorder;
 import dev.gradsweep.data.TaskData;
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.model.NetworkFactory;
-
+import dev.gradsweep.stats.RunRecorder;
 import java.util.function.Consumer;
 
 /** Trains one run start to end; any exception makes the run {@code failed} with its message, never a lost run. */
 public final class Trainer {
-    private Trainer() {
-    }
+    private Trainer() {}
 
     /** Builds the run's network and trains it; {@code withStats=false} is the bare loop (benchmarks only). */
     public static RunOutcome train(RunConfig rc, TaskData data, RunRecorder rec, boolean withStats) {

@@ -1,26 +1,23 @@
 package dev.gradsweep.analysis;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.Init;
+import dev.gradsweep.grid.Norm;
+import dev.gradsweep.grid.Placement;
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.grid.Skip;
-import dev.gradsweep.grid.Placement;
-import dev.gradsweep.grid.Norm;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.store.OutputDir;
 import dev.gradsweep.store.ResultTables;
+import dev.gradsweep.store.Table;
 import dev.gradsweep.sweep.RunExecutor;
 import dev.gradsweep.sweep.SweepDriver;
-import dev.gradsweep.store.Table;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -30,11 +27,13 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The analysis views on sweeps whose outcome is known: 30-layer sigmoid vs relu/he (a real local Spark sweep), and
@@ -42,7 +41,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * still. Residual nets (the "what fixes it" case) wait for the skip axis.
  */
 class AnalysisViewsTest {
-    static final String GRID = String.join("\n",
+    static final String GRID = String.join(
+            "\n",
             "name: views-test",
             "task: {kind: teacher, inputs: 8, samples: 256}",
             // enough steps for relu/he to close the gap to the best constant predictor (a healthy run must learn)
@@ -52,10 +52,12 @@ class AnalysisViewsTest {
             "  depth: [30]",
             "  width: [32]",
             "  activation: [sigmoid, relu]",
-            "  init: [he]", "");
+            "  init: [he]",
+            "");
 
     @TempDir
     static Path tmp;
+
     static SparkSession spark;
     static Path grid, special;
     static final Map<String, RunConfig> runs = new HashMap<>();
@@ -65,27 +67,49 @@ class AnalysisViewsTest {
         grid = tmp.resolve("grid-out");
         Path g = tmp.resolve("g.yaml");
         Files.writeString(g, GRID);
-        SweepDriver.run(new SweepDriver.Options(g.toString(), grid.toString(), false, false, "local[2]", 0),
+        SweepDriver.run(
+                new SweepDriver.Options(g.toString(), grid.toString(), false, false, "local[2]", 0),
                 new PrintStream(new ByteArrayOutputStream()));
 
         special = tmp.resolve("special");
         ResultTables out = ResultTables.open(new OutputDir(special.toString()));
-        TaskSpec teacher = new TaskSpec(TaskSpec.Kind.TEACHER, 8, 1, 64, TaskSpec.Objective.REGRESSION, null, null, List.of());
-        TaskSpec gauss = new TaskSpec(TaskSpec.Kind.GAUSS, 10, 10, 16, TaskSpec.Objective.REGRESSION, null, null, List.of());
-        add(out, "exploding", rc(10, 16, "identity", "normal:3", teacher, train(4, 16, 1e-12, TrainSpec.DType.FLOAT32)));
+        TaskSpec teacher =
+                new TaskSpec(TaskSpec.Kind.TEACHER, 8, 1, 64, TaskSpec.Objective.REGRESSION, null, null, List.of());
+        TaskSpec gauss =
+                new TaskSpec(TaskSpec.Kind.GAUSS, 10, 10, 16, TaskSpec.Objective.REGRESSION, null, null, List.of());
+        add(
+                out,
+                "exploding",
+                rc(10, 16, "identity", "normal:3", teacher, train(4, 16, 1e-12, TrainSpec.DType.FLOAT32)));
         add(out, "saturated", rc(6, 16, "sigmoid", "normal:20", teacher, train(4, 16, 0.01, TrainSpec.DType.FLOAT32)));
         add(out, "dead", rc(6, 8, "relu", "constant:-0.1", teacher, train(4, 16, 0.01, TrainSpec.DType.FLOAT32)));
         add(out, "diverged", rc(4, 16, "relu", "constant:3", teacher, train(50, 8, 50, TrainSpec.DType.FLOAT32)));
-        add(out, "failed", rc(2, 4, "relu", "he", teacher.withShape(8, 1, 8), train(5, 16, 0.1, TrainSpec.DType.FLOAT32)));
+        add(
+                out,
+                "failed",
+                rc(2, 4, "relu", "he", teacher.withShape(8, 1, 8), train(5, 16, 0.1, TrainSpec.DType.FLOAT32)));
         // the classic example: flat ||dW_l|| over layers, while delta and the activations shrink ~0.4x per layer
         add(out, "hidden", rc(50, 10, "relu", "standard", gauss, train(3, 16, 0.01, TrainSpec.DType.FLOAT64)));
-        add(out, "unlearnable", rc(3, 8, "relu", "he", new TaskSpec(TaskSpec.Kind.GAUSS, 8, 1, 2048, TaskSpec.Objective.REGRESSION,
-                null, null, List.of()), train(40, 32, 0.01, TrainSpec.DType.FLOAT32)));
+        add(
+                out,
+                "unlearnable",
+                rc(
+                        3,
+                        8,
+                        "relu",
+                        "he",
+                        new TaskSpec(
+                                TaskSpec.Kind.GAUSS, 8, 1, 2048, TaskSpec.Objective.REGRESSION, null, null, List.of()),
+                        train(40, 32, 0.01, TrainSpec.DType.FLOAT32)));
         // lr 0 on the full batch: the loss never moves and no layer is ever updated
         add(out, "still", rc(3, 8, "tanh", "xavier", teacher, train(8, 64, 0, TrainSpec.DType.FLOAT32)));
 
-        spark = SparkSession.builder().master("local[2]").appName("views-test").config("spark.ui.enabled", "false")
-                .config("spark.sql.shuffle.partitions", "4").getOrCreate();
+        spark = SparkSession.builder()
+                .master("local[2]")
+                .appName("views-test")
+                .config("spark.ui.enabled", "false")
+                .config("spark.sql.shuffle.partitions", "4")
+                .getOrCreate();
     }
 
     static TrainSpec train(int steps, int batch, double lr, TrainSpec.DType dtype) {
@@ -93,7 +117,18 @@ class AnalysisViewsTest {
     }
 
     static RunConfig rc(int depth, int width, String act, String init, TaskSpec task, TrainSpec train) {
-        return new RunConfig("special", depth, width, Activation.parse(act), Init.parse(init), Norm.NONE, Placement.NA, Skip.NONE, task, train, 1);
+        return new RunConfig(
+                "special",
+                depth,
+                width,
+                Activation.parse(act),
+                Init.parse(init),
+                Norm.NONE,
+                Placement.NA,
+                Skip.NONE,
+                task,
+                train,
+                1);
     }
 
     static void add(ResultTables out, String name, RunConfig rc) {
@@ -113,13 +148,15 @@ class AnalysisViewsTest {
     }
 
     static String verdict(String name) {
-        return one("SELECT verdict FROM verdicts WHERE run_id = '" + runs.get(name).runId + "'").getString(0);
+        return one("SELECT verdict FROM verdicts WHERE run_id = '" + runs.get(name).runId + "'")
+                .getString(0);
     }
 
     @Test
     void sigmoidVanishesReluHeIsHealthyAndAxisEffectsSaysWhatFixesIt() {
         SqlViews.register(spark, grid.toString());
-        for (Row r : spark.sql("SELECT activation, verdict, log10_delta_in, slope_delta, stall_layer FROM verdicts").collectAsList()) {
+        for (Row r : spark.sql("SELECT activation, verdict, log10_delta_in, slope_delta, stall_layer FROM verdicts")
+                .collectAsList()) {
             if (r.getString(0).equals("relu")) {
                 assertEquals("healthy", r.getString(1), r.toString());
                 assertTrue(r.isNullAt(4), "no starved layer in relu/he: " + r);
@@ -132,13 +169,20 @@ class AnalysisViewsTest {
         }
         // layer_profile: one row per run, step and layer (30 hidden + output), relative to the output layer
         assertEquals(4L * 60 * 31, one("SELECT count(*) FROM layer_profile").getLong(0));
-        assertEquals(0, one("SELECT count(*) FROM layer_profile WHERE layer = 30 AND abs(delta_rel - 1) > 1e-12").getLong(0));
+        assertEquals(
+                0,
+                one("SELECT count(*) FROM layer_profile WHERE layer = 30 AND abs(delta_rel - 1) > 1e-12")
+                        .getLong(0));
         // the stall layer is the layer nearest the output whose median delta is below the threshold
-        assertEquals(0, one("SELECT count(*) FROM stalls s JOIN layer_stalls l ON l.run_id = s.run_id "
-                + "WHERE l.layer > s.stall_layer AND l.log10_delta_rel < -3").getLong(0));
+        assertEquals(
+                0,
+                one("SELECT count(*) FROM stalls s JOIN layer_stalls l ON l.run_id = s.run_id "
+                                + "WHERE l.layer > s.stall_layer AND l.log10_delta_rel < -3")
+                        .getLong(0));
 
         Map<String, Row> eff = new HashMap<>();
-        for (Row r : spark.sql("SELECT * FROM axis_effects").collectAsList()) eff.put(r.getAs("axis") + "=" + r.getAs("value"), r);
+        for (Row r : spark.sql("SELECT * FROM axis_effects").collectAsList())
+            eff.put(r.getAs("axis") + "=" + r.getAs("value"), r);
         assertEquals(2, eff.size(), "only activation varies: " + eff.keySet());
         Row relu = eff.get("activation=relu"), sigmoid = eff.get("activation=sigmoid");
         assertEquals(1.0, ((Number) relu.getAs("healthy")).doubleValue());
@@ -160,35 +204,42 @@ class AnalysisViewsTest {
         assertEquals("diverged", verdict("diverged"));
         assertEquals("failed", verdict("failed"));
         // weight gradients flat at step 0, while delta and the forward signal decay: the verdict reads delta
-        Row h = one("SELECT slope_w, slope_delta, slope_act FROM layer_profile WHERE step = 0 AND layer = 0 AND run_id = '"
-                + runs.get("hidden").runId + "'");
+        Row h = one(
+                "SELECT slope_w, slope_delta, slope_act FROM layer_profile WHERE step = 0 AND layer = 0 AND run_id = '"
+                        + runs.get("hidden").runId + "'");
         assertTrue(Math.abs(h.getDouble(0)) < 0.1, "flat ||dW_l||: " + h);
         assertTrue(h.getDouble(1) > 0.25 && h.getDouble(2) < -0.25, "delta and activations shrink: " + h);
-        // the activations shrink toward the output (slope_act above): a forward collapse beyond vanish_ratio (the median
+        // the activations shrink toward the output (slope_act above): a forward collapse beyond vanish_ratio (the
+        // median
         // over 3 steps, the biases' first updates already lift the deepest layers' scale), tested after dead units
-        Row hr = one("SELECT verdict, dead_frac, log10_act_out FROM verdicts WHERE run_id = '" + runs.get("hidden").runId + "'");
+        Row hr = one("SELECT verdict, dead_frac, log10_act_out FROM verdicts WHERE run_id = '"
+                + runs.get("hidden").runId + "'");
         assertTrue(hr.getDouble(2) < -3, hr.toString());
         assertEquals(hr.getDouble(1) > 0.5 ? "dead" : "collapsed", hr.getString(0), hr.toString());
         // targets independent of the inputs (gauss task, 2048 samples, a 3 x 8 net): nothing to learn beyond the mean,
         // while gradients, activations and updates are those of a relu/he net
-        Row u = one("SELECT verdict, gap_closed, reason, try, try_from FROM verdicts WHERE run_id = '" + runs.get("unlearnable").runId + "'");
+        Row u = one("SELECT verdict, gap_closed, reason, try, try_from FROM verdicts WHERE run_id = '"
+                + runs.get("unlearnable").runId + "'");
         assertEquals("not_learning", u.getString(0), u.toString());
         assertTrue(u.getDouble(1) < 0.1, u.toString());
         assertEquals("textbook", u.getString(4), "no other configuration in this directory shares its context: " + u);
         assertTrue(u.getString(3).contains("targets depend on the inputs"), u.getString(3));
         // the evidence stands beside the verdict
-        Row e = one("SELECT log10_delta_in, saturated_frac, dead_frac FROM verdicts WHERE run_id = '" + runs.get("exploding").runId + "'");
+        Row e = one("SELECT log10_delta_in, saturated_frac, dead_frac FROM verdicts WHERE run_id = '"
+                + runs.get("exploding").runId + "'");
         assertTrue(e.getDouble(0) > 3, e.toString());
     }
 
     @Test
     void aRunThatNeverMovesStallsAtStepZeroWithEveryLayerFrozen() {
         SqlViews.register(spark, special.toString(), Map.of("loss_window", "3"));
-        Row s = one("SELECT stall_step, frozen_layers, first_frozen_step, n_layers FROM stalls WHERE run_id = '" + runs.get("still").runId + "'");
+        Row s = one("SELECT stall_step, frozen_layers, first_frozen_step, n_layers FROM stalls WHERE run_id = '"
+                + runs.get("still").runId + "'");
         assertEquals(0, s.getInt(0), "the loss never improved");
         assertEquals(s.getInt(3), (int) s.getLong(1), "every layer frozen");
         assertEquals(0, s.getInt(2));
-        // nothing moves: the largest update ratio is exactly 0 (the verdict also depends on where the untrained net's loss
+        // nothing moves: the largest update ratio is exactly 0 (the verdict also depends on where the untrained net's
+        // loss
         // happens to sit against the best constant predictor's; DiagnosisGridTest asserts frozen on a labelled run)
         Row v = one("SELECT update_ratio_max FROM verdicts WHERE run_id = '" + runs.get("still").runId + "'");
         assertEquals(0.0, v.getDouble(0), v.toString());
@@ -197,31 +248,44 @@ class AnalysisViewsTest {
     @Test
     void thresholdsAreOverridableAndCheckedBeforeAnyQuery() {
         // with vanishing switched off, sigmoid is no longer judged vanishing: the override reaches the SQL
-        SqlViews.register(spark, grid.toString(), Map.of("vanish_ratio", "1e-300", "gradsweep.frozen_update_ratio", "0"));
-        assertEquals(0, one("SELECT count(*) FROM verdicts WHERE verdict = 'vanishing'").getLong(0));
+        SqlViews.register(
+                spark, grid.toString(), Map.of("vanish_ratio", "1e-300", "gradsweep.frozen_update_ratio", "0"));
+        assertEquals(
+                0,
+                one("SELECT count(*) FROM verdicts WHERE verdict = 'vanishing'").getLong(0));
         SqlViews.register(spark, grid.toString());
-        assertEquals(2, one("SELECT count(*) FROM verdicts WHERE verdict = 'vanishing'").getLong(0));
-        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> AnalysisParams.resolve(Map.of("vanish", "1")));
+        assertEquals(
+                2,
+                one("SELECT count(*) FROM verdicts WHERE verdict = 'vanishing'").getLong(0));
+        IllegalArgumentException bad =
+                assertThrows(IllegalArgumentException.class, () -> AnalysisParams.resolve(Map.of("vanish", "1")));
         assertTrue(bad.getMessage().contains("gradsweep.vanish_ratio"), bad.getMessage());
         assertThrows(IllegalArgumentException.class, () -> AnalysisParams.resolve(Map.of("loss_window", "2.5")));
         assertThrows(IllegalArgumentException.class, () -> AnalysisParams.resolve(Map.of("dead_frac", "x")));
-        assertFalse(AnalysisParams.ALL.values().stream().anyMatch(p -> p.doc().isEmpty()), "every parameter documented");
+        assertFalse(
+                AnalysisParams.ALL.values().stream().anyMatch(p -> p.doc().isEmpty()), "every parameter documented");
     }
 
     @Test
     void theShippedSqlFilesRunOnTheirOwnAndAgreeWithRegister() {
         SqlViews.register(spark, grid.toString());
-        List<Row> viaRegister = spark.sql("SELECT run_id, verdict, stall_layer FROM verdicts ORDER BY run_id").collectAsList();
+        List<Row> viaRegister = spark.sql("SELECT run_id, verdict, stall_layer FROM verdicts ORDER BY run_id")
+                .collectAsList();
         spark.catalog().dropTempView("verdicts");
-        // what a spark-sql user runs: a catalog on the output directory (their --conf), parameters, tables, the view files
+        // what a spark-sql user runs: a catalog on the output directory (their --conf), parameters, tables, the view
+        // files
         spark.conf().set("spark.sql.catalog.gs", "org.apache.iceberg.spark.SparkCatalog");
         spark.conf().set("spark.sql.catalog.gs.type", "hadoop");
         spark.conf().set("spark.sql.catalog.gs.warehouse", grid.toAbsolutePath().toString());
         spark.sql("SET gradsweep.tables=gs");
         for (String f : List.of(SqlScript.PARAMS_FILE, "01_tables.sql"))
             SqlScript.statements(SqlScript.resource(f)).forEach(spark::sql);
-        for (String f : SqlScript.VIEW_FILES) SqlScript.statements(SqlScript.resource(f)).forEach(spark::sql);
-        assertEquals(viaRegister, spark.sql("SELECT run_id, verdict, stall_layer FROM verdicts ORDER BY run_id").collectAsList());
+        for (String f : SqlScript.VIEW_FILES)
+            SqlScript.statements(SqlScript.resource(f)).forEach(spark::sql);
+        assertEquals(
+                viaRegister,
+                spark.sql("SELECT run_id, verdict, stall_layer FROM verdicts ORDER BY run_id")
+                        .collectAsList());
         // the resources are the jobs/sql files themselves
         assertEquals(SqlScript.resource("30_verdicts.sql"), readJobs("30_verdicts.sql"));
     }
@@ -257,12 +321,14 @@ class AnalysisViewsTest {
         curves.put("short", java.util.Arrays.copyOf(steady, 30));
         registerHandMade(curves);
         Map<String, Row> st = new HashMap<>();
-        for (Row r : spark.sql("SELECT run_id, stall_step, plateau_loss, plateau_noise FROM stalls").collectAsList()) st.put(r.getString(0), r);
+        for (Row r : spark.sql("SELECT run_id, stall_step, plateau_loss, plateau_noise FROM stalls")
+                .collectAsList()) st.put(r.getString(0), r);
         Row p = st.get("plateau");
         assertFalse(p.isNullAt(1), "plateau found: " + p);
         assertTrue(Math.abs(p.getInt(1) - 100) <= 20, "within one window of step 100: " + p);
         assertEquals(0.6, p.getDouble(2), 0.01, "the plateau's level: " + p);
-        assertEquals(0.01 / Math.sqrt(20), p.getDouble(3), 0.001, "its noise is the standard error of a window mean: " + p);
+        assertEquals(
+                0.01 / Math.sqrt(20), p.getDouble(3), 0.001, "its noise is the standard error of a window mean: " + p);
         assertTrue(st.get("steady").isNullAt(1), "still improving: " + st.get("steady"));
         assertEquals(0, st.get("noise").getInt(1), "pure noise plateaus at once: " + st.get("noise"));
         assertTrue(st.get("short").isNullAt(1), st.get("short").toString());
@@ -275,19 +341,50 @@ class AnalysisViewsTest {
     static void registerHandMade(Map<String, double[]> losses) {
         List<Row> runs = new ArrayList<>(), steps = new ArrayList<>();
         for (var e : losses.entrySet()) {
-            Map<String, Object> v = new HashMap<>(Map.of("run_id", e.getKey(), "sweep", "hand", "depth", 2, "width", 4,
-                    "activation", "relu", "init", "he", "norm", "none", "placement", "n/a", "skip", "none", "status", "ok"));
-            v.putAll(Map.of("steps_done", e.getValue().length, "n_layers", 3, "loss_first", e.getValue()[0],
-                    "loss_last", e.getValue()[e.getValue().length - 1], "loss_baseline", 1.0, "gap_closed", 0.5));
+            Map<String, Object> v = new HashMap<>(Map.of(
+                    "run_id",
+                    e.getKey(),
+                    "sweep",
+                    "hand",
+                    "depth",
+                    2,
+                    "width",
+                    4,
+                    "activation",
+                    "relu",
+                    "init",
+                    "he",
+                    "norm",
+                    "none",
+                    "placement",
+                    "n/a",
+                    "skip",
+                    "none",
+                    "status",
+                    "ok"));
+            v.putAll(Map.of(
+                    "steps_done",
+                    e.getValue().length,
+                    "n_layers",
+                    3,
+                    "loss_first",
+                    e.getValue()[0],
+                    "loss_last",
+                    e.getValue()[e.getValue().length - 1],
+                    "loss_baseline",
+                    1.0,
+                    "gap_closed",
+                    0.5));
             Object[] row = new Object[Table.RUNS.columns.size()];
-            for (int i = 0; i < row.length; i++) row[i] = v.get(Table.RUNS.columns.get(i).name());
+            for (int i = 0; i < row.length; i++)
+                row[i] = v.get(Table.RUNS.columns.get(i).name());
             runs.add(RowFactory.create(row));
             for (int s = 0; s < e.getValue().length; s++)
                 steps.add(RowFactory.create(e.getKey(), s, e.getValue()[s], 1.0, 0.01, 0.1, 1.0));
         }
         spark.createDataFrame(runs, Schemas.sparkSchema(Table.RUNS)).createOrReplaceTempView(Table.RUNS.dir);
         spark.createDataFrame(steps, Schemas.sparkSchema(Table.STEPS)).createOrReplaceTempView(Table.STEPS.dir);
-        for (Table t : new Table[]{Table.PARAMS, Table.LAYERS})
+        for (Table t : new Table[] {Table.PARAMS, Table.LAYERS})
             spark.createDataFrame(List.of(), Schemas.sparkSchema(t)).createOrReplaceTempView(t.dir);
         SqlViews.registerAnalysis(spark, AnalysisParams.resolve(Map.of()));
     }

@@ -1,13 +1,11 @@
 package dev.gradsweep.analysis;
 
-import dev.gradsweep.sweep.SweepDriver;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gradsweep.sweep.SweepDriver;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -15,11 +13,12 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * conf/grids/diagnosis.yaml trained as committed, every verdict asserted against the label theory gives it (the table
@@ -27,7 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class DiagnosisGridTest {
     /** Every norm × skip × placement the factory builds, relu/he, depth 3: plain, plain + batch/layer norm, blocks. */
-    static final String ARCH = String.join("\n",
+    static final String ARCH = String.join(
+            "\n",
             "name: arch-test",
             "task: {kind: teacher, inputs: 4, samples: 64}",
             "train: {steps: 6, batch: 16, optimizer: sgd, lr: 0.01, dtype: float32}",
@@ -39,25 +39,33 @@ class DiagnosisGridTest {
             "  init: [he]",
             "  norm: [none, batch, layer]",
             "  skip: [none, residual, rezero, highway]",
-            "  placement: [pre, post]", "");
+            "  placement: [pre, post]",
+            "");
 
     @TempDir
     static Path tmp;
+
     static SparkSession spark;
     static Path diagnosis, arch;
 
     @BeforeAll
     static void sweeps() throws Exception {
         diagnosis = tmp.resolve("diagnosis");
-        SweepDriver.run(new SweepDriver.Options("conf/grids/diagnosis.yaml", diagnosis.toString(), false, false, "local[2]", 0),
+        SweepDriver.run(
+                new SweepDriver.Options("conf/grids/diagnosis.yaml", diagnosis.toString(), false, false, "local[2]", 0),
                 new PrintStream(new ByteArrayOutputStream()));
         arch = tmp.resolve("arch");
         Path g = tmp.resolve("arch.yaml");
         Files.writeString(g, ARCH);
-        SweepDriver.run(new SweepDriver.Options(g.toString(), arch.toString(), false, false, "local[2]", 0),
+        SweepDriver.run(
+                new SweepDriver.Options(g.toString(), arch.toString(), false, false, "local[2]", 0),
                 new PrintStream(new ByteArrayOutputStream()));
-        spark = SparkSession.builder().master("local[2]").appName("diagnosis-test").config("spark.ui.enabled", "false")
-                .config("spark.sql.shuffle.partitions", "4").getOrCreate();
+        spark = SparkSession.builder()
+                .master("local[2]")
+                .appName("diagnosis-test")
+                .config("spark.ui.enabled", "false")
+                .config("spark.sql.shuffle.partitions", "4")
+                .getOrCreate();
     }
 
     @AfterAll
@@ -94,8 +102,15 @@ class DiagnosisGridTest {
         assertEquals(expected.keySet(), got.keySet(), "the grid's exclude entries leave exactly the labelled runs");
         StringBuilder wrong = new StringBuilder();
         expected.forEach((k, v) -> {
-            if (!v.equals(got.get(k).getAs("verdict"))) wrong.append(k).append(": expected ").append(v).append(", got ")
-                    .append((String) got.get(k).getAs("verdict")).append(" (").append((String) got.get(k).getAs("reason")).append(")\n");
+            if (!v.equals(got.get(k).getAs("verdict")))
+                wrong.append(k)
+                        .append(": expected ")
+                        .append(v)
+                        .append(", got ")
+                        .append((String) got.get(k).getAs("verdict"))
+                        .append(" (")
+                        .append((String) got.get(k).getAs("reason"))
+                        .append(")\n");
         });
         assertEquals("", wrong.toString());
 
@@ -108,7 +123,9 @@ class DiagnosisGridTest {
         Row v = got.get("6 sigmoid standard 0.05 none none");
         assertTrue((double) v.getAs("log10_delta_in") < -3 && v.getAs("stall_layer") != null, v.toString());
         Row x = got.get("20 tanh normal:6 1.0E-7 none none");
-        assertTrue((double) x.getAs("log10_delta_in") > 3 && (double) x.getAs("slope_delta") < -0.1, "delta grows toward the input: " + x);
+        assertTrue(
+                (double) x.getAs("log10_delta_in") > 3 && (double) x.getAs("slope_delta") < -0.1,
+                "delta grows toward the input: " + x);
         Row c = got.get("20 relu xavier 0.05 none none");
         assertTrue((double) c.getAs("log10_act_out") < -1 && (double) c.getAs("gap_closed") < 0.1, c.toString());
         Row f = got.get("6 relu he 1.0E-7 none none");
@@ -135,43 +152,78 @@ class DiagnosisGridTest {
         // 3 plain (no norm, batch, layer) + 3 block kinds x (no norm, batch pre/post, layer pre/post)
         assertEquals(18, count("SELECT count(*) FROM runs WHERE status = 'ok'"));
         // every hidden layer of every run has delta at every step; the output layer has one in plain nets only
-        assertEquals(0, count("SELECT count(*) FROM layer_profile p JOIN runs r USING (run_id) WHERE p.layer < r.depth AND p.delta IS NULL"));
-        assertEquals(0, count("SELECT count(*) FROM layer_profile p JOIN runs r USING (run_id) "
-                + "WHERE p.layer = r.depth AND (p.delta IS NULL) <> (r.skip <> 'none')"));
+        assertEquals(
+                0,
+                count(
+                        "SELECT count(*) FROM layer_profile p JOIN runs r USING (run_id) WHERE p.layer < r.depth AND p.delta IS NULL"));
+        assertEquals(
+                0,
+                count("SELECT count(*) FROM layer_profile p JOIN runs r USING (run_id) "
+                        + "WHERE p.layer = r.depth AND (p.delta IS NULL) <> (r.skip <> 'none')"));
         // the reference: the output layer (plain), the last block (block nets), where delta_rel is 1
-        assertEquals(0, count("SELECT count(*) FROM layer_profile p JOIN runs r USING (run_id) "
-                + "WHERE p.delta_ref_layer <> CASE WHEN r.skip = 'none' THEN r.depth ELSE r.depth - 1 END"));
-        assertEquals(0, count("SELECT count(*) FROM layer_profile WHERE layer = delta_ref_layer AND abs(delta_rel - 1) > 1e-12"));
+        assertEquals(
+                0,
+                count("SELECT count(*) FROM layer_profile p JOIN runs r USING (run_id) "
+                        + "WHERE p.delta_ref_layer <> CASE WHEN r.skip = 'none' THEN r.depth ELSE r.depth - 1 END"));
+        assertEquals(
+                0,
+                count(
+                        "SELECT count(*) FROM layer_profile WHERE layer = delta_ref_layer AND abs(delta_rel - 1) > 1e-12"));
         // delta is the recorded quantity of its architecture: b, the norm's beta, or the block-output gradient
-        assertEquals(0, count("SELECT count(*) FROM layer_profile p JOIN runs r USING (run_id) "
-                + "JOIN params q ON q.run_id = p.run_id AND q.step = p.step AND q.layer = p.layer "
-                + "WHERE r.skip = 'none' AND p.layer < r.depth AND q.param = CASE WHEN r.norm = 'none' THEN 'b' ELSE 'beta' END "
-                + "AND q.layer_name = concat('dense', p.layer, CASE r.norm WHEN 'none' THEN '' WHEN 'batch' THEN '.bn' ELSE '.ln' END) "
-                + "AND NOT (q.grad_l2 <=> p.delta)"));
-        assertEquals(3L * 3 * 6, count("SELECT count(*) FROM params q JOIN runs r USING (run_id) "
-                + "WHERE r.skip = 'none' AND q.layer < r.depth AND q.param IN ('b', 'beta')"), "one b or beta per plain hidden layer and step");
-        assertEquals(15L * 3 * 6, count("SELECT count(*) FROM layer_profile p JOIN runs r USING (run_id) "
-                + "JOIN layers l ON l.run_id = p.run_id AND l.step = p.step AND l.layer = p.layer AND l.kind = 'block' "
-                + "WHERE r.skip <> 'none' AND l.act_grad_l2 <=> p.delta"));
+        assertEquals(
+                0,
+                count("SELECT count(*) FROM layer_profile p JOIN runs r USING (run_id) "
+                        + "JOIN params q ON q.run_id = p.run_id AND q.step = p.step AND q.layer = p.layer "
+                        + "WHERE r.skip = 'none' AND p.layer < r.depth AND q.param = CASE WHEN r.norm = 'none' THEN 'b' ELSE 'beta' END "
+                        + "AND q.layer_name = concat('dense', p.layer, CASE r.norm WHEN 'none' THEN '' WHEN 'batch' THEN '.bn' ELSE '.ln' END) "
+                        + "AND NOT (q.grad_l2 <=> p.delta)"));
+        assertEquals(
+                3L * 3 * 6,
+                count("SELECT count(*) FROM params q JOIN runs r USING (run_id) "
+                        + "WHERE r.skip = 'none' AND q.layer < r.depth AND q.param IN ('b', 'beta')"),
+                "one b or beta per plain hidden layer and step");
+        assertEquals(
+                15L * 3 * 6,
+                count("SELECT count(*) FROM layer_profile p JOIN runs r USING (run_id) "
+                        + "JOIN layers l ON l.run_id = p.run_id AND l.step = p.step AND l.layer = p.layer AND l.kind = 'block' "
+                        + "WHERE r.skip <> 'none' AND l.act_grad_l2 <=> p.delta"));
         // ReZero at step 0: alpha = 0 makes every block the identity, so the same gradient reaches every block output;
         // not with post (a norm after the sum is no identity): there it differs
-        assertEquals(0, count("SELECT count(*) FROM layer_profile p JOIN runs r USING (run_id) "
-                + "WHERE r.skip = 'rezero' AND r.placement <> 'post' AND p.step = 0 AND p.layer < r.depth AND abs(p.delta_rel - 1) > 1e-9"));
-        assertTrue(count("SELECT count(*) FROM layer_profile p JOIN runs r USING (run_id) "
-                + "WHERE r.skip = 'rezero' AND r.placement = 'post' AND p.step = 0 AND p.layer < r.depth - 1 AND abs(p.delta_rel - 1) > 1e-6") > 0);
+        assertEquals(
+                0,
+                count(
+                        "SELECT count(*) FROM layer_profile p JOIN runs r USING (run_id) "
+                                + "WHERE r.skip = 'rezero' AND r.placement <> 'post' AND p.step = 0 AND p.layer < r.depth AND abs(p.delta_rel - 1) > 1e-9"));
+        assertTrue(count(
+                        "SELECT count(*) FROM layer_profile p JOIN runs r USING (run_id) "
+                                + "WHERE r.skip = 'rezero' AND r.placement = 'post' AND p.step = 0 AND p.layer < r.depth - 1 AND abs(p.delta_rel - 1) > 1e-6")
+                > 0);
         // the run-level evidence is never missing
-        assertEquals(0, count("SELECT count(*) FROM verdicts WHERE log10_delta_in IS NULL OR slope_delta IS NULL OR slope_w IS NULL "
-                + "OR slope_act IS NULL OR log10_act_out IS NULL OR update_ratio_in IS NULL OR update_ratio_out IS NULL "
-                + "OR dead_frac IS NULL OR reason IS NULL"));
-        assertEquals(0, count("SELECT count(*) FROM layer_stalls l JOIN runs r USING (run_id) WHERE l.layer < r.depth AND l.log10_delta_rel IS NULL"));
+        assertEquals(
+                0,
+                count(
+                        "SELECT count(*) FROM verdicts WHERE log10_delta_in IS NULL OR slope_delta IS NULL OR slope_w IS NULL "
+                                + "OR slope_act IS NULL OR log10_act_out IS NULL OR update_ratio_in IS NULL OR update_ratio_out IS NULL "
+                                + "OR dead_frac IS NULL OR reason IS NULL"));
+        assertEquals(
+                0,
+                count(
+                        "SELECT count(*) FROM layer_stalls l JOIN runs r USING (run_id) WHERE l.layer < r.depth AND l.log10_delta_rel IS NULL"));
         // dead units from the dense activation rows only (kind 'dense'), gates on their own (highway only)
-        assertEquals(0, count("SELECT count(*) FROM verdicts v JOIN (SELECT run_id, avg(act_dead_frac) AS d FROM layers "
-                + "WHERE kind = 'dense' GROUP BY run_id) l USING (run_id) WHERE abs(v.dead_frac - l.d) > 1e-12"));
+        assertEquals(
+                0,
+                count(
+                        "SELECT count(*) FROM verdicts v JOIN (SELECT run_id, avg(act_dead_frac) AS d FROM layers "
+                                + "WHERE kind = 'dense' GROUP BY run_id) l USING (run_id) WHERE abs(v.dead_frac - l.d) > 1e-12"));
         assertEquals(0, count("SELECT count(*) FROM verdicts WHERE (gate_mean IS NULL) <> (skip <> 'highway')"));
-        assertEquals(0, count("SELECT count(*) FROM verdicts v JOIN (SELECT run_id, avg(act_mean) AS g FROM layers "
-                + "WHERE kind = 'gate' GROUP BY run_id) l USING (run_id) WHERE abs(v.gate_mean - l.g) > 1e-12"));
+        assertEquals(
+                0,
+                count(
+                        "SELECT count(*) FROM verdicts v JOIN (SELECT run_id, avg(act_mean) AS g FROM layers "
+                                + "WHERE kind = 'gate' GROUP BY run_id) l USING (run_id) WHERE abs(v.gate_mean - l.g) > 1e-12"));
         // highway gates start near sigmoid(-2) = 0.12 (the gate bias): carrying, not saturated
-        for (Row r : spark.sql("SELECT gate_mean, gate_saturated_frac FROM verdicts WHERE skip = 'highway'").collectAsList()) {
+        for (Row r : spark.sql("SELECT gate_mean, gate_saturated_frac FROM verdicts WHERE skip = 'highway'")
+                .collectAsList()) {
             assertTrue(r.getDouble(0) > 0.05 && r.getDouble(0) < 0.3, r.toString());
             assertFalse(r.isNullAt(1), r.toString());
         }

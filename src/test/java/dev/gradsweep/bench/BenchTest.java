@@ -1,9 +1,9 @@
 package dev.gradsweep.bench;
 
-import dev.gradsweep.sweep.Threads;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gradsweep.sweep.Threads;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -11,9 +11,8 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Collectors;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The csv of {@code bench}: the columns before this change unchanged, one row per variant, (net, stats) unique. */
 class BenchTest {
@@ -21,20 +20,43 @@ class BenchTest {
     void csvHasOneRowPerVariant(@TempDir Path tmp) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         Threads.apply(1); // as the bench command does
-        StepTimes.run(new StepTimes.Options(true, 1, 2, "mlp50x10", true), tmp, new PrintStream(out, true, StandardCharsets.UTF_8),
+        StepTimes.run(
+                new StepTimes.Options(true, 1, 2, "mlp50x10", true),
+                tmp,
+                new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(new ByteArrayOutputStream()));
         List<String> lines = out.toString(StandardCharsets.UTF_8).lines().collect(Collectors.toList());
         assertEquals("net,stats,ms_per_step,variant,ratio_to_bare", lines.get(0), "stdout holds the csv only");
-        List<String[]> rows = lines.subList(1, lines.size()).stream().map(l -> l.split(",", -1)).collect(Collectors.toList());
-        assertEquals(List.of("dl4j", "dl4j_stats", "stacked", "stacked_stats_portable", "dl4j_stats_portable", "dl4j_fit", "samediff", "samediff_dlda"),
+        List<String[]> rows = lines.subList(1, lines.size()).stream()
+                .map(l -> l.split(",", -1))
+                .collect(Collectors.toList());
+        assertEquals(
+                List.of(
+                        "dl4j",
+                        "dl4j_stats",
+                        "stacked",
+                        "stacked_stats_portable",
+                        "dl4j_stats_portable",
+                        "dl4j_fit",
+                        "samediff",
+                        "samediff_dlda"),
                 rows.stream().map(r -> r[3]).collect(Collectors.toList()));
-        assertEquals(rows.size(), rows.stream().map(r -> r[0] + "," + r[1]).distinct().count(), "(net, stats) unique: " + lines);
-        assertEquals(List.of("mlp50x10_sigmoid_b32", "off"), Arrays.asList(rows.get(0)).subList(0, 2));
-        assertEquals(List.of("mlp50x10_sigmoid_b32", "on"), Arrays.asList(rows.get(1)).subList(0, 2));
+        assertEquals(
+                rows.size(),
+                rows.stream().map(r -> r[0] + "," + r[1]).distinct().count(),
+                "(net, stats) unique: " + lines);
+        assertEquals(
+                List.of("mlp50x10_sigmoid_b32", "off"),
+                Arrays.asList(rows.get(0)).subList(0, 2));
+        assertEquals(
+                List.of("mlp50x10_sigmoid_b32", "on"),
+                Arrays.asList(rows.get(1)).subList(0, 2));
         for (String[] r : rows) assertTrue(Double.parseDouble(r[2]) > 0, "ms_per_step of " + r[3]);
         assertEquals("mlp50x10_sigmoid_b32_samediff", rows.get(6)[0]);
         assertTrue(Double.parseDouble(rows.get(6)[4]) > 0, "ratio of samediff to the bare loop");
-        assertEquals(List.of("mlp50x10_sigmoid_b32_dl4j_stats_portable", "on"), Arrays.asList(rows.get(4)).subList(0, 2));
+        assertEquals(
+                List.of("mlp50x10_sigmoid_b32_dl4j_stats_portable", "on"),
+                Arrays.asList(rows.get(4)).subList(0, 2));
         assertTrue(Double.parseDouble(rows.get(4)[4]) > 0, "ratio of the portable statistics to the bare loop");
     }
 }

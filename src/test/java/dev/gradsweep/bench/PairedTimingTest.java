@@ -1,11 +1,10 @@
 package dev.gradsweep.bench;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.junit.jupiter.api.Test;
 
 /** The bench's paired statistics, against values worked out by hand: each round's ratio to the reference, then its quantiles. */
 class PairedTimingTest {
@@ -15,7 +14,7 @@ class PairedTimingTest {
     void ratiosArePairedPerRoundNotTakenBetweenMedians() {
         // per-round ratios of "stats" to "bare": 1.5, 1.1, 1.3, 1.2, 1.4; sorted 1.1 1.2 1.3 1.4 1.5
         double[] bare = {10, 20, 10, 40, 10}, stats = {15, 22, 13, 48, 14};
-        Map<String, PairedTiming> m = PairedTiming.of(List.of("bare", "stats"), new double[][]{bare, stats});
+        Map<String, PairedTiming> m = PairedTiming.of(List.of("bare", "stats"), new double[][] {bare, stats});
         assertEquals(List.of("bare", "stats"), List.copyOf(m.keySet()));
 
         PairedTiming s = m.get("stats");
@@ -36,7 +35,8 @@ class PairedTimingTest {
     @Test
     void quartilesInterpolateBetweenRounds() {
         // ratios 1 2 4 8 over 4 rounds: positions 0.75, 1.5 and 2.25 of the sorted ratios
-        PairedTiming t = PairedTiming.of(List.of("bare", "x"), new double[][]{{2, 2, 2, 2}, {16, 2, 8, 4}}).get("x");
+        PairedTiming t = PairedTiming.of(List.of("bare", "x"), new double[][] {{2, 2, 2, 2}, {16, 2, 8, 4}})
+                .get("x");
         assertEquals(1 + 0.75 * (2 - 1), t.q1(), EPS);
         assertEquals(2 + 0.5 * (4 - 2), t.ratio(), EPS);
         assertEquals(4 + 0.25 * (8 - 4), t.q3(), EPS);
@@ -45,7 +45,9 @@ class PairedTimingTest {
 
     @Test
     void workAfterTheRoundsCountsInTheTotalOnly() {
-        PairedTiming t = PairedTiming.of(List.of("bare", "x"), new double[][]{{1, 1}, {2, 2}}).get("x").plus(6);
+        PairedTiming t = PairedTiming.of(List.of("bare", "x"), new double[][] {{1, 1}, {2, 2}})
+                .get("x")
+                .plus(6);
         assertEquals(10.0 / 2.0, t.total(), EPS, "(2 + 2 + 6) / (1 + 1)");
         assertEquals(2, t.ratio(), EPS);
         assertEquals(2, t.ms(), EPS);

@@ -1,5 +1,8 @@
 package dev.gradsweep.bench;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.gradsweep.data.Batches;
 import dev.gradsweep.data.TaskData;
 import dev.gradsweep.data.Tasks;
@@ -13,24 +16,29 @@ import dev.gradsweep.model.TestNets;
 import dev.gradsweep.train.MemoryRecorder;
 import dev.gradsweep.train.RunOutcome;
 import dev.gradsweep.train.TrainLoop;
+import java.util.Map;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 /** The SameDiff bench engine trains exactly what the DL4J loop trains: same loss, same parameters after each step. */
 class SameDiffMlpTest {
     static final int DEPTH = 3, BATCH = 8, STEPS = 3;
 
     static RunConfig run(Activation act, String init) {
-        return TestNets.config(DEPTH, 5, act, init, "none", "n/a", "none", TestNets.regression(TaskSpec.Kind.GAUSS, 4, 3, 64),
-                TestNets.train(STEPS, BATCH, 0.5, "none", TrainSpec.DType.FLOAT64), 7);
+        return TestNets.config(
+                DEPTH,
+                5,
+                act,
+                init,
+                "none",
+                "n/a",
+                "none",
+                TestNets.regression(TaskSpec.Kind.GAUSS, 4, 3, 64),
+                TestNets.train(STEPS, BATCH, 0.5, "none", TrainSpec.DType.FLOAT64),
+                7);
     }
 
     @ParameterizedTest
@@ -49,11 +57,12 @@ class SameDiffMlpTest {
             assertEquals(rec.steps.get(s).loss(), loss, 1e-10 * Math.abs(loss), "loss at step " + s);
             for (int l = 0; l <= DEPTH; l++) {
                 String layer = l == DEPTH ? "output" : "dense" + l;
-                for (String p : new String[]{"W", "b"}) {
+                for (String p : new String[] {"W", "b"}) {
                     INDArray expected = built.graph().getLayer(layer).getParam(p), actual = sd.param(layer, p);
                     assertEquals(expected.length(), actual.length(), layer + " " + p);
                     double[] e = flat(expected), a = flat(actual);
-                    for (int i = 0; i < e.length; i++) assertEquals(e[i], a[i], 1e-10, "step " + s + " " + layer + "_" + p + "[" + i + "]");
+                    for (int i = 0; i < e.length; i++)
+                        assertEquals(e[i], a[i], 1e-10, "step " + s + " " + layer + "_" + p + "[" + i + "]");
                 }
             }
         }
@@ -87,13 +96,20 @@ class SameDiffMlpTest {
         net.computeGradientAndScore();
         for (int l = 0; l < DEPTH; l++) {
             INDArray a = acts.get("dense" + l), dLda = sd.activationGradient(l);
-            INDArray slope = act == Activation.SIGMOID ? a.sub(a.mul(a)) : a.gt(0).castTo(DataType.DOUBLE);
+            INDArray slope =
+                    act == Activation.SIGMOID ? a.sub(a.mul(a)) : a.gt(0).castTo(DataType.DOUBLE);
             double[] delta = dLda.mul(slope).sum(0).toDoubleVector();
-            double[] bias = net.gradient().gradientForVariable().get("dense" + l + "_b").dup('c').data().asDouble();
+            double[] bias = net.gradient()
+                    .gradientForVariable()
+                    .get("dense" + l + "_b")
+                    .dup('c')
+                    .data()
+                    .asDouble();
             double scale = 0;
             for (double v : bias) scale = Math.max(scale, Math.abs(v / BATCH));
             assertTrue(scale > 0, "layer " + l + " has a gradient");
-            for (int i = 0; i < delta.length; i++) assertEquals(bias[i] / BATCH, delta[i], 1e-10 * scale, "layer " + l + " unit " + i);
+            for (int i = 0; i < delta.length; i++)
+                assertEquals(bias[i] / BATCH, delta[i], 1e-10 * scale, "layer " + l + " unit " + i);
         }
     }
 }

@@ -1,14 +1,12 @@
 package dev.gradsweep.cli;
 
-import dev.gradsweep.analysis.SqlViews;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gradsweep.analysis.SqlViews;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -16,13 +14,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
-
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.lit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The CLI as a user drives it: exit codes, messages, output formats. */
 class CliTest {
@@ -57,7 +55,8 @@ class CliTest {
         assertTrue(out().contains("1.5594e-05"), out());
         assertTrue(out().contains("delta last/first = 64,1"), out());
         out.reset();
-        assertEquals(0, Main.execute("trace", "--format", "csv", "--depth", "3", "--activation", "relu", "--weight", "2"));
+        assertEquals(
+                0, Main.execute("trace", "--format", "csv", "--depth", "3", "--activation", "relu", "--weight", "2"));
         List<String> lines = out().lines().toList();
         assertEquals("layer,z,a,slope,delta,grad_w", lines.get(0));
         assertEquals(4, lines.size());
@@ -78,10 +77,22 @@ class CliTest {
     @Test
     void badGridFailsBeforeSparkStartsWithExitCode2(@TempDir Path tmp) throws Exception {
         Path grid = tmp.resolve("bad.yaml");
-        Files.writeString(grid, "name: x\ntask: {kind: teacher}\ntrain: {steps: 5}\naxes: {depth: [2], width: [3], activation: [sigmod], init: [he]}\n");
+        Files.writeString(
+                grid,
+                "name: x\ntask: {kind: teacher}\ntrain: {steps: 5}\naxes: {depth: [2], width: [3], activation: [sigmod], init: [he]}\n");
         long t0 = System.nanoTime();
-        assertEquals(2, Main.execute("sweep", "--grid", grid.toString(), "--out", tmp.resolve("o").toString()));
-        assertTrue(err().contains("grid file " + grid + ": axes.activation: unknown activation 'sigmod'; allowed: sigmoid"), err());
+        assertEquals(
+                2,
+                Main.execute(
+                        "sweep",
+                        "--grid",
+                        grid.toString(),
+                        "--out",
+                        tmp.resolve("o").toString()));
+        assertTrue(
+                err().contains("grid file " + grid
+                        + ": axes.activation: unknown activation 'sigmod'; allowed: sigmoid"),
+                err());
         assertFalse(Files.exists(tmp.resolve("o")), "nothing written for a bad grid");
         assertTrue((System.nanoTime() - t0) / 1e9 < 5, "validation must not start Spark");
         assertEquals(2, Main.execute("sql", "--in", tmp.resolve("nothing").toString(), "-e", "SELECT 1"));
@@ -89,7 +100,14 @@ class CliTest {
         assertEquals(2, Main.execute("compact", "--in", tmp.resolve("nothing").toString()));
         assertTrue(err().contains("gradsweep compact: --in " + tmp.resolve("nothing") + ": no such directory"), err());
         Files.writeString(tmp.resolve("afile"), "x");
-        assertEquals(2, Main.execute("sweep", "--grid", grid.toString(), "--out", tmp.resolve("afile").toString()));
+        assertEquals(
+                2,
+                Main.execute(
+                        "sweep",
+                        "--grid",
+                        grid.toString(),
+                        "--out",
+                        tmp.resolve("afile").toString()));
     }
 
     /**
@@ -99,23 +117,44 @@ class CliTest {
     @Test
     void perRunLayoutIsRefusedUntilMigratedAndMigratesExactly(@TempDir Path tmp) throws Exception {
         Path grid = tmp.resolve("g.yaml");
-        Files.writeString(grid, String.join("\n", "name: legacy", "task: {kind: teacher, inputs: 4, samples: 32}",
-                "train: {steps: 3, batch: 16}", "seeds: [1, 2]", "axes: {depth: [2], width: [4], activation: [tanh], init: [xavier]}", ""));
+        Files.writeString(
+                grid,
+                String.join(
+                        "\n",
+                        "name: legacy",
+                        "task: {kind: teacher, inputs: 4, samples: 32}",
+                        "train: {steps: 3, batch: 16}",
+                        "seeds: [1, 2]",
+                        "axes: {depth: [2], width: [4], activation: [tanh], init: [xavier]}",
+                        ""));
         Path ice = tmp.resolve("ice"), old = tmp.resolve("old");
-        assertEquals(0, Main.execute("sweep", "--grid", grid.toString(), "--out", ice.toString(), "--quiet", "--no-compact"));
+        assertEquals(
+                0,
+                Main.execute("sweep", "--grid", grid.toString(), "--out", ice.toString(), "--quiet", "--no-compact"));
         long steps, params;
-        SparkSession spark = SparkSession.builder().master("local[1]").appName("legacy").config("spark.ui.enabled", "false").getOrCreate();
+        SparkSession spark = SparkSession.builder()
+                .master("local[1]")
+                .appName("legacy")
+                .config("spark.ui.enabled", "false")
+                .getOrCreate();
         try {
             String p = SqlViews.registerTables(spark, ice.toString());
             steps = spark.table(p + "steps").count();
             params = spark.table(p + "params").count();
-            // the old layout: <out>/<table>/<run_id>.parquet, plus steps rows of a run whose runs file never got written
+            // the old layout: <out>/<table>/<run_id>.parquet, plus steps rows of a run whose runs file never got
+            // written
             for (String t : List.of("runs", "steps", "params", "layers")) {
                 Dataset<Row> rows = spark.table(p + t);
                 for (Row id : rows.select("run_id").distinct().collectAsList())
-                    legacyFile(rows.where(col("run_id").equalTo(id.getString(0))), tmp.resolve("w"), old.resolve(t).resolve(id.getString(0) + ".parquet"));
+                    legacyFile(
+                            rows.where(col("run_id").equalTo(id.getString(0))),
+                            tmp.resolve("w"),
+                            old.resolve(t).resolve(id.getString(0) + ".parquet"));
             }
-            legacyFile(spark.table(p + "steps").withColumn("run_id", lit("0000uncommitted")), tmp.resolve("w"), old.resolve("steps/0000uncommitted.parquet"));
+            legacyFile(
+                    spark.table(p + "steps").withColumn("run_id", lit("0000uncommitted")),
+                    tmp.resolve("w"),
+                    old.resolve("steps/0000uncommitted.parquet"));
         } finally {
             spark.stop();
         }
@@ -130,15 +169,30 @@ class CliTest {
         assertEquals(0, Main.execute("migrate", "--in", old.toString(), "--master", "local[1]"));
         assertTrue(out().contains("migrated 2 runs"), out());
         try (Stream<Path> left = Files.list(old.resolve("steps"))) {
-            assertEquals(List.of("data", "metadata"), left.map(x -> x.getFileName().toString()).sorted().toList(), "per-run files deleted");
+            assertEquals(
+                    List.of("data", "metadata"),
+                    left.map(x -> x.getFileName().toString()).sorted().toList(),
+                    "per-run files deleted");
         }
         out.reset();
-        assertEquals(0, Main.execute("sql", "--in", old.toString(), "--master", "local[1]", "--format", "csv", "-e",
-                "SELECT (SELECT count(*) FROM steps) AS s, (SELECT count(*) FROM params) AS p, (SELECT count(*) FROM runs) AS r"));
-        assertEquals(List.of("s,p,r", steps + "," + params + ",2"), out().lines().toList());
+        assertEquals(
+                0,
+                Main.execute(
+                        "sql",
+                        "--in",
+                        old.toString(),
+                        "--master",
+                        "local[1]",
+                        "--format",
+                        "csv",
+                        "-e",
+                        "SELECT (SELECT count(*) FROM steps) AS s, (SELECT count(*) FROM params) AS p, (SELECT count(*) FROM runs) AS r"));
+        assertEquals(
+                List.of("s,p,r", steps + "," + params + ",2"), out().lines().toList());
         out.reset();
         // and it is a sweep output like any other: resume finds both runs committed
-        assertEquals(0, Main.execute("sweep", "--grid", grid.toString(), "--out", old.toString(), "--resume", "--quiet"));
+        assertEquals(
+                0, Main.execute("sweep", "--grid", grid.toString(), "--out", old.toString(), "--resume", "--quiet"));
         assertTrue(out().contains("0 trained now") && out().contains("2 already committed"), out());
     }
 
@@ -147,15 +201,26 @@ class CliTest {
         rows.coalesce(1).write().mode("overwrite").parquet(scratch.toString());
         Files.createDirectories(to.getParent());
         try (Stream<Path> s = Files.list(scratch)) {
-            Files.move(s.filter(x -> x.getFileName().toString().endsWith(".parquet")).findFirst().orElseThrow(), to);
+            Files.move(
+                    s.filter(x -> x.getFileName().toString().endsWith(".parquet"))
+                            .findFirst()
+                            .orElseThrow(),
+                    to);
         }
     }
 
     @Test
     void sweepThenSqlInEveryFormat(@TempDir Path tmp) throws Exception {
         Path grid = tmp.resolve("g.yaml");
-        Files.writeString(grid, String.join("\n", "name: cli", "task: {kind: spirals, samples: 64}",
-                "train: {steps: 3, batch: 16, dtype: float64}", "axes: {depth: [2], width: [4], activation: [tanh], init: [xavier]}", ""));
+        Files.writeString(
+                grid,
+                String.join(
+                        "\n",
+                        "name: cli",
+                        "task: {kind: spirals, samples: 64}",
+                        "train: {steps: 3, batch: 16, dtype: float64}",
+                        "axes: {depth: [2], width: [4], activation: [tanh], init: [xavier]}",
+                        ""));
         Path o = tmp.resolve("o");
         assertEquals(0, Main.execute("sweep", "--grid", grid.toString(), "--out", o.toString(), "--max-parallel", "1"));
         assertTrue(out().contains("1 runs in the grid: 1 trained now (1 ok, 0 diverged, 0 failed)"), out());
@@ -163,19 +228,41 @@ class CliTest {
         assertTrue(err().contains("[cli] 1/1 runs done"), err());
         for (String fmt : List.of("csv", "json", "table")) {
             out.reset();
-            assertEquals(0, Main.execute("sql", "--in", o.toString(), "--master", "local[1]", "--format", fmt, "-e",
-                    "SELECT step, layer, param FROM params WHERE step = 0 AND layer = 0 ORDER BY param"));
+            assertEquals(
+                    0,
+                    Main.execute(
+                            "sql",
+                            "--in",
+                            o.toString(),
+                            "--master",
+                            "local[1]",
+                            "--format",
+                            fmt,
+                            "-e",
+                            "SELECT step, layer, param FROM params WHERE step = 0 AND layer = 0 ORDER BY param"));
             List<String> lines = out().lines().toList();
             switch (fmt) {
-                case "csv": assertEquals(List.of("step,layer,param", "0,0,W", "0,0,b"), lines); break;
-                case "json": assertEquals(List.of("{\"step\":0,\"layer\":0,\"param\":\"W\"}", "{\"step\":0,\"layer\":0,\"param\":\"b\"}"), lines); break;
-                default: assertTrue(out().contains("|0   |0    |W    |"), out());
+                case "csv":
+                    assertEquals(List.of("step,layer,param", "0,0,W", "0,0,b"), lines);
+                    break;
+                case "json":
+                    assertEquals(
+                            List.of(
+                                    "{\"step\":0,\"layer\":0,\"param\":\"W\"}",
+                                    "{\"step\":0,\"layer\":0,\"param\":\"b\"}"),
+                            lines);
+                    break;
+                default:
+                    assertTrue(out().contains("|0   |0    |W    |"), out());
             }
         }
         Path q = tmp.resolve("q.sql");
         Files.writeString(q, "SELECT count(*) AS n FROM steps;\nSELECT count(*) AS n FROM layers;\n");
         out.reset();
-        assertEquals(0, Main.execute("sql", "--in", o.toString(), "--master", "local[1]", "--format", "csv", "-f", q.toString()));
+        assertEquals(
+                0,
+                Main.execute(
+                        "sql", "--in", o.toString(), "--master", "local[1]", "--format", "csv", "-f", q.toString()));
         assertEquals(List.of("n", "3", "n", "6"), out().lines().toList());
     }
 }

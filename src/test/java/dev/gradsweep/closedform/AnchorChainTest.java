@@ -1,19 +1,17 @@
 package dev.gradsweep.closedform;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.gradsweep.grid.Activation;
-import dev.gradsweep.grid.Init;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.model.NetworkFactory;
 import dev.gradsweep.model.TestNets;
+import java.util.List;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.factory.Nd4j;
-
-import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The classic worked example: 4 sigmoid layers of one unit, w = 0.1, b = 0, x = 1. */
 class AnchorChainTest {
@@ -32,11 +30,21 @@ class AnchorChainTest {
     @Test
     void dl4jChainHasTheSameWeightGradientRatio() {
         TrainSpec train = new TrainSpec(1, 1, TrainSpec.Optimizer.SGD, 0.01, "none", TrainSpec.DType.FLOAT64);
-        ComputationGraph net = NetworkFactory.build(TestNets.config(4, 1, Activation.SIGMOID, "constant:0.1", "none", "n/a", "none",
-                TestNets.regression(TaskSpec.Kind.GAUSS, 1, 1, 1), train, 1)).graph();
+        ComputationGraph net = NetworkFactory.build(TestNets.config(
+                        4,
+                        1,
+                        Activation.SIGMOID,
+                        "constant:0.1",
+                        "none",
+                        "n/a",
+                        "none",
+                        TestNets.regression(TaskSpec.Kind.GAUSS, 1, 1, 1),
+                        train,
+                        1))
+                .graph();
         net.getLayer("output").getParam("W").assign(1.0); // identity read-out: dL/da_4 is the loss gradient itself
-        net.setInput(0, Nd4j.createFromArray(new double[][]{{1.0}}));
-        net.setLabels(Nd4j.createFromArray(new double[][]{{0.0}}));
+        net.setInput(0, Nd4j.createFromArray(new double[][] {{1.0}}));
+        net.setLabels(Nd4j.createFromArray(new double[][] {{0.0}}));
         net.computeGradientAndScore();
         double first = net.gradient().getGradientFor("dense0_W").getDouble(0);
         double last = net.gradient().getGradientFor("dense3_W").getDouble(0);

@@ -1,6 +1,9 @@
 package dev.gradsweep.config;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -9,11 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
  * Every runtime default lives in {@link RuntimeOptions}; the files that launchers read are generated from it and
@@ -47,18 +46,27 @@ class RuntimeOptionsTest {
     @Test
     void executorBoundSitsBetweenHeapAndContainer() {
         long heap = RuntimeOptions.bytes(RuntimeOptions.EXECUTOR_MEMORY, RuntimeOptions.EXECUTOR_MEMORY.defaultValue());
-        long overhead = RuntimeOptions.bytes(RuntimeOptions.EXECUTOR_MEMORY_OVERHEAD, RuntimeOptions.EXECUTOR_MEMORY_OVERHEAD.defaultValue());
-        long bound = RuntimeOptions.bytes(RuntimeOptions.EXECUTOR_MAX_RSS, RuntimeOptions.EXECUTOR_MAX_RSS.defaultValue());
-        assertTrue(heap < bound && bound < heap + overhead, "executor maxRss must lie above the heap, below heap + overhead");
+        long overhead = RuntimeOptions.bytes(
+                RuntimeOptions.EXECUTOR_MEMORY_OVERHEAD, RuntimeOptions.EXECUTOR_MEMORY_OVERHEAD.defaultValue());
+        long bound =
+                RuntimeOptions.bytes(RuntimeOptions.EXECUTOR_MAX_RSS, RuntimeOptions.EXECUTOR_MAX_RSS.defaultValue());
+        assertTrue(
+                heap < bound && bound < heap + overhead,
+                "executor maxRss must lie above the heap, below heap + overhead");
         long localHeap = RuntimeOptions.bytes(RuntimeOptions.HEAP, RuntimeOptions.HEAP.defaultValue());
-        assertTrue(localHeap < RuntimeOptions.bytes(RuntimeOptions.LOCAL_MAX_RSS, RuntimeOptions.LOCAL_MAX_RSS.defaultValue()));
+        assertTrue(localHeap
+                < RuntimeOptions.bytes(RuntimeOptions.LOCAL_MAX_RSS, RuntimeOptions.LOCAL_MAX_RSS.defaultValue()));
     }
 
     @Test
     void generatedFilesAreCurrent() throws IOException {
-        assertEquals(RuntimeOptions.shellDefaults(), Files.readString(ROOT.resolve("conf/defaults.sh")),
+        assertEquals(
+                RuntimeOptions.shellDefaults(),
+                Files.readString(ROOT.resolve("conf/defaults.sh")),
                 "conf/defaults.sh is stale: bin/gradsweep options --format sh > conf/defaults.sh");
-        assertEquals(RuntimeOptions.sparkDefaults(), Files.readString(ROOT.resolve("conf/spark-defaults.conf.template")),
+        assertEquals(
+                RuntimeOptions.sparkDefaults(),
+                Files.readString(ROOT.resolve("conf/spark-defaults.conf.template")),
                 "the template is stale: bin/gradsweep options --format spark-defaults > conf/spark-defaults.conf.template");
     }
 
@@ -73,7 +81,7 @@ class RuntimeOptionsTest {
     @Test
     void launchersStateNoDefaultsOfTheirOwn() throws IOException {
         Pattern literalDefault = Pattern.compile(":-[0-9]+[kmgt]?\\}");
-        for (String f : new String[]{"bin/gradsweep", "jobs/submit-standalone.sh", "jobs/submit-gpu.sh"}) {
+        for (String f : new String[] {"bin/gradsweep", "jobs/submit-standalone.sh", "jobs/submit-gpu.sh"}) {
             String script = Files.readString(ROOT.resolve(f));
             assertTrue(script.contains("conf/defaults.sh"), f + " must source conf/defaults.sh");
             Matcher m = literalDefault.matcher(script);
@@ -88,12 +96,14 @@ class RuntimeOptionsTest {
         assertEquals(6L << 30, RuntimeOptions.bytes(RuntimeOptions.HEAP, "6g"));
         assertEquals(1536L << 20, RuntimeOptions.bytes(RuntimeOptions.HEAP, "1536M"));
         assertEquals(1000, RuntimeOptions.bytes(RuntimeOptions.HEAP, "1000"));
-        BadInputException e = assertThrows(BadInputException.class, () -> RuntimeOptions.bytes(RuntimeOptions.HEAP, "lots"));
+        BadInputException e =
+                assertThrows(BadInputException.class, () -> RuntimeOptions.bytes(RuntimeOptions.HEAP, "lots"));
         assertTrue(e.getMessage().startsWith("GRADSWEEP_HEAP=lots"), e.getMessage());
     }
 
     private static String property(String pom, String name) {
-        Matcher m = Pattern.compile("<" + Pattern.quote(name) + ">(.*?)</" + Pattern.quote(name) + ">", Pattern.DOTALL).matcher(pom);
+        Matcher m = Pattern.compile("<" + Pattern.quote(name) + ">(.*?)</" + Pattern.quote(name) + ">", Pattern.DOTALL)
+                .matcher(pom);
         assertTrue(m.find(), "pom.xml has no property " + name);
         return m.group(1).strip();
     }

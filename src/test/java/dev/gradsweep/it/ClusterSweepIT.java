@@ -34,143 +34,175 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The packaged jar under spark-submit on a real 2-worker standalone cluster: runs are trained in executors. */
 class ClusterSweepIT {
-  static final String GRID = String.join("\n",
-      "name: cluster-it",
-      "task: {kind: teacher, inputs: 8, samples: 256}",
-      "train: {steps: 20, batch: 32, optimizer: sgd, lr: 0.05, dtype: float32}",
-      "seeds: [1, 2]",
-      "axes:",
-      "  depth: [3]",
-      "  width: [8]",
-      "  activation: [sigmoid, relu]",
-      "  init: [xavier]",
-      "");
-  static final int RUNS = 4; // 2 activations x 2 seeds
+    static final String GRID = String.join(
+            "\n",
+            "name: cluster-it",
+            "task: {kind: teacher, inputs: 8, samples: 256}",
+            "train: {steps: 20, batch: 32, optimizer: sgd, lr: 0.05, dtype: float32}",
+            "seeds: [1, 2]",
+            "axes:",
+            "  depth: [3]",
+            "  width: [8]",
+            "  activation: [sigmoid, relu]",
+            "  init: [xavier]",
+            "");
+    static final int RUNS = 4; // 2 activations x 2 seeds
 
-  static StandaloneCluster cluster;
-  @TempDir static Path tmp;
+    static StandaloneCluster cluster;
 
-  @BeforeAll
-  static void startCluster() throws Exception {
-    cluster = StandaloneCluster.start(2);
-  }
+    @TempDir
+    static Path tmp;
 
-  @AfterAll
-  static void stopCluster() {
-    if (cluster != null) cluster.close();
-  }
-
-  @Test
-  @Timeout(value = 15, unit = TimeUnit.MINUTES)
-  void sweepUnderSparkSubmitWritesOneCommittedRunPerConfig() throws Exception {
-    Path grid = Files.writeString(tmp.resolve("cluster-it.yaml"), GRID);
-    Path out = tmp.resolve("out");
-    // No --master: under spark-submit the app must take the master spark-submit gave it.
-    int exit = cluster.submit(List.of("sweep", "--grid", grid.toString(), "--out", out.toString()), Map.of());
-    assertEquals(0, exit, () -> "spark-submit failed\n" + cluster.diagnostics());
-
-    assertTrue(Files.isDirectory(out.resolve("runs/metadata")), () -> "no runs table under " + out + "\n" + cluster.submitLog());
-    SparkSession spark = checkSession();
-    try {
-      String t = SqlViews.registerTables(spark, out.toString());
-      Dataset<Row> runs = spark.table(t + "runs");
-      assertEquals(RUNS, runs.count(), "one runs row per run");
-      Set<String> ids = runIds(runs);
-      assertEquals(RUNS, ids.size(), () -> "run ids: " + ids);
-      List<Row> notOk = runs.where("status IS NULL OR status <> 'ok'").select("run_id", "status", "error").collectAsList();
-      assertTrue(notOk.isEmpty(), () -> "runs not ok: " + notOk);
-      assertEquals(0, runs.where("host IS NULL OR host = ''").count(), "every run records the host that trained it");
-      for (String table : List.of("steps", "params", "layers"))
-        assertEquals(ids, runIds(spark.table(t + table)), table + " has rows for every run");
-      assertEquals(RUNS * 20L, spark.table(t + "steps").count(), "20 steps per run, none twice");
-    } finally {
-      spark.stop();
+    @BeforeAll
+    static void startCluster() throws Exception {
+        cluster = StandaloneCluster.start(2);
     }
 
-    // The training ran in executor JVMs launched by the workers, not in the driver.
-    long tasks = cluster.executorLogs().stream().mapToLong(ClusterSweepIT::finishedTasks).sum();
-    assertTrue(tasks > 0, () -> "no executor finished a task\n" + cluster.diagnostics());
-  }
-
-  /**
-   * An executor killed mid-sweep (its tasks lost with it) loses nothing: Spark reruns its tasks elsewhere, only each
-   * task's successful attempt is committed, and the lost attempts' files are removed.
-   */
-  @Test
-  @Timeout(value = 15, unit = TimeUnit.MINUTES)
-  void anExecutorKilledMidSweepLosesNoRunAndDuplicatesNone() throws Exception {
-    Path grid = Files.writeString(tmp.resolve("worker-loss.yaml"), GRID.replace("name: cluster-it", "name: worker-loss")
-        .replace("steps: 20", "steps: " + LOSS_STEPS).replace("seeds: [1, 2]", "seeds: [1, 2, 3, 4, 5, 6]"));
-    Path out = tmp.resolve("loss");
-    ExecutorService pool = Executors.newSingleThreadExecutor();
-    try {
-      // --no-stack: one run per task, so runs commit while others still train
-      Future<Integer> exit = pool.submit(() -> cluster.submit(List.of("sweep", "--grid", grid.toString(), "--out", out.toString(),
-          "--no-stack", "--quiet"), Map.of()));
-      long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(8);
-      int committed = 0;
-      while (!exit.isDone() && System.nanoTime() < deadline) {
-        committed = committedRuns(out);
-        if (committed > 0) break;
-        Thread.sleep(250);
-      }
-      assertTrue(committed > 0 && committed < LOSS_RUNS, "kill after the first batch, before the last: " + committed + " committed");
-      int killed = cluster.killExecutors(0);
-      assertEquals(1, killed, () -> "executors of worker 0\n" + cluster.diagnostics());
-      assertEquals(0, exit.get(10, TimeUnit.MINUTES), () -> "spark-submit failed\n" + cluster.diagnostics());
-    } finally {
-      pool.shutdownNow();
+    @AfterAll
+    static void stopCluster() {
+        if (cluster != null) cluster.close();
     }
-    assertTrue(cluster.submitLog().contains("Lost executor") || cluster.submitLog().contains("lost executor"),
-        () -> "the driver saw no executor loss\n" + cluster.submitLog());
-    SparkSession spark = checkSession();
-    try {
-      String t = SqlViews.registerTables(spark, out.toString());
-      assertEquals(LOSS_RUNS, runIds(spark.table(t + "runs")).size());
-      assertEquals(LOSS_RUNS, spark.table(t + "runs").count(), "one runs row per run");
-      assertEquals(LOSS_RUNS * (long) LOSS_STEPS, spark.table(t + "steps").count(), "every step of every run, once");
-      assertEquals(0, spark.sql("SELECT run_id, step, layer, param FROM " + t + "params GROUP BY 1, 2, 3, 4 HAVING count(*) > 1").count());
-    } finally {
-      spark.stop();
+
+    @Test
+    @Timeout(value = 15, unit = TimeUnit.MINUTES)
+    void sweepUnderSparkSubmitWritesOneCommittedRunPerConfig() throws Exception {
+        Path grid = Files.writeString(tmp.resolve("cluster-it.yaml"), GRID);
+        Path out = tmp.resolve("out");
+        // No --master: under spark-submit the app must take the master spark-submit gave it.
+        int exit = cluster.submit(List.of("sweep", "--grid", grid.toString(), "--out", out.toString()), Map.of());
+        assertEquals(0, exit, () -> "spark-submit failed\n" + cluster.diagnostics());
+
+        assertTrue(
+                Files.isDirectory(out.resolve("runs/metadata")),
+                () -> "no runs table under " + out + "\n" + cluster.submitLog());
+        SparkSession spark = checkSession();
+        try {
+            String t = SqlViews.registerTables(spark, out.toString());
+            Dataset<Row> runs = spark.table(t + "runs");
+            assertEquals(RUNS, runs.count(), "one runs row per run");
+            Set<String> ids = runIds(runs);
+            assertEquals(RUNS, ids.size(), () -> "run ids: " + ids);
+            List<Row> notOk = runs.where("status IS NULL OR status <> 'ok'")
+                    .select("run_id", "status", "error")
+                    .collectAsList();
+            assertTrue(notOk.isEmpty(), () -> "runs not ok: " + notOk);
+            assertEquals(
+                    0, runs.where("host IS NULL OR host = ''").count(), "every run records the host that trained it");
+            for (String table : List.of("steps", "params", "layers"))
+                assertEquals(ids, runIds(spark.table(t + table)), table + " has rows for every run");
+            assertEquals(RUNS * 20L, spark.table(t + "steps").count(), "20 steps per run, none twice");
+        } finally {
+            spark.stop();
+        }
+
+        // The training ran in executor JVMs launched by the workers, not in the driver.
+        long tasks = cluster.executorLogs().stream()
+                .mapToLong(ClusterSweepIT::finishedTasks)
+                .sum();
+        assertTrue(tasks > 0, () -> "no executor finished a task\n" + cluster.diagnostics());
     }
-    // every data file left is one the tables reference: the killed attempts' files are gone
-    Set<String> onDisk, referenced = new TreeSet<>();
-    try (Stream<Path> s = Files.walk(out)) {
-      onDisk = s.filter(p -> p.getParent().getFileName().toString().equals("data") && p.toString().endsWith(".parquet"))
-          .map(p -> p.toAbsolutePath().toString()).collect(Collectors.toCollection(TreeSet::new));
+
+    /**
+     * An executor killed mid-sweep (its tasks lost with it) loses nothing: Spark reruns its tasks elsewhere, only each
+     * task's successful attempt is committed, and the lost attempts' files are removed.
+     */
+    @Test
+    @Timeout(value = 15, unit = TimeUnit.MINUTES)
+    void anExecutorKilledMidSweepLosesNoRunAndDuplicatesNone() throws Exception {
+        Path grid = Files.writeString(
+                tmp.resolve("worker-loss.yaml"),
+                GRID.replace("name: cluster-it", "name: worker-loss")
+                        .replace("steps: 20", "steps: " + LOSS_STEPS)
+                        .replace("seeds: [1, 2]", "seeds: [1, 2, 3, 4, 5, 6]"));
+        Path out = tmp.resolve("loss");
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            // --no-stack: one run per task, so runs commit while others still train
+            Future<Integer> exit = pool.submit(() -> cluster.submit(
+                    List.of("sweep", "--grid", grid.toString(), "--out", out.toString(), "--no-stack", "--quiet"),
+                    Map.of()));
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(8);
+            int committed = 0;
+            while (!exit.isDone() && System.nanoTime() < deadline) {
+                committed = committedRuns(out);
+                if (committed > 0) break;
+                Thread.sleep(250);
+            }
+            assertTrue(
+                    committed > 0 && committed < LOSS_RUNS,
+                    "kill after the first batch, before the last: " + committed + " committed");
+            int killed = cluster.killExecutors(0);
+            assertEquals(1, killed, () -> "executors of worker 0\n" + cluster.diagnostics());
+            assertEquals(0, exit.get(10, TimeUnit.MINUTES), () -> "spark-submit failed\n" + cluster.diagnostics());
+        } finally {
+            pool.shutdownNow();
+        }
+        assertTrue(
+                cluster.submitLog().contains("Lost executor")
+                        || cluster.submitLog().contains("lost executor"),
+                () -> "the driver saw no executor loss\n" + cluster.submitLog());
+        SparkSession spark = checkSession();
+        try {
+            String t = SqlViews.registerTables(spark, out.toString());
+            assertEquals(LOSS_RUNS, runIds(spark.table(t + "runs")).size());
+            assertEquals(LOSS_RUNS, spark.table(t + "runs").count(), "one runs row per run");
+            assertEquals(
+                    LOSS_RUNS * (long) LOSS_STEPS, spark.table(t + "steps").count(), "every step of every run, once");
+            assertEquals(
+                    0,
+                    spark.sql("SELECT run_id, step, layer, param FROM " + t
+                                    + "params GROUP BY 1, 2, 3, 4 HAVING count(*) > 1")
+                            .count());
+        } finally {
+            spark.stop();
+        }
+        // every data file left is one the tables reference: the killed attempts' files are gone
+        Set<String> onDisk, referenced = new TreeSet<>();
+        try (Stream<Path> s = Files.walk(out)) {
+            onDisk = s.filter(p -> p.getParent().getFileName().toString().equals("data")
+                            && p.toString().endsWith(".parquet"))
+                    .map(p -> p.toAbsolutePath().toString())
+                    .collect(Collectors.toCollection(TreeSet::new));
+        }
+        ResultTables tables = ResultTables.open(new OutputDir(out.toString()));
+        for (Table table : Table.values())
+            try (var files = tables.table(table).newScan().planFiles()) {
+                for (var f : files)
+                    referenced.add(URI.create(f.file().location()).getPath());
+            }
+        assertEquals(referenced, onDisk);
     }
-    ResultTables tables = ResultTables.open(new OutputDir(out.toString()));
-    for (Table table : Table.values())
-      try (var files = tables.table(table).newScan().planFiles()) {
-        for (var f : files) referenced.add(URI.create(f.file().location()).getPath());
-      }
-    assertEquals(referenced, onDisk);
-  }
 
-  static final int LOSS_STEPS = 300, LOSS_RUNS = 12; // 2 activations x 6 seeds
+    static final int LOSS_STEPS = 300, LOSS_RUNS = 12; // 2 activations x 6 seeds
 
-  private static int committedRuns(Path out) {
-    if (!Files.exists(out.resolve("runs/metadata/version-hint.text"))) return 0;
-    return ResultTables.open(new OutputDir(out.toString())).committedRuns().size();
-  }
-
-  private static SparkSession checkSession() {
-    return SparkSession.builder().master("local[1]").appName("cluster-it-check")
-        .config("spark.ui.enabled", "false").config("spark.driver.host", StandaloneCluster.HOST)
-        .config("spark.driver.bindAddress", StandaloneCluster.HOST).getOrCreate();
-  }
-
-  private static long finishedTasks(Path executorLog) {
-    try {
-      return Files.readAllLines(executorLog, StandardCharsets.ISO_8859_1).stream()
-          .filter(l -> l.contains("Executor: Finished task")).count();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    private static int committedRuns(Path out) {
+        if (!Files.exists(out.resolve("runs/metadata/version-hint.text"))) return 0;
+        return ResultTables.open(new OutputDir(out.toString())).committedRuns().size();
     }
-  }
 
-  private static Set<String> runIds(Dataset<Row> table) {
-    return table.select("run_id").distinct().collectAsList().stream().map(r -> r.getString(0))
-        .collect(Collectors.toCollection(TreeSet::new));
-  }
+    private static SparkSession checkSession() {
+        return SparkSession.builder()
+                .master("local[1]")
+                .appName("cluster-it-check")
+                .config("spark.ui.enabled", "false")
+                .config("spark.driver.host", StandaloneCluster.HOST)
+                .config("spark.driver.bindAddress", StandaloneCluster.HOST)
+                .getOrCreate();
+    }
+
+    private static long finishedTasks(Path executorLog) {
+        try {
+            return Files.readAllLines(executorLog, StandardCharsets.ISO_8859_1).stream()
+                    .filter(l -> l.contains("Executor: Finished task"))
+                    .count();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static Set<String> runIds(Dataset<Row> table) {
+        return table.select("run_id").distinct().collectAsList().stream()
+                .map(r -> r.getString(0))
+                .collect(Collectors.toCollection(TreeSet::new));
+    }
 }

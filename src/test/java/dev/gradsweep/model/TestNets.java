@@ -8,18 +8,35 @@ import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.grid.Skip;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.grid.TrainSpec;
-
 import java.util.List;
 
 /** Run configurations for tests, without a grid file. */
 public final class TestNets {
-    private TestNets() {
-    }
+    private TestNets() {}
 
-    public static RunConfig config(int depth, int width, Activation act, String init, String norm, String placement, String skip,
-                                   TaskSpec task, TrainSpec train, long seed) {
-        return new RunConfig("test", depth, width, act, Init.parse(init), Norm.valueOf(norm.toUpperCase()),
-                Placement.parse(placement), Skip.valueOf(skip.toUpperCase()), task, train, seed);
+    public static RunConfig config(
+            int depth,
+            int width,
+            Activation act,
+            String init,
+            String norm,
+            String placement,
+            String skip,
+            TaskSpec task,
+            TrainSpec train,
+            long seed) {
+        return new RunConfig(
+                "test",
+                depth,
+                width,
+                act,
+                Init.parse(init),
+                Norm.valueOf(norm.toUpperCase()),
+                Placement.parse(placement),
+                Skip.valueOf(skip.toUpperCase()),
+                task,
+                train,
+                seed);
     }
 
     public static TaskSpec regression(TaskSpec.Kind kind, int inputs, int outputs, int samples) {

@@ -1,14 +1,14 @@
 package dev.gradsweep.recurrent;
 
-import dev.gradsweep.grid.Cell;
-import dev.gradsweep.grid.RecInit;
-import dev.gradsweep.grid.Activation;
-import dev.gradsweep.grid.Init;
-import dev.gradsweep.grid.TrainSpec;
-import org.junit.jupiter.api.Test;
-
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.gradsweep.grid.Activation;
+import dev.gradsweep.grid.Cell;
+import dev.gradsweep.grid.Init;
+import dev.gradsweep.grid.RecInit;
+import dev.gradsweep.grid.TrainSpec;
+import org.junit.jupiter.api.Test;
 
 /**
  * Pascanu et al. 2013: a tanh RNN whose W_h has spectral radius 1.5 has exploding gradients through time; plain SGD
@@ -19,10 +19,20 @@ class ClippingTest {
     @Test
     void normClippingTurnsADivergingRunIntoATrainingOne() {
         SequenceTask task = new AddingTask();
-        RecurrentSpec spec = RecurrentSpec.of(Cell.RNN, Activation.TANH, 1, 24, task, 30, RecInit.parse("spectral:1.5"),
-                Init.parse("xavier"), TrainSpec.DType.FLOAT32, 1);
+        RecurrentSpec spec = RecurrentSpec.of(
+                Cell.RNN,
+                Activation.TANH,
+                1,
+                24,
+                task,
+                30,
+                RecInit.parse("spectral:1.5"),
+                Init.parse("xavier"),
+                TrainSpec.DType.FLOAT32,
+                1);
         int steps = 60;
-        RecurrentTrainer plain = new RecurrentTrainer(spec, task, new TrainSpec(steps, 16, TrainSpec.Optimizer.SGD, 0.1, "none", TrainSpec.DType.FLOAT32));
+        RecurrentTrainer plain = new RecurrentTrainer(
+                spec, task, new TrainSpec(steps, 16, TrainSpec.Optimizer.SGD, 0.1, "none", TrainSpec.DType.FLOAT32));
         double maxGrad = 0;
         while (plain.hasNext()) {
             StepResult r = plain.step(false);
@@ -30,7 +40,8 @@ class ClippingTest {
         }
         assertTrue(plain.diverged(), "unclipped: diverged (largest finite gradient " + maxGrad + ")");
 
-        RecurrentTrainer clipped = new RecurrentTrainer(spec, task, new TrainSpec(steps, 16, TrainSpec.Optimizer.SGD, 0.1, "norm:1", TrainSpec.DType.FLOAT32));
+        RecurrentTrainer clipped = new RecurrentTrainer(
+                spec, task, new TrainSpec(steps, 16, TrainSpec.Optimizer.SGD, 0.1, "norm:1", TrainSpec.DType.FLOAT32));
         double before = clipped.evaluate(8), clippedMax = 0;
         while (clipped.hasNext()) {
             StepResult r = clipped.step(false);
@@ -42,7 +53,8 @@ class ClippingTest {
         double after = clipped.evaluate(8);
         assertTrue(clippedMax > 10, "the gradients it clipped did explode: " + clippedMax);
         assertTrue(after < before, "trains: held-out MSE " + before + " -> " + after);
-        System.out.printf("unclipped max finite gradient %.3g, diverged at step %d; clipped max gradient %.3g, MSE %.4f -> %.4f%n",
+        System.out.printf(
+                "unclipped max finite gradient %.3g, diverged at step %d; clipped max gradient %.3g, MSE %.4f -> %.4f%n",
                 maxGrad, plain.stepsDone(), clippedMax, before, after);
     }
 }

@@ -1,8 +1,11 @@
 package dev.gradsweep.recurrent;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.gradsweep.grid.Cell;
-import dev.gradsweep.grid.Activation;
 import dev.gradsweep.stats.Segment;
+import java.util.Map;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.LSTM;
@@ -20,11 +23,6 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
-import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 /**
  * The same weights in DL4J's {@code SimpleRnn} / {@code LSTM} (no peepholes; {@code GravesLSTM} is the peephole
  * variant) stacks, the last one wrapped in {@code LastTimeStep}, then a dense output layer: DL4J's score equals our
@@ -37,7 +35,13 @@ class Dl4jRecurrentCrossCheckTest {
     static final int BATCH = 5, T = 7, WIDTH = 6;
 
     @ParameterizedTest
-    @CsvSource({"rnn, tanh, adding", "rnn, relu, adding", "lstm, tanh, adding", "lstm, tanh, copy:1:4", "rnn, tanh, copy:1:4"})
+    @CsvSource({
+        "rnn, tanh, adding",
+        "rnn, relu, adding",
+        "lstm, tanh, adding",
+        "lstm, tanh, copy:1:4",
+        "rnn, tanh, copy:1:4"
+    })
     void gradientsEqualDl4jOnTheSameWeights(String cellName, String act, String taskName) {
         Cell cell = Cell.parse(cellName);
         SequenceTask task = SequenceTask.parse(taskName);
@@ -50,7 +54,9 @@ class Dl4jRecurrentCrossCheckTest {
         MultiLayerNetwork net = dl4j(cell, act, task);
         Segment[] seg = ours.segments();
         String w = cell == Cell.LSTM ? LSTMParamInitializer.INPUT_WEIGHT_KEY : SimpleRnnParamInitializer.WEIGHT_KEY;
-        String rw = cell == Cell.LSTM ? LSTMParamInitializer.RECURRENT_WEIGHT_KEY : SimpleRnnParamInitializer.RECURRENT_WEIGHT_KEY;
+        String rw = cell == Cell.LSTM
+                ? LSTMParamInitializer.RECURRENT_WEIGHT_KEY
+                : SimpleRnnParamInitializer.RECURRENT_WEIGHT_KEY;
         String b = cell == Cell.LSTM ? LSTMParamInitializer.BIAS_KEY : SimpleRnnParamInitializer.BIAS_KEY;
         String[][] keys = {{w, rw, b}, {w, rw, b}, {"W", "b"}};
         int s = 0;
@@ -65,7 +71,8 @@ class Dl4jRecurrentCrossCheckTest {
         INDArray in = Nd4j.create(DataType.DOUBLE, BATCH, task.inputs(), T);
         for (int t = 0; t < T; t++)
             for (int bb = 0; bb < BATCH; bb++)
-                for (int j = 0; j < task.inputs(); j++) in.putScalar(new int[]{bb, j, t}, x[(t * BATCH + bb) * task.inputs() + j]);
+                for (int j = 0; j < task.inputs(); j++)
+                    in.putScalar(new int[] {bb, j, t}, x[(t * BATCH + bb) * task.inputs() + j]);
         INDArray labels = Nd4j.createFromArray(y).reshape(BATCH, task.outputs());
         net.setInput(in);
         net.setLabels(labels);
@@ -92,21 +99,31 @@ class Dl4jRecurrentCrossCheckTest {
     }
 
     private static INDArray slice(INDArray flat, Segment s) {
-        return flat.get(org.nd4j.linalg.indexing.NDArrayIndex.point(0),
-                org.nd4j.linalg.indexing.NDArrayIndex.interval(s.offset, s.offset + s.length)).dup('c');
+        return flat.get(
+                        org.nd4j.linalg.indexing.NDArrayIndex.point(0),
+                        org.nd4j.linalg.indexing.NDArrayIndex.interval(s.offset, s.offset + s.length))
+                .dup('c');
     }
 
     private static MultiLayerNetwork dl4j(Cell cell, String act, SequenceTask task) {
-        org.nd4j.linalg.activations.Activation f = act.equals("relu") ? org.nd4j.linalg.activations.Activation.RELU
+        org.nd4j.linalg.activations.Activation f = act.equals("relu")
+                ? org.nd4j.linalg.activations.Activation.RELU
                 : org.nd4j.linalg.activations.Activation.TANH;
         boolean cls = task.groups() > 0;
-        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().dataType(DataType.DOUBLE).seed(1).updater(new Sgd(0.1))
+        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder()
+                .dataType(DataType.DOUBLE)
+                .seed(1)
+                .updater(new Sgd(0.1))
                 .list()
                 .layer(rnn(cell, task.inputs(), f))
                 .layer(new LastTimeStep(rnn(cell, WIDTH, f)))
                 .layer(new OutputLayer.Builder(cls ? LossFunctions.LossFunction.MCXENT : LossFunctions.LossFunction.MSE)
-                        .nIn(WIDTH).nOut(task.outputs())
-                        .activation(cls ? org.nd4j.linalg.activations.Activation.SOFTMAX : org.nd4j.linalg.activations.Activation.IDENTITY)
+                        .nIn(WIDTH)
+                        .nOut(task.outputs())
+                        .activation(
+                                cls
+                                        ? org.nd4j.linalg.activations.Activation.SOFTMAX
+                                        : org.nd4j.linalg.activations.Activation.IDENTITY)
                         .build())
                 .build();
         MultiLayerNetwork net = new MultiLayerNetwork(conf);
@@ -114,10 +131,15 @@ class Dl4jRecurrentCrossCheckTest {
         return net;
     }
 
-    private static org.deeplearning4j.nn.conf.layers.Layer rnn(Cell cell, int nIn, org.nd4j.linalg.activations.Activation f) {
+    private static org.deeplearning4j.nn.conf.layers.Layer rnn(
+            Cell cell, int nIn, org.nd4j.linalg.activations.Activation f) {
         if (cell == Cell.LSTM)
-            return new LSTM.Builder().nIn(nIn).nOut(WIDTH).activation(org.nd4j.linalg.activations.Activation.TANH)
-                    .gateActivationFunction(org.nd4j.linalg.activations.Activation.SIGMOID).build();
+            return new LSTM.Builder()
+                    .nIn(nIn)
+                    .nOut(WIDTH)
+                    .activation(org.nd4j.linalg.activations.Activation.TANH)
+                    .gateActivationFunction(org.nd4j.linalg.activations.Activation.SIGMOID)
+                    .build();
         return new SimpleRnn.Builder().nIn(nIn).nOut(WIDTH).activation(f).build();
     }
 }

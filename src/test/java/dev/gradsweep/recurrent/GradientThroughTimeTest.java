@@ -1,17 +1,16 @@
 package dev.gradsweep.recurrent;
 
-import dev.gradsweep.stats.TimeStepStats;
-import dev.gradsweep.grid.Cell;
-import dev.gradsweep.grid.RecInit;
-import dev.gradsweep.grid.Activation;
-import dev.gradsweep.grid.Init;
-import dev.gradsweep.grid.TrainSpec;
-import org.junit.jupiter.api.Test;
-
-import java.util.List;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.gradsweep.grid.Activation;
+import dev.gradsweep.grid.Cell;
+import dev.gradsweep.grid.Init;
+import dev.gradsweep.grid.RecInit;
+import dev.gradsweep.grid.TrainSpec;
+import dev.gradsweep.stats.TimeStepStats;
+import java.util.List;
+import org.junit.jupiter.api.Test;
 
 /**
  * How ‖∂L/∂h_t‖ of a vanilla tanh RNN changes with t at step 0 (one layer, width 128, batch 32, adding inputs,
@@ -42,7 +41,8 @@ class GradientThroughTimeTest {
                 if (rho < 1) assertTrue(f.slope < 0, "vanishing below 1: " + f.slope);
                 if (rho > 1) assertTrue(f.slope > 0, "exploding above 1: " + f.slope);
                 double offset = f.slope - predicted;
-                System.out.printf("rho %.1f seed %d: slope %.4f, ln(rho E[tanh']) %.4f%n", rho, seed, f.slope, predicted);
+                System.out.printf(
+                        "rho %.1f seed %d: slope %.4f, ln(rho E[tanh']) %.4f%n", rho, seed, f.slope, predicted);
                 if (Double.isNaN(offset0)) offset0 = offset;
                 assertEquals(offset0, offset, 1e-3, "the deviation is the base matrix's, not ρ's");
             }
@@ -87,15 +87,19 @@ class GradientThroughTimeTest {
         assertTrue(shortRun.get(24).hGradL2() / shortRun.get(0).hGradL2() < 1e4, "T = 25 does not vanish that far");
         List<TimeStepStats> irnn = stepZero(Cell.RNN, Activation.RELU, "identity", "xavier", seqLen, 1);
         double irnnDrop = irnn.get(seqLen - 1).hGradL2() / irnn.get(0).hGradL2();
-        System.out.printf("tanh orthogonal/standard T=100 drop %.3g (predicted %.3g), T=25 %.3g; IRNN %.3g%n", drop, Math.exp(predicted),
-                shortRun.get(24).hGradL2() / shortRun.get(0).hGradL2(), irnnDrop);
+        System.out.printf(
+                "tanh orthogonal/standard T=100 drop %.3g (predicted %.3g), T=25 %.3g; IRNN %.3g%n",
+                drop,
+                Math.exp(predicted),
+                shortRun.get(24).hGradL2() / shortRun.get(0).hGradL2(),
+                irnnDrop);
         assertTrue(irnnDrop < 10 && irnnDrop > 0.1, "IRNN ratio " + irnnDrop);
     }
 
     static List<TimeStepStats> stepZero(Cell cell, Activation act, String rec, String in, int seqLen, long seed) {
         SequenceTask task = new AddingTask();
-        RecurrentSpec spec = RecurrentSpec.of(cell, act, 1, WIDTH, task, seqLen, RecInit.parse(rec), Init.parse(in),
-                TrainSpec.DType.FLOAT64, seed);
+        RecurrentSpec spec = RecurrentSpec.of(
+                cell, act, 1, WIDTH, task, seqLen, RecInit.parse(rec), Init.parse(in), TrainSpec.DType.FLOAT64, seed);
         RecurrentNet net = new RecurrentNet(spec, BATCH);
         double[] x = new double[seqLen * BATCH * 2], y = new double[BATCH];
         task.fill(seed, 0, BATCH, seqLen, x, y);

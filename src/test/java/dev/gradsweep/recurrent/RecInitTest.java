@@ -1,15 +1,14 @@
 package dev.gradsweep.recurrent;
 
-import dev.gradsweep.grid.RecInit;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
-import java.util.Random;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.gradsweep.grid.RecInit;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class RecInitTest {
     @Test
@@ -29,7 +28,10 @@ class RecInitTest {
         int n = 6;
         // block diagonal: a rotation-scaling 2x2 block with eigenvalues 0.9 ± 0.6i (|λ| = 1.0817), then reals
         double[] d = new double[n * n];
-        d[0] = 0.9; d[1] = -0.6; d[n] = 0.6; d[n + 1] = 0.9;
+        d[0] = 0.9;
+        d[1] = -0.6;
+        d[n] = 0.6;
+        d[n + 1] = 0.9;
         double[] reals = {0.3, -1.05, 0.7, 0.1};
         for (int i = 0; i < 4; i++) d[(i + 2) * n + i + 2] = reals[i];
         // a similarity with an upper-triangular S (inverse by back-substitution) keeps the spectrum but not normality
@@ -51,16 +53,18 @@ class RecInitTest {
     @Test
     void eigenvaluesAgreeWithCommonsMath() {
         Random r = new Random(8);
-        for (int n : new int[]{1, 2, 3, 7, 40, 129}) {
+        for (int n : new int[] {1, 2, 3, 7, 40, 129}) {
             for (int kind = 0; kind < 3; kind++) {
                 double[] w = new double[n * n];
                 for (int i = 0; i < w.length; i++) w[i] = r.nextGaussian();
-                if (kind == 1) for (int i = 0; i < n; i++) for (int j = 0; j < i - 1; j++) w[i * n + j] = 0; // already Hessenberg
+                if (kind == 1)
+                    for (int i = 0; i < n; i++) for (int j = 0; j < i - 1; j++) w[i * n + j] = 0; // already Hessenberg
                 if (kind == 2) w = RecWeights.orthogonal(n, r); // every |λ| = 1
                 double[][] mine = SpectralRadius.eigenvalues(w, n);
                 double[][] m = new double[n][n];
                 for (int i = 0; i < n; i++) System.arraycopy(w, i * n, m[i], 0, n);
-                var ref = new org.apache.commons.math3.linear.EigenDecomposition(new org.apache.commons.math3.linear.Array2DRowRealMatrix(m));
+                var ref = new org.apache.commons.math3.linear.EigenDecomposition(
+                        new org.apache.commons.math3.linear.Array2DRowRealMatrix(m));
                 double[] rr = ref.getRealEigenvalues(), ri = ref.getImagEigenvalues();
                 boolean[] used = new boolean[n];
                 for (int i = 0; i < n; i++) { // match each reference eigenvalue to the nearest unused one of ours
@@ -68,10 +72,15 @@ class RecInitTest {
                     double dist = Double.POSITIVE_INFINITY;
                     for (int j = 0; j < n; j++) {
                         double dd = Math.hypot(rr[i] - mine[0][j], ri[i] - mine[1][j]);
-                        if (!used[j] && dd < dist) { dist = dd; best = j; }
+                        if (!used[j] && dd < dist) {
+                            dist = dd;
+                            best = j;
+                        }
                     }
                     used[best] = true;
-                    assertTrue(dist < 1e-8 * Math.sqrt(n), "n " + n + " kind " + kind + ": eigenvalue " + rr[i] + "+" + ri[i] + "i off by " + dist);
+                    assertTrue(
+                            dist < 1e-8 * Math.sqrt(n),
+                            "n " + n + " kind " + kind + ": eigenvalue " + rr[i] + "+" + ri[i] + "i off by " + dist);
                 }
                 if (kind == 2) assertEquals(1.0, SpectralRadius.of(w, n), 1e-12);
             }
@@ -120,10 +129,11 @@ class RecInitTest {
 
     static double[] mul(double[] a, double[] b, int n) {
         double[] c = new double[n * n];
-        for (int i = 0; i < n; i++) for (int k = 0; k < n; k++) {
-            double v = a[i * n + k];
-            for (int j = 0; j < n; j++) c[i * n + j] += v * b[k * n + j];
-        }
+        for (int i = 0; i < n; i++)
+            for (int k = 0; k < n; k++) {
+                double v = a[i * n + k];
+                for (int j = 0; j < n; j++) c[i * n + j] += v * b[k * n + j];
+            }
         return c;
     }
 

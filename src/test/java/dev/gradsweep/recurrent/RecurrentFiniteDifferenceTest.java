@@ -1,14 +1,13 @@
 package dev.gradsweep.recurrent;
 
-import dev.gradsweep.stats.TimeStepStats;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.gradsweep.stats.Segment;
+import dev.gradsweep.stats.TimeStepStats;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
-
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Central finite differences (float64) of the mean loss against the hand-written BPTT, for every parameter element
@@ -25,11 +24,19 @@ class RecurrentFiniteDifferenceTest {
     static final int BATCH = 3, T = 6, WIDTH = 4;
 
     @ParameterizedTest
-    @CsvSource({"rnn, tanh, adding", "rnn, relu, copy:2:3", "rnn, tanh, copy:2:3", "lstm, tanh, adding", "lstm, tanh, copy:2:3",
-            "gru, tanh, adding", "gru, tanh, copy:2:3"})
+    @CsvSource({
+        "rnn, tanh, adding",
+        "rnn, relu, copy:2:3",
+        "rnn, tanh, copy:2:3",
+        "lstm, tanh, adding",
+        "lstm, tanh, copy:2:3",
+        "gru, tanh, adding",
+        "gru, tanh, copy:2:3"
+    })
     void parameterAndHiddenGradientsMatchCentralDifferences(String cell, String act, String taskName) {
         SequenceTask task = SequenceTask.parse(taskName);
-        RecurrentNet net = RecurrentFixtures.perturbed(cell, act, task, WIDTH, T, BATCH, 7).net();
+        RecurrentNet net =
+                RecurrentFixtures.perturbed(cell, act, task, WIDTH, T, BATCH, 7).net();
         INDArray p = net.params();
         double loss = net.computeGradient(true);
         assertEquals(loss, net.loss(), 1e-15, "forward is deterministic");
@@ -46,7 +53,8 @@ class RecurrentFiniteDifferenceTest {
                 p.putScalar(i, orig);
                 double numeric = (up - down) / (2 * EPS);
                 fdSq += numeric * numeric;
-                worst = Math.max(worst, check(analytic[i], numeric, s.layerName + "." + s.param + "[" + (i - s.offset) + "]"));
+                worst = Math.max(
+                        worst, check(analytic[i], numeric, s.layerName + "." + s.param + "[" + (i - s.offset) + "]"));
             }
             assertTrue(fdSq > 1e-12, s.layerName + "." + s.param + " has a gradient in the finite differences too");
         }
@@ -62,23 +70,27 @@ class RecurrentFiniteDifferenceTest {
                     double down = net.loss();
                     double numeric = (up - down) / (2 * EPS);
                     fdSq += numeric * numeric;
-                    worst = Math.max(worst, check(dh[l][t][i], numeric, "dL/dh layer " + l + " t " + t + " [" + i + "]"));
+                    worst = Math.max(
+                            worst, check(dh[l][t][i], numeric, "dL/dh layer " + l + " t " + t + " [" + i + "]"));
                 }
                 net.probe(-1, 0, 0, 0);
                 // the recorded statistic is the norm of exactly this total derivative
                 TimeStepStats st = net.timeSteps().get(l * T + t);
                 assertEquals(l, st.layer());
                 assertEquals(t, st.t());
-                assertEquals(Math.sqrt(fdSq), st.hGradL2(), 1e-6 * st.hGradL2() + 1e-9, "‖dL/dh‖ layer " + l + " t " + t);
+                assertEquals(
+                        Math.sqrt(fdSq), st.hGradL2(), 1e-6 * st.hGradL2() + 1e-9, "‖dL/dh‖ layer " + l + " t " + t);
             }
         }
-        System.out.printf("%s/%s/%s: worst relative error %.2e over %d parameters%n", cell, act, taskName, worst, p.length());
+        System.out.printf(
+                "%s/%s/%s: worst relative error %.2e over %d parameters%n", cell, act, taskName, worst, p.length());
     }
 
     /** Returns the relative error where the gradient is not tiny (for the report), asserting the bound. */
     static double check(double analytic, double numeric, String what) {
         double scale = Math.max(Math.abs(analytic), Math.abs(numeric));
-        assertTrue(Math.abs(analytic - numeric) <= 1e-6 * scale + 1e-9,
+        assertTrue(
+                Math.abs(analytic - numeric) <= 1e-6 * scale + 1e-9,
                 what + ": analytic " + analytic + " vs numeric " + numeric);
         return scale > 1e-4 ? Math.abs(analytic - numeric) / scale : 0;
     }

@@ -1,18 +1,16 @@
 package dev.gradsweep.recurrent;
 
-import dev.gradsweep.grid.Cell;
-import dev.gradsweep.grid.RecInit;
 import dev.gradsweep.grid.Activation;
+import dev.gradsweep.grid.Cell;
 import dev.gradsweep.grid.Init;
+import dev.gradsweep.grid.RecInit;
 import dev.gradsweep.grid.TrainSpec;
-import org.nd4j.linalg.api.ndarray.INDArray;
-
 import java.util.Random;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** Small float64 networks for the gradient checks. */
 final class RecurrentFixtures {
-    private RecurrentFixtures() {
-    }
+    private RecurrentFixtures() {}
 
     /** The net and the batch it was given. */
     record Fixture(RecurrentNet net, double[] x, double[] y) {}
@@ -22,8 +20,20 @@ final class RecurrentFixtures {
      * ReLU pre-activations away from the kink at exactly 0), and a batch of the task set on it.
      */
     static Fixture perturbed(String cell, String act, SequenceTask task, int width, int seqLen, int batch, long seed) {
-        RecurrentSpec spec = new RecurrentSpec(Cell.parse(cell), Activation.parse(act), 2, width, seqLen, task.inputs(),
-                task.outputs(), task.groups(), RecInit.parse("normal:1"), Init.parse("xavier"), 1.0, TrainSpec.DType.FLOAT64, seed);
+        RecurrentSpec spec = new RecurrentSpec(
+                Cell.parse(cell),
+                Activation.parse(act),
+                2,
+                width,
+                seqLen,
+                task.inputs(),
+                task.outputs(),
+                task.groups(),
+                RecInit.parse("normal:1"),
+                Init.parse("xavier"),
+                1.0,
+                TrainSpec.DType.FLOAT64,
+                seed);
         RecurrentNet net = new RecurrentNet(spec, batch);
         INDArray p = net.params();
         Random rng = new Random(seed + 1);

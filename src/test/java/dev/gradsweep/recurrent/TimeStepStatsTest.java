@@ -1,21 +1,18 @@
 package dev.gradsweep.recurrent;
 
-import dev.gradsweep.stats.TimeStepStats;
-import dev.gradsweep.grid.Cell;
-import dev.gradsweep.grid.RecInit;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.gradsweep.grid.Activation;
+import dev.gradsweep.grid.Cell;
 import dev.gradsweep.grid.Init;
+import dev.gradsweep.grid.RecInit;
 import dev.gradsweep.grid.TrainSpec;
-import dev.gradsweep.stats.ParamStats;
 import dev.gradsweep.stats.Segment;
+import dev.gradsweep.stats.TimeStepStats;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
-
-import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The per-(layer, t) statistics against values computed here from the hidden states, or known in closed form. */
 class TimeStepStatsTest {
@@ -33,13 +30,15 @@ class TimeStepStatsTest {
     }
 
     static RecurrentSpec spec(Cell cell, Activation act, String rec, String in, TrainSpec.DType dt, int seqLen) {
-        return RecurrentSpec.of(cell, act, 2, WIDTH, new AddingTask(), seqLen, RecInit.parse(rec), Init.parse(in), dt, 3);
+        return RecurrentSpec.of(
+                cell, act, 2, WIDTH, new AddingTask(), seqLen, RecInit.parse(rec), Init.parse(in), dt, 3);
     }
 
     @Test
     void rnnMeanAbsSaturationAndSlopeFromTheHiddenStates() {
         // large weights, so part of the tanh units saturate (|1 − h²| < 0.01) and part do not
-        RecurrentNet net = run(spec(Cell.RNN, Activation.TANH, "normal:3", "normal:4", TrainSpec.DType.FLOAT64, T), null);
+        RecurrentNet net =
+                run(spec(Cell.RNN, Activation.TANH, "normal:3", "normal:4", TrainSpec.DType.FLOAT64, T), null);
         List<TimeStepStats> st = net.timeSteps();
         assertEquals(2 * T, st.size());
         double satSeen = 0;
@@ -74,9 +73,10 @@ class TimeStepStatsTest {
      */
     @Test
     void gateMeansAndSaturationWithBiasesOnly() {
-        for (double fb : new double[]{1, 3}) {
-            for (double ba : new double[]{0.1, 5}) {
-                RecurrentSpec spec = spec(Cell.LSTM, null, "orthogonal", "xavier", TrainSpec.DType.FLOAT64, T).withForgetBias(fb);
+        for (double fb : new double[] {1, 3}) {
+            for (double ba : new double[] {0.1, 5}) {
+                RecurrentSpec spec = spec(Cell.LSTM, null, "orthogonal", "xavier", TrainSpec.DType.FLOAT64, T)
+                        .withForgetBias(fb);
                 RecurrentNet net = run(spec, p -> zeroWeightsSetBias(p, spec, 0, ba));
                 for (TimeStepStats s : net.timeSteps()) {
                     assertEquals(1 / (1 + Math.exp(-fb)), s.gateMean(), 1e-12);
@@ -97,7 +97,8 @@ class TimeStepStatsTest {
         Segment[] seg = new RecurrentNet(spec, 1).segments();
         for (Segment s : seg) {
             if (s.layer == spec.depth()) continue;
-            if (s.param.equals("b")) for (int j = 0; j < spec.width(); j++) p.putScalar(s.offset + block * spec.width() + j, v);
+            if (s.param.equals("b"))
+                for (int j = 0; j < spec.width(); j++) p.putScalar(s.offset + block * spec.width() + j, v);
             else for (int i = s.offset; i < s.offset + s.length; i++) p.putScalar(i, 0);
         }
     }
@@ -110,9 +111,12 @@ class TimeStepStatsTest {
     @Test
     void float32UnderflowIsCountedAsZeros() {
         int seqLen = 40;
-        RecurrentNet f32 = run(spec(Cell.RNN, Activation.TANH, "spectral:0.05", "normal:0.01", TrainSpec.DType.FLOAT32, seqLen), null);
-        RecurrentNet f64 = run(spec(Cell.RNN, Activation.TANH, "spectral:0.05", "normal:0.01", TrainSpec.DType.FLOAT64, seqLen), null);
-        TimeStepStats first32 = f32.timeSteps().get(seqLen), last32 = f32.timeSteps().get(2 * seqLen - 1); // layer 1
+        RecurrentNet f32 = run(
+                spec(Cell.RNN, Activation.TANH, "spectral:0.05", "normal:0.01", TrainSpec.DType.FLOAT32, seqLen), null);
+        RecurrentNet f64 = run(
+                spec(Cell.RNN, Activation.TANH, "spectral:0.05", "normal:0.01", TrainSpec.DType.FLOAT64, seqLen), null);
+        TimeStepStats first32 = f32.timeSteps().get(seqLen),
+                last32 = f32.timeSteps().get(2 * seqLen - 1); // layer 1
         TimeStepStats first64 = f64.timeSteps().get(seqLen);
         assertEquals(first32.count(), first32.hGradZeros(), "all underflowed at t = 0 in float32");
         assertEquals(0, first32.hGradL2());
@@ -124,11 +128,13 @@ class TimeStepStatsTest {
 
     @Test
     void float32GradientsAgreeWithFloat64OnTheSameWeights() {
-        for (Cell cell : new Cell[]{Cell.RNN, Cell.LSTM, Cell.GRU}) {
+        for (Cell cell : new Cell[] {Cell.RNN, Cell.LSTM, Cell.GRU}) {
             RecurrentSpec s64 = spec(cell, Activation.TANH, "orthogonal", "xavier", TrainSpec.DType.FLOAT64, T);
             RecurrentNet n64 = run(s64, null);
-            RecurrentNet n32 = run(s64.withDtype(TrainSpec.DType.FLOAT32), p -> p.assign(new RecurrentNet(s64, 1).params()));
-            double[] g64 = n64.gradient().data().asDouble(), g32 = n32.gradient().data().asDouble();
+            RecurrentNet n32 =
+                    run(s64.withDtype(TrainSpec.DType.FLOAT32), p -> p.assign(new RecurrentNet(s64, 1).params()));
+            double[] g64 = n64.gradient().data().asDouble(),
+                    g32 = n32.gradient().data().asDouble();
             for (Segment s : n64.segments()) {
                 double diff = 0, norm = 0;
                 for (int i = s.offset; i < s.offset + s.length; i++) {
@@ -140,5 +146,4 @@ class TimeStepStatsTest {
             }
         }
     }
-
 }

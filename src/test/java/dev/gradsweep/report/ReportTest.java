@@ -1,11 +1,9 @@
 package dev.gradsweep.report;
 
-import dev.gradsweep.sweep.SweepDriver;
-import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import javax.imageio.ImageIO;
+import dev.gradsweep.sweep.SweepDriver;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -17,12 +15,14 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import javax.imageio.ImageIO;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ReportTest {
-    static final String GRID = String.join("\n",
+    static final String GRID = String.join(
+            "\n",
             "name: report-test",
             "task: {kind: teacher, inputs: 6, samples: 64}",
             "train: {steps: 8, batch: 16, optimizer: sgd, lr: 0.05, dtype: float32}",
@@ -31,22 +31,31 @@ class ReportTest {
             "  depth: [12]",
             "  width: [16]",
             "  activation: [sigmoid, relu, tanh]",
-            "  init: [xavier, he]", "");
+            "  init: [xavier, he]",
+            "");
 
     @Test
     void aReportEmbedsEveryPlotItDrawsAndEveryPlotHasContent(@TempDir Path tmp) throws Exception {
         Path g = tmp.resolve("g.yaml"), out = tmp.resolve("out"), to = tmp.resolve("report");
         Files.writeString(g, GRID);
-        SweepDriver.run(new SweepDriver.Options(g.toString(), out.toString(), false, false, "local[2]", 0),
+        SweepDriver.run(
+                new SweepDriver.Options(g.toString(), out.toString(), false, false, "local[2]", 0),
                 new PrintStream(new ByteArrayOutputStream()));
         Files.createDirectories(to);
         Files.writeString(to.resolve("stale.png"), "left by an earlier report");
-        SparkSession spark = SparkSession.builder().master("local[2]").appName("report-test").config("spark.ui.enabled", "false")
-                .config("spark.sql.shuffle.partitions", "4").getOrCreate();
+        SparkSession spark = SparkSession.builder()
+                .master("local[2]")
+                .appName("report-test")
+                .config("spark.ui.enabled", "false")
+                .config("spark.sql.shuffle.partitions", "4")
+                .getOrCreate();
         Report.Summary s;
         try {
             // 6 configurations drawn as 4 lines, 2 heat maps: the bounded-output path of a large sweep
-            s = Report.write(spark, new Report.Options(out.toString(), to, List.of("0", "last"), 4, 2, Map.of(), "bin/gradsweep report ..."));
+            s = Report.write(
+                    spark,
+                    new Report.Options(
+                            out.toString(), to, List.of("0", "last"), 4, 2, Map.of(), "bin/gradsweep report ..."));
         } finally {
             spark.stop();
         }
@@ -56,9 +65,13 @@ class ReportTest {
         while (m.find()) embedded.add(m.group(1));
         Set<String> written = new HashSet<>();
         try (var files = Files.list(to)) {
-            files.filter(p -> p.toString().endsWith(".png")).forEach(p -> written.add(p.getFileName().toString()));
+            files.filter(p -> p.toString().endsWith(".png"))
+                    .forEach(p -> written.add(p.getFileName().toString()));
         }
-        assertEquals(written, embedded, "every PNG in the directory is embedded, every embedded PNG exists (stale ones removed)");
+        assertEquals(
+                written,
+                embedded,
+                "every PNG in the directory is embedded, every embedded PNG exists (stale ones removed)");
         // 3 plots per flow step x 2 steps, 2 histograms, 2 heat maps, loss by activation and by init
         assertEquals(12, written.size(), written.toString());
         for (String f : written) {
@@ -68,10 +81,13 @@ class ReportTest {
             assertTrue(colours(img) > 20, f + " looks blank");
             assertTrue(Files.size(to.resolve(f)) < 150_000, f + " too large");
         }
-        assertEquals(6, s.verdicts().values().stream().mapToLong(Long::longValue).sum());
+        assertEquals(
+                6, s.verdicts().values().stream().mapToLong(Long::longValue).sum());
         for (String v : s.verdicts().keySet()) assertTrue(md.contains("**" + v + "**"), v);
         for (String f : s.findings()) assertTrue(md.contains(f));
-        assertTrue(s.findings().stream().anyMatch(f -> f.startsWith("activation: ")), s.findings().toString());
+        assertTrue(
+                s.findings().stream().anyMatch(f -> f.startsWith("activation: ")),
+                s.findings().toString());
         assertTrue(md.contains("| `gradsweep.vanish_ratio` | 1e-3 |"), "thresholds listed");
         assertTrue(md.contains("bin/gradsweep report ..."), "regenerate command");
     }
@@ -96,32 +112,103 @@ class ReportTest {
     @Test
     void findingsSentencesComeFromTheNumbers() {
         List<Map<String, Object>> effects = List.of(
-                Map.of("axis", "activation", "value", "relu", "runs", 4L, "held_fixed", true, "healthy", 1.0, "vanishing", 0.0,
-                        "median_slope_delta", 0.01, "fixes", 2L, "broken_contexts", 2L),
-                Map.of("axis", "activation", "value", "sigmoid", "runs", 4L, "held_fixed", true, "healthy", 0.25, "vanishing", 0.75,
-                        "median_slope_delta", 0.6, "fixes", 0L, "broken_contexts", 2L));
+                Map.of(
+                        "axis",
+                        "activation",
+                        "value",
+                        "relu",
+                        "runs",
+                        4L,
+                        "held_fixed",
+                        true,
+                        "healthy",
+                        1.0,
+                        "vanishing",
+                        0.0,
+                        "median_slope_delta",
+                        0.01,
+                        "fixes",
+                        2L,
+                        "broken_contexts",
+                        2L),
+                Map.of(
+                        "axis",
+                        "activation",
+                        "value",
+                        "sigmoid",
+                        "runs",
+                        4L,
+                        "held_fixed",
+                        true,
+                        "healthy",
+                        0.25,
+                        "vanishing",
+                        0.75,
+                        "median_slope_delta",
+                        0.6,
+                        "fixes",
+                        0L,
+                        "broken_contexts",
+                        2L));
         String s = Findings.axis("activation", effects);
-        assertTrue(s.startsWith("activation: relu is healthy in 100% of its 4 runs, sigmoid in 25% (75% vanishing)"), s);
+        assertTrue(
+                s.startsWith("activation: relu is healthy in 100% of its 4 runs, sigmoid in 25% (75% vanishing)"), s);
         assertTrue(s.contains("0.01 vs 0.6 decades per layer"), s);
         assertTrue(s.contains("relu is healthy in 2 of 2 configurations"), s);
         List<Map<String, Object>> verdicts = List.of(
-                Map.of("verdict", "vanishing", "slope_w", 0.02, "slope_delta", 0.45, "log10_delta_in", -20.5, "seed", 1L, "stall_layer", 40),
+                Map.of(
+                        "verdict",
+                        "vanishing",
+                        "slope_w",
+                        0.02,
+                        "slope_delta",
+                        0.45,
+                        "log10_delta_in",
+                        -20.5,
+                        "seed",
+                        1L,
+                        "stall_layer",
+                        40),
                 Map.of("verdict", "healthy", "slope_w", 0.0, "slope_delta", 0.01, "log10_delta_in", -0.2, "seed", 1L));
         assertEquals("Of 2 runs, 1 healthy, 1 vanishing.", Findings.overall(verdicts));
         assertTrue(Findings.hiddenDecay(verdicts).startsWith("1 run has a flat weight-gradient profile"));
         String d = Findings.deepestStall(verdicts, v -> "relu · standard");
-        assertTrue(d.contains("relu · standard (seed 1, vanishing)") && d.contains("10^-20.5") && d.contains("layers 0 to 40"), d);
+        assertTrue(
+                d.contains("relu · standard (seed 1, vanishing)")
+                        && d.contains("10^-20.5")
+                        && d.contains("layers 0 to 40"),
+                d);
         // one sentence per verdict with an example's reason and advice, preferring advice the sweep itself shows
         List<Map<String, Object>> why = List.of(
-                Map.of("verdict", "frozen", "seed", 1L, "reason", "every layer's median update ratio is below 1e-4", "try", "a larger lr",
-                        "try_from", "textbook"),
-                Map.of("verdict", "frozen", "seed", 2L, "reason", "every layer's median update ratio is below 1e-4 (2e-8)",
-                        "try", "lr: 0.05 (healthy in the same configuration)", "try_from", "sweep"),
+                Map.of(
+                        "verdict",
+                        "frozen",
+                        "seed",
+                        1L,
+                        "reason",
+                        "every layer's median update ratio is below 1e-4",
+                        "try",
+                        "a larger lr",
+                        "try_from",
+                        "textbook"),
+                Map.of(
+                        "verdict",
+                        "frozen",
+                        "seed",
+                        2L,
+                        "reason",
+                        "every layer's median update ratio is below 1e-4 (2e-8)",
+                        "try",
+                        "lr: 0.05 (healthy in the same configuration)",
+                        "try_from",
+                        "sweep"),
                 Map.of("verdict", "healthy", "seed", 1L, "reason", "closed 50% of the gap"));
         List<String> w = Findings.why(why, v -> "relu · he");
         assertEquals(1, w.size(), w.toString());
-        assertEquals("2 runs are frozen, e.g. relu · he (seed 2): every layer's median update ratio is below 1e-4 (2e-8). "
-                + "Try lr: 0.05 (healthy in the same configuration).", w.get(0));
+        assertEquals(
+                "2 runs are frozen, e.g. relu · he (seed 2): every layer's median update ratio is below 1e-4 (2e-8). "
+                        + "Try lr: 0.05 (healthy in the same configuration).",
+                w.get(0));
         assertEquals("-∞", Findings.fmt(Double.NEGATIVE_INFINITY));
         assertEquals("1.23e-05", Findings.fmt(1.2345e-5));
         assertEquals("0.5", Findings.fmt(0.5));

@@ -1,11 +1,5 @@
 package dev.gradsweep.repro;
 
-import dev.gradsweep.grid.TaskSpec;
-import dev.gradsweep.grid.TrainSpec;
-import dev.gradsweep.model.TestNets;
-import dev.gradsweep.train.MemoryRecorder;
-import org.junit.jupiter.api.Test;
-
 import static dev.gradsweep.repro.Repro.Run;
 import static dev.gradsweep.repro.Repro.log2;
 import static dev.gradsweep.repro.Repro.meanLevelLoss;
@@ -14,6 +8,12 @@ import static dev.gradsweep.repro.Repro.slope;
 import static dev.gradsweep.repro.Repro.tailLoss;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.gradsweep.grid.TaskSpec;
+import dev.gradsweep.grid.TrainSpec;
+import dev.gradsweep.model.TestNets;
+import dev.gradsweep.train.MemoryRecorder;
+import org.junit.jupiter.api.Test;
 
 /**
  * Small, seeded versions of the reference grids in conf/grids/: each asserts the published effect on the numbers
@@ -66,7 +66,8 @@ class ReproductionTest {
     /** Glorot & Bengio 2010, tanh MLP: standard init shrinks back-propagated gradients toward the input, xavier much less. */
     @Test
     void glorot2010StandardInitShrinksGradientsXavierKeepsThem() {
-        double standard = deltaSlope(run(10, 64, "tanh", "standard", "none", "n/a", "none", 1, 32, 0.01, F64, 1), 0, 10);
+        double standard =
+                deltaSlope(run(10, 64, "tanh", "standard", "none", "n/a", "none", 1, 32, 0.01, F64, 1), 0, 10);
         double xavier = deltaSlope(run(10, 64, "tanh", "xavier", "none", "n/a", "none", 1, 32, 0.01, F64, 1), 0, 10);
         assertTrue(standard > 1.0, "standard slope " + standard);
         assertTrue(xavier < 0.4 && xavier < standard / 3, "xavier slope " + xavier + " vs standard " + standard);
@@ -93,11 +94,13 @@ class ReproductionTest {
             // layers 2..19 (skip the first layers' transient from the input scale); slope toward the input is −d/dl
             fitted[i] = -slope(2, 20, l -> 2 * Math.log(r.rec().param(0, l, "b").gradL2()));
             double lnChi = 0;
-            for (int l = 2; l < 19; l++) lnChi += Math.log(sw2[i] * r.rec().layer(0, "dense" + l).slopeSqMean());
+            for (int l = 2; l < 19; l++)
+                lnChi += Math.log(sw2[i] * r.rec().layer(0, "dense" + l).slopeSqMean());
             lnChi /= 17;
             assertEquals(lnChi, fitted[i], 0.08, "sigma_w^2 = " + sw2[i]);
             w[i] = -slope(2, 20, l -> 2 * Math.log(r.rec().param(0, l, "W").gradL2()));
-            act[i] = -slope(2, 20, l -> 2 * Math.log(r.rec().layer(0, "dense" + (l - 1)).std()));
+            act[i] = -slope(
+                    2, 20, l -> 2 * Math.log(r.rec().layer(0, "dense" + (l - 1)).std()));
             assertEquals(fitted[i] + act[i], w[i], 0.2, "sigma_w^2 = " + sw2[i] + ": ∇W slope vs δ + forward scale");
         }
         assertTrue(fitted[0] < -0.4, "ordered: " + fitted[0]);
@@ -118,8 +121,10 @@ class ReproductionTest {
     void xiong2020PostLnGrowsTowardTheOutputPreLnIsFlatAndShrinksWithDepth() {
         Run post = run(12, 64, "relu", "xavier", "layer", "post", "residual", 1, 32, 0.01, F64, 1);
         Run pre = run(12, 64, "relu", "xavier", "layer", "pre", "residual", 1, 32, 0.01, F64, 1);
-        double sPost = slope(0, 12, l -> log2(post.rec().param(0, "block" + l + ".fc2", "W").gradL2()));
-        double sPre = slope(0, 12, l -> log2(pre.rec().param(0, "block" + l + ".fc2", "W").gradL2()));
+        double sPost = slope(
+                0, 12, l -> log2(post.rec().param(0, "block" + l + ".fc2", "W").gradL2()));
+        double sPre = slope(
+                0, 12, l -> log2(pre.rec().param(0, "block" + l + ".fc2", "W").gradL2()));
         assertTrue(sPost > 0.1, "post-LN slope " + sPost);
         assertTrue(Math.abs(sPre) < 0.08 && Math.abs(sPre) < sPost / 2, "pre-LN slope " + sPre + " vs post " + sPost);
         double g4 = lastBlock(4), g64 = lastBlock(64);
@@ -139,7 +144,8 @@ class ReproductionTest {
      */
     @Test
     void rezeroAtInitEveryBlockSeesTheSameGradient() {
-        MemoryRecorder rec = run(100, 32, "relu", "he", "none", "n/a", "rezero", 1, 32, 0.01, F64, 1).rec();
+        MemoryRecorder rec = run(100, 32, "relu", "he", "none", "n/a", "rezero", 1, 32, 0.01, F64, 1)
+                .rec();
         double g0 = rec.layer(0, "block0").outGradL2();
         assertTrue(g0 > 0);
         for (int l = 1; l < 100; l++) assertEquals(g0, rec.layer(0, "block" + l).outGradL2(), 1e-12 * g0, "block " + l);
@@ -155,8 +161,14 @@ class ReproductionTest {
      */
     @Test
     void resnet2016ResidualReachesLowerLossThanPlain() {
-        double plain = tailLoss(run(30, 32, "relu", "he", "batch", "post", "none", 40, 32, 0.05, F32, 1).rec(), 10);
-        double residual = tailLoss(run(15, 32, "relu", "he", "batch", "post", "residual", 40, 32, 0.05, F32, 1).rec(), 10);
+        double plain = tailLoss(
+                run(30, 32, "relu", "he", "batch", "post", "none", 40, 32, 0.05, F32, 1)
+                        .rec(),
+                10);
+        double residual = tailLoss(
+                run(15, 32, "relu", "he", "batch", "post", "residual", 40, 32, 0.05, F32, 1)
+                        .rec(),
+                10);
         assertTrue(residual < 0.95 * plain, "residual " + residual + " vs plain " + plain);
     }
 
@@ -184,16 +196,28 @@ class ReproductionTest {
         // Both share the data (same task and seed), so one mean level.
         double level = meanLevelLoss(plainRun.data());
         double plainTail = tailLoss(plain, 10) / level, hwTail = tailLoss(hw, 10) / level;
-        assertTrue(plainTail > 0.97, "plain net's last-10-step loss / Var(y) = " + plainTail + ": it should stay at the mean level");
-        assertTrue(hwTail < 0.5, "highway net's last-10-step loss / Var(y) = " + hwTail + ": it should fit most of the variance");
-        double plainRatio = plain.param(0, 0, "W").gradL2() / plain.param(0, 49, "W").gradL2();
-        double hwRatio = hw.param(0, "block0.fc1", "W").gradL2() / hw.param(0, "block49.fc1", "W").gradL2();
+        assertTrue(
+                plainTail > 0.97,
+                "plain net's last-10-step loss / Var(y) = " + plainTail + ": it should stay at the mean level");
+        assertTrue(
+                hwTail < 0.5,
+                "highway net's last-10-step loss / Var(y) = " + hwTail + ": it should fit most of the variance");
+        double plainRatio =
+                plain.param(0, 0, "W").gradL2() / plain.param(0, 49, "W").gradL2();
+        double hwRatio = hw.param(0, "block0.fc1", "W").gradL2()
+                / hw.param(0, "block49.fc1", "W").gradL2();
         assertTrue(plainRatio < 1e-6, "plain first/last " + plainRatio);
-        assertTrue(hwRatio > 1e-4 && hwRatio > 1e3 * plainRatio, "highway first/last " + hwRatio + " vs plain " + plainRatio);
+        assertTrue(
+                hwRatio > 1e-4 && hwRatio > 1e3 * plainRatio,
+                "highway first/last " + hwRatio + " vs plain " + plainRatio);
         double gate = hw.layer(0, "block0.gate").mean();
         assertEquals(1 / (1 + Math.exp(2)), gate, 0.05, "mean transform gate at init (bias -2)");
-        double plainMoved = plain.param(4, 0, "W").updateL2() / plain.param(4, 0, "W").paramL2();
-        double hwMoved = hw.param(4, "block0.fc1", "W").updateL2() / hw.param(4, "block0.fc1", "W").paramL2();
-        assertTrue(hwMoved > 1000 * plainMoved, "update ratio of the first layer: highway " + hwMoved + " vs plain " + plainMoved);
+        double plainMoved =
+                plain.param(4, 0, "W").updateL2() / plain.param(4, 0, "W").paramL2();
+        double hwMoved = hw.param(4, "block0.fc1", "W").updateL2()
+                / hw.param(4, "block0.fc1", "W").paramL2();
+        assertTrue(
+                hwMoved > 1000 * plainMoved,
+                "update ratio of the first layer: highway " + hwMoved + " vs plain " + plainMoved);
     }
 }

@@ -1,21 +1,20 @@
 package dev.gradsweep.stats;
 
-import dev.gradsweep.train.MemoryRecorder;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.grid.TrainSpec;
-import dev.gradsweep.model.NetworkFactory;
 import dev.gradsweep.model.Net;
+import dev.gradsweep.model.NetworkFactory;
 import dev.gradsweep.model.TestNets;
+import dev.gradsweep.train.MemoryRecorder;
+import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-
-import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The layer statistics the probe takes inside DL4J's forward-pass callback (from workspace memory) equal those
@@ -26,8 +25,17 @@ class ActivationStatsTest {
     @CsvSource({"sigmoid,normal:4,FLOAT32", "tanh,normal:3,FLOAT64", "relu,standard,FLOAT32"})
     void probeMatchesFeedForward(String act, String init, TrainSpec.DType dtype) {
         Activation a = Activation.parse(act);
-        Net built = NetworkFactory.build(TestNets.config(6, 12, a, init, "none", "n/a", "none",
-                TestNets.regression(TaskSpec.Kind.GAUSS, 5, 2, 16), TestNets.train(1, 16, 0.1, "none", dtype), 7));
+        Net built = NetworkFactory.build(TestNets.config(
+                6,
+                12,
+                a,
+                init,
+                "none",
+                "n/a",
+                "none",
+                TestNets.regression(TaskSpec.Kind.GAUSS, 5, 2, 16),
+                TestNets.train(1, 16, 0.1, "none", dtype),
+                7));
         Nd4j.getRandom().setSeed(7);
         INDArray x = Nd4j.randn(NetworkFactory.dataType(dtype), 16, 5).muli(3);
         INDArray y = Nd4j.zeros(NetworkFactory.dataType(dtype), 16, 2);
@@ -38,7 +46,8 @@ class ActivationStatsTest {
         for (MemoryRecorder.LayerRow row : rec.layers) {
             INDArray out = ff.get("dense" + row.layer()).castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE);
             double mean = out.meanNumber().doubleValue();
-            double std = Math.sqrt(out.sub(mean).muli(out.sub(mean)).meanNumber().doubleValue());
+            double std =
+                    Math.sqrt(out.sub(mean).muli(out.sub(mean)).meanNumber().doubleValue());
             double tol = dtype == TrainSpec.DType.FLOAT64 ? 1e-12 : 1e-6;
             assertEquals(mean, row.mean(), tol * (1 + Math.abs(mean)), "layer " + row.layer());
             assertEquals(std, row.std(), tol * (1 + std) * 10, "layer " + row.layer());
@@ -59,7 +68,11 @@ class ActivationStatsTest {
             long n = out.length();
             assertEquals((double) zeros / n, row.zeroFrac(), 0.0);
             assertEquals((double) dead / out.columns(), row.deadFrac(), 0.0);
-            assertEquals(slopeSq / n, row.slopeSqMean(), 1e-12 * (1 + slopeSq / n), "act_slope_sq_mean, layer " + row.layer());
+            assertEquals(
+                    slopeSq / n,
+                    row.slopeSqMean(),
+                    1e-12 * (1 + slopeSq / n),
+                    "act_slope_sq_mean, layer " + row.layer());
             if (a.hasSaturation()) assertEquals((double) sat / n, row.saturatedFrac(), 0.0);
             else assertTrue(Double.isNaN(row.saturatedFrac()));
             sawSaturation |= row.saturatedFrac() > 0;

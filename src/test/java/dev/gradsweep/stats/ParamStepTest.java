@@ -1,24 +1,23 @@
 package dev.gradsweep.stats;
 
-import dev.gradsweep.train.Trainer;
-import dev.gradsweep.train.RunOutcome;
-import dev.gradsweep.train.MemoryRecorder;
-import dev.gradsweep.hostmem.HostArray;
+import static dev.gradsweep.stats.StatsMergeTest.assertClose;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.gradsweep.data.Tasks;
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.grid.TrainSpec;
+import dev.gradsweep.hostmem.HostArray;
 import dev.gradsweep.model.NetworkFactory;
 import dev.gradsweep.model.TestNets;
-import org.junit.jupiter.api.Test;
-
+import dev.gradsweep.train.MemoryRecorder;
+import dev.gradsweep.train.RunOutcome;
+import dev.gradsweep.train.Trainer;
 import java.util.List;
-
-import static dev.gradsweep.stats.StatsMergeTest.assertClose;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
  * The host parameter step (p ← p − u in Java, reducing as it goes) trains exactly as ND4J's subi and records the
@@ -30,10 +29,13 @@ class ParamStepTest {
         System.setProperty(ParamStep.PROPERTY, Boolean.toString(hostStep));
         try {
             TaskSpec task = TestNets.regression(TaskSpec.Kind.TEACHER, 12, 1, 256);
-            TrainSpec t = new TrainSpec(8, 32, TrainSpec.Optimizer.valueOf(optimizer), 0.05, "none", TrainSpec.DType.FLOAT32, 0, -2);
+            TrainSpec t = new TrainSpec(
+                    8, 32, TrainSpec.Optimizer.valueOf(optimizer), 0.05, "none", TrainSpec.DType.FLOAT32, 0, -2);
             RunConfig rc = TestNets.config(4, 24, Activation.RELU, "he", norm, "n/a", "none", task, t, 5);
             var built = NetworkFactory.build(rc);
-            assertEquals(hostStep, new ParamStep(built.graph().params(), built.graph().getGradientsViewArray()).reduces());
+            assertEquals(
+                    hostStep,
+                    new ParamStep(built.graph().params(), built.graph().getGradientsViewArray()).reduces());
             MemoryRecorder rec = new MemoryRecorder();
             RunOutcome o = Trainer.train(rc, Tasks.generate(task, 5), rec, true);
             assertEquals(RunOutcome.Status.OK, o.status, o.error);
@@ -63,7 +65,8 @@ class ParamStepTest {
         ParamStats[] stats = {new ParamStats(), new ParamStats()};
         double[] newSq = new double[2];
         step.apply(segs, stats, newSq);
-        org.junit.jupiter.api.Assertions.assertArrayEquals(expected.toFloatVector(), p.toFloatVector(), 0f); // bit for bit
+        org.junit.jupiter.api.Assertions.assertArrayEquals(
+                expected.toFloatVector(), p.toFloatVector(), 0f); // bit for bit
         for (int k = 0; k < segs.length; k++) {
             double uu = 0, pp = 0;
             for (int i = segs[k].offset; i < segs[k].offset + segs[k].length; i++) {
@@ -84,7 +87,11 @@ class ParamStepTest {
                 assertEquals(nd4j.steps.size(), host.steps.size());
                 for (int i = 0; i < host.steps.size(); i++) {
                     MemoryRecorder.StepRow h = host.steps.get(i), n = nd4j.steps.get(i);
-                    assertEquals(n.loss(), h.loss(), 0.0, norm + "/" + opt + " loss at step " + i); // same parameters, bit for bit
+                    assertEquals(
+                            n.loss(),
+                            h.loss(),
+                            0.0,
+                            norm + "/" + opt + " loss at step " + i); // same parameters, bit for bit
                     assertEquals(n.gradL2Total(), h.gradL2Total(), 0.0);
                     assertClose(n.updateL2Total(), h.updateL2Total());
                 }

@@ -1,15 +1,14 @@
 package dev.gradsweep.stats;
 
-import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The portable reductions on crafted float32 buffers: values whose float32 squares underflow (1e-25, subnormal
@@ -19,13 +18,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class PortableMemoryTest {
     static float value(Random r) {
         switch (r.nextInt(12)) {
-            case 0: return 0f;
-            case 1: return -0f;
-            case 2: return 1e-25f * (float) r.nextGaussian();
-            case 3: return 1e-40f; // subnormal
-            case 4: return r.nextInt(40) == 0 ? Float.NaN : 1f;
-            case 5: return r.nextInt(40) == 0 ? Float.NEGATIVE_INFINITY : -2f;
-            default: return (float) r.nextGaussian();
+            case 0:
+                return 0f;
+            case 1:
+                return -0f;
+            case 2:
+                return 1e-25f * (float) r.nextGaussian();
+            case 3:
+                return 1e-40f; // subnormal
+            case 4:
+                return r.nextInt(40) == 0 ? Float.NaN : 1f;
+            case 5:
+                return r.nextInt(40) == 0 ? Float.NEGATIVE_INFINITY : -2f;
+            default:
+                return (float) r.nextGaussian();
         }
     }
 
@@ -53,7 +59,8 @@ class PortableMemoryTest {
             p[i] = (float) r.nextGaussian();
         }
         Segment[] segs = segments(n);
-        INDArray ga = Nd4j.createFromArray(g).reshape(1, n), pa = Nd4j.createFromArray(p).reshape(1, n);
+        INDArray ga = Nd4j.createFromArray(g).reshape(1, n),
+                pa = Nd4j.createFromArray(p).reshape(1, n);
         double scale = 1.0 / 16;
         ParamStats[] portable = fresh(segs.length), host = fresh(segs.length);
         TrainingMemory pm = TrainingMemory.portable();
@@ -78,7 +85,7 @@ class PortableMemoryTest {
             }
             sawBad |= bad > 0;
             String where = "segment " + i + " [" + s.offset + ", +" + s.length + ")";
-            for (ParamStats x : new ParamStats[]{portable[i], host[i]}) {
+            for (ParamStats x : new ParamStats[] {portable[i], host[i]}) {
                 assertEquals(s.length, x.count, where);
                 assertEquals(zeros, x.zeros, where + " zeros");
                 assertEquals(bad, x.nonfinite, where + " non-finite");

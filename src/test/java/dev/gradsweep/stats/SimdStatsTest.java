@@ -1,20 +1,19 @@
 package dev.gradsweep.stats;
 
-import dev.gradsweep.hostmem.HostArray;
+import static dev.gradsweep.stats.StatsMergeTest.assertClose;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.gradsweep.grid.Activation;
+import dev.gradsweep.hostmem.HostArray;
 import dev.gradsweep.simd.Simd;
+import java.util.Random;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.RepetitionInfo;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-
-import java.util.Random;
-
-import static dev.gradsweep.stats.StatsMergeTest.assertClose;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Seeded property tests: the SIMD loops give the scalar loops' statistics on float32 data (counts and maxima exactly,
@@ -92,29 +91,46 @@ class SimdStatsTest {
         x[39] = Float.NaN;
         double[] acc = new double[Simd.A_SLOTS];
         HostArray h = HostArray.of(Nd4j.createFromArray(x));
-        long zeros = Simd.activations(h.bytes(), h.base(), x.length, new Simd.Form(0, 1, true, Simd.SLOPE_NONE, 0, 0, 0), acc);
+        long zeros = Simd.activations(
+                h.bytes(), h.base(), x.length, new Simd.Form(0, 1, true, Simd.SLOPE_NONE, 0, 0, 0), acc);
         assertEquals(10 + 10 + 1, acc[Simd.A_SATURATED], 0.0); // ten 1s, ten -1s, the NaN
         assertEquals(9, zeros); // the tenth zero slot holds the NaN
     }
 
     static double apply(Activation act, double z) {
         switch (act) {
-            case SIGMOID: return 1 / (1 + Math.exp(-z));
-            case TANH: return Math.tanh(z);
-            case RELU: return Math.max(0, z);
-            case LEAKYRELU: return z > 0 ? z : 0.01 * z;
-            case SOFTSIGN: return z / (1 + Math.abs(z));
-            case HARDTANH: return Math.max(-1, Math.min(1, z));
-            case ELU: return z > 0 ? z : Math.expm1(z);
-            default: return z;
+            case SIGMOID:
+                return 1 / (1 + Math.exp(-z));
+            case TANH:
+                return Math.tanh(z);
+            case RELU:
+                return Math.max(0, z);
+            case LEAKYRELU:
+                return z > 0 ? z : 0.01 * z;
+            case SOFTSIGN:
+                return z / (1 + Math.abs(z));
+            case HARDTANH:
+                return Math.max(-1, Math.min(1, z));
+            case ELU:
+                return z > 0 ? z : Math.expm1(z);
+            default:
+                return z;
         }
     }
 
     @RepeatedTest(40)
     void activationStatsMatchScalar(RepetitionInfo info) {
         Random r = StatsMergeTest.seeded(90 + info.getCurrentRepetition());
-        Activation[] acts = {Activation.SIGMOID, Activation.TANH, Activation.RELU, Activation.LEAKYRELU, Activation.IDENTITY,
-                Activation.SOFTSIGN, Activation.HARDTANH, Activation.ELU};
+        Activation[] acts = {
+            Activation.SIGMOID,
+            Activation.TANH,
+            Activation.RELU,
+            Activation.LEAKYRELU,
+            Activation.IDENTITY,
+            Activation.SOFTSIGN,
+            Activation.HARDTANH,
+            Activation.ELU
+        };
         Activation act = acts[info.getCurrentRepetition() % acts.length]; // every one, SIMD and scalar slopes
         int rows = 1 + r.nextInt(200), units = 1 + r.nextInt(300);
         float[] a = new float[rows * units];
@@ -129,7 +145,7 @@ class SimdStatsTest {
         }
         // units alive in only the first or only the last row of the range read
         int from = r.nextInt(rows), to = from + 1 + r.nextInt(rows - from);
-        for (int edge : new int[]{from, to - 1}) {
+        for (int edge : new int[] {from, to - 1}) {
             int u = r.nextInt(units);
             for (int i = 0; i < rows; i++) a[i * units + u] = i == edge ? 0.5f : 0f;
         }

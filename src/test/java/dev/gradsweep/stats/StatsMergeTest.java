@@ -1,14 +1,13 @@
 package dev.gradsweep.stats;
 
-import dev.gradsweep.hostmem.HostArray;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import dev.gradsweep.grid.Activation;
+import dev.gradsweep.hostmem.HostArray;
+import java.util.Random;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.RepetitionInfo;
 import org.nd4j.linalg.factory.Nd4j;
-
-import java.util.Random;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** Seeded property tests: statistics of a gradient computed in pieces and merged equal those computed whole. */
 public class StatsMergeTest {
@@ -63,7 +62,8 @@ public class StatsMergeTest {
         assertClose(expected.paramSumSq, actual.paramSumSq);
         assertClose(expected.updateSumSq, actual.updateSumSq);
         // the signed sum may cancel; compare against the scale of the terms
-        if (Double.isFinite(expected.sum)) assertEquals(expected.sum, actual.sum, 1e-12 * expected.sumAbs + Double.MIN_VALUE);
+        if (Double.isFinite(expected.sum))
+            assertEquals(expected.sum, actual.sum, 1e-12 * expected.sumAbs + Double.MIN_VALUE);
         else assertEquals(expected.sum, actual.sum, 0.0);
     }
 

@@ -1,5 +1,17 @@
 package dev.gradsweep.store;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.column.ColumnDescriptor;
@@ -21,19 +33,6 @@ import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.file.Files;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.SplittableRandom;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 /**
  * The writer encodes pages itself, so every file it writes is checked against parquet-hadoop's own semantics: values
  * read back by parquet-hadoop's reader and by Spark's vectorized reader, statistics of every row group and of every
@@ -45,18 +44,28 @@ class RowWriterTest {
     void rowsRoundTrip(@TempDir java.nio.file.Path dir) throws IOException {
         Path file = new Path(dir.resolve("steps.parquet").toUri());
         try (RowWriter w = new RowWriter(Table.STEPS, file, new Configuration())) {
-            w.begin().str("r1").num(0).num(Double.NaN).numOrNull(Double.NaN).numOrNull(2.5).num(0.1).num(3.0);
+            w.begin()
+                    .str("r1")
+                    .num(0)
+                    .num(Double.NaN)
+                    .numOrNull(Double.NaN)
+                    .numOrNull(2.5)
+                    .num(0.1)
+                    .num(3.0);
             w.end();
             w.write("r1", 1, 1.25, null, 4.0, 0.1, 2.0);
-            assertThrows(IllegalArgumentException.class, () -> w.begin().str("r1").num(1.5)); // step is an INT column
-            assertThrows(IllegalArgumentException.class, () -> w.begin().str("r1").num(1L << 40)); // does not fit an INT
+            assertThrows(
+                    IllegalArgumentException.class, () -> w.begin().str("r1").num(1.5)); // step is an INT column
+            assertThrows(
+                    IllegalArgumentException.class, () -> w.begin().str("r1").num(1L << 40)); // does not fit an INT
             w.begin().str("r2").num(2);
             assertThrows(IllegalStateException.class, w::end); // a row missing columns is not written
             assertThrows(IllegalStateException.class, w::end); // nor a row ended twice
             assertEquals(2, w.rows());
         }
         assertTrue(Files.size(dir.resolve("steps.parquet")) > 0);
-        try (ParquetReader<Group> r = ParquetReader.builder(new GroupReadSupport(), file).build()) {
+        try (ParquetReader<Group> r =
+                ParquetReader.builder(new GroupReadSupport(), file).build()) {
             Group a = r.read(), b = r.read();
             assertNull(r.read());
             assertEquals("r1", a.getString("run_id", 0));
@@ -94,7 +103,8 @@ class RowWriterTest {
             try (RowWriter w = new RowWriter(table, file, new Configuration(), groupBytes, pageRows)) {
                 for (Object[] r : written) w.write(r);
             }
-            String what = "seed " + seed + " (" + table.dir + ", " + rows + " rows, pages of " + pageRows + ", groups of " + groupBytes + " B)";
+            String what = "seed " + seed + " (" + table.dir + ", " + rows + " rows, pages of " + pageRows
+                    + ", groups of " + groupBytes + " B)";
             assertReadBack(table, file, written, what);
             groups += assertStatistics(table, file, written, what);
         }
@@ -110,20 +120,42 @@ class RowWriterTest {
         for (int i = 0; i < written.size(); i++) written.get(i)[Table.PARAMS.index("step")] = i / 7;
         java.nio.file.Path out = dir.resolve("params");
         Files.createDirectories(out);
-        try (RowWriter w = new RowWriter(Table.PARAMS, new Path(out.resolve("part.parquet").toUri()), new Configuration(), 4096, 97)) {
+        try (RowWriter w = new RowWriter(
+                Table.PARAMS, new Path(out.resolve("part.parquet").toUri()), new Configuration(), 4096, 97)) {
             for (Object[] r : written) w.write(r);
         }
-        SparkSession spark = SparkSession.builder().master("local[1]").appName("row-writer-test").config("spark.ui.enabled", "false").getOrCreate();
+        SparkSession spark = SparkSession.builder()
+                .master("local[1]")
+                .appName("row-writer-test")
+                .config("spark.ui.enabled", "false")
+                .getOrCreate();
         List<Row> back = spark.read().parquet(out.toString()).collectAsList();
         assertEquals(written.size(), back.size());
         for (int i = 0; i < back.size(); i++)
             for (int c = 0; c < Table.PARAMS.columns.size(); c++)
-                assertSameValue(Table.PARAMS.columns.get(c), written.get(i)[c], back.get(i).get(c), "row " + i);
+                assertSameValue(
+                        Table.PARAMS.columns.get(c),
+                        written.get(i)[c],
+                        back.get(i).get(c),
+                        "row " + i);
 
         spark.read().parquet(out.toString()).createOrReplaceTempView("p");
-        String[] filters = {"step >= 300", "step < 17", "step = 200", "layer_name = 's3'", "layer_name > 's5'", "param IS NULL",
-                "grad_l2 > 0", "grad_l2 <= 0", "grad_l2 = 0", "grad_mean > 1e10", "update_ratio IS NULL", "update_ratio < -1",
-                "nonfinite > 0", "size BETWEEN -5 AND 5"};
+        String[] filters = {
+            "step >= 300",
+            "step < 17",
+            "step = 200",
+            "layer_name = 's3'",
+            "layer_name > 's5'",
+            "param IS NULL",
+            "grad_l2 > 0",
+            "grad_l2 <= 0",
+            "grad_l2 = 0",
+            "grad_mean > 1e10",
+            "update_ratio IS NULL",
+            "update_ratio < -1",
+            "nonfinite > 0",
+            "size BETWEEN -5 AND 5"
+        };
         for (String f : filters) {
             String q = "SELECT count(*) FROM p WHERE " + f;
             spark.conf().set("spark.sql.parquet.filterPushdown", "true");
@@ -133,14 +165,28 @@ class RowWriterTest {
             spark.conf().unset("spark.sql.parquet.filterPushdown");
             assertEquals(scanned, pushed, f);
         }
-        long expected = written.stream().filter(r -> (int) r[Table.PARAMS.index("step")] >= 300).count();
-        assertEquals(expected, spark.sql("SELECT count(*) FROM p WHERE step >= 300").first().getLong(0));
+        long expected = written.stream()
+                .filter(r -> (int) r[Table.PARAMS.index("step")] >= 300)
+                .count();
+        assertEquals(
+                expected,
+                spark.sql("SELECT count(*) FROM p WHERE step >= 300").first().getLong(0));
     }
 
     // ---- random rows ---------------------------------------------------------------------------------------------
 
-    private static final double[] SPECIAL = {Double.NaN, 0.0, -0.0, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY,
-            Double.MIN_VALUE, -Double.MIN_VALUE, Double.MAX_VALUE, -Double.MAX_VALUE, 1e-300};
+    private static final double[] SPECIAL = {
+        Double.NaN,
+        0.0,
+        -0.0,
+        Double.POSITIVE_INFINITY,
+        Double.NEGATIVE_INFINITY,
+        Double.MIN_VALUE,
+        -Double.MIN_VALUE,
+        Double.MAX_VALUE,
+        -Double.MAX_VALUE,
+        1e-300
+    };
 
     /** Per column a null rate (none, some, half, all, or nulls first and values later) and a value distribution. */
     static List<Object[]> randomRows(Table table, int n, SplittableRandom rnd) {
@@ -149,7 +195,7 @@ class RowWriterTest {
         boolean[] nullsFirst = new boolean[cols];
         int[] cardinality = new int[cols];
         for (int c = 0; c < cols; c++) {
-            nullRate[c] = new double[]{0, 0, 0.05, 0.5, 1}[rnd.nextInt(5)];
+            nullRate[c] = new double[] {0, 0, 0.05, 0.5, 1}[rnd.nextInt(5)];
             nullsFirst[c] = rnd.nextInt(6) == 0;
             cardinality[c] = 1 + rnd.nextInt(rnd.nextBoolean() ? 5 : 400);
         }
@@ -171,20 +217,25 @@ class RowWriterTest {
                 int k = rnd.nextInt(cardinality);
                 return k == 0 ? "" : k % 7 == 0 ? "s" + k + " é→∂" : "s" + k;
             }
-            case INT: return rnd.nextInt(10) == 0 ? rnd.nextInt() : rnd.nextInt(-cardinality, cardinality + 1);
-            case LONG: return rnd.nextInt(10) == 0 ? rnd.nextLong() : (long) rnd.nextInt(-cardinality, cardinality + 1);
-            case TIMESTAMP: return 1_600_000_000_000L + rnd.nextLong(-4_000_000_000_000L, 4_000_000_000_000L);
+            case INT:
+                return rnd.nextInt(10) == 0 ? rnd.nextInt() : rnd.nextInt(-cardinality, cardinality + 1);
+            case LONG:
+                return rnd.nextInt(10) == 0 ? rnd.nextLong() : (long) rnd.nextInt(-cardinality, cardinality + 1);
+            case TIMESTAMP:
+                return 1_600_000_000_000L + rnd.nextLong(-4_000_000_000_000L, 4_000_000_000_000L);
             case DOUBLE:
                 if (rnd.nextInt(8) == 0) return SPECIAL[rnd.nextInt(SPECIAL.length)];
                 return rnd.nextGaussian() * Math.pow(10, rnd.nextInt(-30, 31));
-            default: throw new IllegalStateException();
+            default:
+                throw new IllegalStateException();
         }
     }
 
     // ---- checks --------------------------------------------------------------------------------------------------
 
     private static void assertReadBack(Table table, Path file, List<Object[]> written, String what) throws IOException {
-        try (ParquetReader<Group> r = ParquetReader.builder(new GroupReadSupport(), file).build()) {
+        try (ParquetReader<Group> r =
+                ParquetReader.builder(new GroupReadSupport(), file).build()) {
             for (int i = 0; i < written.size(); i++) {
                 Group g = r.read();
                 for (int c = 0; c < table.columns.size(); c++) {
@@ -197,10 +248,17 @@ class RowWriterTest {
                     }
                     Object got;
                     switch (col.kind()) {
-                        case STRING: got = g.getString(c, 0); break;
-                        case INT: got = g.getInteger(c, 0); break;
-                        case DOUBLE: got = g.getDouble(c, 0); break;
-                        default: got = g.getLong(c, 0);
+                        case STRING:
+                            got = g.getString(c, 0);
+                            break;
+                        case INT:
+                            got = g.getInteger(c, 0);
+                            break;
+                        case DOUBLE:
+                            got = g.getDouble(c, 0);
+                            break;
+                        default:
+                            got = g.getLong(c, 0);
                     }
                     assertSameValue(col, want, got, at);
                 }
@@ -213,13 +271,18 @@ class RowWriterTest {
     private static void assertSameValue(Table.Column col, Object want, Object got, String at) {
         if (want == null || got == null) assertEquals(want, got, at);
         else if (col.kind() == Table.Kind.DOUBLE)
-            assertEquals(Double.doubleToLongBits((Double) want), Double.doubleToLongBits((Double) got), at + ": " + want + " vs " + got);
-        else if (got instanceof java.sql.Timestamp t) assertEquals(want, Math.floorDiv(t.getTime(), 1000) * 1_000_000 + t.getNanos() / 1000, at);
+            assertEquals(
+                    Double.doubleToLongBits((Double) want),
+                    Double.doubleToLongBits((Double) got),
+                    at + ": " + want + " vs " + got);
+        else if (got instanceof java.sql.Timestamp t)
+            assertEquals(want, Math.floorDiv(t.getTime(), 1000) * 1_000_000 + t.getNanos() / 1000, at);
         else assertEquals(want, got, at);
     }
 
     /** Every row group's and every page's statistics are those parquet-hadoop computes value by value. */
-    private static int assertStatistics(Table table, Path file, List<Object[]> written, String what) throws IOException {
+    private static int assertStatistics(Table table, Path file, List<Object[]> written, String what)
+            throws IOException {
         ParquetMetadataConverter converter = new ParquetMetadataConverter();
         try (ParquetFileReader reader = ParquetFileReader.open(new Configuration(), file)) {
             ParquetMetadata footer = reader.getFooter();
@@ -230,9 +293,13 @@ class RowWriterTest {
                     ColumnChunkMetaData chunk = block.getColumns().get(c);
                     ColumnDescriptor desc = table.schema.getColumns().get(c);
                     PrimitiveType type = desc.getPrimitiveType();
-                    String at = what + ", row group at row " + first + ", " + table.columns.get(c).name();
-                    Statistics<?> want = converter.fromParquetStatistics(createdBy,
-                            ParquetMetadataConverter.toParquetStatistics(expected(type, c, written, first, first + block.getRowCount())), type);
+                    String at = what + ", row group at row " + first + ", "
+                            + table.columns.get(c).name();
+                    Statistics<?> want = converter.fromParquetStatistics(
+                            createdBy,
+                            ParquetMetadataConverter.toParquetStatistics(
+                                    expected(type, c, written, first, first + block.getRowCount())),
+                            type);
                     assertEquals(want, chunk.getStatistics(), at);
                     assertEquals(want.getNumNulls(), chunk.getStatistics().getNumNulls(), at);
 
@@ -241,7 +308,8 @@ class RowWriterTest {
                     boolean nan = false;
                     List<Statistics<?>> perPage = new ArrayList<>();
                     for (int p = 0; p < pages.getPageCount(); p++) {
-                        long from = first + pages.getFirstRowIndex(p), to = first + pages.getLastRowIndex(p, block.getRowCount()) + 1;
+                        long from = first + pages.getFirstRowIndex(p),
+                                to = first + pages.getLastRowIndex(p, block.getRowCount()) + 1;
                         Statistics<?> s = expected(type, c, written, from, to);
                         perPage.add(s);
                         nan |= s.hasNonNullValue() && (s.genericGetMax() instanceof Double d && d.isNaN());
@@ -252,11 +320,14 @@ class RowWriterTest {
                     }
                     for (int p = 0; p < perPage.size(); p++) {
                         Statistics<?> s = perPage.get(p);
-                        assertEquals(s.getNumNulls(), (long) index.getNullCounts().get(p), at + ", page " + p);
+                        assertEquals(
+                                s.getNumNulls(), (long) index.getNullCounts().get(p), at + ", page " + p);
                         assertEquals(!s.hasNonNullValue(), index.getNullPages().get(p), at + ", page " + p);
                         if (!s.hasNonNullValue()) continue;
-                        assertArrayEquals(s.getMinBytes(), bytes(index.getMinValues().get(p)), at + ", page " + p + " min");
-                        assertArrayEquals(s.getMaxBytes(), bytes(index.getMaxValues().get(p)), at + ", page " + p + " max");
+                        assertArrayEquals(
+                                s.getMinBytes(), bytes(index.getMinValues().get(p)), at + ", page " + p + " min");
+                        assertArrayEquals(
+                                s.getMaxBytes(), bytes(index.getMaxValues().get(p)), at + ", page " + p + " max");
                     }
                 }
                 first += block.getRowCount();

@@ -1,20 +1,19 @@
 package dev.gradsweep.sweep;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.Init;
+import dev.gradsweep.grid.Norm;
+import dev.gradsweep.grid.Placement;
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.grid.Skip;
-import dev.gradsweep.grid.Placement;
-import dev.gradsweep.grid.Norm;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.grid.TrainSpec;
-import org.apache.spark.SparkConf;
-import org.junit.jupiter.api.Test;
-
 import java.util.ArrayList;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.apache.spark.SparkConf;
+import org.junit.jupiter.api.Test;
 
 /** How a sweep's runs are cut into stacks, and how many tasks Spark will run at once. */
 class StacksTest {
@@ -32,26 +31,71 @@ class StacksTest {
         assertEquals(cores, SweepDriver.slots(conf("spark.master", "local[*]"), 1));
         assertEquals(2, SweepDriver.slots(conf("spark.master", "local[2,4]"), 1));
         // YARN / Kubernetes: executors × cores, whatever has registered so far
-        assertEquals(40, SweepDriver.slots(conf("spark.master", "yarn", "spark.executor.instances", "10", "spark.executor.cores", "4"), 2));
-        assertEquals(20, SweepDriver.slots(conf("spark.master", "yarn", "spark.executor.instances", "10", "spark.executor.cores", "4",
-                "spark.task.cpus", "2"), 2));
+        assertEquals(
+                40,
+                SweepDriver.slots(
+                        conf("spark.master", "yarn", "spark.executor.instances", "10", "spark.executor.cores", "4"),
+                        2));
+        assertEquals(
+                20,
+                SweepDriver.slots(
+                        conf(
+                                "spark.master",
+                                "yarn",
+                                "spark.executor.instances",
+                                "10",
+                                "spark.executor.cores",
+                                "4",
+                                "spark.task.cpus",
+                                "2"),
+                        2));
         // standalone: the cap on the application's cores, the smaller of the two when both are set
         assertEquals(16, SweepDriver.slots(conf("spark.master", "spark://h:7077", "spark.cores.max", "16"), 2));
-        assertEquals(8, SweepDriver.slots(conf("spark.master", "spark://h:7077", "spark.cores.max", "16", "spark.executor.instances", "2",
-                "spark.executor.cores", "4"), 2));
+        assertEquals(
+                8,
+                SweepDriver.slots(
+                        conf(
+                                "spark.master",
+                                "spark://h:7077",
+                                "spark.cores.max",
+                                "16",
+                                "spark.executor.instances",
+                                "2",
+                                "spark.executor.cores",
+                                "4"),
+                        2));
         // nothing configured: what Spark reports
         assertEquals(6, SweepDriver.slots(conf("spark.master", "spark://h:7077"), 6));
     }
 
     @Test
     void stacksAreCutSoThatEverySlotHasWork() {
-        TaskSpec task = new TaskSpec(TaskSpec.Kind.TEACHER, 5, 1, 64, TaskSpec.Objective.REGRESSION, null, null, List.of());
+        TaskSpec task =
+                new TaskSpec(TaskSpec.Kind.TEACHER, 5, 1, 64, TaskSpec.Objective.REGRESSION, null, null, List.of());
         List<RunConfig> runs = new ArrayList<>();
         for (int seed = 0; seed < 64; seed++)
-            runs.add(new RunConfig("t", 3, 6, Activation.TANH, Init.parse("xavier"), Norm.NONE, Placement.NA, Skip.NONE, task,
-                    new TrainSpec(4, 8, TrainSpec.Optimizer.ADAM, 0.01 * (1 + seed % 2), seed % 3 == 0 ? "norm:1" : "none", TrainSpec.DType.FLOAT32), seed));
+            runs.add(new RunConfig(
+                    "t",
+                    3,
+                    6,
+                    Activation.TANH,
+                    Init.parse("xavier"),
+                    Norm.NONE,
+                    Placement.NA,
+                    Skip.NONE,
+                    task,
+                    new TrainSpec(
+                            4,
+                            8,
+                            TrainSpec.Optimizer.ADAM,
+                            0.01 * (1 + seed % 2),
+                            seed % 3 == 0 ? "norm:1" : "none",
+                            TrainSpec.DType.FLOAT32),
+                    seed));
         // 64 stackable runs: 2 slots → stacks of 16 (4 tasks); 40 slots → stacks of 1 (every run its own task)
-        assertEquals(List.of(16, 16, 16, 16), Stacks.plan(runs, 2, true).stream().map(List::size).toList());
+        assertEquals(
+                List.of(16, 16, 16, 16),
+                Stacks.plan(runs, 2, true).stream().map(List::size).toList());
         assertEquals(64, Stacks.plan(runs, 40, true).size());
         assertEquals(2, Stacks.plan(runs, 1, true).size(), "at most " + Stacks.MAX_STACK + " runs per stack");
         assertEquals(64, Stacks.plan(runs, 1, false).size(), "--no-stack");

@@ -1,19 +1,18 @@
 package dev.gradsweep.train;
 
-import dev.gradsweep.stats.Segment;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.gradsweep.data.Tasks;
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.model.TestNets;
+import dev.gradsweep.stats.Segment;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.factory.Nd4j;
-
-import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** train.clip and train.warmup act on the recorded update (plain SGD: update = lr · clipped mean gradient). */
 class ClipWarmupTest {
@@ -35,28 +34,33 @@ class ClipWarmupTest {
                 assertEquals(0.1 * 0.01, s.updateL2Total(), 1e-12, norm + " step " + s.step());
             }
             for (MemoryRecorder.StepRow s : train("none", 0, norm).steps)
-                assertEquals(0.1 * s.gradL2Total(), s.updateL2Total(), 1e-12 * s.gradL2Total(), norm + " step " + s.step());
+                assertEquals(
+                        0.1 * s.gradL2Total(), s.updateL2Total(), 1e-12 * s.gradL2Total(), norm + " step " + s.step());
         }
     }
 
     @Test
     void valueClipBoundsEveryElement() {
-        var g = Nd4j.createFromArray(new double[]{-5, -0.5, 0, 0.5, 5}).reshape(1, 5);
-        var seg = new Segment[]{new Segment(0, "d", "W", 0, 5, true)};
-        TrainLoop.Clip.parse("value:0.25", TrainLoop.gradientViews(seg, g)).apply(Double.NaN, 2); // batch 2: bound 0.5 on the sum
-        assertEquals(List.of(-0.5, -0.5, 0.0, 0.5, 0.5), java.util.Arrays.stream(g.toDoubleVector()).boxed().toList());
+        var g = Nd4j.createFromArray(new double[] {-5, -0.5, 0, 0.5, 5}).reshape(1, 5);
+        var seg = new Segment[] {new Segment(0, "d", "W", 0, 5, true)};
+        TrainLoop.Clip.parse("value:0.25", TrainLoop.gradientViews(seg, g))
+                .apply(Double.NaN, 2); // batch 2: bound 0.5 on the sum
+        assertEquals(
+                List.of(-0.5, -0.5, 0.0, 0.5, 0.5),
+                java.util.Arrays.stream(g.toDoubleVector()).boxed().toList());
         for (MemoryRecorder.ParamRow p : train("value:0.001", 0, "none").params)
             assertTrue(p.updateL2() <= 0.1 * 0.001 * Math.sqrt(p.size()) * (1 + 1e-12), p.toString());
     }
 
     @Test
     void runningStatisticsAreNotClippedOrCounted() {
-        var g = Nd4j.createFromArray(new double[]{3, 4, 100, 100}).reshape(1, 4);
-        var segs = new Segment[]{new Segment(0, "bn", "gamma", 0, 2, true), new Segment(0, "bn", "mean", 2, 2, false)};
+        var g = Nd4j.createFromArray(new double[] {3, 4, 100, 100}).reshape(1, 4);
+        var segs = new Segment[] {new Segment(0, "bn", "gamma", 0, 2, true), new Segment(0, "bn", "mean", 2, 2, false)};
         TrainLoop.Clip c = TrainLoop.Clip.parse("norm:1", TrainLoop.gradientViews(segs, g));
         assertEquals(5, c.norm(), 1e-12);
         c.apply(5, 1);
-        org.junit.jupiter.api.Assertions.assertArrayEquals(new double[]{0.6, 0.8, 100, 100}, g.toDoubleVector(), 1e-12);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(
+                new double[] {0.6, 0.8, 100, 100}, g.toDoubleVector(), 1e-12);
     }
 
     @Test

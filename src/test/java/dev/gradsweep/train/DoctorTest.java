@@ -1,5 +1,9 @@
 package dev.gradsweep.train;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.stats.ActStats;
@@ -7,17 +11,11 @@ import dev.gradsweep.stats.ParamStats;
 import dev.gradsweep.stats.ParamStep;
 import dev.gradsweep.stats.Segment;
 import dev.gradsweep.stats.TrainingMemory;
-import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.api.ndarray.INDArray;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** The doctor's independent recomputation agrees with both real paths, and catches a path that is slightly wrong. */
 class DoctorTest {
@@ -33,12 +31,13 @@ class DoctorTest {
 
     @Test
     void aPathThatSkewsOneStatisticIsCaught() {
-        Doctor.Result grad = Doctor.check(Doctor.net(TrainSpec.DType.FLOAT64, 2),
+        Doctor.Result grad = Doctor.check(
+                Doctor.net(TrainSpec.DType.FLOAT64, 2),
                 new Skewed(TrainingMemory.portable(), stats -> stats.maxAbs *= 1 + 1e-7, null));
         assertFalse(grad.ok());
         assertTrue(grad.disagreement().contains("grad_max_abs"), grad.disagreement());
-        Doctor.Result act = Doctor.check(Doctor.net(TrainSpec.DType.FLOAT32, 2),
-                new Skewed(TrainingMemory.hostDirect(), null, a -> a.zeros++));
+        Doctor.Result act = Doctor.check(
+                Doctor.net(TrainSpec.DType.FLOAT32, 2), new Skewed(TrainingMemory.hostDirect(), null, a -> a.zeros++));
         assertFalse(act.ok());
         assertNotNull(act.disagreement());
         assertTrue(act.disagreement().contains("act_zero_frac"), act.disagreement());
@@ -57,7 +56,10 @@ class DoctorTest {
             this.onActivations = onActivations;
         }
 
-        @Override public String name() { return "skewed " + real.name(); }
+        @Override
+        public String name() {
+            return "skewed " + real.name();
+        }
 
         @Override
         public void gradient(INDArray grad, INDArray params, Segment[] segs, double scale, ParamStats[] into) {
@@ -78,19 +80,50 @@ class DoctorTest {
             afterSync.clear();
         }
 
-        @Override public void update(INDArray update, Segment[] segs, ParamStats[] into) { real.update(update, segs, into); }
-        @Override public void sumSq(INDArray flat, Segment[] segs, double[] into) { real.sumSq(flat, segs, into); }
-        @Override public void sumSq(INDArray a, double[] into, int at) { real.sumSq(a, into, at); }
+        @Override
+        public void update(INDArray update, Segment[] segs, ParamStats[] into) {
+            real.update(update, segs, into);
+        }
+
+        @Override
+        public void sumSq(INDArray flat, Segment[] segs, double[] into) {
+            real.sumSq(flat, segs, into);
+        }
+
+        @Override
+        public void sumSq(INDArray a, double[] into, int at) {
+            real.sumSq(a, into, at);
+        }
+
         @Override
         public void activations(INDArray[] arrays, int groups, Activation fn, ActStats[] into) {
             real.activations(arrays, groups, fn, into);
             if (onActivations != null) afterSync.add(() -> onActivations.accept(into[0]));
         }
 
-        @Override public void read(INDArray a, double[] into) { real.read(a, into); }
-        @Override public ParamStep paramStep(INDArray params, INDArray update) { return real.paramStep(params, update); }
-        @Override public void writeRows(INDArray t, double[] src, int[] order, int from, int rows, int cols) { real.writeRows(t, src, order, from, rows, cols); }
-        @Override public void fill(INDArray flat, Segment[] segs, double v) { real.fill(flat, segs, v); }
-        @Override public void copyRowMajor(INDArray src, INDArray flat, int at) { real.copyRowMajor(src, flat, at); }
+        @Override
+        public void read(INDArray a, double[] into) {
+            real.read(a, into);
+        }
+
+        @Override
+        public ParamStep paramStep(INDArray params, INDArray update) {
+            return real.paramStep(params, update);
+        }
+
+        @Override
+        public void writeRows(INDArray t, double[] src, int[] order, int from, int rows, int cols) {
+            real.writeRows(t, src, order, from, rows, cols);
+        }
+
+        @Override
+        public void fill(INDArray flat, Segment[] segs, double v) {
+            real.fill(flat, segs, v);
+        }
+
+        @Override
+        public void copyRowMajor(INDArray src, INDArray flat, int at) {
+            real.copyRowMajor(src, flat, at);
+        }
     }
 }

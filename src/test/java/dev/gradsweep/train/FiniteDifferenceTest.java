@@ -1,7 +1,8 @@
 package dev.gradsweep.train;
 
-import dev.gradsweep.stats.Segment;
-import dev.gradsweep.stats.GradientProbe;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.gradsweep.data.TaskData;
 import dev.gradsweep.data.Tasks;
 import dev.gradsweep.grid.Activation;
@@ -11,6 +12,8 @@ import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.model.Net;
 import dev.gradsweep.model.NetworkFactory;
 import dev.gradsweep.model.TestNets;
+import dev.gradsweep.stats.GradientProbe;
+import dev.gradsweep.stats.Segment;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -21,9 +24,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * DL4J's back-propagated gradients, as the probe reads them (batch-summed, scaled by 1/batch), agree with central
@@ -44,10 +44,19 @@ class FiniteDifferenceTest {
 
     @ParameterizedTest
     @CsvSource({
-            "tanh, batch, n/a, none", "tanh, layer, n/a, none",
-            "tanh, none, n/a, residual", "relu, none, n/a, rezero", "tanh, none, n/a, highway",
-            "tanh, layer, pre, residual", "tanh, layer, post, residual", "tanh, batch, pre, residual", "relu, batch, post, residual",
-            "tanh, layer, pre, highway", "tanh, batch, post, highway", "tanh, layer, pre, rezero", "tanh, batch, post, rezero",
+        "tanh, batch, n/a, none",
+        "tanh, layer, n/a, none",
+        "tanh, none, n/a, residual",
+        "relu, none, n/a, rezero",
+        "tanh, none, n/a, highway",
+        "tanh, layer, pre, residual",
+        "tanh, layer, post, residual",
+        "tanh, batch, pre, residual",
+        "relu, batch, post, residual",
+        "tanh, layer, pre, highway",
+        "tanh, batch, post, highway",
+        "tanh, layer, pre, rezero",
+        "tanh, batch, post, rezero",
     })
     void blockGradientsMatchCentralDifferences(String act, String norm, String placement, String skip) {
         check(Activation.parse(act), norm, placement, skip);
@@ -59,12 +68,19 @@ class FiniteDifferenceTest {
         TrainSpec train = TestNets.train(1, BATCH, 0.1, "none", TrainSpec.DType.FLOAT64);
         Net built = NetworkFactory.build(TestNets.config(3, 4, act, "xavier", norm, placement, skip, task, train, 42));
         ComputationGraph net = built.graph();
-        // non-zero biases and ReZero alphas, so every path is checked, and pre-activations avoid ReLU kinks at exactly 0
+        // non-zero biases and ReZero alphas, so every path is checked, and pre-activations avoid ReLU kinks at exactly
+        // 0
         INDArray p = net.params();
         p.addi(Nd4j.rand(DataType.DOUBLE, p.shape()).subi(0.5).muli(0.2));
         TaskData data = Tasks.generate(task, 3);
-        INDArray x = Nd4j.createFromArray(data.x).reshape(8, 3).get(NDArrayIndex.interval(0, BATCH)).dup();
-        INDArray y = Nd4j.createFromArray(data.y).reshape(8, 2).get(NDArrayIndex.interval(0, BATCH)).dup();
+        INDArray x = Nd4j.createFromArray(data.x)
+                .reshape(8, 3)
+                .get(NDArrayIndex.interval(0, BATCH))
+                .dup();
+        INDArray y = Nd4j.createFromArray(data.y)
+                .reshape(8, 2)
+                .get(NDArrayIndex.interval(0, BATCH))
+                .dup();
 
         MemoryRecorder rec = MemoryRecorder.probeOneStep(built, x, y);
         INDArray analytic = net.getGradientsViewArray().dup().divi(BATCH);
@@ -88,10 +104,14 @@ class FiniteDifferenceTest {
             double a = analytic.getDouble(i), f = numeric[i];
             double scale = Math.max(Math.abs(a), Math.abs(f));
             if (scale < 1e-7) continue; // not tiny only: FD noise is ~1e-10 absolute
-            assertTrue(Math.abs(a - f) / scale < 1e-5, what + " param " + i + ": backprop " + a + " vs finite difference " + f);
+            assertTrue(
+                    Math.abs(a - f) / scale < 1e-5,
+                    what + " param " + i + ": backprop " + a + " vs finite difference " + f);
             checked++;
         }
-        assertTrue(checked > candidates / 2, what + ": only " + checked + " of " + candidates + " gradients were large enough to check");
+        assertTrue(
+                checked > candidates / 2,
+                what + ": only " + checked + " of " + candidates + " gradients were large enough to check");
         for (Segment s : GradientProbe.segmentsOf(built)) {
             if (!s.gradient) continue; // batch norm's running statistics: no params rows
             double sq = 0;
@@ -100,7 +120,9 @@ class FiniteDifferenceTest {
             assertEquals(Math.sqrt(sq), probeL2, 1e-5 * Math.sqrt(sq) + 1e-9, what + " " + s.layerName + " " + s.param);
         }
         if (norm.equals("batch"))
-            assertTrue(java.util.Arrays.stream(all).anyMatch(s -> !s.gradient), what + ": running statistics must be marked");
+            assertTrue(
+                    java.util.Arrays.stream(all).anyMatch(s -> !s.gradient),
+                    what + ": running statistics must be marked");
     }
 
     /**
@@ -116,7 +138,8 @@ class FiniteDifferenceTest {
         RunOutcome o = Trainer.train(rc, Tasks.generate(task, 3), rec, true);
         assertEquals(RunOutcome.Status.OK, o.status, o.error);
         for (int l = 0; l < 3; l++) {
-            double tap = rec.layer(0, "block" + l).outGradL2(), b = rec.param(0, "block" + l + ".fc2", "b").gradL2();
+            double tap = rec.layer(0, "block" + l).outGradL2(),
+                    b = rec.param(0, "block" + l + ".fc2", "b").gradL2();
             assertTrue(b > 0);
             assertEquals(b, tap, 1e-12 * b, "block " + l);
         }

@@ -1,5 +1,8 @@
 package dev.gradsweep.train;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.gradsweep.data.TaskData;
 import dev.gradsweep.data.Tasks;
 import dev.gradsweep.grid.Activation;
@@ -8,22 +11,19 @@ import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.model.Net;
 import dev.gradsweep.model.NetworkFactory;
 import dev.gradsweep.model.TestNets;
+import java.util.ArrayList;
+import java.util.List;
 import org.deeplearning4j.nn.api.Layer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.factory.Nd4j;
 
-import java.util.ArrayList;
-import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 /** The best constant predictor's loss, and the windowed loss columns of the runs table. */
 class LossBaselineTest {
     static TaskSpec spec(TaskSpec.Kind kind, int inputs, int outputs, int samples) {
-        TaskSpec.Objective o = kind == TaskSpec.Kind.SPIRALS || kind == TaskSpec.Kind.PARITY ? TaskSpec.Objective.CLASSIFICATION
+        TaskSpec.Objective o = kind == TaskSpec.Kind.SPIRALS || kind == TaskSpec.Kind.PARITY
+                ? TaskSpec.Objective.CLASSIFICATION
                 : TaskSpec.Objective.REGRESSION;
         return new TaskSpec(kind, inputs, outputs, samples, o, null, null, List.of());
     }
@@ -33,10 +33,11 @@ class LossBaselineTest {
         double total = 0;
         for (int c = 0; c < m; c++) {
             double s = 0;
-            for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) {
-                double d = y[i * m + c] - y[j * m + c];
-                s += d * d;
-            }
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < n; j++) {
+                    double d = y[i * m + c] - y[j * m + c];
+                    s += d * d;
+                }
             total += s / (2.0 * n * n);
         }
         return total / m;
@@ -57,12 +58,15 @@ class LossBaselineTest {
     }
 
     static double independentBaseline(TaskData d) {
-        return d.objective == TaskSpec.Objective.CLASSIFICATION ? countEntropy(d.y, d.n, d.outputs) : pairwiseVariance(d.y, d.n, d.outputs);
+        return d.objective == TaskSpec.Objective.CLASSIFICATION
+                ? countEntropy(d.y, d.n, d.outputs)
+                : pairwiseVariance(d.y, d.n, d.outputs);
     }
 
     @ParameterizedTest
     @CsvSource({"TEACHER,5,3,96", "GAUSS,4,2,80", "SPIRALS,2,2,70", "PARITY,5,2,75"})
-    void baselineOfEachGeneratedTaskMatchesAnIndependentComputation(TaskSpec.Kind kind, int inputs, int outputs, int samples) {
+    void baselineOfEachGeneratedTaskMatchesAnIndependentComputation(
+            TaskSpec.Kind kind, int inputs, int outputs, int samples) {
         for (long seed = 1; seed <= 3; seed++) {
             TaskData d = Tasks.generate(spec(kind, inputs, outputs, samples), seed);
             double expected = independentBaseline(d);
@@ -97,8 +101,17 @@ class LossBaselineTest {
     @CsvSource({"TEACHER,5,3,96", "GAUSS,4,2,80", "SPIRALS,2,2,70", "PARITY,5,2,75"})
     void aConstantPredictorLosesExactlyTheBaseline(TaskSpec.Kind kind, int inputs, int outputs, int samples) {
         TaskSpec task = spec(kind, inputs, outputs, samples);
-        var rc = TestNets.config(3, 7, Activation.TANH, "xavier", "none", "n/a", "none", task,
-                TestNets.train(1, samples, 0.1, "none", TrainSpec.DType.FLOAT64), 4);
+        var rc = TestNets.config(
+                3,
+                7,
+                Activation.TANH,
+                "xavier",
+                "none",
+                "n/a",
+                "none",
+                task,
+                TestNets.train(1, samples, 0.1, "none", TrainSpec.DType.FLOAT64),
+                4);
         TaskData d = Tasks.generate(task, rc.seed);
         double[] bias = new double[d.outputs];
         for (int c = 0; c < d.outputs; c++) {
@@ -110,7 +123,8 @@ class LossBaselineTest {
         Net net = NetworkFactory.build(rc);
         Layer out = net.graph().getLayer("output");
         out.getParam("W").assign(0);
-        out.getParam("b").assign(Nd4j.createFromArray(bias).reshape(out.getParam("b").shape()));
+        out.getParam("b")
+                .assign(Nd4j.createFromArray(bias).reshape(out.getParam("b").shape()));
         MemoryRecorder rec = new MemoryRecorder();
         RunOutcome o = new RunOutcome();
         new TrainLoop(net, rc, d, rec, true, o).step();
@@ -124,8 +138,8 @@ class LossBaselineTest {
     @Test
     void lossFirstAndLastAreMeansOfTheFirstAndLastWindowOfFiniteLosses() {
         java.util.Random r = new java.util.Random(3);
-        for (int steps : new int[]{1, 2, 9, 19, 20, 37, 100, 199, 200, 201, 257, 1000}) {
-            for (boolean diverged : new boolean[]{false, true}) {
+        for (int steps : new int[] {1, 2, 9, 19, 20, 37, 100, 199, 200, 201, 257, 1000}) {
+            for (boolean diverged : new boolean[] {false, true}) {
                 RunOutcome o = new RunOutcome();
                 o.lossBaseline = 2;
                 List<Double> finite = new ArrayList<>();
@@ -139,11 +153,18 @@ class LossBaselineTest {
                 int n = finite.size(), w = Math.max(1, Math.min(20, n / 10));
                 String what = steps + " steps" + (diverged ? ", diverged" : "");
                 assertEquals(w, o.lossWindow, what);
-                double first = finite.subList(0, w).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
-                double last = finite.subList(n - w, n).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+                double first = finite.subList(0, w).stream()
+                        .mapToDouble(Double::doubleValue)
+                        .average()
+                        .orElseThrow();
+                double last = finite.subList(n - w, n).stream()
+                        .mapToDouble(Double::doubleValue)
+                        .average()
+                        .orElseThrow();
                 assertEquals(first, o.lossFirst, 1e-14, what);
                 assertEquals(last, o.lossLast, 1e-14, what);
-                assertEquals(finite.stream().mapToDouble(Double::doubleValue).min().orElseThrow(), o.lossBest, 0.0, what);
+                assertEquals(
+                        finite.stream().mapToDouble(Double::doubleValue).min().orElseThrow(), o.lossBest, 0.0, what);
                 assertEquals(1 - last / 2, o.gapClosed(), 1e-14, what);
                 if (n >= 2) assertTrue(2 * w <= n, what + ": the windows do not overlap");
             }

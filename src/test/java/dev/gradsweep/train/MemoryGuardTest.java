@@ -1,10 +1,10 @@
 package dev.gradsweep.train;
 
-import org.junit.jupiter.api.Test;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
 
 class MemoryGuardTest {
     @Test
@@ -14,7 +14,8 @@ class MemoryGuardTest {
         assertEquals(512L << 10, MemoryGuard.parseBytes("512k"));
         assertEquals(1000, MemoryGuard.parseBytes("1000"));
         assertEquals(0, MemoryGuard.parseBytes(""));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MemoryGuard.parseBytes("6 gigs"));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> MemoryGuard.parseBytes("6 gigs"));
         assertTrue(e.getMessage().contains(MemoryGuard.PROPERTY), e.getMessage());
     }
 }

@@ -1,11 +1,11 @@
 package dev.gradsweep.train;
 
+import dev.gradsweep.stats.ActStats;
+import dev.gradsweep.stats.GradientProbe;
+import dev.gradsweep.stats.LayerInfo;
+import dev.gradsweep.stats.ParamStats;
 import dev.gradsweep.stats.RunRecorder;
 import dev.gradsweep.stats.Segment;
-import dev.gradsweep.stats.ParamStats;
-import dev.gradsweep.stats.LayerInfo;
-import dev.gradsweep.stats.GradientProbe;
-import dev.gradsweep.stats.ActStats;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -13,11 +13,33 @@ import java.util.List;
 public final class MemoryRecorder implements RunRecorder {
     public record StepRow(int step, double loss, double gradL2Total, double updateL2Total, double lr, double stepMs) {}
 
-    public record ParamRow(int step, int layer, String layerName, String param, int size, double gradL2, double gradMeanAbs, double gradMaxAbs,
-                           double gradMean, double paramL2, double updateL2, double zeroFrac, long nonfinite) {}
+    public record ParamRow(
+            int step,
+            int layer,
+            String layerName,
+            String param,
+            int size,
+            double gradL2,
+            double gradMeanAbs,
+            double gradMaxAbs,
+            double gradMean,
+            double paramL2,
+            double updateL2,
+            double zeroFrac,
+            long nonfinite) {}
 
-    public record LayerRow(int step, int layer, String name, String kind, double mean, double std, double saturatedFrac,
-                           double deadFrac, double zeroFrac, double slopeSqMean, double outGradL2) {}
+    public record LayerRow(
+            int step,
+            int layer,
+            String name,
+            String kind,
+            double mean,
+            double std,
+            double saturatedFrac,
+            double deadFrac,
+            double zeroFrac,
+            double slopeSqMean,
+            double outGradL2) {}
 
     public final List<StepRow> steps = new ArrayList<>();
     public final List<ParamRow> params = new ArrayList<>();
@@ -30,19 +52,43 @@ public final class MemoryRecorder implements RunRecorder {
 
     @Override
     public void param(int step, Segment s, ParamStats p) {
-        params.add(new ParamRow(step, s.layer, s.layerName, s.param, s.length, p.gradL2(), p.gradMeanAbs(), p.maxAbs, p.gradMean(),
-                p.paramL2(), p.updateL2(), p.zeroFrac(), p.nonfinite));
+        params.add(new ParamRow(
+                step,
+                s.layer,
+                s.layerName,
+                s.param,
+                s.length,
+                p.gradL2(),
+                p.gradMeanAbs(),
+                p.maxAbs,
+                p.gradMean(),
+                p.paramL2(),
+                p.updateL2(),
+                p.zeroFrac(),
+                p.nonfinite));
     }
 
     @Override
     public void layer(int step, LayerInfo l, ActStats a, double outGradL2) {
-        layers.add(new LayerRow(step, l.index, l.name, l.kind, a.mean(), a.std(), a.saturatedFrac(), a.deadFrac(), a.zeroFrac(),
-                a.slopeSqMean(), outGradL2));
+        layers.add(new LayerRow(
+                step,
+                l.index,
+                l.name,
+                l.kind,
+                a.mean(),
+                a.std(),
+                a.saturatedFrac(),
+                a.deadFrac(),
+                a.zeroFrac(),
+                a.slopeSqMean(),
+                outGradL2));
     }
 
     /** Runs one forward/backward pass of {@code net} on (x, y) with a probe attached and records its rows as step 0. */
-    public static MemoryRecorder probeOneStep(dev.gradsweep.model.Net built, org.nd4j.linalg.api.ndarray.INDArray x,
-                                              org.nd4j.linalg.api.ndarray.INDArray y) {
+    public static MemoryRecorder probeOneStep(
+            dev.gradsweep.model.Net built,
+            org.nd4j.linalg.api.ndarray.INDArray x,
+            org.nd4j.linalg.api.ndarray.INDArray y) {
         org.deeplearning4j.nn.graph.ComputationGraph net = built.graph();
         GradientProbe probe = new GradientProbe(built);
         net.setListeners(probe);
@@ -57,17 +103,24 @@ public final class MemoryRecorder implements RunRecorder {
     }
 
     public ParamRow param(int step, int layer, String param) {
-        return params.stream().filter(r -> r.step == step && r.layer == layer && r.param.equals(param)).findFirst().orElseThrow();
+        return params.stream()
+                .filter(r -> r.step == step && r.layer == layer && r.param.equals(param))
+                .findFirst()
+                .orElseThrow();
     }
 
     /** The row of one named parameter array, e.g. ("block3.fc2", "W"). */
     public ParamRow param(int step, String layerName, String param) {
-        return params.stream().filter(r -> r.step == step && r.layerName.equals(layerName) && r.param.equals(param)).findFirst()
+        return params.stream()
+                .filter(r -> r.step == step && r.layerName.equals(layerName) && r.param.equals(param))
+                .findFirst()
                 .orElseThrow(() -> new AssertionError("no params row " + layerName + " " + param + " at step " + step));
     }
 
     public LayerRow layer(int step, String name) {
-        return layers.stream().filter(r -> r.step == step && r.name.equals(name)).findFirst()
+        return layers.stream()
+                .filter(r -> r.step == step && r.name.equals(name))
+                .findFirst()
                 .orElseThrow(() -> new AssertionError("no layers row " + name + " at step " + step));
     }
 }

@@ -1,5 +1,8 @@
 package dev.gradsweep.train;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.gradsweep.data.TaskData;
 import dev.gradsweep.data.Tasks;
 import dev.gradsweep.grid.Activation;
@@ -11,16 +14,12 @@ import dev.gradsweep.model.TestNets;
 import dev.gradsweep.stats.RunRecorder;
 import dev.gradsweep.stats.TrainingMemory;
 import dev.gradsweep.train.stack.StackedMlp;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
-
-import java.util.ArrayList;
-import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The portable path (ND4J ops, one transfer of the results) records what the host-direct path records, in both
@@ -42,8 +41,16 @@ class PortablePathTest {
         return TestNets.regression(TaskSpec.Kind.TEACHER, 5, 2, 64);
     }
 
-    static RunConfig config(int depth, Activation act, String init, String norm, String placement, String skip, TrainSpec.Optimizer opt,
-                            String clip, TrainSpec.DType dt) {
+    static RunConfig config(
+            int depth,
+            Activation act,
+            String init,
+            String norm,
+            String placement,
+            String skip,
+            TrainSpec.Optimizer opt,
+            String clip,
+            TrainSpec.DType dt) {
         double lr = opt == TrainSpec.Optimizer.ADAM ? 0.01 : 0.05;
         TrainSpec t = new TrainSpec(STEPS, 16, opt, lr, clip, dt, 1, TrainSpec.DEFAULT_HIGHWAY_GATE_BIAS);
         return TestNets.config(depth, 8, act, init, norm, placement, skip, regression(), t, 3);
@@ -51,7 +58,8 @@ class PortablePathTest {
 
     static MemoryRecorder trainLoop(RunConfig rc, TrainingMemory memory, RunOutcome out) {
         MemoryRecorder rec = new MemoryRecorder();
-        TrainLoop loop = new TrainLoop(NetworkFactory.build(rc), rc, Tasks.generate(rc.task, rc.seed), rec, true, out, memory);
+        TrainLoop loop =
+                new TrainLoop(NetworkFactory.build(rc), rc, Tasks.generate(rc.task, rc.seed), rec, true, out, memory);
         while (loop.hasNext()) loop.step();
         return rec;
     }
@@ -66,14 +74,23 @@ class PortablePathTest {
 
     @ParameterizedTest
     @CsvSource({
-            "none,n/a,none", "layer,pre,none", "layer,post,none", "batch,post,none", "batch,pre,none",
-            "none,n/a,residual", "layer,pre,residual", "layer,post,residual", "none,n/a,highway", "layer,pre,highway",
-            "none,n/a,rezero", "layer,post,rezero"})
+        "none,n/a,none", "layer,pre,none", "layer,post,none", "batch,post,none", "batch,pre,none",
+        "none,n/a,residual", "layer,pre,residual", "layer,post,residual", "none,n/a,highway", "layer,pre,highway",
+        "none,n/a,rezero", "layer,post,rezero"
+    })
     void everyArchitectureAndOptimizerAgree(String norm, String placement, String skip) {
         for (TrainSpec.DType dt : TrainSpec.DType.values())
             for (TrainSpec.Optimizer opt : TrainSpec.Optimizer.values())
-                assertLoopAgrees(config(3, Activation.TANH, "xavier", norm, placement, skip, opt,
-                        opt == TrainSpec.Optimizer.MOMENTUM ? "norm:0.5" : "none", dt));
+                assertLoopAgrees(config(
+                        3,
+                        Activation.TANH,
+                        "xavier",
+                        norm,
+                        placement,
+                        skip,
+                        opt,
+                        opt == TrainSpec.Optimizer.MOMENTUM ? "norm:0.5" : "none",
+                        dt));
     }
 
     /** Every activation's saturated, dead, zero fractions and slope² come out of the device formulas as on the host. */
@@ -90,12 +107,24 @@ class PortablePathTest {
      */
     @Test
     void vanishingFloat32GradientsAreNotLost() {
-        RunConfig rc = config(4, Activation.SIGMOID, "normal:1e-9", "none", "n/a", "none", TrainSpec.Optimizer.SGD, "none", TrainSpec.DType.FLOAT32);
+        RunConfig rc = config(
+                4,
+                Activation.SIGMOID,
+                "normal:1e-9",
+                "none",
+                "n/a",
+                "none",
+                TrainSpec.Optimizer.SGD,
+                "none",
+                TrainSpec.DType.FLOAT32);
         RunOutcome o = new RunOutcome();
         MemoryRecorder portable = trainLoop(rc, TrainingMemory.portable(), o);
         MemoryRecorder.ParamRow w0 = portable.param(0, 0, "W");
-        assertTrue(w0.gradL2() > 0 && w0.gradL2() < 1e-30, "the test needs a first-layer gradient far below float32's squares, got " + w0.gradL2());
-        assertTrue(w0.gradMaxAbs() * w0.gradMaxAbs() < Float.MIN_VALUE, "its largest element squared underflows float32");
+        assertTrue(
+                w0.gradL2() > 0 && w0.gradL2() < 1e-30,
+                "the test needs a first-layer gradient far below float32's squares, got " + w0.gradL2());
+        assertTrue(
+                w0.gradMaxAbs() * w0.gradMaxAbs() < Float.MIN_VALUE, "its largest element squared underflows float32");
         assertTrue(w0.zeroFrac() < 1, "tiny gradients are not zeros");
         assertLoopAgrees(rc);
     }
@@ -105,18 +134,28 @@ class PortablePathTest {
     @CsvSource({"SGD,norm,sigmoid", "MOMENTUM,value,tanh", "ADAM,norm,relu", "ADAM,none,sigmoid"})
     void stackedEngineAgrees(TrainSpec.Optimizer opt, String clip, String act) {
         for (TrainSpec.DType dt : TrainSpec.DType.values()) {
-            String[] clips = clip.equals("none") ? new String[]{"none", "none", "none"}
-                    : clip.equals("norm") ? new String[]{"norm:0.02", "none", "norm:0.5"} : new String[]{"value:0.002", "value:0.01", "value:1"};
+            String[] clips = clip.equals("none")
+                    ? new String[] {"none", "none", "none"}
+                    : clip.equals("norm")
+                            ? new String[] {"norm:0.02", "none", "norm:0.5"}
+                            : new String[] {"value:0.002", "value:0.01", "value:1"};
             double wild = dt == TrainSpec.DType.FLOAT64 ? 1e200 : 1e30;
-            List<RunConfig> runs = List.of(stackRun(act, "xavier", opt, 0.05, clips[0], 1, dt), stackRun(act, "he", opt, 0.02, clips[1], 2, dt),
+            List<RunConfig> runs = List.of(
+                    stackRun(act, "xavier", opt, 0.05, clips[0], 1, dt),
+                    stackRun(act, "he", opt, 0.02, clips[1], 2, dt),
                     stackRun(act, "xavier", opt, wild, clips[2], 3, dt));
-            List<MemoryRecorder> host = stack(runs, TrainingMemory.hostDirect()), portable = stack(runs, TrainingMemory.portable());
-            for (int r = 0; r < runs.size(); r++) assertSameRows(host.get(r), portable.get(r), !clips[r].startsWith("norm"), runs.get(r) + " in a stack");
-            assertTrue(host.get(2).steps.size() < STEPS, "the third run must diverge, or the test proves nothing about stopping");
+            List<MemoryRecorder> host = stack(runs, TrainingMemory.hostDirect()),
+                    portable = stack(runs, TrainingMemory.portable());
+            for (int r = 0; r < runs.size(); r++)
+                assertSameRows(host.get(r), portable.get(r), !clips[r].startsWith("norm"), runs.get(r) + " in a stack");
+            assertTrue(
+                    host.get(2).steps.size() < STEPS,
+                    "the third run must diverge, or the test proves nothing about stopping");
         }
     }
 
-    static RunConfig stackRun(String act, String init, TrainSpec.Optimizer opt, double lr, String clip, long seed, TrainSpec.DType dt) {
+    static RunConfig stackRun(
+            String act, String init, TrainSpec.Optimizer opt, double lr, String clip, long seed, TrainSpec.DType dt) {
         TrainSpec t = new TrainSpec(STEPS, 8, opt, lr, clip, dt, 2, TrainSpec.DEFAULT_HIGHWAY_GATE_BIAS);
         return TestNets.config(4, 6, Activation.parse(act), init, "none", "n/a", "none", regression(), t, seed);
     }

@@ -18,6 +18,7 @@ final class StackLayout {
     final INDArray[] w, b, dw, db;
     /** [run][2·layer (W), 2·layer + 1 (b)]. */
     final Segment[][] segments;
+
     final ParamStats[][] stats;
 
     /** @param fanIn, fanOut per layer (hidden layers then the output layer, named "output") */
@@ -43,8 +44,10 @@ final class StackLayout {
             db[l] = view(flatGrad, off + nw, nb, 1, fanOut[l]);
             String name = layerName(l);
             for (int r = 0; r < k; r++) {
-                segments[r][2 * l] = new Segment(l, name, "W", (int) (off + (long) r * fanIn[l] * fanOut[l]), fanIn[l] * fanOut[l], true);
-                segments[r][2 * l + 1] = new Segment(l, name, "b", (int) (off + nw + (long) r * fanOut[l]), fanOut[l], true);
+                segments[r][2 * l] = new Segment(
+                        l, name, "W", (int) (off + (long) r * fanIn[l] * fanOut[l]), fanIn[l] * fanOut[l], true);
+                segments[r][2 * l + 1] =
+                        new Segment(l, name, "b", (int) (off + nw + (long) r * fanOut[l]), fanOut[l], true);
                 stats[r][2 * l] = new ParamStats();
                 stats[r][2 * l + 1] = new ParamStats();
             }
@@ -63,12 +66,17 @@ final class StackLayout {
 
     /** A [n/(rows·cols), rows, cols] row-major view of flat[off, off + n). */
     static INDArray view(INDArray flat, long off, long n, int rows, int cols) {
-        return Nd4j.create(flat.data(), new long[]{n / ((long) rows * cols), rows, cols}, new long[]{(long) rows * cols, cols, 1}, off, 'c');
+        return Nd4j.create(
+                flat.data(),
+                new long[] {n / ((long) rows * cols), rows, cols},
+                new long[] {(long) rows * cols, cols, 1},
+                off,
+                'c');
     }
 
     /** Run r's [rows, cols] matrix inside a [k, rows, cols] row-major array. */
     static INDArray slice(INDArray stacked, int r) {
         long rows = stacked.size(1), cols = stacked.size(2);
-        return Nd4j.create(stacked.data(), new long[]{rows, cols}, new long[]{cols, 1}, r * rows * cols, 'c');
+        return Nd4j.create(stacked.data(), new long[] {rows, cols}, new long[] {cols, 1}, r * rows * cols, 'c');
     }
 }

@@ -12,26 +12,24 @@ import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.model.NetworkFactory;
 import dev.gradsweep.stats.ActStats;
 import dev.gradsweep.stats.LayerInfo;
-import dev.gradsweep.train.LossBaseline;
-import dev.gradsweep.train.MemoryGuard;
 import dev.gradsweep.stats.ParamStats;
-import dev.gradsweep.train.RunOutcome;
 import dev.gradsweep.stats.RunRecorder;
 import dev.gradsweep.stats.Segment;
 import dev.gradsweep.stats.TrainingMemory;
+import dev.gradsweep.train.LossBaseline;
+import dev.gradsweep.train.MemoryGuard;
+import dev.gradsweep.train.RunOutcome;
+import java.util.List;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
-
-import java.util.List;
 
 /**
  * K plain-MLP runs of identical shapes trained as one batched computation: every layer is a rank-3 matmul
@@ -60,6 +58,7 @@ public final class StackedMlp {
     private final double[] outHost, yHost;
     /** z: hidden pre-activations (DL4J's backprop of an activation takes z); h: layer inputs and outputs; eps: dL/da. */
     private final INDArray[] z, h, eps;
+
     private final INDArray x, y, ones, dOut;
     private final Batches[] batches;
     private final LayerInfo[] layerInfo;
@@ -77,8 +76,9 @@ public final class StackedMlp {
      * runs; value clipping adds a clamp over the whole buffer, so only value-clipped runs stack together.
      */
     public static String stackKey(RunConfig rc) {
-        return rc.depth + "/" + rc.width + "/" + rc.activation.key + "/" + rc.task.canonical() + "/" + rc.train.batch + "/"
-                + rc.train.steps + "/" + rc.train.dtype + "/" + rc.train.optimizer + "/" + StackedOptimizer.isValueClip(rc.train);
+        return rc.depth + "/" + rc.width + "/" + rc.activation.key + "/" + rc.task.canonical() + "/" + rc.train.batch
+                + "/" + rc.train.steps + "/" + rc.train.dtype + "/" + rc.train.optimizer + "/"
+                + StackedOptimizer.isValueClip(rc.train);
     }
 
     /** Each run's parameters start exactly where its DL4J network starts (they are copied from it). */
@@ -86,11 +86,17 @@ public final class StackedMlp {
         this(runs, data, recs, outs, TrainingMemory.forBackend());
     }
 
-    public StackedMlp(List<RunConfig> runs, List<TaskData> data, List<RunRecorder> recs, List<RunOutcome> outs, TrainingMemory memory) {
+    public StackedMlp(
+            List<RunConfig> runs,
+            List<TaskData> data,
+            List<RunRecorder> recs,
+            List<RunOutcome> outs,
+            TrainingMemory memory) {
         this.memory = memory;
         RunConfig first = runs.get(0);
         for (RunConfig r : runs)
-            if (!supports(r) || !stackKey(r).equals(stackKey(first))) throw new IllegalArgumentException("run " + r.runId + " cannot join this stack");
+            if (!supports(r) || !stackKey(r).equals(stackKey(first)))
+                throw new IllegalArgumentException("run " + r.runId + " cannot join this stack");
         this.runs = runs;
         this.recs = recs.toArray(new RunRecorder[0]);
         this.outs = outs.toArray(new RunOutcome[0]);
@@ -134,19 +140,23 @@ public final class StackedMlp {
         double[] valueBound = valueClip ? new double[k] : null;
         for (int r = 0; r < k; r++) {
             RunConfig rc = runs.get(r);
-            batches[r] = new Batches(data.get(r), batch, rc.seed, StackLayout.slice(x, r), StackLayout.slice(y, r), memory);
+            batches[r] =
+                    new Batches(data.get(r), batch, rc.seed, StackLayout.slice(x, r), StackLayout.slice(y, r), memory);
             ComputationGraph net = NetworkFactory.build(rc).graph();
             for (int l = 0; l < layers; l++) {
                 org.deeplearning4j.nn.api.Layer layer = net.getLayer(at.layerName(l));
                 memory.copyRowMajor(layer.getParam("W"), at.flatParams, at.segments[r][2 * l].offset);
                 memory.copyRowMajor(layer.getParam("b"), at.flatParams, at.segments[r][2 * l + 1].offset);
             }
-            ILossFunction lossFn = ((BaseOutputLayer) net.getLayer("output").conf().getLayer()).getLossFn();
+            ILossFunction lossFn =
+                    ((BaseOutputLayer) net.getLayer("output").conf().getLayer()).getLossFn();
             if (lossFn instanceof LossMCXENT) clipEps = ((LossMCXENT) lossFn).getSoftmaxClipEps();
-            else if (classification) throw new IllegalArgumentException("run " + rc.runId + ": no stacked loss for " + lossFn);
+            else if (classification)
+                throw new IllegalArgumentException("run " + rc.runId + ": no stacked loss for " + lossFn);
             IUpdater u = net.getLayer("output").getConfig().getUpdaterByParam("W");
             if (shared != null && !StackedOptimizer.hyperparameters(u).equals(StackedOptimizer.hyperparameters(shared)))
-                throw new IllegalArgumentException("run " + rc.runId + ": optimizer " + u + " differs from its stack's " + shared);
+                throw new IllegalArgumentException(
+                        "run " + rc.runId + ": optimizer " + u + " differs from its stack's " + shared);
             shared = u;
             if (valueClip) valueBound[r] = TrainSpec.clipValue(rc.train.clip);
             this.outs[r].nParams = net.numParams();
@@ -236,13 +246,20 @@ public final class StackedMlp {
                 upd += st.updateSumSq;
             }
             RunRecorder rec = recs[r];
-            rec.step(step, loss[r], gradL2[r], finite[r] ? Math.sqrt(upd) : Double.NaN, runs.get(r).train.lrAt(step), ms);
+            rec.step(
+                    step,
+                    loss[r],
+                    gradL2[r],
+                    finite[r] ? Math.sqrt(upd) : Double.NaN,
+                    runs.get(r).train.lrAt(step),
+                    ms);
             for (int i = 0; i < at.segments[r].length; i++) rec.param(step, at.segments[r][i], at.stats[r][i]);
             for (int l = 0; l < depth; l++) rec.layer(step, layerInfo[l], acts[r][l], Double.NaN);
             outs[r].endStep(loss[r], ms, finite[r]);
             if (!finite[r]) {
                 ended[r] = true;
-                memory.fill(at.flatParams, at.segments[r], 0); // keeps its slices finite, so NaN never reaches a shared op
+                memory.fill(
+                        at.flatParams, at.segments[r], 0); // keeps its slices finite, so NaN never reaches a shared op
             }
         }
         step++;

@@ -2,6 +2,7 @@ package dev.gradsweep.train.stack;
 
 import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.stats.TrainingMemory;
+import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.updaters.AdamUpdater;
@@ -12,8 +13,6 @@ import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Nesterovs;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.ops.transforms.Transforms;
-
-import java.util.Arrays;
 
 /**
  * The optimizer step of a stack (SGD, Nesterov momentum, Adam, with clipping and warmup) as a handful of ops over the
@@ -27,6 +26,7 @@ final class StackedOptimizer {
     private final TrainSpec.Optimizer optimizer;
     /** The optimizer's configuration (momentum, Adam's betas and epsilon), equal in every run of the stack. */
     private final IUpdater updater;
+
     private final int batch;
     private final boolean valueClip;
     /**
@@ -41,8 +41,14 @@ final class StackedOptimizer {
     private final INDArray[] state;
 
     /** @param valueClipBound per run, c of its "value:c" rule (only when the stack clips by value) */
-    StackedOptimizer(StackLayout at, TrainSpec.Optimizer optimizer, IUpdater updater, int batch, double[] valueClipBound, DataType dt,
-                     TrainingMemory memory) {
+    StackedOptimizer(
+            StackLayout at,
+            TrainSpec.Optimizer optimizer,
+            IUpdater updater,
+            int batch,
+            double[] valueClipBound,
+            DataType dt,
+            TrainingMemory memory) {
         this.at = at;
         this.memory = memory;
         this.optimizer = optimizer;
@@ -117,11 +123,13 @@ final class StackedOptimizer {
                 break;
             case ADAM: { // the update is linear in lr: ND4J's Adam at lr 1, then each run's lr
                 Adam a = (Adam) updater;
-                Nd4j.exec(new AdamUpdater(g, state[1], state[0], 1.0, a.getBeta1(), a.getBeta2(), a.getEpsilon(), step));
+                Nd4j.exec(
+                        new AdamUpdater(g, state[1], state[0], 1.0, a.getBeta1(), a.getBeta2(), a.getEpsilon(), step));
                 g.muli(adamLr);
                 break;
             }
-            default: break; // SGD: the scaled gradient is the update
+            default:
+                break; // SGD: the scaled gradient is the update
         }
         at.flatParams.subi(g);
     }

@@ -26,11 +26,13 @@ public final class FlatUpdater {
         IUpdater shared = null;
         for (Layer l : layers) {
             TrainingConfig c = l.getConfig();
-            if (c.getGradientNormalization() != null && c.getGradientNormalization() != GradientNormalization.None) return null;
+            if (c.getGradientNormalization() != null && c.getGradientNormalization() != GradientNormalization.None)
+                return null;
             for (String p : l.paramTable().keySet()) {
                 IUpdater u = c.getUpdaterByParam(p);
                 if (u == null || (shared != null && !shared.equals(u))) return null;
-                if (c.getRegularizationByParam(p) != null && !c.getRegularizationByParam(p).isEmpty()) return null;
+                if (c.getRegularizationByParam(p) != null
+                        && !c.getRegularizationByParam(p).isEmpty()) return null;
                 if (l.numParams() > 0 && c.isPretrainParam(p)) return null;
                 shared = u;
             }

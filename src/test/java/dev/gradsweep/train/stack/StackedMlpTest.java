@@ -1,46 +1,71 @@
 package dev.gradsweep.train.stack;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.gradsweep.data.Batches;
 import dev.gradsweep.data.TaskData;
 import dev.gradsweep.data.Tasks;
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.Init;
+import dev.gradsweep.grid.Norm;
+import dev.gradsweep.grid.Placement;
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.grid.Skip;
-import dev.gradsweep.grid.Placement;
-import dev.gradsweep.grid.Norm;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.model.NetworkFactory;
+import dev.gradsweep.stats.RunRecorder;
 import dev.gradsweep.train.MemoryRecorder;
 import dev.gradsweep.train.RunOutcome;
-import dev.gradsweep.stats.RunRecorder;
 import dev.gradsweep.train.Trainer;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.nd4j.linalg.api.buffer.DataType;
 
-import java.util.ArrayList;
-import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 /** Runs trained in one stack record the same numbers as the same runs trained one by one through DL4J. */
 class StackedMlpTest {
     static final int STEPS = 5;
 
-    static RunConfig run(String act, String init, TrainSpec.Optimizer opt, double lr, String clip, int warmup, long seed, TaskSpec task,
-                         TrainSpec.DType dtype) {
-        return new RunConfig("s", 4, 6, Activation.parse(act), Init.parse(init), Norm.NONE, Placement.NA, Skip.NONE, task,
-                new TrainSpec(STEPS, 8, opt, lr, clip, dtype, warmup, TrainSpec.DEFAULT_HIGHWAY_GATE_BIAS), seed);
+    static RunConfig run(
+            String act,
+            String init,
+            TrainSpec.Optimizer opt,
+            double lr,
+            String clip,
+            int warmup,
+            long seed,
+            TaskSpec task,
+            TrainSpec.DType dtype) {
+        return new RunConfig(
+                "s",
+                4,
+                6,
+                Activation.parse(act),
+                Init.parse(init),
+                Norm.NONE,
+                Placement.NA,
+                Skip.NONE,
+                task,
+                new TrainSpec(STEPS, 8, opt, lr, clip, dtype, warmup, TrainSpec.DEFAULT_HIGHWAY_GATE_BIAS),
+                seed);
     }
 
-    static RunConfig run(String act, String init, TrainSpec.Optimizer opt, double lr, String clip, int warmup, long seed, TaskSpec task) {
+    static RunConfig run(
+            String act,
+            String init,
+            TrainSpec.Optimizer opt,
+            double lr,
+            String clip,
+            int warmup,
+            long seed,
+            TaskSpec task) {
         return run(act, init, opt, lr, clip, warmup, seed, task, TrainSpec.DType.FLOAT64);
     }
 
@@ -60,7 +85,9 @@ class StackedMlpTest {
         TaskSpec task = task(objective);
         for (TrainSpec.DType dt : TrainSpec.DType.values()) {
             // the third run overflows at once (weights 1e300); it must not disturb the other two
-            List<RunConfig> runs = List.of(run(act, "xavier", 0.1, 1, task, dt), run(act, "he", 0.05, 2, task, dt),
+            List<RunConfig> runs = List.of(
+                    run(act, "xavier", 0.1, 1, task, dt),
+                    run(act, "he", 0.05, 2, task, dt),
                     run(act, "constant:1e300", 0.1, 3, task, dt));
             List<MemoryRecorder> alone = assertStackEqualsOneByOne(runs, 2);
             assertTrue(alone.get(2).steps.size() < STEPS);
@@ -76,10 +103,14 @@ class StackedMlpTest {
     void vanishingGradientsAgreeInBothPrecisions(String init, double below) {
         TaskSpec task = task(TaskSpec.Objective.REGRESSION);
         for (TrainSpec.DType dt : TrainSpec.DType.values()) {
-            List<MemoryRecorder> alone = assertStackEqualsOneByOne(List.of(run("sigmoid", init, 0.1, 1, task, dt), run("sigmoid", init, 0.1, 2, task, dt)), -1);
+            List<MemoryRecorder> alone = assertStackEqualsOneByOne(
+                    List.of(run("sigmoid", init, 0.1, 1, task, dt), run("sigmoid", init, 0.1, 2, task, dt)), -1);
             for (MemoryRecorder m : alone)
-                assertTrue(m.param(0, 0, "W").gradL2() < below && m.param(0, 0, "W").gradL2() > 0, dt + " " + init + ": the test needs first-layer "
-                        + "gradients below " + below + ", got " + m.param(0, 0, "W").gradL2());
+                assertTrue(
+                        m.param(0, 0, "W").gradL2() < below
+                                && m.param(0, 0, "W").gradL2() > 0,
+                        dt + " " + init + ": the test needs first-layer " + "gradients below " + below + ", got "
+                                + m.param(0, 0, "W").gradL2());
         }
     }
 
@@ -92,18 +123,29 @@ class StackedMlpTest {
     @EnumSource(TrainSpec.DType.class)
     void extremeLogitsAreClippedInTheLossAsDl4jClipsThem(TrainSpec.DType dt) {
         TaskSpec task = task(TaskSpec.Objective.CLASSIFICATION);
-        List<RunConfig> runs = List.of(run("relu", "normal:100", 1e-9, 1, task, dt), run("relu", "normal:100", 1e-9, 4, task, dt));
+        List<RunConfig> runs =
+                List.of(run("relu", "normal:100", 1e-9, 1, task, dt), run("relu", "normal:100", 1e-9, 4, task, dt));
         for (RunConfig rc : runs) {
-            Batches b = new Batches(Tasks.generate(task, rc.seed), rc.train.batch, NetworkFactory.dataType(rc.train.dtype), rc.seed);
+            Batches b = new Batches(
+                    Tasks.generate(task, rc.seed), rc.train.batch, NetworkFactory.dataType(rc.train.dtype), rc.seed);
             b.next(); // the first batch both engines train on
-            double[] p = NetworkFactory.build(rc).graph().outputSingle(b.features).castTo(DataType.DOUBLE).data().asDouble();
+            double[] p = NetworkFactory.build(rc)
+                    .graph()
+                    .outputSingle(b.features)
+                    .castTo(DataType.DOUBLE)
+                    .data()
+                    .asDouble();
             double[] y = b.labels.castTo(DataType.DOUBLE).data().asDouble();
             double unclipped = 0;
             for (int i = 0; i < p.length; i++) if (y[i] != 0) unclipped -= y[i] * Math.log(p[i]);
-            assertEquals(Double.POSITIVE_INFINITY, unclipped, "run " + rc.seed + ": the test needs a labeled class whose softmax output is 0");
+            assertEquals(
+                    Double.POSITIVE_INFINITY,
+                    unclipped,
+                    "run " + rc.seed + ": the test needs a labeled class whose softmax output is 0");
         }
         List<MemoryRecorder> alone = assertStackEqualsOneByOne(runs, -1);
-        for (MemoryRecorder m : alone) assertTrue(m.steps.get(0).loss() > Math.log(2), "a saturated wrong class costs more than chance");
+        for (MemoryRecorder m : alone)
+            assertTrue(m.steps.get(0).loss() > Math.log(2), "a saturated wrong class costs more than chance");
     }
 
     /**
@@ -112,31 +154,53 @@ class StackedMlpTest {
      * classification: saturating units keep a softmax finite).
      */
     @ParameterizedTest
-    @CsvSource({"ADAM,sigmoid,REGRESSION,norm", "ADAM,relu,CLASSIFICATION,value", "ADAM,relu,REGRESSION,none",
-            "MOMENTUM,relu,REGRESSION,norm", "MOMENTUM,tanh,REGRESSION,value", "MOMENTUM,relu,CLASSIFICATION,none",
-            "SGD,tanh,REGRESSION,norm", "SGD,sigmoid,REGRESSION,value"})
-    void optimizersClippingAndWarmupStackPerRun(TrainSpec.Optimizer opt, String act, TaskSpec.Objective objective, String clip) {
-        for (TrainSpec.DType dt : TrainSpec.DType.values()) optimizersClippingAndWarmupStackPerRun(opt, act, objective, clip, dt);
+    @CsvSource({
+        "ADAM,sigmoid,REGRESSION,norm",
+        "ADAM,relu,CLASSIFICATION,value",
+        "ADAM,relu,REGRESSION,none",
+        "MOMENTUM,relu,REGRESSION,norm",
+        "MOMENTUM,tanh,REGRESSION,value",
+        "MOMENTUM,relu,CLASSIFICATION,none",
+        "SGD,tanh,REGRESSION,norm",
+        "SGD,sigmoid,REGRESSION,value"
+    })
+    void optimizersClippingAndWarmupStackPerRun(
+            TrainSpec.Optimizer opt, String act, TaskSpec.Objective objective, String clip) {
+        for (TrainSpec.DType dt : TrainSpec.DType.values())
+            optimizersClippingAndWarmupStackPerRun(opt, act, objective, clip, dt);
     }
 
-    static void optimizersClippingAndWarmupStackPerRun(TrainSpec.Optimizer opt, String act, TaskSpec.Objective objective, String clip,
-                                                       TrainSpec.DType dt) {
+    static void optimizersClippingAndWarmupStackPerRun(
+            TrainSpec.Optimizer opt, String act, TaskSpec.Objective objective, String clip, TrainSpec.DType dt) {
         TaskSpec task = task(objective);
-        String[] clips = clip.equals("none") ? new String[]{"none", "none", "none"}
-                : clip.equals("norm") ? new String[]{"norm:0.02", "none", "norm:0.5"}   // clipped and unclipped share a stack
-                : new String[]{"value:0.002", "value:0.01", "value:1"};
+        String[] clips = clip.equals("none")
+                ? new String[] {"none", "none", "none"}
+                : clip.equals("norm")
+                        ? new String[] {"norm:0.02", "none", "norm:0.5"} // clipped and unclipped share a stack
+                        : new String[] {"value:0.002", "value:0.01", "value:1"};
         double lr = opt == TrainSpec.Optimizer.ADAM ? 0.01 : 0.1;
         double wild = dt == TrainSpec.DType.FLOAT64 ? 1e200 : 1e30; // a float32 learning rate must be a float
-        List<RunConfig> runs = List.of(run(act, "xavier", opt, lr, clips[0], 0, 1, task, dt), run(act, "he", opt, lr / 3, clips[1], 3, 2, task, dt),
+        List<RunConfig> runs = List.of(
+                run(act, "xavier", opt, lr, clips[0], 0, 1, task, dt),
+                run(act, "he", opt, lr / 3, clips[1], 3, 2, task, dt),
                 run(act, "xavier", opt, wild, clips[2], 2, 3, task, dt));
         List<MemoryRecorder> alone = assertStackEqualsOneByOne(runs, 2);
-        assertTrue(alone.get(2).steps.size() >= 2 && alone.get(2).steps.size() < STEPS, "the test needs a run that diverges after an update");
+        assertTrue(
+                alone.get(2).steps.size() >= 2 && alone.get(2).steps.size() < STEPS,
+                "the test needs a run that diverges after an update");
         // the rules must have acted, or the test proves nothing about them
-        assertNotEquals(alone.get(1).steps.get(0).lr(), alone.get(1).steps.get(STEPS - 1).lr(), "warmup ramps the second run's lr");
+        assertNotEquals(
+                alone.get(1).steps.get(0).lr(),
+                alone.get(1).steps.get(STEPS - 1).lr(),
+                "warmup ramps the second run's lr");
         if (clip.equals("norm"))
-            assertTrue(alone.get(0).steps.stream().anyMatch(s -> s.gradL2Total() > 0.02), "the first run's gradient exceeds its clip norm");
+            assertTrue(
+                    alone.get(0).steps.stream().anyMatch(s -> s.gradL2Total() > 0.02),
+                    "the first run's gradient exceeds its clip norm");
         if (clip.equals("value"))
-            assertTrue(alone.get(0).params.stream().anyMatch(p -> p.gradMaxAbs() > 0.002), "some gradient element exceeds the first run's bound");
+            assertTrue(
+                    alone.get(0).params.stream().anyMatch(p -> p.gradMaxAbs() > 0.002),
+                    "some gradient element exceeds the first run's bound");
     }
 
     /** Every activation trains in a stack (DL4J's own forward and backprop), Adam with norm clipping. */
@@ -145,7 +209,8 @@ class StackedMlpTest {
     void everyActivationStacks(Activation a) {
         TaskSpec task = task(TaskSpec.Objective.REGRESSION);
         for (TrainSpec.DType dt : TrainSpec.DType.values()) {
-            List<RunConfig> runs = List.of(run(a.key, "xavier", TrainSpec.Optimizer.ADAM, 0.01, "norm:0.05", 0, 1, task, dt),
+            List<RunConfig> runs = List.of(
+                    run(a.key, "xavier", TrainSpec.Optimizer.ADAM, 0.01, "norm:0.05", 0, 1, task, dt),
                     run(a.key, "he", TrainSpec.Optimizer.ADAM, 0.02, "none", 2, 2, task, dt));
             assertStackEqualsOneByOne(runs, -1);
         }
@@ -158,14 +223,31 @@ class StackedMlpTest {
         // differ only in what the stack keeps per run
         for (RunConfig same : List.of(run("tanh", "he", TrainSpec.Optimizer.ADAM, 0.3, "norm:2", 5, 9, task)))
             assertEquals(StackedMlp.stackKey(base), StackedMlp.stackKey(same));
-        RunConfig other = new RunConfig("s", 4, 7, Activation.TANH, Init.parse("xavier"), Norm.NONE, Placement.NA, Skip.NONE, task, base.train, 1);
-        for (RunConfig diff : List.of(run("relu", "xavier", TrainSpec.Optimizer.ADAM, 0.01, "none", 0, 1, task),
+        RunConfig other = new RunConfig(
+                "s",
+                4,
+                7,
+                Activation.TANH,
+                Init.parse("xavier"),
+                Norm.NONE,
+                Placement.NA,
+                Skip.NONE,
+                task,
+                base.train,
+                1);
+        for (RunConfig diff : List.of(
+                run("relu", "xavier", TrainSpec.Optimizer.ADAM, 0.01, "none", 0, 1, task),
                 run("tanh", "xavier", TrainSpec.Optimizer.MOMENTUM, 0.01, "none", 0, 1, task),
-                run("tanh", "xavier", TrainSpec.Optimizer.ADAM, 0.01, "value:1", 0, 1, task), other))
-            assertNotEquals(StackedMlp.stackKey(base), StackedMlp.stackKey(diff), diff.toString());
+                run("tanh", "xavier", TrainSpec.Optimizer.ADAM, 0.01, "value:1", 0, 1, task),
+                other)) assertNotEquals(StackedMlp.stackKey(base), StackedMlp.stackKey(diff), diff.toString());
         List<RunConfig> mixed = List.of(base, run("tanh", "xavier", TrainSpec.Optimizer.SGD, 0.01, "none", 0, 2, task));
-        assertThrows(IllegalArgumentException.class, () -> new StackedMlp(mixed, List.of(Tasks.generate(task, 1), Tasks.generate(task, 2)),
-                List.of(new MemoryRecorder(), new MemoryRecorder()), List.of(new RunOutcome(), new RunOutcome())));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> new StackedMlp(
+                        mixed,
+                        List.of(Tasks.generate(task, 1), Tasks.generate(task, 2)),
+                        List.of(new MemoryRecorder(), new MemoryRecorder()),
+                        List.of(new RunOutcome(), new RunOutcome())));
     }
 
     /**
@@ -192,8 +274,10 @@ class StackedMlpTest {
             MemoryRecorder stacked = (MemoryRecorder) recs.get(r);
             RunOutcome so = outs.get(r);
             Agreement ag = new Agreement(runs.get(r).train.dtype, o.nParams);
-            String act = runs.get(r).activation.key + " " + runs.get(r).train.optimizer + " " + runs.get(r).train.dtype + " run " + r;
-            assertEquals(r == diverging ? RunOutcome.Status.DIVERGED : RunOutcome.Status.OK, o.status, act + ": " + o.error);
+            String act = runs.get(r).activation.key + " " + runs.get(r).train.optimizer + " " + runs.get(r).train.dtype
+                    + " run " + r;
+            assertEquals(
+                    r == diverging ? RunOutcome.Status.DIVERGED : RunOutcome.Status.OK, o.status, act + ": " + o.error);
             assertEquals(o.status, so.status, act + ": " + so.error);
             assertEquals(o.stepsDone, so.stepsDone, act);
             assertEquals(alone.steps.size(), stacked.steps.size(), act);
