@@ -112,7 +112,9 @@ class SweepLocalTest {
         assertEquals(Set.copyOf(ids), committed(out));
         assertFalse(Files.exists(out.resolve(OutputLock.NAME)), "the lock is released after the sweep");
         assertEquals(referenced(out), dataFiles(out), "no unreferenced data files after the sweep");
-        for (Table t : Table.values()) assertEquals(1, s.compaction().filesAfter(t), t + " compacted into one file");
+        // feed-forward runs write no timesteps rows: that table stays without data files
+        for (Table t : Table.values())
+            assertEquals(t == Table.TIMESTEPS ? 0 : 1, s.compaction().filesAfter(t), t + " compacted into one file");
 
         SparkSession spark = spark();
         try {
