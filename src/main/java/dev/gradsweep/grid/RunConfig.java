@@ -117,25 +117,15 @@ public final class RunConfig implements Serializable {
 
     /** The same configuration with another seed (bench and tests replicate runs this way). */
     public RunConfig withSeed(long otherSeed) {
-        return new RunConfig(
-                sweep,
-                depth,
-                width,
-                activation,
-                init,
-                norm,
-                placement,
-                skip,
-                cell,
-                seqLen,
-                recInit,
-                task,
-                train,
-                otherSeed);
+        return with(task, otherSeed);
     }
 
     /** The same configuration with another task (the driver fills in a table file's shape). */
     public RunConfig withTask(TaskSpec otherTask) {
+        return with(otherTask, seed);
+    }
+
+    private RunConfig with(TaskSpec otherTask, long otherSeed) {
         return new RunConfig(
                 sweep,
                 depth,
@@ -150,7 +140,7 @@ public final class RunConfig implements Serializable {
                 recInit,
                 otherTask,
                 train,
-                seed);
+                otherSeed);
     }
 
     @Override
