@@ -45,6 +45,9 @@ public final class BenchNets {
                         1));
         TrainSpec large =
                 new TrainSpec(Integer.MAX_VALUE, 128, TrainSpec.Optimizer.SGD, 0.001, "none", TrainSpec.DType.FLOAT32);
+        // the two wide nets train on the same data
+        TaskSpec wide =
+                new TaskSpec(TaskSpec.Kind.GAUSS, 256, 10, 2048, TaskSpec.Objective.REGRESSION, null, null, List.of());
         m.put(
                 "mlp20x256_relu_b128",
                 new RunConfig(
@@ -56,15 +59,7 @@ public final class BenchNets {
                         Norm.NONE,
                         Placement.NA,
                         Skip.NONE,
-                        new TaskSpec(
-                                TaskSpec.Kind.GAUSS,
-                                256,
-                                10,
-                                2048,
-                                TaskSpec.Objective.REGRESSION,
-                                null,
-                                null,
-                                List.of()),
+                        wide,
                         large,
                         1));
         m.put(
@@ -78,15 +73,7 @@ public final class BenchNets {
                         Norm.LAYER,
                         Placement.PRE,
                         Skip.RESIDUAL,
-                        new TaskSpec(
-                                TaskSpec.Kind.GAUSS,
-                                256,
-                                10,
-                                2048,
-                                TaskSpec.Objective.REGRESSION,
-                                null,
-                                null,
-                                List.of()),
+                        wide,
                         large,
                         1));
         return m;
