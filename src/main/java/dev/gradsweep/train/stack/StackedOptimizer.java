@@ -83,23 +83,23 @@ final class StackedOptimizer {
     }
 
     /**
-     * Run r's factors for this step, as TrainLoop applies them: norm clipping scales the batch-summed gradient by
-     * c / ‖mean-loss gradient‖ when that exceeds c, value clipping bounds it by c·batch (the clamp works on the
-     * gradient divided by that bound, so the bound comes back here), then 1/batch, then the learning rate.
+     * Run r's factors for this step, as TrainLoop applies them: value clipping bounds the batch-summed gradient by
+     * c·batch (the clamp works on the gradient divided by that bound, so the bound comes back here), then 1/batch,
+     * then the learning rate. Norm clipping has scaled the gradient already (TrainingMemory.clipByNorm: its norm
+     * need not reach the host first).
      */
-    void setScales(int r, TrainSpec t, int step, double meanGradL2) {
+    void setScales(int r, TrainSpec t, int step) {
         String kind = TrainSpec.clipKind(t.clip);
         double c = TrainSpec.clipValue(t.clip), lr = t.lrAt(step);
-        double clip = kind.equals("norm") && meanGradL2 > c ? c / meanGradL2 : 1;
         double bound = kind.equals("value") ? c * batch : 1;
         boolean adam = optimizer == TrainSpec.Optimizer.ADAM;
-        setRun(gradScale, gradScaleNow, r, clip * bound / batch * (adam ? 1 : lr));
+        setRun(gradScale, gradScaleNow, r, bound / batch * (adam ? 1 : lr));
         if (adam) setRun(adamLr, adamLrNow, r, lr);
     }
 
     /**
-     * Run r learns no more: its gradient (possibly NaN) and optimizer state are zeroed and its factors set to 0, so
-     * its update is exactly 0 from this step on and NaN never enters the shared ops.
+     * Run r learns no more: its gradient buffer (possibly NaN) and optimizer state are zeroed and its factors set to
+     * 0, so its update is exactly 0 from the next step on and its NaN stays out of the later steps' ops.
      */
     void stop(int r) {
         memory.fill(at.flatGrad, at.segments[r], 0);
