@@ -83,7 +83,11 @@ final class HostDirectMemory implements TrainingMemory {
         return 0;
     }
 
-    /** The norms are already on the host (nothing is deferred here); the scaling is one pass over the segments. */
+    /**
+     * The norms are already on the host (nothing is deferred here). A set that is one contiguous range (a single net's
+     * gradient) is scaled by one ND4J multiply, anything else (a run's arrays spread over a stack) by one pass over
+     * its segments' host memory, cheaper than an ND4J op per array.
+     */
     @Override
     public void clipByNorm(INDArray grad, Segment[][] sets, double[] bound) {
         java.util.Map<Segment, ParamStats> stats = new java.util.IdentityHashMap<>();
@@ -100,7 +104,15 @@ final class HostDirectMemory implements TrainingMemory {
             }
             double f = TrainingMemory.clipFactor(Math.sqrt(sq), bound[j]);
             if (f == 1) continue;
-            if (grad.dataType() == DataType.DOUBLE) {
+            Segment first = sets[j][0], last = sets[j][sets[j].length - 1];
+            boolean contiguous = true;
+            for (int i = 1; i < sets[j].length; i++)
+                contiguous &= sets[j][i].offset == sets[j][i - 1].offset + sets[j][i - 1].length;
+            if (contiguous)
+                grad.reshape(grad.length())
+                        .get(org.nd4j.linalg.indexing.NDArrayIndex.interval(first.offset, last.offset + last.length))
+                        .muli(f);
+            else if (grad.dataType() == DataType.DOUBLE) {
                 DoubleBuffer b = grad.data().asNioDouble();
                 for (Segment s : sets[j])
                     for (int i = at + s.offset; i < at + s.offset + s.length; i++) b.put(i, b.get(i) * f);
