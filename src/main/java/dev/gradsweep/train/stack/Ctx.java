@@ -1,0 +1,37 @@
+package dev.gradsweep.train.stack;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** What every part of one stack shares: K, the batch, the data type, the parameter layout. */
+final class Ctx {
+    final int k, batch;
+    final DataType dt;
+    final StackLayout at;
+    /** [K, 1, batch] ones: a batched matmul with them sums over each run's batch. */
+    private final INDArray ones;
+
+    Ctx(int k, int batch, DataType dt, StackLayout at) {
+        this.k = k;
+        this.batch = batch;
+        this.dt = dt;
+        this.at = at;
+        this.ones = Nd4j.ones(dt, k, 1, batch);
+    }
+
+    /** A [K, batch, units] buffer. */
+    INDArray buffer(long units) {
+        return Nd4j.create(dt, k, batch, units);
+    }
+
+    /** into [K, 1, units] = Σ over each run's batch of d [K, batch, units]. */
+    void sumOverBatch(INDArray d, INDArray into) {
+        Nd4j.matmul(ones, d, into, false, false, false);
+    }
+
+    /** The [K·batch, units] view of a [K, batch, units] buffer (rows are examples, of run 0 first). */
+    static INDArray rows(INDArray a) {
+        return a.reshape('c', a.size(0) * a.size(1), a.size(2));
+    }
+}
