@@ -26,7 +26,7 @@ final class Dense extends Part {
         this.c = c;
         this.w = c.at.param(name, "W");
         this.dw = c.at.grad(name, "W");
-        this.b = bias ? c.at.param(name, "b") : null;
+        this.b = bias ? Ctx.perRun(c.at.param(name, "b")) : null;
         this.db = bias ? c.at.grad(name, "b") : null;
         this.fn = act == Activation.IDENTITY
                 ? null
@@ -40,7 +40,7 @@ final class Dense extends Part {
     INDArray forward(INDArray x) {
         this.x = x;
         Nd4j.matmul(x, w, z, false, false, false);
-        if (b != null) z.addi(b);
+        if (b != null) Ctx.addRows(z, b);
         if (fn == null) return z;
         INDArray r = fn.getActivation(a.assign(z), true);
         if (r != a) a.assign(r);

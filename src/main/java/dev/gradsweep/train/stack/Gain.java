@@ -9,7 +9,7 @@ final class Gain extends Part {
     private INDArray x;
 
     Gain(Ctx c, String name, long n) {
-        alpha = c.at.param(name, "alpha");
+        alpha = c.at.param(name, "alpha").reshape(c.k);
         dAlphaFlat = c.at.grad(name, "alpha").reshape(c.k);
         y = c.buffer(n);
         dx = c.buffer(n);
@@ -19,7 +19,8 @@ final class Gain extends Part {
     @Override
     INDArray forward(INDArray x) {
         this.x = x;
-        return y.assign(x).muli(alpha);
+        Ctx.mulRuns(x, alpha, y);
+        return y;
     }
 
     @Override
@@ -31,6 +32,7 @@ final class Gain extends Part {
     INDArray backward(INDArray dy) {
         dy.mul(x, dx);
         tmpRuns.sum(dAlphaFlat, 1); // dx is scratch until the next line
-        return dx.assign(dy).muli(alpha);
+        Ctx.mulRuns(dy, alpha, dx);
+        return dx;
     }
 }

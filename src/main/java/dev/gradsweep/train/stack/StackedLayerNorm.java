@@ -2,6 +2,8 @@ package dev.gradsweep.train.stack;
 
 import dev.gradsweep.model.LayerNorm;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
+import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastSubOp;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
@@ -12,6 +14,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  */
 final class StackedLayerNorm extends Part {
     private final Ctx c;
+    /** gamma, beta: [K, n] views of the per-run gain and bias. */
     private final INDArray gamma, beta, dGamma, dBeta;
     /** [K, batch, n]: x̂, the output, ∂L/∂x and a scratch buffer; xhat2, dx2, tmp2: [K·batch, n] views. */
     private final INDArray xhat, y, dx, tmp, xhat2, dx2, tmp2;
@@ -20,8 +23,8 @@ final class StackedLayerNorm extends Part {
 
     StackedLayerNorm(Ctx c, String name, long n) {
         this.c = c;
-        gamma = c.at.param(name, "gamma");
-        beta = c.at.param(name, "beta");
+        gamma = Ctx.perRun(c.at.param(name, "gamma"));
+        beta = Ctx.perRun(c.at.param(name, "beta"));
         dGamma = c.at.grad(name, "gamma");
         dBeta = c.at.grad(name, "beta");
         xhat = c.buffer(n);
@@ -44,11 +47,13 @@ final class StackedLayerNorm extends Part {
     INDArray forward(INDArray x) {
         INDArray x2 = Ctx.rows(x);
         x2.mean(m1Flat, 1);
-        xhat2.assign(x2).subiColumnVector(m1); // x − μ
+        Nd4j.exec(new BroadcastSubOp(x2, m1Flat, xhat2, 0)); // x − μ
         xhat2.mul(xhat2, tmp2).mean(invFlat, 1);
         Transforms.pow(inv.addi(LayerNorm.EPS), -0.5, false);
         xhat2.muliColumnVector(inv);
-        return y.assign(xhat).muli(gamma).addi(beta);
+        Ctx.mulRows(xhat, gamma, y);
+        Ctx.addRows(y, beta);
+        return y;
     }
 
     @Override
@@ -61,10 +66,10 @@ final class StackedLayerNorm extends Part {
         c.sumOverBatch(dy.mul(xhat, tmp), dGamma);
         c.sumOverBatch(dy, dBeta);
         // dx = (1/σ)·(d − mean(d) − x̂·mean(d ⊙ x̂)), d = ε ⊙ γ, means over the units of each row
-        dx.assign(dy).muli(gamma);
+        Ctx.mulRows(dy, gamma, dx);
         dx2.mean(m1Flat, 1);
         dx2.mul(xhat2, tmp2).mean(m2Flat, 1);
-        tmp2.assign(xhat2).muliColumnVector(m2);
+        Nd4j.exec(new BroadcastMulOp(xhat2, m2Flat, tmp2, 0));
         dx2.subiColumnVector(m1).subi(tmp2).muliColumnVector(inv);
         return dx;
     }
