@@ -4,8 +4,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * A piece of a stacked network, as one DL4J layer or vertex group computes it, on [K, batch, units] arrays (K runs'
- * minibatches side by side). Every buffer is allocated once; a part owns what it returns and never writes the
- * arrays it is given. Parameter gradients are batch-summed, as DL4J's, and overwrite the layout's gradient views.
+ * minibatches side by side). Every buffer is allocated once, and a part never writes the arrays it is given (a
+ * block adds its skip's share into a buffer of its own children). Parameter gradients are batch-summed, as DL4J's,
+ * and overwrite the layout's gradient views.
  */
 abstract class Part {
     /** @return this part's output, valid until its next forward */
