@@ -27,8 +27,4 @@ public final class RunFactors {
     public void set(int run, double v) {
         value[run] = v;
     }
-
-    public double get(int run) {
-        return value[run];
-    }
 }
