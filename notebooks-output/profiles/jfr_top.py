@@ -24,6 +24,7 @@ CATEGORIES = [  # first match wins: SameDiff is part of ND4J but reported on its
 # frames that only drive the measured loop: leaving them out of the inclusive table keeps it informative
 DRIVER = re.compile(r"^(picocli\.|dev\.gradsweep\.cli\.|dev\.gradsweep\.bench\.(ProfileRun|StepTimer|BenchVariants)[.$])")
 FRAME = re.compile(r"^\s+([\w.$<>]+)\(")
+LINE = re.compile(r"line: (\d+)")
 
 
 def category(method):
@@ -41,9 +42,11 @@ def samples(path, thread):
         head = re.search(r"jdk\.(ExecutionSample|NativeMethodSample) \{", block)
         if not head or f'sampledThread = "{thread}"' not in block:
             continue
-        frames = [m.group(1) for line in block.split("stackTrace = [", 1)[-1].splitlines() if (m := FRAME.match(line))]
-        if frames:
-            yield ("java" if head.group(1) == "ExecutionSample" else "native"), frames
+        matches = [m for line in block.split("stackTrace = [", 1)[-1].splitlines() if (m := FRAME.match(line))]
+        if matches:
+            frames = [m.group(1) for m in matches]
+            lines = [LINE.search(m.string).group(1) if LINE.search(m.string) else "?" for m in matches]
+            yield ("java" if head.group(1) == "ExecutionSample" else "native"), frames, lines
 
 
 # comm, tid, ip, symbol (C++ symbols hold spaces and parentheses), (shared object)
@@ -70,6 +73,16 @@ def perf_tables(path, comm, top):
             + "\n\n" + table(syms.most_common(top), total, "native symbol"))
 
 
+def by_call(frames, lines):
+    """The innermost frame of our code with its line, and the call it makes out of our code (or its own time):
+    tells apart the matmuls, activations and elementwise ops one method issues."""
+    for i, f in enumerate(frames):
+        if category(f) == "ours":
+            callee = frames[i - 1] if i > 0 and category(frames[i - 1]) in ("DL4J", "SameDiff", "ND4J", "JavaCPP") else "itself"
+            return f"{f.replace('dev.gradsweep.', '')}:{lines[i]} → {callee.replace('org.nd4j.linalg.', '')}"
+    return f"(outside our code) {frames[0]}"
+
+
 def table(rows, total, header):
     out = [f"| {header} | samples | % |", "|---|---:|---:|"]
     out += [f"| `{k}` | {n} | {100 * n / total:.1f} |" for k, n in rows]
@@ -83,8 +96,9 @@ def main():
     ap.add_argument("--thread", default="main")
     ap.add_argument("--top", type=int, default=10)
     a = ap.parse_args()
-    kinds, top, top_native, cats, incl = (collections.Counter() for _ in range(5))
-    for kind, frames in samples(a.jfr, a.thread):
+    kinds, top, top_native, cats, incl, calls = (collections.Counter() for _ in range(6))
+    for kind, frames, lines in samples(a.jfr, a.thread):
+        calls[by_call(frames, lines)] += 1
         kinds[kind] += 1
         top[(frames[0], kind)] += 1
         cats[category(frames[0])] += 1
@@ -103,7 +117,8 @@ def main():
     print("Top frame by library: " + ", ".join(f"{c} {100 * n / total:.1f} %" for c, n in cats.most_common()) + "\n")
     print(table([(f"{m} ({k})", n) for (m, k), n in top.most_common(a.top)], total, "top frame (self time)") + "\n")
     print(table(top_native.most_common(a.top), total, "native time, by nearest caller in our code / DL4J / SameDiff") + "\n")
-    print(table(incl.most_common(a.top), total, "inclusive (method anywhere on the stack; our code / DL4J / SameDiff)"))
+    print(table(incl.most_common(a.top), total, "inclusive (method anywhere on the stack; our code / DL4J / SameDiff)") + "\n")
+    print(table(calls.most_common(a.top), total, "by call: innermost method of our code (line) → what it calls outside our code"))
     if a.perf:
         print("\n" + perf_tables(a.perf, "java" if a.thread == "main" else a.thread, a.top))
 

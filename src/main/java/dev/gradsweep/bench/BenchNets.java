@@ -16,7 +16,10 @@ import java.util.Map;
 public final class BenchNets {
     private BenchNets() {}
 
-    /** The reference nets (50 x 10 sigmoid, 20 x 256 relu, a 10-block pre-LN residual net): name → run configuration (steps unbounded). */
+    /**
+     * The reference nets (50 x 10 sigmoid, 20 x 256 relu, a 10-block pre-LN residual net with relu and with gelu):
+     * name → run configuration (steps unbounded).
+     */
     public static Map<String, RunConfig> referenceNets() {
         Map<String, RunConfig> m = new LinkedHashMap<>();
         TrainSpec small =
@@ -62,20 +65,22 @@ public final class BenchNets {
                         wide,
                         large,
                         1));
-        m.put(
-                "preln10x256_relu_b128",
-                new RunConfig(
-                        "bench",
-                        10,
-                        256,
-                        Activation.RELU,
-                        Init.parse("he"),
-                        Norm.LAYER,
-                        Placement.PRE,
-                        Skip.RESIDUAL,
-                        wide,
-                        large,
-                        1));
+        // the pre-LN net with the transformer's activation as well as relu
+        for (Activation a : List.of(Activation.RELU, Activation.GELU))
+            m.put(
+                    "preln10x256_" + a.key + "_b128",
+                    new RunConfig(
+                            "bench",
+                            10,
+                            256,
+                            a,
+                            Init.parse("he"),
+                            Norm.LAYER,
+                            Placement.PRE,
+                            Skip.RESIDUAL,
+                            wide,
+                            large,
+                            1));
         return m;
     }
 

@@ -3,62 +3,96 @@ package dev.gradsweep.bench;
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.store.OutputDir;
 import dev.gradsweep.train.MemoryGuard;
+import dev.gradsweep.train.stack.StackedMlp;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
- * {@code bench --soak}: memory over a long run, statistics written to Parquet as in a sweep: the DL4J loop and a
- * stack of {@link BenchVariants#STACK} runs, each for {@code steps} steps; RSS and JavaCPP's off-heap bytes at start,
- * middle and end.
+ * {@code bench --soak}: memory over a long run, statistics written to Parquet as in a sweep: for each selected net the
+ * DL4J loop and, where the stacked engine builds the net ({@link StackedMlp#supports}), a stack of
+ * {@link BenchVariants#STACK} runs, each for {@code steps} steps; RSS and JavaCPP's off-heap bytes at start, middle
+ * and end, and the largest RSS seen after the warm-up.
  */
 public final class MemorySoak {
-    /** The reference net the soak trains. */
-    static final String NET = "mlp50x10_sigmoid_b32";
+    /** The reference net the soak trains when none is named. */
+    public static final String DEFAULT_NETS = "mlp50x10";
+
+    /** Engines a soak can train; both by default. */
+    public static final List<String> ENGINES = List.of("dl4j", "stacked");
+
+    /** Steps before the first sample (workspaces and JIT settled), and between RSS samples for the peak. */
+    static final int WARMUP = 200, SAMPLE_EVERY = 100;
 
     private MemorySoak() {}
 
-    /** @param scratch where the Parquet files go */
-    public static void run(int steps, Path scratch, PrintStream out, PrintStream err) throws IOException {
-        RunConfig rc = BenchNets.referenceNets().get(NET);
+    /**
+     * @param nets    name prefix of the reference nets to soak
+     * @param engines a subset of {@link #ENGINES}
+     * @param scratch where the Parquet files go
+     */
+    public static void run(int steps, String nets, List<String> engines, Path scratch, PrintStream out, PrintStream err)
+            throws IOException {
+        for (String e : engines)
+            if (!ENGINES.contains(e))
+                throw new IllegalArgumentException(
+                        "--soak-engines: unknown '" + e + "'; allowed: " + String.join(", ", ENGINES));
+        Map<String, RunConfig> selected = BenchNets.selected(nets);
+        if (selected.isEmpty())
+            throw new IllegalArgumentException("--nets '" + nets + "' selects none of "
+                    + BenchNets.referenceNets().keySet());
         out.println(
-                "| engine | steps | RSS MB start / mid / end | off-heap (JavaCPP physicalBytes) MB start / mid / end | collections forced by "
-                        + MemoryGuard.PROPERTY + " |");
-        out.println("|---|---:|---|---|---:|");
-        try (BenchVariants v = new BenchVariants(rc, new OutputDir(scratch.toString()))) {
-            out.println(row("dl4j", steps, v.of(BenchVariants.STATS), err));
-        }
-        try (BenchVariants v = new BenchVariants(rc, new OutputDir(scratch.toString()))) {
-            out.println(row(
-                    "stacked:" + BenchVariants.STACK,
-                    steps,
-                    v.stackOf(100, dev.gradsweep.stats.TrainingMemory.forBackend())::step,
-                    err));
+                "| net | engine | steps | RSS MB start / mid / end | peak RSS MB | off-heap (JavaCPP physicalBytes) MB"
+                        + " start / mid / end | collections forced by " + MemoryGuard.PROPERTY + " |");
+        out.println("|---|---|---:|---|---:|---|---:|");
+        for (Map.Entry<String, RunConfig> n : selected.entrySet()) {
+            RunConfig rc = n.getValue();
+            if (engines.contains("dl4j"))
+                try (BenchVariants v = new BenchVariants(
+                        rc, new OutputDir(scratch.resolve(n.getKey()).toString()))) {
+                    out.println(row(n.getKey(), "dl4j", steps, v.of(BenchVariants.STATS), err));
+                }
+            if (engines.contains("stacked") && StackedMlp.supports(rc))
+                try (BenchVariants v = new BenchVariants(
+                        rc,
+                        new OutputDir(scratch.resolve(n.getKey() + "-stacked").toString()))) {
+                    out.println(
+                            row(n.getKey(), "stacked:" + BenchVariants.STACK, steps, v.of(BenchVariants.STACKED), err));
+                }
+            else if (engines.contains("stacked"))
+                err.println("soak " + n.getKey() + ": the stacked engine does not build this net; no stacked row");
         }
     }
 
-    private static String row(String engine, int steps, Runnable step, PrintStream err) {
+    private static String row(String net, String engine, int steps, Runnable step, PrintStream err) {
         long[][] m = new long[3][];
+        long peak = -1;
         long gc0 = MemoryGuard.collections();
         for (int i = 0; i < steps; i++) {
-            if (i == 200) m[0] = memory(); // after warm-up: workspaces and JIT settled
+            if (i == WARMUP) m[0] = memory();
             if (i == steps / 2) m[1] = memory();
+            if (i >= WARMUP && i % SAMPLE_EVERY == 0) peak = Math.max(peak, memory()[0]);
             step.run();
-            if (i > 0 && i % 5000 == 0) err.println("soak " + engine + ": " + i + " steps");
+            if (i > 0 && i % 5000 == 0) err.println("soak " + net + " " + engine + ": " + i + " steps");
         }
         m[2] = memory();
         if (m[0] == null) m[0] = m[2];
         if (m[1] == null) m[1] = m[2];
+        peak = Math.max(peak, m[2][0]);
         return String.format(
                 Locale.ROOT,
-                "| %s | %d | %d / %d / %d | %d / %d / %d | %d |",
+                "| %s | %s | %d | %d / %d / %d | %d | %d / %d / %d | %d |",
+                net,
                 engine,
                 steps,
                 m[0][0],
                 m[1][0],
                 m[2][0],
+                peak,
                 m[0][1],
                 m[1][1],
                 m[2][1],

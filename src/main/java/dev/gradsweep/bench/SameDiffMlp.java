@@ -3,10 +3,12 @@ package dev.gradsweep.bench;
 import dev.gradsweep.data.Batches;
 import dev.gradsweep.data.TaskData;
 import dev.gradsweep.grid.Activation;
+import dev.gradsweep.grid.Cell;
+import dev.gradsweep.grid.Norm;
 import dev.gradsweep.grid.RunConfig;
+import dev.gradsweep.grid.Skip;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.model.NetworkFactory;
-import dev.gradsweep.train.stack.StackedMlp;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -38,9 +40,12 @@ public final class SameDiffMlp {
     private final List<String> activations = new ArrayList<>();
     private OutAndGrad last;
 
-    /** The runs this engine builds: what the stacked engine builds, regression only (the bench nets). */
+    /** The runs this engine builds: plain MLPs (no norm, no skip, no cell), regression only (the bench nets). */
     public static boolean supports(RunConfig rc) {
-        return StackedMlp.supports(rc) && rc.task.objective == TaskSpec.Objective.REGRESSION;
+        return rc.cell == Cell.NONE
+                && rc.norm == Norm.NONE
+                && rc.skip == Skip.NONE
+                && rc.task.objective == TaskSpec.Objective.REGRESSION;
     }
 
     /**

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The step-time figures of {@code bench}: step time with statistics (probe + Parquet rows, as in a sweep) against the
@@ -30,12 +31,20 @@ public final class StepTimes {
 
     private StepTimes() {}
 
+    /** The native thread settings the figures ran with, as ND4J and its BLAS report them. */
+    static String threads() {
+        var blas = Nd4j.factory().blas();
+        return "threads: ND4J " + Nd4j.getEnvironment().maxThreads() + ", BLAS (" + blas.getBlasVendor() + ") "
+                + blas.getMaxThreads() + ", OMP_NUM_THREADS "
+                + System.getenv().getOrDefault("OMP_NUM_THREADS", "unset");
+    }
+
     /** Times the nets {@code o} selects, scratch files under {@code tmp}, and prints the report to {@code out}; progress goes to {@code err}. */
     public static void run(Options o, Path tmp, PrintStream out, PrintStream err) throws IOException {
         String setup = "statistics loops: " + Simd.describe() + "; parameter step: "
                 + (ParamStep.hostEnabled() ? "host (reducing)" : "ND4J subi") + "; process bound "
                 + MemoryGuard.PROPERTY + " = "
-                + (MemoryGuard.limit() > 0 ? (MemoryGuard.limit() >> 20) + " MB" : "off");
+                + (MemoryGuard.limit() > 0 ? (MemoryGuard.limit() >> 20) + " MB" : "off") + "; " + threads();
         err.println("bench: " + setup);
         BenchReport report = new BenchReport(setup);
         for (Map.Entry<String, RunConfig> e : BenchNets.selected(o.nets()).entrySet()) {

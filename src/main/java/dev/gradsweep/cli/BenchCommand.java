@@ -18,7 +18,9 @@ import picocli.CommandLine.Option;
         description = {
             "Performance figures on one thread: ms per training step of the reference nets with and without "
                     + "statistics, and the same nets trained by SameDiff and by DL4J's own fit (all interleaved in one process, "
-                    + "ratios to the bare DL4J loop paired per round); then sweep throughput (runs/min) for local[1] and "
+                    + "ratios to the bare DL4J loop paired per round); per run and step with statistics on the engine a "
+                    + "sweep uses for each net (a stack wherever the stacked engine builds it) and its ratio to the bare "
+                    + "loop; then sweep throughput (runs/min) for local[1] and "
                     + "local[2] on a small fixed grid.",
             "Run it on an idle machine; OMP_NUM_THREADS=1 is set by bin/gradsweep."
         })
@@ -48,8 +50,8 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(
             names = "--nets",
-            defaultValue = "all",
-            description = "all, mlp50x10, mlp20x256, preln10x256 (name prefixes; default: ${DEFAULT-VALUE}).")
+            description = "all, mlp50x10, mlp20x256, preln10x256 (both pre-LN nets), preln10x256_relu, preln10x256_gelu"
+                    + " (name prefixes; default: all, with --soak " + MemorySoak.DEFAULT_NETS + ").")
     String nets;
 
     @Option(names = "--no-sweep", description = "Skip the sweep-throughput part.")
@@ -65,9 +67,18 @@ final class BenchCommand implements Callable<Integer> {
             names = "--soak",
             defaultValue = "0",
             paramLabel = "STEPS",
-            description = "Instead of timing: train the 50 x 10 net for STEPS steps (DL4J loop, then a stack of "
-                    + BenchVariants.STACK + ") and report RSS and off-heap memory at start, middle and end.")
+            description = "Instead of timing: train each net --nets selects (default " + MemorySoak.DEFAULT_NETS
+                    + ") for STEPS steps, with the DL4J loop and, where the stacked engine builds the net, as a stack of "
+                    + BenchVariants.STACK
+                    + "; report RSS and off-heap memory at start, middle and end, and the peak RSS.")
     int soak;
+
+    @Option(
+            names = "--soak-engines",
+            split = ",",
+            defaultValue = "dl4j,stacked",
+            description = "With --soak: which of dl4j, stacked to train (default: ${DEFAULT-VALUE}).")
+    java.util.List<String> soakEngines;
 
     @Option(
             names = "--profile",
@@ -99,15 +110,25 @@ final class BenchCommand implements Callable<Integer> {
         Threads.apply(1);
         Path tmp = Files.createTempDirectory("gradsweep-bench");
         if (soak > 0) {
-            MemorySoak.run(soak, tmp.resolve("soak"), System.out, System.err);
+            MemorySoak.run(
+                    soak,
+                    nets == null ? MemorySoak.DEFAULT_NETS : nets,
+                    soakEngines,
+                    tmp.resolve("soak"),
+                    System.out,
+                    System.err);
             return 0;
         }
         if (profile != null) {
-            ProfileRun.run(nets, profile, steps, jfr, tmp.resolve("profile"), System.err);
+            ProfileRun.run(nets == null ? "all" : nets, profile, steps, jfr, tmp.resolve("profile"), System.err);
             return 0;
         }
         boolean csv = format.equals("csv");
-        StepTimes.run(new StepTimes.Options(csv, rounds, steps, nets, !noOtherEngines), tmp, System.out, System.err);
+        StepTimes.run(
+                new StepTimes.Options(csv, rounds, steps, nets == null ? "all" : nets, !noOtherEngines),
+                tmp,
+                System.out,
+                System.err);
         // with csv, stdout holds the csv only
         if (!noSweep) SweepThroughput.run(tmp, csv ? System.err : System.out, System.err);
         return 0;

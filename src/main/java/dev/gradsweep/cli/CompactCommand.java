@@ -4,7 +4,7 @@ import dev.gradsweep.sweep.Compaction;
 import dev.gradsweep.sweep.Maintenance;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 
 @Command(
         name = "compact",
@@ -15,19 +15,13 @@ import picocli.CommandLine.Option;
             "A sweep does this at its end unless --no-compact; run it after such sweeps, or after a killed one."
         })
 final class CompactCommand implements Callable<Integer> {
-    @Option(names = "--in", required = true, paramLabel = "DIR", description = "A sweep's output directory.")
-    String in;
-
-    @Option(
-            names = "--master",
-            paramLabel = "URL",
-            description = "Spark master (default: the one spark-submit set, else local[*]).")
-    String master;
+    @Mixin
+    TableDirOptions opts;
 
     @Override
     public Integer call() throws Exception {
-        Compaction.Report r = Maintenance.compact(in, master, System.err);
-        System.out.println("compacted " + in + ": " + r);
+        Compaction.Report r = Maintenance.compact(opts.in, opts.master, System.err);
+        System.out.println("compacted " + opts.in + ": " + r);
         return 0;
     }
 }

@@ -3,7 +3,7 @@ package dev.gradsweep.cli;
 import dev.gradsweep.sweep.Maintenance;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 
 @Command(
         name = "migrate",
@@ -14,20 +14,14 @@ import picocli.CommandLine.Option;
             "the per-run files deleted once the tables are committed. Safe to rerun if interrupted."
         })
 final class MigrateCommand implements Callable<Integer> {
-    @Option(names = "--in", required = true, paramLabel = "DIR", description = "The output directory to convert.")
-    String in;
-
-    @Option(
-            names = "--master",
-            paramLabel = "URL",
-            description = "Spark master (default: the one spark-submit set, else local[*]).")
-    String master;
+    @Mixin
+    TableDirOptions opts;
 
     @Override
     public Integer call() throws Exception {
-        long runs = Maintenance.migrate(in, master, System.err);
-        System.out.println("migrated " + runs + " runs in " + in + " to Iceberg tables (query: bin/gradsweep sql --in "
-                + in + ")");
+        long runs = Maintenance.migrate(opts.in, opts.master, System.err);
+        System.out.println("migrated " + runs + " runs in " + opts.in
+                + " to Iceberg tables (query: bin/gradsweep sql --in " + opts.in + ")");
         return 0;
     }
 }

@@ -34,51 +34,17 @@ public final class Init implements Serializable {
 
     /** Parses a grid value; returns null when unknown (the caller names the file and key in its error). */
     public static Init parse(String s) {
-        String t = s.trim().toLowerCase();
-        int colon = t.indexOf(':');
-        if (colon < 0) {
-            switch (t) {
-                case "xavier":
-                    return new Init(Kind.XAVIER, Double.NaN);
-                case "xavier_uniform":
-                    return new Init(Kind.XAVIER_UNIFORM, Double.NaN);
-                case "he":
-                    return new Init(Kind.HE, Double.NaN);
-                case "he_uniform":
-                    return new Init(Kind.HE_UNIFORM, Double.NaN);
-                case "lecun":
-                    return new Init(Kind.LECUN, Double.NaN);
-                case "standard":
-                    return new Init(Kind.STANDARD, Double.NaN);
-                case "orthogonal":
-                    return new Init(Kind.ORTHOGONAL, Double.NaN);
-                default:
-                    return null;
-            }
-        }
-        String head = t.substring(0, colon);
-        double v;
-        try {
-            v = Double.parseDouble(t.substring(colon + 1));
-        } catch (NumberFormatException e) {
-            return null;
-        }
-        if (!Double.isFinite(v)) return null;
-        if (head.equals("normal") && v >= 0) return new Init(Kind.NORMAL, v);
-        if (head.equals("constant")) return new Init(Kind.CONSTANT, v);
-        return null;
+        NamedKind<Kind> n = NamedKind.parse(s, Kind.class, k -> switch (k) {
+            case NORMAL -> 0;
+            case CONSTANT -> Double.NEGATIVE_INFINITY;
+            default -> NamedKind.BARE;
+        });
+        return n == null ? null : new Init(n.kind, n.value);
     }
 
     @Override
     public String toString() {
-        switch (kind) {
-            case NORMAL:
-                return "normal:" + Canon.num(value);
-            case CONSTANT:
-                return "constant:" + Canon.num(value);
-            default:
-                return kind.name().toLowerCase();
-        }
+        return NamedKind.format(kind, value);
     }
 
     @Override

@@ -29,37 +29,13 @@ public final class RecInit implements Serializable {
 
     /** Parses a name; null when unknown or out of range (σ, ρ must be finite and ≥ 0). */
     public static RecInit parse(String s) {
-        String t = s.trim().toLowerCase();
-        if (t.equals("orthogonal")) return new RecInit(Kind.ORTHOGONAL, Double.NaN);
-        if (t.equals("identity")) return new RecInit(Kind.IDENTITY, Double.NaN);
-        int colon = t.indexOf(':');
-        if (colon < 0) return null;
-        double v;
-        try {
-            v = Double.parseDouble(t.substring(colon + 1));
-        } catch (NumberFormatException e) {
-            return null;
-        }
-        if (!Double.isFinite(v) || v < 0) return null;
-        switch (t.substring(0, colon)) {
-            case "normal":
-                return new RecInit(Kind.NORMAL, v);
-            case "spectral":
-                return new RecInit(Kind.SPECTRAL, v);
-            default:
-                return null;
-        }
+        NamedKind<Kind> n =
+                NamedKind.parse(s, Kind.class, k -> k == Kind.NORMAL || k == Kind.SPECTRAL ? 0 : NamedKind.BARE);
+        return n == null ? null : new RecInit(n.kind, n.value);
     }
 
     @Override
     public String toString() {
-        switch (kind) {
-            case NORMAL:
-                return "normal:" + Canon.num(value);
-            case SPECTRAL:
-                return "spectral:" + Canon.num(value);
-            default:
-                return kind.name().toLowerCase();
-        }
+        return NamedKind.format(kind, value);
     }
 }

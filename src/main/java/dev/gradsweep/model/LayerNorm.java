@@ -19,7 +19,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  */
 public final class LayerNorm extends RowParamLayer {
     /** Added to the variance, as in PyTorch's LayerNorm. */
-    static final double EPS = 1e-5;
+    public static final double EPS = 1e-5;
 
     public LayerNorm() {
         // for DL4J's JSON configuration copies

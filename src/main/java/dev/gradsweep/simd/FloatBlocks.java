@@ -103,6 +103,28 @@ final class FloatBlocks {
         acc[1] += sp;
     }
 
+    /**
+     * x[xAt + i] ← x[xAt + i] · f for i in [0, n) and, with {@code p} non-null, then p[pAt + i] ← p[pAt + i] −
+     * x[xAt + i]: float32 products and differences, as ND4J's {@code muli} and {@code subi} compute them.
+     */
+    static void scale(ByteBuffer x, int xAt, float f, ByteBuffer p, int pAt, int n) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += LANES) {
+            FloatVector fx =
+                    FloatVector.fromByteBuffer(F, x, (xAt + i) << 2, NATIVE).mul(f);
+            fx.intoByteBuffer(x, (xAt + i) << 2, NATIVE);
+            if (p != null)
+                FloatVector.fromByteBuffer(F, p, (pAt + i) << 2, NATIVE)
+                        .sub(fx)
+                        .intoByteBuffer(p, (pAt + i) << 2, NATIVE);
+        }
+        for (; i < n; i++) {
+            float v = x.getFloat((xAt + i) << 2) * f;
+            x.putFloat((xAt + i) << 2, v);
+            if (p != null) p.putFloat((pAt + i) << 2, p.getFloat((pAt + i) << 2) - v);
+        }
+    }
+
     /** True when elements [at, at + n) are all exactly zero (−0 is zero, NaN is not); stops at the first nonzero. */
     static boolean allZero(ByteBuffer x, int at, int n) {
         int i = 0;

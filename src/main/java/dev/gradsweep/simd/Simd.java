@@ -57,6 +57,11 @@ public final class Simd {
         FloatBlocks.step(p, pAt, u, uAt, n, acc);
     }
 
+    /** See {@link FloatBlocks#scale}. Only when {@link #ENABLED}. */
+    public static void scale(ByteBuffer x, int xAt, float f, ByteBuffer p, int pAt, int n) {
+        FloatBlocks.scale(x, xAt, f, p, pAt, n);
+    }
+
     /** See {@link FloatBlocks#allZero}. Only when {@link #ENABLED}. */
     public static boolean allZero(ByteBuffer x, int at, int n) {
         return FloatBlocks.allZero(x, at, n);

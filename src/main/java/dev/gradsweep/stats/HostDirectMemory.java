@@ -3,6 +3,7 @@ package dev.gradsweep.stats;
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.hostmem.HostArray;
 import dev.gradsweep.hostmem.HostMemory;
+import dev.gradsweep.simd.Simd;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -142,6 +143,56 @@ final class HostDirectMemory implements TrainingMemory {
                 int base = order[from + r] * cols;
                 for (int c = 0; c < cols; c++) b.put(at + r * cols + c, (float) src[base + c]);
             }
+        }
+    }
+
+    @Override
+    public void scale(INDArray x, RunFactors f, INDArray minuend) {
+        if (minuend != null && (minuend.dataType() != x.dataType() || minuend.length() != x.length()))
+            throw new IllegalArgumentException("scale: the minuend must match the scaled buffer");
+        int xAt = HostMemory.offset(x), pAt = minuend == null ? 0 : HostMemory.offset(minuend);
+        if (x.dataType() == DataType.DOUBLE) {
+            DoubleBuffer xb = x.data().asNioDouble(),
+                    pb = minuend == null ? null : minuend.data().asNioDouble();
+            for (int r = 0; r < f.runs.length; r++)
+                for (Segment s : f.runs[r])
+                    for (int i = s.offset; i < s.offset + s.length; i++) {
+                        double v = xb.get(xAt + i) * f.value[r];
+                        xb.put(xAt + i, v);
+                        if (pb != null) pb.put(pAt + i, pb.get(pAt + i) - v);
+                    }
+            return;
+        }
+        if (x.dataType() != DataType.FLOAT
+                || !HostArray.isContiguous(x)
+                || minuend != null && !HostArray.isContiguous(minuend))
+            throw new IllegalArgumentException("scale: contiguous float32 or float64 buffers only");
+        HostArray xh = HostArray.of(x), ph = minuend == null ? null : HostArray.of(minuend);
+        if (Simd.ENABLED) {
+            for (int r = 0; r < f.runs.length; r++) {
+                float v = (float) f.value[r];
+                for (Segment s : f.runs[r])
+                    for (int at = s.offset; at < s.offset + s.length; at += HostArray.BLOCK)
+                        Simd.scale(
+                                xh.bytes(),
+                                xh.base() + at,
+                                v,
+                                ph == null ? null : ph.bytes(),
+                                ph == null ? 0 : ph.base() + at,
+                                Math.min(HostArray.BLOCK, s.offset + s.length - at));
+            }
+            return;
+        }
+        FloatBuffer xb = x.data().asNioFloat(),
+                pb = minuend == null ? null : minuend.data().asNioFloat();
+        for (int r = 0; r < f.runs.length; r++) {
+            float fr = (float) f.value[r];
+            for (Segment s : f.runs[r])
+                for (int i = s.offset; i < s.offset + s.length; i++) {
+                    float v = xb.get(xAt + i) * fr;
+                    xb.put(xAt + i, v);
+                    if (pb != null) pb.put(pAt + i, pb.get(pAt + i) - v);
+                }
         }
     }
 

@@ -418,6 +418,22 @@ final class PortableMemory implements TrainingMemory {
     }
 
     @Override
+    public void scale(INDArray x, RunFactors f, INDArray minuend) {
+        if (f.perElement == null) {
+            f.perElement = Nd4j.create(x.dataType(), x.length());
+            f.written = new double[f.runs.length];
+            Arrays.fill(f.written, Double.NaN);
+        }
+        for (int r = 0; r < f.runs.length; r++)
+            if (Double.compare(f.written[r], f.value[r]) != 0) {
+                fill(f.perElement, f.runs[r], f.value[r]);
+                f.written[r] = f.value[r];
+            }
+        x.muli(f.perElement);
+        if (minuend != null) minuend.subi(x);
+    }
+
+    @Override
     public void fill(INDArray flat, Segment[] segs, double v) {
         INDArray f = flat.reshape(flat.length());
         for (Segment s : segs)

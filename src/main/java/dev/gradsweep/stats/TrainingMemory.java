@@ -96,6 +96,13 @@ public interface TrainingMemory {
     /** Writes rows {@code order[from..from+rows)} of the row-major [n × cols] {@code src} into the [rows × cols] {@code target}. */
     void writeRows(INDArray target, double[] src, int[] order, int from, int rows, int cols);
 
+    /**
+     * x ← x · f over each run's segments of the flat buffer {@code x} (the float32 or float64 product, as ND4J's
+     * {@code muli} by a vector holding the factors computes it); with {@code minuend} non-null, then minuend ← minuend −
+     * x as well (a parameter step), in the same pass where the path allows.
+     */
+    void scale(INDArray x, RunFactors f, INDArray minuend);
+
     /** Writes {@code v} over the segments' ranges of a flat buffer. */
     void fill(INDArray flat, Segment[] segs, double v);
 

@@ -58,5 +58,11 @@ class BenchTest {
                 List.of("mlp50x10_sigmoid_b32_dl4j_stats_portable", "on"),
                 Arrays.asList(rows.get(4)).subList(0, 2));
         assertTrue(Double.parseDouble(rows.get(4)[4]) > 0, "ratio of the portable statistics to the bare loop");
+        assertEquals("mlp50x10_sigmoid_b32_stacked32", rows.get(2)[0]);
+        assertEquals(
+                Double.parseDouble(rows.get(2)[2]) / Double.parseDouble(rows.get(0)[2]),
+                Double.parseDouble(rows.get(2)[4]),
+                0.01,
+                "the stacked figure per run-step over the bare loop's");
     }
 }

@@ -107,4 +107,59 @@ class ParamStepTest {
                 assertFalse(host.steps.isEmpty());
             }
     }
+
+    /**
+     * The stack's per-run scale on both memory paths is ND4J's {@code muli} by a vector holding each run's factor, then
+     * {@code subi}, bit for bit: float32 and float64, a zero factor (a stopped run), segments of odd lengths across
+     * block boundaries, values ND4J's own ops treat specially (subnormals, −0, NaN, Inf).
+     */
+    @Test
+    void runScaleIsMuliByFactorsThenSubi() {
+        java.util.Random r = new java.util.Random(5);
+        int n = 2 * HostArray.BLOCK + 4099;
+        // three runs, each with two segments, interleaved as a stack lays them out
+        int[][] ranges = {{0, 17}, {17, 4100}, {4100, 4101}, {4101, 6000}, {6000, 9000}, {9000, n}};
+        Segment[][] runs = new Segment[3][2];
+        for (int i = 0; i < ranges.length; i++)
+            runs[i % 3][i / 3] = new Segment(i, "l", "W", ranges[i][0], ranges[i][1] - ranges[i][0], true);
+        double[] factor = {0.37 / 32, 0.0, 1e-3 / 7};
+        for (org.nd4j.linalg.api.buffer.DataType dt :
+                List.of(org.nd4j.linalg.api.buffer.DataType.FLOAT, org.nd4j.linalg.api.buffer.DataType.DOUBLE))
+            for (boolean withParams : List.of(false, true))
+                for (TrainingMemory m : List.of(TrainingMemory.hostDirect(), TrainingMemory.portable())) {
+                    double[] g0 = new double[n], p0 = new double[n];
+                    for (int i = 0; i < n; i++) {
+                        g0[i] = r.nextGaussian() * Math.pow(10, r.nextInt(60) - 40);
+                        p0[i] = r.nextGaussian();
+                    }
+                    g0[3] = Double.NaN;
+                    g0[5000] = Double.POSITIVE_INFINITY;
+                    g0[7] = -0.0;
+                    g0[8] = 1e-40; // a float32 subnormal
+                    var g = org.nd4j.linalg.factory.Nd4j.createFromArray(g0).castTo(dt);
+                    var p = org.nd4j.linalg.factory.Nd4j.createFromArray(p0).castTo(dt);
+                    var vec = org.nd4j.linalg.factory.Nd4j.create(dt, n);
+                    RunFactors f = new RunFactors(runs);
+                    for (int k = 0; k < runs.length; k++) {
+                        f.set(k, factor[k]);
+                        TrainingMemory.hostDirect().fill(vec, runs[k], factor[k]);
+                    }
+                    var expectedG = g.mul(vec);
+                    var expectedP = p.sub(expectedG);
+                    m.scale(g, f, withParams ? p : null);
+                    String what = m.name() + " " + dt + (withParams ? " with the parameter step" : "");
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(
+                            expectedG.toDoubleVector(), g.toDoubleVector(), 0.0, what);
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(
+                            (withParams
+                                            ? expectedP
+                                            : org.nd4j.linalg.factory.Nd4j.createFromArray(p0)
+                                                    .castTo(dt))
+                                    .toDoubleVector(),
+                            p.toDoubleVector(),
+                            0.0,
+                            what);
+                    assertTrue(Double.isNaN(g.getDouble(3)), what);
+                }
+    }
 }

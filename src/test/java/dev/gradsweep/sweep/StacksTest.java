@@ -100,4 +100,45 @@ class StacksTest {
         assertEquals(2, Stacks.plan(runs, 1, true).size(), "at most " + Stacks.MAX_STACK + " runs per stack");
         assertEquals(64, Stacks.plan(runs, 1, false).size(), "--no-stack");
     }
+
+    /** Block nets stack by default, each architecture with its own kind; batch norm (not stackable) trains alone. */
+    @Test
+    void blockNetsStackByArchitecture() {
+        TaskSpec task =
+                new TaskSpec(TaskSpec.Kind.TEACHER, 5, 1, 64, TaskSpec.Objective.REGRESSION, null, null, List.of());
+        TrainSpec train = new TrainSpec(4, 8, TrainSpec.Optimizer.ADAM, 0.01, "none", TrainSpec.DType.FLOAT32);
+        List<RunConfig> runs = new ArrayList<>();
+        Object[][] archs = {
+            {Norm.LAYER, Placement.PRE, Skip.RESIDUAL},
+            {Norm.LAYER, Placement.POST, Skip.RESIDUAL},
+            {Norm.NONE, Placement.NA, Skip.HIGHWAY},
+            {Norm.LAYER, Placement.NA, Skip.NONE},
+            {Norm.BATCH, Placement.PRE, Skip.REZERO}
+        };
+        for (Object[] a : archs)
+            for (int seed = 0; seed < 4; seed++)
+                runs.add(new RunConfig(
+                        "t",
+                        3,
+                        6,
+                        Activation.RELU,
+                        Init.parse("he"),
+                        (Norm) a[0],
+                        (Placement) a[1],
+                        (Skip) a[2],
+                        task,
+                        train,
+                        seed));
+        // one slot: the four batch-norm runs one by one, then each other architecture's 4 runs cut into 2 stacks of 2
+        assertEquals(
+                List.of(1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2),
+                Stacks.plan(runs, 1, true).stream().map(List::size).toList());
+        for (List<RunConfig> stack : Stacks.plan(runs, 1, true))
+            assertEquals(
+                    1,
+                    stack.stream()
+                            .map(r -> r.norm + "/" + r.placement + "/" + r.skip)
+                            .distinct()
+                            .count());
+    }
 }

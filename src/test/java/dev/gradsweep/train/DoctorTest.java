@@ -9,6 +9,7 @@ import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.stats.ActStats;
 import dev.gradsweep.stats.ParamStats;
 import dev.gradsweep.stats.ParamStep;
+import dev.gradsweep.stats.RunFactors;
 import dev.gradsweep.stats.Segment;
 import dev.gradsweep.stats.TrainingMemory;
 import java.util.ArrayList;
@@ -124,6 +125,11 @@ class DoctorTest {
         @Override
         public void writeRows(INDArray t, double[] src, int[] order, int from, int rows, int cols) {
             real.writeRows(t, src, order, from, rows, cols);
+        }
+
+        @Override
+        public void scale(INDArray x, RunFactors f, INDArray minuend) {
+            real.scale(x, f, minuend);
         }
 
         @Override

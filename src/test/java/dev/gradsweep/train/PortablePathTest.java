@@ -162,10 +162,23 @@ class PortablePathTest {
         }
     }
 
-    /** Runs of one stack, each optimizer and both clip kinds, a third run diverging: the stacked engine through both paths. */
+    /**
+     * Runs of one stack, each optimizer and both clip kinds, a third run diverging, plain and block nets: the stacked
+     * engine through both paths.
+     */
     @ParameterizedTest
-    @CsvSource({"SGD,norm,sigmoid", "MOMENTUM,value,tanh", "ADAM,norm,relu", "ADAM,none,sigmoid"})
-    void stackedEngineAgrees(TrainSpec.Optimizer opt, String clip, String act) {
+    @CsvSource({
+        "SGD,norm,sigmoid,none,n/a,none",
+        "MOMENTUM,value,tanh,none,n/a,none",
+        "ADAM,norm,relu,none,n/a,none",
+        "ADAM,none,sigmoid,none,n/a,none",
+        "ADAM,none,gelu,layer,pre,residual",
+        "SGD,value,tanh,layer,post,rezero",
+        "MOMENTUM,none,relu,layer,pre,highway",
+        "ADAM,value,relu,layer,n/a,none"
+    })
+    void stackedEngineAgrees(
+            TrainSpec.Optimizer opt, String clip, String act, String norm, String placement, String skip) {
         for (TrainSpec.DType dt : TrainSpec.DType.values()) {
             String[] clips = clip.equals("none")
                     ? new String[] {"none", "none", "none"}
@@ -174,9 +187,9 @@ class PortablePathTest {
                             : new String[] {"value:0.002", "value:0.01", "value:1"};
             double wild = dt == TrainSpec.DType.FLOAT64 ? 1e200 : 1e30;
             List<RunConfig> runs = List.of(
-                    stackRun(act, "xavier", opt, 0.05, clips[0], 1, dt),
-                    stackRun(act, "he", opt, 0.02, clips[1], 2, dt),
-                    stackRun(act, "xavier", opt, wild, clips[2], 3, dt));
+                    stackRun(act, "xavier", opt, 0.05, clips[0], 1, dt, norm, placement, skip),
+                    stackRun(act, "he", opt, 0.02, clips[1], 2, dt, norm, placement, skip),
+                    stackRun(act, "xavier", opt, wild, clips[2], 3, dt, norm, placement, skip));
             List<MemoryRecorder> host = stack(runs, TrainingMemory.hostDirect()),
                     portable = stack(runs, TrainingMemory.portable());
             for (int r = 0; r < runs.size(); r++)
@@ -188,9 +201,18 @@ class PortablePathTest {
     }
 
     static RunConfig stackRun(
-            String act, String init, TrainSpec.Optimizer opt, double lr, String clip, long seed, TrainSpec.DType dt) {
+            String act,
+            String init,
+            TrainSpec.Optimizer opt,
+            double lr,
+            String clip,
+            long seed,
+            TrainSpec.DType dt,
+            String norm,
+            String placement,
+            String skip) {
         TrainSpec t = new TrainSpec(STEPS, 8, opt, lr, clip, dt, 2, TrainSpec.DEFAULT_HIGHWAY_GATE_BIAS);
-        return TestNets.config(4, 6, Activation.parse(act), init, "none", "n/a", "none", regression(), t, seed);
+        return TestNets.config(4, 6, Activation.parse(act), init, norm, placement, skip, regression(), t, seed);
     }
 
     static List<MemoryRecorder> stack(List<RunConfig> runs, TrainingMemory memory) {

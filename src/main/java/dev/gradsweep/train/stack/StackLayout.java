@@ -2,62 +2,79 @@ package dev.gradsweep.train.stack;
 
 import dev.gradsweep.stats.ParamStats;
 import dev.gradsweep.stats.Segment;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Where a stack's parameters and gradients live: one flat parameter buffer and one flat gradient buffer for all K
- * runs, layer by layer [W of every run][b of every run], with rank-3 views [K, in, out] / [K, 1, out] over them for
- * the batched matmuls, and each run's segments (its W and b ranges) for the statistics and the per-run factors.
+ * runs, parameter array by parameter array in the DL4J network's flat order ([W of every run][b of every run] …),
+ * with rank-3 views [K, rows, cols] over them for the batched ops, and each run's segments (its ranges, in the
+ * order DL4J's probe reports them) for the statistics and the per-run factors.
  */
 final class StackLayout {
-    final int k, layers;
-    final INDArray flatParams, flatGrad;
-    /** Per layer: the [K, in, out] weight and [K, 1, out] bias views of the parameters and of the gradient. */
-    final INDArray[] w, b, dw, db;
-    /** [run][2·layer (W), 2·layer + 1 (b)]. */
-    final Segment[][] segments;
-
-    final ParamStats[][] stats;
-
-    /** @param fanIn, fanOut per layer (hidden layers then the output layer, named "output") */
-    StackLayout(int k, int[] fanIn, int[] fanOut, DataType dt) {
-        this.k = k;
-        this.layers = fanIn.length;
-        long total = 0;
-        for (int l = 0; l < layers; l++) total += (long) k * (fanIn[l] + 1) * fanOut[l];
-        flatParams = Nd4j.create(dt, total);
-        flatGrad = Nd4j.create(dt, total);
-        w = new INDArray[layers];
-        b = new INDArray[layers];
-        dw = new INDArray[layers];
-        db = new INDArray[layers];
-        segments = new Segment[k][2 * layers];
-        stats = new ParamStats[k][2 * layers];
-        long off = 0;
-        for (int l = 0; l < layers; l++) {
-            long nw = (long) k * fanIn[l] * fanOut[l], nb = (long) k * fanOut[l];
-            w[l] = view(flatParams, off, nw, fanIn[l], fanOut[l]);
-            dw[l] = view(flatGrad, off, nw, fanIn[l], fanOut[l]);
-            b[l] = view(flatParams, off + nw, nb, 1, fanOut[l]);
-            db[l] = view(flatGrad, off + nw, nb, 1, fanOut[l]);
-            String name = layerName(l);
-            for (int r = 0; r < k; r++) {
-                segments[r][2 * l] = new Segment(
-                        l, name, "W", (int) (off + (long) r * fanIn[l] * fanOut[l]), fanIn[l] * fanOut[l], true);
-                segments[r][2 * l + 1] =
-                        new Segment(l, name, "b", (int) (off + nw + (long) r * fanOut[l]), fanOut[l], true);
-                stats[r][2 * l] = new ParamStats();
-                stats[r][2 * l + 1] = new ParamStats();
-            }
-            off += nw + nb;
+    /** One parameter array of a run's network: as DL4J names it, its [rows × cols] shape and table layer index. */
+    record Param(int layer, String layerName, String key, int rows, int cols) {
+        int length() {
+            return rows * cols;
         }
     }
 
-    /** The DL4J layer name of layer l, as NetworkFactory names a plain MLP's layers. */
-    String layerName(int l) {
-        return l == layers - 1 ? "output" : "dense" + l;
+    final int k;
+    final INDArray flatParams, flatGrad;
+    /** Per parameter array: the [K, rows, cols] views of the parameters and of the gradient. */
+    final INDArray[] p, g;
+    /** [run][parameter array]. */
+    final Segment[][] segments;
+
+    final ParamStats[][] stats;
+    private final Map<String, Integer> index = new HashMap<>();
+
+    StackLayout(int k, List<Param> params, DataType dt) {
+        this.k = k;
+        int n = params.size();
+        long total = 0;
+        for (Param q : params) total += (long) k * q.length();
+        flatParams = Nd4j.create(dt, total);
+        flatGrad = Nd4j.create(dt, total);
+        p = new INDArray[n];
+        g = new INDArray[n];
+        segments = new Segment[k][n];
+        stats = new ParamStats[k][n];
+        long off = 0;
+        for (int i = 0; i < n; i++) {
+            Param q = params.get(i);
+            long len = (long) k * q.length();
+            p[i] = view(flatParams, off, len, q.rows, q.cols);
+            g[i] = view(flatGrad, off, len, q.rows, q.cols);
+            index.put(q.layerName + "_" + q.key, i);
+            for (int r = 0; r < k; r++) {
+                segments[r][i] =
+                        new Segment(q.layer, q.layerName, q.key, (int) (off + (long) r * q.length()), q.length(), true);
+                stats[r][i] = new ParamStats();
+            }
+            off += len;
+        }
+    }
+
+    /** The index of a DL4J parameter array ({@code layerName}, {@code key}), e.g. ("block0.fc1", "W"). */
+    int of(String layerName, String key) {
+        Integer i = index.get(layerName + "_" + key);
+        if (i == null) throw new IllegalArgumentException("no parameter " + layerName + "_" + key);
+        return i;
+    }
+
+    /** The [K, rows, cols] parameter view of ({@code layerName}, {@code key}). */
+    INDArray param(String layerName, String key) {
+        return p[of(layerName, key)];
+    }
+
+    /** Its gradient view. */
+    INDArray grad(String layerName, String key) {
+        return g[of(layerName, key)];
     }
 
     long length() {

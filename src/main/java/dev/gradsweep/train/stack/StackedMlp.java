@@ -5,12 +5,15 @@ import dev.gradsweep.data.TaskData;
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.Cell;
 import dev.gradsweep.grid.Norm;
+import dev.gradsweep.grid.Placement;
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.grid.Skip;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.grid.TrainSpec;
+import dev.gradsweep.model.Net;
 import dev.gradsweep.model.NetworkFactory;
 import dev.gradsweep.stats.ActStats;
+import dev.gradsweep.stats.GradientProbe;
 import dev.gradsweep.stats.LayerInfo;
 import dev.gradsweep.stats.ParamStats;
 import dev.gradsweep.stats.RunRecorder;
@@ -19,10 +22,13 @@ import dev.gradsweep.stats.TrainingMemory;
 import dev.gradsweep.train.LossBaseline;
 import dev.gradsweep.train.MemoryGuard;
 import dev.gradsweep.train.RunOutcome;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
@@ -32,23 +38,23 @@ import org.nd4j.linalg.lossfunctions.ILossFunction;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 
 /**
- * K plain-MLP runs of identical shapes trained as one batched computation: every layer is a rank-3 matmul
- * [K, batch, in] × [K, in, out], so ND4J's fixed per-op cost (tens of µs) is paid once for K runs. Forward and
- * backward are written out by hand around DL4J's own activation functions (their forward and backprop, as DL4J's
- * dense layer calls them); parameters start as the DL4J network of each run would (they are copied from it), the
- * loss and gradient conventions are DL4J's (gradient summed over the batch, divided by it before the optimizer), and
- * each run keeps its own statistics and rows. The buffers are a {@link StackLayout}, the optimizer step a
- * {@link StackedOptimizer}, the loss a {@link StackedLoss}; statistics, fills and copies go through the stack's
- * {@link TrainingMemory}. A run that diverges stops recording and no longer
+ * K runs of identical shapes trained as one batched computation: plain MLPs and NetworkFactory's block nets (stem,
+ * residual, ReZero and highway blocks, layer norm before or after the sum, the final norm). Every dense layer is a
+ * rank-3 matmul [K, batch, in] × [K, in, out], so ND4J's fixed per-op cost (tens of µs) is paid once for K runs.
+ * Each DL4J layer or vertex group is one {@link Part} ({@link Dense}, {@link StackedLayerNorm}, {@link Gain},
+ * {@link Activate}, {@link Block}, {@link Highway}) with forward and backward written out around DL4J's own
+ * activation functions. Parameters start as the DL4J network of each run would (they are copied from it), the loss
+ * and gradient conventions are DL4J's (gradient summed over the batch, divided by it before the optimizer), and each
+ * run keeps its own statistics and rows, in the order DL4J's probe records them. The buffers are a
+ * {@link StackLayout}, the optimizer step a {@link StackedOptimizer}, the loss a {@link StackedLoss}; statistics,
+ * fills and copies go through the stack's {@link TrainingMemory}. A run that diverges stops recording and no longer
  * updates; the others go on.
  */
 public final class StackedMlp {
     private final List<RunConfig> runs;
     private final RunRecorder[] recs;
     private final RunOutcome[] outs;
-    private final int k, depth, width, batch;
-    private final Activation act;
-    private final IActivation fn;
+    private final int k, batch;
     private final boolean classification;
     private final StackLayout at;
     private final StackedOptimizer optimizer;
@@ -56,27 +62,34 @@ public final class StackedMlp {
     private final TrainingMemory memory;
     /** Host copies of the outputs and targets, for the loss. */
     private final double[] outHost, yHost;
-    /** z: hidden pre-activations (DL4J's backprop of an activation takes z); h: layer inputs and outputs; eps: dL/da. */
-    private final INDArray[] z, h, eps;
-
-    private final INDArray x, y, ones, dOut;
-    private final Batches[] batches;
+    /** The network's parts in forward order, the output layer last. */
+    private final List<Part> parts = new ArrayList<>();
+    /** The measured outputs in table order (DL4J's probe's), their parts and taps (null: no tap). */
     private final LayerInfo[] layerInfo;
+
+    private final Part[] recorded;
+    private final Tap[] taps;
+    /** Measured outputs grouped by the function that produced them: one seam call per group. */
+    private final int[][] actGroups;
+
+    private final INDArray x, y, dOut;
+    private final Batches[] batches;
     private final boolean[] ended;
     private int step;
 
-    /** True when {@code rc} can be trained by this engine (plain MLPs); the others take the DL4J path. */
+    /** True when {@code rc} can be trained by this engine; the others (recurrent cells, batch norm) take the DL4J path. */
     public static boolean supports(RunConfig rc) {
-        return rc.cell == Cell.NONE && rc.norm == Norm.NONE && rc.skip == Skip.NONE;
+        return rc.cell == Cell.NONE && rc.norm != Norm.BATCH;
     }
 
     /**
-     * Runs that may share a stack: equal in every shape and in the optimizer; they may differ in seed, initializer,
-     * learning rate, warmup and clip value. Norm clipping is a per-run gradient scale, so it stacks with unclipped
+     * Runs that may share a stack: equal in every shape (depth, width, activation, norm, placement, skip, task) and in
+     * the optimizer; they may differ in seed, initializer, learning rate, warmup, clip value and highway gate bias. Norm clipping is a per-run gradient scale, so it stacks with unclipped
      * runs; value clipping adds a clamp over the whole buffer, so only value-clipped runs stack together.
      */
     public static String stackKey(RunConfig rc) {
-        return rc.depth + "/" + rc.width + "/" + rc.activation.key + "/" + rc.task.canonical() + "/" + rc.train.batch
+        return rc.depth + "/" + rc.width + "/" + rc.activation.key + "/" + rc.norm + "/" + rc.placement + "/" + rc.skip
+                + "/" + rc.task.canonical() + "/" + rc.train.batch
                 + "/" + rc.train.steps + "/" + rc.train.dtype + "/" + rc.train.optimizer + "/"
                 + StackedOptimizer.isValueClip(rc.train);
     }
@@ -101,38 +114,47 @@ public final class StackedMlp {
         this.recs = recs.toArray(new RunRecorder[0]);
         this.outs = outs.toArray(new RunOutcome[0]);
         this.k = runs.size();
-        this.depth = first.depth;
-        this.width = first.width;
         this.batch = first.train.batch;
-        this.act = first.activation;
-        this.fn = NetworkFactory.activation(act).getActivationFunction();
         this.classification = first.task.objective == TaskSpec.Objective.CLASSIFICATION;
         DataType dt = NetworkFactory.dataType(first.train.dtype);
-        int nIn = first.task.inputs, nOut = first.task.outputs, layers = depth + 1;
-        int[] fanIn = new int[layers], fanOut = new int[layers];
-        for (int l = 0; l < layers; l++) {
-            fanIn[l] = l == 0 ? nIn : width;
-            fanOut[l] = l == depth ? nOut : width;
+        int nIn = first.task.inputs, nOut = first.task.outputs;
+        Net[] nets = new Net[k];
+        for (int r = 0; r < k; r++) nets[r] = NetworkFactory.build(runs.get(r));
+        List<StackLayout.Param> params = new ArrayList<>();
+        Segment[] segs = GradientProbe.segmentsOf(nets[0]);
+        for (Segment sg : segs) {
+            long[] shape =
+                    nets[0].graph().getLayer(sg.layerName).getParam(sg.param).shape();
+            int cols = (int) shape[shape.length - 1]; // a bias may be [n] or [1, n]
+            params.add(new StackLayout.Param(sg.layer, sg.layerName, sg.param, sg.length / cols, cols));
         }
-        at = new StackLayout(k, fanIn, fanOut, dt);
-        z = new INDArray[depth];
-        h = new INDArray[layers + 1];
-        eps = new INDArray[depth];
+        at = new StackLayout(k, params, dt);
+        Ctx c = new Ctx(k, batch, dt, at);
+        Map<String, Part> byVertex = new HashMap<>();
+        Map<String, Tap> tapOf = new HashMap<>();
+        build(first, c, byVertex, tapOf);
         x = Nd4j.create(dt, k, batch, nIn);
         y = Nd4j.create(dt, k, batch, nOut);
-        h[0] = x;
-        for (int l = 0; l < layers; l++) h[l + 1] = Nd4j.create(dt, k, batch, fanOut[l]);
-        for (int l = 0; l < depth; l++) {
-            z[l] = Nd4j.create(dt, k, batch, width);
-            eps[l] = Nd4j.create(dt, k, batch, width);
-        }
         dOut = Nd4j.create(dt, k, batch, nOut);
         outHost = new double[k * batch * nOut];
         yHost = new double[k * batch * nOut];
-        ones = Nd4j.ones(dt, k, 1, batch);
+        List<Net.Recorded> rec = nets[0].recorded();
+        layerInfo = new LayerInfo[rec.size()];
+        recorded = new Part[rec.size()];
+        taps = new Tap[rec.size()];
+        Map<Activation, List<Integer>> groups = new LinkedHashMap<>();
+        for (int i = 0; i < rec.size(); i++) {
+            Net.Recorded nr = rec.get(i);
+            layerInfo[i] = new LayerInfo(nr.layer(), nr.name(), nr.kind(), nr.fn());
+            recorded[i] = byVertex.get(nr.vertex());
+            if (recorded[i] == null) throw new IllegalStateException("no stacked part for vertex " + nr.vertex());
+            taps[i] = tapOf.get(nr.vertex());
+            groups.computeIfAbsent(nr.fn(), f -> new ArrayList<>()).add(i);
+        }
+        actGroups = groups.values().stream()
+                .map(g -> g.stream().mapToInt(Integer::intValue).toArray())
+                .toArray(int[][]::new);
         batches = new Batches[k];
-        layerInfo = new LayerInfo[depth];
-        for (int l = 0; l < depth; l++) layerInfo[l] = new LayerInfo(l, "dense" + l, "dense", act);
         ended = new boolean[k];
         IUpdater shared = null;
         double clipEps = 0;
@@ -142,11 +164,11 @@ public final class StackedMlp {
             RunConfig rc = runs.get(r);
             batches[r] =
                     new Batches(data.get(r), batch, rc.seed, StackLayout.slice(x, r), StackLayout.slice(y, r), memory);
-            ComputationGraph net = NetworkFactory.build(rc).graph();
-            for (int l = 0; l < layers; l++) {
-                org.deeplearning4j.nn.api.Layer layer = net.getLayer(at.layerName(l));
-                memory.copyRowMajor(layer.getParam("W"), at.flatParams, at.segments[r][2 * l].offset);
-                memory.copyRowMajor(layer.getParam("b"), at.flatParams, at.segments[r][2 * l + 1].offset);
+            ComputationGraph net = nets[r].graph();
+            for (int i = 0; i < params.size(); i++) {
+                StackLayout.Param q = params.get(i);
+                memory.copyRowMajor(
+                        net.getLayer(q.layerName()).getParam(q.key()), at.flatParams, at.segments[r][i].offset);
             }
             ILossFunction lossFn =
                     ((BaseOutputLayer) net.getLayer("output").conf().getLayer()).getLossFn();
@@ -160,11 +182,63 @@ public final class StackedMlp {
             shared = u;
             if (valueClip) valueBound[r] = TrainSpec.clipValue(rc.train.clip);
             this.outs[r].nParams = net.numParams();
-            this.outs[r].nLayers = layers;
+            this.outs[r].nLayers = rc.depth + 1;
             this.outs[r].lossBaseline = LossBaseline.of(data.get(r));
         }
         this.optimizer = new StackedOptimizer(at, first.train.optimizer, shared, batch, valueBound, dt, memory);
         this.loss = new StackedLoss(classification, clipEps);
+    }
+
+    /**
+     * The parts of NetworkFactory's network for {@code rc}, under its vertex names (for the measured outputs and
+     * their taps); the output layer last.
+     */
+    private void build(RunConfig rc, Ctx c, Map<String, Part> byVertex, Map<String, Tap> tapOf) {
+        Activation act = rc.activation;
+        int width = rc.width;
+        String ln = ".ln";
+        if (rc.skip == Skip.NONE) {
+            for (int l = 0; l < rc.depth; l++) {
+                String name = "dense" + l;
+                if (rc.norm == Norm.NONE) {
+                    Part d = new Dense(c, name, act, true, l > 0);
+                    parts.add(d);
+                    byVertex.put(name, d);
+                } else {
+                    parts.add(new Dense(c, name, Activation.IDENTITY, false, l > 0));
+                    parts.add(new StackedLayerNorm(c, name + ln, width));
+                    Part a = new Activate(c, act, width);
+                    parts.add(a);
+                    byVertex.put(name + ".act", a);
+                }
+            }
+        } else {
+            parts.add(new Dense(c, "stem", Activation.IDENTITY, true, false));
+            boolean pre = rc.placement == Placement.PRE, norm = rc.norm != Norm.NONE;
+            for (int l = 0; l < rc.depth; l++) {
+                String b = "block" + l;
+                Part preNorm = norm && pre ? new StackedLayerNorm(c, b + ln, width) : null;
+                Part postNorm = norm && !pre ? new StackedLayerNorm(c, b + ln, width) : null;
+                Dense fc1 = new Dense(c, b + ".fc1", act, true, true);
+                byVertex.put(b + ".fc1", fc1);
+                Tap tap = new Tap(c, width, memory);
+                tapOf.put(b, tap);
+                Part block;
+                if (rc.skip == Skip.HIGHWAY) {
+                    Dense gate = new Dense(c, b + ".gate", Activation.SIGMOID, true, true);
+                    byVertex.put(b + ".gate", gate);
+                    block = new Highway(c, width, preNorm, fc1, gate, postNorm, tap);
+                } else {
+                    Part fc2 = new Dense(c, b + ".fc2", Activation.IDENTITY, true, true);
+                    Part gain = rc.skip == Skip.REZERO ? new Gain(c, b + ".rezero", width) : null;
+                    block = new Block(c, width, preNorm, fc1, fc2, gain, postNorm, tap);
+                }
+                parts.add(block);
+                byVertex.put(b, block);
+            }
+            if (norm && pre) parts.add(new StackedLayerNorm(c, "final" + ln, width));
+        }
+        parts.add(new Dense(c, "output", Activation.IDENTITY, true, !parts.isEmpty()));
     }
 
     public boolean hasNext() {
@@ -178,41 +252,33 @@ public final class StackedMlp {
         long t0 = System.nanoTime();
         MemoryGuard.check();
         for (int r = 0; r < k; r++) batches[r].next();
-        int layers = depth + 1;
-        // forward, as DL4J's dense layer: z = x·W + b, a = f(z) (DL4J's activations work in place)
-        for (int l = 0; l < layers; l++) {
-            INDArray pre = l < depth ? z[l] : h[layers];
-            Nd4j.matmul(h[l], at.w[l], pre, false, false, false);
-            pre.addi(at.b[l]);
-            if (l < depth) {
-                INDArray a = fn.getActivation(h[l + 1].assign(pre), true);
-                if (a != h[l + 1]) h[l + 1].assign(a);
-            } else if (classification) Nd4j.exec(new SoftMax(pre, pre, -1));
-        }
+        // forward; the output layer is linear, softmax follows for classification
+        INDArray out = x;
+        for (Part p : parts) out = p.forward(out);
+        if (classification) Nd4j.exec(new SoftMax(out, out, -1));
         // dL/dz of the output, per example and summed over the batch later (DL4J's convention)
-        INDArray out = h[layers];
         dOut.assign(out).subi(y);
         if (!classification) dOut.muli(2.0 / out.size(2));
-        ActStats[][] acts = new ActStats[k][depth];
-        ActStats[] byLayer = new ActStats[depth * k];
-        INDArray[] hidden = new INDArray[depth];
-        for (int l = 0; l < depth; l++) {
-            for (int r = 0; r < k; r++) byLayer[l * k + r] = acts[r][l] = new ActStats(width, act.hasSaturation());
-            hidden[l] = h[l + 1].reshape('c', (long) k * batch, h[l + 1].size(2));
+        ActStats[][] acts = new ActStats[k][recorded.length];
+        for (int[] group : actGroups) {
+            ActStats[] into = new ActStats[group.length * k];
+            INDArray[] arrays = new INDArray[group.length];
+            for (int j = 0; j < group.length; j++) {
+                int i = group[j];
+                LayerInfo li = layerInfo[i];
+                INDArray a = recorded[i].output();
+                arrays[j] = Ctx.rows(a);
+                for (int r = 0; r < k; r++)
+                    into[j * k + r] =
+                            acts[r][i] = new ActStats((int) a.size(2), li.fn != null && li.fn.hasSaturation());
+            }
+            memory.activations(arrays, k, layerInfo[group[0]].fn, into);
         }
-        memory.activations(hidden, k, act, byLayer);
         memory.read(out, outHost);
         memory.read(y, yHost);
-        // backward; DL4J's backprop of the activation turns dL/da into dL/dz (overwriting z, no longer needed)
+        // backward; the first part's input is the data, whose gradient nobody needs
         INDArray d = dOut;
-        for (int l = depth; l >= 0; l--) {
-            Nd4j.matmul(h[l], d, at.dw[l], true, false, false);
-            Nd4j.matmul(ones, d, at.db[l], false, false, false);
-            if (l > 0) {
-                Nd4j.matmul(d, at.w[l], eps[l - 1], false, true, false);
-                d = fn.backprop(z[l - 1], eps[l - 1]).getFirst();
-            }
-        }
+        for (int i = parts.size() - 1; i >= 0; i--) d = parts.get(i).backward(d);
         // statistics of the raw gradient at the current parameters, then the optimizer step, then the update's: the
         // step's results reach the host in one transfer, so a run whose loss or gradient turns out non-finite has had
         // its update applied (to its own slices only: every op here is elementwise or per run) and is stopped after
@@ -258,7 +324,12 @@ public final class StackedMlp {
                     runs.get(r).train.lrAt(step),
                     ms);
             for (int i = 0; i < at.segments[r].length; i++) rec.param(step, at.segments[r][i], at.stats[r][i]);
-            for (int l = 0; l < depth; l++) rec.layer(step, layerInfo[l], acts[r][l], Double.NaN);
+            for (int i = 0; i < recorded.length; i++)
+                rec.layer(
+                        step,
+                        layerInfo[i],
+                        acts[r][i],
+                        taps[i] == null ? Double.NaN : Math.sqrt(taps[i].sumSq[r]) / batch); // the mean loss's
             outs[r].endStep(loss[r], ms, finite[r]);
             if (!finite[r]) {
                 ended[r] = true;

@@ -1,8 +1,9 @@
 package dev.gradsweep.train.stack;
 
 import dev.gradsweep.grid.TrainSpec;
+import dev.gradsweep.stats.ParamStep;
+import dev.gradsweep.stats.RunFactors;
 import dev.gradsweep.stats.TrainingMemory;
-import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.updaters.AdamUpdater;
@@ -15,10 +16,11 @@ import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
- * The optimizer step of a stack (SGD, Nesterov momentum, Adam, with clipping and warmup) as a handful of ops over the
- * whole flat gradient buffer: per-run factors (learning rate at this step, clip scale, 1/batch) are per-element
- * multiplier vectors, and the momentum and Adam steps are ND4J's own updater ops, whose state is per element and
- * therefore per run.
+ * The optimizer step of a stack (SGD, Nesterov momentum, Adam, with clipping and warmup) as a handful of passes over
+ * the whole flat gradient buffer: per-run factors (learning rate at this step, value-clip bound, 1/batch) are
+ * {@link RunFactors}, applied by the stack's {@link TrainingMemory} (on the host, one pass per factor with no
+ * per-element factor vector; the last pass also subtracts the update from the parameters), and the momentum and
+ * Adam steps are ND4J's own updater ops, whose state is per element and therefore per run.
  */
 final class StackedOptimizer {
     private final StackLayout at;
@@ -28,17 +30,16 @@ final class StackedOptimizer {
     private final IUpdater updater;
 
     private final int batch;
-    private final boolean valueClip;
     /**
-     * Per-element multipliers, constant over each run's segments: the batch-summed gradient times gradScale is
-     * what the optimizer consumes (SGD and momentum: lr · clip scale / batch; Adam: clip scale / batch); Adam's
-     * update is computed at lr 1 and scaled by adamLr. invBound (value clipping) maps each run's bound c·batch to 1.
+     * The batch-summed gradient (norm-clipped already) times gradScale is what the optimizer consumes (SGD and
+     * momentum: lr / batch; Adam: 1 / batch, times the value-clip bound when the stack clips by value); Adam's update is computed at lr 1 and scaled by adamLr. invBound (value
+     * clipping) maps each run's bound c·batch to 1; null when the stack does not clip by value.
      */
-    private final INDArray gradScale, adamLr, invBound;
-    /** The value each run's segments hold in gradScale / adamLr, so they are rewritten only when it changes. */
-    private final double[] gradScaleNow, adamLrNow;
+    private final RunFactors gradScale, adamLr, invBound;
     /** Momentum: the velocity; Adam: the first and second moments. Same layout as the gradient. */
     private final INDArray[] state;
+    /** Momentum's p ← p − u. */
+    private final ParamStep step;
 
     /** @param valueClipBound per run, c of its "value:c" rule (only when the stack clips by value) */
     StackedOptimizer(
@@ -54,20 +55,15 @@ final class StackedOptimizer {
         this.optimizer = optimizer;
         this.updater = updater;
         this.batch = batch;
-        this.valueClip = valueClipBound != null;
         long total = at.length();
-        gradScale = Nd4j.create(dt, total);
-        adamLr = optimizer == TrainSpec.Optimizer.ADAM ? Nd4j.create(dt, total) : null;
-        invBound = valueClip ? Nd4j.create(dt, total) : null;
-        gradScaleNow = new double[at.k];
-        adamLrNow = new double[at.k];
-        Arrays.fill(gradScaleNow, Double.NaN); // nothing written yet
-        Arrays.fill(adamLrNow, Double.NaN);
+        gradScale = new RunFactors(at.segments);
+        adamLr = optimizer == TrainSpec.Optimizer.ADAM ? new RunFactors(at.segments) : null;
+        invBound = valueClipBound != null ? new RunFactors(at.segments) : null;
         int nState = optimizer == TrainSpec.Optimizer.ADAM ? 2 : optimizer == TrainSpec.Optimizer.MOMENTUM ? 1 : 0;
         state = new INDArray[nState];
         for (int i = 0; i < nState; i++) state[i] = Nd4j.zeros(dt, total);
-        if (valueClip)
-            for (int r = 0; r < at.k; r++) memory.fill(invBound, at.segments[r], 1.0 / (valueClipBound[r] * batch));
+        step = optimizer == TrainSpec.Optimizer.MOMENTUM ? memory.paramStep(at.flatParams, at.flatGrad) : null;
+        if (invBound != null) for (int r = 0; r < at.k; r++) invBound.set(r, 1.0 / (valueClipBound[r] * batch));
     }
 
     static boolean isValueClip(TrainSpec t) {
@@ -93,8 +89,8 @@ final class StackedOptimizer {
         double c = TrainSpec.clipValue(t.clip), lr = t.lrAt(step);
         double bound = kind.equals("value") ? c * batch : 1;
         boolean adam = optimizer == TrainSpec.Optimizer.ADAM;
-        setRun(gradScale, gradScaleNow, r, bound / batch * (adam ? 1 : lr));
-        if (adam) setRun(adamLr, adamLrNow, r, lr);
+        gradScale.set(r, bound / batch * (adam ? 1 : lr));
+        if (adam) adamLr.set(r, lr);
     }
 
     /**
@@ -104,40 +100,35 @@ final class StackedOptimizer {
     void stop(int r) {
         memory.fill(at.flatGrad, at.segments[r], 0);
         for (INDArray s : state) memory.fill(s, at.segments[r], 0);
-        setRun(gradScale, gradScaleNow, r, 0);
-        if (adamLr != null) setRun(adamLr, adamLrNow, r, 0);
+        gradScale.set(r, 0);
+        if (adamLr != null) adamLr.set(r, 0);
     }
 
     /** Turns the batch-summed gradient of every run into its update, in place, and applies it. */
     void apply(int step) {
         INDArray g = at.flatGrad;
-        if (valueClip) {
-            g.muli(invBound);
+        if (invBound != null) {
+            memory.scale(g, invBound, null);
             Transforms.min(g, 1.0, false);
             Transforms.max(g, -1.0, false);
         }
-        g.muli(gradScale);
         switch (optimizer) {
             case MOMENTUM: // v = μv − lr·g with lr already in the gradient
+                memory.scale(g, gradScale, null);
                 Nd4j.exec(new NesterovsUpdater(g, state[0], 1.0, ((Nesterovs) updater).currentMomentum(step, 0)));
+                this.step.apply();
                 break;
             case ADAM: { // the update is linear in lr: ND4J's Adam at lr 1, then each run's lr
+                memory.scale(g, gradScale, null);
                 Adam a = (Adam) updater;
                 Nd4j.exec(
                         new AdamUpdater(g, state[1], state[0], 1.0, a.getBeta1(), a.getBeta2(), a.getEpsilon(), step));
-                g.muli(adamLr);
+                memory.scale(g, adamLr, at.flatParams);
                 break;
             }
-            default:
-                break; // SGD: the scaled gradient is the update
+            default: // SGD: the scaled gradient is the update
+                memory.scale(g, gradScale, at.flatParams);
+                break;
         }
-        at.flatParams.subi(g);
-    }
-
-    /** Writes v over run r's segments of a per-element factor vector, when it changed. */
-    private void setRun(INDArray flat, double[] now, int r, double v) {
-        if (now[r] == v) return;
-        memory.fill(flat, at.segments[r], v);
-        now[r] = v;
     }
 }

@@ -256,6 +256,11 @@ class StackedMlpTest {
      * {@code diverging} (or none, -1) must diverge in both at the same step. Returns the one-by-one recordings.
      */
     static List<MemoryRecorder> assertStackEqualsOneByOne(List<RunConfig> runs, int diverging) {
+        return assertStackEqualsOneByOne(runs, diverging, Agreement.MLP_FLOAT32);
+    }
+
+    /** The same, with float32's relative tolerance {@code rel32} ({@link Agreement} derives the MLPs'). */
+    static List<MemoryRecorder> assertStackEqualsOneByOne(List<RunConfig> runs, int diverging, double rel32) {
         List<TaskData> data = new ArrayList<>();
         List<RunRecorder> recs = new ArrayList<>();
         List<RunOutcome> outs = new ArrayList<>();
@@ -273,7 +278,7 @@ class StackedMlpTest {
             result.add(alone);
             MemoryRecorder stacked = (MemoryRecorder) recs.get(r);
             RunOutcome so = outs.get(r);
-            Agreement ag = new Agreement(runs.get(r).train.dtype, o.nParams);
+            Agreement ag = new Agreement(runs.get(r).train.dtype, o.nParams, rel32);
             String act = runs.get(r).activation.key + " " + runs.get(r).train.optimizer + " " + runs.get(r).train.dtype
                     + " run " + r;
             assertEquals(
@@ -361,18 +366,22 @@ class StackedMlpTest {
      * terms: floor = n_params · MIN_NORMAL, n_params bounding every reduction's element count.
      */
     static final class Agreement {
+        /** float32's rel for the plain MLPs of this class, derived above. */
+        static final double MLP_FLOAT32 = 1e-5;
+
         final TrainSpec.DType dtype;
-        final double floor;
+        final double floor, rel32;
         /** Largest |stacked − DL4J| / scale seen per column. */
         static final java.util.Map<String, Double> WORST = new java.util.TreeMap<>();
 
-        Agreement(TrainSpec.DType dtype, long nParams) {
+        Agreement(TrainSpec.DType dtype, long nParams, double rel32) {
             this.dtype = dtype;
+            this.rel32 = rel32;
             this.floor = dtype == TrainSpec.DType.FLOAT64 ? 1e-300 : nParams * (double) Float.MIN_NORMAL;
         }
 
         double rel() {
-            return dtype == TrainSpec.DType.FLOAT64 ? 1e-10 : 1e-5;
+            return dtype == TrainSpec.DType.FLOAT64 ? 1e-10 : rel32;
         }
 
         void close(String column, double expected, double actual, String where) {

@@ -1,0 +1,65 @@
+package dev.gradsweep.train.stack;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastAddOp;
+import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** What every part of one stack shares: K, the batch, the data type, the parameter layout. */
+final class Ctx {
+    final int k, batch;
+    final DataType dt;
+    final StackLayout at;
+
+    Ctx(int k, int batch, DataType dt, StackLayout at) {
+        this.k = k;
+        this.batch = batch;
+        this.dt = dt;
+        this.at = at;
+    }
+
+    /** A [K, batch, units] buffer. */
+    INDArray buffer(long units) {
+        return Nd4j.create(dt, k, batch, units);
+    }
+
+    /**
+     * into [K, 1, units] = Σ over each run's batch of d [K, batch, units], as DL4J's dense layer sums its bias
+     * gradient (a reduction over the batch; a batched matmul with ones took twice as long).
+     */
+    void sumOverBatch(INDArray d, INDArray into) {
+        d.sum(into.reshape('c', into.size(0), into.size(2)), 1);
+    }
+
+    /**
+     * The [K, units] view of a per-run row [K, 1, units] (a bias, a gain), the operand of {@link #addRows} and
+     * {@link #mulRows}.
+     */
+    static INDArray perRun(INDArray row) {
+        return row.reshape('c', row.size(0), row.size(2));
+    }
+
+    /**
+     * a [K, batch, units] += each run's row [K, units], in place. ND4J's broadcasting {@code addi} would first
+     * materialise the row at a's full size, a temporary per call that only a collection frees.
+     */
+    static void addRows(INDArray a, INDArray rows) {
+        Nd4j.exec(new BroadcastAddOp(a, rows, a, 0, 2));
+    }
+
+    /** out [K, batch, units] = a ⊙ each run's row [K, units] (see {@link #addRows}). */
+    static void mulRows(INDArray a, INDArray rows, INDArray out) {
+        Nd4j.exec(new BroadcastMulOp(a, rows, out, 0, 2));
+    }
+
+    /** out [K, batch, units] = a · each run's scalar [K]. */
+    static void mulRuns(INDArray a, INDArray scalars, INDArray out) {
+        Nd4j.exec(new BroadcastMulOp(a, scalars, out, 0));
+    }
+
+    /** The [K·batch, units] view of a [K, batch, units] buffer (rows are examples, of run 0 first). */
+    static INDArray rows(INDArray a) {
+        return a.reshape('c', a.size(0) * a.size(1), a.size(2));
+    }
+}
