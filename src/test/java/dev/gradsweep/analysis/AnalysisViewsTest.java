@@ -374,8 +374,8 @@ class AnalysisViewsTest {
     }
 
     /**
-     * Hand-made runs (full runs schema, the named columns set) and steps rows with the given losses, no params and no
-     * layers, registered as the four tables' views with the analysis views over them.
+     * Hand-made runs (full runs schema, the named columns set) and steps rows with the given losses, no params, layers
+     * or timesteps, registered as the five tables' views with the analysis views over them.
      */
     static void registerHandMade(SparkSession spark, Map<String, double[]> losses) {
         List<Row> runs = new ArrayList<>(), steps = new ArrayList<>();
@@ -423,7 +423,7 @@ class AnalysisViewsTest {
         }
         spark.createDataFrame(runs, Schemas.sparkSchema(Table.RUNS)).createOrReplaceTempView(Table.RUNS.dir);
         spark.createDataFrame(steps, Schemas.sparkSchema(Table.STEPS)).createOrReplaceTempView(Table.STEPS.dir);
-        for (Table t : new Table[] {Table.PARAMS, Table.LAYERS})
+        for (Table t : new Table[] {Table.PARAMS, Table.LAYERS, Table.TIMESTEPS})
             spark.createDataFrame(List.of(), Schemas.sparkSchema(t)).createOrReplaceTempView(t.dir);
         SqlViews.registerAnalysis(spark, AnalysisParams.resolve(Map.of()));
     }

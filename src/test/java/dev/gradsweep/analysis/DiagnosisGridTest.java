@@ -243,10 +243,10 @@ class DiagnosisGridTest {
         }
     }
 
-    /** run_id -> the query's second column. */
+    /** run_id -> the query's second column, where it is not null (as a SQL join on it would drop the others). */
     static Map<String, Double> perRun(String sql) {
         Map<String, Double> m = new HashMap<>();
-        for (Row r : spark.sql(sql).collectAsList()) m.put(r.getString(0), r.getDouble(1));
+        for (Row r : spark.sql(sql).collectAsList()) if (!r.isNullAt(1)) m.put(r.getString(0), r.getDouble(1));
         return m;
     }
 }
