@@ -88,27 +88,6 @@ public final class SqlViews {
         spark.conf().set("spark.sql.variable.substitute", "true");
         params.forEach((k, v) -> spark.conf().set(k, v));
         for (String file : SqlScript.VIEW_FILES)
-            for (String stmt : SqlScript.statements(SqlScript.resource(file))) {
-                java.util.regex.Matcher cache = CACHE_LAZY.matcher(stmt);
-                if (cache.matches()) cacheLazily(spark, cache.group(1));
-                else spark.sql(stmt);
-            }
-    }
-
-    private static final java.util.regex.Pattern CACHE_LAZY =
-            java.util.regex.Pattern.compile("(?i)CACHE\\s+LAZY\\s+TABLE\\s+(\\w+)");
-
-    /**
-     * What the view files' {@code CACHE LAZY TABLE v} means, done so that Spark 3.5 uses the cache: it never matches a
-     * cached plan that contains a WITH clause (CTE ids are not canonicalized, SPARK-46741), so every query that read
-     * {@code v} recomputed it from the tables, once per reference (a plain {@code SELECT * FROM verdicts} scanned
-     * params five times). The view is replaced by its analyzed plan, whose CTE ids are then the same in every query
-     * that reads it, and that plan is cached, lazily: the first query that reads {@code v} computes it, the next ones
-     * (and the other references in the same query) read it from memory.
-     */
-    static void cacheLazily(SparkSession spark, String view) {
-        spark.sql("UNCACHE TABLE IF EXISTS " + view); // a second registration in this session starts afresh
-        spark.table(view).createOrReplaceTempView(view);
-        spark.catalog().cacheTable(view);
+            for (String stmt : SqlScript.statements(SqlScript.resource(file))) spark.sql(stmt);
     }
 }
