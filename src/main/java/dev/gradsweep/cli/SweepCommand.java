@@ -3,7 +3,6 @@ package dev.gradsweep.cli;
 import dev.gradsweep.analysis.ResultPrinter;
 import dev.gradsweep.analysis.SqlViews;
 import dev.gradsweep.sweep.RunResult;
-import dev.gradsweep.sweep.Sessions;
 import dev.gradsweep.sweep.SweepDriver;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
@@ -71,9 +70,18 @@ final class SweepCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (resume && overwrite) throw new IllegalArgumentException("--resume and --overwrite exclude each other");
         if (maxParallel < 0) throw new IllegalArgumentException("--max-parallel must be >= 1");
-        SweepDriver.Summary s = SweepDriver.run(
+        SweepDriver.run(
                 new SweepDriver.Options(grid, out, resume, overwrite, master, maxParallel, !noStack, !noCompact),
-                System.err);
+                System.err,
+                this::report);
+        return 0;
+    }
+
+    /**
+     * The summary and the first answer, in the sweep's own session: its JVM and Spark are warm, and the tables are
+     * the ones it has just committed.
+     */
+    private void report(SweepDriver.Summary s, SparkSession spark) {
         System.out.printf(
                 "%d runs in the grid: %d trained now (%d ok, %d diverged, %d failed), %d already committed%n",
                 s.total(), s.results().size(), s.count("ok"), s.count("diverged"), s.count("failed"), s.skipped());
@@ -83,17 +91,12 @@ final class SweepCommand implements Callable<Integer> {
                         + r.error().lines().findFirst().orElse(""));
         System.out.println("tables: " + s.out()
                 + "/{runs,steps,params,layers,timesteps}/  (query: bin/gradsweep sql --in " + s.out() + ")");
-        if (!quiet) {
-            SparkSession spark = Sessions.forQueries("local[*]", "gradsweep first answer");
-            try {
-                SqlViews.register(spark, s.out());
-                System.out.println(
-                        "Did each run learn (gap_closed), how much gradient reaches layer 0 (log10 of delta, layer 0 / reference, median over steps; docs/diagnosis.md) and the verdict:");
-                ResultPrinter.print(spark.sql(SqlViews.FIRST_ANSWER), ResultPrinter.Format.TABLE, System.out);
-            } finally {
-                spark.stop();
-            }
-        }
-        return 0;
+        if (quiet) return;
+        long t0 = System.nanoTime();
+        SqlViews.register(spark, s.out());
+        System.out.println(
+                "Did each run learn (gap_closed), how much gradient reaches layer 0 (log10 of delta, layer 0 / reference, median over steps; docs/diagnosis.md) and the verdict:");
+        ResultPrinter.print(spark.sql(SqlViews.FIRST_ANSWER), ResultPrinter.Format.TABLE, System.out);
+        System.err.printf("[%s] first answer in %.1f s%n", s.name(), (System.nanoTime() - t0) / 1e9);
     }
 }

@@ -7,7 +7,9 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.iceberg.DataFiles;
@@ -15,8 +17,10 @@ import org.apache.iceberg.FileFormat;
 import org.apache.iceberg.Metrics;
 import org.apache.iceberg.MetricsConfig;
 import org.apache.iceberg.PartitionSpec;
-import org.apache.iceberg.hadoop.HadoopInputFile;
 import org.apache.iceberg.parquet.ParquetUtil;
+import org.apache.iceberg.shaded.org.apache.parquet.HadoopReadOptions;
+import org.apache.iceberg.shaded.org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.iceberg.shaded.org.apache.parquet.hadoop.util.HadoopInputFile;
 
 /**
  * The data files of one task attempt: one Parquet file per table, shared by every run the task trains (a stack of
@@ -65,18 +69,30 @@ public final class TaskFiles implements Closeable {
                 fs(p).delete(p, false);
                 continue;
             }
-            HadoopInputFile in = HadoopInputFile.fromPath(p, conf);
-            Metrics m = ParquetUtil.fileMetrics(in, MetricsConfig.getDefault());
+            FileStatus st = fs(p).getFileStatus(p);
             out.add(new TaskFile(
                     e.getKey(),
                     DataFiles.builder(PartitionSpec.unpartitioned())
                             .withPath(p.toString())
                             .withFormat(FileFormat.PARQUET)
-                            .withFileSizeInBytes(in.getLength())
-                            .withMetrics(m)
+                            .withFileSizeInBytes(st.getLen())
+                            .withMetrics(footerMetrics(st))
                             .build()));
         }
         return out;
+    }
+
+    /**
+     * Iceberg's column metrics from the file's footer. Read with this task's Hadoop configuration:
+     * {@code ParquetUtil.fileMetrics} opens the footer with default read options, which build a new Hadoop
+     * configuration and parse its XML resources for every file, the largest Java cost of a small-run task.
+     */
+    private Metrics footerMetrics(FileStatus st) throws IOException {
+        try (ParquetFileReader reader = ParquetFileReader.open(
+                HadoopInputFile.fromStatus(st, conf),
+                HadoopReadOptions.builder(conf, st.getPath()).build())) {
+            return ParquetUtil.footerMetrics(reader.getFooter(), Stream.empty(), MetricsConfig.getDefault());
+        }
     }
 
     /** Closes and deletes every file (the attempt's rows are abandoned, e.g. a stack that falls back to one-by-one runs). */

@@ -135,7 +135,8 @@ public final class Compaction {
         for (Snapshot s : it.snapshots()) {
             keep.add(key(s.manifestListLocation()));
             for (ManifestFile m : s.allManifests(it.io())) {
-                keep.add(key(m.path()));
+                // snapshots share most manifests (an append adds one): read each once, not once per snapshot
+                if (!keep.add(key(m.path()))) continue;
                 try (CloseableIterable<String> paths = ManifestFiles.readPaths(m, it.io())) {
                     for (String p : paths) keep.add(key(p));
                 } catch (IOException e) {

@@ -38,6 +38,12 @@ public final class RunExecutor {
 
     private RunExecutor() {}
 
+    /**
+     * One Hadoop configuration for every task of this JVM, only read: a new one parses its XML resources on first use,
+     * tens of milliseconds per task, which a task of small runs would pay again every time.
+     */
+    private static final Configuration HADOOP_CONF = new Configuration();
+
     /** What a task returns: each run's outcome and the data files holding their rows. */
     public record Result(List<RunResult> runs, List<TaskFile> files) implements Serializable {}
 
@@ -56,8 +62,7 @@ public final class RunExecutor {
      */
     public static Result runStack(List<RunConfig> runs, TaskData shipped, Layout layout, int attempt, int threads) {
         Threads.apply(threads);
-        Configuration conf = new Configuration();
-        TaskFiles files = new TaskFiles(layout, runs.get(0).runId + "-" + attempt, conf);
+        TaskFiles files = new TaskFiles(layout, runs.get(0).runId + "-" + attempt, HADOOP_CONF);
         try {
             List<RunResult> results = runs.size() > 1 ? stacked(runs, shipped, files, attempt) : null;
             if (results == null) {

@@ -21,6 +21,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.spark.FutureAction;
 import org.apache.spark.SparkConf;
@@ -72,7 +73,13 @@ public final class SweepDriver {
     }
 
     public record Summary(
-            String out, int total, int skipped, List<RunResult> results, int batches, Compaction.Report compaction) {
+            String name,
+            String out,
+            int total,
+            int skipped,
+            List<RunResult> results,
+            int batches,
+            Compaction.Report compaction) {
         public long count(String status) {
             return results.stream().filter(r -> r.status().equals(status)).count();
         }
@@ -83,9 +90,21 @@ public final class SweepDriver {
 
     static final long BATCH_MS = 5_000;
 
+    private static final java.lang.management.ThreadMXBean CPU =
+            java.lang.management.ManagementFactory.getThreadMXBean();
+
     private SweepDriver() {}
 
     public static Summary run(Options o, PrintStream err) throws IOException {
+        return run(o, err, null);
+    }
+
+    /**
+     * @param then called with the summary and the sweep's own Spark session once the tables are committed (and
+     *     compacted), before the session stops: the sweep's first answer reads the tables it has just committed
+     *     without starting a second session (null: nothing)
+     */
+    public static Summary run(Options o, PrintStream err, BiConsumer<Summary, SparkSession> then) throws IOException {
         GridSpec grid = GridSpec.load(java.nio.file.Path.of(o.gridFile()));
         dev.gradsweep.recurrent.RecurrentRun.requireCpuBuild(grid.expand(), o.gridFile());
         String outRoot = o.out() != null ? o.out() : "results/" + grid.name;
@@ -125,7 +144,7 @@ public final class SweepDriver {
                 err.println("[" + grid.name + "] removed " + repaired
                         + " data files of a batch whose commit was interrupted");
             Set<String> committed = tables.committedRuns();
-            return sweep(o, grid, outRoot, sparkConf, tables, committed, err);
+            return sweep(o, grid, outRoot, sparkConf, tables, committed, err, then);
         }
     }
 
@@ -136,7 +155,8 @@ public final class SweepDriver {
             SparkConf sparkConf,
             ResultTables tables,
             Set<String> committed,
-            PrintStream err)
+            PrintStream err,
+            BiConsumer<Summary, SparkSession> then)
             throws IOException {
         SparkSession spark = SparkSession.builder().config(sparkConf).getOrCreate();
         try {
@@ -179,18 +199,20 @@ public final class SweepDriver {
                             }
                             return r;
                         });
-                long[] commitMillis = new long[2];
+                long[] commitMillis = new long[3];
                 batches = commitAsTasksFinish(jsc, trained, tasks.size(), tables, results, commitMillis);
                 jsc.sc().removeSparkListener(progress);
                 err.println(progress.line()); // the listener bus is asynchronous: the last event may not have been
                 // delivered
                 err.printf(
-                        "[%s] %d tasks committed in %d batches (%.0f ms per batch on average, %d ms at most)%n",
+                        "[%s] %d tasks committed in %d batches (%.0f ms per batch on average, %d ms at most, %.0f ms of"
+                                + " CPU)%n",
                         grid.name,
                         tasks.size(),
                         batches,
                         batches == 0 ? 0.0 : (double) commitMillis[0] / batches,
-                        commitMillis[1]);
+                        commitMillis[1],
+                        batches == 0 ? 0.0 : (double) commitMillis[2] / batches);
             }
             Compaction.Report compaction = null;
             if (o.compact()) {
@@ -202,7 +224,9 @@ public final class SweepDriver {
                     err.println(
                             "[" + grid.name + "] removed " + orphans + " unreferenced files (failed task attempts)");
             }
-            return new Summary(outRoot, runs.size(), skipped, results, batches, compaction);
+            Summary summary = new Summary(grid.name, outRoot, runs.size(), skipped, results, batches, compaction);
+            if (then != null) then.accept(summary, spark);
+            return summary;
         } finally {
             spark.stop();
         }
@@ -212,7 +236,7 @@ public final class SweepDriver {
      * Runs the job and commits each successful task's files while the others still run: Spark hands the driver one
      * result per task (the first successful attempt; failed and duplicate speculative attempts never reach it), and the
      * driver appends them in batches of {@link #BATCH_RUNS} runs or {@link #BATCH_MS} ms. Returns the number of batches;
-     * {@code commitMillis} receives the total and the longest commit time.
+     * {@code commitMillis} receives the total and the longest commit time and the commits' CPU time.
      */
     static int commitAsTasksFinish(
             JavaSparkContext jsc,
@@ -252,10 +276,12 @@ public final class SweepDriver {
                     List<TaskFile> files = new ArrayList<>();
                     for (RunExecutor.Result p : pending) files.addAll(p.files());
                     long t0 = System.currentTimeMillis();
+                    long cpu0 = CPU.getCurrentThreadCpuTime();
                     tables.commit(files, UUID.randomUUID().toString());
                     long took = System.currentTimeMillis() - t0;
                     commitMillis[0] += took;
                     commitMillis[1] = Math.max(commitMillis[1], took);
+                    commitMillis[2] += (CPU.getCurrentThreadCpuTime() - cpu0) / 1_000_000;
                     batches++;
                     for (RunExecutor.Result p : pending) results.addAll(p.runs());
                     pending.clear();
