@@ -1,8 +1,10 @@
 package dev.gradsweep.cli;
 
+import dev.gradsweep.bench.BenchNets;
 import dev.gradsweep.bench.BenchVariants;
 import dev.gradsweep.bench.MemorySoak;
 import dev.gradsweep.bench.ProfileRun;
+import dev.gradsweep.bench.RecurrentBench;
 import dev.gradsweep.bench.StepTimes;
 import dev.gradsweep.bench.SweepThroughput;
 import dev.gradsweep.sweep.Threads;
@@ -49,7 +51,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(
             names = "--nets",
             defaultValue = "all",
-            description = "all, mlp50x10, mlp20x256, preln10x256 (name prefixes; default: ${DEFAULT-VALUE}).")
+            description = "all, mlp50x10, mlp20x256, preln10x256, " + RecurrentBench.NET
+                    + " (name prefixes; default: ${DEFAULT-VALUE}). " + RecurrentBench.NET
+                    + ": a 2-layer LSTM, width 128, T = 100, batch 64, timed in " + RecurrentBench.ROUNDS + " rounds x "
+                    + RecurrentBench.STEPS
+                    + " steps whatever --rounds and --steps say (a step takes a few hundred ms).")
     String nets;
 
     @Option(names = "--no-sweep", description = "Skip the sweep-throughput part.")
@@ -106,8 +112,19 @@ final class BenchCommand implements Callable<Integer> {
             ProfileRun.run(nets, profile, steps, jfr, tmp.resolve("profile"), System.err);
             return 0;
         }
-        boolean csv = format.equals("csv");
-        StepTimes.run(new StepTimes.Options(csv, rounds, steps, nets, !noOtherEngines), tmp, System.out, System.err);
+        boolean csv = format.equals("csv"), recurrent = nets.equals("all") || RecurrentBench.NET.startsWith(nets);
+        boolean feedForward = !BenchNets.selected(nets).isEmpty();
+        if (!feedForward && !recurrent)
+            throw new IllegalArgumentException("--nets: '" + nets + "' selects no net; allowed: all, "
+                    + String.join(", ", BenchNets.referenceNets().keySet()) + ", " + RecurrentBench.NET);
+        if (feedForward)
+            StepTimes.run(
+                    new StepTimes.Options(csv, rounds, steps, nets, !noOtherEngines), tmp, System.out, System.err);
+        if (recurrent) {
+            System.err.println("bench: " + RecurrentBench.NET + " (" + RecurrentBench.ROUNDS + " rounds x "
+                    + RecurrentBench.STEPS + " steps per variant: bare, with statistics)");
+            RecurrentBench.print(RecurrentBench.referenceOverhead(), csv, !feedForward, System.out);
+        }
         // with csv, stdout holds the csv only
         if (!noSweep) SweepThroughput.run(tmp, csv ? System.err : System.out, System.err);
         return 0;
