@@ -8,7 +8,7 @@
 --   delta_ref_layer: the layer delta is compared with: the output layer in plain nets, the last block in block nets
 --     (the gradient the output layer sends into the stack; the same kind of quantity as the blocks' own).
 --   grad_w = ||dL/dW_l||, update_ratio = update_l2 / param_l2 of W (block nets: the largest of the block's sublayers,
---   fc1, fc2, gate), act_std = std of the layer's output (plain: the activation; block nets: the block output, the
+--   fc1, fc2, gate; recurrent layers: the larger of W_x's and W_h's), act_std = std of the layer's output (plain: the activation; block nets: the block output, the
 --   stream; null for the output layer).
 --   *_rel: relative to delta_ref_layer (delta), to the output layer (grad_w), to layer 0 (act_std).
 --   slope_*: least-squares slope of log10(x) over the layer index within the step, in decades per layer, the
@@ -17,6 +17,8 @@
 --   left out of the fit.
 --   dead_frac, saturated_frac: of the layer's dense activation rows only (kind 'dense': dense<l>, block<l>.fc1);
 --   gate_mean, gate_saturated_frac: the highway transform gate of the block (kind 'gate'; null elsewhere).
+--   Recurrent runs (cell != none) have rows too (their bias gradient as delta, summed over time; no act_std), but
+--   the verdicts judge them through time (timestep_profile, memory), not by these depth profiles.
 -- dL/dW_l mixes delta_l with the forward activations a_(l-1), so a flat slope_w can hide a decaying delta:
 -- read slope_delta and slope_act beside it.
 CREATE OR REPLACE TEMPORARY VIEW layer_profile AS
@@ -25,8 +27,8 @@ WITH p AS (
          max(CASE WHEN param = 'W' THEN grad_l2 END) AS grad_w,
          max(CASE WHEN param = 'b' THEN grad_l2 END) AS grad_b,
          max(CASE WHEN param = 'beta' THEN grad_l2 END) AS grad_beta,
-         max(CASE WHEN param = 'W' THEN update_ratio END) AS update_ratio
-  FROM params WHERE param IN ('W', 'b', 'beta') AND layer >= 0  -- block nets: the stem (layer -1) is not a block
+         max(CASE WHEN param IN ('W', 'W_x', 'W_h') THEN update_ratio END) AS update_ratio
+  FROM params WHERE param IN ('W', 'W_x', 'W_h', 'b', 'beta') AND layer >= 0  -- block nets: the stem (layer -1) is not a block
   GROUP BY run_id, step, layer
 ), a AS (
   -- one pass over layers: a plain layer has one dense row, a block one row per kind

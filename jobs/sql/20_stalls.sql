@@ -80,14 +80,15 @@ FROM s;
 --   stall_step, plateau_loss, plateau_noise: see loss_plateaus.
 --   frozen_layers, first_frozen_step: layers whose update ratio stayed below gradsweep.frozen_update_ratio to the end,
 --   and the earliest step such a layer froze (see layer_stalls).
+--   Recurrent runs: stall_layer and starved_layers are null (where they stall is through time: memory).
 CREATE OR REPLACE TEMPORARY VIEW stalls AS
 WITH starved AS (
-  SELECT run_id,
-         max(CASE WHEN log10_delta_rel < log10(${gradsweep.vanish_ratio}) THEN layer END) AS stall_layer,
-         count_if(log10_delta_rel < log10(${gradsweep.vanish_ratio})) AS starved_layers,
-         count_if(frozen_from IS NOT NULL) AS frozen_layers,
-         min(frozen_from) AS first_frozen_step
-  FROM layer_stalls GROUP BY run_id
+  SELECT l.run_id,
+         max(CASE WHEN r.cell = 'none' AND l.log10_delta_rel < log10(${gradsweep.vanish_ratio}) THEN l.layer END) AS stall_layer,
+         CASE WHEN max(r.cell) = 'none' THEN count_if(l.log10_delta_rel < log10(${gradsweep.vanish_ratio})) END AS starved_layers,
+         count_if(l.frozen_from IS NOT NULL) AS frozen_layers,
+         min(l.frozen_from) AS first_frozen_step
+  FROM layer_stalls l JOIN runs r ON r.run_id = l.run_id GROUP BY l.run_id
 )
 SELECT r.run_id, r.n_layers, st.stall_layer, r.n_layers - 1 - st.stall_layer AS stall_from_output, st.starved_layers,
        l.stall_step, l.plateau_loss, l.plateau_noise, st.frozen_layers, st.first_frozen_step

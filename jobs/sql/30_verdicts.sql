@@ -2,13 +2,16 @@
 -- view adds the advice, try, in 50_advice.sql). Rules, first match wins:
 --   failed       status = 'failed' (an exception, see error)
 --   diverged     status = 'diverged' (a non-finite loss or gradient), or loss_last > diverge_loss_ratio x loss_first
---   exploding    log10_delta_in > log10(explode_ratio), or log10_act_out > log10(explode_ratio)
+--   exploding    log10_delta_in > log10(explode_ratio), or log10_act_out > log10(explode_ratio); recurrent runs:
+--                through time, -log10_last_over_first > log10(explode_ratio) (dL/dh_0 that many times dL/dh_(T-1))
 --   dead         dead_frac > gradsweep.dead_frac
 --   saturated    saturated_frac > gradsweep.saturated_frac
 --   collapsed    the forward signal: log10_act_out < log10(vanish_ratio), or the run does not learn and
 --                log10_act_out < log10(collapse_ratio)
 --   vanishing    the backward signal: log10_delta_in < log10(vanish_ratio), or the input layer is frozen
---                (update_ratio_in < frozen_update_ratio) and moves less than vanish_ratio x the output layer
+--                (update_ratio_in < frozen_update_ratio) and moves less than vanish_ratio x the output layer;
+--                recurrent runs: through time, memory_horizon < seq_len (dL/dh_t falls below vanish_ratio x the
+--                last time step's before it reaches t = 0)
 --   frozen       the run does not learn and every layer's median update ratio is below frozen_update_ratio
 --   not_learning the run does not learn, and none of the above says why
 --   healthy      none of the above
@@ -25,6 +28,12 @@
 -- gate_saturated_frac: the highway gates, on their own (null without gates); stall_layer, starved_layers,
 -- frozen_layers as in stalls, stall_step from loss_plateaus. Weight gradients alone can mislead (slope_w is shown,
 -- never used by a rule).
+-- Recurrent runs (cell != none) are judged through time, with the same rule order and the same progress rules: their
+-- depth evidence (delta, act scale, slopes, dead, stall layer) is null, since a depth-1 stack's bias gradients are
+-- summed over time and the engine writes no layers rows. Their evidence, medians over steps of the bottom recurrent
+-- layer (layer 0: every input's weight gradient passes through its dL/dh_t) in memory: memory_horizon,
+-- log10_slope_back (the fitted decay, decades per step back), log10_last_over_first; saturated_frac is the mean
+-- act_saturated_frac over every recurrent layer, time step and step; update ratios include W_x and W_h.
 CREATE OR REPLACE TEMPORARY VIEW verdict_evidence AS
 WITH prof AS (
   SELECT l.run_id,
@@ -45,39 +54,63 @@ WITH prof AS (
          count_if(l.frozen_from IS NOT NULL) AS frozen_layers
   FROM layer_stalls l JOIN runs r ON r.run_id = l.run_id
   GROUP BY l.run_id
+), tt AS (
+  -- through time (recurrent runs only)
+  SELECT run_id,
+         percentile_approx(CASE WHEN layer = 0 THEN memory_horizon END, 0.5) AS memory_horizon,
+         percentile_approx(CASE WHEN layer = 0 THEN log10_slope_back END, 0.5) AS log10_slope_back,
+         percentile_approx(CASE WHEN layer = 0 THEN log10_last_over_first END, 0.5) AS log10_last_over_first,
+         avg(act_saturated_frac) AS saturated_frac
+  FROM memory GROUP BY run_id
 ), e AS (
-  SELECT r.*, p.delta_ref_layer, p.log10_delta_in, p.log10_act_out, p.slope_delta, p.slope_w, p.slope_act,
-         p.update_ratio_in, p.update_ratio_out, p.update_ratio_max, p.saturated_frac, p.dead_frac,
+  SELECT r.*, t.memory_horizon, t.log10_slope_back, t.log10_last_over_first, r.cell <> 'none' AS recurrent,
+         CASE WHEN r.cell = 'none' THEN p.delta_ref_layer END AS delta_ref_layer,
+         CASE WHEN r.cell = 'none' THEN p.log10_delta_in END AS log10_delta_in,
+         CASE WHEN r.cell = 'none' THEN p.log10_act_out END AS log10_act_out,
+         CASE WHEN r.cell = 'none' THEN p.slope_delta END AS slope_delta,
+         CASE WHEN r.cell = 'none' THEN p.slope_w END AS slope_w,
+         CASE WHEN r.cell = 'none' THEN p.slope_act END AS slope_act,
+         p.update_ratio_in, p.update_ratio_out, p.update_ratio_max,
+         CASE WHEN r.cell = 'none' THEN p.saturated_frac ELSE t.saturated_frac END AS saturated_frac,
+         CASE WHEN r.cell = 'none' THEN p.dead_frac END AS dead_frac,
          p.gate_mean, p.gate_saturated_frac,
-         p.stall_layer, p.starved_layers, s.stall_step, p.frozen_layers,
+         CASE WHEN r.cell = 'none' THEN p.stall_layer END AS stall_layer,
+         CASE WHEN r.cell = 'none' THEN p.starved_layers END AS starved_layers,
+         s.stall_step, p.frozen_layers,
          r.gap_closed < ${gradsweep.min_gap_closed} AS not_learning,
          CASE WHEN r.gap_closed IS NULL OR isnan(r.gap_closed) THEN 'the gap closed is unknown'
               WHEN r.gap_closed < 0 THEN format_string('the run ends at %.3g times the best constant predictor\'s loss (%.3g)',
                                                        r.loss_last / r.loss_baseline, r.loss_baseline)
               ELSE format_string('the run closed %.1f%% of the gap to the best constant predictor', 100 * r.gap_closed) END AS progress,
-         CASE WHEN r.skip = 'none' THEN 'the output layer\'s' ELSE 'the last block\'s' END AS ref_name
+         CASE WHEN r.skip = 'none' THEN 'the output layer\'s' ELSE 'the last block\'s' END AS ref_name,
+         format_string('through time the gradient reaches t = 0 (‖∂L/∂h_t‖ stays above %s of the last time step\'s over all T = %d steps; fitted %+.3f decades per step back)',
+                       '${gradsweep.vanish_ratio}', r.seq_len, t.log10_slope_back) AS through_time
   FROM runs r
   LEFT JOIN prof p ON p.run_id = r.run_id
+  LEFT JOIN tt t ON t.run_id = r.run_id
   LEFT JOIN loss_plateaus s ON s.run_id = r.run_id
 ), v AS (
   SELECT e.*,
          CASE WHEN status = 'failed' THEN 'failed'
               WHEN status = 'diverged' OR NOT (loss_last <= ${gradsweep.diverge_loss_ratio} * loss_first) THEN 'diverged'
               WHEN log10_delta_in > log10(${gradsweep.explode_ratio})
-                OR log10_act_out > log10(${gradsweep.explode_ratio}) THEN 'exploding'
+                OR log10_act_out > log10(${gradsweep.explode_ratio})
+                OR -log10_last_over_first > log10(${gradsweep.explode_ratio}) THEN 'exploding'
               WHEN dead_frac > ${gradsweep.dead_frac} THEN 'dead'
               WHEN saturated_frac > ${gradsweep.saturated_frac} THEN 'saturated'
               WHEN log10_act_out < log10(${gradsweep.vanish_ratio})
                 OR (not_learning AND log10_act_out < log10(${gradsweep.collapse_ratio})) THEN 'collapsed'
               WHEN log10_delta_in < log10(${gradsweep.vanish_ratio})
-                OR (update_ratio_in < ${gradsweep.frozen_update_ratio}
-                    AND update_ratio_in < ${gradsweep.vanish_ratio} * update_ratio_out) THEN 'vanishing'
+                OR (NOT recurrent AND update_ratio_in < ${gradsweep.frozen_update_ratio}
+                    AND update_ratio_in < ${gradsweep.vanish_ratio} * update_ratio_out)
+                OR memory_horizon < seq_len THEN 'vanishing'
               WHEN not_learning AND update_ratio_max < ${gradsweep.frozen_update_ratio} THEN 'frozen'
               WHEN not_learning THEN 'not_learning'
               ELSE 'healthy' END AS verdict
   FROM e
 )
 SELECT run_id, sweep, depth, width, activation, init, norm, placement, skip, task, optimizer, lr, batch, clip, dtype, seed,
+       cell, seq_len, rec_init, forget_bias,
        verdict,
        CASE verdict
          WHEN 'failed' THEN concat('the run failed: ', coalesce(error, 'no message'))
@@ -86,21 +119,36 @@ SELECT run_id, sweep, depth, width, activation, init, norm, placement, skip, tas
                 THEN format_string('the loss or a gradient became non-finite at step %d', steps_done - 1)
                 ELSE format_string('the loss rose from %.3g to %.3g, more than %s times', loss_first, loss_last,
                                    '${gradsweep.diverge_loss_ratio}') END
+             || CASE WHEN recurrent AND -log10_last_over_first > 0
+                     THEN format_string(' (through time ‖∂L/∂h_0‖ was 10^%.1f times ‖∂L/∂h_{T−1}‖, median over steps)',
+                                        -log10_last_over_first)
+                     ELSE '' END
          WHEN 'exploding' THEN
-           CASE WHEN log10_delta_in > log10(${gradsweep.explode_ratio})
+           CASE WHEN recurrent
+                THEN format_string('through time ‖∂L/∂h_0‖ is 10^%.1f times ‖∂L/∂h_{T−1}‖ (above %s; fitted %+.3f decades per step back over T = %d); %s',
+                                   -log10_last_over_first, '${gradsweep.explode_ratio}', log10_slope_back, seq_len,
+                                   progress)
+                WHEN log10_delta_in > log10(${gradsweep.explode_ratio})
                 THEN format_string('δ at layer 0 is 10^%.1f times %s (above %s; slope %.2f decades per layer)',
                                    log10_delta_in, ref_name, '${gradsweep.explode_ratio}', slope_delta)
                 ELSE format_string('the activation scale grows to 10^%.1f times layer 0\'s at the last hidden layer (above %s)',
                                    log10_act_out, '${gradsweep.explode_ratio}') END
          WHEN 'dead' THEN format_string('%.0f%% of the dense units are dead (mean over hidden layers and steps; threshold %.0f%%)',
                                         100 * dead_frac, 100D * ${gradsweep.dead_frac})
-         WHEN 'saturated' THEN format_string('%.0f%% of the dense activations are saturated (mean over hidden layers and steps; threshold %.0f%%)',
-                                             100 * saturated_frac, 100D * ${gradsweep.saturated_frac})
+         WHEN 'saturated' THEN format_string('%.0f%% of the %s are saturated (mean over %s and steps; threshold %.0f%%)',
+                                             100 * saturated_frac,
+                                             CASE WHEN recurrent THEN 'recurrent cell activations' ELSE 'dense activations' END,
+                                             CASE WHEN recurrent THEN 'recurrent layers, time steps' ELSE 'hidden layers' END,
+                                             100D * ${gradsweep.saturated_frac})
          WHEN 'collapsed' THEN format_string('the activation scale shrinks to 10^%.1f of layer 0\'s at the last hidden layer (%.2f decades per layer)%s',
                                              log10_act_out, slope_act,
                                              CASE WHEN not_learning THEN '; ' || progress ELSE '' END)
          WHEN 'vanishing' THEN
-           CASE WHEN log10_delta_in < log10(${gradsweep.vanish_ratio})
+           CASE WHEN recurrent
+                THEN format_string('through time ‖∂L/∂h_t‖ falls below %s of the last time step\'s %d steps back: memory horizon %d of T = %d (fitted %+.3f decades per step back; ‖∂L/∂h_{T−1}‖ / ‖∂L/∂h_0‖ = 10^%.1f)',
+                                   '${gradsweep.vanish_ratio}', memory_horizon, memory_horizon, seq_len, log10_slope_back,
+                                   log10_last_over_first)
+                WHEN log10_delta_in < log10(${gradsweep.vanish_ratio})
                 THEN format_string('δ at layer 0 is 10^%.1f of %s; %d layers (0–%d) are below %s', log10_delta_in, ref_name,
                                    starved_layers, stall_layer, '${gradsweep.vanish_ratio}')
                 ELSE format_string('layer 0\'s update ratio is %.1e, 10^%.1f of the output layer\'s (δ at layer 0 is 10^%.1f of %s)',
@@ -108,15 +156,23 @@ SELECT run_id, sweep, depth, width, activation, init, norm, placement, skip, tas
              || CASE WHEN not_learning THEN '; ' || progress ELSE '' END
          WHEN 'frozen' THEN format_string('every layer\'s median update ratio is below %s (largest %.1e); %s',
                                           '${gradsweep.frozen_update_ratio}', update_ratio_max, progress)
-         WHEN 'not_learning' THEN format_string('%s (learning needs %s of the gap), although δ at layer 0 is 10^%.1f of %s, the activation scale 10^%.1f of layer 0\'s and the largest update ratio %.1e',
-                                                progress, '${gradsweep.min_gap_closed}', log10_delta_in, ref_name, log10_act_out,
-                                                update_ratio_max)
-         ELSE format_string('closed %.0f%% of the gap; δ at layer 0 is 10^%.1f of %s, the activation scale 10^%.1f of layer 0\'s',
-                            100 * gap_closed, log10_delta_in, ref_name, log10_act_out) END AS reason,
+         WHEN 'not_learning' THEN
+           CASE WHEN recurrent
+                THEN format_string('%s (learning needs %s of the gap), although %s and the largest update ratio is %.1e',
+                                   progress, '${gradsweep.min_gap_closed}', through_time, update_ratio_max)
+                ELSE format_string('%s (learning needs %s of the gap), although δ at layer 0 is 10^%.1f of %s, the activation scale 10^%.1f of layer 0\'s and the largest update ratio %.1e',
+                                   progress, '${gradsweep.min_gap_closed}', log10_delta_in, ref_name, log10_act_out,
+                                   update_ratio_max) END
+         ELSE
+           CASE WHEN recurrent
+                THEN format_string('closed %.0f%% of the gap; %s', 100 * gap_closed, through_time)
+                ELSE format_string('closed %.0f%% of the gap; δ at layer 0 is 10^%.1f of %s, the activation scale 10^%.1f of layer 0\'s',
+                                   100 * gap_closed, log10_delta_in, ref_name, log10_act_out) END END AS reason,
        status, steps_done, loss_first, loss_last, loss_baseline, gap_closed,
        log10_delta_in, log10_act_out, delta_ref_layer, slope_delta, slope_w, slope_act,
        saturated_frac, dead_frac, gate_mean, gate_saturated_frac, update_ratio_in, update_ratio_out, update_ratio_max,
-       stall_layer, starved_layers, stall_step, frozen_layers, error
+       stall_layer, starved_layers, stall_step, frozen_layers, memory_horizon, log10_slope_back, log10_last_over_first,
+       error
 FROM v;
 -- Cached (lazily): axis_effects and verdicts read it.
 CACHE LAZY TABLE verdict_evidence;

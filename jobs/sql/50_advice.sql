@@ -10,11 +10,12 @@ WITH a AS (
          map('depth', cast(depth AS string), 'width', cast(width AS string), 'activation', activation,
              'init', init, 'norm', norm, 'placement', placement, 'skip', skip, 'task', task,
              'optimizer', optimizer, 'lr', cast(lr AS string), 'batch', cast(batch AS string), 'clip', clip,
-             'dtype', dtype) AS axes
+             'dtype', dtype, 'cell', cell, 'seq_len', cast(seq_len AS string), 'rec_init', rec_init,
+             'forget_bias', cast(forget_bias AS string)) AS axes
   FROM verdict_evidence v
 ), e AS (
   SELECT a.run_id, a.verdict, x.axis, x.value,
-         concat_ws('|', transform(filter(map_entries(a.axes), y -> y.key <> x.axis), y -> y.value)) AS context
+         concat_ws('|', transform(filter(map_entries(a.axes), y -> y.key <> x.axis AND NOT (x.axis = 'cell' AND y.key = 'forget_bias')), y -> y.value)) AS context
   FROM a LATERAL VIEW explode(a.axes) x AS axis, value
 ), cv AS (
   SELECT axis, context, value, bool_and(verdict = 'healthy') AS ok FROM e GROUP BY axis, context, value
@@ -32,16 +33,27 @@ WITH a AS (
   FROM fix GROUP BY run_id
 )
 SELECT a.run_id, a.sweep, a.depth, a.width, a.activation, a.init, a.norm, a.placement, a.skip, a.task, a.optimizer,
-       a.lr, a.batch, a.clip, a.dtype, a.seed, a.verdict, a.reason,
+       a.lr, a.batch, a.clip, a.dtype, a.seed, a.cell, a.seq_len, a.rec_init, a.forget_bias, a.verdict, a.reason,
        CASE WHEN a.verdict <> 'healthy' THEN coalesce(s.try, CASE a.verdict
          WHEN 'failed' THEN 'read the error: the run stopped on an exception'
          WHEN 'diverged' THEN 'a smaller lr, or clip: norm:1'
-         WHEN 'exploding' THEN 'clip: norm:1, or smaller weights (a smaller σw: init xavier, lecun or normal:<σw> with σw² ≤ 1)'
+         WHEN 'exploding' THEN
+           CASE WHEN a.cell = 'none'
+                THEN 'clip: norm:1, or smaller weights (a smaller σw: init xavier, lecun or normal:<σw> with σw² ≤ 1)'
+                WHEN a.clip = 'none' THEN 'clip: norm:1, or rec_init: orthogonal (spectral radius 1: no growth through time)'
+                ELSE concat('rec_init: orthogonal (spectral radius 1: no growth through time); clip: ', a.clip,
+                            ' already bounds each step') END
          WHEN 'dead' THEN 'activation: leakyrelu, or a smaller lr'
-         WHEN 'saturated' THEN 'smaller initial weights (init: xavier or he), or norm: batch | layer'
+         WHEN 'saturated' THEN
+           CASE WHEN a.cell = 'none' THEN 'smaller initial weights (init: xavier or he), or norm: batch | layer'
+                ELSE 'smaller input weights (init: xavier), or a smaller recurrent scale (rec_init: orthogonal, or spectral:<ρ> with ρ ≤ 1)' END
          WHEN 'collapsed' THEN 'init: he (keeps the forward scale of ReLU nets), or norm: batch | layer'
          WHEN 'vanishing' THEN
-           CASE WHEN a.activation IN ('sigmoid', 'tanh', 'softsign', 'hardsigmoid', 'hardtanh')
+           CASE WHEN a.cell = 'rnn'
+                THEN 'cell: lstm or gru (a gated, additive path through time), or activation: relu with rec_init: identity (IRNN)'
+                WHEN a.cell = 'lstm' THEN 'a larger train.forget_bias (the cell state decays by the forget gate each step), or cell: gru'
+                WHEN a.cell = 'gru' THEN 'rec_init: orthogonal, or cell: lstm with train.forget_bias: 1'
+                WHEN a.activation IN ('sigmoid', 'tanh', 'softsign', 'hardsigmoid', 'hardtanh')
                 THEN 'activation: relu with init: he, or skip: residual (a path around the saturating slopes)'
                 ELSE 'init: he, or skip: residual with norm: layer, placement: pre' END
          WHEN 'frozen' THEN 'a larger lr: every layer moves less than ${gradsweep.frozen_update_ratio} of its size per step'
@@ -52,5 +64,6 @@ SELECT a.run_id, a.sweep, a.depth, a.width, a.activation, a.init, a.norm, a.plac
        a.log10_delta_in, a.log10_act_out, a.delta_ref_layer, a.slope_delta, a.slope_w, a.slope_act,
        a.saturated_frac, a.dead_frac, a.gate_mean, a.gate_saturated_frac,
        a.update_ratio_in, a.update_ratio_out, a.update_ratio_max,
-       a.stall_layer, a.starved_layers, a.stall_step, a.frozen_layers, a.error
+       a.stall_layer, a.starved_layers, a.stall_step, a.frozen_layers,
+       a.memory_horizon, a.log10_slope_back, a.log10_last_over_first, a.error
 FROM a LEFT JOIN sweep s ON s.run_id = a.run_id;

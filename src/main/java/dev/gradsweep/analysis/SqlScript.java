@@ -16,10 +16,10 @@ public final class SqlScript {
     public static final List<String> VIEW_FILES = List.of(
             "10_layer_profile.sql",
             "20_stalls.sql",
+            "25_timesteps.sql",
             "30_verdicts.sql",
             "40_axis_effects.sql",
-            "50_advice.sql",
-            "60_timesteps.sql");
+            "50_advice.sql");
 
     public static final String PARAMS_FILE = "00_params.sql";
 

@@ -85,7 +85,7 @@ public final class BenchNets {
     }
 
     /** The reference nets whose names start with {@code prefix} ("all": every one). */
-    static Map<String, RunConfig> selected(String prefix) {
+    public static Map<String, RunConfig> selected(String prefix) {
         Map<String, RunConfig> m = new LinkedHashMap<>();
         referenceNets().forEach((name, rc) -> {
             if (prefix.equals("all") || name.startsWith(prefix)) m.put(name, rc);

@@ -9,6 +9,8 @@ import dev.gradsweep.recurrent.AddingTask;
 import dev.gradsweep.recurrent.RecurrentSpec;
 import dev.gradsweep.recurrent.RecurrentTrainer;
 import dev.gradsweep.recurrent.SequenceTask;
+import java.io.PrintStream;
+import java.util.Locale;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -21,9 +23,37 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * time goes: the matrix products alone, and what the LSTM gate arithmetic would cost as ND4J ops instead of the
  * Java loops. Run with OMP_NUM_THREADS=1 for one thread.
  * <pre>java -cp gradsweep.jar dev.gradsweep.bench.RecurrentBench [cell depth width T batch rounds steps]</pre>
- * Defaults: lstm 2 128 100 64 10 3 (float32, Adam).
+ * Defaults: lstm 2 128 100 64 10 3 (float32, Adam). {@code gradsweep bench} prints the overhead of {@link #NET}.
  */
 public final class RecurrentBench {
+    /** The recurrent net of {@code bench --nets lstm2x128}, the one the statistics' overhead target (≤ 5 %) is set on. */
+    public static final String NET = "lstm2x128";
+    /** Its rounds and steps per round and variant in {@code bench}: a step takes a few hundred ms on one core. */
+    public static final int ROUNDS = 16, STEPS = 2;
+
+    /**
+     * Medians over rounds of wall and thread-CPU ms per step, bare and with statistics, and of the per-round overhead
+     * (stats / bare − 1) with its quartiles.
+     */
+    public record Overhead(
+            String what,
+            long params,
+            double wallBare,
+            double wallStats,
+            double[] wallOverhead,
+            double cpuBare,
+            double cpuStats,
+            double[] cpuOverhead) {
+        static String quartiles(double[] r) {
+            return String.format(
+                    Locale.ROOT,
+                    "%+.1f %% (quartiles %+.1f … %+.1f %%)",
+                    100 * Quantiles.median(r),
+                    100 * Quantiles.quantile(r, 0.25),
+                    100 * Quantiles.quantile(r, 0.75));
+        }
+    }
+
     public static void main(String[] args) {
         Cell cell = Cell.parse(arg(args, 0, "lstm"));
         int depth = Integer.parseInt(arg(args, 1, "2")),
@@ -32,34 +62,105 @@ public final class RecurrentBench {
                 batch = Integer.parseInt(arg(args, 4, "64")),
                 rounds = Integer.parseInt(arg(args, 5, "10")),
                 steps = Integer.parseInt(arg(args, 6, "3"));
-        SequenceTask task = new AddingTask();
-        RecurrentSpec spec = RecurrentSpec.of(
+        RecurrentSpec spec = spec(cell, depth, width, seqLen);
+        Overhead o = overhead(spec, batch, rounds, steps);
+        System.out.println(o.what() + ", OMP_NUM_THREADS=" + System.getenv("OMP_NUM_THREADS"));
+        System.out.printf(
+                "wall: bare %.1f ms/step, with statistics %.1f ms/step (medians), overhead median %s%n",
+                o.wallBare(), o.wallStats(), Overhead.quartiles(o.wallOverhead()));
+        System.out.printf(
+                "thread CPU: bare %.1f ms/step, with statistics %.1f ms/step (medians), overhead median %s%n",
+                o.cpuBare(), o.cpuStats(), Overhead.quartiles(o.cpuOverhead()));
+        matmulsAlone(spec, batch, rounds);
+        if (cell == Cell.LSTM) gateOpsInNd4j(depth, width, seqLen, batch, rounds);
+    }
+
+    /**
+     * {@code bench}'s recurrent section: a markdown table, or csv rows in {@code bench}'s columns
+     * (net,stats,ms_per_step,variant,ratio_to_bare; ratio = 1 + median per-round overhead), wall and thread CPU.
+     * @param header with csv, print the column names first (no feed-forward rows came before)
+     */
+    public static void print(Overhead o, boolean csv, boolean header, PrintStream out) {
+        if (csv) {
+            if (header) out.println("net,stats,ms_per_step,variant,ratio_to_bare");
+            out.printf(Locale.ROOT, "%s,off,%.2f,recurrent,1.000%n", NET, o.wallBare());
+            out.printf(
+                    Locale.ROOT,
+                    "%s,on,%.2f,recurrent_stats,%.3f%n",
+                    NET,
+                    o.wallStats(),
+                    1 + Quantiles.median(o.wallOverhead()));
+            out.printf(Locale.ROOT, "%s_cpu,off,%.2f,recurrent_cpu,1.000%n", NET, o.cpuBare());
+            out.printf(
+                    Locale.ROOT,
+                    "%s_cpu,on,%.2f,recurrent_stats_cpu,%.3f%n",
+                    NET,
+                    o.cpuStats(),
+                    1 + Quantiles.median(o.cpuOverhead()));
+            return;
+        }
+        out.println();
+        out.println("Recurrent: " + o.what() + " (target: statistics overhead <= 5 %; thread CPU time holds the "
+                + "whole step with one OpenMP thread and is not inflated by other processes, wall time is)");
+        out.println();
+        out.println(
+                "| " + NET + " | bare ms/step | with statistics ms/step | overhead, median of rounds (quartiles) |");
+        out.println("|---|---:|---:|---:|");
+        out.printf(
+                Locale.ROOT,
+                "| thread CPU | %.1f | %.1f | %s |%n",
+                o.cpuBare(),
+                o.cpuStats(),
+                Overhead.quartiles(o.cpuOverhead()));
+        out.printf(
+                Locale.ROOT,
+                "| wall | %.1f | %.1f | %s |%n",
+                o.wallBare(),
+                o.wallStats(),
+                Overhead.quartiles(o.wallOverhead()));
+    }
+
+    /** The bench's recurrent net: adding task, tanh, orthogonal W_h, xavier W_x, float32. */
+    static RecurrentSpec spec(Cell cell, int depth, int width, int seqLen) {
+        return RecurrentSpec.of(
                 cell,
                 Activation.TANH,
                 depth,
                 width,
-                task,
+                new AddingTask(),
                 seqLen,
                 RecInit.parse("orthogonal"),
                 Init.parse("xavier"),
                 TrainSpec.DType.FLOAT32,
                 1);
+    }
+
+    /** {@link #NET}: 2-layer LSTM, width 128, T = 100, batch 64, {@link #ROUNDS} × {@link #STEPS}. */
+    public static Overhead referenceOverhead() {
+        return overhead(spec(Cell.LSTM, 2, 128, 100), 64, ROUNDS, STEPS);
+    }
+
+    /** Statistics' overhead, the variants interleaved in rounds on one trainer (Adam 1e-3). */
+    public static Overhead overhead(RecurrentSpec spec, int batch, int rounds, int steps) {
+        SequenceTask task = new AddingTask();
         TrainSpec train =
                 new TrainSpec(1_000_000, batch, TrainSpec.Optimizer.ADAM, 1e-3, "none", TrainSpec.DType.FLOAT32);
         // one trainer for both variants, so they share memory placement and state; only the statistics differ
-        RecurrentTrainer bare = new RecurrentTrainer(spec, task, train), stats = bare;
-        System.out.printf(
-                "%s depth %d width %d T %d batch %d float32, OMP_NUM_THREADS=%s, %d params%n",
-                cell.key,
-                depth,
-                width,
-                seqLen,
+        RecurrentTrainer trainer = new RecurrentTrainer(spec, task, train);
+        String what = String.format(
+                Locale.ROOT,
+                "%s depth %d width %d T %d batch %d float32, %d params, %d rounds x %d steps per variant",
+                spec.cell().key,
+                spec.depth(),
+                spec.width(),
+                spec.seqLen(),
                 batch,
-                System.getenv("OMP_NUM_THREADS"),
-                bare.net().numParams());
+                trainer.net().numParams(),
+                rounds,
+                steps);
         for (int i = 0; i < 3; i++) { // warm-up: JIT and ND4J's first calls
-            bare.step(false);
-            stats.step(true);
+            trainer.step(false);
+            trainer.step(true);
         }
         // wall time and this thread's CPU time (with one OpenMP thread ND4J computes on the calling thread, so the
         // CPU time holds the whole step and not the time the shared machine takes the core away)
@@ -75,7 +176,7 @@ public final class RecurrentBench {
             for (int k = 0; k < 2; k++) {
                 boolean withStats = (k == 0) == statsFirst;
                 long t0 = System.nanoTime(), c0 = mx.getCurrentThreadCpuTime();
-                for (int s = 0; s < steps; s++) (withStats ? stats : bare).step(withStats);
+                for (int s = 0; s < steps; s++) trainer.step(withStats);
                 double ms = (System.nanoTime() - t0) / 1e6 / steps,
                         cpu = (mx.getCurrentThreadCpuTime() - c0) / 1e6 / steps;
                 if (withStats) {
@@ -89,22 +190,15 @@ public final class RecurrentBench {
             ratio[r] = msStats[r] / msBare[r] - 1;
             cpuRatio[r] = cpuStats[r] / cpuBare[r] - 1;
         }
-        System.out.printf(
-                "wall: bare %.1f ms/step, with statistics %.1f ms/step (medians), overhead median %+.1f %% (quartiles %+.1f … %+.1f %%)%n",
+        return new Overhead(
+                what,
+                trainer.net().numParams(),
                 Quantiles.median(msBare),
                 Quantiles.median(msStats),
-                100 * Quantiles.median(ratio),
-                100 * Quantiles.quantile(ratio, 0.25),
-                100 * Quantiles.quantile(ratio, 0.75));
-        System.out.printf(
-                "thread CPU: bare %.1f ms/step, with statistics %.1f ms/step (medians), overhead median %+.1f %% (quartiles %+.1f … %+.1f %%)%n",
+                ratio,
                 Quantiles.median(cpuBare),
                 Quantiles.median(cpuStats),
-                100 * Quantiles.median(cpuRatio),
-                100 * Quantiles.quantile(cpuRatio, 0.25),
-                100 * Quantiles.quantile(cpuRatio, 0.75));
-        matmulsAlone(spec, batch, rounds);
-        if (cell == Cell.LSTM) gateOpsInNd4j(depth, width, seqLen, batch, rounds);
+                cpuRatio);
     }
 
     /** The step's matrix products without anything else: forward, backward and weight-gradient matmuls. */

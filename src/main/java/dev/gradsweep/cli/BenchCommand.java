@@ -1,8 +1,10 @@
 package dev.gradsweep.cli;
 
+import dev.gradsweep.bench.BenchNets;
 import dev.gradsweep.bench.BenchVariants;
 import dev.gradsweep.bench.MemorySoak;
 import dev.gradsweep.bench.ProfileRun;
+import dev.gradsweep.bench.RecurrentBench;
 import dev.gradsweep.bench.StepTimes;
 import dev.gradsweep.bench.SweepThroughput;
 import dev.gradsweep.sweep.Threads;
@@ -50,8 +52,13 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(
             names = "--nets",
-            description = "all, mlp50x10, mlp20x256, preln10x256 (both pre-LN nets), preln10x256_relu, preln10x256_gelu"
-                    + " (name prefixes; default: all, with --soak " + MemorySoak.DEFAULT_NETS + ").")
+            description =
+                    "all, mlp50x10, mlp20x256, preln10x256 (both pre-LN nets), preln10x256_relu, preln10x256_gelu, "
+                            + RecurrentBench.NET + " (name prefixes; default: all, with --soak "
+                            + MemorySoak.DEFAULT_NETS
+                            + "). " + RecurrentBench.NET + ": a 2-layer LSTM, width 128, T = 100, batch 64, timed in "
+                            + RecurrentBench.ROUNDS + " rounds x " + RecurrentBench.STEPS
+                            + " steps whatever --rounds and --steps say (a step takes a few hundred ms).")
     String nets;
 
     @Option(names = "--no-sweep", description = "Skip the sweep-throughput part.")
@@ -109,6 +116,7 @@ final class BenchCommand implements Callable<Integer> {
         if (jfr != null && profile == null) throw new IllegalArgumentException("--jfr needs --profile");
         Threads.apply(1);
         Path tmp = Files.createTempDirectory("gradsweep-bench");
+        String picked = nets == null ? "all" : nets;
         if (soak > 0) {
             MemorySoak.run(
                     soak,
@@ -120,15 +128,23 @@ final class BenchCommand implements Callable<Integer> {
             return 0;
         }
         if (profile != null) {
-            ProfileRun.run(nets == null ? "all" : nets, profile, steps, jfr, tmp.resolve("profile"), System.err);
+            ProfileRun.run(picked, profile, steps, jfr, tmp.resolve("profile"), System.err);
             return 0;
         }
         boolean csv = format.equals("csv");
-        StepTimes.run(
-                new StepTimes.Options(csv, rounds, steps, nets == null ? "all" : nets, !noOtherEngines),
-                tmp,
-                System.out,
-                System.err);
+        boolean recurrent = picked.equals("all") || RecurrentBench.NET.startsWith(picked);
+        boolean feedForward = !BenchNets.selected(picked).isEmpty();
+        if (!feedForward && !recurrent)
+            throw new IllegalArgumentException("--nets: '" + picked + "' selects no net; allowed: all, "
+                    + String.join(", ", BenchNets.referenceNets().keySet()) + ", " + RecurrentBench.NET);
+        if (feedForward)
+            StepTimes.run(
+                    new StepTimes.Options(csv, rounds, steps, picked, !noOtherEngines), tmp, System.out, System.err);
+        if (recurrent) {
+            System.err.println("bench: " + RecurrentBench.NET + " (" + RecurrentBench.ROUNDS + " rounds x "
+                    + RecurrentBench.STEPS + " steps per variant: bare, with statistics)");
+            RecurrentBench.print(RecurrentBench.referenceOverhead(), csv, !feedForward, System.out);
+        }
         // with csv, stdout holds the csv only
         if (!noSweep) SweepThroughput.run(tmp, csv ? System.err : System.out, System.err);
         return 0;

@@ -12,7 +12,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.knowm.xchart.XYChart;
 
-/** Histograms of per-layer gradient magnitudes per activation, binned in Spark. */
+/** Histograms of per-layer gradient magnitudes per activation, binned in Spark (feed-forward runs). */
 final class DistributionPlots {
     /** Histogram bin width in decades. */
     static final double BIN = 0.25;
@@ -25,7 +25,7 @@ final class DistributionPlots {
         List<Row> rs = spark.sql(
                         "SELECT r.activation, p.param, floor(log10(p.grad_l2) / " + BIN + ") AS bin, count(*) AS n, "
                                 + "count_if(p.grad_l2 = 0) AS zeros FROM params p JOIN runs r ON r.run_id = p.run_id "
-                                + "WHERE p.param IN ('W', 'b') AND (p.grad_l2 >= 0) GROUP BY 1, 2, 3")
+                                + "WHERE p.param IN ('W', 'b') AND (p.grad_l2 >= 0) AND r.cell = 'none' GROUP BY 1, 2, 3")
                 .collectAsList();
         for (String param : List.of("W", "b")) {
             Map<String, TreeMap<Long, Long>> h = new TreeMap<>();

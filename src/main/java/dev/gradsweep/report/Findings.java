@@ -46,6 +46,7 @@ public final class Findings {
         if (hidden != null) out.add(hidden);
         String deepest = deepestStall(verdicts, label);
         if (deepest != null) out.add(deepest);
+        out.addAll(throughTime(verdicts, label));
         out.addAll(why(verdicts, label));
         return out;
     }
@@ -92,8 +93,14 @@ public final class Findings {
 
     /** Best and worst value of an axis by healthy share (ties: the flatter median delta slope is better). */
     static String axis(String axis, List<Map<String, Object>> rows) {
+        // a sweep of recurrent runs only has no depth slopes: compare the decay through time instead
+        boolean time = rows.stream().allMatch(r -> Double.isNaN(num(r, "median_slope_delta")))
+                && rows.stream().anyMatch(r -> !Double.isNaN(num(r, "median_slope_back")));
+        String col = time ? "median_slope_back" : "median_slope_delta",
+                what = time ? "median decay through time" : "median delta slope",
+                unit = time ? " decades per step back" : " decades per layer";
         Comparator<Map<String, Object>> better = Comparator.<Map<String, Object>>comparingDouble(r -> num(r, "healthy"))
-                .thenComparingDouble(r -> -Math.abs(orElse(num(r, "median_slope_delta"), 1e9)));
+                .thenComparingDouble(r -> -Math.abs(orElse(num(r, col), 1e9)));
         List<Map<String, Object>> sorted = new ArrayList<>(rows);
         sorted.sort(better.reversed());
         Map<String, Object> best = sorted.get(0), worst = sorted.get(sorted.size() - 1);
@@ -104,13 +111,13 @@ public final class Findings {
         if (num(best, "healthy") == num(worst, "healthy")) {
             return axis + ": no value changes the verdicts here (" + pct(num(best, "healthy")) + " healthy for each of "
                     + rows.stream().map(r -> (String) r.get("value")).collect(Collectors.joining(", "))
-                    + "); median delta slope " + slopes(sorted) + how + ".";
+                    + "); " + what + " " + slopes(sorted, col) + how + ".";
         }
         StringBuilder s = new StringBuilder(axis + ": " + best.get("value") + " is healthy in "
                 + pct(num(best, "healthy"))
                 + " of its " + best.get("runs") + " runs, " + worst.get("value") + " in " + pct(num(worst, "healthy"))
-                + mix(worst) + "; median delta slope " + fmt(num(best, "median_slope_delta")) + " vs "
-                + fmt(num(worst, "median_slope_delta")) + " decades per layer" + how + ".");
+                + mix(worst) + "; " + what + " " + fmt(num(best, col)) + " vs "
+                + fmt(num(worst, col)) + unit + how + ".");
         long fixes = ((Number) best.get("fixes")).longValue(),
                 broken = ((Number) best.get("broken_contexts")).longValue();
         if (fixes > 0)
@@ -132,10 +139,8 @@ public final class Findings {
         return parts.isEmpty() ? "" : " (" + String.join(", ", parts) + ")";
     }
 
-    private static String slopes(List<Map<String, Object>> rows) {
-        return rows.stream()
-                .map(r -> r.get("value") + " " + fmt(num(r, "median_slope_delta")))
-                .collect(Collectors.joining(", "));
+    private static String slopes(List<Map<String, Object>> rows, String col) {
+        return rows.stream().map(r -> r.get("value") + " " + fmt(num(r, col))).collect(Collectors.joining(", "));
     }
 
     /** Runs whose weight gradients look flat while delta decays: what a plot of ||dW|| alone would miss. */
@@ -167,6 +172,51 @@ public final class Findings {
         if (w.get("stall_layer") != null)
             s += ", and layers 0 to " + w.get("stall_layer") + " get less than the vanishing threshold";
         return s + ".";
+    }
+
+    /**
+     * Recurrent runs: the shortest memory (where the gradient through time vanishes soonest), the strongest growth
+     * through time, and how many runs carry the gradient back to t = 0; one sentence each, from the verdicts' columns.
+     */
+    static List<String> throughTime(List<Map<String, Object>> verdicts, Function<Map<String, Object>, String> label) {
+        List<Map<String, Object>> rec = verdicts.stream()
+                .filter(v -> v.get("memory_horizon") != null && v.get("seq_len") != null)
+                .toList();
+        List<String> out = new ArrayList<>();
+        if (rec.isEmpty()) return out;
+        Map<String, Object> shortest = rec.stream()
+                .min(Comparator.comparingDouble(
+                        (Map<String, Object> v) -> num(v, "memory_horizon") / num(v, "seq_len")))
+                .get();
+        long reach = rec.stream()
+                .filter(v -> num(v, "memory_horizon") >= num(v, "seq_len"))
+                .count();
+        if (num(shortest, "memory_horizon") < num(shortest, "seq_len"))
+            out.add("The shortest memory: " + label.apply(shortest) + " (seed " + shortest.get("seed") + ", "
+                    + shortest.get("verdict") + "): through time the gradient falls below the vanishing threshold "
+                    + shortest.get("memory_horizon") + " steps back from the last of T = " + shortest.get("seq_len")
+                    + " (decay " + fmt(num(shortest, "log10_slope_back"))
+                    + " decades per step back, median over steps).");
+        Map<String, Object> grows = rec.stream()
+                .filter(v -> -num(v, "log10_last_over_first") > 0)
+                .min(Comparator.comparingDouble(v -> num(v, "log10_last_over_first")))
+                .orElse(null);
+        if (grows != null)
+            out.add("The strongest growth through time: " + label.apply(grows) + " (seed " + grows.get("seed") + ", "
+                    + grows.get("verdict") + "): ‖∂L/∂h_0‖ is 10^"
+                    + String.format("%.1f", -num(grows, "log10_last_over_first")) + " times ‖∂L/∂h_{T−1}‖ (decay "
+                    + fmt(num(grows, "log10_slope_back")) + " decades per step back).");
+        out.add(reach + " of " + rec.size() + " recurrent runs carry the gradient back to t = 0 (memory horizon = T, "
+                + "median over steps)"
+                + (reach == 0
+                        ? "."
+                        : ", e.g. "
+                                + label.apply(rec.stream()
+                                        .filter(v -> num(v, "memory_horizon") >= num(v, "seq_len"))
+                                        .findFirst()
+                                        .get())
+                                + "."));
+        return out;
     }
 
     static double num(Map<String, Object> r, String k) {

@@ -36,32 +36,22 @@ final class FlowPlots {
         Map<String, String> configOfRun = new LinkedHashMap<>();
         for (String c : shown)
             for (Map<String, Object> v : configs.get(c)) configOfRun.put((String) v.get("run_id"), c);
-        List<Integer> fixed = new ArrayList<>();
-        boolean last = false;
-        for (String s : steps) {
-            if (s.equals("last")) last = true;
-            else fixed.add(Integer.parseInt(s));
-        }
-        String stepFilter = (fixed.isEmpty()
-                        ? "false"
-                        : "p.step IN (" + fixed.stream().map(String::valueOf).collect(Collectors.joining(",")) + ")")
-                + (last ? " OR p.step = m.last" : "");
         List<Row> rs = spark.sql("SELECT p.run_id, p.step, p.layer, p.grad_w, p.delta, p.step = m.last AS is_last "
-                        + "FROM layer_profile p JOIN (SELECT run_id, max(step) AS last FROM steps GROUP BY run_id) m ON m.run_id = p.run_id "
-                        + "WHERE p.run_id IN (" + Queries.inList(configOfRun.keySet()) + ") AND (" + stepFilter + ")")
+                        + "FROM layer_profile p " + LAST_STEP + " ON m.run_id = p.run_id "
+                        + "WHERE p.run_id IN (" + Queries.inList(configOfRun.keySet()) + ") AND ("
+                        + stepFilter(steps, "p.step")
+                        + ")")
                 .collectAsList();
         for (String s : steps) {
             // config -> layer -> log10 values over seeds
             Map<String, TreeMap<Integer, double[]>> w = new LinkedHashMap<>(), d = new LinkedHashMap<>();
             for (Row r : rs) {
-                boolean match = s.equals("last") ? r.getBoolean(5) : r.getInt(1) == Integer.parseInt(s);
-                if (!match) continue;
+                if (!atStep(s, r.getInt(1), r.getBoolean(5))) continue;
                 String c = configOfRun.get(r.getString(0));
                 add(w, c, r.getInt(2), r.isNullAt(3) ? Double.NaN : r.getDouble(3));
                 add(d, c, r.getInt(2), r.isNullAt(4) ? Double.NaN : r.getDouble(4));
             }
-            String when = s.equals("last") ? "last step" : "step " + s;
-            String tag = s.equals("last") ? "last" : "step" + s;
+            String when = when(s), tag = tag(s);
             XYChart lin = Charts.lines(
                     "Gradient magnitude across layers (" + when + ")",
                     "layer (0 = input side)",
@@ -101,9 +91,42 @@ final class FlowPlots {
         }
     }
 
-    static void add(Map<String, TreeMap<Integer, double[]>> m, String c, int layer, double v) {
+    /** Joined as m: each run's last step (the "last" of --steps). */
+    static final String LAST_STEP = "JOIN (SELECT run_id, max(step) AS last FROM steps GROUP BY run_id) m";
+
+    /** SQL condition: the step column is one of the chosen steps (numbers, or "last": m.last of {@link #LAST_STEP}). */
+    static String stepFilter(List<String> steps, String stepCol) {
+        List<Integer> fixed = new ArrayList<>();
+        boolean last = false;
+        for (String s : steps) {
+            if (s.equals("last")) last = true;
+            else fixed.add(Integer.parseInt(s));
+        }
+        return (fixed.isEmpty()
+                        ? "false"
+                        : stepCol + " IN ("
+                                + fixed.stream().map(String::valueOf).collect(Collectors.joining(",")) + ")")
+                + (last ? " OR " + stepCol + " = m.last" : "");
+    }
+
+    /** Whether a row of the given step (isLast: the run's last step) belongs to the chosen step s. */
+    static boolean atStep(String s, int step, boolean isLast) {
+        return s.equals("last") ? isLast : step == Integer.parseInt(s);
+    }
+
+    /** Titles, file tags: "last step" / "last", "step 0" / "step0". */
+    static String when(String s) {
+        return s.equals("last") ? "last step" : "step " + s;
+    }
+
+    static String tag(String s) {
+        return s.equals("last") ? "last" : "step" + s;
+    }
+
+    /** Adds one run's value at x to its configuration's geometric mean over seeds (non-positive values are skipped). */
+    static void add(Map<String, TreeMap<Integer, double[]>> m, String c, int x, double v) {
         TreeMap<Integer, double[]> t = m.computeIfAbsent(c, k -> new TreeMap<>());
-        double[] acc = t.computeIfAbsent(layer, k -> new double[2]); // sum of log10, count of positive values
+        double[] acc = t.computeIfAbsent(x, k -> new double[2]); // sum of log10, count of positive values
         if (v > 0 && Double.isFinite(v)) {
             acc[0] += Math.log10(v);
             acc[1]++;

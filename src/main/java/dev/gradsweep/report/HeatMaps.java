@@ -39,43 +39,66 @@ final class HeatMaps {
         if (pick.isEmpty()) return;
         Map<String, Map<String, Object>> byId = new LinkedHashMap<>();
         pick.forEach(v -> byId.put((String) v.get("run_id"), v));
-        List<Row> rs = spark.sql("SELECT p.run_id, p.layer, floor(p.step * " + HEAT_COLUMNS + " / greatest(m.n, "
-                        + HEAT_COLUMNS + ")) AS col, "
+        List<Row> rs = spark.sql("SELECT p.run_id, p.layer, " + column("p.step") + " AS col, "
                         + "min(p.step) AS first_step, avg(log10(p.delta)) AS v FROM layer_profile p "
-                        + "JOIN (SELECT run_id, max(step) + 1 AS n FROM steps GROUP BY run_id) m ON m.run_id = p.run_id "
+                        + STEPS_PER_RUN + " ON m.run_id = p.run_id "
                         + "WHERE p.run_id IN (" + Queries.inList(byId.keySet())
                         + ") AND p.delta > 0 AND p.delta < double('Infinity') "
                         + "GROUP BY 1, 2, 3")
                 .collectAsList();
+        render(page, byId, labelOf, rs, "heat_", "layer (0 = input side)", "log10 ‖δ_l‖");
+    }
+
+    /** Joined as m: each run's number of steps, which {@link #column} buckets. */
+    static final String STEPS_PER_RUN = "JOIN (SELECT run_id, max(step) + 1 AS n FROM steps GROUP BY run_id) m";
+
+    /** The heat-map column of a step: HEAT_COLUMNS buckets over the run's m.n steps (averaged in Spark). */
+    static String column(String step) {
+        return "floor(" + step + " * " + HEAT_COLUMNS + " / greatest(m.n, " + HEAT_COLUMNS + "))";
+    }
+
+    /**
+     * One heat map per run of byId, in its order, from rows (run_id, y, column, first step of the column, value):
+     * value[y][column], the columns labelled by their first step; saved as prefix1.png, prefix2.png, ...
+     */
+    static void render(
+            ReportPage page,
+            Map<String, Map<String, Object>> byId,
+            Map<String, String> labelOf,
+            List<Row> rs,
+            String prefix,
+            String yTitle,
+            String what)
+            throws IOException {
         int i = 0;
         for (var e : byId.entrySet()) {
             List<Row> mine =
                     rs.stream().filter(r -> r.getString(0).equals(e.getKey())).toList();
             if (mine.isEmpty()) continue;
-            int layers = mine.stream().mapToInt(r -> r.getInt(1)).max().orElse(0) + 1;
+            int rows = mine.stream().mapToInt(r -> r.getInt(1)).max().orElse(0) + 1;
             int cols = (int) mine.stream().mapToLong(r -> r.getLong(2)).max().orElse(0) + 1;
-            int[] xs = new int[cols], ys = new int[layers];
-            double[][] v = new double[layers][cols];
+            int[] xs = new int[cols], ys = new int[rows];
+            double[][] v = new double[rows][cols];
             for (double[] row : v) java.util.Arrays.fill(row, Double.NaN);
-            for (int y = 0; y < layers; y++) ys[y] = y;
+            for (int y = 0; y < rows; y++) ys[y] = y;
             for (Row r : mine) {
                 int x = (int) r.getLong(2);
                 xs[x] = r.getInt(3);
                 v[r.getInt(1)][x] = r.getDouble(4);
             }
             Map<String, Object> run = e.getValue();
-            String name = "heat_" + (++i) + ".png";
+            String name = prefix + (++i) + ".png";
             page.save(
                     Charts.heatMap(
                             labelOf.get(e.getKey()) + " (seed " + run.get("seed") + "): " + run.get("verdict")
-                                    + ", colour = log10 ‖δ_l‖",
+                                    + ", colour = " + what,
                             "step",
-                            "layer (0 = input side)",
+                            yTitle,
                             xs,
                             ys,
                             v),
                     name);
-            page.image(name, "heat map of log10 delta, " + labelOf.get(e.getKey()));
+            page.image(name, "heat map of " + what + ", " + labelOf.get(e.getKey()));
         }
     }
 }

@@ -13,7 +13,8 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * {@code gradsweep report}: PNG plots and a README.md that embeds them, section by section (TableSections,
- * FlowPlots, DistributionPlots, HeatMaps, LossCurves; which runs they draw: Representatives). Everything sized by
+ * FlowPlots, DistributionPlots, HeatMaps for feed-forward runs, TimePlots for recurrent ones, LossCurves; which runs
+ * they draw: Representatives). Everything sized by
  * the sweep (per-layer and per-step rows) is aggregated or filtered in Spark; the driver collects one row per run (verdicts), the axis
  * effects, and the profiles of a bounded number of representative runs, so thousands of runs render in bounded
  * time and memory.
@@ -72,13 +73,30 @@ public final class Report {
             findings.forEach(f -> page.md.append("- ").append(f).append('\n'));
             TableSections.verdicts(page, verdicts, labelOf);
             TableSections.effects(page, effects);
-            Map<String, List<Map<String, Object>>> configs = Representatives.configs(verdicts, labelOf);
-            List<String> shown = Representatives.representativeConfigs(configs, o.maxLines());
+            // feed-forward runs are drawn over layers, recurrent ones (cell != none) through time
+            List<Map<String, Object>>
+                    ff =
+                            verdicts.stream()
+                                    .filter(v -> "none".equals(v.get("cell")))
+                                    .toList(),
+                    rec =
+                            verdicts.stream()
+                                    .filter(v -> !"none".equals(v.get("cell")))
+                                    .toList();
+            Map<String, List<Map<String, Object>>> configs = Representatives.configs(ff, labelOf),
+                    recConfigs = Representatives.configs(rec, labelOf);
+            List<String> shown = Representatives.representativeConfigs(configs, o.maxLines()),
+                    recShown = Representatives.representativeConfigs(recConfigs, o.maxLines(), "log10_slope_back");
             Map<String, Color> colours = new LinkedHashMap<>();
             for (String c : shown) colours.put(c, Charts.PALETTE[colours.size() % Charts.PALETTE.length]);
-            FlowPlots.draw(spark, page, o.steps(), configs, shown, colours);
-            DistributionPlots.draw(spark, page);
-            HeatMaps.draw(spark, page, verdicts, labelOf, o.maxHeatmaps());
+            for (String c : recShown) colours.put(c, Charts.PALETTE[colours.size() % Charts.PALETTE.length]);
+            if (!ff.isEmpty()) {
+                FlowPlots.draw(spark, page, o.steps(), configs, shown, colours);
+                DistributionPlots.draw(spark, page);
+                HeatMaps.draw(spark, page, ff, labelOf, o.maxHeatmaps());
+            }
+            if (!rec.isEmpty())
+                TimePlots.draw(spark, page, o.steps(), rec, labelOf, recConfigs, recShown, colours, o.maxHeatmaps());
             LossCurves.draw(spark, page, axes);
             TableSections.thresholds(page, params);
             Path readme = o.to().resolve("README.md");

@@ -27,7 +27,7 @@ final class Representatives {
         if (axes.isEmpty()) return String.valueOf(v.get("activation"));
         return axes.stream()
                 .map(a -> switch (a) {
-                    case "activation", "init" -> String.valueOf(v.get(a));
+                    case "activation", "init", "cell", "rec_init" -> String.valueOf(v.get(a));
                     default -> a + " "
                             + (v.get(a) instanceof Number n ? Findings.fmt(n.doubleValue()) : String.valueOf(v.get(a)));
                 })
@@ -46,8 +46,14 @@ final class Representatives {
 
     /** At most maxLines configurations, spread over the range of their median delta slopes. */
     static List<String> representativeConfigs(Map<String, List<Map<String, Object>>> configs, int maxLines) {
+        return representativeConfigs(configs, maxLines, "slope_delta");
+    }
+
+    /** At most maxLines configurations, spread over the range of their medians of a verdicts column. */
+    static List<String> representativeConfigs(
+            Map<String, List<Map<String, Object>>> configs, int maxLines, String column) {
         List<String> names = new ArrayList<>(configs.keySet());
-        names.sort(Comparator.comparingDouble(c -> medianOf(configs.get(c), "slope_delta")));
+        names.sort(Comparator.comparingDouble(c -> medianOf(configs.get(c), column)));
         return spread(names, maxLines);
     }
 

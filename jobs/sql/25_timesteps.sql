@@ -1,4 +1,5 @@
--- Gradients through time of recurrent runs (the timesteps table; feed-forward runs have no rows here).
+-- Gradients through time of recurrent runs (the timesteps table; feed-forward runs have no rows here). Loaded
+-- before 30_verdicts.sql, whose verdicts of recurrent runs read memory.
 -- timestep_profile: one row per run, training step and recurrent layer, over the time steps t = 0 … T−1.
 --   log10_slope_back: least-squares slope of log10 ‖∂L/∂h_t‖ per step back in time, k = T−1−t (negative: the
 --   gradient vanishes going back, positive: it explodes; ln(10) times it is the per-step log factor). Time steps
@@ -30,11 +31,14 @@ FROM f;
 -- memory: one row per run, training step and recurrent layer: how far back the gradient signal reaches.
 --   memory_horizon: how many steps back from the last time step ‖∂L/∂h_t‖ stays at or above gradsweep.vanish_ratio
 --   times the last step's: the first k = T−1−t where it falls below (exact zeros count as below), or T when it never
---   does (reaches_start: the signal reaches t = 0).
+--   does (reaches_start: the signal reaches t = 0). log10_slope_back, log10_last_over_first, act_saturated_frac:
+--   from timestep_profile, beside the horizon for the verdicts (30_verdicts.sql), which read this view only.
 CREATE OR REPLACE TEMPORARY VIEW memory AS
 SELECT p.run_id, p.step, p.layer, p.layer_name, p.seq_len, p.grad_h_last,
+       p.log10_slope_back, p.log10_last_over_first, p.act_saturated_frac,
        coalesce(min(CASE WHEN ts.grad_h_l2 < ${gradsweep.vanish_ratio} * p.grad_h_last THEN p.seq_len - 1 - ts.t END), p.seq_len)
          AS memory_horizon,
        min(CASE WHEN ts.grad_h_l2 < ${gradsweep.vanish_ratio} * p.grad_h_last THEN p.seq_len - 1 - ts.t END) IS NULL AS reaches_start
 FROM timestep_profile p JOIN timesteps ts ON ts.run_id = p.run_id AND ts.step = p.step AND ts.layer = p.layer
-GROUP BY p.run_id, p.step, p.layer, p.layer_name, p.seq_len, p.grad_h_last;
+GROUP BY p.run_id, p.step, p.layer, p.layer_name, p.seq_len, p.grad_h_last, p.log10_slope_back,
+         p.log10_last_over_first, p.act_saturated_frac;
