@@ -18,7 +18,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * over the network's single flat gradient / parameter buffers (no ND4J op per parameter); the activation statistics
  * are taken in DL4J's forward-pass callback, while the activations are live; the gradient at each block output is
  * reduced by the block's {@link GradTap} during the backward pass. Every reduction goes through the run's
- * {@link TrainingMemory}, and the step's results are complete once {@link #onGradient} returns.
+ * {@link TrainingMemory} and is deferred until the step ends ({@link #step} or {@link #complete}), so a step's
+ * results reach the host in one transfer.
  */
 public final class GradientProbe extends BaseTrainingListener {
     /** Gradient segments only (batch norm's running statistics are left out: they are not gradients). */
@@ -35,6 +36,8 @@ public final class GradientProbe extends BaseTrainingListener {
     private final TrainingMemory memory;
     /** Σp² per segment of the current parameters, kept by the fused {@link ParamStep}; null without it. */
     private double[] paramSq;
+    /** paramSq when the gradient was reduced: the parameters it was computed at (the step overwrites paramSq). */
+    private double[] paramSqAtGradient;
 
     private double scale = 1;
     private boolean actsSeen;
@@ -109,39 +112,54 @@ public final class GradientProbe extends BaseTrainingListener {
     }
 
     /**
-     * Reduces the raw gradient (before the updater) and the parameters it was computed at. DL4J's gradient is the
-     * sum over the minibatch; {@code scale} = 1/batch turns it into the gradient of the reported (mean) loss.
-     *
-     * @return the global L2 norm of the scaled gradient (NaN/Inf if any element is non-finite)
+     * Reduces the raw gradient (before the updater) and the parameters it was computed at; the results arrive when
+     * the step ends. DL4J's gradient is the sum over the minibatch; {@code scale} = 1/batch turns it into the gradient
+     * of the reported (mean) loss.
      */
-    public double onGradient(double scale) {
+    public void onGradient(double scale) {
         this.scale = scale;
         memory.gradient(grad, paramSq == null ? params : null, segments, scale, stats);
-        memory.sync(); // with this step's deferred activation and tap reductions
-        double total = 0;
-        for (int i = 0; i < segments.length; i++) {
-            if (paramSq != null) stats[i].paramSumSq = paramSq[i];
-            total += stats[i].sumSq;
-        }
-        return Math.sqrt(total);
+        if (paramSq != null) paramSqAtGradient = paramSq.clone();
+    }
+
+    /** Norm clipping of the raw gradient to a mean-loss gradient norm of c, before the updater (the norm stays put). */
+    public void clipNorm(double c) {
+        memory.clipByNorm(grad, new Segment[][] {segments}, new double[] {c});
     }
 
     /**
-     * Steps the parameters (p ← p − u, the update being in the gradient buffer) and reduces the update applied; with
-     * a reducing step both come from one pass, which also keeps Σp² of the new parameters for the next step.
+     * Steps the parameters (p ← p − u, the update being in the gradient buffer), reduces the update applied and ends
+     * the step: its results, the gradient's included, reach the host together. With a reducing step both come from
+     * one pass, which also keeps Σp² of the new parameters for the next step.
      *
      * @return the global L2 norm of the update
      */
     public double step(ParamStep step) {
         if (!step.reduces()) {
             step.apply();
-            return onUpdate();
+            memory.update(grad, segments, stats); // the flat gradient buffer holds the update now
+        } else {
+            if (paramSq == null)
+                throw new IllegalStateException("a reducing step needs fuseParamStep() before the first gradient");
+            step.apply(segments, stats, paramSq);
         }
-        if (paramSq == null)
-            throw new IllegalStateException("a reducing step needs fuseParamStep() before the first gradient");
-        step.apply(segments, stats, paramSq);
+        complete();
         double total = 0;
         for (ParamStats s : stats) total += s.updateSumSq;
+        return Math.sqrt(total);
+    }
+
+    /** Ends a step without a parameter step: the gradient's results (and the forward pass's) reach the host. */
+    public void complete() {
+        memory.sync();
+        if (paramSqAtGradient != null)
+            for (int i = 0; i < segments.length; i++) stats[i].paramSumSq = paramSqAtGradient[i];
+    }
+
+    /** The global L2 norm of the scaled gradient (NaN/Inf if any element is non-finite), once the step has ended. */
+    public double gradL2() {
+        double total = 0;
+        for (ParamStats s : stats) total += s.sumSq;
         return Math.sqrt(total);
     }
 
@@ -152,7 +170,7 @@ public final class GradientProbe extends BaseTrainingListener {
         memory.sync();
     }
 
-    /** This step's update was not applied (the run diverged): its update statistics are not applicable. */
+    /** This step's update is not one to record (the run diverged): its update statistics are not applicable. */
     public void noUpdate() {
         for (ParamStats s : stats) s.noUpdate();
     }
@@ -161,15 +179,6 @@ public final class GradientProbe extends BaseTrainingListener {
         long n = 0;
         for (ParamStats s : stats) n += s.nonfinite;
         return n;
-    }
-
-    /** Reduces the update actually applied (the flat gradient buffer holds it after the updater ran). */
-    private double onUpdate() {
-        memory.update(grad, segments, stats);
-        memory.sync();
-        double total = 0;
-        for (ParamStats s : stats) total += s.updateSumSq;
-        return Math.sqrt(total);
     }
 
     @Override

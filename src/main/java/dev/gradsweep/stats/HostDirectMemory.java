@@ -25,8 +25,15 @@ final class HostDirectMemory implements TrainingMemory {
         return "host-direct";
     }
 
+    /** The last {@link #gradient} call's segments and results, which {@link #clipByNorm} takes its norms from. */
+    private Segment[] lastSegs;
+
+    private ParamStats[] lastStats;
+
     @Override
     public void gradient(INDArray grad, INDArray params, Segment[] segs, double scale, ParamStats[] into) {
+        lastSegs = segs;
+        lastStats = into;
         HostArray g = HostArray.of(grad), p = params == null ? null : HostArray.of(params);
         for (int i = 0; i < segs.length; i++)
             into[i].setGradient(g, p, segs[i].offset, segs[i].offset + segs[i].length, scale);
@@ -71,6 +78,53 @@ final class HostDirectMemory implements TrainingMemory {
 
     @Override
     public void sync() {}
+
+    @Override
+    public long transfers() {
+        return 0;
+    }
+
+    /**
+     * The norms are already on the host (nothing is deferred here). A set that is one contiguous range (a single net's
+     * gradient) is scaled by one ND4J multiply, anything else (a run's arrays spread over a stack) by one pass over
+     * its segments' host memory, cheaper than an ND4J op per array.
+     */
+    @Override
+    public void clipByNorm(INDArray grad, Segment[][] sets, double[] bound) {
+        java.util.Map<Segment, ParamStats> stats = new java.util.IdentityHashMap<>();
+        for (int i = 0; i < lastSegs.length; i++) stats.put(lastSegs[i], lastStats[i]);
+        int at = HostMemory.offset(grad);
+        for (int j = 0; j < sets.length; j++) {
+            double sq = 0; // summed in segment order, as the probe's total
+            for (Segment s : sets[j]) {
+                ParamStats st = stats.get(s);
+                if (st == null)
+                    throw new IllegalStateException(
+                            s.layerName + "_" + s.param + " was not in the last gradient reduction");
+                sq += st.sumSq;
+            }
+            double f = TrainingMemory.clipFactor(Math.sqrt(sq), bound[j]);
+            if (f == 1) continue;
+            Segment first = sets[j][0], last = sets[j][sets[j].length - 1];
+            boolean contiguous = true;
+            for (int i = 1; i < sets[j].length; i++)
+                contiguous &= sets[j][i].offset == sets[j][i - 1].offset + sets[j][i - 1].length;
+            if (contiguous)
+                grad.reshape(grad.length())
+                        .get(org.nd4j.linalg.indexing.NDArrayIndex.interval(first.offset, last.offset + last.length))
+                        .muli(f);
+            else if (grad.dataType() == DataType.DOUBLE) {
+                DoubleBuffer b = grad.data().asNioDouble();
+                for (Segment s : sets[j])
+                    for (int i = at + s.offset; i < at + s.offset + s.length; i++) b.put(i, b.get(i) * f);
+            } else {
+                FloatBuffer b = grad.data().asNioFloat();
+                float ff = (float) f; // as ND4J's scalar multiply of a float32 array
+                for (Segment s : sets[j])
+                    for (int i = at + s.offset; i < at + s.offset + s.length; i++) b.put(i, b.get(i) * ff);
+            }
+        }
+    }
 
     @Override
     public ParamStep paramStep(INDArray params, INDArray update) {

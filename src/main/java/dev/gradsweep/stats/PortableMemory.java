@@ -36,6 +36,14 @@ final class PortableMemory implements TrainingMemory {
 
     private final List<INDArray> pending = new ArrayList<>();
     private final List<Sink> sinks = new ArrayList<>();
+    private long transfers;
+    /** The last {@link #gradient} call's segments, scale and per-group Σg² (unscaled, on the device), for clipping. */
+    private Segment[] lastSegs;
+
+    private double lastScale;
+    private final List<GroupSumSq> lastSumSq = new ArrayList<>();
+
+    private record GroupSumSq(Group group, INDArray sumSq) {}
     /** Segment groups of the layouts seen, by fingerprint; an engine sees one or a few. */
     private final Map<String, List<Group>> groups = new LinkedHashMap<>(4, 0.75f, true) {
         @Override
@@ -56,13 +64,17 @@ final class PortableMemory implements TrainingMemory {
      * on the CPU backend: unusable here.)
      */
     private record Group(long offset, long count, long stride, long length, int[] segs) {
-        /** The group's [count, length] view of a flat buffer, as a double array on the device. */
-        INDArray of(INDArray flat) {
+        /** The group's [count, length] view of a flat buffer (writes through it reach the buffer). */
+        INDArray view(INDArray flat) {
             INDArray span = flat.reshape(new long[] {flat.length()})
                     .get(NDArrayIndex.interval(offset, offset + count * stride));
             INDArray rows = span.reshape('c', new long[] {count, stride});
-            if (stride != length) rows = rows.get(NDArrayIndex.all(), NDArrayIndex.interval(0, length));
-            return rows.castTo(DataType.DOUBLE).dup('c');
+            return stride == length ? rows : rows.get(NDArrayIndex.all(), NDArrayIndex.interval(0, length));
+        }
+
+        /** The same as a double array on the device. */
+        INDArray of(INDArray flat) {
+            return view(flat).castTo(DataType.DOUBLE).dup('c');
         }
     }
 
@@ -112,6 +124,9 @@ final class PortableMemory implements TrainingMemory {
 
     @Override
     public void gradient(INDArray grad, INDArray params, Segment[] segs, double scale, ParamStats[] into) {
+        lastSegs = segs;
+        lastScale = scale;
+        lastSumSq.clear();
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
             for (Group gr : groups(grad, segs)) {
                 INDArray g = gr.of(grad), abs = Transforms.abs(g, true);
@@ -125,6 +140,7 @@ final class PortableMemory implements TrainingMemory {
                                 .sum(1))); // finite elements: NaN compares false
                 BooleanIndexing.replaceWhere(abs, 0.0, Conditions.isNan()); // NaN never wins the max, as on the host
                 sums.add(abs.max(1));
+                lastSumSq.add(new GroupSumSq(gr, sums.get(1)));
                 if (params != null) {
                     INDArray p = gr.of(params);
                     sums.add(p.mul(p).sum(1));
@@ -305,6 +321,7 @@ final class PortableMemory implements TrainingMemory {
             // the one device-to-host transfer of the step's results
             Nd4j.getAffinityManager().ensureLocation(all, AffinityManager.Location.HOST);
             v = all.toDoubleVector();
+            transfers++;
         }
         int at = 0;
         for (int i = 0; i < sinks.size(); i++) {
@@ -313,6 +330,72 @@ final class PortableMemory implements TrainingMemory {
         }
         pending.clear();
         sinks.clear();
+    }
+
+    @Override
+    public long transfers() {
+        return transfers;
+    }
+
+    /**
+     * On the device, from the last gradient call's Σg² rows s (one value per segment): with M the [segments, sets + 1]
+     * membership matrix (a last column for the segments no set holds, whose factor is 1), the sets' norms are
+     * sqrt(scale² s·M), their factors f = min(bound / norm, 1) (= bound / norm exactly when norm > bound), and each
+     * segment's factor f·Mᵀ, exact since each row of M holds a single 1; then one broadcast multiply per group.
+     */
+    @Override
+    public void clipByNorm(INDArray grad, Segment[][] sets, double[] bound) {
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            Map<Segment, Integer> pos = new java.util.IdentityHashMap<>();
+            INDArray[] rows = new INDArray[lastSumSq.size()];
+            int n = 0;
+            for (int g = 0; g < rows.length; g++) {
+                GroupSumSq r = lastSumSq.get(g);
+                rows[g] = r.sumSq().reshape(1, r.group().count());
+                for (int m : r.group().segs()) pos.put(lastSegs[m], n++);
+            }
+            int cols = sets.length + 1;
+            double[] member = new double[n * cols];
+            boolean[] held = new boolean[n];
+            for (int j = 0; j < sets.length; j++)
+                for (Segment s : sets[j]) {
+                    Integer p = pos.get(s);
+                    if (p == null)
+                        throw new IllegalStateException(
+                                s.layerName + "_" + s.param + " was not in the last gradient reduction");
+                    member[p * cols + j] = 1;
+                    held[p] = true;
+                }
+            for (int p = 0; p < n; p++) if (!held[p]) member[p * cols + sets.length] = 1;
+            INDArray m = Nd4j.createFromArray(member).reshape(n, cols);
+            INDArray sq = (rows.length == 1 ? rows[0] : Nd4j.hstack(rows)).mul(lastScale * lastScale);
+            // 0 · ∞ = NaN in the product would spread one run's non-finite Σg² to every set: sum the finite values,
+            // then give a set ∞ or NaN as the host's sum would (NaN wins)
+            INDArray nan = sq.isNaN().castTo(DataType.DOUBLE).mmul(m),
+                    inf = sq.isInfinite().castTo(DataType.DOUBLE).mmul(m);
+            INDArray finite = sq.dup();
+            BooleanIndexing.replaceWhere(finite, 0.0, Conditions.isNan());
+            BooleanIndexing.replaceWhere(finite, 0.0, Conditions.isInfinite());
+            INDArray total = select(
+                    nan.gt(0.0),
+                    full(nan, Double.NaN),
+                    select(inf.gt(0.0), full(inf, Double.POSITIVE_INFINITY), finite.mmul(m)));
+            INDArray norm = Transforms.sqrt(total, false);
+            double[] b = Arrays.copyOf(bound, cols);
+            b[sets.length] = Double.POSITIVE_INFINITY;
+            INDArray f = Transforms.min(Nd4j.createFromArray(b).reshape(1, cols).divi(norm), 1.0, false);
+            // a non-finite norm ends its run, and the host path gives it factor 1; NaN must not reach the others' rows
+            BooleanIndexing.replaceWhere(f, 1.0, Conditions.isNan());
+            INDArray perSegment = f.mmul(m.transpose()).castTo(grad.dataType()).reshape(n);
+            int at = 0;
+            for (GroupSumSq r : lastSumSq) {
+                int count = (int) r.group().count();
+                INDArray col =
+                        perSegment.get(NDArrayIndex.interval(at, at + count)).reshape(count, 1);
+                r.group().view(grad).muliColumnVector(col);
+                at += count;
+            }
+        }
     }
 
     @Override

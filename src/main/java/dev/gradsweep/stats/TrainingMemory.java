@@ -14,7 +14,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * or write a training array's host memory ({@code HostAccessTest}).
  *
  * <p>Reductions are deferred: {@code gradient}, {@code update}, {@code activations}, {@code sumSq} and {@code read}
- * fill their targets at the latest at the next {@link #sync()}, so a step's results cross to the host together.
+ * fill their targets at the latest at the next {@link #sync()}, so a step's results cross to the host together: the
+ * engines call it once per step, after the parameter step, and {@link #clipByNorm} lets norm clipping act on the
+ * gradient's norm before it has reached the host.
  */
 public interface TrainingMemory {
     /** The path for this JVM: portable on any non-CPU backend, or when {@code -Dgradsweep.portable=true}. */
@@ -71,6 +73,22 @@ public interface TrainingMemory {
 
     /** Completes every deferred reduction and read. */
     void sync();
+
+    /** Device-to-host transfers so far: each {@link #sync()} with results pending is one (host-direct: none, ever). */
+    long transfers();
+
+    /**
+     * Norm clipping: scales set j's segments of {@code grad} (set j: one run's gradient segments) by {@code bound[j]
+     * / n} when n > {@code bound[j]}, n being the L2 norm of set j as the last {@link #gradient} call reduced it (times
+     * its scale), without n having to reach the host first. Every segment of {@code sets} must be one of that call's,
+     * and {@code grad} its buffer; the statistics keep the unclipped gradient.
+     */
+    void clipByNorm(INDArray grad, Segment[][] sets, double[] bound);
+
+    /** The factor of {@link #clipByNorm}: bound / norm when the norm exceeds the bound, else 1. */
+    static double clipFactor(double norm, double bound) {
+        return norm > bound ? bound / norm : 1;
+    }
 
     /** The parameter step p ← p − u over these flat buffers. */
     ParamStep paramStep(INDArray params, INDArray update);

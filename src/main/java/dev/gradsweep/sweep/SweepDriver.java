@@ -87,6 +87,7 @@ public final class SweepDriver {
 
     public static Summary run(Options o, PrintStream err) throws IOException {
         GridSpec grid = GridSpec.load(java.nio.file.Path.of(o.gridFile()));
+        dev.gradsweep.recurrent.RecurrentRun.requireCpuBuild(grid.expand(), o.gridFile());
         String outRoot = o.out() != null ? o.out() : "results/" + grid.name;
         OutputDir out = new OutputDir(outRoot);
         if (out.fs().exists(out.path()) && !out.fs().getFileStatus(out.path()).isDirectory())

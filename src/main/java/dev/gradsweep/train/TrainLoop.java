@@ -24,7 +24,9 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 /**
  * One run's training loop, a step at a time. A lean loop instead of {@code fit}: forward+backward, statistics on
  * the raw gradient, optional clipping, updater, parameter step, statistics on the applied update. A non-finite
- * loss or gradient ends the run as {@code diverged} at that step (the update is not applied).
+ * loss or gradient ends the run as {@code diverged} at that step. With statistics, whether the gradient was finite is
+ * known only when the step's results reach the host, once, after the parameter step: that step's update is applied
+ * and then not recorded, and the run ends there, so its parameters are never used again.
  */
 public final class TrainLoop {
     private final ComputationGraph net;
@@ -96,20 +98,30 @@ public final class TrainLoop {
         net.setLabels(batches.labels);
         net.computeGradientAndScore();
         double loss = net.score();
-        // DL4J's gradient is summed over the minibatch (its updater divides later): 1/batch gives d(mean loss).
-        double gradL2 =
-                probe != null ? probe.onGradient(1.0 / batch) : clip.needsNorm() ? clip.norm() / batch : Double.NaN;
-        boolean finite = Double.isFinite(loss)
-                && (probe != null ? probe.nonfinite() == 0 : !clip.needsNorm() || Double.isFinite(gradL2));
-        double updL2 = Double.NaN;
-        if (finite) {
-            clip.apply(gradL2, batch);
-            net.getConfiguration().setIterationCount(step);
-            if (flatUpdater != null) flatUpdater.apply(flatGrad, batch, step);
-            else updater.update(net.gradient(), step, 0, batch, mgr);
-            if (probe != null) updL2 = probe.step(paramStep);
-            else paramStep.apply();
-        } else if (probe != null) probe.noUpdate();
+        double gradL2, updL2 = Double.NaN;
+        boolean finite;
+        if (probe != null) {
+            // DL4J's gradient is summed over the minibatch (its updater divides later): 1/batch gives d(mean loss).
+            probe.onGradient(1.0 / batch);
+            if (clip.needsNorm()) probe.clipNorm(clip.c);
+            else clip.apply(Double.NaN, batch);
+            update();
+            updL2 = probe.step(paramStep); // the step's one transfer of results
+            gradL2 = probe.gradL2();
+            finite = Double.isFinite(loss) && probe.nonfinite() == 0;
+            if (!finite) {
+                probe.noUpdate();
+                updL2 = Double.NaN;
+            }
+        } else {
+            gradL2 = clip.needsNorm() ? clip.norm() / batch : Double.NaN;
+            finite = Double.isFinite(loss) && (!clip.needsNorm() || Double.isFinite(gradL2));
+            if (finite) {
+                clip.apply(gradL2, batch);
+                update();
+                paramStep.apply();
+            }
+        }
         double ms = (System.nanoTime() - s0) / 1e6;
         totalMs += ms;
         rec.step(step, loss, gradL2, updL2, rc.train.lrAt(step), ms);
@@ -123,6 +135,13 @@ public final class TrainLoop {
             out.error = "non-finite " + (Double.isFinite(loss) ? "gradient" : "loss") + " at step " + (step - 1);
             ended = true;
         }
+    }
+
+    /** The optimizer: the batch-summed gradient in the flat buffer becomes the update. */
+    private void update() {
+        net.getConfiguration().setIterationCount(step);
+        if (flatUpdater != null) flatUpdater.apply(flatGrad, rc.train.batch, step);
+        else updater.update(net.gradient(), step, 0, rc.train.batch, mgr);
     }
 
     /** The views of the flat gradient that hold gradients (runs of consecutive gradient segments). */
@@ -177,7 +196,8 @@ public final class TrainLoop {
 
         /** @param meanGradL2 the L2 norm of the mean-loss gradient, i.e. of the gradient views / batch */
         void apply(double meanGradL2, int batch) {
-            if (kind.equals("norm") && meanGradL2 > c) for (INDArray v : views) v.muli(c / meanGradL2);
+            if (kind.equals("norm") && meanGradL2 > c)
+                for (INDArray v : views) v.muli(TrainingMemory.clipFactor(meanGradL2, c));
             else if (kind.equals("value"))
                 for (INDArray v : views) {
                     Transforms.min(v, c * batch, false); // in place (dup = false)

@@ -2,6 +2,7 @@ package dev.gradsweep.analysis;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -27,6 +28,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
@@ -67,8 +69,9 @@ class AnalysisViewsTest {
         grid = tmp.resolve("grid-out");
         Path g = tmp.resolve("g.yaml");
         Files.writeString(g, GRID);
+        // no compaction: the views answer the same on the sweep's uncompacted files (SweepLocalTest tests compaction)
         SweepDriver.run(
-                new SweepDriver.Options(g.toString(), grid.toString(), false, false, "local[2]", 0),
+                new SweepDriver.Options(g.toString(), grid.toString(), false, false, "local[2]", 0, true, false),
                 new PrintStream(new ByteArrayOutputStream()));
 
         special = tmp.resolve("special");
@@ -108,8 +111,39 @@ class AnalysisViewsTest {
                 .master("local[2]")
                 .appName("views-test")
                 .config("spark.ui.enabled", "false")
-                .config("spark.sql.shuffle.partitions", "4")
                 .getOrCreate();
+    }
+
+    /**
+     * The analysis views of {@code dir} with {@code overrides}, registered once in a session of their own (registering
+     * plans the layered views, which costs seconds; sessions share the one SparkContext and keep their own views).
+     */
+    static SparkSession views(Path dir, Map<String, String> overrides) {
+        return sessions.computeIfAbsent(dir + " " + new TreeMap<>(overrides), k -> {
+            SparkSession s = spark.newSession();
+            SqlViews.register(s, dir.toString(), overrides);
+            return s;
+        });
+    }
+
+    /** The verdicts view of {@code dir} with {@code overrides}, by run_id, read once; each run_id occurs once. */
+    static Map<String, Row> verdicts(Path dir, Map<String, String> overrides) {
+        return verdictRows.computeIfAbsent(dir + " " + new TreeMap<>(overrides), k -> {
+            Map<String, Row> byRun = new TreeMap<>();
+            for (Row r : views(dir, overrides).sql("SELECT * FROM verdicts").collectAsList())
+                assertNull(byRun.put(r.getAs("run_id"), r), "one verdicts row per run: " + r);
+            return byRun;
+        });
+    }
+
+    static final Map<String, SparkSession> sessions = new HashMap<>();
+    static final Map<String, Map<String, Row>> verdictRows = new HashMap<>();
+
+    /** The verdicts row of the named special run. */
+    static Row special(String name) {
+        Row r = verdicts(special, Map.of()).get(runs.get(name).runId);
+        assertTrue(r != null, "a verdicts row for " + name);
+        return r;
     }
 
     static TrainSpec train(int steps, int batch, double lr, TrainSpec.DType dtype) {
@@ -141,43 +175,44 @@ class AnalysisViewsTest {
         if (spark != null) spark.stop();
     }
 
-    static Row one(String sql) {
-        List<Row> r = spark.sql(sql).collectAsList();
+    static Row one(SparkSession s, String sql) {
+        List<Row> r = s.sql(sql).collectAsList();
         assertEquals(1, r.size(), sql);
         return r.get(0);
     }
 
     static String verdict(String name) {
-        return one("SELECT verdict FROM verdicts WHERE run_id = '" + runs.get(name).runId + "'")
-                .getString(0);
+        return special(name).getAs("verdict");
     }
 
     @Test
     void sigmoidVanishesReluHeIsHealthyAndAxisEffectsSaysWhatFixesIt() {
-        SqlViews.register(spark, grid.toString());
-        for (Row r : spark.sql("SELECT activation, verdict, log10_delta_in, slope_delta, stall_layer FROM verdicts")
-                .collectAsList()) {
-            if (r.getString(0).equals("relu")) {
-                assertEquals("healthy", r.getString(1), r.toString());
-                assertTrue(r.isNullAt(4), "no starved layer in relu/he: " + r);
+        SparkSession spark = views(grid, Map.of());
+        for (Row r : verdicts(grid, Map.of()).values()) {
+            if (r.getAs("activation").equals("relu")) {
+                assertEquals("healthy", r.getAs("verdict"), r.toString());
+                assertTrue(r.isNullAt(r.fieldIndex("stall_layer")), "no starved layer in relu/he: " + r);
             } else {
-                assertEquals("vanishing", r.getString(1), r.toString());
-                assertTrue(r.getDouble(2) < -6, "sigmoid delta at layer 0 vs output: " + r);
-                assertTrue(r.getDouble(3) > 0.2, "sigmoid decays per layer: " + r);
-                assertTrue(r.getInt(4) >= 10, "the starved block reaches well above layer 0: " + r);
+                assertEquals("vanishing", r.getAs("verdict"), r.toString());
+                assertTrue((double) r.getAs("log10_delta_in") < -6, "sigmoid delta at layer 0 vs output: " + r);
+                assertTrue((double) r.getAs("slope_delta") > 0.2, "sigmoid decays per layer: " + r);
+                assertTrue((int) r.getAs("stall_layer") >= 10, "the starved block reaches well above layer 0: " + r);
             }
         }
         // layer_profile: one row per run, step and layer (30 hidden + output), relative to the output layer
-        assertEquals(4L * 60 * 31, one("SELECT count(*) FROM layer_profile").getLong(0));
+        assertEquals(
+                4L * 60 * 31, one(spark, "SELECT count(*) FROM layer_profile").getLong(0));
         assertEquals(
                 0,
-                one("SELECT count(*) FROM layer_profile WHERE layer = 30 AND abs(delta_rel - 1) > 1e-12")
+                one(spark, "SELECT count(*) FROM layer_profile WHERE layer = 30 AND abs(delta_rel - 1) > 1e-12")
                         .getLong(0));
         // the stall layer is the layer nearest the output whose median delta is below the threshold
         assertEquals(
                 0,
-                one("SELECT count(*) FROM stalls s JOIN layer_stalls l ON l.run_id = s.run_id "
-                                + "WHERE l.layer > s.stall_layer AND l.log10_delta_rel < -3")
+                one(
+                                spark,
+                                "SELECT count(*) FROM stalls s JOIN layer_stalls l ON l.run_id = s.run_id "
+                                        + "WHERE l.layer > s.stall_layer AND l.log10_delta_rel < -3")
                         .getLong(0));
 
         Map<String, Row> eff = new HashMap<>();
@@ -197,7 +232,7 @@ class AnalysisViewsTest {
 
     @Test
     void everyVerdictOnARunBuiltForIt() {
-        SqlViews.register(spark, special.toString());
+        SparkSession spark = views(special, Map.of());
         assertEquals("exploding", verdict("exploding"));
         assertEquals("saturated", verdict("saturated"));
         assertEquals("dead", verdict("dead"));
@@ -205,6 +240,7 @@ class AnalysisViewsTest {
         assertEquals("failed", verdict("failed"));
         // weight gradients flat at step 0, while delta and the forward signal decay: the verdict reads delta
         Row h = one(
+                spark,
                 "SELECT slope_w, slope_delta, slope_act FROM layer_profile WHERE step = 0 AND layer = 0 AND run_id = '"
                         + runs.get("hidden").runId + "'");
         assertTrue(Math.abs(h.getDouble(0)) < 0.1, "flat ||dW_l||: " + h);
@@ -212,51 +248,53 @@ class AnalysisViewsTest {
         // the activations shrink toward the output (slope_act above): a forward collapse beyond vanish_ratio (the
         // median
         // over 3 steps, the biases' first updates already lift the deepest layers' scale), tested after dead units
-        Row hr = one("SELECT verdict, dead_frac, log10_act_out FROM verdicts WHERE run_id = '"
-                + runs.get("hidden").runId + "'");
-        assertTrue(hr.getDouble(2) < -3, hr.toString());
-        assertEquals(hr.getDouble(1) > 0.5 ? "dead" : "collapsed", hr.getString(0), hr.toString());
+        Row hr = special("hidden");
+        assertTrue((double) hr.getAs("log10_act_out") < -3, hr.toString());
+        assertEquals((double) hr.getAs("dead_frac") > 0.5 ? "dead" : "collapsed", hr.getAs("verdict"), hr.toString());
         // targets independent of the inputs (gauss task, 2048 samples, a 3 x 8 net): nothing to learn beyond the mean,
         // while gradients, activations and updates are those of a relu/he net
-        Row u = one("SELECT verdict, gap_closed, reason, try, try_from FROM verdicts WHERE run_id = '"
-                + runs.get("unlearnable").runId + "'");
-        assertEquals("not_learning", u.getString(0), u.toString());
-        assertTrue(u.getDouble(1) < 0.1, u.toString());
-        assertEquals("textbook", u.getString(4), "no other configuration in this directory shares its context: " + u);
-        assertTrue(u.getString(3).contains("targets depend on the inputs"), u.getString(3));
+        Row u = special("unlearnable");
+        assertEquals("not_learning", u.getAs("verdict"), u.toString());
+        assertTrue((double) u.getAs("gap_closed") < 0.1, u.toString());
+        assertEquals(
+                "textbook", u.getAs("try_from"), "no other configuration in this directory shares its context: " + u);
+        assertTrue(((String) u.getAs("try")).contains("targets depend on the inputs"), (String) u.getAs("try"));
         // the evidence stands beside the verdict
-        Row e = one("SELECT log10_delta_in, saturated_frac, dead_frac FROM verdicts WHERE run_id = '"
-                + runs.get("exploding").runId + "'");
-        assertTrue(e.getDouble(0) > 3, e.toString());
+        Row e = special("exploding");
+        assertTrue((double) e.getAs("log10_delta_in") > 3, e.toString());
     }
 
     @Test
     void aRunThatNeverMovesStallsAtStepZeroWithEveryLayerFrozen() {
-        SqlViews.register(spark, special.toString(), Map.of("loss_window", "3"));
-        Row s = one("SELECT stall_step, frozen_layers, first_frozen_step, n_layers FROM stalls WHERE run_id = '"
-                + runs.get("still").runId + "'");
+        Map<String, String> window3 = Map.of("loss_window", "3");
+        Row s = one(
+                views(special, window3),
+                "SELECT stall_step, frozen_layers, first_frozen_step, n_layers FROM stalls WHERE run_id = '"
+                        + runs.get("still").runId + "'");
         assertEquals(0, s.getInt(0), "the loss never improved");
         assertEquals(s.getInt(3), (int) s.getLong(1), "every layer frozen");
         assertEquals(0, s.getInt(2));
         // nothing moves: the largest update ratio is exactly 0 (the verdict also depends on where the untrained net's
         // loss
         // happens to sit against the best constant predictor's; DiagnosisGridTest asserts frozen on a labelled run)
-        Row v = one("SELECT update_ratio_max FROM verdicts WHERE run_id = '" + runs.get("still").runId + "'");
-        assertEquals(0.0, v.getDouble(0), v.toString());
+        Row v = verdicts(special, window3).get(runs.get("still").runId);
+        assertEquals(0.0, (double) v.getAs("update_ratio_max"), String.valueOf(v));
     }
 
     @Test
     void thresholdsAreOverridableAndCheckedBeforeAnyQuery() {
         // with vanishing switched off, sigmoid is no longer judged vanishing: the override reaches the SQL
-        SqlViews.register(
-                spark, grid.toString(), Map.of("vanish_ratio", "1e-300", "gradsweep.frozen_update_ratio", "0"));
         assertEquals(
                 0,
-                one("SELECT count(*) FROM verdicts WHERE verdict = 'vanishing'").getLong(0));
-        SqlViews.register(spark, grid.toString());
+                one(
+                                views(grid, Map.of("vanish_ratio", "1e-300", "gradsweep.frozen_update_ratio", "0")),
+                                "SELECT count(*) FROM verdicts WHERE verdict = 'vanishing'")
+                        .getLong(0));
         assertEquals(
                 2,
-                one("SELECT count(*) FROM verdicts WHERE verdict = 'vanishing'").getLong(0));
+                verdicts(grid, Map.of()).values().stream()
+                        .filter(r -> r.getAs("verdict").equals("vanishing"))
+                        .count());
         IllegalArgumentException bad =
                 assertThrows(IllegalArgumentException.class, () -> AnalysisParams.resolve(Map.of("vanish", "1")));
         assertTrue(bad.getMessage().contains("gradsweep.vanish_ratio"), bad.getMessage());
@@ -268,12 +306,12 @@ class AnalysisViewsTest {
 
     @Test
     void theShippedSqlFilesRunOnTheirOwnAndAgreeWithRegister() {
-        SqlViews.register(spark, grid.toString());
-        List<Row> viaRegister = spark.sql("SELECT run_id, verdict, stall_layer FROM verdicts ORDER BY run_id")
-                .collectAsList();
-        spark.catalog().dropTempView("verdicts");
-        // what a spark-sql user runs: a catalog on the output directory (their --conf), parameters, tables, the view
-        // files
+        List<Row> viaRegister = new ArrayList<>();
+        for (Row r : verdicts(grid, Map.of()).values()) // sorted by run_id
+        viaRegister.add(RowFactory.create(r.getAs("run_id"), r.getAs("verdict"), r.getAs("stall_layer")));
+        // what a spark-sql user runs in a fresh session: a catalog on the output directory (their --conf), parameters,
+        // tables, the view files
+        SparkSession spark = AnalysisViewsTest.spark.newSession();
         spark.conf().set("spark.sql.catalog.gs", "org.apache.iceberg.spark.SparkCatalog");
         spark.conf().set("spark.sql.catalog.gs.type", "hadoop");
         spark.conf().set("spark.sql.catalog.gs.warehouse", grid.toAbsolutePath().toString());
@@ -319,7 +357,8 @@ class AnalysisViewsTest {
         curves.put("noise", noise);
         // 30 steps: one full window and a partial one, too short to compare windows: null
         curves.put("short", java.util.Arrays.copyOf(steady, 30));
-        registerHandMade(curves);
+        SparkSession spark = AnalysisViewsTest.spark.newSession();
+        registerHandMade(spark, curves);
         Map<String, Row> st = new HashMap<>();
         for (Row r : spark.sql("SELECT run_id, stall_step, plateau_loss, plateau_noise FROM stalls")
                 .collectAsList()) st.put(r.getString(0), r);
@@ -335,10 +374,10 @@ class AnalysisViewsTest {
     }
 
     /**
-     * Hand-made runs (full runs schema, the named columns set) and steps rows with the given losses, no params and no
-     * layers, registered as the four tables' views with the analysis views over them.
+     * Hand-made runs (full runs schema, the named columns set) and steps rows with the given losses, no params, layers
+     * or timesteps, registered as the five tables' views with the analysis views over them.
      */
-    static void registerHandMade(Map<String, double[]> losses) {
+    static void registerHandMade(SparkSession spark, Map<String, double[]> losses) {
         List<Row> runs = new ArrayList<>(), steps = new ArrayList<>();
         for (var e : losses.entrySet()) {
             Map<String, Object> v = new HashMap<>(Map.of(
@@ -384,7 +423,7 @@ class AnalysisViewsTest {
         }
         spark.createDataFrame(runs, Schemas.sparkSchema(Table.RUNS)).createOrReplaceTempView(Table.RUNS.dir);
         spark.createDataFrame(steps, Schemas.sparkSchema(Table.STEPS)).createOrReplaceTempView(Table.STEPS.dir);
-        for (Table t : new Table[] {Table.PARAMS, Table.LAYERS})
+        for (Table t : new Table[] {Table.PARAMS, Table.LAYERS, Table.TIMESTEPS})
             spark.createDataFrame(List.of(), Schemas.sparkSchema(t)).createOrReplaceTempView(t.dir);
         SqlViews.registerAnalysis(spark, AnalysisParams.resolve(Map.of()));
     }

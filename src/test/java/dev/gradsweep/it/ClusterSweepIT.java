@@ -117,9 +117,18 @@ class ClusterSweepIT {
         Path out = tmp.resolve("loss");
         ExecutorService pool = Executors.newSingleThreadExecutor();
         try {
-            // --no-stack: one run per task, so runs commit while others still train
+            // --no-stack: one run per task, so runs commit while others still train. --no-compact: the sweep then
+            // deletes the killed attempts' files itself (the first test runs the compaction on the cluster)
             Future<Integer> exit = pool.submit(() -> cluster.submit(
-                    List.of("sweep", "--grid", grid.toString(), "--out", out.toString(), "--no-stack", "--quiet"),
+                    List.of(
+                            "sweep",
+                            "--grid",
+                            grid.toString(),
+                            "--out",
+                            out.toString(),
+                            "--no-stack",
+                            "--no-compact",
+                            "--quiet"),
                     Map.of()));
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(8);
             int committed = 0;

@@ -104,6 +104,70 @@ class PortableMemoryTest {
         for (int i = 0; i < segs.length; i++) close(hq[i], pq[i], "Σp² of segment " + i);
     }
 
+    /**
+     * Norm clipping by run, laid out as a stack (per layer: every run's W, then every run's b): run 0 is clipped, run 1
+     * holds an infinite gradient (factor 0, as on the host), run 2 a NaN (factor 1: it diverges anyway, and its NaN must
+     * not reach the other runs' factors), run 3 is not clipped at all; against plain loops and the host path, with no
+     * transfer before the step's sync.
+     */
+    @Test
+    void clipByNormScalesEachRunByItsOwnNorm() {
+        int k = 4, in = 5, out = 3;
+        Segment[][] run = new Segment[k][4];
+        int n = 0;
+        for (int l = 0; l < 2; l++) {
+            for (int r = 0; r < k; r++) run[r][2 * l] = new Segment(l, "d" + l, "W", n + r * in * out, in * out, true);
+            n += k * in * out;
+            for (int r = 0; r < k; r++) run[r][2 * l + 1] = new Segment(l, "d" + l, "b", n + r * out, out, true);
+            n += k * out;
+        }
+        Segment[] all = new Segment[4 * k];
+        for (int r = 0; r < k; r++) System.arraycopy(run[r], 0, all, 4 * r, 4);
+        Random rnd = new Random(11);
+        double[] g = new double[n];
+        for (int i = 0; i < n; i++) g[i] = rnd.nextGaussian();
+        g[run[1][1].offset + 2] = Double.POSITIVE_INFINITY;
+        g[run[2][3].offset] = Double.NaN;
+        Segment[][] sets = {run[0], run[1], run[2]};
+        double[] bound = {0.05, 0.05, 0.05};
+        double scale = 1.0 / 8;
+        for (org.nd4j.linalg.api.buffer.DataType dt :
+                List.of(org.nd4j.linalg.api.buffer.DataType.DOUBLE, org.nd4j.linalg.api.buffer.DataType.FLOAT)) {
+            boolean f32 = dt == org.nd4j.linalg.api.buffer.DataType.FLOAT;
+            double[] want = g.clone();
+            if (f32) for (int i = 0; i < n; i++) want[i] = (float) want[i];
+            double[] stored = want.clone();
+            for (int j = 0; j < sets.length; j++) {
+                double sq = 0;
+                for (Segment s : sets[j])
+                    for (int i = s.offset; i < s.offset + s.length; i++) sq += stored[i] * scale * stored[i] * scale;
+                double norm = Math.sqrt(sq), f = norm > bound[j] ? bound[j] / norm : 1;
+                if (j == 0) assertTrue(f < 1, "the first run's norm must exceed its bound: " + norm);
+                for (Segment s : sets[j])
+                    for (int i = s.offset; i < s.offset + s.length; i++)
+                        want[i] = f32 ? (float) stored[i] * (float) f : stored[i] * f;
+            }
+            for (TrainingMemory m : List.of(TrainingMemory.hostDirect(), TrainingMemory.portable())) {
+                INDArray ga = Nd4j.createFromArray(stored).castTo(dt);
+                m.gradient(ga, null, all, scale, fresh(all.length));
+                m.clipByNorm(ga, sets, bound);
+                assertEquals(0, m.transfers(), m.name() + ": the norms need not reach the host");
+                m.sync();
+                double[] got = ga.toDoubleVector();
+                // each path sums a norm's squares in its own order (relative error ≤ n·2^-53 on the factor); a float32
+                // factor rounds the same way unless it lies that close to a rounding boundary: then one ulp
+                for (int i = 0; i < n; i++)
+                    assertEquals(
+                            want[i],
+                            got[i],
+                            !Double.isFinite(want[i])
+                                    ? 0.0
+                                    : f32 ? Math.ulp((float) want[i]) : 1e-12 * Math.abs(want[i]),
+                            m.name() + " " + dt + " element " + i);
+            }
+        }
+    }
+
     static ParamStats[] fresh(int n) {
         ParamStats[] s = new ParamStats[n];
         for (int i = 0; i < n; i++) s[i] = new ParamStats();

@@ -22,6 +22,8 @@ import dev.gradsweep.recurrent.RecurrentSpec;
 import dev.gradsweep.stats.TimeStepStats;
 import dev.gradsweep.store.OutputDir;
 import dev.gradsweep.store.ResultTables;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -47,7 +49,11 @@ class RecurrentSweepTest {
                 Files.readString(Path.of("conf/grids", grid + ".yaml")).replaceFirst("steps: \\d+", "steps: " + steps);
         Path g = tmp.resolve(grid + ".yaml");
         Files.writeString(g, yaml);
-        SweepDriver.Summary s = SweepLocalTest.sweep(g, tmp.resolve("out"), false);
+        // no compaction: the claims are about the rows, which SweepLocalTest shows compaction keeps
+        SweepDriver.Summary s = SweepDriver.run(
+                new SweepDriver.Options(
+                        g.toString(), tmp.resolve("out").toString(), false, false, "local[2]", 0, true, false),
+                new PrintStream(new ByteArrayOutputStream()));
         assertEquals(s.results().size(), s.count("ok"), "every run trains");
         return tmp.resolve("out");
     }

@@ -309,13 +309,14 @@ class SweepLocalTest {
                                 + architecture + "}",
                         ""));
         PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+        // no compaction: the two outputs are compared row by row
         SweepDriver.Summary stacked = SweepDriver.run(
                 new SweepDriver.Options(
-                        grid.toString(), tmp.resolve("a").toString(), false, false, "local[2]", 0, true),
+                        grid.toString(), tmp.resolve("a").toString(), false, false, "local[2]", 0, true, false),
                 quiet);
         SweepDriver.Summary single = SweepDriver.run(
                 new SweepDriver.Options(
-                        grid.toString(), tmp.resolve("b").toString(), false, false, "local[2]", 0, false),
+                        grid.toString(), tmp.resolve("b").toString(), false, false, "local[2]", 0, false, false),
                 quiet);
         assertEquals(10, stacked.count("ok"));
         assertEquals(10, single.count("ok"));

@@ -82,6 +82,16 @@ class DoctorTest {
         }
 
         @Override
+        public long transfers() {
+            return real.transfers();
+        }
+
+        @Override
+        public void clipByNorm(INDArray grad, Segment[][] sets, double[] bound) {
+            real.clipByNorm(grad, sets, bound);
+        }
+
+        @Override
         public void update(INDArray update, Segment[] segs, ParamStats[] into) {
             real.update(update, segs, into);
         }

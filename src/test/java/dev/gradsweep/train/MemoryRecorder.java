@@ -96,6 +96,7 @@ public final class MemoryRecorder implements RunRecorder {
         net.setLabels(y);
         net.computeGradientAndScore();
         probe.onGradient(1.0 / x.size(0));
+        probe.complete();
         MemoryRecorder rec = new MemoryRecorder();
         probe.emit(0, rec);
         net.setListeners();

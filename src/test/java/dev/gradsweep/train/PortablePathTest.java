@@ -23,7 +23,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The portable path (ND4J ops, one transfer of the results) records what the host-direct path records, in both
- * engines, for every architecture, optimizer and activation.
+ * engines, for every architecture, optimizer and activation, and makes exactly one device-to-host transfer per step
+ * (counted by the path itself), norm clipping and a diverging run included.
  *
  * <p>Tolerance, float64 and float32 alike: |portable − host| ≤ 1e-12 · scale. Both paths train on bit-identical arrays
  * (the minibatches and the parameter step give the same values; without norm clipping the losses are required to be
@@ -66,10 +67,17 @@ class PortablePathTest {
 
     static void assertLoopAgrees(RunConfig rc) {
         RunOutcome ho = new RunOutcome(), po = new RunOutcome();
-        MemoryRecorder host = trainLoop(rc, TrainingMemory.hostDirect(), ho);
-        MemoryRecorder portable = trainLoop(rc, TrainingMemory.portable(), po);
+        TrainingMemory hm = TrainingMemory.hostDirect(), pm = TrainingMemory.portable();
+        MemoryRecorder host = trainLoop(rc, hm, ho);
+        MemoryRecorder portable = trainLoop(rc, pm, po);
         assertEquals(ho.status, po.status, rc + ": " + po.error);
+        assertEquals(0, hm.transfers(), "the host-direct path has nothing to transfer");
+        assertEquals(portable.steps.size(), pm.transfers(), rc + ": one device-to-host transfer per step");
         assertSameRows(host, portable, !rc.train.clip.startsWith("norm"), rc.toString());
+        if (rc.train.clip.startsWith("norm"))
+            assertTrue(
+                    host.steps.stream().anyMatch(s -> s.gradL2Total() > TrainSpec.clipValue(rc.train.clip)),
+                    rc + ": the clip must act, or the test proves nothing about it");
     }
 
     @ParameterizedTest
@@ -127,6 +135,31 @@ class PortablePathTest {
                 w0.gradMaxAbs() * w0.gradMaxAbs() < Float.MIN_VALUE, "its largest element squared underflows float32");
         assertTrue(w0.zeroFrac() < 1, "tiny gradients are not zeros");
         assertLoopAgrees(rc);
+    }
+
+    /**
+     * A run that diverges: with one transfer per step the portable loop learns that its gradient was non-finite only
+     * after the update; it must still end at the same step with the same rows as the host path.
+     */
+    @Test
+    void aDivergingRunEndsAtTheSameStep() {
+        for (TrainSpec.DType dt : TrainSpec.DType.values()) {
+            TrainSpec t = new TrainSpec(
+                    STEPS,
+                    16,
+                    TrainSpec.Optimizer.SGD,
+                    dt == TrainSpec.DType.FLOAT64 ? 1e200 : 1e30,
+                    "none",
+                    dt,
+                    0,
+                    TrainSpec.DEFAULT_HIGHWAY_GATE_BIAS);
+            RunConfig rc = TestNets.config(3, 8, Activation.TANH, "xavier", "none", "n/a", "none", regression(), t, 3);
+            RunOutcome o = new RunOutcome();
+            trainLoop(rc, TrainingMemory.hostDirect(), o);
+            assertEquals(RunOutcome.Status.DIVERGED, o.status, "the test needs a run that diverges");
+            assertTrue(o.stepsDone > 1 && o.stepsDone < STEPS, "after an update, before the end: " + o.stepsDone);
+            assertLoopAgrees(rc);
+        }
     }
 
     /**
@@ -195,7 +228,13 @@ class PortablePathTest {
             outs.add(new RunOutcome());
         }
         StackedMlp s = new StackedMlp(runs, data, recs, outs, memory);
-        while (s.hasNext()) s.step();
+        int steps = 0;
+        for (; s.hasNext(); steps++) s.step();
+        assertEquals(STEPS, steps, "the first runs train every step");
+        assertEquals(
+                memory.name().equals("portable") ? steps : 0,
+                memory.transfers(),
+                memory.name() + ": one device-to-host transfer per stacked step (none on the host)");
         return out;
     }
 
@@ -230,6 +269,8 @@ class PortablePathTest {
             String where = what + " step " + a.step() + " " + a.name();
             assertEquals(a.name() + a.step(), b.name() + b.step(), where);
             double rms = Math.sqrt(a.mean() * a.mean() + a.std() * a.std());
+            // a diverging run's E[a²] can overflow double, leaving std NaN: |mean| ≤ RMS is then the (tighter) scale
+            if (Double.isNaN(rms)) rms = Math.abs(a.mean());
             close(a.mean(), b.mean(), rms, where + " act_mean");
             // std = sqrt(E[a²] − mean²): cancellation when std ≪ RMS, so its error scales with RMS²/std
             close(a.std(), b.std(), a.std() == 0 ? rms : Math.max(a.std(), rms * rms / a.std()), where + " act_std");

@@ -279,11 +279,19 @@ public final class StackedMlp {
         // backward; the first part's input is the data, whose gradient nobody needs
         INDArray d = dOut;
         for (int i = parts.size() - 1; i >= 0; i--) d = parts.get(i).backward(d);
-        // statistics of the raw gradient at the current parameters, then the optimizer step
+        // statistics of the raw gradient at the current parameters, then the optimizer step, then the update's: the
+        // step's results reach the host in one transfer, so a run whose loss or gradient turns out non-finite has had
+        // its update applied (to its own slices only: every op here is elementwise or per run) and is stopped after
         boolean[] live = new boolean[k];
         for (int r = 0; r < k; r++) live[r] = !ended[r];
-        memory.gradient(at.flatGrad, at.flatParams, segmentsOf(live), 1.0 / batch, statsOf(live));
-        memory.sync(); // the activations, outputs and targets come with it
+        Segment[] liveSegs = segmentsOf(live);
+        ParamStats[] liveStats = statsOf(live);
+        memory.gradient(at.flatGrad, at.flatParams, liveSegs, 1.0 / batch, liveStats);
+        clipByNorm(live);
+        for (int r = 0; r < k; r++) if (live[r]) optimizer.setScales(r, runs.get(r).train, step);
+        optimizer.apply(step);
+        memory.update(at.flatGrad, liveSegs, liveStats); // the buffer now holds the update
+        memory.sync(); // with the activations, outputs and targets
         double[] loss = this.loss.of(outHost, yHost, k, batch, (int) out.size(2), out.dataType() == DataType.FLOAT);
         double[] gradL2 = new double[k];
         boolean[] finite = new boolean[k];
@@ -297,12 +305,8 @@ public final class StackedMlp {
             }
             gradL2[r] = Math.sqrt(tot);
             finite[r] = Double.isFinite(loss[r]) && bad == 0;
-            if (finite[r]) optimizer.setScales(r, runs.get(r).train, step, gradL2[r]);
-            else optimizer.stop(r);
+            if (!finite[r]) optimizer.stop(r);
         }
-        optimizer.apply(step);
-        memory.update(at.flatGrad, segmentsOf(finite), statsOf(finite)); // the buffer now holds the update
-        memory.sync();
         double ms = (System.nanoTime() - t0) / 1e6 / k; // a stacked step's time, shared by its runs
         for (int r = 0; r < k; r++) {
             if (ended[r]) continue;
@@ -334,6 +338,22 @@ public final class StackedMlp {
             }
         }
         step++;
+    }
+
+    /** Norm clipping of each selected run with a "norm:c" rule, by its own gradient norm. */
+    private void clipByNorm(boolean[] runs) {
+        List<Segment[]> sets = new java.util.ArrayList<>();
+        List<Double> bounds = new java.util.ArrayList<>();
+        for (int r = 0; r < k; r++)
+            if (runs[r] && TrainSpec.clipKind(this.runs.get(r).train.clip).equals("norm")) {
+                sets.add(at.segments[r]);
+                bounds.add(TrainSpec.clipValue(this.runs.get(r).train.clip));
+            }
+        if (!sets.isEmpty())
+            memory.clipByNorm(
+                    at.flatGrad,
+                    sets.toArray(new Segment[0][]),
+                    bounds.stream().mapToDouble(Double::doubleValue).toArray());
     }
 
     /** The segments of the selected runs, run by run. */

@@ -17,7 +17,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * The optimizer step of a stack (SGD, Nesterov momentum, Adam, with clipping and warmup) as a handful of passes over
- * the whole flat gradient buffer: per-run factors (learning rate at this step, clip scale, 1/batch) are
+ * the whole flat gradient buffer: per-run factors (learning rate at this step, value-clip bound, 1/batch) are
  * {@link RunFactors}, applied by the stack's {@link TrainingMemory} (on the host, one pass per factor with no
  * per-element factor vector; the last pass also subtracts the update from the parameters), and the momentum and
  * Adam steps are ND4J's own updater ops, whose state is per element and therefore per run.
@@ -31,8 +31,8 @@ final class StackedOptimizer {
 
     private final int batch;
     /**
-     * The batch-summed gradient times gradScale is what the optimizer consumes (SGD and momentum: lr · clip scale /
-     * batch; Adam: clip scale / batch); Adam's update is computed at lr 1 and scaled by adamLr. invBound (value
+     * The batch-summed gradient (norm-clipped already) times gradScale is what the optimizer consumes (SGD and
+     * momentum: lr / batch; Adam: 1 / batch, times the value-clip bound when the stack clips by value); Adam's update is computed at lr 1 and scaled by adamLr. invBound (value
      * clipping) maps each run's bound c·batch to 1; null when the stack does not clip by value.
      */
     private final RunFactors gradScale, adamLr, invBound;
@@ -79,23 +79,23 @@ final class StackedOptimizer {
     }
 
     /**
-     * Run r's factors for this step, as TrainLoop applies them: norm clipping scales the batch-summed gradient by
-     * c / ‖mean-loss gradient‖ when that exceeds c, value clipping bounds it by c·batch (the clamp works on the
-     * gradient divided by that bound, so the bound comes back here), then 1/batch, then the learning rate.
+     * Run r's factors for this step, as TrainLoop applies them: value clipping bounds the batch-summed gradient by
+     * c·batch (the clamp works on the gradient divided by that bound, so the bound comes back here), then 1/batch,
+     * then the learning rate. Norm clipping has scaled the gradient already (TrainingMemory.clipByNorm: its norm
+     * need not reach the host first).
      */
-    void setScales(int r, TrainSpec t, int step, double meanGradL2) {
+    void setScales(int r, TrainSpec t, int step) {
         String kind = TrainSpec.clipKind(t.clip);
         double c = TrainSpec.clipValue(t.clip), lr = t.lrAt(step);
-        double clip = kind.equals("norm") && meanGradL2 > c ? c / meanGradL2 : 1;
         double bound = kind.equals("value") ? c * batch : 1;
         boolean adam = optimizer == TrainSpec.Optimizer.ADAM;
-        gradScale.set(r, clip * bound / batch * (adam ? 1 : lr));
+        gradScale.set(r, bound / batch * (adam ? 1 : lr));
         if (adam) adamLr.set(r, lr);
     }
 
     /**
-     * Run r learns no more: its gradient (possibly NaN) and optimizer state are zeroed and its factors set to 0, so
-     * its update is exactly 0 from this step on and NaN never enters the shared ops.
+     * Run r learns no more: its gradient buffer (possibly NaN) and optimizer state are zeroed and its factors set to
+     * 0, so its update is exactly 0 from the next step on and its NaN stays out of the later steps' ops.
      */
     void stop(int r) {
         memory.fill(at.flatGrad, at.segments[r], 0);
