@@ -125,6 +125,43 @@ final class FloatBlocks {
         }
     }
 
+    /**
+     * z[zAt + i] ← z[zAt + i] + b[bAt + i], then a[aAt + i] ← relu of it, for i in [0, n): a float32 sum, as ND4J's
+     * broadcast add, and DL4J's ReLU, which keeps every value not below zero as it is (−0 and NaN too) and writes +0
+     * for the others.
+     */
+    static void biasRelu(ByteBuffer z, int zAt, ByteBuffer b, int bAt, ByteBuffer a, int aAt, int n) {
+        FloatVector zero = FloatVector.zero(F);
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += LANES) {
+            FloatVector v = FloatVector.fromByteBuffer(F, z, (zAt + i) << 2, NATIVE)
+                    .add(FloatVector.fromByteBuffer(F, b, (bAt + i) << 2, NATIVE));
+            v.intoByteBuffer(z, (zAt + i) << 2, NATIVE);
+            v.blend(zero, v.compare(VectorOperators.LT, 0f)).intoByteBuffer(a, (aAt + i) << 2, NATIVE);
+        }
+        for (; i < n; i++) {
+            float v = z.getFloat((zAt + i) << 2) + b.getFloat((bAt + i) << 2);
+            z.putFloat((zAt + i) << 2, v);
+            a.putFloat((aAt + i) << 2, v < 0 ? 0f : v);
+        }
+    }
+
+    /**
+     * into[oAt + i] ← dy[dAt + i] where z[zAt + i] &gt; 0, else +0 (NaN is not above zero), for i in [0, n): DL4J's
+     * ReLU derivative; {@code into} may be {@code z}.
+     */
+    static void reluBackprop(ByteBuffer z, int zAt, ByteBuffer dy, int dAt, ByteBuffer into, int oAt, int n) {
+        FloatVector zero = FloatVector.zero(F);
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += LANES) {
+            FloatVector fz = FloatVector.fromByteBuffer(F, z, (zAt + i) << 2, NATIVE);
+            zero.blend(FloatVector.fromByteBuffer(F, dy, (dAt + i) << 2, NATIVE), fz.compare(VectorOperators.GT, 0f))
+                    .intoByteBuffer(into, (oAt + i) << 2, NATIVE);
+        }
+        for (; i < n; i++)
+            into.putFloat((oAt + i) << 2, z.getFloat((zAt + i) << 2) > 0 ? dy.getFloat((dAt + i) << 2) : 0f);
+    }
+
     /** True when elements [at, at + n) are all exactly zero (−0 is zero, NaN is not); stops at the first nonzero. */
     static boolean allZero(ByteBuffer x, int at, int n) {
         int i = 0;

@@ -62,6 +62,16 @@ public final class Simd {
         FloatBlocks.scale(x, xAt, f, p, pAt, n);
     }
 
+    /** See {@link FloatBlocks#biasRelu}. Only when {@link #ENABLED}. */
+    public static void biasRelu(ByteBuffer z, int zAt, ByteBuffer b, int bAt, ByteBuffer a, int aAt, int n) {
+        FloatBlocks.biasRelu(z, zAt, b, bAt, a, aAt, n);
+    }
+
+    /** See {@link FloatBlocks#reluBackprop}. Only when {@link #ENABLED}. */
+    public static void reluBackprop(ByteBuffer z, int zAt, ByteBuffer dy, int dAt, ByteBuffer into, int oAt, int n) {
+        FloatBlocks.reluBackprop(z, zAt, dy, dAt, into, oAt, n);
+    }
+
     /** See {@link FloatBlocks#allZero}. Only when {@link #ENABLED}. */
     public static boolean allZero(ByteBuffer x, int at, int n) {
         return FloatBlocks.allZero(x, at, n);

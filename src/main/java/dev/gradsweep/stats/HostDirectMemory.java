@@ -225,4 +225,88 @@ final class HostDirectMemory implements TrainingMemory {
                 for (int j = 0; j < cols; j++) buf.put(base + i * cols + j, (float) h.get(i, j, cols));
         }
     }
+
+    @Override
+    public void biasRelu(INDArray z, INDArray rows, INDArray a) {
+        int k = (int) z.size(0), units = (int) z.size(2), perRun = (int) (z.size(1) * units);
+        requireContiguous("biasRelu", z.dataType(), z, a, rows);
+        if (rows != null && rows.length() != (long) k * units)
+            throw new IllegalArgumentException("biasRelu: one row of " + units + " per run");
+        int zAt = HostMemory.offset(z), aAt = HostMemory.offset(a), bAt = rows == null ? 0 : HostMemory.offset(rows);
+        if (z.dataType() == DataType.DOUBLE) {
+            DoubleBuffer zb = z.data().asNioDouble(),
+                    ab = a.data().asNioDouble(),
+                    bb = rows == null ? null : rows.data().asNioDouble();
+            for (int i = 0; i < k * perRun; i++) {
+                double v = zb.get(zAt + i);
+                if (bb != null) zb.put(zAt + i, v += bb.get(bAt + i / perRun * units + i % units));
+                ab.put(aAt + i, v < 0 ? 0.0 : v);
+            }
+            return;
+        }
+        if (Simd.ENABLED && rows != null) {
+            HostArray zh = HostArray.of(z), ah = HostArray.of(a), bh = HostArray.of(rows);
+            for (int i = 0; i < k * perRun; i += units)
+                Simd.biasRelu(
+                        zh.bytes(),
+                        zh.base() + i,
+                        bh.bytes(),
+                        bh.base() + i / perRun * units,
+                        ah.bytes(),
+                        ah.base() + i,
+                        units);
+            return;
+        }
+        FloatBuffer zb = z.data().asNioFloat(),
+                ab = a.data().asNioFloat(),
+                bb = rows == null ? null : rows.data().asNioFloat();
+        for (int i = 0; i < k * perRun; i++) {
+            float v = zb.get(zAt + i);
+            if (bb != null) zb.put(zAt + i, v += bb.get(bAt + i / perRun * units + i % units));
+            ab.put(aAt + i, v < 0 ? 0f : v);
+        }
+    }
+
+    @Override
+    public INDArray reluBackprop(INDArray z, INDArray dy, INDArray into) {
+        requireContiguous("reluBackprop", z.dataType(), z, dy, into);
+        if (dy.length() != z.length() || into.length() != z.length())
+            throw new IllegalArgumentException("reluBackprop: z, dy and into must have one length");
+        int n = (int) z.length(),
+                zAt = HostMemory.offset(z),
+                dAt = HostMemory.offset(dy),
+                oAt = HostMemory.offset(into);
+        if (z.dataType() == DataType.DOUBLE) {
+            DoubleBuffer zb = z.data().asNioDouble(),
+                    db = dy.data().asNioDouble(),
+                    ob = into.data().asNioDouble();
+            for (int i = 0; i < n; i++) ob.put(oAt + i, zb.get(zAt + i) > 0 ? db.get(dAt + i) : 0.0);
+        } else if (Simd.ENABLED) {
+            HostArray zh = HostArray.of(z), dh = HostArray.of(dy), oh = HostArray.of(into);
+            for (int at = 0; at < n; at += HostArray.BLOCK)
+                Simd.reluBackprop(
+                        zh.bytes(),
+                        zh.base() + at,
+                        dh.bytes(),
+                        dh.base() + at,
+                        oh.bytes(),
+                        oh.base() + at,
+                        Math.min(HostArray.BLOCK, n - at));
+        } else {
+            FloatBuffer zb = z.data().asNioFloat(),
+                    db = dy.data().asNioFloat(),
+                    ob = into.data().asNioFloat();
+            for (int i = 0; i < n; i++) ob.put(oAt + i, zb.get(zAt + i) > 0 ? db.get(dAt + i) : 0f);
+        }
+        return into;
+    }
+
+    /** The host passes index raw memory: contiguous arrays of one type, float32 or float64 (null entries skipped). */
+    private static void requireContiguous(String op, DataType dt, INDArray... arrays) {
+        if (dt != DataType.FLOAT && dt != DataType.DOUBLE)
+            throw new IllegalArgumentException(op + ": float32 or float64 only, not " + dt);
+        for (INDArray x : arrays)
+            if (x != null && (x.dataType() != dt || !HostArray.isContiguous(x)))
+                throw new IllegalArgumentException(op + ": contiguous arrays of one data type only");
+    }
 }

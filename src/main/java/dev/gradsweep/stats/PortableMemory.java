@@ -6,10 +6,12 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.concurrency.AffinityManager;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastAddOp;
 import org.nd4j.linalg.api.ops.impl.controlflow.Select;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.BooleanIndexing;
@@ -447,5 +449,20 @@ final class PortableMemory implements TrainingMemory {
         INDArray view =
                 Nd4j.create(flat.data(), new long[] {rows, cols}, new long[] {cols, 1}, flat.offset() + at, 'c');
         view.assign(src.reshape(rows, cols));
+    }
+
+    /** DL4J's ReLU, as {@code Activation.RELU} gives it to a layer. */
+    private static final ActivationReLU RELU = new ActivationReLU();
+
+    @Override
+    public void biasRelu(INDArray z, INDArray rows, INDArray a) {
+        if (rows != null) Nd4j.exec(new BroadcastAddOp(z, rows, z, 0, 2));
+        INDArray r = RELU.getActivation(a.assign(z), true);
+        if (r != a) a.assign(r);
+    }
+
+    @Override
+    public INDArray reluBackprop(INDArray z, INDArray dy, INDArray into) {
+        return RELU.backprop(z, dy).getFirst();
     }
 }

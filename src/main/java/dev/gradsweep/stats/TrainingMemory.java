@@ -108,4 +108,16 @@ public interface TrainingMemory {
 
     /** Copies a 1-d or 2-d array (any storage order) into {@code flat[at …]} in row-major order. */
     void copyRowMajor(INDArray src, INDArray flat, int at);
+
+    /**
+     * A stacked dense layer's ReLU forward: with {@code rows} non-null, z [K, batch, units] ← z + each run's row
+     * [K, units] first (ND4J's broadcast add); then a ← DL4J's ReLU of z, into a buffer of z's shape.
+     */
+    void biasRelu(INDArray z, INDArray rows, INDArray a);
+
+    /**
+     * ∂L/∂z of DL4J's ReLU at z, given ∂L/∂a = {@code dy}. The host path writes it into {@code into} (which may be z)
+     * and returns it; the ND4J path returns DL4J's own result, a new array.
+     */
+    INDArray reluBackprop(INDArray z, INDArray dy, INDArray into);
 }

@@ -141,5 +141,15 @@ class DoctorTest {
         public void copyRowMajor(INDArray src, INDArray flat, int at) {
             real.copyRowMajor(src, flat, at);
         }
+
+        @Override
+        public void biasRelu(INDArray z, INDArray rows, INDArray a) {
+            real.biasRelu(z, rows, a);
+        }
+
+        @Override
+        public INDArray reluBackprop(INDArray z, INDArray dy, INDArray into) {
+            return real.reluBackprop(z, dy, into);
+        }
     }
 }

@@ -5,13 +5,20 @@ import dev.gradsweep.model.NetworkFactory;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-/** DL4J's ActivationLayer, a = f(x), after a norm; its backprop runs on a copy of x, as DL4J's does. */
+/**
+ * DL4J's ActivationLayer, a = f(x), after a norm; its backprop runs on a copy of x, as DL4J's does. ReLU runs as the
+ * memory path's passes (see {@link Dense}).
+ */
 final class Activate extends Part {
+    private final Ctx c;
     private final IActivation fn;
+    private final boolean relu;
     private final INDArray a, z;
     private INDArray x;
 
     Activate(Ctx c, Activation act, long units) {
+        this.c = c;
+        this.relu = act == Activation.RELU;
         this.fn = NetworkFactory.activation(act).getActivationFunction();
         this.a = c.buffer(units);
         this.z = c.buffer(units);
@@ -20,6 +27,10 @@ final class Activate extends Part {
     @Override
     INDArray forward(INDArray x) {
         this.x = x;
+        if (relu) {
+            c.memory.biasRelu(x, null, a);
+            return a;
+        }
         INDArray r = fn.getActivation(a.assign(x), true);
         if (r != a) a.assign(r);
         return a;
@@ -32,6 +43,8 @@ final class Activate extends Part {
 
     @Override
     INDArray backward(INDArray dy) {
-        return fn.backprop(z.assign(x), dy).getFirst();
+        return relu
+                ? c.memory.reluBackprop(x, dy, z)
+                : fn.backprop(z.assign(x), dy).getFirst();
     }
 }

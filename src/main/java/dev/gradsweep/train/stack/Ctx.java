@@ -1,22 +1,28 @@
 package dev.gradsweep.train.stack;
 
+import dev.gradsweep.stats.TrainingMemory;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastAddOp;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** What every part of one stack shares: K, the batch, the data type, the parameter layout. */
+/**
+ * What every part of one stack shares: K, the batch, the data type, the parameter layout, and the memory path of its
+ * host passes.
+ */
 final class Ctx {
     final int k, batch;
     final DataType dt;
     final StackLayout at;
+    final TrainingMemory memory;
 
-    Ctx(int k, int batch, DataType dt, StackLayout at) {
+    Ctx(int k, int batch, DataType dt, StackLayout at, TrainingMemory memory) {
         this.k = k;
         this.batch = batch;
         this.dt = dt;
         this.at = at;
+        this.memory = memory;
     }
 
     /** A [K, batch, units] buffer. */

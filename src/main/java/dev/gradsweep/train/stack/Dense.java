@@ -8,13 +8,17 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * DL4J's dense layer: z = x·W (+ b), a = f(z), with DL4J's own activation function (its forward works in place on a
- * copy of z, its backprop turns ∂L/∂a into ∂L/∂z over z, which is not needed after).
+ * copy of z, its backprop turns ∂L/∂a into ∂L/∂z over z, which is not needed after). ReLU's bias add, copy and
+ * activation, and its backprop, are the memory path's passes instead: each DL4J op there is a full pass over the
+ * [K, batch, units] buffer, and its backprop allocates a fresh one per call.
  */
 final class Dense extends Part {
     private final Ctx c;
     private final INDArray w, b, dw, db, z, a, dx;
     /** Null for the identity, which needs no copy of z. */
     private final IActivation fn;
+
+    private final boolean relu;
 
     private INDArray x;
 
@@ -31,6 +35,7 @@ final class Dense extends Part {
         this.fn = act == Activation.IDENTITY
                 ? null
                 : NetworkFactory.activation(act).getActivationFunction();
+        this.relu = act == Activation.RELU;
         this.z = c.buffer(w.size(2));
         this.a = fn == null ? z : c.buffer(w.size(2));
         this.dx = needDx ? c.buffer(w.size(1)) : null;
@@ -40,6 +45,10 @@ final class Dense extends Part {
     INDArray forward(INDArray x) {
         this.x = x;
         Nd4j.matmul(x, w, z, false, false, false);
+        if (relu) {
+            c.memory.biasRelu(z, b, a);
+            return a;
+        }
         if (b != null) Ctx.addRows(z, b);
         if (fn == null) return z;
         INDArray r = fn.getActivation(a.assign(z), true);
@@ -54,7 +63,9 @@ final class Dense extends Part {
 
     @Override
     INDArray backward(INDArray dy) {
-        INDArray d = fn == null ? dy : fn.backprop(z, dy).getFirst();
+        INDArray d = fn == null
+                ? dy
+                : relu ? c.memory.reluBackprop(z, dy, z) : fn.backprop(z, dy).getFirst();
         Nd4j.matmul(x, d, dw, true, false, false);
         if (b != null) c.sumOverBatch(d, db);
         if (dx == null) return null;

@@ -129,7 +129,7 @@ public final class StackedMlp {
             params.add(new StackLayout.Param(sg.layer, sg.layerName, sg.param, sg.length / cols, cols));
         }
         at = new StackLayout(k, params, dt);
-        Ctx c = new Ctx(k, batch, dt, at);
+        Ctx c = new Ctx(k, batch, dt, at, memory);
         Map<String, Part> byVertex = new HashMap<>();
         Map<String, Tap> tapOf = new HashMap<>();
         build(first, c, byVertex, tapOf);
