@@ -18,9 +18,10 @@ public final class SqlViews {
     /** The first answer a newcomer sees after a sweep: did each run learn, how much gradient reaches layer 0, and why. */
     public static final String FIRST_ANSWER = String.join(
             "\n",
-            "SELECT r.depth, r.activation, r.init, r.norm, r.skip, r.status,",
+            "SELECT r.cell, r.depth, r.activation, r.init, r.norm, r.skip, r.status,",
             "       round(r.loss_first, 4) AS loss_first, round(r.loss_last, 4) AS loss_last, round(r.gap_closed, 3) AS gap_closed,",
-            "       v.verdict, round(v.log10_delta_in, 2) AS log10_delta_first_over_last, v.stall_layer, v.reason",
+            "       v.verdict, round(v.log10_delta_in, 2) AS log10_delta_first_over_last, v.stall_layer,",
+            "       v.memory_horizon, v.reason",
             "FROM runs r JOIN verdicts v USING (run_id)",
             "ORDER BY log10_delta_first_over_last");
 
