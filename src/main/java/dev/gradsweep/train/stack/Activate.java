@@ -31,9 +31,7 @@ final class Activate extends Part {
             c.memory.biasRelu(x, null, a);
             return a;
         }
-        INDArray r = fn.getActivation(a.assign(x), true);
-        if (r != a) a.assign(r);
-        return a;
+        return Ctx.activate(fn, x, a);
     }
 
     @Override

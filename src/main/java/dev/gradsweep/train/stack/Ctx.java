@@ -1,6 +1,7 @@
 package dev.gradsweep.train.stack;
 
 import dev.gradsweep.stats.TrainingMemory;
+import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastAddOp;
@@ -36,6 +37,13 @@ final class Ctx {
      */
     void sumOverBatch(INDArray d, INDArray into) {
         d.sum(into.reshape('c', into.size(0), into.size(2)), 1);
+    }
+
+    /** a = f(z) with DL4J's activation (which works in place on the copy, or returns a new array). */
+    static INDArray activate(IActivation fn, INDArray z, INDArray a) {
+        INDArray r = fn.getActivation(a.assign(z), true);
+        if (r != a) a.assign(r);
+        return a;
     }
 
     /**

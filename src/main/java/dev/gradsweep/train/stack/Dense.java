@@ -50,10 +50,7 @@ final class Dense extends Part {
             return a;
         }
         if (b != null) Ctx.addRows(z, b);
-        if (fn == null) return z;
-        INDArray r = fn.getActivation(a.assign(z), true);
-        if (r != a) a.assign(r);
-        return a;
+        return fn == null ? z : Ctx.activate(fn, z, a);
     }
 
     @Override
