@@ -42,6 +42,17 @@ class HostAccessTest {
     static final Pattern HOST_ACCESS = Pattern.compile(
             "\\.asNio\\w*\\s*\\(|\\.addressPointer\\s*\\(|\\.pointer\\s*\\(\\s*\\)|HostArray\\s*\\.\\s*of\\s*\\(|new\\s+HostArray\\s*\\(|HostMemory\\s*\\.");
 
+    /**
+     * The per-step code of the engines' layers and parts: a scalar read there ({@code getDouble}, {@code sumNumber}
+     * ...) is correct on CUDA but is a device-to-host synchronisation per call and step, beside the seam's one
+     * transfer. ReZero's gain once read its α this way.
+     */
+    static final List<String> STEP_CODE =
+            List.of("dev/gradsweep/model/", "dev/gradsweep/train/stack/", "dev/gradsweep/train/update/");
+
+    static final Pattern SCALAR_READ = Pattern.compile(
+            "\\.get(Double|Float|Int|Long)\\s*\\(|\\.\\w*Number\\s*\\(\\s*\\)|\\.to(Double|Float|Int|Long)(Vector|Matrix)\\s*\\(");
+
     static final Pattern COMMENT = Pattern.compile("//[^\\n]*|/\\*.*?\\*/", Pattern.DOTALL);
 
     static Map<String, String> mainSources() throws IOException {
@@ -72,6 +83,31 @@ class HostAccessTest {
                         && src.keySet().containsAll(ALLOWED),
                 "found the sources: " + src.size());
         assertEquals(List.of(), violations(src));
+    }
+
+    /** "file: matched text" for every scalar read in {@link #STEP_CODE}; comments do not count. */
+    static List<String> scalarReads(Map<String, String> sources) {
+        List<String> out = new ArrayList<>();
+        sources.forEach((file, text) -> {
+            if (STEP_CODE.stream().noneMatch(file::startsWith)) return;
+            Matcher m = SCALAR_READ.matcher(COMMENT.matcher(text).replaceAll(""));
+            while (m.find()) out.add(file + ": " + m.group());
+        });
+        return out;
+    }
+
+    @Test
+    void theEnginesLayersReadNoScalarFromTheDevice() throws IOException {
+        Map<String, String> src = mainSources();
+        assertTrue(src.containsKey("dev/gradsweep/model/ScalarGain.java"), "found the sources: " + src.size());
+        assertEquals(List.of(), scalarReads(src));
+        for (String use : List.of("alpha.getDouble(0)", "eps.sumNumber()", "w.norm2Number()", "w.toDoubleVector()")) {
+            Map<String, String> changed = new TreeMap<>(src);
+            String file = "dev/gradsweep/model/ScalarGain.java", text = changed.get(file);
+            int end = text.lastIndexOf('}');
+            changed.put(file, text.substring(0, end) + "    void leak() { Object o = " + use + "; }\n}\n");
+            assertEquals(1, scalarReads(changed).size(), use);
+        }
     }
 
     /** Each CPU-only class refuses, in every constructor, a backend that is not the CPU (so it never reads stale memory). */

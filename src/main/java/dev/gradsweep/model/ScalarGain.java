@@ -10,6 +10,8 @@ import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
+import org.nd4j.linalg.factory.Nd4j;
 
 /** y = α·x with one learned scalar {@code alpha}, initialised to 0: ReZero's residual weight. */
 public final class ScalarGain extends RowParamLayer {
@@ -47,15 +49,16 @@ public final class ScalarGain extends RowParamLayer {
             super(conf, dataType);
         }
 
-        private double alpha() {
-            return getParam("alpha").getDouble(0);
+        /** out = x · α with α left on the device (an INDArray operand, not a host read of it: see the GPU docs). */
+        private INDArray timesAlpha(INDArray out) {
+            return Nd4j.exec(new MulOp(out, getParam("alpha"), out))[0];
         }
 
         @Override
         public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
             assertInputSet(false);
             INDArray out = mgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, input.shape(), 'c');
-            return out.assign(input).muli(alpha());
+            return timesAlpha(out.assign(input));
         }
 
         @Override
@@ -66,11 +69,13 @@ public final class ScalarGain extends RowParamLayer {
         @Override
         public Pair<Gradient, INDArray> backpropGradient(INDArray eps, LayerWorkspaceMgr mgr) {
             INDArray dAlpha = gradientViews.get("alpha");
-            dAlpha.assign(eps.mul(input.castTo(dataType)).sumNumber().doubleValue());
+            // ∂L/∂α = Σ ε ⊙ x, reduced on the device into α's gradient view
+            INDArray prod = eps.mul(input.castTo(dataType));
+            prod.reshape('c', 1, prod.length()).sum(dAlpha.reshape(1), 1);
             Gradient g = new DefaultGradient();
             g.gradientForVariable().put("alpha", dAlpha);
             INDArray out = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, eps.shape(), 'c');
-            return new Pair<>(g, out.assign(eps).muli(alpha()));
+            return new Pair<>(g, timesAlpha(out.assign(eps)));
         }
 
         @Override
