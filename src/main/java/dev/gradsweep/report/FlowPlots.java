@@ -26,16 +26,8 @@ final class FlowPlots {
             Map<String, Color> colours)
             throws IOException {
         page.md.append("\n## Gradient flow across layers\n\n");
-        if (shown.size() < configs.size())
-            page.md
-                    .append(shown.size())
-                    .append(" of ")
-                    .append(configs.size())
-                    .append(" configurations, chosen to span the range " + "of delta slopes; ");
-        page.md.append("each line is the geometric mean over a configuration's seeds.\n\n");
-        Map<String, String> configOfRun = new LinkedHashMap<>();
-        for (String c : shown)
-            for (Map<String, Object> v : configs.get(c)) configOfRun.put((String) v.get("run_id"), c);
+        Map<String, String> configOfRun = page.linePerConfiguration(configs, shown, "delta slopes");
+        page.md.append("\n\n");
         List<Row> rs = spark.sql("SELECT p.run_id, p.step, p.layer, p.grad_w, p.delta, p.step = m.last AS is_last "
                         + "FROM layer_profile p " + LAST_STEP + " ON m.run_id = p.run_id "
                         + "WHERE p.run_id IN (" + Queries.inList(configOfRun.keySet()) + ") AND ("

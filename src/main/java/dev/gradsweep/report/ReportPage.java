@@ -3,7 +3,9 @@ package dev.gradsweep.report;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /** The report being written: its README's markdown and the plots saved beside it. */
 final class ReportPage {
@@ -26,5 +28,28 @@ final class ReportPage {
     /** Embeds a saved plot in the README. */
     void image(String name, String alt) {
         md.append("![").append(alt).append("](").append(name).append(")\n\n");
+    }
+
+    /**
+     * Starts a plot section of one line per configuration: says how many of the configurations are shown (when not
+     * all) and that a line is the geometric mean over seeds, without ending the paragraph.
+     *
+     * @param spanned what the shown configurations were chosen to span ("delta slopes", "decays")
+     * @return run id → configuration, for the shown configurations' runs
+     */
+    Map<String, String> linePerConfiguration(
+            Map<String, List<Map<String, Object>>> configs, List<String> shown, String spanned) {
+        if (shown.size() < configs.size())
+            md.append(shown.size())
+                    .append(" of ")
+                    .append(configs.size())
+                    .append(" configurations, chosen to span the range of ")
+                    .append(spanned)
+                    .append("; ");
+        md.append("each line is the geometric mean over a configuration's seeds.");
+        Map<String, String> configOfRun = new LinkedHashMap<>();
+        for (String c : shown)
+            for (Map<String, Object> v : configs.get(c)) configOfRun.put((String) v.get("run_id"), c);
+        return configOfRun;
     }
 }

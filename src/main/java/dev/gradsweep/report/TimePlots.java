@@ -88,18 +88,9 @@ final class TimePlots {
             Map<String, Color> colours)
             throws IOException {
         page.md.append("### Gradient flow across time steps\n\n");
-        if (shown.size() < configs.size())
-            page.md
-                    .append(shown.size())
-                    .append(" of ")
-                    .append(configs.size())
-                    .append(" configurations, chosen to span the range of decays; ");
+        Map<String, String> configOfRun = page.linePerConfiguration(configs, shown, "decays");
         page.md.append(
-                "each line is the geometric mean over a configuration's seeds. A straight line is an exponential "
-                        + "change through time; its slope is the decay per time step.\n\n");
-        Map<String, String> configOfRun = new LinkedHashMap<>();
-        for (String c : shown)
-            for (Map<String, Object> v : configs.get(c)) configOfRun.put((String) v.get("run_id"), c);
+                " A straight line is an exponential change through time; its slope is the decay per time step.\n\n");
         Map<String, Map<String, TreeMap<Integer, double[]>>> flow = flow(spark, steps, configOfRun);
         for (String s : steps) {
             Map<String, TreeMap<Integer, double[]>> g = flow.get(s);
