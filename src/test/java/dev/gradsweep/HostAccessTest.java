@@ -66,10 +66,15 @@ class HostAccessTest {
 
     /** "file: matched text" for every host access outside {@link #ALLOWED}; comments do not count. */
     static List<String> violations(Map<String, String> sources) {
+        return matches(sources, file -> !ALLOWED.contains(file), HOST_ACCESS);
+    }
+
+    /** "file: matched text" for every match of the pattern in the scanned files, comments removed. */
+    static List<String> matches(Map<String, String> sources, java.util.function.Predicate<String> scanned, Pattern p) {
         List<String> out = new ArrayList<>();
         sources.forEach((file, text) -> {
-            if (ALLOWED.contains(file)) return;
-            Matcher m = HOST_ACCESS.matcher(COMMENT.matcher(text).replaceAll(""));
+            if (!scanned.test(file)) return;
+            Matcher m = p.matcher(COMMENT.matcher(text).replaceAll(""));
             while (m.find()) out.add(file + ": " + m.group());
         });
         return out;
@@ -87,13 +92,7 @@ class HostAccessTest {
 
     /** "file: matched text" for every scalar read in {@link #STEP_CODE}; comments do not count. */
     static List<String> scalarReads(Map<String, String> sources) {
-        List<String> out = new ArrayList<>();
-        sources.forEach((file, text) -> {
-            if (STEP_CODE.stream().noneMatch(file::startsWith)) return;
-            Matcher m = SCALAR_READ.matcher(COMMENT.matcher(text).replaceAll(""));
-            while (m.find()) out.add(file + ": " + m.group());
-        });
-        return out;
+        return matches(sources, file -> STEP_CODE.stream().anyMatch(file::startsWith), SCALAR_READ);
     }
 
     @Test
