@@ -185,7 +185,8 @@ public final class NetworkFactory {
                 .build();
     }
 
-    static String suffix(Norm norm) {
+    /** The name suffix of a norm layer: {@code .bn} or {@code .ln}. */
+    public static String suffix(Norm norm) {
         return norm == Norm.BATCH ? ".bn" : ".ln";
     }
 

@@ -2,6 +2,7 @@ package dev.gradsweep.train;
 
 import dev.gradsweep.data.TaskData;
 import dev.gradsweep.grid.RunConfig;
+import dev.gradsweep.model.Net;
 import dev.gradsweep.model.NetworkFactory;
 import dev.gradsweep.stats.RunRecorder;
 import java.util.function.Consumer;
@@ -12,9 +13,17 @@ public final class Trainer {
 
     /** Builds the run's network and trains it; {@code withStats=false} is the bare loop (benchmarks only). */
     public static RunOutcome train(RunConfig rc, TaskData data, RunRecorder rec, boolean withStats) {
+        return train(rc, data, rec, withStats, net -> {});
+    }
+
+    /** The same, handing the network to {@code trained} once it has trained (tests read its final parameters). */
+    public static RunOutcome train(
+            RunConfig rc, TaskData data, RunRecorder rec, boolean withStats, Consumer<Net> trained) {
         return guarded(out -> {
-            TrainLoop loop = new TrainLoop(NetworkFactory.build(rc), rc, data, rec, withStats, out);
+            Net net = NetworkFactory.build(rc);
+            TrainLoop loop = new TrainLoop(net, rc, data, rec, withStats, out);
             while (loop.hasNext()) loop.step();
+            trained.accept(net);
         });
     }
 

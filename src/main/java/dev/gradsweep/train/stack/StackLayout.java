@@ -12,12 +12,16 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * Where a stack's parameters and gradients live: one flat parameter buffer and one flat gradient buffer for all K
  * runs, parameter array by parameter array in the DL4J network's flat order ([W of every run][b of every run] …),
- * with rank-3 views [K, rows, cols] over them for the batched ops, and each run's segments (its ranges, in the
- * order DL4J's probe reports them) for the statistics and the per-run factors.
+ * with rank-3 views [K, rows, cols] over them for the batched ops, and each run's segments (its ranges) for the
+ * per-run factors and fills; the statistics cover the segments that hold gradients, in the order DL4J's probe
+ * reports them.
  */
 final class StackLayout {
-    /** One parameter array of a run's network: as DL4J names it, its [rows × cols] shape and table layer index. */
-    record Param(int layer, String layerName, String key, int rows, int cols) {
+    /**
+     * One parameter array of a run's network: as DL4J names it, its [rows × cols] shape and table layer index;
+     * {@code gradient} false for batch norm's running statistics, whose gradient slot holds no gradient.
+     */
+    record Param(int layer, String layerName, String key, int rows, int cols, boolean gradient) {
         int length() {
             return rows * cols;
         }
@@ -29,6 +33,8 @@ final class StackLayout {
     final INDArray[] p, g;
     /** [run][parameter array]. */
     final Segment[][] segments;
+    /** [run][parameter array with a gradient]: the arrays the statistics and rows cover, and their statistics. */
+    final Segment[][] measured;
 
     final ParamStats[][] stats;
     private final Map<String, Integer> index = new HashMap<>();
@@ -43,19 +49,25 @@ final class StackLayout {
         p = new INDArray[n];
         g = new INDArray[n];
         segments = new Segment[k][n];
-        stats = new ParamStats[k][n];
+        int nMeasured = (int) params.stream().filter(Param::gradient).count();
+        measured = new Segment[k][nMeasured];
+        stats = new ParamStats[k][nMeasured];
         long off = 0;
-        for (int i = 0; i < n; i++) {
+        for (int i = 0, m = 0; i < n; i++) {
             Param q = params.get(i);
             long len = (long) k * q.length();
             p[i] = view(flatParams, off, len, q.rows, q.cols);
             g[i] = view(flatGrad, off, len, q.rows, q.cols);
             index.put(q.layerName + "_" + q.key, i);
             for (int r = 0; r < k; r++) {
-                segments[r][i] =
-                        new Segment(q.layer, q.layerName, q.key, (int) (off + (long) r * q.length()), q.length(), true);
-                stats[r][i] = new ParamStats();
+                segments[r][i] = new Segment(
+                        q.layer, q.layerName, q.key, (int) (off + (long) r * q.length()), q.length(), q.gradient);
+                if (q.gradient) {
+                    measured[r][m] = segments[r][i];
+                    stats[r][m] = new ParamStats();
+                }
             }
+            if (q.gradient) m++;
             off += len;
         }
     }

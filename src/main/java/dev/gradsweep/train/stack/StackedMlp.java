@@ -33,17 +33,18 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 
 /**
  * K runs of identical shapes trained as one batched computation: plain MLPs and NetworkFactory's block nets (stem,
- * residual, ReZero and highway blocks, layer norm before or after the sum, the final norm). Every dense layer is a
- * rank-3 matmul [K, batch, in] × [K, in, out], so ND4J's fixed per-op cost (tens of µs) is paid once for K runs.
- * Each DL4J layer or vertex group is one {@link Part} ({@link Dense}, {@link StackedLayerNorm}, {@link Gain},
- * {@link Activate}, {@link Block}, {@link Highway}) with forward and backward written out around DL4J's own
- * activation functions. Parameters start as the DL4J network of each run would (they are copied from it), the loss
+ * residual, ReZero and highway blocks, layer or batch norm before or after the sum, the final norm). Every dense
+ * layer is a rank-3 matmul [K, batch, in] × [K, in, out], so ND4J's fixed per-op cost (tens of µs) is paid once for
+ * K runs. Each DL4J layer or vertex group is one {@link Part} ({@link Dense}, {@link StackedLayerNorm},
+ * {@link StackedBatchNorm}, {@link Gain}, {@link Activate}, {@link Block}, {@link Highway}) with forward and backward
+ * written out around DL4J's own activation functions. Parameters start as the DL4J network of each run would (they are copied from it), the loss
  * and gradient conventions are DL4J's (gradient summed over the batch, divided by it before the optimizer), and each
  * run keeps its own statistics and rows, in the order DL4J's probe records them. The buffers are a
  * {@link StackLayout}, the optimizer step a {@link StackedOptimizer}, the loss a {@link StackedLoss}; statistics,
@@ -77,9 +78,9 @@ public final class StackedMlp {
     private final boolean[] ended;
     private int step;
 
-    /** True when {@code rc} can be trained by this engine; the others (recurrent cells, batch norm) take the DL4J path. */
+    /** True when {@code rc} can be trained by this engine; the others (recurrent cells) take the DL4J path. */
     public static boolean supports(RunConfig rc) {
-        return rc.cell == Cell.NONE && rc.norm != Norm.BATCH;
+        return rc.cell == Cell.NONE;
     }
 
     /**
@@ -126,13 +127,13 @@ public final class StackedMlp {
             long[] shape =
                     nets[0].graph().getLayer(sg.layerName).getParam(sg.param).shape();
             int cols = (int) shape[shape.length - 1]; // a bias may be [n] or [1, n]
-            params.add(new StackLayout.Param(sg.layer, sg.layerName, sg.param, sg.length / cols, cols));
+            params.add(new StackLayout.Param(sg.layer, sg.layerName, sg.param, sg.length / cols, cols, sg.gradient));
         }
         at = new StackLayout(k, params, dt);
         Ctx c = new Ctx(k, batch, dt, at, memory);
         Map<String, Part> byVertex = new HashMap<>();
         Map<String, Tap> tapOf = new HashMap<>();
-        build(first, c, byVertex, tapOf);
+        build(first, nets[0].graph(), c, byVertex, tapOf);
         x = Nd4j.create(dt, k, batch, nIn);
         y = Nd4j.create(dt, k, batch, nOut);
         dOut = Nd4j.create(dt, k, batch, nOut);
@@ -190,13 +191,14 @@ public final class StackedMlp {
     }
 
     /**
-     * The parts of NetworkFactory's network for {@code rc}, under its vertex names (for the measured outputs and
-     * their taps); the output layer last.
+     * The parts of NetworkFactory's network for {@code rc} (built as {@code net}), under its vertex names (for the
+     * measured outputs and their taps); the output layer last.
      */
-    private void build(RunConfig rc, Ctx c, Map<String, Part> byVertex, Map<String, Tap> tapOf) {
+    private void build(RunConfig rc, ComputationGraph net, Ctx c, Map<String, Part> byVertex, Map<String, Tap> tapOf) {
         Activation act = rc.activation;
         int width = rc.width;
-        String ln = ".ln";
+        String ln = NetworkFactory.suffix(rc.norm);
+        java.util.function.Function<String, Part> norm = name -> norm(rc.norm, net, c, name, width);
         if (rc.skip == Skip.NONE) {
             for (int l = 0; l < rc.depth; l++) {
                 String name = "dense" + l;
@@ -206,7 +208,7 @@ public final class StackedMlp {
                     byVertex.put(name, d);
                 } else {
                     parts.add(new Dense(c, name, Activation.IDENTITY, false, l > 0));
-                    parts.add(new StackedLayerNorm(c, name + ln, width));
+                    parts.add(norm.apply(name + ln));
                     Part a = new Activate(c, act, width);
                     parts.add(a);
                     byVertex.put(name + ".act", a);
@@ -214,11 +216,11 @@ public final class StackedMlp {
             }
         } else {
             parts.add(new Dense(c, "stem", Activation.IDENTITY, true, false));
-            boolean pre = rc.placement == Placement.PRE, norm = rc.norm != Norm.NONE;
+            boolean pre = rc.placement == Placement.PRE, normed = rc.norm != Norm.NONE;
             for (int l = 0; l < rc.depth; l++) {
                 String b = "block" + l;
-                Part preNorm = norm && pre ? new StackedLayerNorm(c, b + ln, width) : null;
-                Part postNorm = norm && !pre ? new StackedLayerNorm(c, b + ln, width) : null;
+                Part preNorm = normed && pre ? norm.apply(b + ln) : null;
+                Part postNorm = normed && !pre ? norm.apply(b + ln) : null;
                 Dense fc1 = new Dense(c, b + ".fc1", act, true, true);
                 byVertex.put(b + ".fc1", fc1);
                 Tap tap = new Tap(c, width, memory);
@@ -236,9 +238,28 @@ public final class StackedMlp {
                 parts.add(block);
                 byVertex.put(b, block);
             }
-            if (norm && pre) parts.add(new StackedLayerNorm(c, "final" + ln, width));
+            if (normed && pre) parts.add(norm.apply("final" + ln));
         }
         parts.add(new Dense(c, "output", Activation.IDENTITY, true, !parts.isEmpty()));
+    }
+
+    /**
+     * The stacked part of norm layer {@code name} of {@code net}. Batch norm takes its decay and epsilon from the
+     * DL4J layer, and is refused (so the stack falls back to one-by-one training) where DL4J would not run its
+     * built-in path, whose operations the part repeats: with a helper (cuDNN, oneDNN) or a configuration other than
+     * NetworkFactory's.
+     */
+    private static Part norm(Norm kind, ComputationGraph net, Ctx c, String name, int width) {
+        if (kind == Norm.LAYER) return new StackedLayerNorm(c, name, width);
+        org.deeplearning4j.nn.layers.normalization.BatchNormalization layer =
+                (org.deeplearning4j.nn.layers.normalization.BatchNormalization) net.getLayer(name);
+        org.deeplearning4j.nn.conf.layers.BatchNormalization conf =
+                (org.deeplearning4j.nn.conf.layers.BatchNormalization)
+                        layer.conf().getLayer();
+        if (layer.getHelper() != null || !conf.isUseLogStd() || conf.isLockGammaBeta())
+            throw new IllegalArgumentException("no stacked batch norm for " + name + " (helper " + layer.getHelper()
+                    + ", useLogStd " + conf.isUseLogStd() + ", lockGammaBeta " + conf.isLockGammaBeta() + ")");
+        return new StackedBatchNorm(c, name, width, conf.getDecay(), conf.getEps());
     }
 
     public boolean hasNext() {
@@ -323,7 +344,7 @@ public final class StackedMlp {
                     finite[r] ? Math.sqrt(upd) : Double.NaN,
                     runs.get(r).train.lrAt(step),
                     ms);
-            for (int i = 0; i < at.segments[r].length; i++) rec.param(step, at.segments[r][i], at.stats[r][i]);
+            for (int i = 0; i < at.measured[r].length; i++) rec.param(step, at.measured[r][i], at.stats[r][i]);
             for (int i = 0; i < recorded.length; i++)
                 rec.layer(
                         step,
@@ -340,13 +361,21 @@ public final class StackedMlp {
         step++;
     }
 
+    /** A copy of run r's parameter array ({@code layerName}, {@code key}) as it is now, flat in row-major order. */
+    INDArray param(int r, String layerName, String key) {
+        Segment s = at.segments[r][at.of(layerName, key)];
+        return at.flatParams
+                .get(NDArrayIndex.interval(s.offset, s.offset + s.length))
+                .dup();
+    }
+
     /** Norm clipping of each selected run with a "norm:c" rule, by its own gradient norm. */
     private void clipByNorm(boolean[] runs) {
         List<Segment[]> sets = new java.util.ArrayList<>();
         List<Double> bounds = new java.util.ArrayList<>();
         for (int r = 0; r < k; r++)
             if (runs[r] && TrainSpec.clipKind(this.runs.get(r).train.clip).equals("norm")) {
-                sets.add(at.segments[r]);
+                sets.add(at.measured[r]);
                 bounds.add(TrainSpec.clipValue(this.runs.get(r).train.clip));
             }
         if (!sets.isEmpty())
@@ -356,10 +385,10 @@ public final class StackedMlp {
                     bounds.stream().mapToDouble(Double::doubleValue).toArray());
     }
 
-    /** The segments of the selected runs, run by run. */
+    /** The measured segments of the selected runs, run by run. */
     private Segment[] segmentsOf(boolean[] runs) {
         List<Segment> out = new java.util.ArrayList<>();
-        for (int r = 0; r < k; r++) if (runs[r]) out.addAll(List.of(at.segments[r]));
+        for (int r = 0; r < k; r++) if (runs[r]) out.addAll(List.of(at.measured[r]));
         return out.toArray(new Segment[0]);
     }
 

@@ -17,8 +17,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Block nets (stem, residual / ReZero / highway blocks, layer norm before or after the sum, the final norm, plain
- * nets with a norm) trained in one stack record the same numbers as the same runs trained one by one through DL4J.
+ * Block nets (stem, residual / ReZero / highway blocks, layer or batch norm before or after the sum, the final norm,
+ * plain nets with a norm) trained in one stack record the same numbers as the same runs trained one by one through
+ * DL4J, and end with the same parameters (batch norm's running statistics included).
  */
 class StackedBlocksTest {
     static RunConfig run(
@@ -57,10 +58,16 @@ class StackedBlocksTest {
      * and the sum (1), 38 a block; the final norm (20), the output layer (7), softmax and the loss gradient (6):
      * 6 + 3·38 + 20 + 7 + 6 = 153. Backward mirrors it (a norm's backward: two row means and 7 elementwise ops, 21;
      * the weight gradients sum 8 batch terms): about 150. So ~300 roundings, 300 u ≈ 1.8e-5, rounded up to 2e-5.
+     * A batch norm in place of a layer norm costs about as much: a mean and a variance over the 8 batch rows and 6
+     * elementwise ops forward (~24), two batch sums and ~9 elementwise ops backward (~25).
      */
     static final double BLOCK_FLOAT32 = 2e-5;
 
-    /** Every skip × norm × placement the grid has, across activations, optimizers, clipping, objectives. */
+    /**
+     * Every skip × norm × placement the grid has, across activations, optimizers, clipping, objectives. Batch norm's
+     * statistics are per run over its own batch rows, so a run diverging in the stack must leave its stack-mates'
+     * batch statistics untouched.
+     */
     @ParameterizedTest
     @CsvSource({
         "RESIDUAL,NONE,NA,tanh,SGD,REGRESSION,none",
@@ -77,6 +84,14 @@ class StackedBlocksTest {
         "HIGHWAY,LAYER,POST,sigmoid,SGD,CLASSIFICATION,none",
         "NONE,LAYER,NA,relu,ADAM,CLASSIFICATION,norm",
         "NONE,LAYER,NA,sigmoid,MOMENTUM,REGRESSION,value",
+        "NONE,BATCH,NA,relu,ADAM,CLASSIFICATION,norm",
+        "NONE,BATCH,NA,tanh,SGD,REGRESSION,value",
+        "RESIDUAL,BATCH,PRE,relu,MOMENTUM,REGRESSION,norm",
+        "RESIDUAL,BATCH,POST,gelu,ADAM,CLASSIFICATION,none",
+        "REZERO,BATCH,PRE,tanh,SGD,REGRESSION,value",
+        "REZERO,BATCH,POST,relu,MOMENTUM,CLASSIFICATION,norm",
+        "HIGHWAY,BATCH,PRE,sigmoid,ADAM,REGRESSION,value",
+        "HIGHWAY,BATCH,POST,tanh,SGD,CLASSIFICATION,none",
     })
     void blocksStackAsDl4jTrainsThem(
             Skip skip,

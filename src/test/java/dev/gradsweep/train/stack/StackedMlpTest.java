@@ -16,8 +16,11 @@ import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.grid.Skip;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.grid.TrainSpec;
+import dev.gradsweep.model.Net;
 import dev.gradsweep.model.NetworkFactory;
+import dev.gradsweep.stats.GradientProbe;
 import dev.gradsweep.stats.RunRecorder;
+import dev.gradsweep.stats.Segment;
 import dev.gradsweep.train.MemoryRecorder;
 import dev.gradsweep.train.RunOutcome;
 import dev.gradsweep.train.Trainer;
@@ -28,6 +31,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** Runs trained in one stack record the same numbers as the same runs trained one by one through DL4J. */
 class StackedMlpTest {
@@ -259,6 +263,23 @@ class StackedMlpTest {
         return assertStackEqualsOneByOne(runs, diverging, Agreement.MLP_FLOAT32);
     }
 
+    /**
+     * Parameter arrays whose gradient is exactly 0 in exact arithmetic, so that both engines record only rounding
+     * residue there: a bias whose output reaches the loss only through batch norms. Batch norm's backward
+     * subtracts the batch mean of ∂L/∂x̂ (and of its product with x̂), so the gradient it passes back sums to 0 over
+     * each run's batch, unit by unit; a bias right before it, or one whose shift every later path carries to a batch
+     * norm unchanged, sums that gradient over the batch. In residual and ReZero nets that is fc2's bias (post: the
+     * sum is normalised; pre: the skips carry the shift to the final norm, and every block's pre norm removes it)
+     * and, with pre placement, the stem's. Highway gates scale the skip per example, and plain nets' dense layers
+     * before a norm have no bias.
+     */
+    static boolean exactlyZeroGradient(RunConfig rc, String layerName, String param) {
+        return rc.norm == Norm.BATCH
+                && (rc.skip == Skip.RESIDUAL || rc.skip == Skip.REZERO)
+                && param.equals("b")
+                && (layerName.endsWith(".fc2") || (layerName.equals("stem") && rc.placement == Placement.PRE));
+    }
+
     /** The same, with float32's relative tolerance {@code rel32} ({@link Agreement} derives the MLPs'). */
     static List<MemoryRecorder> assertStackEqualsOneByOne(List<RunConfig> runs, int diverging, double rel32) {
         List<TaskData> data = new ArrayList<>();
@@ -273,14 +294,15 @@ class StackedMlpTest {
         while (stack.hasNext()) stack.step();
         List<MemoryRecorder> result = new ArrayList<>();
         for (int r = 0; r < runs.size(); r++) {
+            RunConfig rc = runs.get(r);
             MemoryRecorder alone = new MemoryRecorder();
-            RunOutcome o = Trainer.train(runs.get(r), data.get(r), alone, true);
+            Net[] trained = new Net[1];
+            RunOutcome o = Trainer.train(rc, data.get(r), alone, true, n -> trained[0] = n);
             result.add(alone);
             MemoryRecorder stacked = (MemoryRecorder) recs.get(r);
             RunOutcome so = outs.get(r);
-            Agreement ag = new Agreement(runs.get(r).train.dtype, o.nParams, rel32);
-            String act = runs.get(r).activation.key + " " + runs.get(r).train.optimizer + " " + runs.get(r).train.dtype
-                    + " run " + r;
+            Agreement ag = new Agreement(rc.train.dtype, o.nParams, rel32);
+            String act = rc.activation.key + " " + rc.train.optimizer + " " + rc.train.dtype + " run " + r;
             assertEquals(
                     r == diverging ? RunOutcome.Status.DIVERGED : RunOutcome.Status.OK, o.status, act + ": " + o.error);
             assertEquals(o.status, so.status, act + ": " + so.error);
@@ -288,13 +310,38 @@ class StackedMlpTest {
             assertEquals(alone.steps.size(), stacked.steps.size(), act);
             assertEquals(alone.params.size(), stacked.params.size(), act);
             assertEquals(alone.layers.size(), stacked.layers.size(), act);
-            for (int i = 0; i < alone.steps.size(); i++) {
+            // At the step where a run overflows, an overflowed statistic is NaN or ±∞ depending on rounding residue
+            // (e.g. x − μ of a batch-constant column times γ ≈ 1e298): there the engines must agree that it overflowed.
+            ag.overflowStep = o.status == RunOutcome.Status.DIVERGED ? alone.steps.size() - 1 : -1;
+            // Exactly-zero gradients: what the optimizer makes of the two engines' residues differs (Adam divides it
+            // by √v), and the stacked run's update of such an array differs from DL4J's by at most the sum of both
+            // updates' norms (triangle inequality). The noise bounds: per step, those updates' norms (both engines,
+            // summed over the arrays); per array, their running sum over the steps before.
+            int n = alone.steps.size();
+            double[] noise = new double[n];
+            java.util.Map<String, double[]> drift = new java.util.HashMap<>();
+            for (int i = 0; i < alone.params.size(); i++) {
+                MemoryRecorder.ParamRow a = alone.params.get(i), s = stacked.params.get(i);
+                if (!exactlyZeroGradient(rc, a.layerName(), a.param())) continue;
+                double both = zeroIfNaN(a.updateL2()) + zeroIfNaN(s.updateL2());
+                noise[a.step()] += both;
+                drift.computeIfAbsent(a.layerName() + "_" + a.param(), k -> new double[n + 1])[a.step() + 1] = both;
+            }
+            for (double[] d : drift.values()) for (int t = 1; t <= n; t++) d[t] += d[t - 1];
+            for (int i = 0; i < n; i++) {
                 MemoryRecorder.StepRow a = alone.steps.get(i), s = stacked.steps.get(i);
                 String where = act + " step " + i;
                 assertEquals(a.step(), s.step(), where);
+                ag.step = i;
                 ag.close("steps.loss", a.loss(), s.loss(), where);
                 ag.close("steps.grad_l2_total", a.gradL2Total(), s.gradL2Total(), where);
-                ag.close("steps.update_l2_total", a.updateL2Total(), s.updateL2Total(), where);
+                ag.close(
+                        "steps.update_l2_total",
+                        a.updateL2Total(),
+                        s.updateL2Total(),
+                        Math.abs(a.updateL2Total()),
+                        noise[i],
+                        where);
                 assertEquals(a.lr(), s.lr(), 0.0, where + " lr");
             }
             for (int i = 0; i < alone.params.size(); i++) {
@@ -305,16 +352,27 @@ class StackedMlpTest {
                 assertEquals(a.layerName(), s.layerName(), where);
                 assertEquals(a.param(), s.param(), where);
                 assertEquals(a.size(), s.size(), where);
-                ag.close("params.grad_l2", a.gradL2(), s.gradL2(), where);
-                ag.close("params.grad_mean_abs", a.gradMeanAbs(), s.gradMeanAbs(), where);
-                ag.close("params.grad_max_abs", a.gradMaxAbs(), s.gradMaxAbs(), where);
-                // a mean of mixed signs: its rounding error scales with the mean magnitude, not with the mean
-                ag.close("params.grad_mean", a.gradMean(), s.gradMean(), a.gradMeanAbs(), where);
-                ag.close("params.param_l2", a.paramL2(), s.paramL2(), where);
-                ag.close("params.update_l2", a.updateL2(), s.updateL2(), where);
-                ag.fraction("params.grad_zero_frac", a.zeroFrac(), s.zeroFrac(), a.size(), where);
+                ag.step = a.step();
+                if (exactlyZeroGradient(rc, a.layerName(), a.param())) {
+                    // residue: on the scale of the gradient flowing through the net at that step
+                    double scale = alone.steps.get(a.step()).gradL2Total();
+                    ag.residue("params.grad_l2 (exact 0)", a.gradL2(), s.gradL2(), scale, where);
+                    ag.residue("params.grad_max_abs (exact 0)", a.gradMaxAbs(), s.gradMaxAbs(), scale, where);
+                    double[] d = drift.get(a.layerName() + "_" + a.param());
+                    ag.close("params.param_l2", a.paramL2(), s.paramL2(), Math.abs(a.paramL2()), d[a.step()], where);
+                } else {
+                    ag.close("params.grad_l2", a.gradL2(), s.gradL2(), where);
+                    ag.close("params.grad_mean_abs", a.gradMeanAbs(), s.gradMeanAbs(), where);
+                    ag.close("params.grad_max_abs", a.gradMaxAbs(), s.gradMaxAbs(), where);
+                    // a mean of mixed signs: its rounding error scales with the mean magnitude, not with the mean
+                    ag.close("params.grad_mean", a.gradMean(), s.gradMean(), a.gradMeanAbs(), where);
+                    ag.close("params.param_l2", a.paramL2(), s.paramL2(), where);
+                    ag.close("params.update_l2", a.updateL2(), s.updateL2(), where);
+                    ag.fraction("params.grad_zero_frac", a.zeroFrac(), s.zeroFrac(), a.size(), where);
+                }
                 assertEquals(a.nonfinite(), s.nonfinite(), where + " nonfinite");
             }
+            boolean overflowed = false; // at the overflow step, once a measured output (in forward order) overflowed
             for (int i = 0; i < alone.layers.size(); i++) {
                 MemoryRecorder.LayerRow a = alone.layers.get(i), s = stacked.layers.get(i);
                 String where = act + " step " + a.step() + " " + a.name();
@@ -322,17 +380,26 @@ class StackedMlpTest {
                 assertEquals(a.layer(), s.layer(), where);
                 assertEquals(a.name(), s.name(), where);
                 assertEquals(a.kind(), s.kind(), where);
+                ag.step = a.step();
                 // the mean's rounding error scales with the activations' RMS, not with the mean
                 double rms = Math.sqrt(a.mean() * a.mean() + a.std() * a.std());
                 ag.close("layers.act_mean", a.mean(), s.mean(), rms, where);
+                // which of its elements overflowed, and so this output's counts and every later output of the step,
+                // depend on residue as well
+                if (a.step() == ag.overflowStep
+                        && (overflowed || !Double.isFinite(a.mean()) || !Double.isFinite(s.mean()))) {
+                    overflowed = true;
+                    continue;
+                }
                 ag.close("layers.act_std", a.std(), s.std(), where);
-                int n = (int) (runs.get(r).train.batch * (long) runs.get(r).width);
-                ag.fraction("layers.act_saturated_frac", a.saturatedFrac(), s.saturatedFrac(), n, where);
-                ag.fraction("layers.act_dead_frac", a.deadFrac(), s.deadFrac(), runs.get(r).width, where);
-                ag.fraction("layers.act_zero_frac", a.zeroFrac(), s.zeroFrac(), n, where);
+                int units = (int) (rc.train.batch * (long) rc.width);
+                ag.fraction("layers.act_saturated_frac", a.saturatedFrac(), s.saturatedFrac(), units, where);
+                ag.fraction("layers.act_dead_frac", a.deadFrac(), s.deadFrac(), rc.width, where);
+                ag.fraction("layers.act_zero_frac", a.zeroFrac(), s.zeroFrac(), units, where);
                 ag.close("layers.act_slope_sq_mean", a.slopeSqMean(), s.slopeSqMean(), where);
                 ag.close("layers.act_grad_l2", a.outGradL2(), s.outGradL2(), where);
             }
+            ag.step = -1;
             ag.close("runs.loss_first", o.lossFirst, so.lossFirst, act);
             ag.close("runs.loss_last", o.lossLast, so.lossLast, act);
             ag.close("runs.loss_best", o.lossBest, so.lossBest, act);
@@ -342,8 +409,35 @@ class StackedMlpTest {
             ag.close("runs.gap_closed", o.gapClosed(), so.gapClosed(), o.lossLast / o.lossBaseline, act);
             assertEquals(o.nParams, so.nParams, act);
             assertEquals(o.nLayers, so.nLayers, act);
+            // a diverged run's parameters are the stack's zeros from then on; the others end where DL4J's end, batch
+            // norm's running statistics included
+            // norm's running statistics included. An exactly-zero-gradient bias shifts every batch norm input it
+            // reaches by its drift (times a ReZero gain on the way, below max(1, |α|)), and so the running means.
+            double gain = 1, shift = 0;
+            for (double[] d : drift.values()) shift += d[n];
+            for (int i = 0; i < alone.params.size(); i++)
+                if (alone.params.get(i).param().equals("alpha"))
+                    gain = Math.max(
+                            gain,
+                            Math.max(
+                                    alone.params.get(i).paramL2(),
+                                    stacked.params.get(i).paramL2()));
+            if (o.status == RunOutcome.Status.OK)
+                for (Segment sg : GradientProbe.segmentsOf(trained[0])) {
+                    double[] d = drift.get(sg.layerName + "_" + sg.param);
+                    ag.array(
+                            sg.gradient ? "final params" : "final running " + sg.param,
+                            trained[0].graph().getLayer(sg.layerName).getParam(sg.param),
+                            stack.param(r, sg.layerName, sg.param),
+                            d != null ? d[n] : sg.param.equals("mean") ? gain * shift : 0,
+                            act + " " + sg.layerName + "_" + sg.param);
+                }
         }
         return result;
+    }
+
+    private static double zeroIfNaN(double v) {
+        return Double.isNaN(v) ? 0 : v;
     }
 
     /**
@@ -384,19 +478,66 @@ class StackedMlpTest {
             return dtype == TrainSpec.DType.FLOAT64 ? 1e-10 : rel32;
         }
 
+        /** The step being compared, and the step at which the run overflowed (-1: none). */
+        int step = -1, overflowStep = -1;
+
         void close(String column, double expected, double actual, String where) {
             close(column, expected, actual, Math.abs(expected), where);
         }
 
         void close(String column, double expected, double actual, double scale, String where) {
+            close(column, expected, actual, scale, 0, where);
+        }
+
+        /** |stacked − DL4J| ≤ rel · (scale + floor) + noise (noise: a bound derived by the caller). */
+        void close(String column, double expected, double actual, double scale, double noise, String where) {
+            if (step >= 0 && step == overflowStep && !(Double.isFinite(expected) && Double.isFinite(actual))) {
+                assertTrue(
+                        !Double.isFinite(expected) && !Double.isFinite(actual),
+                        where + " " + column + ": overflowed in one engine only: " + expected + " vs " + actual);
+                return;
+            }
             if (Double.isNaN(expected)) {
                 assertTrue(Double.isNaN(actual), where + " " + column + ": expected NaN, got " + actual);
                 return;
             }
             if (expected == actual) return; // equal infinities and zeros
             if (!Double.isFinite(scale)) scale = Math.abs(expected); // e.g. an RMS whose square overflowed
-            WORST.merge(dtype + " " + column, Math.abs(expected - actual) / (scale + floor), Math::max);
-            assertEquals(expected, actual, rel() * (scale + floor), where + " " + column);
+            WORST.merge(
+                    dtype + " " + column,
+                    Math.max(0, Math.abs(expected - actual) - noise) / (scale + floor),
+                    Math::max);
+            assertEquals(expected, actual, rel() * (scale + floor) + noise, where + " " + column);
+        }
+
+        /** Both engines' values of an exactly-zero quantity are rounding residue: |value| ≤ rel · (scale + floor). */
+        void residue(String column, double expected, double actual, double scale, String where) {
+            if (step == overflowStep
+                    && !(Double.isFinite(expected) && Double.isFinite(actual) && Double.isFinite(scale))) {
+                assertTrue(
+                        Double.isFinite(expected) == Double.isFinite(actual),
+                        where + " " + column + ": overflowed in one engine only: " + expected + " vs " + actual);
+                return;
+            }
+            WORST.merge(
+                    dtype + " " + column, Math.max(Math.abs(expected), Math.abs(actual)) / (scale + floor), Math::max);
+            assertTrue(
+                    Math.abs(expected) <= rel() * (scale + floor) && Math.abs(actual) <= rel() * (scale + floor),
+                    where + " " + column + ": DL4J " + expected + ", stacked " + actual + ", not residue of " + scale);
+        }
+
+        /** Two arrays of one parameter: ‖stacked − DL4J‖ ≤ rel · (‖DL4J‖ + floor) + noise, in double. */
+        void array(String column, INDArray expected, INDArray actual, double noise, String where) {
+            double[] e =
+                    expected.castTo(DataType.DOUBLE).reshape(expected.length()).toDoubleVector();
+            double[] a = actual.castTo(DataType.DOUBLE).reshape(actual.length()).toDoubleVector();
+            assertEquals(e.length, a.length, where + " " + column + " length");
+            double diff = 0, norm = 0;
+            for (int i = 0; i < e.length; i++) {
+                diff += (e[i] - a[i]) * (e[i] - a[i]);
+                norm += e[i] * e[i];
+            }
+            close(column, 0, Math.sqrt(diff), Math.sqrt(norm), noise, where);
         }
 
         /** A fraction of n counted elements: counts agree exactly. */
