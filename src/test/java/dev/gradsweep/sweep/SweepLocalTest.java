@@ -290,9 +290,14 @@ class SweepLocalTest {
         assertEquals(0, sweep(grid, out, true).results().size());
     }
 
-    /** Plain MLPs and pre-LN residual nets (block nets stack by default too). */
+    /** Plain MLPs, pre-LN residual nets and batch-norm highway nets (block nets and batch norm stack by default too). */
     @ParameterizedTest
-    @ValueSource(strings = {"", ", norm: [layer], placement: [pre], skip: [residual]"})
+    @ValueSource(
+            strings = {
+                "",
+                ", norm: [layer], placement: [pre], skip: [residual]",
+                ", norm: [batch], placement: [pre], skip: [highway]"
+            })
     void stackedSweepRecordsWhatTheOneByOneSweepRecords(String architecture, @TempDir Path tmp) throws Exception {
         Path grid = tmp.resolve("s.yaml");
         Files.writeString(

@@ -175,7 +175,10 @@ class PortablePathTest {
         "ADAM,none,gelu,layer,pre,residual",
         "SGD,value,tanh,layer,post,rezero",
         "MOMENTUM,none,relu,layer,pre,highway",
-        "ADAM,value,relu,layer,n/a,none"
+        "ADAM,value,relu,layer,n/a,none",
+        "MOMENTUM,norm,tanh,batch,n/a,none",
+        "ADAM,value,relu,batch,pre,residual",
+        "SGD,none,gelu,batch,post,highway"
     })
     void stackedEngineAgrees(
             TrainSpec.Optimizer opt, String clip, String act, String norm, String placement, String skip) {
