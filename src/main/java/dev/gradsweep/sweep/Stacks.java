@@ -10,7 +10,7 @@ import java.util.Map;
 /**
  * Groups a sweep's runs into Spark tasks: runs that {@link StackedMlp} can train together (plain or block nets of
  * the same shapes and architecture, differing in seed, initializer, learning rate, warmup or clip value) share a
- * task, the others (batch norm, recurrent cells) get one task each. Stacks are made no larger
+ * task, the others (recurrent cells) get one task each. Stacks are made no larger
  * than needed to keep every core busy, and at most {@link #MAX_STACK} runs.
  */
 public final class Stacks {
