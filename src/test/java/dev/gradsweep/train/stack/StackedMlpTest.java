@@ -410,7 +410,6 @@ class StackedMlpTest {
             assertEquals(o.nParams, so.nParams, act);
             assertEquals(o.nLayers, so.nLayers, act);
             // a diverged run's parameters are the stack's zeros from then on; the others end where DL4J's end, batch
-            // norm's running statistics included
             // norm's running statistics included. An exactly-zero-gradient bias shifts every batch norm input it
             // reaches by its drift (times a ReZero gain on the way, below max(1, |α|)), and so the running means.
             double gain = 1, shift = 0;
