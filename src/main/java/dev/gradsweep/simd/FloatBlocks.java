@@ -188,10 +188,10 @@ final class FloatBlocks {
      */
     static void layerNormCentre(
             ByteBuffer x, int xAt, ByteBuffer xhat, int hAt, ByteBuffer var, int vAt, int rows, int n) {
-        float[] mean = new float[ROWS];
+        float[] mean = new float[ROWS], t = new float[ROWS * n];
         for (int r = 0; r < rows; r += ROWS) {
             int g = Math.min(ROWS, rows - r), xr = xAt + r * n, hr = hAt + r * n;
-            rowSums(x, xr, null, 0, g, n, mean);
+            rowSums(x, xr, null, 0, g, n, mean, t);
             for (int q = 0; q < g; q++) {
                 float mu = mean[q] / n;
                 int i = 0, xo = xr + q * n, ho = hr + q * n;
@@ -201,7 +201,7 @@ final class FloatBlocks {
                             .intoByteBuffer(xhat, (ho + i) << 2, NATIVE);
                 for (; i < n; i++) xhat.putFloat((ho + i) << 2, x.getFloat((xo + i) << 2) - mu);
             }
-            rowSums(xhat, hr, xhat, hr, g, n, mean);
+            rowSums(xhat, hr, xhat, hr, g, n, mean, t);
             for (int q = 0; q < g; q++) var.putFloat((vAt + r + q) << 2, mean[q] / n);
         }
     }
@@ -271,7 +271,7 @@ final class FloatBlocks {
             dGamma.putFloat((dgAt + i) << 2, 0f);
             dBeta.putFloat((dbAt + i) << 2, 0f);
         }
-        float[] m1 = new float[ROWS], m2 = new float[ROWS];
+        float[] m1 = new float[ROWS], m2 = new float[ROWS], t = new float[ROWS * n];
         for (int r = 0; r < rows; r += ROWS) {
             int g = Math.min(ROWS, rows - r), dr = dAt + r * n, hr = hAt + r * n, xr = xAt + r * n;
             for (int q = 0; q < g; q++) {
@@ -295,8 +295,8 @@ final class FloatBlocks {
                     dx.putFloat((x0 + i) << 2, e * gamma.getFloat((gAt + i) << 2));
                 }
             }
-            rowSums(dx, xr, null, 0, g, n, m1);
-            rowSums(dx, xr, xhat, hr, g, n, m2);
+            rowSums(dx, xr, null, 0, g, n, m1, t);
+            rowSums(dx, xr, xhat, hr, g, n, m2, t);
             for (int q = 0; q < g; q++) {
                 float a = m1[q] / n, b = m2[q] / n, f = inv.getFloat((iAt + r + q) << 2);
                 int h0 = hr + q * n, x0 = xr + q * n, i = 0;
@@ -314,45 +314,56 @@ final class FloatBlocks {
         }
     }
 
-    /** Rows a group of layer norm's passes takes at once: four independent sums hide the float add's latency. */
-    private static final int ROWS = 4;
+    /**
+     * Rows a group of layer norm's passes takes at once: eight independent sums hide the float add's latency (four,
+     * read from the buffer, were about as slow as ND4J's own means).
+     */
+    private static final int ROWS = 8;
 
     /**
      * out[q] = Σ_j a[aAt + q·n + j] for q in [0, g), g ≤ {@link #ROWS}: a float32 sum in element order from 0, as
      * ND4J's reduction along a row; with {@code b} non-null the terms are the products a·b, each rounded first.
-     * Sequential by definition (a different order would round differently), so the g rows' sums run side by side.
+     * Sequential by definition (a different order would round differently), so the g rows' sums run side by side,
+     * over a copy of the terms in {@code t} (at least g·n floats).
      */
-    private static void rowSums(ByteBuffer a, int aAt, ByteBuffer b, int bAt, int g, int n, float[] out) {
+    private static void rowSums(ByteBuffer a, int aAt, ByteBuffer b, int bAt, int g, int n, float[] out, float[] t) {
+        int bound = F.loopBound(n);
+        for (int q = 0; q < g; q++) {
+            int ao = aAt + q * n, bo = bAt + q * n, i = 0;
+            for (; i < bound; i += LANES) {
+                FloatVector v = FloatVector.fromByteBuffer(F, a, (ao + i) << 2, NATIVE);
+                if (b != null) v = v.mul(FloatVector.fromByteBuffer(F, b, (bo + i) << 2, NATIVE));
+                v.intoArray(t, q * n + i);
+            }
+            for (; i < n; i++)
+                t[q * n + i] =
+                        b == null ? a.getFloat((ao + i) << 2) : a.getFloat((ao + i) << 2) * b.getFloat((bo + i) << 2);
+        }
         if (g == ROWS) {
-            float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-            int a0 = aAt << 2, a1 = (aAt + n) << 2, a2 = (aAt + 2 * n) << 2, a3 = (aAt + 3 * n) << 2;
-            if (b == null)
-                for (int j = 0; j < n << 2; j += 4) {
-                    s0 += a.getFloat(a0 + j);
-                    s1 += a.getFloat(a1 + j);
-                    s2 += a.getFloat(a2 + j);
-                    s3 += a.getFloat(a3 + j);
-                }
-            else {
-                int b0 = bAt << 2, b1 = (bAt + n) << 2, b2 = (bAt + 2 * n) << 2, b3 = (bAt + 3 * n) << 2;
-                for (int j = 0; j < n << 2; j += 4) {
-                    s0 += a.getFloat(a0 + j) * b.getFloat(b0 + j);
-                    s1 += a.getFloat(a1 + j) * b.getFloat(b1 + j);
-                    s2 += a.getFloat(a2 + j) * b.getFloat(b2 + j);
-                    s3 += a.getFloat(a3 + j) * b.getFloat(b3 + j);
-                }
+            float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+            for (int j = 0; j < n; j++) {
+                s0 += t[j];
+                s1 += t[n + j];
+                s2 += t[2 * n + j];
+                s3 += t[3 * n + j];
+                s4 += t[4 * n + j];
+                s5 += t[5 * n + j];
+                s6 += t[6 * n + j];
+                s7 += t[7 * n + j];
             }
             out[0] = s0;
             out[1] = s1;
             out[2] = s2;
             out[3] = s3;
+            out[4] = s4;
+            out[5] = s5;
+            out[6] = s6;
+            out[7] = s7;
             return;
         }
         for (int q = 0; q < g; q++) {
             float s = 0;
-            int ao = (aAt + q * n) << 2, bo = (bAt + q * n) << 2;
-            for (int j = 0; j < n << 2; j += 4)
-                s += b == null ? a.getFloat(ao + j) : a.getFloat(ao + j) * b.getFloat(bo + j);
+            for (int j = 0; j < n; j++) s += t[q * n + j];
             out[q] = s;
         }
     }
