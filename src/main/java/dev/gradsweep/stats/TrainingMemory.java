@@ -2,6 +2,7 @@ package dev.gradsweep.stats;
 
 import dev.gradsweep.config.RuntimeOptions;
 import dev.gradsweep.grid.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -124,9 +125,9 @@ public interface TrainingMemory {
     /**
      * A stacked layer norm's forward over the K·batch rows of {@code x} [K, batch, n], each row normalised alone:
      * x̂ = (x − μ)·(σ² + eps)^-½ into {@code b.xhat}, the factor (σ² + eps)^-½ of each row into {@code b.inv}, and
-     * y = x̂ ⊙ γ + β into {@code b.y}, with each run's gain and bias rows {@code gamma}, {@code beta} [K, n]. Both
-     * paths compute what ND4J's ops compute, operation by operation and in the same order (each row's mean a
-     * sequential sum divided by n), so their results are identical.
+     * y = x̂ ⊙ γ + β into {@code b.y}, with each run's gain and bias rows {@code gamma}, {@code beta} [K, n]. The host
+     * path repeats what ND4J's CPU ops compute, operation by operation and in their order (each row's mean a
+     * sequential sum divided by n), so on the CPU both paths give the same bits.
      */
     void layerNormForward(INDArray x, INDArray gamma, INDArray beta, double eps, LayerNormBuffers b);
 
@@ -139,8 +140,8 @@ public interface TrainingMemory {
 
     /**
      * into [K, 1, units] = Σ over each run's batch of d [K, batch, units], as DL4J's dense layer sums its bias
-     * gradient: ND4J's reduction over the batch, a sum in batch order from 0 in d's type, which the host path repeats
-     * (so both give the same bits). A batched matmul with ones took twice as long.
+     * gradient: ND4J's reduction over the batch, on the CPU a sum in batch order from 0 in d's type, which the host
+     * path repeats (so both give the same bits). A batched matmul with ones took twice as long.
      */
     void sumOverBatch(INDArray d, INDArray into);
 
@@ -153,7 +154,7 @@ public interface TrainingMemory {
         public final INDArray xhat, y, dx, tmp, inv, m1, m2;
         final INDArray xhat2, dx2, tmp2, invFlat, m1Flat, m2Flat;
 
-        public LayerNormBuffers(org.nd4j.linalg.api.buffer.DataType dt, int k, int batch, long n) {
+        public LayerNormBuffers(DataType dt, int k, int batch, long n) {
             long rows = (long) k * batch;
             xhat = Nd4j.create(dt, k, batch, n);
             y = Nd4j.create(dt, k, batch, n);
