@@ -302,36 +302,31 @@ final class HostDirectMemory implements TrainingMemory {
         return into;
     }
 
+    /** float32 without the SIMD loops runs ND4J's reduction itself. */
     @Override
     public void sumOverBatch(INDArray d, INDArray into) {
         DataType dt = d.dataType();
+        if (dt == DataType.FLOAT && !Simd.ENABLED) {
+            PortableMemory.batchSum(d, into);
+            return;
+        }
         requireContiguous("sumOverBatch", dt, d, into);
         int k = (int) d.size(0), batch = (int) d.size(1), n = (int) d.size(2);
         requireRows("sumOverBatch", k, n, into);
-        if (dt == DataType.FLOAT && Simd.ENABLED) {
+        if (dt == DataType.FLOAT) {
             HostArray dh = HostArray.of(d), ih = HostArray.of(into);
             for (int r = 0; r < k; r++)
                 Simd.sumRows(dh.bytes(), dh.base() + r * batch * n, batch, n, ih.bytes(), ih.base() + r * n);
             return;
         }
         int dAt = HostMemory.offset(d), iAt = HostMemory.offset(into);
-        if (dt == DataType.DOUBLE) {
-            DoubleBuffer db = d.data().asNioDouble(), ib = into.data().asNioDouble();
-            for (int r = 0; r < k; r++)
-                for (int j = 0; j < n; j++) {
-                    double s = 0;
-                    for (int q = 0; q < batch; q++) s += db.get(dAt + (r * batch + q) * n + j);
-                    ib.put(iAt + r * n + j, s);
-                }
-            return;
+        DoubleBuffer db = d.data().asNioDouble(), ib = into.data().asNioDouble();
+        for (int r = 0; r < k; r++) {
+            for (int j = 0; j < n; j++) ib.put(iAt + r * n + j, 0.0);
+            for (int q = 0; q < batch; q++) // row after row, in storage order: each column's sum in batch order
+            for (int j = 0; j < n; j++)
+                    ib.put(iAt + r * n + j, ib.get(iAt + r * n + j) + db.get(dAt + (r * batch + q) * n + j));
         }
-        FloatBuffer db = d.data().asNioFloat(), ib = into.data().asNioFloat();
-        for (int r = 0; r < k; r++)
-            for (int j = 0; j < n; j++) {
-                float s = 0;
-                for (int q = 0; q < batch; q++) s += db.get(dAt + (r * batch + q) * n + j);
-                ib.put(iAt + r * n + j, s);
-            }
     }
 
     /**
