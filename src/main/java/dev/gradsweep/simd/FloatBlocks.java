@@ -162,6 +162,212 @@ final class FloatBlocks {
             into.putFloat((oAt + i) << 2, z.getFloat((zAt + i) << 2) > 0 ? dy.getFloat((dAt + i) << 2) : 0f);
     }
 
+    /**
+     * into[iAt + j] ← Σ_r x[xAt + r·n + j] over rows [0, rows), for j in [0, n): column sums of a row-major block,
+     * each a float32 sum in row order from 0 (ND4J's reduction over the batch), the rows read in storage order.
+     */
+    static void sumRows(ByteBuffer x, int xAt, int rows, int n, ByteBuffer into, int iAt) {
+        int bound = F.loopBound(n);
+        for (int i = 0; i < n; i++) into.putFloat((iAt + i) << 2, 0f);
+        for (int r = 0; r < rows; r++) {
+            int row = xAt + r * n, i = 0;
+            for (; i < bound; i += LANES)
+                FloatVector.fromByteBuffer(F, into, (iAt + i) << 2, NATIVE)
+                        .add(FloatVector.fromByteBuffer(F, x, (row + i) << 2, NATIVE))
+                        .intoByteBuffer(into, (iAt + i) << 2, NATIVE);
+            for (; i < n; i++)
+                into.putFloat((iAt + i) << 2, into.getFloat((iAt + i) << 2) + x.getFloat((row + i) << 2));
+        }
+    }
+
+    /**
+     * Layer norm's first forward pass over {@code rows} contiguous rows of n values: each row's mean μ, c = x − μ
+     * into {@code xhat}, and the mean of c² into {@code var} (one value per row, element index {@code vAt + r}). The
+     * means are ND4J's: a float32 sum in element order from 0, then divided by n; each square is rounded before it is
+     * added.
+     */
+    static void layerNormCentre(
+            ByteBuffer x, int xAt, ByteBuffer xhat, int hAt, ByteBuffer var, int vAt, int rows, int n) {
+        float[] mean = new float[ROWS], t = new float[ROWS * n];
+        for (int r = 0; r < rows; r += ROWS) {
+            int g = Math.min(ROWS, rows - r), xr = xAt + r * n, hr = hAt + r * n;
+            rowSums(x, xr, null, 0, g, n, mean, t);
+            for (int q = 0; q < g; q++) {
+                float mu = mean[q] / n;
+                int i = 0, xo = xr + q * n, ho = hr + q * n;
+                for (int bound = F.loopBound(n); i < bound; i += LANES)
+                    FloatVector.fromByteBuffer(F, x, (xo + i) << 2, NATIVE)
+                            .sub(mu)
+                            .intoByteBuffer(xhat, (ho + i) << 2, NATIVE);
+                for (; i < n; i++) xhat.putFloat((ho + i) << 2, x.getFloat((xo + i) << 2) - mu);
+            }
+            rowSums(xhat, hr, xhat, hr, g, n, mean, t);
+            for (int q = 0; q < g; q++) var.putFloat((vAt + r + q) << 2, mean[q] / n);
+        }
+    }
+
+    /**
+     * Layer norm's second forward pass over one run's {@code rows} rows of n values: x̂ ← x̂ · inv[r] in place, then
+     * y ← x̂ ⊙ γ + β (γ, β: the run's rows of n), each product and sum rounded to float32 as ND4J's ops round them.
+     */
+    static void layerNormScale(
+            ByteBuffer xhat,
+            int hAt,
+            ByteBuffer inv,
+            int iAt,
+            ByteBuffer gamma,
+            int gAt,
+            ByteBuffer beta,
+            int bAt,
+            ByteBuffer y,
+            int yAt,
+            int rows,
+            int n) {
+        for (int r = 0; r < rows; r++) {
+            float f = inv.getFloat((iAt + r) << 2);
+            int ho = hAt + r * n, yo = yAt + r * n, i = 0;
+            for (int bound = F.loopBound(n); i < bound; i += LANES) {
+                FloatVector h = FloatVector.fromByteBuffer(F, xhat, (ho + i) << 2, NATIVE)
+                        .mul(f);
+                h.intoByteBuffer(xhat, (ho + i) << 2, NATIVE);
+                h.mul(FloatVector.fromByteBuffer(F, gamma, (gAt + i) << 2, NATIVE))
+                        .add(FloatVector.fromByteBuffer(F, beta, (bAt + i) << 2, NATIVE))
+                        .intoByteBuffer(y, (yo + i) << 2, NATIVE);
+            }
+            for (; i < n; i++) {
+                float h = xhat.getFloat((ho + i) << 2) * f;
+                xhat.putFloat((ho + i) << 2, h);
+                y.putFloat((yo + i) << 2, h * gamma.getFloat((gAt + i) << 2) + beta.getFloat((bAt + i) << 2));
+            }
+        }
+    }
+
+    /**
+     * Layer norm's backward over one run's {@code rows} rows of n values, in one pass over them: dγ ← Σ_rows dy ⊙ x̂
+     * and dβ ← Σ_rows dy (the run's rows of n, summed in row order from 0 as ND4J's reduction over the batch), d = dy
+     * ⊙ γ, and dx ← ((d − mean(d)) − x̂ · mean(d ⊙ x̂)) · inv[r], the means as {@link #layerNormCentre}'s. Every
+     * operation is the float32 one of ND4J's ops, in their order.
+     */
+    static void layerNormBackward(
+            ByteBuffer dy,
+            int dAt,
+            ByteBuffer xhat,
+            int hAt,
+            ByteBuffer inv,
+            int iAt,
+            ByteBuffer gamma,
+            int gAt,
+            ByteBuffer dGamma,
+            int dgAt,
+            ByteBuffer dBeta,
+            int dbAt,
+            ByteBuffer dx,
+            int xAt,
+            int rows,
+            int n) {
+        FloatVector zero = FloatVector.zero(F);
+        int bound = F.loopBound(n);
+        for (int i = 0; i < n; i++) {
+            dGamma.putFloat((dgAt + i) << 2, 0f);
+            dBeta.putFloat((dbAt + i) << 2, 0f);
+        }
+        float[] m1 = new float[ROWS], m2 = new float[ROWS], t = new float[ROWS * n];
+        for (int r = 0; r < rows; r += ROWS) {
+            int g = Math.min(ROWS, rows - r), dr = dAt + r * n, hr = hAt + r * n, xr = xAt + r * n;
+            for (int q = 0; q < g; q++) {
+                int d0 = dr + q * n, h0 = hr + q * n, x0 = xr + q * n, i = 0;
+                for (; i < bound; i += LANES) {
+                    FloatVector e = FloatVector.fromByteBuffer(F, dy, (d0 + i) << 2, NATIVE);
+                    FloatVector h = FloatVector.fromByteBuffer(F, xhat, (h0 + i) << 2, NATIVE);
+                    FloatVector.fromByteBuffer(F, dGamma, (dgAt + i) << 2, NATIVE)
+                            .add(e.mul(h))
+                            .intoByteBuffer(dGamma, (dgAt + i) << 2, NATIVE);
+                    FloatVector.fromByteBuffer(F, dBeta, (dbAt + i) << 2, NATIVE)
+                            .add(e)
+                            .intoByteBuffer(dBeta, (dbAt + i) << 2, NATIVE);
+                    e.mul(FloatVector.fromByteBuffer(F, gamma, (gAt + i) << 2, NATIVE))
+                            .intoByteBuffer(dx, (x0 + i) << 2, NATIVE);
+                }
+                for (; i < n; i++) {
+                    float e = dy.getFloat((d0 + i) << 2), h = xhat.getFloat((h0 + i) << 2);
+                    dGamma.putFloat((dgAt + i) << 2, dGamma.getFloat((dgAt + i) << 2) + e * h);
+                    dBeta.putFloat((dbAt + i) << 2, dBeta.getFloat((dbAt + i) << 2) + e);
+                    dx.putFloat((x0 + i) << 2, e * gamma.getFloat((gAt + i) << 2));
+                }
+            }
+            rowSums(dx, xr, null, 0, g, n, m1, t);
+            rowSums(dx, xr, xhat, hr, g, n, m2, t);
+            for (int q = 0; q < g; q++) {
+                float a = m1[q] / n, b = m2[q] / n, f = inv.getFloat((iAt + r + q) << 2);
+                int h0 = hr + q * n, x0 = xr + q * n, i = 0;
+                for (; i < bound; i += LANES) {
+                    FloatVector h = FloatVector.fromByteBuffer(F, xhat, (h0 + i) << 2, NATIVE);
+                    FloatVector.fromByteBuffer(F, dx, (x0 + i) << 2, NATIVE)
+                            .sub(a)
+                            .sub(h.mul(b))
+                            .mul(f)
+                            .intoByteBuffer(dx, (x0 + i) << 2, NATIVE);
+                }
+                for (; i < n; i++)
+                    dx.putFloat((x0 + i) << 2, (dx.getFloat((x0 + i) << 2) - a - xhat.getFloat((h0 + i) << 2) * b) * f);
+            }
+        }
+    }
+
+    /**
+     * Rows a group of layer norm's passes takes at once: eight independent sums hide the float add's latency (four,
+     * read from the buffer, were about as slow as ND4J's own means).
+     */
+    private static final int ROWS = 8;
+
+    /**
+     * out[q] = Σ_j a[aAt + q·n + j] for q in [0, g), g ≤ {@link #ROWS}: a float32 sum in element order from 0, as
+     * ND4J's reduction along a row; with {@code b} non-null the terms are the products a·b, each rounded first.
+     * Sequential by definition (a different order would round differently), so the g rows' sums run side by side,
+     * over a copy of the terms in {@code t} (at least g·n floats).
+     */
+    private static void rowSums(ByteBuffer a, int aAt, ByteBuffer b, int bAt, int g, int n, float[] out, float[] t) {
+        int bound = F.loopBound(n);
+        for (int q = 0; q < g; q++) {
+            int ao = aAt + q * n, bo = bAt + q * n, i = 0;
+            for (; i < bound; i += LANES) {
+                FloatVector v = FloatVector.fromByteBuffer(F, a, (ao + i) << 2, NATIVE);
+                if (b != null) v = v.mul(FloatVector.fromByteBuffer(F, b, (bo + i) << 2, NATIVE));
+                v.intoArray(t, q * n + i);
+            }
+            for (; i < n; i++)
+                t[q * n + i] =
+                        b == null ? a.getFloat((ao + i) << 2) : a.getFloat((ao + i) << 2) * b.getFloat((bo + i) << 2);
+        }
+        if (g == ROWS) {
+            float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+            for (int j = 0; j < n; j++) {
+                s0 += t[j];
+                s1 += t[n + j];
+                s2 += t[2 * n + j];
+                s3 += t[3 * n + j];
+                s4 += t[4 * n + j];
+                s5 += t[5 * n + j];
+                s6 += t[6 * n + j];
+                s7 += t[7 * n + j];
+            }
+            out[0] = s0;
+            out[1] = s1;
+            out[2] = s2;
+            out[3] = s3;
+            out[4] = s4;
+            out[5] = s5;
+            out[6] = s6;
+            out[7] = s7;
+            return;
+        }
+        for (int q = 0; q < g; q++) {
+            float s = 0;
+            for (int j = 0; j < n; j++) s += t[q * n + j];
+            out[q] = s;
+        }
+    }
+
     /** True when elements [at, at + n) are all exactly zero (−0 is zero, NaN is not); stops at the first nonzero. */
     static boolean allZero(ByteBuffer x, int at, int n) {
         int i = 0;

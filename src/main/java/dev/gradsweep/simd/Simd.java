@@ -72,6 +72,56 @@ public final class Simd {
         FloatBlocks.reluBackprop(z, zAt, dy, dAt, into, oAt, n);
     }
 
+    /** See {@link FloatBlocks#sumRows}. Only when {@link #ENABLED}. */
+    public static void sumRows(ByteBuffer x, int xAt, int rows, int n, ByteBuffer into, int iAt) {
+        FloatBlocks.sumRows(x, xAt, rows, n, into, iAt);
+    }
+
+    /** See {@link FloatBlocks#layerNormCentre}. Only when {@link #ENABLED}. */
+    public static void layerNormCentre(
+            ByteBuffer x, int xAt, ByteBuffer xhat, int hAt, ByteBuffer var, int vAt, int rows, int n) {
+        FloatBlocks.layerNormCentre(x, xAt, xhat, hAt, var, vAt, rows, n);
+    }
+
+    /** See {@link FloatBlocks#layerNormScale}. Only when {@link #ENABLED}. */
+    public static void layerNormScale(
+            ByteBuffer xhat,
+            int hAt,
+            ByteBuffer inv,
+            int iAt,
+            ByteBuffer gamma,
+            int gAt,
+            ByteBuffer beta,
+            int bAt,
+            ByteBuffer y,
+            int yAt,
+            int rows,
+            int n) {
+        FloatBlocks.layerNormScale(xhat, hAt, inv, iAt, gamma, gAt, beta, bAt, y, yAt, rows, n);
+    }
+
+    /** See {@link FloatBlocks#layerNormBackward}. Only when {@link #ENABLED}. */
+    public static void layerNormBackward(
+            ByteBuffer dy,
+            int dAt,
+            ByteBuffer xhat,
+            int hAt,
+            ByteBuffer inv,
+            int iAt,
+            ByteBuffer gamma,
+            int gAt,
+            ByteBuffer dGamma,
+            int dgAt,
+            ByteBuffer dBeta,
+            int dbAt,
+            ByteBuffer dx,
+            int xAt,
+            int rows,
+            int n) {
+        FloatBlocks.layerNormBackward(
+                dy, dAt, xhat, hAt, inv, iAt, gamma, gAt, dGamma, dgAt, dBeta, dbAt, dx, xAt, rows, n);
+    }
+
     /** See {@link FloatBlocks#allZero}. Only when {@link #ENABLED}. */
     public static boolean allZero(ByteBuffer x, int at, int n) {
         return FloatBlocks.allZero(x, at, n);

@@ -12,6 +12,7 @@ import org.nd4j.linalg.api.concurrency.AffinityManager;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastAddOp;
+import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
 import org.nd4j.linalg.api.ops.impl.controlflow.Select;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.BooleanIndexing;
@@ -464,5 +465,51 @@ final class PortableMemory implements TrainingMemory {
     @Override
     public INDArray reluBackprop(INDArray z, INDArray dy, INDArray into) {
         return RELU.backprop(z, dy).getFirst();
+    }
+
+    @Override
+    public void sumOverBatch(INDArray d, INDArray into) {
+        batchSum(d, into);
+    }
+
+    /** {@link #sumOverBatch} as ND4J's reduction along the batch dimension. */
+    static void batchSum(INDArray d, INDArray into) {
+        d.sum(into.reshape('c', into.size(0), into.size(2)), 1);
+    }
+
+    @Override
+    public void layerNormForward(INDArray x, INDArray gamma, INDArray beta, double eps, LayerNormBuffers b) {
+        layerNormForwardOps(x, gamma, beta, eps, b);
+    }
+
+    @Override
+    public INDArray layerNormBackward(
+            INDArray dy, INDArray gamma, INDArray dGamma, INDArray dBeta, LayerNormBuffers b) {
+        return layerNormBackwardOps(dy, gamma, dGamma, dBeta, b);
+    }
+
+    /** Layer norm's forward as ND4J ops, LayerNorm's own in its order (x − μ and the scalings as column ops). */
+    static void layerNormForwardOps(INDArray x, INDArray gamma, INDArray beta, double eps, LayerNormBuffers b) {
+        INDArray x2 = x.reshape('c', x.size(0) * x.size(1), x.size(2));
+        x2.mean(b.m1Flat, 1);
+        b.xhat2.assign(x2).subiColumnVector(b.m1); // a column op: ND4J's broadcast along rows is far slower
+        b.xhat2.mul(b.xhat2, b.tmp2).mean(b.invFlat, 1);
+        Transforms.pow(b.inv.addi(eps), -0.5, false);
+        b.xhat2.muliColumnVector(b.inv);
+        Nd4j.exec(new BroadcastMulOp(b.xhat, gamma, b.y, 0, 2));
+        Nd4j.exec(new BroadcastAddOp(b.y, beta, b.y, 0, 2));
+    }
+
+    /** Layer norm's backward as ND4J ops, in LayerNorm's order. */
+    static INDArray layerNormBackwardOps(
+            INDArray dy, INDArray gamma, INDArray dGamma, INDArray dBeta, LayerNormBuffers b) {
+        batchSum(dy.mul(b.xhat, b.tmp), dGamma);
+        batchSum(dy, dBeta);
+        Nd4j.exec(new BroadcastMulOp(dy, gamma, b.dx, 0, 2));
+        b.dx2.mean(b.m1Flat, 1);
+        b.dx2.mul(b.xhat2, b.tmp2).mean(b.m2Flat, 1);
+        b.tmp2.assign(b.xhat2).muliColumnVector(b.m2);
+        b.dx2.subiColumnVector(b.m1).subi(b.tmp2).muliColumnVector(b.inv);
+        return b.dx;
     }
 }

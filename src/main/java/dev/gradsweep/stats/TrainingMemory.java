@@ -2,6 +2,7 @@ package dev.gradsweep.stats;
 
 import dev.gradsweep.config.RuntimeOptions;
 import dev.gradsweep.grid.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -120,4 +121,54 @@ public interface TrainingMemory {
      * and returns it; the ND4J path returns DL4J's own result, a new array.
      */
     INDArray reluBackprop(INDArray z, INDArray dy, INDArray into);
+
+    /**
+     * A stacked layer norm's forward over the K·batch rows of {@code x} [K, batch, n], each row normalised alone:
+     * x̂ = (x − μ)·(σ² + eps)^-½ into {@code b.xhat}, the factor (σ² + eps)^-½ of each row into {@code b.inv}, and
+     * y = x̂ ⊙ γ + β into {@code b.y}, with each run's gain and bias rows {@code gamma}, {@code beta} [K, n]. The host
+     * path repeats what ND4J's CPU ops compute, operation by operation and in their order (each row's mean a
+     * sequential sum divided by n), so on the CPU both paths give the same bits.
+     */
+    void layerNormForward(INDArray x, INDArray gamma, INDArray beta, double eps, LayerNormBuffers b);
+
+    /**
+     * Its backward from ∂L/∂y = {@code dy} [K, batch, n] and the last forward's {@code b.xhat}, {@code b.inv}:
+     * {@code dGamma}, {@code dBeta} [K, 1, n] ← each run's batch sums of dy ⊙ x̂ and of dy, and ∂L/∂x =
+     * (1/σ)·(d − mean(d) − x̂·mean(d ⊙ x̂)), d = dy ⊙ γ, means over each row, into {@code b.dx}, which it returns.
+     */
+    INDArray layerNormBackward(INDArray dy, INDArray gamma, INDArray dGamma, INDArray dBeta, LayerNormBuffers b);
+
+    /**
+     * into [K, 1, units] = Σ over each run's batch of d [K, batch, units], as DL4J's dense layer sums its bias
+     * gradient: ND4J's reduction over the batch, on the CPU a sum in batch order from 0 in d's type, which the host
+     * path repeats (so both give the same bits). A batched matmul with ones took twice as long.
+     */
+    void sumOverBatch(INDArray d, INDArray into);
+
+    /**
+     * The arrays of one stacked layer norm, allocated once: x̂, the output y, ∂L/∂x and a scratch buffer [K, batch,
+     * n]; 1/σ of each of the K·batch rows and two per-row means [K·batch, 1]; and their [K·batch, n] and [K·batch]
+     * views, the operands of the row-wise ops.
+     */
+    final class LayerNormBuffers {
+        public final INDArray xhat, y, dx, tmp, inv, m1, m2;
+        final INDArray xhat2, dx2, tmp2, invFlat, m1Flat, m2Flat;
+
+        public LayerNormBuffers(DataType dt, int k, int batch, long n) {
+            long rows = (long) k * batch;
+            xhat = Nd4j.create(dt, k, batch, n);
+            y = Nd4j.create(dt, k, batch, n);
+            dx = Nd4j.create(dt, k, batch, n);
+            tmp = Nd4j.create(dt, k, batch, n);
+            xhat2 = xhat.reshape('c', rows, n);
+            dx2 = dx.reshape('c', rows, n);
+            tmp2 = tmp.reshape('c', rows, n);
+            inv = Nd4j.create(dt, rows, 1);
+            m1 = Nd4j.create(dt, rows, 1);
+            m2 = Nd4j.create(dt, rows, 1);
+            invFlat = inv.reshape(rows);
+            m1Flat = m1.reshape(rows);
+            m2Flat = m2.reshape(rows);
+        }
+    }
 }

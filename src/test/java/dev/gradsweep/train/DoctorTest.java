@@ -151,5 +151,21 @@ class DoctorTest {
         public INDArray reluBackprop(INDArray z, INDArray dy, INDArray into) {
             return real.reluBackprop(z, dy, into);
         }
+
+        @Override
+        public void sumOverBatch(INDArray d, INDArray into) {
+            real.sumOverBatch(d, into);
+        }
+
+        @Override
+        public void layerNormForward(INDArray x, INDArray gamma, INDArray beta, double eps, LayerNormBuffers b) {
+            real.layerNormForward(x, gamma, beta, eps, b);
+        }
+
+        @Override
+        public INDArray layerNormBackward(
+                INDArray dy, INDArray gamma, INDArray dGamma, INDArray dBeta, LayerNormBuffers b) {
+            return real.layerNormBackward(dy, gamma, dGamma, dBeta, b);
+        }
     }
 }

@@ -31,12 +31,9 @@ final class Ctx {
         return Nd4j.create(dt, k, batch, units);
     }
 
-    /**
-     * into [K, 1, units] = Σ over each run's batch of d [K, batch, units], as DL4J's dense layer sums its bias
-     * gradient (a reduction over the batch; a batched matmul with ones took twice as long).
-     */
+    /** See {@link TrainingMemory#sumOverBatch}: a dense layer's bias gradient. */
     void sumOverBatch(INDArray d, INDArray into) {
-        d.sum(into.reshape('c', into.size(0), into.size(2)), 1);
+        memory.sumOverBatch(d, into);
     }
 
     /** a = f(z) with DL4J's activation (which works in place on the copy, or returns a new array). */
