@@ -27,11 +27,7 @@ final class Activate extends Part {
     @Override
     INDArray forward(INDArray x) {
         this.x = x;
-        if (relu) {
-            c.memory.biasRelu(x, null, a);
-            return a;
-        }
-        return Ctx.activate(fn, x, a);
+        return c.biasActivate(fn, relu, x, null, a); // without a bias, x is only read
     }
 
     @Override
@@ -41,8 +37,6 @@ final class Activate extends Part {
 
     @Override
     INDArray backward(INDArray dy) {
-        return relu
-                ? c.memory.reluBackprop(x, dy, z)
-                : fn.backprop(z.assign(x), dy).getFirst();
+        return c.backprop(fn, relu, relu ? x : z.assign(x), dy, z); // the ReLU pass does not write x
     }
 }

@@ -37,10 +37,31 @@ final class Ctx {
     }
 
     /** a = f(z) with DL4J's activation (which works in place on the copy, or returns a new array). */
-    static INDArray activate(IActivation fn, INDArray z, INDArray a) {
+    private static INDArray activate(IActivation fn, INDArray z, INDArray a) {
         INDArray r = fn.getActivation(a.assign(z), true);
         if (r != a) a.assign(r);
         return a;
+    }
+
+    /**
+     * a = f(z + b), b [K, units] or null: ReLU's bias add and activation as one pass of the memory path, else b
+     * added into z in place and DL4J's activation ({@code fn} null: the identity, which returns z itself).
+     */
+    INDArray biasActivate(IActivation fn, boolean relu, INDArray z, INDArray b, INDArray a) {
+        if (relu) {
+            memory.biasRelu(z, b, a);
+            return a;
+        }
+        if (b != null) addRows(z, b);
+        return fn == null ? z : activate(fn, z, a);
+    }
+
+    /**
+     * ∂L/∂z of a = f(z) from dy = ∂L/∂a: ReLU as the memory path's pass into {@code out}, else DL4J's backprop, which
+     * overwrites z (pass a copy where z is needed after).
+     */
+    INDArray backprop(IActivation fn, boolean relu, INDArray z, INDArray dy, INDArray out) {
+        return relu ? memory.reluBackprop(z, dy, out) : fn.backprop(z, dy).getFirst();
     }
 
     /**

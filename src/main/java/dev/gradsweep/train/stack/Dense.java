@@ -45,12 +45,7 @@ final class Dense extends Part {
     INDArray forward(INDArray x) {
         this.x = x;
         Nd4j.matmul(x, w, z, false, false, false);
-        if (relu) {
-            c.memory.biasRelu(z, b, a);
-            return a;
-        }
-        if (b != null) Ctx.addRows(z, b);
-        return fn == null ? z : Ctx.activate(fn, z, a);
+        return c.biasActivate(fn, relu, z, b, a);
     }
 
     @Override
@@ -60,9 +55,7 @@ final class Dense extends Part {
 
     @Override
     INDArray backward(INDArray dy) {
-        INDArray d = fn == null
-                ? dy
-                : relu ? c.memory.reluBackprop(z, dy, z) : fn.backprop(z, dy).getFirst();
+        INDArray d = fn == null ? dy : c.backprop(fn, relu, z, dy, z);
         Nd4j.matmul(x, d, dw, true, false, false);
         if (b != null) c.sumOverBatch(d, db);
         if (dx == null) return null;

@@ -1,9 +1,9 @@
 package dev.gradsweep.train.stack;
 
+import static dev.gradsweep.train.stack.StackedMlpTest.run;
+import static dev.gradsweep.train.stack.StackedMlpTest.train;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.gradsweep.grid.Activation;
-import dev.gradsweep.grid.Init;
 import dev.gradsweep.grid.Norm;
 import dev.gradsweep.grid.Placement;
 import dev.gradsweep.grid.RunConfig;
@@ -22,34 +22,6 @@ import org.junit.jupiter.params.provider.CsvSource;
  * DL4J, and end with the same parameters (batch norm's running statistics included).
  */
 class StackedBlocksTest {
-    static RunConfig run(
-            Skip skip,
-            Norm norm,
-            Placement placement,
-            String act,
-            String init,
-            TrainSpec.Optimizer opt,
-            double lr,
-            String clip,
-            int warmup,
-            double gateBias,
-            long seed,
-            TaskSpec task,
-            TrainSpec.DType dtype) {
-        return new RunConfig(
-                "s",
-                3,
-                6,
-                Activation.parse(act),
-                Init.parse(init),
-                norm,
-                placement,
-                skip,
-                task,
-                new TrainSpec(StackedMlpTest.STEPS, 8, opt, lr, clip, dtype, warmup, gateBias),
-                seed);
-    }
-
     /**
      * float32's relative tolerance for these nets, derived as {@link StackedMlpTest.Agreement} derives the MLPs': the
      * longest dependency chain of one step, counted in roundings (width 6, inputs ≤ 5, batch 8, 3 blocks). Forward:
@@ -113,9 +85,9 @@ class StackedBlocksTest {
                             ? new String[] {"value:0.002", "value:0.01", "value:1"}
                             : new String[] {"none", "none", "none"};
             List<RunConfig> runs = List.of(
-                    run(skip, norm, placement, act, "xavier", opt, lr, clips[0], 0, -1, 1, task, dt),
-                    run(skip, norm, placement, act, "he", opt, lr / 3, clips[1], 3, -2, 2, task, dt),
-                    run(skip, norm, placement, act, "xavier", opt, wild, clips[2], 2, -1, 3, task, dt));
+                    run(3, skip, norm, placement, act, "xavier", train(opt, lr, clips[0], 0, -1, dt), 1, task),
+                    run(3, skip, norm, placement, act, "he", train(opt, lr / 3, clips[1], 3, -2, dt), 2, task),
+                    run(3, skip, norm, placement, act, "xavier", train(opt, wild, clips[2], 2, -1, dt), 3, task));
             List<MemoryRecorder> alone = StackedMlpTest.assertStackEqualsOneByOne(runs, 2, BLOCK_FLOAT32);
             assertTrue(
                     alone.get(2).steps.size() >= 2 && alone.get(2).steps.size() < StackedMlpTest.STEPS,

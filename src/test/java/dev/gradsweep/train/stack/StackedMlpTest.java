@@ -37,6 +37,27 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 class StackedMlpTest {
     static final int STEPS = 5;
 
+    /** The stacked engine's test nets: width 6, batch 8, {@link #STEPS} steps. */
+    static RunConfig run(
+            int depth,
+            Skip skip,
+            Norm norm,
+            Placement placement,
+            String act,
+            String init,
+            TrainSpec train,
+            long seed,
+            TaskSpec task) {
+        return new RunConfig(
+                "s", depth, 6, Activation.parse(act), Init.parse(init), norm, placement, skip, task, train, seed);
+    }
+
+    static TrainSpec train(
+            TrainSpec.Optimizer opt, double lr, String clip, int warmup, double gateBias, TrainSpec.DType dtype) {
+        return new TrainSpec(STEPS, 8, opt, lr, clip, dtype, warmup, gateBias);
+    }
+
+    /** A plain MLP of depth 4. */
     static RunConfig run(
             String act,
             String init,
@@ -47,30 +68,8 @@ class StackedMlpTest {
             long seed,
             TaskSpec task,
             TrainSpec.DType dtype) {
-        return new RunConfig(
-                "s",
-                4,
-                6,
-                Activation.parse(act),
-                Init.parse(init),
-                Norm.NONE,
-                Placement.NA,
-                Skip.NONE,
-                task,
-                new TrainSpec(STEPS, 8, opt, lr, clip, dtype, warmup, TrainSpec.DEFAULT_HIGHWAY_GATE_BIAS),
-                seed);
-    }
-
-    static RunConfig run(
-            String act,
-            String init,
-            TrainSpec.Optimizer opt,
-            double lr,
-            String clip,
-            int warmup,
-            long seed,
-            TaskSpec task) {
-        return run(act, init, opt, lr, clip, warmup, seed, task, TrainSpec.DType.FLOAT64);
+        TrainSpec train = train(opt, lr, clip, warmup, TrainSpec.DEFAULT_HIGHWAY_GATE_BIAS, dtype);
+        return run(4, Skip.NONE, Norm.NONE, Placement.NA, act, init, train, seed, task);
     }
 
     static RunConfig run(String act, String init, double lr, long seed, TaskSpec task, TrainSpec.DType dtype) {
@@ -223,9 +222,10 @@ class StackedMlpTest {
     @Test
     void onlyRunsOfEqualShapesAndSharedSettingsShareAStack() {
         TaskSpec task = task(TaskSpec.Objective.REGRESSION);
-        RunConfig base = run("tanh", "xavier", TrainSpec.Optimizer.ADAM, 0.01, "none", 0, 1, task);
+        TrainSpec.DType f64 = TrainSpec.DType.FLOAT64;
+        RunConfig base = run("tanh", "xavier", TrainSpec.Optimizer.ADAM, 0.01, "none", 0, 1, task, f64);
         // differ only in what the stack keeps per run
-        for (RunConfig same : List.of(run("tanh", "he", TrainSpec.Optimizer.ADAM, 0.3, "norm:2", 5, 9, task)))
+        for (RunConfig same : List.of(run("tanh", "he", TrainSpec.Optimizer.ADAM, 0.3, "norm:2", 5, 9, task, f64)))
             assertEquals(StackedMlp.stackKey(base), StackedMlp.stackKey(same));
         RunConfig other = new RunConfig(
                 "s",
@@ -240,11 +240,12 @@ class StackedMlpTest {
                 base.train,
                 1);
         for (RunConfig diff : List.of(
-                run("relu", "xavier", TrainSpec.Optimizer.ADAM, 0.01, "none", 0, 1, task),
-                run("tanh", "xavier", TrainSpec.Optimizer.MOMENTUM, 0.01, "none", 0, 1, task),
-                run("tanh", "xavier", TrainSpec.Optimizer.ADAM, 0.01, "value:1", 0, 1, task),
+                run("relu", "xavier", TrainSpec.Optimizer.ADAM, 0.01, "none", 0, 1, task, f64),
+                run("tanh", "xavier", TrainSpec.Optimizer.MOMENTUM, 0.01, "none", 0, 1, task, f64),
+                run("tanh", "xavier", TrainSpec.Optimizer.ADAM, 0.01, "value:1", 0, 1, task, f64),
                 other)) assertNotEquals(StackedMlp.stackKey(base), StackedMlp.stackKey(diff), diff.toString());
-        List<RunConfig> mixed = List.of(base, run("tanh", "xavier", TrainSpec.Optimizer.SGD, 0.01, "none", 0, 2, task));
+        List<RunConfig> mixed =
+                List.of(base, run("tanh", "xavier", TrainSpec.Optimizer.SGD, 0.01, "none", 0, 2, task, f64));
         assertThrows(
                 IllegalArgumentException.class,
                 () -> new StackedMlp(
