@@ -28,7 +28,10 @@ SELECT run_id, layer, from_output, delta_ref_layer, steps, log10_delta_rel, log1
        dead_frac, saturated_frac, gate_mean, gate_saturated_frac, slope_w, slope_delta, slope_act
 FROM g;
 -- Cached (lazily, on first use): stalls and verdict_evidence both read it, and it is the one pass over params and
--- layers (through layer_profile) that the run-level views need.
+-- layers (through layer_profile) that the run-level views need. A cache is found by its plan, which names the tables
+-- but not their snapshot: the UNCACHE drops the rows cached by an earlier registration of the same views, so the
+-- views registered now read the commits made since.
+UNCACHE TABLE IF EXISTS layer_stalls;
 CACHE LAZY TABLE layer_stalls;
 
 -- loss_plateaus: one row per run with finite losses, WHEN the loss stops improving, against minibatch noise.

@@ -174,5 +174,6 @@ SELECT run_id, sweep, depth, width, activation, init, norm, placement, skip, tas
        stall_layer, starved_layers, stall_step, frozen_layers, memory_horizon, log10_slope_back, log10_last_over_first,
        error
 FROM v;
--- Cached (lazily): axis_effects and verdicts read it.
+-- Cached (lazily): axis_effects and verdicts read it (UNCACHE: as for layer_stalls).
+UNCACHE TABLE IF EXISTS verdict_evidence;
 CACHE LAZY TABLE verdict_evidence;

@@ -46,6 +46,7 @@ public final class SqlViews {
     /** @param overrides analysis parameters (see {@link AnalysisParams}); the values are set in the session conf. */
     public static void register(SparkSession spark, String dir, Map<String, String> overrides) {
         Map<String, String> params = AnalysisParams.resolve(overrides);
+        storeAnalyzedPlans(spark);
         String prefix = registerTables(spark, dir);
         // steps/params/layers rows of a batch are committed before its runs rows: a reader between the two commits
         // sees them, so the views keep only rows of committed runs
@@ -62,9 +63,7 @@ public final class SqlViews {
      */
     public static String registerTables(SparkSession spark, String dir) {
         OutputDir out = new OutputDir(dir);
-        Map<String, String> conf =
-                scala.collection.JavaConverters.mapAsJavaMap(spark.conf().getAll());
-        ResultTables.CatalogSpec spec = ResultTables.CatalogSpec.of(out.location(), conf);
+        ResultTables.CatalogSpec spec = spec(spark, out);
         try {
             if (!spec.configured() && !out.fs().isDirectory(out.path()))
                 throw new BadInputException("--in " + dir + ": no such directory");
@@ -84,8 +83,38 @@ public final class SqlViews {
         return spec.registerIn(spark.conf()::set);
     }
 
+    /**
+     * What the views of {@code dir} read, as of now: the runs table's snapshot id, which moves with every commit a view
+     * can see. Views registered before it moved still answer, but the cached ones (layer_stalls, verdict_evidence) with
+     * the rows of the commits before.
+     */
+    public static long version(SparkSession spark, String dir) {
+        OutputDir out = new OutputDir(dir);
+        return ResultTables.runsSnapshot(out, spec(spark, out));
+    }
+
+    private static ResultTables.CatalogSpec spec(SparkSession spark, OutputDir out) {
+        Map<String, String> conf =
+                scala.collection.JavaConverters.mapAsJavaMap(spark.conf().getAll());
+        return ResultTables.CatalogSpec.of(out.location(), conf);
+    }
+
+    /**
+     * Temporary views created from now on in this session keep their analyzed plan instead of their SQL text. With the
+     * text, every reference to a view analyses it again, with every view below it: the layered views cost seconds of
+     * single-threaded planning per query, and no two analyses of a view gave plans the cache manager could match, so
+     * the cached views (layer_stalls, verdict_evidence) were computed again at every use. The stored plan holds the
+     * Iceberg tables loaded with the catalog's cache off ({@link ResultTables.CatalogSpec#registerIn}), which refresh
+     * to the latest commit whenever a query scans them; the cached views keep the rows of their first use until the
+     * views are registered again ({@link LiveViews} does that when the output has new commits).
+     */
+    static void storeAnalyzedPlans(SparkSession spark) {
+        spark.conf().set("spark.sql.legacy.storeAnalyzedPlanForView", "true");
+    }
+
     /** Creates the analysis views over already registered tables; the SQL text substitutes ${gradsweep.*}. */
     static void registerAnalysis(SparkSession spark, Map<String, String> params) {
+        storeAnalyzedPlans(spark);
         spark.conf().set("spark.sql.variable.substitute", "true");
         params.forEach((k, v) -> spark.conf().set(k, v));
         for (String file : SqlScript.VIEW_FILES)

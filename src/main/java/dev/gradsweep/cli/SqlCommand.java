@@ -1,6 +1,7 @@
 package dev.gradsweep.cli;
 
 import dev.gradsweep.analysis.AnalysisParams;
+import dev.gradsweep.analysis.LiveViews;
 import dev.gradsweep.analysis.ResultPrinter;
 import dev.gradsweep.analysis.SqlScript;
 import dev.gradsweep.analysis.SqlViews;
@@ -72,19 +73,22 @@ final class SqlCommand implements Callable<Integer> {
         AnalysisParams.resolve(conf); // bad keys fail before Spark starts
         SparkSession spark = Sessions.forQueries(master, "gradsweep sql");
         try {
-            SqlViews.register(spark, in, conf);
-            if (query != null) ResultPrinter.print(spark.sql(query), fmt, System.out);
-            else if (file != null) {
-                for (String stmt : SqlScript.statements(Files.readString(file)))
-                    ResultPrinter.print(spark.sql(stmt), fmt, System.out);
-            } else shell(spark, fmt);
+            if (query == null && file == null) shell(new LiveViews(spark, in, conf), fmt);
+            else {
+                SqlViews.register(spark, in, conf);
+                if (query != null) ResultPrinter.print(spark.sql(query), fmt, System.out);
+                else
+                    for (String stmt : SqlScript.statements(Files.readString(file)))
+                        ResultPrinter.print(spark.sql(stmt), fmt, System.out);
+            }
         } finally {
             spark.stop();
         }
         return 0;
     }
 
-    private static void shell(SparkSession spark, ResultPrinter.Format fmt) throws Exception {
+    /** The views follow the output's commits: a shell can stay open while a sweep writes to the output. */
+    private static void shell(LiveViews views, ResultPrinter.Format fmt) throws Exception {
         BufferedReader r = new BufferedReader(new InputStreamReader(System.in));
         StringBuilder sb = new StringBuilder();
         System.err.print("gradsweep> ");
@@ -96,7 +100,7 @@ final class SqlCommand implements Callable<Integer> {
                 sb.delete(0, end + 1);
                 if (stmt.isBlank()) continue;
                 try {
-                    ResultPrinter.print(spark.sql(stmt), fmt, System.out);
+                    ResultPrinter.print(views.sql(stmt), fmt, System.out);
                 } catch (Exception e) {
                     System.err.println("error: " + e.getMessage());
                 }

@@ -162,6 +162,16 @@ public final class ResultTables {
     }
 
     /**
+     * The runs table's current snapshot id (0 before its first commit), read without changing anything: a batch
+     * commits its runs rows last, so this changes with every commit that the views can see.
+     */
+    public static long runsSnapshot(OutputDir out, CatalogSpec spec) {
+        ResultTables r = new ResultTables(out, spec);
+        org.apache.iceberg.Snapshot s = r.catalog.loadTable(r.id(Table.RUNS)).currentSnapshot();
+        return s == null ? 0 : s.snapshotId();
+    }
+
+    /**
      * True when {@code out} holds results in the per-run layout that preceded the Iceberg tables
      * ({@code <out>/runs/<run_id>.parquet}).
      */

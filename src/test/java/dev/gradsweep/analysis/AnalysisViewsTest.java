@@ -428,6 +428,39 @@ class AnalysisViewsTest {
         SqlViews.registerAnalysis(spark, AnalysisParams.resolve(Map.of()));
     }
 
+    @Test
+    void cachedViewsAnswerWithTheCommitsMadeAfterTheirFirstUse() {
+        Path dir = tmp.resolve("growing");
+        ResultTables out = ResultTables.open(new OutputDir(dir.toString()));
+        TaskSpec teacher =
+                new TaskSpec(TaskSpec.Kind.TEACHER, 8, 1, 64, TaskSpec.Objective.REGRESSION, null, null, List.of());
+        TrainSpec t = train(4, 16, 0.01, TrainSpec.DType.FLOAT32);
+        String count = "SELECT count(*) FROM verdicts";
+        out.commit(
+                RunExecutor.run(rc(3, 8, "tanh", "xavier", teacher, t), null, out.layout(), 0, 1)
+                        .files(),
+                "a");
+        SparkSession first = spark.newSession();
+        LiveViews live = new LiveViews(first, dir.toString(), Map.of());
+        assertEquals(1L, live.sql(count).first().getLong(0));
+        // the stored plans match the cached views' plans: the one pass over params and layers is shared
+        assertTrue(first.catalog().isCached("layer_stalls") && first.catalog().isCached("verdict_evidence"));
+        out.commit(
+                RunExecutor.run(rc(3, 8, "relu", "he", teacher, t), null, out.layout(), 0, 1)
+                        .files(),
+                "b");
+        assertEquals(2L, live.sql(count).first().getLong(0), "the shell's views follow the commits");
+        // a registration in another session does not answer with the rows the first session cached
+        out.commit(
+                RunExecutor.run(rc(4, 8, "relu", "he", teacher, t), null, out.layout(), 0, 1)
+                        .files(),
+                "c");
+        SparkSession second = spark.newSession();
+        SqlViews.register(second, dir.toString());
+        assertEquals(3L, second.sql(count).first().getLong(0));
+        assertEquals(3L, live.sql(count).first().getLong(0));
+    }
+
     static String readJobs(String f) {
         try {
             return Files.readString(Path.of("jobs/sql", f));
