@@ -27,6 +27,18 @@ public final class SqlViews {
 
     private SqlViews() {}
 
+    /** The views the SQL files cache lazily: their rows are kept from their first use, for the queries after it. */
+    public static final List<String> CACHED_VIEWS = List.of("layer_stalls", "verdict_evidence");
+
+    /**
+     * Drops the lazy caches of {@link #CACHED_VIEWS} before a single query (the sweep's closing answer, {@code sql
+     * -e}): filling a cache computes every column of the view, where a plan without it reads only what the query
+     * needs, and one query has no second use to repay it.
+     */
+    public static void forOneQuery(SparkSession spark) {
+        for (String v : CACHED_VIEWS) spark.catalog().uncacheTable(v);
+    }
+
     /** Views that {@link #register} adds on top of the four tables. */
     public static final List<String> ANALYSIS_VIEWS = List.of(
             "layer_profile",

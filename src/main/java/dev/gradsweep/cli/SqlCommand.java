@@ -76,8 +76,10 @@ final class SqlCommand implements Callable<Integer> {
             if (query == null && file == null) shell(new LiveViews(spark, in, conf), fmt);
             else {
                 SqlViews.register(spark, in, conf);
-                if (query != null) ResultPrinter.print(spark.sql(query), fmt, System.out);
-                else
+                if (query != null) {
+                    SqlViews.forOneQuery(spark);
+                    ResultPrinter.print(spark.sql(query), fmt, System.out);
+                } else
                     for (String stmt : SqlScript.statements(Files.readString(file)))
                         ResultPrinter.print(spark.sql(stmt), fmt, System.out);
             }

@@ -459,6 +459,13 @@ class AnalysisViewsTest {
         SqlViews.register(second, dir.toString());
         assertEquals(3L, second.sql(count).first().getLong(0));
         assertEquals(3L, live.sql(count).first().getLong(0));
+        // a single query drops the caches and reads the same rows through the views' plans
+        String all = "SELECT * FROM verdicts ORDER BY run_id";
+        List<org.apache.spark.sql.Row> cached = second.sql(all).collectAsList();
+        SqlViews.forOneQuery(second);
+        assertTrue(
+                !second.catalog().isCached("layer_stalls") && !second.catalog().isCached("verdict_evidence"));
+        assertEquals(cached, second.sql(all).collectAsList());
     }
 
     static String readJobs(String f) {
