@@ -25,6 +25,13 @@ final class ReportPage {
         return p;
     }
 
+    /** Appends one Markdown table row: "| c1 | c2 | … |" and a newline. */
+    void row(Object... cells) {
+        md.append("| ");
+        for (int i = 0; i < cells.length; i++) md.append(i == 0 ? "" : " | ").append(cells[i]);
+        md.append(" |\n");
+    }
+
     /** Embeds a saved plot in the README. */
     void image(String name, String alt) {
         md.append("![").append(alt).append("](").append(name).append(")\n\n");

@@ -52,9 +52,7 @@ final class TableSections {
 
     static void verdicts(ReportPage page, List<Map<String, Object>> verdicts, Map<String, String> labelOf) {
         page.md.append("\n## Verdicts\n\n| verdict | runs |\n|---|---|\n");
-        Findings.ordered(Findings.counts(verdicts))
-                .forEach((k, n) ->
-                        page.md.append("| ").append(k).append(" | ").append(n).append(" |\n"));
+        Findings.ordered(Findings.counts(verdicts)).forEach((k, n) -> page.row(k, n));
         List<Map<String, Object>> sorted = new ArrayList<>(verdicts);
         sorted.sort(
                 Comparator.comparingInt((Map<String, Object> v) -> Findings.VERDICTS.indexOf((String) v.get("verdict")))
@@ -72,40 +70,22 @@ final class TableSections {
                 "| configuration | seed | verdict | log10 δ₀/δ_ref | log10 act scale | slope δ | slope ‖∇W‖ | saturated | dead | stall layer | stall step | loss first → last | gap closed | reason | try |\n");
         page.md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Map<String, Object> v : sorted.subList(0, Math.min(TABLE_ROWS, sorted.size()))) {
-            page.md
-                    .append("| ")
-                    .append(labelOf.get((String) v.get("run_id")))
-                    .append(" | ")
-                    .append(v.get("seed"))
-                    .append(" | **")
-                    .append(v.get("verdict"))
-                    .append("** | ")
-                    .append(f(v, "log10_delta_in"))
-                    .append(" | ")
-                    .append(f(v, "log10_act_out"))
-                    .append(" | ")
-                    .append(f(v, "slope_delta"))
-                    .append(" | ")
-                    .append(f(v, "slope_w"))
-                    .append(" | ")
-                    .append(f(v, "saturated_frac"))
-                    .append(" | ")
-                    .append(f(v, "dead_frac"))
-                    .append(" | ")
-                    .append(v.get("stall_layer") == null ? "–" : v.get("stall_layer"))
-                    .append(" | ")
-                    .append(v.get("stall_step") == null ? "–" : v.get("stall_step"))
-                    .append(" | ")
-                    .append(f(v, "loss_first"))
-                    .append(" → ")
-                    .append(f(v, "loss_last"))
-                    .append(" | ")
-                    .append(f(v, "gap_closed"))
-                    .append(" | ")
-                    .append(cell(v.get("reason")))
-                    .append(" | ")
-                    .append(cell(v.get("try")))
-                    .append(" |\n");
+            page.row(
+                    labelOf.get((String) v.get("run_id")),
+                    v.get("seed"),
+                    "**" + v.get("verdict") + "**",
+                    f(v, "log10_delta_in"),
+                    f(v, "log10_act_out"),
+                    f(v, "slope_delta"),
+                    f(v, "slope_w"),
+                    f(v, "saturated_frac"),
+                    f(v, "dead_frac"),
+                    v.get("stall_layer") == null ? "–" : v.get("stall_layer"),
+                    v.get("stall_step") == null ? "–" : v.get("stall_step"),
+                    f(v, "loss_first") + " → " + f(v, "loss_last"),
+                    f(v, "gap_closed"),
+                    cell(v.get("reason")),
+                    cell(v.get("try")));
         }
         page.md.append(
                 "\nlog10 δ₀/δ_ref: the back-propagated signal at layer 0 relative to the output layer's (block nets: the last "
@@ -137,26 +117,13 @@ final class TableSections {
                 .append(" | median slope δ | median slope ‖∇W‖ | fixes | held fixed |\n");
         page.md.append("|---|---|---|").append("---|".repeat(shares.size())).append("---|---|---|---|\n");
         for (Map<String, Object> e : effects) {
-            page.md
-                    .append("| ")
-                    .append(e.get("axis"))
-                    .append(" | ")
-                    .append(e.get("value"))
-                    .append(" | ")
-                    .append(e.get("runs"));
-            for (String v : shares) page.md.append(" | ").append(Findings.pct(Findings.num(e, v)));
-            page.md
-                    .append(" | ")
-                    .append(f(e, "median_slope_delta"))
-                    .append(" | ")
-                    .append(f(e, "median_slope_w"))
-                    .append(" | ")
-                    .append(e.get("fixes"))
-                    .append("/")
-                    .append(e.get("broken_contexts"))
-                    .append(" | ")
-                    .append(Boolean.TRUE.equals(e.get("held_fixed")) ? "yes" : "no")
-                    .append(" |\n");
+            List<Object> cells = new ArrayList<>(List.of(e.get("axis"), e.get("value"), e.get("runs")));
+            for (String v : shares) cells.add(Findings.pct(Findings.num(e, v)));
+            cells.add(f(e, "median_slope_delta"));
+            cells.add(f(e, "median_slope_w"));
+            cells.add(e.get("fixes") + "/" + e.get("broken_contexts"));
+            cells.add(Boolean.TRUE.equals(e.get("held_fixed")) ? "yes" : "no");
+            page.row(cells.toArray());
         }
         page.md.append(
                 "\nShares of runs per verdict; fixes = configurations (other axes fixed) where this value is healthy "
@@ -167,13 +134,7 @@ final class TableSections {
         page.md.append(
                 "\n## Thresholds used\n\nDefaults live in `jobs/sql/00_params.sql`; override with `--conf KEY=VALUE`.\n\n"
                         + "| parameter | value | meaning |\n|---|---|---|\n");
-        params.forEach((k, v) -> page.md
-                .append("| `")
-                .append(k)
-                .append("` | ")
-                .append(v)
-                .append(" | ")
-                .append(AnalysisParams.ALL.get(k).doc())
-                .append(" |\n"));
+        params.forEach(
+                (k, v) -> page.row("`" + k + "`", v, AnalysisParams.ALL.get(k).doc()));
     }
 }

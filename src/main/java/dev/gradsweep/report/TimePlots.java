@@ -55,26 +55,16 @@ final class TimePlots {
                 .limit(TableSections.TABLE_ROWS)
                 .toList();
         for (Map<String, Object> v : sorted)
-            page.md
-                    .append("| ")
-                    .append(labelOf.get((String) v.get("run_id")))
-                    .append(" | ")
-                    .append(v.get("seed"))
-                    .append(" | **")
-                    .append(v.get("verdict"))
-                    .append("** | ")
-                    .append(v.get("seq_len"))
-                    .append(" | ")
-                    .append(v.get("memory_horizon") == null ? "–" : v.get("memory_horizon"))
-                    .append(" | ")
-                    .append(TableSections.f(v, "log10_slope_back"))
-                    .append(" | ")
-                    .append(TableSections.f(v, "log10_last_over_first"))
-                    .append(" | ")
-                    .append(TableSections.f(v, "saturated_frac"))
-                    .append(" | ")
-                    .append(TableSections.f(v, "gap_closed"))
-                    .append(" |\n");
+            page.row(
+                    labelOf.get((String) v.get("run_id")),
+                    v.get("seed"),
+                    "**" + v.get("verdict") + "**",
+                    v.get("seq_len"),
+                    v.get("memory_horizon") == null ? "–" : v.get("memory_horizon"),
+                    TableSections.f(v, "log10_slope_back"),
+                    TableSections.f(v, "log10_last_over_first"),
+                    TableSections.f(v, "saturated_frac"),
+                    TableSections.f(v, "gap_closed"));
         page.md.append('\n');
     }
 
