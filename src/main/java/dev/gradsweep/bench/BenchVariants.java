@@ -45,12 +45,20 @@ public final class BenchVariants implements Closeable {
     public static final int STACK = 32;
 
     private final RunConfig rc;
+    private final int stack;
     private final TaskData data;
     private final OutputDir scratch;
     private final List<RunWriter> writers = new ArrayList<>();
 
     BenchVariants(RunConfig rc, OutputDir scratch) {
+        this(rc, STACK, scratch);
+    }
+
+    /** @param stack runs per stack in the stacked variants */
+    BenchVariants(RunConfig rc, int stack, OutputDir scratch) {
+        if (stack < 1) throw new IllegalArgumentException("stack size must be >= 1, got " + stack);
         this.rc = rc;
+        this.stack = stack;
         this.data = Tasks.generate(rc.task, rc.seed);
         this.scratch = scratch;
     }
@@ -125,13 +133,13 @@ public final class BenchVariants implements Closeable {
         return w;
     }
 
-    /** {@link #STACK} copies of the net with seeds rc.seed + seedOffset + i, each recording to Parquet. */
+    /** {@code stack} copies of the net with seeds rc.seed + seedOffset + i, each recording to Parquet. */
     StackedMlp stackOf(int seedOffset, TrainingMemory memory) throws IOException {
         List<RunConfig> runs = new ArrayList<>();
         List<TaskData> data = new ArrayList<>();
         List<RunRecorder> recs = new ArrayList<>();
         List<RunOutcome> outs = new ArrayList<>();
-        for (int i = 0; i < STACK; i++) {
+        for (int i = 0; i < stack; i++) {
             RunConfig r = rc.withSeed(rc.seed + seedOffset + i);
             runs.add(r);
             data.add(Tasks.generate(r.task, r.seed));

@@ -15,7 +15,7 @@ import java.util.Map;
 /**
  * {@code bench --soak}: memory over a long run, statistics written to Parquet as in a sweep: for each selected net the
  * DL4J loop and, where the stacked engine builds the net ({@link StackedMlp#supports}), a stack of
- * {@link BenchVariants#STACK} runs, each for {@code steps} steps; RSS and JavaCPP's off-heap bytes at start, middle
+ * {@code stack} runs ({@link BenchVariants#STACK} by default), each for {@code steps} steps; RSS and JavaCPP's off-heap bytes at start, middle
  * and end, and the largest RSS seen after the warm-up.
  */
 public final class MemorySoak {
@@ -33,10 +33,13 @@ public final class MemorySoak {
     /**
      * @param nets    name prefix of the reference nets to soak
      * @param engines a subset of {@link #ENGINES}
+     * @param stack   runs in the stacked engine's stack
      * @param scratch where the Parquet files go
      */
-    public static void run(int steps, String nets, List<String> engines, Path scratch, PrintStream out, PrintStream err)
+    public static void run(
+            int steps, String nets, List<String> engines, int stack, Path scratch, PrintStream out, PrintStream err)
             throws IOException {
+        if (stack < 1) throw new IllegalArgumentException("--soak-stack must be >= 1, got " + stack);
         for (String e : engines)
             if (!ENGINES.contains(e))
                 throw new IllegalArgumentException(
@@ -59,9 +62,9 @@ public final class MemorySoak {
             if (engines.contains("stacked") && StackedMlp.supports(rc))
                 try (BenchVariants v = new BenchVariants(
                         rc,
+                        stack,
                         new OutputDir(scratch.resolve(n.getKey() + "-stacked").toString()))) {
-                    out.println(
-                            row(n.getKey(), "stacked:" + BenchVariants.STACK, steps, v.of(BenchVariants.STACKED), err));
+                    out.println(row(n.getKey(), "stacked:" + stack, steps, v.of(BenchVariants.STACKED), err));
                 }
             else if (engines.contains("stacked"))
                 err.println("soak " + n.getKey() + ": the stacked engine does not build this net; no stacked row");

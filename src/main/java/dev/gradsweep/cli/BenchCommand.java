@@ -74,10 +74,10 @@ final class BenchCommand implements Callable<Integer> {
             names = "--soak",
             defaultValue = "0",
             paramLabel = "STEPS",
-            description = "Instead of timing: train each net --nets selects (default " + MemorySoak.DEFAULT_NETS
-                    + ") for STEPS steps, with the DL4J loop and, where the stacked engine builds the net, as a stack of "
-                    + BenchVariants.STACK
-                    + "; report RSS and off-heap memory at start, middle and end, and the peak RSS.")
+            description =
+                    "Instead of timing: train each net --nets selects (default " + MemorySoak.DEFAULT_NETS
+                            + ") for STEPS steps, with the DL4J loop and, where the stacked engine builds the net, as a stack"
+                            + " of --soak-stack runs; report RSS and off-heap memory at start, middle and end, and the peak RSS.")
     int soak;
 
     @Option(
@@ -86,6 +86,13 @@ final class BenchCommand implements Callable<Integer> {
             defaultValue = "dl4j,stacked",
             description = "With --soak: which of dl4j, stacked to train (default: ${DEFAULT-VALUE}).")
     java.util.List<String> soakEngines;
+
+    @Option(
+            names = "--soak-stack",
+            paramLabel = "RUNS",
+            description = "With --soak: runs in the stacked engine's stack (default: ${DEFAULT-VALUE}, as the"
+                    + " timing; fewer make a long soak of a large net affordable).")
+    int soakStack = BenchVariants.STACK;
 
     @Option(
             names = "--profile",
@@ -122,6 +129,7 @@ final class BenchCommand implements Callable<Integer> {
                     soak,
                     nets == null ? MemorySoak.DEFAULT_NETS : nets,
                     soakEngines,
+                    soakStack,
                     tmp.resolve("soak"),
                     System.out,
                     System.err);
