@@ -52,28 +52,10 @@ final class TraceCommand implements Callable<Integer> {
         switch (format) {
             case "csv":
                 System.out.println("layer,z,a,slope,delta,grad_w");
-                for (AnchorChain.Layer l : rows)
-                    System.out.println(String.format(
-                            Locale.ROOT,
-                            "%d,%.17g,%.17g,%.17g,%.17g,%.17g",
-                            l.layer(),
-                            l.z(),
-                            l.a(),
-                            l.slope(),
-                            l.delta(),
-                            l.gradW()));
+                printRows(rows, "%d,%.17g,%.17g,%.17g,%.17g,%.17g");
                 break;
             case "json":
-                for (AnchorChain.Layer l : rows)
-                    System.out.println(String.format(
-                            Locale.ROOT,
-                            "{\"layer\":%d,\"z\":%s,\"a\":%s,\"slope\":%s,\"delta\":%s,\"grad_w\":%s}",
-                            l.layer(),
-                            l.z(),
-                            l.a(),
-                            l.slope(),
-                            l.delta(),
-                            l.gradW()));
+                printRows(rows, "{\"layer\":%d,\"z\":%s,\"a\":%s,\"slope\":%s,\"delta\":%s,\"grad_w\":%s}");
                 break;
             case "table": {
                 System.out.printf(
@@ -81,16 +63,7 @@ final class TraceCommand implements Callable<Integer> {
                         depth, act.key, weight, input);
                 System.out.println("| layer |        z |     f(z) |    f'(z) | delta = dL/da |    dL/dw |");
                 System.out.println("|------:|---------:|---------:|---------:|--------------:|---------:|");
-                for (AnchorChain.Layer l : rows)
-                    System.out.println(String.format(
-                            Locale.ROOT,
-                            "| %5d | %8.4f | %8.4f | %8.4f | %13.4e | %8.3e |",
-                            l.layer(),
-                            l.z(),
-                            l.a(),
-                            l.slope(),
-                            l.delta(),
-                            l.gradW()));
+                printRows(rows, "| %5d | %8.4f | %8.4f | %8.4f | %13.4e | %8.3e |");
                 AnchorChain.Layer first = rows.get(0), last = rows.get(rows.size() - 1);
                 System.out.println(String.format(
                         Locale.ROOT,
@@ -110,5 +83,12 @@ final class TraceCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--format: unknown '" + format + "'; allowed: table, csv, json");
         }
         return 0;
+    }
+
+    /** One line per layer: {@code rowFormat} takes layer, z, a, slope, delta, dL/dw in that order. */
+    private static void printRows(List<AnchorChain.Layer> rows, String rowFormat) {
+        for (AnchorChain.Layer l : rows)
+            System.out.println(
+                    String.format(Locale.ROOT, rowFormat, l.layer(), l.z(), l.a(), l.slope(), l.delta(), l.gradW()));
     }
 }

@@ -147,6 +147,13 @@ final class Charts {
     }
 
     /** Fixed colours per name so the same configuration has the same colour in every plot. */
+    /** The palette's colours in line order, by line name. */
+    static Map<String, Color> paletteByName(List<Line> lines) {
+        Map<String, Color> col = new java.util.LinkedHashMap<>();
+        for (Line l : lines) col.put(l.name(), PALETTE[col.size() % PALETTE.length]);
+        return col;
+    }
+
     static void colour(XYChart c, Map<String, Color> colours) {
         c.getSeriesMap().forEach((n, s) -> {
             Color col = colours.get(n);

@@ -1,9 +1,7 @@
 package dev.gradsweep.report;
 
-import java.awt.Color;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -57,10 +55,7 @@ final class DistributionPlots {
                     "log10 " + what + " (bins of " + BIN + " decades)",
                     "share of layer-steps",
                     ls);
-            Map<String, Color> col = new LinkedHashMap<>();
-            for (Charts.Line l : ls) col.put(l.name(), Charts.PALETTE[col.size() % Charts.PALETTE.length]);
-            Charts.colour(c, col);
-            page.save(c, file);
+            page.save(c, Charts.paletteByName(ls), file);
             page.image(file, "histogram of " + what);
             long z = zeros.values().stream().mapToLong(Long::longValue).sum();
             if (z > 0)

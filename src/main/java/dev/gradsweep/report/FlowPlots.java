@@ -10,7 +10,6 @@ import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.knowm.xchart.XYChart;
 
 /** Gradient flow across layers at chosen steps: ‖∇W_l‖ (linear and log10) and δ_l, one line per configuration. */
 final class FlowPlots {
@@ -44,30 +43,27 @@ final class FlowPlots {
                 add(d, c, r.getInt(2), r.isNullAt(4) ? Double.NaN : r.getDouble(4));
             }
             String when = when(s), tag = tag(s);
-            XYChart lin = Charts.lines(
+            layerChart(
+                    page,
+                    colours,
                     "Gradient magnitude across layers (" + when + ")",
-                    "layer (0 = input side)",
                     "‖∇W_l‖ (L2)",
                     lines(shown, w, false),
-                    true);
-            Charts.colour(lin, colours);
-            page.save(lin, "flow_w_linear_" + tag + ".png");
-            XYChart log = Charts.lines(
+                    "flow_w_linear_" + tag + ".png");
+            layerChart(
+                    page,
+                    colours,
                     "log10 gradient magnitude across layers (" + when + ")",
-                    "layer (0 = input side)",
                     "log10 ‖∇W_l‖",
                     lines(shown, w, true),
-                    true);
-            Charts.colour(log, colours);
-            page.save(log, "flow_w_log_" + tag + ".png");
-            XYChart dl = Charts.lines(
+                    "flow_w_log_" + tag + ".png");
+            layerChart(
+                    page,
+                    colours,
                     "Back-propagated signal δ_l across layers (" + when + ")",
-                    "layer (0 = input side)",
                     "log10 ‖δ_l‖",
                     lines(shown, d, true),
-                    true);
-            Charts.colour(dl, colours);
-            page.save(dl, "flow_delta_log_" + tag + ".png");
+                    "flow_delta_log_" + tag + ".png");
             page.md
                     .append("### ")
                     .append(when.substring(0, 1).toUpperCase())
@@ -123,6 +119,12 @@ final class FlowPlots {
             acc[0] += Math.log10(v);
             acc[1]++;
         }
+    }
+
+    private static void layerChart(
+            ReportPage page, Map<String, Color> colours, String title, String yTitle, List<Charts.Line> ls, String file)
+            throws IOException {
+        page.save(Charts.lines(title, "layer (0 = input side)", yTitle, ls, true), colours, file);
     }
 
     static List<Charts.Line> lines(List<String> shown, Map<String, TreeMap<Integer, double[]>> m, boolean log) {

@@ -1,9 +1,7 @@
 package dev.gradsweep.report;
 
-import java.awt.Color;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -56,11 +54,8 @@ final class LossCurves {
                     ls,
                     false);
             c.getStyler().setYAxisLogarithmic(logScale);
-            Map<String, Color> col = new LinkedHashMap<>();
-            for (Charts.Line l : ls) col.put(l.name(), Charts.PALETTE[col.size() % Charts.PALETTE.length]);
-            Charts.colour(c, col);
             String file = "loss_by_" + axis + ".png";
-            page.save(c, file);
+            page.save(c, Charts.paletteByName(ls), file);
             page.image(file, "loss curves by " + axis);
         }
     }

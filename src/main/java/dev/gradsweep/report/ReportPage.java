@@ -25,6 +25,12 @@ final class ReportPage {
         return p;
     }
 
+    /** Saves chart {@code c} as {@code name}, its lines coloured by name from {@code colours}. */
+    Path save(org.knowm.xchart.XYChart c, Map<String, java.awt.Color> colours, String name) throws IOException {
+        Charts.colour(c, colours);
+        return save(c, name);
+    }
+
     /** Appends one Markdown table row: "| c1 | c2 | … |" and a newline. */
     void row(Object... cells) {
         md.append("| ");

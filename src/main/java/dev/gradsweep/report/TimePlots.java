@@ -9,7 +9,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.knowm.xchart.XYChart;
 
 /**
  * Recurrent runs through time (the timesteps table, bottom recurrent layer): their verdict evidence, the gradient flow
@@ -85,14 +84,15 @@ final class TimePlots {
         for (String s : steps) {
             Map<String, TreeMap<Integer, double[]>> g = flow.get(s);
             String when = FlowPlots.when(s), file = "time_flow_" + FlowPlots.tag(s) + ".png";
-            XYChart c = Charts.lines(
-                    "log10 ‖∂L/∂h_t‖ across time steps (" + when + ")",
-                    "time step t (0 = first input; the loss reads T−1)",
-                    "log10 ‖∂L/∂h_t‖",
-                    FlowPlots.lines(shown, g, true),
-                    true);
-            Charts.colour(c, colours);
-            page.save(c, file);
+            page.save(
+                    Charts.lines(
+                            "log10 ‖∂L/∂h_t‖ across time steps (" + when + ")",
+                            "time step t (0 = first input; the loss reads T−1)",
+                            "log10 ‖∂L/∂h_t‖",
+                            FlowPlots.lines(shown, g, true),
+                            true),
+                    colours,
+                    file);
             page.image(file, "gradient through time, log10, " + when);
         }
     }
