@@ -162,12 +162,51 @@ final class FloatBlocks {
             into.putFloat((oAt + i) << 2, z.getFloat((zAt + i) << 2) > 0 ? dy.getFloat((dAt + i) << 2) : 0f);
     }
 
+    /** z[zAt + i] ← z[zAt + i] + b[bAt + i] for i in [0, n): ND4J's broadcast add of a bias row, one float32 add. */
+    static void addRow(ByteBuffer z, int zAt, ByteBuffer b, int bAt, int n) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += LANES)
+            FloatVector.fromByteBuffer(F, z, (zAt + i) << 2, NATIVE)
+                    .add(FloatVector.fromByteBuffer(F, b, (bAt + i) << 2, NATIVE))
+                    .intoByteBuffer(z, (zAt + i) << 2, NATIVE);
+        for (; i < n; i++) z.putFloat((zAt + i) << 2, z.getFloat((zAt + i) << 2) + b.getFloat((bAt + i) << 2));
+    }
+
+    /**
+     * into[oAt + i] ← ∂L/∂z from a = f(z) and dy = ∂L/∂a, for i in [0, n): the sigmoid's dy·(a·(1 − a)) or, with
+     * {@code tanh}, dy·(1 − a·a), in that order of float32 operations (ND4J's sigmoid_bp and tanh_bp, which evaluate
+     * f(z) again as the forward did); {@code into} may be {@code a} or {@code dy}.
+     */
+    static void backpropFromOutput(
+            ByteBuffer a, int aAt, ByteBuffer dy, int dAt, ByteBuffer into, int oAt, int n, boolean tanh) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += LANES) {
+            FloatVector v = FloatVector.fromByteBuffer(F, a, (aAt + i) << 2, NATIVE);
+            FloatVector slope = tanh ? v.mul(v).neg().add(1f) : v.neg().add(1f).mul(v);
+            FloatVector.fromByteBuffer(F, dy, (dAt + i) << 2, NATIVE)
+                    .mul(slope)
+                    .intoByteBuffer(into, (oAt + i) << 2, NATIVE);
+        }
+        for (; i < n; i++) {
+            float v = a.getFloat((aAt + i) << 2);
+            into.putFloat((oAt + i) << 2, dy.getFloat((dAt + i) << 2) * (tanh ? 1f - v * v : v * (1f - v)));
+        }
+    }
+
     /**
      * into[iAt + j] ← Σ_r x[xAt + r·n + j] over rows [0, rows), for j in [0, n): column sums of a row-major block,
      * each a float32 sum in row order from 0 (ND4J's reduction over the batch), the rows read in storage order.
+     * Rows of up to two vectors are summed in a local array (a 50 × 10 net's bias sums: reading and writing the
+     * buffer per row had cost more than the sums).
      */
     static void sumRows(ByteBuffer x, int xAt, int rows, int n, ByteBuffer into, int iAt) {
         int bound = F.loopBound(n);
+        if (n <= 2 * LANES) {
+            float[] acc = new float[n];
+            for (int r = 0, at = xAt << 2; r < rows; r++) for (int i = 0; i < n; i++, at += 4) acc[i] += x.getFloat(at);
+            for (int i = 0; i < n; i++) into.putFloat((iAt + i) << 2, acc[i]);
+            return;
+        }
         for (int i = 0; i < n; i++) into.putFloat((iAt + i) << 2, 0f);
         for (int r = 0; r < rows; r++) {
             int row = xAt + r * n, i = 0;

@@ -72,6 +72,17 @@ public final class Simd {
         FloatBlocks.reluBackprop(z, zAt, dy, dAt, into, oAt, n);
     }
 
+    /** See {@link FloatBlocks#addRow}. Only when {@link #ENABLED}. */
+    public static void addRow(ByteBuffer z, int zAt, ByteBuffer b, int bAt, int n) {
+        FloatBlocks.addRow(z, zAt, b, bAt, n);
+    }
+
+    /** See {@link FloatBlocks#backpropFromOutput}. Only when {@link #ENABLED}. */
+    public static void backpropFromOutput(
+            ByteBuffer a, int aAt, ByteBuffer dy, int dAt, ByteBuffer into, int oAt, int n, boolean tanh) {
+        FloatBlocks.backpropFromOutput(a, aAt, dy, dAt, into, oAt, n, tanh);
+    }
+
     /** See {@link FloatBlocks#sumRows}. Only when {@link #ENABLED}. */
     public static void sumRows(ByteBuffer x, int xAt, int rows, int n, ByteBuffer into, int iAt) {
         FloatBlocks.sumRows(x, xAt, rows, n, into, iAt);
