@@ -162,14 +162,14 @@ final class FloatBlocks {
             into.putFloat((oAt + i) << 2, z.getFloat((zAt + i) << 2) > 0 ? dy.getFloat((dAt + i) << 2) : 0f);
     }
 
-    /** z[zAt + i] ← z[zAt + i] + b[bAt + i] for i in [0, n): ND4J's broadcast add of a bias row, one float32 add. */
-    static void addRow(ByteBuffer z, int zAt, ByteBuffer b, int bAt, int n) {
+    /** out[oAt + i] ← a[aAt + i] + b[bAt + i] for i in [0, n), one float32 add each; {@code out} may be a or b. */
+    static void add(ByteBuffer a, int aAt, ByteBuffer b, int bAt, ByteBuffer out, int oAt, int n) {
         int i = 0;
         for (int bound = F.loopBound(n); i < bound; i += LANES)
-            FloatVector.fromByteBuffer(F, z, (zAt + i) << 2, NATIVE)
+            FloatVector.fromByteBuffer(F, a, (aAt + i) << 2, NATIVE)
                     .add(FloatVector.fromByteBuffer(F, b, (bAt + i) << 2, NATIVE))
-                    .intoByteBuffer(z, (zAt + i) << 2, NATIVE);
-        for (; i < n; i++) z.putFloat((zAt + i) << 2, z.getFloat((zAt + i) << 2) + b.getFloat((bAt + i) << 2));
+                    .intoByteBuffer(out, (oAt + i) << 2, NATIVE);
+        for (; i < n; i++) out.putFloat((oAt + i) << 2, a.getFloat((aAt + i) << 2) + b.getFloat((bAt + i) << 2));
     }
 
     /**

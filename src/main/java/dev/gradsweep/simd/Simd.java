@@ -72,9 +72,9 @@ public final class Simd {
         FloatBlocks.reluBackprop(z, zAt, dy, dAt, into, oAt, n);
     }
 
-    /** See {@link FloatBlocks#addRow}. Only when {@link #ENABLED}. */
-    public static void addRow(ByteBuffer z, int zAt, ByteBuffer b, int bAt, int n) {
-        FloatBlocks.addRow(z, zAt, b, bAt, n);
+    /** See {@link FloatBlocks#add}. Only when {@link #ENABLED}. */
+    public static void add(ByteBuffer a, int aAt, ByteBuffer b, int bAt, ByteBuffer out, int oAt, int n) {
+        FloatBlocks.add(a, aAt, b, bAt, out, oAt, n);
     }
 
     /** See {@link FloatBlocks#backpropFromOutput}. Only when {@link #ENABLED}. */

@@ -380,8 +380,8 @@ final class HostDirectMemory implements TrainingMemory {
         if (dt == DataType.FLOAT && Simd.ENABLED) {
             HostArray zh = HostArray.of(z), bh = HostArray.of(rows);
             for (int r = 0; r < k; r++)
-                for (int q = 0; q < batch; q++)
-                    Simd.addRow(zh.bytes(), zh.base() + (r * batch + q) * n, bh.bytes(), bh.base() + r * n, n);
+                for (int q = 0, at = zh.base() + r * batch * n; q < batch; q++, at += n)
+                    Simd.add(zh.bytes(), at, bh.bytes(), bh.base() + r * n, zh.bytes(), at, n);
             return;
         }
         int zAt = HostMemory.offset(z), bAt = HostMemory.offset(rows);
@@ -393,6 +393,40 @@ final class HostDirectMemory implements TrainingMemory {
             FloatBuffer zb = z.data().asNioFloat(), bb = rows.data().asNioFloat();
             for (int i = 0; i < k * batch * n; i++)
                 zb.put(zAt + i, zb.get(zAt + i) + bb.get(bAt + i / (batch * n) * n + i % n));
+        }
+    }
+
+    @Override
+    public void add(INDArray a, INDArray b, INDArray out) {
+        DataType dt = out.dataType();
+        requireContiguous("add", dt, a, b, out);
+        if (a.length() != out.length() || b.length() != out.length())
+            throw new IllegalArgumentException("add: a, b and out must have one length");
+        int n = (int) out.length();
+        if (dt == DataType.FLOAT && Simd.ENABLED) {
+            HostArray ah = HostArray.of(a), bh = HostArray.of(b), oh = HostArray.of(out);
+            for (int at = 0; at < n; at += HostArray.BLOCK)
+                Simd.add(
+                        ah.bytes(),
+                        ah.base() + at,
+                        bh.bytes(),
+                        bh.base() + at,
+                        oh.bytes(),
+                        oh.base() + at,
+                        Math.min(HostArray.BLOCK, n - at));
+            return;
+        }
+        int aAt = HostMemory.offset(a), bAt = HostMemory.offset(b), oAt = HostMemory.offset(out);
+        if (dt == DataType.DOUBLE) {
+            DoubleBuffer ab = a.data().asNioDouble(),
+                    bb = b.data().asNioDouble(),
+                    ob = out.data().asNioDouble();
+            for (int i = 0; i < n; i++) ob.put(oAt + i, ab.get(aAt + i) + bb.get(bAt + i));
+        } else {
+            FloatBuffer ab = a.data().asNioFloat(),
+                    bb = b.data().asNioFloat(),
+                    ob = out.data().asNioFloat();
+            for (int i = 0; i < n; i++) ob.put(oAt + i, ab.get(aAt + i) + bb.get(bAt + i));
         }
     }
 

@@ -145,6 +145,14 @@ public interface TrainingMemory {
         Nd4j.exec(new BroadcastAddOp(z, rows, z, 0, 2));
     }
 
+    /**
+     * out ← a + b elementwise, arrays of one shape ({@code out} may be a or b): a residual sum and its gradient's
+     * two shares, as ND4J's {@code a.add(b, out)} computes it (the default, the portable path's).
+     */
+    default void add(INDArray a, INDArray b, INDArray out) {
+        a.add(b, out);
+    }
+
     /** The activations whose derivative {@link #backpropFromOutput} takes from the forward's output. */
     static boolean backpropsFromOutput(Activation fn) {
         return fn == Activation.SIGMOID || fn == Activation.TANH;

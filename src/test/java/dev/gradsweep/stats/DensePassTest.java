@@ -17,9 +17,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * Both memory paths' dense-layer passes against the ND4J and DL4J ops they replace, bit for bit (a NaN must meet a
  * NaN, as in {@link StackedPassTest}), float32 and float64: the batched matmul in the three forms a dense layer uses
  * (x·W, xᵀ·δ, δ·Wᵀ, and both transposed) against ND4J's {@code Nd4j.matmul}, with the weights a view inside a flat
- * buffer as the stack holds them and the result written nowhere else; the bias add against ND4J's broadcast add; and
- * the sigmoid and tanh backprops from the forward's output against DL4J's own backprop from z. Shapes: the 50 × 10
- * net's, widths not a multiple of any vector width, one of one, and a buffer longer than one host block.
+ * buffer as the stack holds them and the result written nowhere else; the bias add against ND4J's broadcast add; the
+ * residual add against ND4J's add; and the sigmoid and tanh backprops from the forward's output against DL4J's own
+ * backprop from z. Shapes: the 50 × 10 net's, widths not a multiple of any vector width, one of one, and a buffer
+ * longer than one host block.
  */
 class DensePassTest {
     /** {K, batch, in, out}. */
@@ -84,6 +85,27 @@ class DensePassTest {
                     StackedPassTest.assertSameValues(want, z, what);
                     ReluPassTest.assertBits(rowsKept, rows, what + ": rows unchanged");
                 }
+    }
+
+    /** A residual sum and its backward's sum: out separate, or written over either operand. */
+    @Test
+    void addEqualsNd4jBitForBit() {
+        Random r = new Random(9);
+        for (DataType dt : new DataType[] {DataType.FLOAT, DataType.DOUBLE})
+            for (int[] s : SHAPES)
+                for (TrainingMemory m : PATHS)
+                    for (int into = 0; into < 3; into++) {
+                        INDArray a = ReluPassTest.random(r, dt, s[0], s[1], s[3]),
+                                b = ReluPassTest.random(r, dt, s[0], s[1], s[3]);
+                        INDArray want = a.add(b), aKept = a.dup(), bKept = b.dup();
+                        INDArray out = into == 0 ? Nd4j.create(dt, s[0], s[1], s[3]) : into == 1 ? a : b;
+                        m.add(a, b, out);
+                        String what = m.name() + " " + dt + " " + java.util.Arrays.toString(s) + " into "
+                                + (into == 0 ? "out" : into == 1 ? "a" : "b");
+                        StackedPassTest.assertSameValues(want, out, what);
+                        if (into != 1) ReluPassTest.assertBits(aKept, a, what + ": a unchanged");
+                        if (into != 2) ReluPassTest.assertBits(bKept, b, what + ": b unchanged");
+                    }
     }
 
     @Test
