@@ -2,6 +2,7 @@ package dev.gradsweep.simd;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -173,6 +174,38 @@ final class FloatBlocks {
     }
 
     /**
+     * z[zAt + q·n + j] ← z[zAt + q·n + j] + b[bAt + j] for q in [0, rows), j in [0, n): a run's bias row added to each
+     * of its rows, one float32 add each (ND4J's broadcast add). Rows of up to two vectors are copied out and back in
+     * bulk: a vector pass per row of 10 values had cost more than the adds (12 % of a 50 × 10 stack's step).
+     */
+    static void addToRows(ByteBuffer z, int zAt, int rows, ByteBuffer b, int bAt, int n) {
+        if (n > 2 * LANES) {
+            for (int q = 0; q < rows; q++) add(z, zAt + q * n, b, bAt, z, zAt + q * n, n);
+            return;
+        }
+        float[] v = floats(z, zAt, rows * n), row = floats(b, bAt, n);
+        for (int q = 0, at = 0; q < rows; q++) for (int j = 0; j < n; j++) v[at++] += row[j];
+        floats(z, zAt).put(v);
+    }
+
+    /** A float32 view of a buffer from element {@code at} on. */
+    private static FloatBuffer floats(ByteBuffer b, int at) {
+        return b.duplicate()
+                .order(NATIVE)
+                .position(at << 2)
+                .slice()
+                .order(NATIVE)
+                .asFloatBuffer();
+    }
+
+    /** n float32 values from element {@code at}, copied in bulk. */
+    private static float[] floats(ByteBuffer b, int at, int n) {
+        float[] v = new float[n];
+        floats(b, at).get(v);
+        return v;
+    }
+
+    /**
      * into[oAt + i] ← ∂L/∂z from a = f(z) and dy = ∂L/∂a, for i in [0, n): the sigmoid's dy·(a·(1 − a)) or, with
      * {@code tanh}, dy·(1 − a·a), in that order of float32 operations (ND4J's sigmoid_bp and tanh_bp, which evaluate
      * f(z) again as the forward did); {@code into} may be {@code a} or {@code dy}.
@@ -196,15 +229,14 @@ final class FloatBlocks {
     /**
      * into[iAt + j] ← Σ_r x[xAt + r·n + j] over rows [0, rows), for j in [0, n): column sums of a row-major block,
      * each a float32 sum in row order from 0 (ND4J's reduction over the batch), the rows read in storage order.
-     * Rows of up to two vectors are summed in a local array (a 50 × 10 net's bias sums: reading and writing the
-     * buffer per row had cost more than the sums).
+     * Rows of up to two vectors are copied out in bulk and summed in Java arrays (see {@link #addToRows}).
      */
     static void sumRows(ByteBuffer x, int xAt, int rows, int n, ByteBuffer into, int iAt) {
         int bound = F.loopBound(n);
         if (n <= 2 * LANES) {
-            float[] acc = new float[n];
-            for (int r = 0, at = xAt << 2; r < rows; r++) for (int i = 0; i < n; i++, at += 4) acc[i] += x.getFloat(at);
-            for (int i = 0; i < n; i++) into.putFloat((iAt + i) << 2, acc[i]);
+            float[] v = floats(x, xAt, rows * n), acc = new float[n];
+            for (int r = 0, at = 0; r < rows; r++) for (int i = 0; i < n; i++) acc[i] += v[at++];
+            floats(into, iAt).put(acc);
             return;
         }
         for (int i = 0; i < n; i++) into.putFloat((iAt + i) << 2, 0f);

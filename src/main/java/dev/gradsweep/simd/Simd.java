@@ -77,6 +77,11 @@ public final class Simd {
         FloatBlocks.add(a, aAt, b, bAt, out, oAt, n);
     }
 
+    /** See {@link FloatBlocks#addToRows}. Only when {@link #ENABLED}. */
+    public static void addToRows(ByteBuffer z, int zAt, int rows, ByteBuffer b, int bAt, int n) {
+        FloatBlocks.addToRows(z, zAt, rows, b, bAt, n);
+    }
+
     /** See {@link FloatBlocks#backpropFromOutput}. Only when {@link #ENABLED}. */
     public static void backpropFromOutput(
             ByteBuffer a, int aAt, ByteBuffer dy, int dAt, ByteBuffer into, int oAt, int n, boolean tanh) {

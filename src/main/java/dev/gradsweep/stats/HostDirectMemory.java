@@ -380,8 +380,7 @@ final class HostDirectMemory implements TrainingMemory {
         if (dt == DataType.FLOAT && Simd.ENABLED) {
             HostArray zh = HostArray.of(z), bh = HostArray.of(rows);
             for (int r = 0; r < k; r++)
-                for (int q = 0, at = zh.base() + r * batch * n; q < batch; q++, at += n)
-                    Simd.add(zh.bytes(), at, bh.bytes(), bh.base() + r * n, zh.bytes(), at, n);
+                Simd.addToRows(zh.bytes(), zh.base() + r * batch * n, batch, bh.bytes(), bh.base() + r * n, n);
             return;
         }
         int zAt = HostMemory.offset(z), bAt = HostMemory.offset(rows);
