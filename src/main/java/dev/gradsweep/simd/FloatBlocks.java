@@ -183,8 +183,11 @@ final class FloatBlocks {
             for (int q = 0; q < rows; q++) add(z, zAt + q * n, b, bAt, z, zAt + q * n, n);
             return;
         }
-        float[] v = floats(z, zAt, rows * n), row = floats(b, bAt, n);
-        for (int q = 0, at = 0; q < rows; q++) for (int j = 0; j < n; j++) v[at++] += row[j];
+        int len = rows * n;
+        float[] v = floats(z, zAt, len), tiled = new float[len];
+        floats(b, bAt).get(tiled, 0, n);
+        for (int have = n; have < len; have *= 2) System.arraycopy(tiled, 0, tiled, have, Math.min(have, len - have));
+        for (int i = 0; i < len; i++) v[i] += tiled[i]; // one flat loop, which the JIT vectorises
         floats(z, zAt).put(v);
     }
 
