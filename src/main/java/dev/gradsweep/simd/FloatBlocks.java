@@ -6,7 +6,6 @@ import java.nio.FloatBuffer;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -237,17 +236,10 @@ final class FloatBlocks {
      */
     static void sumRows(ByteBuffer x, int xAt, int rows, int n, ByteBuffer into, int iAt) {
         int bound = F.loopBound(n);
-        if (n <= 2 * LANES) { // lane j of a masked vector is column j: its adds stay in row order
-            float[] v = floats(x, xAt, rows * n), acc = new float[2 * LANES];
-            VectorMask<Float> lo = F.indexInRange(0, n), hi = F.indexInRange(LANES, n);
-            FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
-            for (int r = 0, at = 0; r < rows; r++, at += n) {
-                a0 = a0.add(FloatVector.fromArray(F, v, at, lo));
-                if (n > LANES) a1 = a1.add(FloatVector.fromArray(F, v, at + LANES, hi));
-            }
-            a0.intoArray(acc, 0);
-            a1.intoArray(acc, LANES);
-            floats(into, iAt).put(acc, 0, n);
+        if (n <= 2 * LANES) {
+            float[] v = floats(x, xAt, rows * n), acc = new float[n];
+            for (int r = 0, at = 0; r < rows; r++) for (int i = 0; i < n; i++) acc[i] += v[at++];
+            floats(into, iAt).put(acc);
             return;
         }
         for (int i = 0; i < n; i++) into.putFloat((iAt + i) << 2, 0f);
