@@ -72,6 +72,22 @@ public final class Simd {
         FloatBlocks.reluBackprop(z, zAt, dy, dAt, into, oAt, n);
     }
 
+    /** See {@link FloatBlocks#add}. Only when {@link #ENABLED}. */
+    public static void add(ByteBuffer a, int aAt, ByteBuffer b, int bAt, ByteBuffer out, int oAt, int n) {
+        FloatBlocks.add(a, aAt, b, bAt, out, oAt, n);
+    }
+
+    /** See {@link FloatBlocks#addToRows}. Only when {@link #ENABLED}. */
+    public static void addToRows(ByteBuffer z, int zAt, int rows, ByteBuffer b, int bAt, int n) {
+        FloatBlocks.addToRows(z, zAt, rows, b, bAt, n);
+    }
+
+    /** See {@link FloatBlocks#backpropFromOutput}. Only when {@link #ENABLED}. */
+    public static void backpropFromOutput(
+            ByteBuffer a, int aAt, ByteBuffer dy, int dAt, ByteBuffer into, int oAt, int n, boolean tanh) {
+        FloatBlocks.backpropFromOutput(a, aAt, dy, dAt, into, oAt, n, tanh);
+    }
+
     /** See {@link FloatBlocks#sumRows}. Only when {@link #ENABLED}. */
     public static void sumRows(ByteBuffer x, int xAt, int rows, int n, ByteBuffer into, int iAt) {
         FloatBlocks.sumRows(x, xAt, rows, n, into, iAt);

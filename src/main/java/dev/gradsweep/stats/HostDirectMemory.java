@@ -6,8 +6,12 @@ import dev.gradsweep.hostmem.HostMemory;
 import dev.gradsweep.simd.Simd;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.openblas.global.openblas_nolapack;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
@@ -298,6 +302,173 @@ final class HostDirectMemory implements TrainingMemory {
                     db = dy.data().asNioFloat(),
                     ob = into.data().asNioFloat();
             for (int i = 0; i < n; i++) ob.put(oAt + i, zb.get(zAt + i) > 0 ? db.get(dAt + i) : 0f);
+        }
+        return into;
+    }
+
+    /**
+     * One gemm per run on each operand's host memory, at the run's offset; arrays that are not row-major [K, ·, ·]
+     * (and other types than float32 and float64) go through ND4J's batched matmul.
+     */
+    @Override
+    public void matmul(INDArray a, INDArray b, INDArray c, boolean transA, boolean transB) {
+        DataType dt = c.dataType();
+        int k = (int) c.size(0), m = (int) c.size(1), n = (int) c.size(2);
+        int inner = (int) (transA ? a.size(1) : a.size(2));
+        if (!(dt == DataType.FLOAT || dt == DataType.DOUBLE)
+                || !rowMajor3(a, dt)
+                || !rowMajor3(b, dt)
+                || !rowMajor3(c, dt)
+                || inner == 0) {
+            Nd4j.matmul(a, b, c, transA, transB, false);
+            return;
+        }
+        if (a.size(0) != k
+                || b.size(0) != k
+                || (transA ? a.size(2) : a.size(1)) != m
+                || (transB ? b.size(1) : b.size(2)) != n
+                || (transB ? b.size(2) : b.size(1)) != inner)
+            throw new IllegalArgumentException("matmul: shapes " + java.util.Arrays.toString(a.shape()) + ", "
+                    + java.util.Arrays.toString(b.shape()) + " → " + java.util.Arrays.toString(c.shape()));
+        int lda = (int) a.size(2), ldb = (int) b.size(2);
+        long sa = a.size(1) * a.size(2), sb = b.size(1) * b.size(2), sc = (long) m * n;
+        long oa = HostMemory.offset(a), ob = HostMemory.offset(b), oc = HostMemory.offset(c);
+        int ta = transA ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
+                tb = transB ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans;
+        // pointers at element 0 of each NIO view, the origin of HostMemory.offset (JavaCPP's pointer of a buffer
+        // whose position is not 0 is not at that position)
+        if (dt == DataType.FLOAT) {
+            FloatPointer pa = new FloatPointer(a.data().asNioFloat().clear()),
+                    pb = new FloatPointer(b.data().asNioFloat().clear()),
+                    pc = new FloatPointer(c.data().asNioFloat().clear());
+            for (int r = 0; r < k; r++) {
+                pa.position(oa + r * sa);
+                pb.position(ob + r * sb);
+                pc.position(oc + r * sc);
+                openblas_nolapack.cblas_sgemm(
+                        openblas_nolapack.CblasRowMajor, ta, tb, m, n, inner, 1f, pa, lda, pb, ldb, 0f, pc, n);
+            }
+        } else {
+            DoublePointer pa = new DoublePointer(a.data().asNioDouble().clear()),
+                    pb = new DoublePointer(b.data().asNioDouble().clear()),
+                    pc = new DoublePointer(c.data().asNioDouble().clear());
+            for (int r = 0; r < k; r++) {
+                pa.position(oa + r * sa);
+                pb.position(ob + r * sb);
+                pc.position(oc + r * sc);
+                openblas_nolapack.cblas_dgemm(
+                        openblas_nolapack.CblasRowMajor, ta, tb, m, n, inner, 1.0, pa, lda, pb, ldb, 0.0, pc, n);
+            }
+        }
+    }
+
+    /** A rank-3 array of type dt whose elements lie in row-major order without gaps. */
+    private static boolean rowMajor3(INDArray x, DataType dt) {
+        return x.rank() == 3
+                && x.dataType() == dt
+                && x.stride(2) == 1
+                && x.stride(1) == x.size(2)
+                && (x.stride(0) == x.size(1) * x.size(2) || x.size(0) == 1);
+    }
+
+    @Override
+    public void addRows(INDArray z, INDArray rows) {
+        DataType dt = z.dataType();
+        requireContiguous("addRows", dt, z, rows);
+        int k = (int) z.size(0), batch = (int) z.size(1), n = (int) z.size(2);
+        requireRows("addRows", k, n, rows);
+        if (dt == DataType.FLOAT && Simd.ENABLED) {
+            HostArray zh = HostArray.of(z), bh = HostArray.of(rows);
+            for (int r = 0; r < k; r++)
+                Simd.addToRows(zh.bytes(), zh.base() + r * batch * n, batch, bh.bytes(), bh.base() + r * n, n);
+            return;
+        }
+        int zAt = HostMemory.offset(z), bAt = HostMemory.offset(rows);
+        if (dt == DataType.DOUBLE) {
+            DoubleBuffer zb = z.data().asNioDouble(), bb = rows.data().asNioDouble();
+            for (int i = 0; i < k * batch * n; i++)
+                zb.put(zAt + i, zb.get(zAt + i) + bb.get(bAt + i / (batch * n) * n + i % n));
+        } else {
+            FloatBuffer zb = z.data().asNioFloat(), bb = rows.data().asNioFloat();
+            for (int i = 0; i < k * batch * n; i++)
+                zb.put(zAt + i, zb.get(zAt + i) + bb.get(bAt + i / (batch * n) * n + i % n));
+        }
+    }
+
+    @Override
+    public void add(INDArray a, INDArray b, INDArray out) {
+        DataType dt = out.dataType();
+        requireContiguous("add", dt, a, b, out);
+        if (a.length() != out.length() || b.length() != out.length())
+            throw new IllegalArgumentException("add: a, b and out must have one length");
+        int n = (int) out.length();
+        if (dt == DataType.FLOAT && Simd.ENABLED) {
+            HostArray ah = HostArray.of(a), bh = HostArray.of(b), oh = HostArray.of(out);
+            for (int at = 0; at < n; at += HostArray.BLOCK)
+                Simd.add(
+                        ah.bytes(),
+                        ah.base() + at,
+                        bh.bytes(),
+                        bh.base() + at,
+                        oh.bytes(),
+                        oh.base() + at,
+                        Math.min(HostArray.BLOCK, n - at));
+            return;
+        }
+        int aAt = HostMemory.offset(a), bAt = HostMemory.offset(b), oAt = HostMemory.offset(out);
+        if (dt == DataType.DOUBLE) {
+            DoubleBuffer ab = a.data().asNioDouble(),
+                    bb = b.data().asNioDouble(),
+                    ob = out.data().asNioDouble();
+            for (int i = 0; i < n; i++) ob.put(oAt + i, ab.get(aAt + i) + bb.get(bAt + i));
+        } else {
+            FloatBuffer ab = a.data().asNioFloat(),
+                    bb = b.data().asNioFloat(),
+                    ob = out.data().asNioFloat();
+            for (int i = 0; i < n; i++) ob.put(oAt + i, ab.get(aAt + i) + bb.get(bAt + i));
+        }
+    }
+
+    @Override
+    public INDArray backpropFromOutput(Activation fn, INDArray z, INDArray a, INDArray dy, INDArray into) {
+        if (!TrainingMemory.backpropsFromOutput(fn))
+            throw new IllegalArgumentException("backpropFromOutput: sigmoid or tanh, not " + fn);
+        requireContiguous("backpropFromOutput", a.dataType(), a, dy, into);
+        if (dy.length() != a.length() || into.length() != a.length() || z.length() != a.length())
+            throw new IllegalArgumentException("backpropFromOutput: z, a, dy and into must have one length");
+        boolean tanh = fn == Activation.TANH;
+        int n = (int) a.length(),
+                aAt = HostMemory.offset(a),
+                dAt = HostMemory.offset(dy),
+                oAt = HostMemory.offset(into);
+        if (a.dataType() == DataType.DOUBLE) {
+            DoubleBuffer ab = a.data().asNioDouble(),
+                    db = dy.data().asNioDouble(),
+                    ob = into.data().asNioDouble();
+            for (int i = 0; i < n; i++) {
+                double v = ab.get(aAt + i);
+                ob.put(oAt + i, db.get(dAt + i) * (tanh ? 1 - v * v : v * (1 - v)));
+            }
+        } else if (Simd.ENABLED) {
+            HostArray ah = HostArray.of(a), dh = HostArray.of(dy), oh = HostArray.of(into);
+            for (int at = 0; at < n; at += HostArray.BLOCK)
+                Simd.backpropFromOutput(
+                        ah.bytes(),
+                        ah.base() + at,
+                        dh.bytes(),
+                        dh.base() + at,
+                        oh.bytes(),
+                        oh.base() + at,
+                        Math.min(HostArray.BLOCK, n - at),
+                        tanh);
+        } else {
+            FloatBuffer ab = a.data().asNioFloat(),
+                    db = dy.data().asNioFloat(),
+                    ob = into.data().asNioFloat();
+            for (int i = 0; i < n; i++) {
+                float v = ab.get(aAt + i);
+                ob.put(oAt + i, db.get(dAt + i) * (tanh ? 1f - v * v : v * (1f - v)));
+            }
         }
         return into;
     }

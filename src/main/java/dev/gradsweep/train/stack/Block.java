@@ -21,7 +21,7 @@ final class Block extends Residual {
     void addBranch(INDArray x, INDArray u) {
         INDArray f = fc2.forward(fc1.forward(u));
         if (gain != null) f = gain.forward(f);
-        x.add(f, sum);
+        c.memory.add(x, f, sum);
     }
 
     @Override

@@ -1,11 +1,16 @@
 package dev.gradsweep.train.stack;
 
+import dev.gradsweep.grid.Activation;
 import dev.gradsweep.stats.TrainingMemory;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.TransformOp;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastAddOp;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.GELU;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Sigmoid;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Tanh;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -44,24 +49,49 @@ final class Ctx {
     }
 
     /**
-     * a = f(z + b), b [K, units] or null: ReLU's bias add and activation as one pass of the memory path, else b
-     * added into z in place and DL4J's activation ({@code fn} null: the identity, which returns z itself).
+     * The one ND4J transform DL4J's activation {@code act} runs in place over its input, here from z into a (no copy
+     * of z first); null for the activations whose forward is not one such op.
      */
-    INDArray biasActivate(IActivation fn, boolean relu, INDArray z, INDArray b, INDArray a) {
-        if (relu) {
-            memory.biasRelu(z, b, a);
-            return a;
+    static TransformOp transform(Activation act, INDArray z, INDArray a) {
+        switch (act) {
+            case SIGMOID:
+                return new Sigmoid(z, a);
+            case TANH:
+                return new Tanh(z, a);
+            case GELU:
+                return new GELU(z, a);
+            default:
+                return null;
         }
-        if (b != null) addRows(z, b);
-        return fn == null ? z : activate(fn, z, a);
     }
 
     /**
-     * ∂L/∂z of a = f(z) from dy = ∂L/∂a: ReLU as the memory path's pass into {@code out}, else DL4J's backprop, which
-     * overwrites z (pass a copy where z is needed after).
+     * a = f(z + b), b [K, units] or null: ReLU's bias add and activation as one pass of the memory path; else b added
+     * into z by the memory path and the activation's ND4J transform from z into a, or DL4J's activation on a copy
+     * ({@code fn} null: the identity, which returns z itself).
      */
-    INDArray backprop(IActivation fn, boolean relu, INDArray z, INDArray dy, INDArray out) {
-        return relu ? memory.reluBackprop(z, dy, out) : fn.backprop(z, dy).getFirst();
+    INDArray biasActivate(Activation act, IActivation fn, INDArray z, INDArray b, INDArray a) {
+        if (act == Activation.RELU) {
+            memory.biasRelu(z, b, a);
+            return a;
+        }
+        if (b != null) memory.addRows(z, b);
+        if (fn == null) return z;
+        TransformOp op = transform(act, z, a);
+        if (op == null) return activate(fn, z, a);
+        Nd4j.exec(op);
+        return a;
+    }
+
+    /**
+     * ∂L/∂z of a = f(z) from dy = ∂L/∂a into {@code out}: ReLU, sigmoid and tanh as the memory path's passes (the
+     * latter two from a), else DL4J's backprop, which overwrites z (pass a copy where z is needed after; {@code out}
+     * must then be z).
+     */
+    INDArray backprop(Activation act, IActivation fn, INDArray z, INDArray a, INDArray dy, INDArray out) {
+        if (act == Activation.RELU) return memory.reluBackprop(z, dy, out);
+        if (TrainingMemory.backpropsFromOutput(act)) return memory.backpropFromOutput(act, z, a, dy, out);
+        return fn.backprop(z, dy).getFirst();
     }
 
     /**

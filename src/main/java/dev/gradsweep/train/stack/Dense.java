@@ -4,13 +4,13 @@ import dev.gradsweep.grid.Activation;
 import dev.gradsweep.model.NetworkFactory;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * DL4J's dense layer: z = x·W (+ b), a = f(z), with DL4J's own activation function (its forward works in place on a
- * copy of z, its backprop turns ∂L/∂a into ∂L/∂z over z, which is not needed after). ReLU's bias add, copy and
- * activation, and its backprop, are the memory path's passes instead: each DL4J op there is a full pass over the
- * [K, batch, units] buffer, and its backprop allocates a fresh one per call.
+ * copy of z, its backprop turns ∂L/∂a into ∂L/∂z over z, which is not needed after). The matmuls and the bias add
+ * are the memory path's; so are ReLU's activation and the backprops of ReLU, sigmoid and tanh (see
+ * {@link Ctx#biasActivate}, {@link Ctx#backprop}): each ND4J op there is a full pass over the [K, batch, units]
+ * buffer and a fixed cost, and ReLU's backprop allocates a fresh buffer per call.
  */
 final class Dense extends Part {
     private final Ctx c;
@@ -18,7 +18,7 @@ final class Dense extends Part {
     /** Null for the identity, which needs no copy of z. */
     private final IActivation fn;
 
-    private final boolean relu;
+    private final Activation act;
 
     private INDArray x;
 
@@ -35,7 +35,7 @@ final class Dense extends Part {
         this.fn = act == Activation.IDENTITY
                 ? null
                 : NetworkFactory.activation(act).getActivationFunction();
-        this.relu = act == Activation.RELU;
+        this.act = act;
         this.z = c.buffer(w.size(2));
         this.a = fn == null ? z : c.buffer(w.size(2));
         this.dx = needDx ? c.buffer(w.size(1)) : null;
@@ -44,8 +44,8 @@ final class Dense extends Part {
     @Override
     INDArray forward(INDArray x) {
         this.x = x;
-        Nd4j.matmul(x, w, z, false, false, false);
-        return c.biasActivate(fn, relu, z, b, a);
+        c.memory.matmul(x, w, z, false, false);
+        return c.biasActivate(act, fn, z, b, a);
     }
 
     @Override
@@ -55,11 +55,11 @@ final class Dense extends Part {
 
     @Override
     INDArray backward(INDArray dy) {
-        INDArray d = fn == null ? dy : c.backprop(fn, relu, z, dy, z);
-        Nd4j.matmul(x, d, dw, true, false, false);
+        INDArray d = fn == null ? dy : c.backprop(act, fn, z, a, dy, z);
+        c.memory.matmul(x, d, dw, true, false);
         if (b != null) c.sumOverBatch(d, db);
         if (dx == null) return null;
-        Nd4j.matmul(d, w, dx, false, true, false);
+        c.memory.matmul(d, w, dx, false, true);
         return dx;
     }
 }

@@ -9,6 +9,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 abstract class Residual extends Part {
     private final Part preNorm, postNorm;
     private final Tap tap;
+    final Ctx c;
     /** [K, batch, units]: x + branch(u), before the post norm. */
     final INDArray sum;
 
@@ -17,6 +18,7 @@ abstract class Residual extends Part {
         this.preNorm = preNorm;
         this.postNorm = postNorm;
         this.tap = tap;
+        this.c = c;
         this.sum = c.buffer(units);
     }
 
@@ -50,6 +52,7 @@ abstract class Residual extends Part {
         INDArray ds = postNorm == null ? dy : postNorm.backward(dy);
         INDArray du = branchBackward(ds);
         INDArray dx = preNorm == null ? du : preNorm.backward(du);
-        return dx.addi(skipBackward(ds)); // dx is the branch's or the pre norm's own buffer
+        c.memory.add(dx, skipBackward(ds), dx); // dx is the branch's or the pre norm's own buffer
+        return dx;
     }
 }

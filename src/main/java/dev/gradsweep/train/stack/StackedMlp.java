@@ -69,6 +69,9 @@ public final class StackedMlp {
     private final LayerInfo[] layerInfo;
 
     private final Part[] recorded;
+    /** Their outputs as [K·batch, units] views (each part's output is the same buffer every step). */
+    private final INDArray[] recordedRows;
+
     private final Tap[] taps;
     /** Measured outputs grouped by the function that produced them: one seam call per group. */
     private final int[][] actGroups;
@@ -142,6 +145,7 @@ public final class StackedMlp {
         List<Net.Recorded> rec = nets[0].recorded();
         layerInfo = new LayerInfo[rec.size()];
         recorded = new Part[rec.size()];
+        recordedRows = new INDArray[rec.size()];
         taps = new Tap[rec.size()];
         Map<Activation, List<Integer>> groups = new LinkedHashMap<>();
         for (int i = 0; i < rec.size(); i++) {
@@ -149,6 +153,7 @@ public final class StackedMlp {
             layerInfo[i] = new LayerInfo(nr.layer(), nr.name(), nr.kind(), nr.fn());
             recorded[i] = byVertex.get(nr.vertex());
             if (recorded[i] == null) throw new IllegalStateException("no stacked part for vertex " + nr.vertex());
+            recordedRows[i] = Ctx.rows(recorded[i].output());
             taps[i] = tapOf.get(nr.vertex());
             groups.computeIfAbsent(nr.fn(), f -> new ArrayList<>()).add(i);
         }
@@ -287,11 +292,10 @@ public final class StackedMlp {
             for (int j = 0; j < group.length; j++) {
                 int i = group[j];
                 LayerInfo li = layerInfo[i];
-                INDArray a = recorded[i].output();
-                arrays[j] = Ctx.rows(a);
+                arrays[j] = recordedRows[i];
                 for (int r = 0; r < k; r++)
                     into[j * k + r] =
-                            acts[r][i] = new ActStats((int) a.size(2), li.fn != null && li.fn.hasSaturation());
+                            acts[r][i] = new ActStats((int) arrays[j].size(1), li.fn != null && li.fn.hasSaturation());
             }
             memory.activations(arrays, k, layerInfo[group[0]].fn, into);
         }
