@@ -19,7 +19,8 @@ public final class SqlViews {
      * The first answer a newcomer sees after a sweep: did each run learn, how much gradient reaches layer 0, and why.
      * It reads verdict_evidence, whose rows and columns verdicts repeats (verdicts adds the advice, which the answer
      * does not show), so it needs only the views {@link #registerForFirstAnswer} creates. Ties (many runs' delta is
-     * exactly 0: -Infinity) are ordered by run id, so the rows printed are the same however Spark partitions the query.
+     * exactly 0: -Infinity) are ordered by run id, so the 200 rows printed do not depend on the order in which the sort
+     * meets them.
      */
     public static final String FIRST_ANSWER = String.join(
             "\n",
@@ -36,9 +37,9 @@ public final class SqlViews {
     public static final List<String> CACHED_VIEWS = List.of("layer_stalls", "verdict_evidence");
 
     /**
-     * Drops the lazy caches of {@link #CACHED_VIEWS} before a single query (the sweep's closing answer, {@code sql
-     * -e}): filling a cache computes every column of the view, where a plan without it reads only what the query
-     * needs, and one query has no second use to repay it.
+     * Drops the lazy caches of {@link #CACHED_VIEWS} before a single query on views registered with them: filling a
+     * cache computes every column of the view, where a plan without it reads only what the query needs, and one query
+     * has no second use to repay it. ({@link #registerForOneQuery} registers the views without the caches.)
      */
     public static void forOneQuery(SparkSession spark) {
         for (String v : CACHED_VIEWS) spark.catalog().uncacheTable(v);
@@ -80,25 +81,6 @@ public final class SqlViews {
     public static void registerForFirstAnswer(SparkSession spark, String dir) {
         List<String> files = SqlScript.VIEW_FILES;
         register(spark, dir, Map.of(), files.subList(0, files.indexOf("30_verdicts.sql") + 1), false);
-    }
-
-    /**
-     * Shuffle partitions for a query over every row of params and layers (registered): one per 128 MB of the two
-     * tables (Spark's size estimate of their scans), at least one per core. Spark's default, 200, suits a cluster's
-     * data; on a workstation's few cores the closing answer's shuffles then cost more than the rows they move
-     * (adaptive execution merges the partitions after a shuffle, but every map task still writes 200).
-     */
-    public static int shufflePartitions(SparkSession spark) {
-        double bytes = 0;
-        for (String t : List.of(Table.PARAMS.dir, Table.LAYERS.dir))
-            bytes += spark.table(t)
-                    .queryExecution()
-                    .optimizedPlan()
-                    .stats()
-                    .sizeInBytes()
-                    .doubleValue();
-        return (int)
-                Math.max(spark.sparkContext().defaultParallelism(), Math.min(Math.ceil(bytes / (128 << 20)), 10_000));
     }
 
     private static void register(

@@ -96,15 +96,7 @@ final class SweepCommand implements Callable<Integer> {
         SqlViews.registerForFirstAnswer(spark, s.out());
         System.out.println(
                 "Did each run learn (gap_closed), how much gradient reaches layer 0 (log10 of delta, layer 0 / reference, median over steps; docs/diagnosis.md) and the verdict:");
-        // the sweep's session keeps Spark's default shuffle partitions unless the user chose them
-        String partitions = "spark.sql.shuffle.partitions";
-        boolean chosen = spark.conf().contains(partitions);
-        if (!chosen) spark.conf().set(partitions, SqlViews.shufflePartitions(spark));
-        try {
-            ResultPrinter.print(spark.sql(SqlViews.FIRST_ANSWER), ResultPrinter.Format.TABLE, System.out);
-        } finally {
-            if (!chosen) spark.conf().unset(partitions);
-        }
+        ResultPrinter.print(spark.sql(SqlViews.FIRST_ANSWER), ResultPrinter.Format.TABLE, System.out);
         System.err.printf("[%s] first answer in %.1f s%n", s.name(), (System.nanoTime() - t0) / 1e9);
     }
 }

@@ -79,7 +79,6 @@ class ClosingAnswerTest {
 
         SparkSession lean = spark.newSession();
         SqlViews.registerForFirstAnswer(lean, out);
-        lean.conf().set("spark.sql.shuffle.partitions", SqlViews.shufflePartitions(lean));
         assertEquals(rows(overVerdicts), rows(lean.sql(SqlViews.FIRST_ANSWER).collectAsList()));
         assertFalse(lean.catalog().tableExists("verdicts"), "the advice's views are not registered");
     }
