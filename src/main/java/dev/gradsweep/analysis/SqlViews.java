@@ -15,15 +15,21 @@ import org.apache.spark.sql.SparkSession;
  * committed runs are visible.
  */
 public final class SqlViews {
-    /** The first answer a newcomer sees after a sweep: did each run learn, how much gradient reaches layer 0, and why. */
+    /**
+     * The first answer a newcomer sees after a sweep: did each run learn, how much gradient reaches layer 0, and why.
+     * It reads verdict_evidence, whose rows and columns verdicts repeats (verdicts adds the advice, which the answer
+     * does not show), so it needs only the views {@link #registerForFirstAnswer} creates. Ties (many runs' delta is
+     * exactly 0: -Infinity) are ordered by run id, so the 200 rows printed do not depend on the order in which the sort
+     * meets them.
+     */
     public static final String FIRST_ANSWER = String.join(
             "\n",
             "SELECT r.cell, r.depth, r.activation, r.init, r.norm, r.skip, r.status,",
             "       round(r.loss_first, 4) AS loss_first, round(r.loss_last, 4) AS loss_last, round(r.gap_closed, 3) AS gap_closed,",
             "       v.verdict, round(v.log10_delta_in, 2) AS log10_delta_first_over_last, v.stall_layer,",
             "       v.memory_horizon, v.reason",
-            "FROM runs r JOIN verdicts v USING (run_id)",
-            "ORDER BY log10_delta_first_over_last");
+            "FROM runs r JOIN verdict_evidence v USING (run_id)",
+            "ORDER BY log10_delta_first_over_last, run_id");
 
     private SqlViews() {}
 
@@ -31,9 +37,9 @@ public final class SqlViews {
     public static final List<String> CACHED_VIEWS = List.of("layer_stalls", "verdict_evidence");
 
     /**
-     * Drops the lazy caches of {@link #CACHED_VIEWS} before a single query (the sweep's closing answer, {@code sql
-     * -e}): filling a cache computes every column of the view, where a plan without it reads only what the query
-     * needs, and one query has no second use to repay it.
+     * Drops the lazy caches of {@link #CACHED_VIEWS} before a single query on views registered with them: filling a
+     * cache computes every column of the view, where a plan without it reads only what the query needs, and one query
+     * has no second use to repay it. ({@link #registerForOneQuery} registers the views without the caches.)
      */
     public static void forOneQuery(SparkSession spark) {
         for (String v : CACHED_VIEWS) spark.catalog().uncacheTable(v);
@@ -57,6 +63,28 @@ public final class SqlViews {
 
     /** @param overrides analysis parameters (see {@link AnalysisParams}); the values are set in the session conf. */
     public static void register(SparkSession spark, String dir, Map<String, String> overrides) {
+        register(spark, dir, overrides, SqlScript.VIEW_FILES, true);
+    }
+
+    /**
+     * Every view, for a single query ({@code sql -e}): as {@link #register} followed by {@link #forOneQuery}, without
+     * planning the caches that {@link #forOneQuery} would drop.
+     */
+    public static void registerForOneQuery(SparkSession spark, String dir, Map<String, String> overrides) {
+        register(spark, dir, overrides, SqlScript.VIEW_FILES, false);
+    }
+
+    /**
+     * The views {@link #FIRST_ANSWER} reads, up to verdict_evidence, for that one query (no caches): axis_effects and
+     * verdicts, which only add the advice, are left out, and analysing them is most of a registration's time.
+     */
+    public static void registerForFirstAnswer(SparkSession spark, String dir) {
+        List<String> files = SqlScript.VIEW_FILES;
+        register(spark, dir, Map.of(), files.subList(0, files.indexOf("30_verdicts.sql") + 1), false);
+    }
+
+    private static void register(
+            SparkSession spark, String dir, Map<String, String> overrides, List<String> files, boolean cache) {
         Map<String, String> params = AnalysisParams.resolve(overrides);
         storeAnalyzedPlans(spark);
         String prefix = registerTables(spark, dir);
@@ -66,7 +94,7 @@ public final class SqlViews {
         for (Table t : new Table[] {Table.STEPS, Table.PARAMS, Table.LAYERS, Table.TIMESTEPS})
             spark.sql("CREATE OR REPLACE TEMPORARY VIEW " + t.dir + " AS SELECT * FROM " + prefix + t.dir
                     + " x WHERE x.run_id IN (SELECT run_id FROM " + prefix + "runs)");
-        registerAnalysis(spark, params);
+        registerAnalysis(spark, params, files, cache);
     }
 
     /**
@@ -126,10 +154,20 @@ public final class SqlViews {
 
     /** Creates the analysis views over already registered tables; the SQL text substitutes ${gradsweep.*}. */
     static void registerAnalysis(SparkSession spark, Map<String, String> params) {
+        registerAnalysis(spark, params, SqlScript.VIEW_FILES, true);
+    }
+
+    /**
+     * @param cache false: the files' {@code CACHE LAZY TABLE} statements are skipped (their {@code UNCACHE} still runs,
+     *     so no cache of an earlier registration answers for the views created now)
+     */
+    private static void registerAnalysis(
+            SparkSession spark, Map<String, String> params, List<String> files, boolean cache) {
         storeAnalyzedPlans(spark);
         spark.conf().set("spark.sql.variable.substitute", "true");
         params.forEach((k, v) -> spark.conf().set(k, v));
-        for (String file : SqlScript.VIEW_FILES)
-            for (String stmt : SqlScript.statements(SqlScript.resource(file))) spark.sql(stmt);
+        for (String file : files)
+            for (String stmt : SqlScript.statements(SqlScript.resource(file)))
+                if (cache || !stmt.startsWith("CACHE LAZY TABLE")) spark.sql(stmt);
     }
 }

@@ -75,13 +75,14 @@ final class SqlCommand implements Callable<Integer> {
         try {
             if (query == null && file == null) shell(new LiveViews(spark, in, conf), fmt);
             else {
-                SqlViews.register(spark, in, conf);
                 if (query != null) {
-                    SqlViews.forOneQuery(spark);
+                    SqlViews.registerForOneQuery(spark, in, conf);
                     ResultPrinter.print(spark.sql(query), fmt, System.out);
-                } else
+                } else {
+                    SqlViews.register(spark, in, conf);
                     for (String stmt : SqlScript.statements(Files.readString(file)))
                         ResultPrinter.print(spark.sql(stmt), fmt, System.out);
+                }
             }
         } finally {
             spark.stop();

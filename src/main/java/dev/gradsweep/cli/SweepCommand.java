@@ -93,8 +93,7 @@ final class SweepCommand implements Callable<Integer> {
                 + "/{runs,steps,params,layers,timesteps}/  (query: bin/gradsweep sql --in " + s.out() + ")");
         if (quiet) return;
         long t0 = System.nanoTime();
-        SqlViews.register(spark, s.out());
-        SqlViews.forOneQuery(spark);
+        SqlViews.registerForFirstAnswer(spark, s.out());
         System.out.println(
                 "Did each run learn (gap_closed), how much gradient reaches layer 0 (log10 of delta, layer 0 / reference, median over steps; docs/diagnosis.md) and the verdict:");
         ResultPrinter.print(spark.sql(SqlViews.FIRST_ANSWER), ResultPrinter.Format.TABLE, System.out);
