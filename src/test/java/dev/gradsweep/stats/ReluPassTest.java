@@ -67,13 +67,16 @@ class ReluPassTest {
     static void assertBits(INDArray expected, INDArray actual, String what) {
         long[] e = bits(expected), a = bits(actual);
         assertEquals(e.length, a.length, what);
-        for (int i = 0; i < e.length; i++)
+        // the message is built only for a failing element: eagerly, it cost most of the test's time
+        for (int i = 0; i < e.length; i++) {
+            int at = i;
             assertEquals(
                     e[i],
                     a[i],
-                    what + " at " + i + ": expected "
-                            + expected.reshape(e.length).getDouble(i) + ", got "
-                            + actual.reshape(a.length).getDouble(i));
+                    () -> what + " at " + at + ": expected "
+                            + expected.reshape(e.length).getDouble(at) + ", got "
+                            + actual.reshape(a.length).getDouble(at));
+        }
     }
 
     @Test
