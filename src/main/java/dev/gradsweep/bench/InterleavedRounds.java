@@ -10,13 +10,16 @@ import java.util.Map;
  * always runs first; the ratio of each round's paired measurements is robust to slow drift of the machine's speed.
  */
 final class InterleavedRounds {
-    /** Warm-up steps of every variant before the timed rounds. */
+    /** Warm-up steps of every variant before the timed rounds, unless the options say otherwise. */
     static final int WARMUP_STEPS = 200;
 
     private InterleavedRounds() {}
 
-    /** The named variants' paired timings, the first name the reference ({@link BenchVariants#BARE}). */
-    static Map<String, PairedTiming> time(BenchVariants v, List<String> names, int rounds, int steps)
+    /**
+     * The named variants' paired timings, the first name the reference ({@link BenchVariants#BARE}), after {@code
+     * warmup} steps of each.
+     */
+    static Map<String, PairedTiming> time(BenchVariants v, List<String> names, int rounds, int steps, int warmup)
             throws IOException {
         int n = names.size();
         List<Runnable> step = new ArrayList<>();
@@ -24,7 +27,7 @@ final class InterleavedRounds {
         // Warm-up, interleaved like the rounds: JIT compilation of every path (the statistics and Parquet code is the
         // larger part), workspaces, first allocations. With short rounds a warm-up of one round left C2 busy in the
         // first measured rounds, which then weighed on the statistics' total.
-        for (int done = 0; done < WARMUP_STEPS; done += steps) for (Runnable s : step) StepTimer.msPerStep(s, steps);
+        for (int done = 0; done < warmup; done += steps) for (Runnable s : step) StepTimer.msPerStep(s, steps);
         double[][] t = new double[n][rounds];
         for (int r = 0; r < rounds; r++)
             for (int i = 0; i < n; i++) {

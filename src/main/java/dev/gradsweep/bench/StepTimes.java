@@ -26,8 +26,14 @@ public final class StepTimes {
      * @param csv          csv instead of the markdown tables
      * @param nets         name prefix of the reference nets to time ("all": every one)
      * @param otherEngines also time DL4J's fit and SameDiff
+     * @param warmupSteps  untimed steps of every variant before the rounds (a test of the report's form needs none)
      */
-    public record Options(boolean csv, int rounds, int steps, String nets, boolean otherEngines) {}
+    public record Options(boolean csv, int rounds, int steps, String nets, boolean otherEngines, int warmupSteps) {
+        /** The bench's own warm-up ({@link InterleavedRounds#WARMUP_STEPS}). */
+        public Options(boolean csv, int rounds, int steps, String nets, boolean otherEngines) {
+            this(csv, rounds, steps, nets, otherEngines, InterleavedRounds.WARMUP_STEPS);
+        }
+    }
 
     private StepTimes() {}
 
@@ -60,8 +66,8 @@ public final class StepTimes {
             Map<String, PairedTiming> t;
             try (BenchVariants v =
                     new BenchVariants(rc, new OutputDir(tmp.resolve(net).toString()))) {
-                v.warmWritePath(InterleavedRounds.WARMUP_STEPS);
-                t = InterleavedRounds.time(v, names, o.rounds(), o.steps());
+                v.warmWritePath(o.warmupSteps());
+                t = InterleavedRounds.time(v, names, o.rounds(), o.steps(), o.warmupSteps());
                 // The writers encode a page every 20,000 rows and write row groups later: what is still buffered when
                 // the rounds end is encoded and written at close, so that is timed too and counted in the total
                 // (conservatively: it includes the warm-up's rows).

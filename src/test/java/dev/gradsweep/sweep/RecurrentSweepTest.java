@@ -277,7 +277,7 @@ class RecurrentSweepTest {
         assertEquals(Set.of(bad.runId, wild.runId, plain.runId), out.committedRuns());
         SparkSession spark = SweepLocalTest.spark();
         try {
-            SqlViews.register(spark, tmp.toString());
+            SweepLocalTest.tables(spark, tmp);
             assertEquals(
                     1,
                     SweepLocalTest.count(

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.gradsweep.analysis.SqlViews;
 import dev.gradsweep.data.TableLoader;
 import dev.gradsweep.data.TaskData;
 import dev.gradsweep.data.Tasks;
@@ -73,7 +72,7 @@ class RunColumnsTest {
     }
 
     static void views(Path dir) {
-        SqlViews.register(spark, dir.toString());
+        SweepLocalTest.tables(spark, dir);
     }
 
     static long count(String q) {
