@@ -176,7 +176,7 @@ final class FloatBlocks {
     /**
      * z[zAt + q·n + j] ← z[zAt + q·n + j] + b[bAt + j] for q in [0, rows), j in [0, n): a run's bias row added to each
      * of its rows, one float32 add each (ND4J's broadcast add). Rows of up to two vectors are copied out and back in
-     * bulk: a vector pass per row of 10 values had cost more than the adds (12 % of a 50 × 10 stack's step).
+     * bulk: a vector pass per row of 10 values costs more than the adds (measured: docs/performance.md).
      */
     static void addToRows(ByteBuffer z, int zAt, int rows, ByteBuffer b, int bAt, int n) {
         if (n > 2 * LANES) {

@@ -129,9 +129,8 @@ public interface TrainingMemory {
      * c [K, m, n] = op(a) · op(b) for each of the K runs, op transposing the last two dimensions where asked: ND4J's
      * batched {@code Nd4j.matmul(a, b, c, transA, transB, false)}. The host path calls BLAS's gemm once per run on
      * the arrays' host memory (row-major [K, ·, ·] arrays), which is what ND4J's batched matmul calls per run, so the
-     * results are the same bits; it leaves out ND4J's per-run sub-array set-up (a 32-run stack of 50 × 10 nets: 56
-     * µs of CPU per batched call through ND4J, 13 µs through gemm directly). The default, the portable path's, is
-     * ND4J's op.
+     * results are the same bits; it leaves out ND4J's per-run sub-array set-up, which dominates a small net's matmul
+     * (measured: docs/performance.md). The default, the portable path's, is ND4J's op.
      */
     default void matmul(INDArray a, INDArray b, INDArray c, boolean transA, boolean transB) {
         Nd4j.matmul(a, b, c, transA, transB, false);
