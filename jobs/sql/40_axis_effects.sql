@@ -18,27 +18,29 @@ WITH a AS (
                   'forget_bias', cast(forget_bias AS string)) AS axes
   FROM verdict_evidence v
 ), e AS (
-  SELECT a.*, x.axis, x.value,
+  SELECT a.verdict, a.slope_delta, a.slope_w, a.log10_slope_back, x.axis, x.value,
          concat_ws('|', transform(filter(map_entries(a.axes), y -> y.key <> x.axis AND NOT (x.axis = 'cell' AND y.key = 'forget_bias')), y -> y.value)) AS context
   FROM a LATERAL VIEW explode(a.axes) x AS axis, value
-), varying AS (
-  SELECT axis, count(DISTINCT value) AS n_values FROM e GROUP BY axis HAVING count(DISTINCT value) > 1
-), ctx AS (
-  SELECT e.axis, e.context, count(DISTINCT e.value) = max(v.n_values) AS complete
-  FROM e JOIN varying v ON v.axis = e.axis GROUP BY e.axis, e.context
+), w1 AS (
+  -- windows over the one relation e rather than joins of e with itself: verdict_evidence is planned and read once
+  SELECT e.*,
+         size(collect_set(value) OVER (PARTITION BY axis)) AS n_values,
+         size(collect_set(value) OVER (PARTITION BY axis, context)) AS ctx_values
+  FROM e
 ), m AS (
-  SELECT e.*, c.complete, max(c.complete) OVER (PARTITION BY e.axis) AS held_fixed
-  FROM e JOIN ctx c ON c.axis = e.axis AND c.context = e.context
+  SELECT w1.*, ctx_values = n_values AS complete, max(ctx_values = n_values) OVER (PARTITION BY axis) AS held_fixed
+  FROM w1 WHERE n_values > 1
 ), kept AS (
   SELECT * FROM m WHERE complete OR NOT held_fixed
 ), cv AS (
-  SELECT axis, context, value, bool_and(verdict = 'healthy') AS ok FROM kept GROUP BY axis, context, value
+  SELECT kept.*, bool_and(verdict = 'healthy') OVER (PARTITION BY axis, context, value) AS ok FROM kept
 ), cx AS (
-  SELECT axis, context, bool_and(ok) AS all_ok FROM cv GROUP BY axis, context
+  SELECT cv.*, bool_and(ok) OVER (PARTITION BY axis, context) AS all_ok FROM cv
 ), fx AS (
-  SELECT cv.axis, cv.value, count_if(cv.ok AND NOT cx.all_ok) AS fixes, count_if(NOT cx.all_ok) AS broken_contexts
-  FROM cv JOIN cx ON cx.axis = cv.axis AND cx.context = cv.context
-  GROUP BY cv.axis, cv.value
+  SELECT cx.*,
+         bigint(size(collect_set(CASE WHEN ok AND NOT all_ok THEN context END) OVER (PARTITION BY axis, value))) AS fixes,
+         bigint(size(collect_set(CASE WHEN NOT all_ok THEN context END) OVER (PARTITION BY axis, value))) AS broken_contexts
+  FROM cx
 )
 SELECT k.axis, k.value, count(*) AS runs, count(DISTINCT k.context) AS contexts, max(k.held_fixed) AS held_fixed,
        avg(CASE WHEN verdict = 'healthy' THEN 1.0 ELSE 0.0 END) AS healthy,
@@ -54,6 +56,6 @@ SELECT k.axis, k.value, count(*) AS runs, count(DISTINCT k.context) AS contexts,
        percentile_approx(k.slope_delta, 0.5) AS median_slope_delta,
        percentile_approx(k.slope_w, 0.5) AS median_slope_w,
        percentile_approx(k.log10_slope_back, 0.5) AS median_slope_back,
-       max(f.fixes) AS fixes, max(f.broken_contexts) AS broken_contexts
-FROM kept k JOIN fx f ON f.axis = k.axis AND f.value = k.value
+       max(k.fixes) AS fixes, max(k.broken_contexts) AS broken_contexts
+FROM fx k WHERE k.value IS NOT NULL
 GROUP BY k.axis, k.value;

@@ -17,14 +17,18 @@ WITH a AS (
   SELECT a.run_id, a.verdict, x.axis, x.value,
          concat_ws('|', transform(filter(map_entries(a.axes), y -> y.key <> x.axis AND NOT (x.axis = 'cell' AND y.key = 'forget_bias')), y -> y.value)) AS context
   FROM a LATERAL VIEW explode(a.axes) x AS axis, value
-), cv AS (
-  SELECT axis, context, value, bool_and(verdict = 'healthy') AS ok FROM e GROUP BY axis, context, value
+), w AS (
+  -- windows over e rather than a join of e with its own aggregate (see axis_effects)
+  SELECT e.*, bool_and(verdict = 'healthy') OVER (PARTITION BY axis, context, value) AS ok FROM e
+), o AS (
+  SELECT w.*, collect_set(CASE WHEN ok THEN value END) OVER (PARTITION BY axis, context) AS ok_values FROM w
+), alt AS (
+  SELECT o.run_id, o.axis, c.value
+  FROM o LATERAL VIEW explode(filter(o.ok_values, x -> x <> o.value)) c AS value
+  WHERE o.verdict <> 'healthy'
 ), fix AS (
-  SELECT e.run_id, e.axis, c.value, coalesce(f.fixes, 0) AS fixes, coalesce(f.broken_contexts, 0) AS broken
-  FROM e
-  JOIN cv c ON c.axis = e.axis AND c.context = e.context AND c.value <> e.value AND c.ok
-  LEFT JOIN axis_effects f ON f.axis = e.axis AND f.value = c.value
-  WHERE e.verdict <> 'healthy'
+  SELECT alt.run_id, alt.axis, alt.value, coalesce(f.fixes, 0) AS fixes, coalesce(f.broken_contexts, 0) AS broken
+  FROM alt LEFT JOIN axis_effects f ON f.axis = alt.axis AND f.value = alt.value
 ), sweep AS (
   SELECT run_id,
          concat_ws('; ', transform(slice(array_sort(collect_list(struct(-fixes AS rank, axis, value, fixes, broken))), 1, 3),
