@@ -99,9 +99,8 @@ public final class StandaloneCluster implements AutoCloseable {
         masterPort = ports[0];
         webUiPort = ports[1];
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        daemons.add(spawn(
+        daemons.add(spawnDaemon(
                 "master",
-                "512m",
                 List.of(
                         "-Dspark.master.rest.enabled=false",
                         "org.apache.spark.deploy.master.Master",
@@ -115,9 +114,8 @@ public final class StandaloneCluster implements AutoCloseable {
         awaitAliveWorkers(0, deadline);
         for (int i = 0; i < workers; i++) {
             Path work = Files.createDirectories(dir.resolve("worker-" + i));
-            daemons.add(spawn(
+            daemons.add(spawnDaemon(
                     "worker-" + i,
-                    "512m",
                     List.of(
                             "org.apache.spark.deploy.worker.Worker",
                             "--host",
@@ -282,8 +280,23 @@ public final class StandaloneCluster implements AutoCloseable {
         daemons.clear();
     }
 
+    /**
+     * JIT and GC of the master and the workers, which only pass messages: the client compiler alone and the serial
+     * collector leave the two cores of a test machine to the driver and the executors (docs/testing.md).
+     */
+    static final List<String> DAEMON_JVM = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
+
+    private Process spawnDaemon(String name, List<String> args) throws IOException {
+        return spawn(name, "512m", DAEMON_JVM, args);
+    }
+
     private Process spawn(String name, String heap, List<String> args) throws IOException {
+        return spawn(name, heap, List.of(), args);
+    }
+
+    private Process spawn(String name, String heap, List<String> jvm, List<String> args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + heap));
+        cmd.addAll(jvm);
         cmd.addAll(jvmFlags);
         cmd.addAll(List.of("-cp", libDir + "/*"));
         cmd.addAll(args);
