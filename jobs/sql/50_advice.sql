@@ -14,27 +14,33 @@ WITH a AS (
              'forget_bias', cast(forget_bias AS string)) AS axes
   FROM verdict_evidence v
 ), e AS (
-  SELECT a.run_id, a.verdict, x.axis, x.value,
+  -- one linear chain from verdict_evidence to the result: each run's row rides along as the struct r, so the view
+  -- reads verdict_evidence once (and once more through axis_effects), not once per join
+  SELECT struct(a.*) AS r, a.verdict, x.axis, x.value,
          concat_ws('|', transform(filter(map_entries(a.axes), y -> y.key <> x.axis AND NOT (x.axis = 'cell' AND y.key = 'forget_bias')), y -> y.value)) AS context
   FROM a LATERAL VIEW explode(a.axes) x AS axis, value
 ), w AS (
-  -- windows over e rather than a join of e with its own aggregate (see axis_effects)
   SELECT e.*, bool_and(verdict = 'healthy') OVER (PARTITION BY axis, context, value) AS ok FROM e
 ), o AS (
   SELECT w.*, collect_set(CASE WHEN ok THEN value END) OVER (PARTITION BY axis, context) AS ok_values FROM w
 ), alt AS (
-  SELECT o.run_id, o.axis, c.value
-  FROM o LATERAL VIEW explode(filter(o.ok_values, x -> x <> o.value)) c AS value
-  WHERE o.verdict <> 'healthy'
+  -- for a run that is not healthy: the other values of the axis that are healthy in its context (none: a null row)
+  SELECT o.r, o.axis, c.value
+  FROM o LATERAL VIEW OUTER explode(filter(o.ok_values, x -> x <> o.value AND o.verdict <> 'healthy')) c AS value
 ), fix AS (
-  SELECT alt.run_id, alt.axis, alt.value, coalesce(f.fixes, 0) AS fixes, coalesce(f.broken_contexts, 0) AS broken
+  SELECT alt.r, alt.axis, alt.value, coalesce(f.fixes, 0) AS fixes, coalesce(f.broken_contexts, 0) AS broken
   FROM alt LEFT JOIN axis_effects f ON f.axis = alt.axis AND f.value = alt.value
-), sweep AS (
-  SELECT run_id,
-         concat_ws('; ', transform(slice(array_sort(collect_list(struct(-fixes AS rank, axis, value, fixes, broken))), 1, 3),
+), fixes AS (
+  SELECT any_value(r) AS a,
+         collect_list(CASE WHEN value IS NOT NULL THEN struct(-fixes AS rank, axis, value, fixes, broken) END) AS found
+  FROM fix GROUP BY r.run_id
+), s AS (
+  SELECT a,
+         CASE WHEN size(found) > 0 THEN
+           concat_ws('; ', transform(slice(array_sort(found), 1, 3),
              x -> format_string('%s: %s (healthy in the same configuration; in the sweep it fixes %d of %d broken configurations)',
-                                x.axis, x.value, x.fixes, x.broken))) AS try
-  FROM fix GROUP BY run_id
+                                x.axis, x.value, x.fixes, x.broken))) END AS try
+  FROM fixes
 )
 SELECT a.run_id, a.sweep, a.depth, a.width, a.activation, a.init, a.norm, a.placement, a.skip, a.task, a.optimizer,
        a.lr, a.batch, a.clip, a.dtype, a.seed, a.cell, a.seq_len, a.rec_init, a.forget_bias, a.verdict, a.reason,
@@ -70,4 +76,4 @@ SELECT a.run_id, a.sweep, a.depth, a.width, a.activation, a.init, a.norm, a.plac
        a.update_ratio_in, a.update_ratio_out, a.update_ratio_max,
        a.stall_layer, a.starved_layers, a.stall_step, a.frozen_layers,
        a.memory_horizon, a.log10_slope_back, a.log10_last_over_first, a.error
-FROM a LEFT JOIN sweep s ON s.run_id = a.run_id;
+FROM s;
