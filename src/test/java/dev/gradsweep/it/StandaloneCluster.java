@@ -200,7 +200,7 @@ public final class StandaloneCluster implements AutoCloseable {
         all.forEach((k, v) -> args.addAll(List.of("--conf", k + "=" + v)));
         args.add(jar.toString());
         args.addAll(appArgs);
-        Process p = spawn("submit-" + ++submits, "1g", args);
+        Process p = spawn("submit-" + ++submits, "1g", NON_TRAINING_JVM, args);
         lastSubmitLog = dir.resolve("submit-" + submits + ".log");
         try {
             if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS))
@@ -281,13 +281,15 @@ public final class StandaloneCluster implements AutoCloseable {
     }
 
     /**
-     * JIT and GC of the master and the workers, which only pass messages: the client compiler alone and the serial
-     * collector leave the two cores of a test machine to the driver and the executors (docs/testing.md).
+     * JIT and GC of the JVMs that train no model: the master and the workers pass messages, and the spark-submit
+     * driver plans and commits (the executors train). Short-lived and cold, they spend less on the client compiler
+     * alone and the serial collector, and leave the two cores of a test machine to the executors (docs/testing.md).
+     * The executors keep the JVM's defaults: their SIMD statistics need C2.
      */
-    static final List<String> DAEMON_JVM = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
+    static final List<String> NON_TRAINING_JVM = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
 
     private Process spawnDaemon(String name, List<String> args) throws IOException {
-        return spawn(name, "512m", DAEMON_JVM, args);
+        return spawn(name, "512m", NON_TRAINING_JVM, args);
     }
 
     private Process spawn(String name, String heap, List<String> args) throws IOException {
