@@ -292,10 +292,6 @@ public final class StandaloneCluster implements AutoCloseable {
         return spawn(name, "512m", NON_TRAINING_JVM, args);
     }
 
-    private Process spawn(String name, String heap, List<String> args) throws IOException {
-        return spawn(name, heap, List.of(), args);
-    }
-
     private Process spawn(String name, String heap, List<String> jvm, List<String> args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + heap));
         cmd.addAll(jvm);
