@@ -1,5 +1,5 @@
--- The five tables of a sweep for spark-sql / spark-shell users (gradsweep registers them itself, with the same
--- rule). They are Apache Iceberg tables: start Spark with the Iceberg runtime and a catalog that finds them, e.g. the
+-- The five tables of a sweep for spark-sql / spark-shell users (gradsweep runs this file too, after setting
+-- gradsweep.tables to its own catalog: SqlViews.registerTableViews). They are Apache Iceberg tables: start Spark with the Iceberg runtime and a catalog that finds them, e.g. the
 -- output directory as a Hadoop catalog (jobs/sql/README.md):
 --   --packages org.apache.iceberg:iceberg-spark-runtime-3.5_2.12:1.10.0
 --   --conf spark.sql.catalog.gs=org.apache.iceberg.spark.SparkCatalog --conf spark.sql.catalog.gs.type=hadoop

@@ -87,14 +87,20 @@ public final class SqlViews {
             SparkSession spark, String dir, Map<String, String> overrides, List<String> files, boolean cache) {
         Map<String, String> params = AnalysisParams.resolve(overrides);
         storeAnalyzedPlans(spark);
-        String prefix = registerTables(spark, dir);
-        // steps/params/layers rows of a batch are committed before its runs rows: a reader between the two commits
-        // sees them, so the views keep only rows of committed runs
-        spark.sql("CREATE OR REPLACE TEMPORARY VIEW runs AS SELECT * FROM " + prefix + "runs");
-        for (Table t : new Table[] {Table.STEPS, Table.PARAMS, Table.LAYERS, Table.TIMESTEPS})
-            spark.sql("CREATE OR REPLACE TEMPORARY VIEW " + t.dir + " AS SELECT * FROM " + prefix + t.dir
-                    + " x WHERE x.run_id IN (SELECT run_id FROM " + prefix + "runs)");
+        registerTableViews(spark, dir);
         registerAnalysis(spark, params, files, cache);
+    }
+
+    /**
+     * The five tables of {@code dir} as the views runs, steps, params, layers and timesteps, by jobs/sql/01_tables.sql
+     * (the file spark-sql users run): steps/params/layers/timesteps rows of a batch are committed before its runs
+     * rows, so those views keep only rows of committed runs. No analysis views: for readers of the tables alone.
+     */
+    public static void registerTableViews(SparkSession spark, String dir) {
+        String prefix = registerTables(spark, dir);
+        spark.conf().set("spark.sql.variable.substitute", "true");
+        spark.conf().set("gradsweep.tables", prefix.substring(0, prefix.length() - 1));
+        for (String stmt : SqlScript.statements(SqlScript.resource("01_tables.sql"))) spark.sql(stmt);
     }
 
     /**

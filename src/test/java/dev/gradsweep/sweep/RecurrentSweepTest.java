@@ -277,7 +277,7 @@ class RecurrentSweepTest {
         assertEquals(Set.of(bad.runId, wild.runId, plain.runId), out.committedRuns());
         SparkSession spark = SweepLocalTest.spark();
         try {
-            SweepLocalTest.tables(spark, tmp);
+            SqlViews.registerTableViews(spark, tmp.toString());
             assertEquals(
                     1,
                     SweepLocalTest.count(

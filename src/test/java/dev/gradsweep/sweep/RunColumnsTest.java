@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gradsweep.analysis.SqlViews;
 import dev.gradsweep.data.TableLoader;
 import dev.gradsweep.data.TaskData;
 import dev.gradsweep.data.Tasks;
@@ -72,7 +73,7 @@ class RunColumnsTest {
     }
 
     static void views(Path dir) {
-        SweepLocalTest.tables(spark, dir);
+        SqlViews.registerTableViews(spark, dir.toString());
     }
 
     static long count(String q) {

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.gradsweep.analysis.SqlScript;
 import dev.gradsweep.analysis.SqlViews;
 import dev.gradsweep.config.BadInputException;
 import dev.gradsweep.grid.Activation;
@@ -73,17 +72,6 @@ class SweepLocalTest {
                 .getOrCreate();
     }
 
-    /**
-     * The five tables of {@code out} as the views runs, steps, params, layers and timesteps, as jobs/sql/01_tables.sql
-     * defines them, without the analysis views above them: registering those costs seconds of planning, and these
-     * tests read the tables only.
-     */
-    static void tables(SparkSession spark, Path out) {
-        String prefix = SqlViews.registerTables(spark, out.toString());
-        spark.sql("SET gradsweep.tables=" + prefix.substring(0, prefix.length() - 1));
-        SqlScript.statements(SqlScript.resource("01_tables.sql")).forEach(spark::sql);
-    }
-
     static long count(SparkSession s, String q) {
         return s.sql(q).collectAsList().get(0).getLong(0);
     }
@@ -132,7 +120,7 @@ class SweepLocalTest {
 
         SparkSession spark = spark();
         try {
-            tables(spark, out);
+            SqlViews.registerTableViews(spark, out.toString());
             assertEquals(4, count(spark, "SELECT count(*) FROM runs WHERE status = 'ok' AND steps_done = " + STEPS));
             assertEquals(4L * STEPS, count(spark, "SELECT count(*) FROM steps"));
             // provenance: the test JVM runs the CPU backend with the Vector API module (pom argLine), built from git
@@ -231,7 +219,7 @@ class SweepLocalTest {
 
         spark = spark();
         try {
-            tables(spark, out);
+            SqlViews.registerTableViews(spark, out.toString());
             assertEquals(6, count(spark, "SELECT count(*) FROM runs"));
             assertEquals(6L * STEPS, count(spark, "SELECT count(*) FROM steps"));
             assertEquals(6L * STEPS * 8, count(spark, "SELECT count(*) FROM params"));
@@ -267,7 +255,7 @@ class SweepLocalTest {
         assertEquals(16, referenced(out).size());
         SparkSession spark = spark();
         try {
-            tables(spark, out);
+            SqlViews.registerTableViews(spark, out.toString());
             assertEquals(
                     1,
                     count(spark, "SELECT CAST(attempt AS BIGINT) FROM runs WHERE run_id = '" + runs.get(0).runId + "'"),
@@ -419,7 +407,7 @@ class SweepLocalTest {
         assertEquals(Set.of(bad.runId, wild.runId), out.committedRuns());
         SparkSession spark = spark();
         try {
-            tables(spark, tmp);
+            SqlViews.registerTableViews(spark, tmp.toString());
             assertEquals(d.stepsDone(), count(spark, "SELECT count(*) FROM steps WHERE run_id = '" + wild.runId + "'"));
             assertEquals(
                     1, count(spark, "SELECT count(*) FROM runs WHERE status = 'failed' AND error LIKE '%batch 16%'"));
