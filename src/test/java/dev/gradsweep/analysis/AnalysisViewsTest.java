@@ -17,10 +17,8 @@ import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.store.OutputDir;
 import dev.gradsweep.store.ResultTables;
 import dev.gradsweep.store.Table;
+import dev.gradsweep.sweep.FixtureSweeps;
 import dev.gradsweep.sweep.RunExecutor;
-import dev.gradsweep.sweep.SweepDriver;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -69,10 +67,7 @@ class AnalysisViewsTest {
         grid = tmp.resolve("grid-out");
         Path g = tmp.resolve("g.yaml");
         Files.writeString(g, GRID);
-        // no compaction: the views answer the same on the sweep's uncompacted files (SweepLocalTest tests compaction)
-        SweepDriver.run(
-                new SweepDriver.Options(g.toString(), grid.toString(), false, false, "local[2]", 0, true, false),
-                new PrintStream(new ByteArrayOutputStream()));
+        FixtureSweeps.uncompacted(g.toString(), grid.toString());
 
         special = tmp.resolve("special");
         ResultTables out = ResultTables.open(new OutputDir(special.toString()));

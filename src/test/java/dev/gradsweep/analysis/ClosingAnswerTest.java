@@ -4,9 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.gradsweep.sweep.SweepDriver;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
+import dev.gradsweep.sweep.FixtureSweeps;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -46,9 +44,7 @@ class ClosingAnswerTest {
         Path g = tmp.resolve("g.yaml");
         Files.writeString(g, GRID);
         out = tmp.resolve("out").toString();
-        SweepDriver.run(
-                new SweepDriver.Options(g.toString(), out, false, false, "local[2]", 0, true, false),
-                new PrintStream(new ByteArrayOutputStream()));
+        FixtureSweeps.uncompacted(g.toString(), out);
         spark = SparkSession.builder()
                 .master("local[2]")
                 .appName("closing-test")

@@ -5,9 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.gradsweep.sweep.SweepDriver;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
+import dev.gradsweep.sweep.FixtureSweeps;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -52,16 +50,11 @@ class DiagnosisGridTest {
     static void sweeps() throws Exception {
         diagnosis = tmp.resolve("diagnosis");
         // no compaction: nothing here reads file layout, and the views answer the same on the uncompacted tables
-        SweepDriver.run(
-                new SweepDriver.Options(
-                        "conf/grids/diagnosis.yaml", diagnosis.toString(), false, false, "local[2]", 0, true, false),
-                new PrintStream(new ByteArrayOutputStream()));
+        FixtureSweeps.uncompacted("conf/grids/diagnosis.yaml", diagnosis.toString());
         arch = tmp.resolve("arch");
         Path g = tmp.resolve("arch.yaml");
         Files.writeString(g, ARCH);
-        SweepDriver.run(
-                new SweepDriver.Options(g.toString(), arch.toString(), false, false, "local[2]", 0, true, false),
-                new PrintStream(new ByteArrayOutputStream()));
+        FixtureSweeps.uncompacted(g.toString(), arch.toString());
         spark = SparkSession.builder()
                 .master("local[2]")
                 .appName("diagnosis-test")

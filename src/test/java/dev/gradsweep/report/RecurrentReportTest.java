@@ -3,10 +3,8 @@ package dev.gradsweep.report;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.gradsweep.sweep.SweepDriver;
+import dev.gradsweep.sweep.FixtureSweeps;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -49,10 +47,7 @@ class RecurrentReportTest {
     void aRecurrentSweepsReportDrawsGradientsThroughTimeFromTheTable(@TempDir Path tmp) throws Exception {
         Path g = tmp.resolve("g.yaml"), out = tmp.resolve("out"), to = tmp.resolve("report");
         Files.writeString(g, GRID);
-        // no compaction: the report reads the same rows from the sweep's uncompacted files
-        SweepDriver.run(
-                new SweepDriver.Options(g.toString(), out.toString(), false, false, "local[2]", 0, true, false),
-                new PrintStream(new ByteArrayOutputStream()));
+        FixtureSweeps.uncompacted(g.toString(), out.toString());
         SparkSession spark = SparkSession.builder()
                 .master("local[1]")
                 .appName("rec-report-test")
