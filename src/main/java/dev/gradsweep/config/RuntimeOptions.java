@@ -54,6 +54,21 @@ public final class RuntimeOptions {
             "statistics as ND4J reductions with one bulk transfer of their results, no direct host-memory access (always"
                     + " on for a non-CPU backend such as CUDA; true forces it on the CPU)");
 
+    /** The sweep's commit batches: few snapshots for a large sweep, yet no finished run waits long. */
+    public static final Option COMMIT_RUNS = add(
+            "gradsweep.commitRuns",
+            "1000",
+            "runs",
+            "the sweep's driver commits a batch of finished tasks once this many runs are pending (fewer, larger"
+                    + " commits keep the tables' metadata small)");
+
+    public static final Option COMMIT_INTERVAL = add(
+            "gradsweep.commitIntervalMs",
+            "5000",
+            "ms",
+            "the longest a finished task waits for its commit: a batch is committed this long after its first task"
+                    + " finished, however few runs it holds");
+
     // --- launcher defaults (bin/gradsweep, jobs/submit-standalone.sh, the spark-defaults template) --------------
     public static final Option HEAP =
             add("GRADSWEEP_HEAP", "3g", "bytes (k/m/g)", "bin/gradsweep: the JVM heap (-Xmx)");
@@ -134,6 +149,18 @@ public final class RuntimeOptions {
     /** The system property's value, or its default. */
     public static String get(Option o) {
         return System.getProperty(o.key(), o.defaultValue());
+    }
+
+    /** The system property as a positive number; {@link BadInputException} naming the key otherwise. */
+    public static long positive(Option o) {
+        String v = get(o).strip();
+        try {
+            long n = Long.parseLong(v);
+            if (n > 0) return n;
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new BadInputException(o.key() + "=" + v + ": not a positive whole number (" + o.unit() + ")");
     }
 
     public static boolean flag(Option o) {

@@ -1,6 +1,7 @@
 package dev.gradsweep.sweep;
 
 import dev.gradsweep.config.BadInputException;
+import dev.gradsweep.config.RuntimeOptions;
 import dev.gradsweep.data.TableLoader;
 import dev.gradsweep.data.TaskData;
 import dev.gradsweep.grid.GridSpec;
@@ -84,11 +85,6 @@ public final class SweepDriver {
             return results.stream().filter(r -> r.status().equals(status)).count();
         }
     }
-
-    /** A batch is committed once this many runs are pending, or {@link #BATCH_MS} after its first task finished. */
-    static final int BATCH_RUNS = 1000;
-
-    static final long BATCH_MS = 5_000;
 
     private static final java.lang.management.ThreadMXBean CPU =
             java.lang.management.ManagementFactory.getThreadMXBean();
@@ -235,7 +231,8 @@ public final class SweepDriver {
     /**
      * Runs the job and commits each successful task's files while the others still run: Spark hands the driver one
      * result per task (the first successful attempt; failed and duplicate speculative attempts never reach it), and the
-     * driver appends them in batches of {@link #BATCH_RUNS} runs or {@link #BATCH_MS} ms. Returns the number of batches;
+     * driver appends them in batches of {@link RuntimeOptions#COMMIT_RUNS} runs or {@link
+     * RuntimeOptions#COMMIT_INTERVAL} ms. Returns the number of batches;
      * {@code commitMillis} receives the total and the longest commit time and the commits' CPU time.
      */
     static int commitAsTasksFinish(
@@ -246,6 +243,8 @@ public final class SweepDriver {
             List<RunResult> results,
             long[] commitMillis)
             throws IOException {
+        long batchRuns = RuntimeOptions.positive(RuntimeOptions.COMMIT_RUNS);
+        long batchMs = RuntimeOptions.positive(RuntimeOptions.COMMIT_INTERVAL);
         LinkedBlockingQueue<RunExecutor.Result> finished = new LinkedBlockingQueue<>();
         List<Object> partitions = new ArrayList<>();
         for (int i = 0; i < nTasks; i++) partitions.add(i);
@@ -272,7 +271,7 @@ public final class SweepDriver {
                 for (RunExecutor.Result p : pending) runs += p.runs().size();
                 boolean last = jobDone && finished.isEmpty();
                 if (!pending.isEmpty()
-                        && (last || runs >= BATCH_RUNS || System.currentTimeMillis() - firstPending >= BATCH_MS)) {
+                        && (last || runs >= batchRuns || System.currentTimeMillis() - firstPending >= batchMs)) {
                     List<TaskFile> files = new ArrayList<>();
                     for (RunExecutor.Result p : pending) files.addAll(p.files());
                     long t0 = System.currentTimeMillis();

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gradsweep.analysis.SqlViews;
+import dev.gradsweep.config.RuntimeOptions;
 import dev.gradsweep.store.OutputDir;
 import dev.gradsweep.store.ResultTables;
 import dev.gradsweep.store.Table;
@@ -21,6 +22,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.spark.sql.Dataset;
@@ -103,8 +105,8 @@ class ClusterSweepIT {
     }
 
     /**
-     * An executor killed mid-sweep (its tasks lost with it) loses nothing: Spark reruns its tasks elsewhere, only each
-     * task's successful attempt is committed, and the lost attempts' files are removed.
+     * An executor killed mid-sweep, while it trains a run (its task lost with it), loses nothing: Spark reruns the task
+     * elsewhere, only each task's successful attempt is committed, and the lost attempt's files are removed.
      */
     @Test
     @Timeout(value = 15, unit = TimeUnit.MINUTES)
@@ -116,9 +118,11 @@ class ClusterSweepIT {
                         .replace("seeds: [1, 2]", "seeds: [1, 2, 3, 4, 5, 6]"));
         Path out = tmp.resolve("loss");
         ExecutorService pool = Executors.newSingleThreadExecutor();
+        Set<String> lost;
         try {
-            // --no-stack: one run per task, so runs commit while others still train. --no-compact: the sweep then
-            // deletes the killed attempts' files itself (the first test runs the compaction on the cluster)
+            // --no-stack: one run per task, so runs commit while others still train; commits every 200 ms, so the
+            // first commit comes before the last task on a fast machine too. --no-compact: the sweep then deletes the
+            // killed attempt's files itself (the first test runs the compaction on the cluster)
             Future<Integer> exit = pool.submit(() -> cluster.submit(
                     List.of(
                             "sweep",
@@ -129,27 +133,37 @@ class ClusterSweepIT {
                             "--no-stack",
                             "--no-compact",
                             "--quiet"),
-                    Map.of()));
+                    Map.of(),
+                    List.of("-D" + RuntimeOptions.COMMIT_INTERVAL.key() + "=200")));
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(8);
             int committed = 0;
+            lost = Set.of();
+            // the kill must land mid-sweep (a batch committed, runs still to come) and mid-task (worker 0's executor
+            // has started a task and not finished it: that attempt is lost)
             while (!exit.isDone() && System.nanoTime() < deadline) {
                 committed = committedRuns(out);
-                if (committed > 0) break;
-                Thread.sleep(250);
+                lost = committed > 0 ? cluster.runningTasks(0) : Set.of();
+                if (!lost.isEmpty()) break;
+                Thread.sleep(20);
             }
             assertTrue(
-                    committed > 0 && committed < LOSS_RUNS,
-                    "kill after the first batch, before the last: " + committed + " committed");
+                    committed > 0 && committed < LOSS_RUNS && !lost.isEmpty(),
+                    "kill after the first batch, before the last, while worker 0 trains: " + committed
+                            + " committed, running there: " + lost);
             int killed = cluster.killExecutors(0);
             assertEquals(1, killed, () -> "executors of worker 0\n" + cluster.diagnostics());
             assertEquals(0, exit.get(10, TimeUnit.MINUTES), () -> "spark-submit failed\n" + cluster.diagnostics());
         } finally {
             pool.shutdownNow();
         }
-        assertTrue(
-                cluster.submitLog().contains("Lost executor")
-                        || cluster.submitLog().contains("lost executor"),
-                () -> "the driver saw no executor loss\n" + cluster.submitLog());
+        String log = cluster.submitLog();
+        for (String tid : lost)
+            assertTrue(
+                    Pattern.compile("Lost task \\S+ in stage \\S+ \\(TID " + tid + "\\).*ExecutorLostFailure")
+                            .matcher(log)
+                            .find(),
+                    () -> "the driver did not see task " + tid + " lost with its executor\n" + log);
+        assertTrue(log.contains("task attempts retried"), () -> "the sweep reported no retried attempt\n" + log);
         SparkSession spark = checkSession();
         try {
             String t = SqlViews.registerTables(spark, out.toString());

@@ -18,9 +18,13 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.spark.launcher.JavaModuleOptions;
@@ -167,14 +171,30 @@ public final class StandaloneCluster implements AutoCloseable {
 
     /** Submits the gradsweep jar ({@value #MAIN_CLASS}) with {@code appArgs}; returns spark-submit's exit code. */
     public int submit(List<String> appArgs, Map<String, String> conf) throws IOException, InterruptedException {
-        return submit(MAIN_CLASS, appJar, appArgs, conf, SUBMIT_TIMEOUT);
+        return submit(MAIN_CLASS, appJar, appArgs, conf, List.of(), SUBMIT_TIMEOUT);
+    }
+
+    /**
+     * As {@link #submit(List, Map)}, with {@code driverJvm} (e.g. {@code -Dgradsweep.commitIntervalMs=200}) on the
+     * driver's command line: in client mode the spark-submit JVM is the driver, and it passes only spark.* keys of
+     * {@code --conf} on as system properties.
+     */
+    public int submit(List<String> appArgs, Map<String, String> conf, List<String> driverJvm)
+            throws IOException, InterruptedException {
+        return submit(MAIN_CLASS, appJar, appArgs, conf, driverJvm, SUBMIT_TIMEOUT);
     }
 
     /**
      * Runs {@code SparkSubmit} in client mode in a child JVM (the driver), output to a log file, killed after
      * {@code timeout} (then IllegalStateException). {@code conf} entries override the defaults below.
      */
-    public int submit(String mainClass, Path jar, List<String> appArgs, Map<String, String> conf, Duration timeout)
+    public int submit(
+            String mainClass,
+            Path jar,
+            List<String> appArgs,
+            Map<String, String> conf,
+            List<String> driverJvm,
+            Duration timeout)
             throws IOException, InterruptedException {
         if (!Files.isRegularFile(jar))
             throw new IllegalStateException(jar + " missing: run `mvn -B package -DskipTests` first");
@@ -200,7 +220,9 @@ public final class StandaloneCluster implements AutoCloseable {
         all.forEach((k, v) -> args.addAll(List.of("--conf", k + "=" + v)));
         args.add(jar.toString());
         args.addAll(appArgs);
-        Process p = spawn("submit-" + ++submits, "1g", NON_TRAINING_JVM, args);
+        List<String> jvm = new ArrayList<>(NON_TRAINING_JVM);
+        jvm.addAll(driverJvm);
+        Process p = spawn("submit-" + ++submits, "1g", jvm, args);
         lastSubmitLog = dir.resolve("submit-" + submits + ".log");
         try {
             if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS))
@@ -226,6 +248,27 @@ public final class StandaloneCluster implements AutoCloseable {
         executors.forEach(ProcessHandle::destroyForcibly);
         return executors.size();
     }
+
+    /**
+     * The task ids (TIDs) that the executors of worker {@code i} (0-based) have started and not finished, from their
+     * logs ({@code Executor: Running task 3.0 in stage 0.0 (TID 3)}, then {@code Finished task}).
+     */
+    public Set<String> runningTasks(int i) throws IOException {
+        Set<String> running = new TreeSet<>();
+        for (Path log : executorLogs()) {
+            if (!dir.relativize(log).startsWith("worker-" + i)) continue;
+            for (String line : Files.readAllLines(log, StandardCharsets.ISO_8859_1)) {
+                Matcher m = TASK_EVENT.matcher(line);
+                if (!m.find()) continue;
+                if (m.group(1).equals("Running")) running.add(m.group(2));
+                else running.remove(m.group(2));
+            }
+        }
+        return running;
+    }
+
+    private static final Pattern TASK_EVENT =
+            Pattern.compile("Executor: (Running|Finished) task \\S+ in stage \\S+ \\(TID (\\d+)\\)");
 
     /** Output of the last {@link #submit}. */
     public String submitLog() {
