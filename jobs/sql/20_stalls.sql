@@ -10,16 +10,16 @@ CREATE OR REPLACE TEMPORARY VIEW layer_stalls AS
 WITH g AS (
   SELECT run_id, layer, max(from_output) AS from_output, max(delta_ref_layer) AS delta_ref_layer,
          count(*) AS steps, max(step) AS last_step, min(step) AS first_step,
-         percentile_approx(CASE WHEN delta_rel = 0 THEN double('-Infinity') ELSE log10(delta_rel) END, 0.5) AS log10_delta_rel,
-         percentile_approx(CASE WHEN act_rel = 0 THEN double('-Infinity') ELSE log10(act_rel) END, 0.5) AS log10_act_rel,
-         percentile_approx(update_ratio, 0.5) AS update_ratio,
+         percentile_approx(nanvl(CASE WHEN delta_rel = 0 THEN double('-Infinity') ELSE log10(delta_rel) END, double(NULL)), 0.5) AS log10_delta_rel,
+         percentile_approx(nanvl(CASE WHEN act_rel = 0 THEN double('-Infinity') ELSE log10(act_rel) END, double(NULL)), 0.5) AS log10_act_rel,
+         percentile_approx(nanvl(update_ratio, double(NULL)), 0.5) AS update_ratio,
          count_if(update_ratio < ${gradsweep.frozen_update_ratio}) AS frozen_steps,
          max(CASE WHEN NOT (update_ratio < ${gradsweep.frozen_update_ratio}) THEN step END) AS last_moving_step,
          avg(dead_frac) AS dead_frac, avg(saturated_frac) AS saturated_frac,
          avg(gate_mean) AS gate_mean, avg(gate_saturated_frac) AS gate_saturated_frac,
-         percentile_approx(slope_w, 0.5) AS slope_w,
-         percentile_approx(slope_delta, 0.5) AS slope_delta,
-         percentile_approx(slope_act, 0.5) AS slope_act
+         percentile_approx(nanvl(slope_w, double(NULL)), 0.5) AS slope_w,
+         percentile_approx(nanvl(slope_delta, double(NULL)), 0.5) AS slope_delta,
+         percentile_approx(nanvl(slope_act, double(NULL)), 0.5) AS slope_act
   FROM layer_profile GROUP BY run_id, layer
 )
 SELECT run_id, layer, from_output, delta_ref_layer, steps, log10_delta_rel, log10_act_rel, update_ratio, frozen_steps,

@@ -58,8 +58,8 @@ WITH prof AS (
   -- through time (recurrent runs only)
   SELECT run_id,
          percentile_approx(CASE WHEN layer = 0 THEN memory_horizon END, 0.5) AS memory_horizon,
-         percentile_approx(CASE WHEN layer = 0 THEN log10_slope_back END, 0.5) AS log10_slope_back,
-         percentile_approx(CASE WHEN layer = 0 THEN log10_last_over_first END, 0.5) AS log10_last_over_first,
+         percentile_approx(nanvl(CASE WHEN layer = 0 THEN log10_slope_back END, double(NULL)), 0.5) AS log10_slope_back,
+         percentile_approx(nanvl(CASE WHEN layer = 0 THEN log10_last_over_first END, double(NULL)), 0.5) AS log10_last_over_first,
          avg(act_saturated_frac) AS saturated_frac
   FROM memory GROUP BY run_id
 ), e AS (

@@ -53,9 +53,9 @@ SELECT k.axis, k.value, count(*) AS runs, count(DISTINCT k.context) AS contexts,
        avg(CASE WHEN verdict = 'not_learning' THEN 1.0 ELSE 0.0 END) AS not_learning,
        avg(CASE WHEN verdict = 'diverged' THEN 1.0 ELSE 0.0 END) AS diverged,
        avg(CASE WHEN verdict = 'failed' THEN 1.0 ELSE 0.0 END) AS failed,
-       percentile_approx(k.slope_delta, 0.5) AS median_slope_delta,
-       percentile_approx(k.slope_w, 0.5) AS median_slope_w,
-       percentile_approx(k.log10_slope_back, 0.5) AS median_slope_back,
+       percentile_approx(nanvl(k.slope_delta, double(NULL)), 0.5) AS median_slope_delta,
+       percentile_approx(nanvl(k.slope_w, double(NULL)), 0.5) AS median_slope_w,
+       percentile_approx(nanvl(k.log10_slope_back, double(NULL)), 0.5) AS median_slope_back,
        max(k.fixes) AS fixes, max(k.broken_contexts) AS broken_contexts
 FROM fx k WHERE k.value IS NOT NULL
 GROUP BY k.axis, k.value;

@@ -167,8 +167,7 @@ public final class SqlViews {
      * @param cache false: the files' {@code CACHE LAZY TABLE} statements are skipped (their {@code UNCACHE} still runs,
      *     so no cache of an earlier registration answers for the views created now)
      */
-    private static void registerAnalysis(
-            SparkSession spark, Map<String, String> params, List<String> files, boolean cache) {
+    static void registerAnalysis(SparkSession spark, Map<String, String> params, List<String> files, boolean cache) {
         storeAnalyzedPlans(spark);
         spark.conf().set("spark.sql.variable.substitute", "true");
         params.forEach((k, v) -> spark.conf().set(k, v));

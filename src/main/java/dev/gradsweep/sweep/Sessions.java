@@ -1,5 +1,7 @@
 package dev.gradsweep.sweep;
 
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 
@@ -10,15 +12,32 @@ import org.apache.spark.sql.SparkSession;
 public final class Sessions {
     private Sessions() {}
 
-    /** Pins the driver to 127.0.0.1 when {@code conf}'s master is local (unless the user set it). */
+    /**
+     * When {@code conf}'s master is local (unless the user set them): the driver on 127.0.0.1, no web UI, and one
+     * shuffle partition per core. Spark's default of 200 suits a cluster; on one machine every map task of the
+     * analysis views then writes 200 shuffle files, and the sweep's closing answer takes a third longer (docs/tables.md).
+     * The views' answers do not depend on the partitioning (their medians skip NaN: StallMediansTest).
+     */
     public static SparkConf loopbackIfLocal(SparkConf conf) {
-        if (conf.get("spark.master", "").startsWith("local")) {
+        String master = conf.get("spark.master", "");
+        if (master.startsWith("local")) {
             conf.setIfMissing("spark.driver.host", "127.0.0.1");
             conf.setIfMissing("spark.driver.bindAddress", "127.0.0.1");
             conf.setIfMissing("spark.ui.enabled", "false");
+            conf.setIfMissing("spark.sql.shuffle.partitions", Integer.toString(localCores(master)));
         }
         return conf;
     }
+
+    /** The task slots of a local master: local = 1, local[N] and local[N,F] = N, local[*] = the machine's cores. */
+    static int localCores(String master) {
+        Matcher m = LOCAL.matcher(master);
+        if (!m.matches()) return Runtime.getRuntime().availableProcessors(); // e.g. local-cluster[...]
+        if (m.group(1) == null) return 1;
+        return m.group(1).equals("*") ? Runtime.getRuntime().availableProcessors() : Integer.parseInt(m.group(1));
+    }
+
+    private static final Pattern LOCAL = Pattern.compile("local(?:\\[(\\*|\\d+)(?:,\\d+)?])?");
 
     /** Iceberg's SQL extensions (the CALL procedures, ALTER TABLE ... WRITE ORDERED BY), unless the user chose extensions. */
     public static SparkConf iceberg(SparkConf conf) {
