@@ -1,4 +1,7 @@
--- layer_stalls: one row per run and layer, medians (or means) over the run's steps.
+-- layer_stalls: one row per run and layer, medians (or means) over the run's steps. The medians skip NaN steps (a
+--   diverged run's 0/0 or Infinity/Infinity ratios, as numpy's nanmedian): percentile_approx orders NaN by the order
+--   it meets the rows, so with NaN among them the median would depend on how Spark partitions the rows. Null: every
+--   step was NaN.
 --   log10_delta_rel: median log10 of delta relative to delta_ref_layer (-Infinity: delta was exactly 0; null for
 --   the output layer of a block net, which has no delta). log10_act_rel: median log10 of act_rel (null for the
 --   output layer). update_ratio: median weight update ratio.
