@@ -23,12 +23,32 @@ class RuntimeOptionsTest {
 
     /** Changing a default is a decision: it must be made here as well (the way Trino records config defaults). */
     @Test
+    void aCommitIntervalThatIsNotAPositiveNumberIsRefusedByName() {
+        String key = RuntimeOptions.COMMIT_INTERVAL.key();
+        try {
+            for (String bad : new String[] {"abc", "0", "-5", "1.5"}) {
+                System.setProperty(key, bad);
+                BadInputException e = assertThrows(
+                        BadInputException.class, () -> RuntimeOptions.positive(RuntimeOptions.COMMIT_INTERVAL));
+                assertTrue(e.getMessage().startsWith(key + "=" + bad + ":"), e.getMessage());
+            }
+            System.setProperty(key, " 200 ");
+            assertEquals(200, RuntimeOptions.positive(RuntimeOptions.COMMIT_INTERVAL));
+        } finally {
+            System.clearProperty(key);
+        }
+        assertEquals(5000, RuntimeOptions.positive(RuntimeOptions.COMMIT_INTERVAL));
+    }
+
+    @Test
     void recordedDefaults() {
         Map<String, String> expected = new LinkedHashMap<>();
         expected.put("gradsweep.maxRss", "0");
         expected.put("gradsweep.simd", "true");
         expected.put("gradsweep.hostStep", "true");
         expected.put("gradsweep.portable", "false");
+        expected.put("gradsweep.commitRuns", "1000");
+        expected.put("gradsweep.commitIntervalMs", "5000");
         expected.put("GRADSWEEP_HEAP", "3g");
         expected.put("GRADSWEEP_MAX_RSS", "6g");
         expected.put("OMP_NUM_THREADS", "1");
