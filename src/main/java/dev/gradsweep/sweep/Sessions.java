@@ -15,7 +15,7 @@ public final class Sessions {
     /**
      * When {@code conf}'s master is local (unless the user set them): the driver on 127.0.0.1, no web UI, and one
      * shuffle partition per core. Spark's default of 200 suits a cluster; on one machine every map task of the
-     * analysis views then writes 200 shuffle files, and the sweep's closing answer takes a third longer (docs/tables.md).
+     * analysis views then writes 200 shuffle files (docs/tables.md measures what that costs the closing answer).
      * The views' answers do not depend on the partitioning (their medians skip NaN: StallMediansTest).
      */
     public static SparkConf loopbackIfLocal(SparkConf conf) {
