@@ -1,3 +1,20 @@
+-- verdict_axes: verdict_evidence with one row per run and grid axis (axis, value) and the run's context for that
+-- axis: every other axis's value, joined by '|' (forget_bias is left out of cell's contexts, see axis_effects).
+-- axis_effects and verdicts group runs by these contexts. Readers take only the columns they need right away, so
+-- their windows carry few columns (all of verdict_evidence through them made Spark's constraint propagation slow).
+CREATE OR REPLACE TEMPORARY VIEW verdict_axes AS
+WITH a AS (
+  SELECT v.*, map('depth', cast(depth AS string), 'width', cast(width AS string), 'activation', activation,
+                  'init', init, 'norm', norm, 'placement', placement, 'skip', skip, 'task', task,
+                  'optimizer', optimizer, 'lr', cast(lr AS string), 'batch', cast(batch AS string), 'clip', clip,
+                  'dtype', dtype, 'cell', cell, 'seq_len', cast(seq_len AS string), 'rec_init', rec_init,
+                  'forget_bias', cast(forget_bias AS string)) AS axes
+  FROM verdict_evidence v
+)
+SELECT a.*, x.axis, x.value,
+       concat_ws('|', transform(filter(map_entries(a.axes), y -> y.key <> x.axis AND NOT (x.axis = 'cell' AND y.key = 'forget_bias')), y -> y.value)) AS context
+FROM a LATERAL VIEW explode(a.axes) x AS axis, value;
+
 -- axis_effects: "what fixes it" in one table. One row per grid axis that varies in the sweep and per value:
 -- the share of runs per verdict and the median slopes (decades per layer, see layer_profile; median_slope_back:
 -- recurrent runs' fitted decay through time, decades per step back, see timestep_profile).
@@ -10,17 +27,8 @@
 -- (null for other cells), so it is left out of the cell axis's contexts, or lstm would never share one with gru/rnn.
 -- Built on verdict_evidence, not verdicts: verdicts takes its advice (try) from here (50_advice.sql).
 CREATE OR REPLACE TEMPORARY VIEW axis_effects AS
-WITH a AS (
-  SELECT v.*, map('depth', cast(depth AS string), 'width', cast(width AS string), 'activation', activation,
-                  'init', init, 'norm', norm, 'placement', placement, 'skip', skip, 'task', task,
-                  'optimizer', optimizer, 'lr', cast(lr AS string), 'batch', cast(batch AS string), 'clip', clip,
-                  'dtype', dtype, 'cell', cell, 'seq_len', cast(seq_len AS string), 'rec_init', rec_init,
-                  'forget_bias', cast(forget_bias AS string)) AS axes
-  FROM verdict_evidence v
-), e AS (
-  SELECT a.verdict, a.slope_delta, a.slope_w, a.log10_slope_back, x.axis, x.value,
-         concat_ws('|', transform(filter(map_entries(a.axes), y -> y.key <> x.axis AND NOT (x.axis = 'cell' AND y.key = 'forget_bias')), y -> y.value)) AS context
-  FROM a LATERAL VIEW explode(a.axes) x AS axis, value
+WITH e AS (
+  SELECT verdict, slope_delta, slope_w, log10_slope_back, axis, value, context FROM verdict_axes
 ), w1 AS (
   -- windows over the one relation e rather than joins of e with itself: verdict_evidence is planned and read once
   SELECT e.*,

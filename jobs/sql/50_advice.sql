@@ -5,20 +5,10 @@
 -- the textbook fix for the verdict (try_from = 'textbook'). Axis values are written as in a grid file.
 -- A view after axis_effects (which is built on verdict_evidence), so nothing depends on itself.
 CREATE OR REPLACE TEMPORARY VIEW verdicts AS
-WITH a AS (
-  SELECT v.*,
-         map('depth', cast(depth AS string), 'width', cast(width AS string), 'activation', activation,
-             'init', init, 'norm', norm, 'placement', placement, 'skip', skip, 'task', task,
-             'optimizer', optimizer, 'lr', cast(lr AS string), 'batch', cast(batch AS string), 'clip', clip,
-             'dtype', dtype, 'cell', cell, 'seq_len', cast(seq_len AS string), 'rec_init', rec_init,
-             'forget_bias', cast(forget_bias AS string)) AS axes
-  FROM verdict_evidence v
-), e AS (
-  -- one linear chain from verdict_evidence to the result: each run's row rides along as the struct r, so the view
+WITH e AS (
+  -- one linear chain from verdict_axes to the result: each run's row rides along as the struct r, so the view
   -- reads verdict_evidence once (and once more through axis_effects), not once per join
-  SELECT struct(a.*) AS r, a.verdict, x.axis, x.value,
-         concat_ws('|', transform(filter(map_entries(a.axes), y -> y.key <> x.axis AND NOT (x.axis = 'cell' AND y.key = 'forget_bias')), y -> y.value)) AS context
-  FROM a LATERAL VIEW explode(a.axes) x AS axis, value
+  SELECT struct(x.*) AS r, x.verdict, x.axis, x.value, x.context FROM verdict_axes x
 ), w AS (
   SELECT e.*, bool_and(verdict = 'healthy') OVER (PARTITION BY axis, context, value) AS ok FROM e
 ), o AS (
