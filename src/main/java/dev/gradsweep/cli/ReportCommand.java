@@ -5,13 +5,12 @@ import dev.gradsweep.report.Report;
 import dev.gradsweep.sweep.Sessions;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(
@@ -65,15 +64,8 @@ final class ReportCommand implements Callable<Integer> {
             description = "The grid file of the sweep, named in the README's regenerate command.")
     String grid;
 
-    @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "Override an analysis parameter (repeatable).")
-    Map<String, String> conf = new LinkedHashMap<>();
-
-    @Option(
-            names = "--master",
-            defaultValue = "local[*]",
-            paramLabel = "URL",
-            description = "Spark master (default: ${DEFAULT-VALUE}).")
-    String master;
+    @Mixin
+    ViewOptions viewOptions = new ViewOptions();
 
     @Override
     public Integer call() throws Exception {
@@ -82,12 +74,13 @@ final class ReportCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--steps: '" + s + "' is neither a step number nor 'last'");
         if (maxLines < 1 || maxHeatmaps < 0)
             throw new IllegalArgumentException("--max-lines must be >= 1 and --max-heatmaps >= 0");
-        AnalysisParams.resolve(conf); // bad keys fail before Spark starts
+        AnalysisParams.resolve(viewOptions.conf); // bad keys fail before Spark starts
         String cmd = regenerateCommand(spec.commandLine().getParseResult(), in, to, grid);
-        SparkSession spark = Sessions.forQueries(master, "gradsweep report");
+        SparkSession spark = Sessions.forQueries(viewOptions.master, "gradsweep report");
         spark.conf().set("spark.sql.shuffle.partitions", "4");
         try {
-            Report.Summary s = Report.write(spark, new Report.Options(in, to, steps, maxLines, maxHeatmaps, conf, cmd));
+            Report.Summary s = Report.write(
+                    spark, new Report.Options(in, to, steps, maxLines, maxHeatmaps, viewOptions.conf, cmd));
             System.err.println("gradsweep report: " + s.readme() + " and "
                     + s.images().size() + " plots; verdicts " + s.verdicts());
             s.findings().forEach(f -> System.out.println("- " + f));

@@ -10,11 +10,10 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(
@@ -47,18 +46,8 @@ final class SqlCommand implements Callable<Integer> {
             description = "table, csv or json (one object per line) (default: ${DEFAULT-VALUE}).")
     String format;
 
-    @Option(
-            names = "--conf",
-            paramLabel = "KEY=VALUE",
-            description = "Override an analysis parameter (repeatable); see the list above.")
-    Map<String, String> conf = new LinkedHashMap<>();
-
-    @Option(
-            names = "--master",
-            defaultValue = "local[*]",
-            paramLabel = "URL",
-            description = "Spark master (default: ${DEFAULT-VALUE}).")
-    String master;
+    @Mixin
+    ViewOptions viewOptions = new ViewOptions();
 
     @Override
     public Integer call() throws Exception {
@@ -70,16 +59,16 @@ final class SqlCommand implements Callable<Integer> {
         }
         if (query != null && file != null) throw new IllegalArgumentException("give -e or -f, not both");
         if (file != null && !Files.isRegularFile(file)) throw new IllegalArgumentException("-f: no file " + file);
-        AnalysisParams.resolve(conf); // bad keys fail before Spark starts
-        SparkSession spark = Sessions.forQueries(master, "gradsweep sql");
+        AnalysisParams.resolve(viewOptions.conf); // bad keys fail before Spark starts
+        SparkSession spark = Sessions.forQueries(viewOptions.master, "gradsweep sql");
         try {
-            if (query == null && file == null) shell(new LiveViews(spark, in, conf), fmt);
+            if (query == null && file == null) shell(new LiveViews(spark, in, viewOptions.conf), fmt);
             else {
                 if (query != null) {
-                    SqlViews.registerForOneQuery(spark, in, conf);
+                    SqlViews.registerForOneQuery(spark, in, viewOptions.conf);
                     ResultPrinter.print(spark.sql(query), fmt, System.out);
                 } else {
-                    SqlViews.register(spark, in, conf);
+                    SqlViews.register(spark, in, viewOptions.conf);
                     for (String stmt : SqlScript.statements(Files.readString(file)))
                         ResultPrinter.print(spark.sql(stmt), fmt, System.out);
                 }
