@@ -11,8 +11,8 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * Registers a sweep's Iceberg tables as the Spark SQL views runs, steps, params, layers, then the analysis views of
- * jobs/sql (layer_profile, layer_stalls, loss_plateaus, stalls, verdict_evidence, verdict_axes, axis_effects, verdicts). Only
- * committed runs are visible.
+ * jobs/sql (layer_profile, layer_stalls, loss_plateaus, stalls, verdict_evidence, verdict_axes, axis_effects,
+ * verdicts). Only committed runs are visible.
  */
 public final class SqlViews {
     /**
