@@ -80,9 +80,9 @@ class StallMediansTest {
                                     : StrictMath.log10(deltaRel[s])); // as Spark's log10
                     keptRaw.add(deltaRel[s]);
                 }
-                // act_rel and update_ratio get the same values as delta_rel
-                rows.add(RowFactory.create(
-                        id, s, 0, 1, 1, deltaRel[s], deltaRel[s], deltaRel[s], 0.0, 0.0, null, null, 0.0, 0.0, 0.0));
+                // act_rel, update_ratio and the three slopes get the same values as delta_rel
+                double d = deltaRel[s];
+                rows.add(RowFactory.create(id, s, 0, 1, 1, d, d, d, 0.0, 0.0, null, null, d, d, d));
             }
             expected.put(id, lowerMedian(kept));
             expectedUpdate.put(id, lowerMedian(keptRaw));
@@ -98,11 +98,14 @@ class StallMediansTest {
             s.createDataFrame(List.of(), Schemas.sparkSchema(t)).createOrReplaceTempView(t.dir);
             SqlViews.registerAnalysis(s, AnalysisParams.resolve(Map.of()), List.of("20_stalls.sql"), false);
             Map<String, Double> medians = new TreeMap<>(), updates = new TreeMap<>();
-            for (Row r : s.sql("SELECT run_id, log10_delta_rel, log10_act_rel, update_ratio FROM layer_stalls")
+            for (Row r : s.sql("SELECT run_id, log10_delta_rel, log10_act_rel, update_ratio, slope_w, slope_delta,"
+                            + " slope_act FROM layer_stalls")
                     .collectAsList()) {
                 medians.put(r.getString(0), r.isNullAt(1) ? null : r.getDouble(1));
                 assertEquals(medians.get(r.getString(0)), r.isNullAt(2) ? null : r.getDouble(2), "act_rel: " + r);
                 updates.put(r.getString(0), r.isNullAt(3) ? null : r.getDouble(3));
+                for (int c = 4; c <= 6; c++) // the slopes' medians: of the raw values, as update_ratio's
+                assertEquals(updates.get(r.getString(0)), r.isNullAt(c) ? null : r.getDouble(c), "slopes: " + r);
             }
             assertEquals(expectedUpdate, updates, "update_ratio's medians on " + partitions + " partitions");
             got.add(medians);
