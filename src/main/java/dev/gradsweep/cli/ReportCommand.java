@@ -77,7 +77,6 @@ final class ReportCommand implements Callable<Integer> {
         AnalysisParams.resolve(viewOptions.conf); // bad keys fail before Spark starts
         String cmd = regenerateCommand(spec.commandLine().getParseResult(), in, to, grid);
         SparkSession spark = Sessions.forQueries(viewOptions.master, "gradsweep report");
-        spark.conf().set("spark.sql.shuffle.partitions", "4");
         try {
             Report.Summary s = Report.write(
                     spark, new Report.Options(in, to, steps, maxLines, maxHeatmaps, viewOptions.conf, cmd));
