@@ -138,11 +138,17 @@ class ClusterSweepIT {
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(8);
             int committed = 0;
             lost = Set.of();
-            // the kill must land mid-sweep (a batch committed, runs still to come) and mid-task (worker 0's executor
-            // has started a task and not finished it: that attempt is lost)
+            // the kill must land mid-sweep (a batch committed, runs still to come) and mid-task: on a task that worker
+            // 0's executor started since the last look (a run takes ~1 s; the kill follows within milliseconds, so
+            // the attempt cannot finish first and is lost)
+            Set<String> seen = Set.of();
             while (!exit.isDone() && System.nanoTime() < deadline) {
                 committed = committedRuns(out);
-                lost = committed > 0 ? cluster.runningTasks(0) : Set.of();
+                Set<String> running = cluster.runningTasks(0);
+                Set<String> fresh = new TreeSet<>(running);
+                fresh.removeAll(seen);
+                seen = running;
+                lost = committed > 0 ? fresh : Set.of();
                 if (!lost.isEmpty()) break;
                 Thread.sleep(20);
             }

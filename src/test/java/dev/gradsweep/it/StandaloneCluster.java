@@ -257,12 +257,14 @@ public final class StandaloneCluster implements AutoCloseable {
         Set<String> running = new TreeSet<>();
         for (Path log : executorLogs()) {
             if (!dir.relativize(log).startsWith("worker-" + i)) continue;
+            Set<String> inThisExecutor = new TreeSet<>(); // TIDs are per application; a log is one executor of one
             for (String line : Files.readAllLines(log, StandardCharsets.ISO_8859_1)) {
                 Matcher m = TASK_EVENT.matcher(line);
                 if (!m.find()) continue;
-                if (m.group(1).equals("Running")) running.add(m.group(2));
-                else running.remove(m.group(2));
+                if (m.group(1).equals("Running")) inThisExecutor.add(m.group(2));
+                else inThisExecutor.remove(m.group(2));
             }
+            running.addAll(inThisExecutor);
         }
         return running;
     }
