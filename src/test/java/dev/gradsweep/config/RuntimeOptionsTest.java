@@ -21,7 +21,6 @@ import org.junit.jupiter.api.Test;
 class RuntimeOptionsTest {
     static final Path ROOT = Path.of(System.getProperty("basedir", System.getProperty("user.dir")));
 
-    /** Changing a default is a decision: it must be made here as well (the way Trino records config defaults). */
     @Test
     void aCommitIntervalThatIsNotAPositiveNumberIsRefusedByName() {
         String key = RuntimeOptions.COMMIT_INTERVAL.key();
@@ -40,6 +39,7 @@ class RuntimeOptionsTest {
         assertEquals(5000, RuntimeOptions.positive(RuntimeOptions.COMMIT_INTERVAL));
     }
 
+    /** Changing a default is a decision: it must be made here as well (the way Trino records config defaults). */
     @Test
     void recordedDefaults() {
         Map<String, String> expected = new LinkedHashMap<>();

@@ -118,7 +118,7 @@ class ClusterSweepIT {
                         .replace("seeds: [1, 2]", "seeds: [1, 2, 3, 4, 5, 6]"));
         Path out = tmp.resolve("loss");
         ExecutorService pool = Executors.newSingleThreadExecutor();
-        Set<String> lost;
+        Set<String> lost = Set.of();
         try {
             // --no-stack: one run per task, so runs commit while others still train; commits every 200 ms, so the
             // first commit comes before the last task on a fast machine too. --no-compact: the sweep then deletes the
@@ -137,7 +137,6 @@ class ClusterSweepIT {
                     List.of("-D" + RuntimeOptions.COMMIT_INTERVAL.key() + "=200")));
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(8);
             int committed = 0;
-            lost = Set.of();
             // the kill must land mid-sweep (a batch committed, runs still to come) and mid-task: on a task that worker
             // 0's executor started since the last look (a run takes ~1 s; the kill follows within milliseconds, so
             // the attempt cannot finish first and is lost)

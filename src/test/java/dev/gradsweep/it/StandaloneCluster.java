@@ -171,7 +171,7 @@ public final class StandaloneCluster implements AutoCloseable {
 
     /** Submits the gradsweep jar ({@value #MAIN_CLASS}) with {@code appArgs}; returns spark-submit's exit code. */
     public int submit(List<String> appArgs, Map<String, String> conf) throws IOException, InterruptedException {
-        return submit(MAIN_CLASS, appJar, appArgs, conf, List.of(), SUBMIT_TIMEOUT);
+        return submit(appArgs, conf, List.of());
     }
 
     /**
