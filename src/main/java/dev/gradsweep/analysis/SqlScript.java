@@ -15,6 +15,7 @@ public final class SqlScript {
     /** Analysis view files in dependency order (01_tables.sql is for spark-sql users: gradsweep registers the tables itself). */
     public static final List<String> VIEW_FILES = List.of(
             "10_layer_profile.sql",
+            "15_layer_stalls.sql",
             "20_stalls.sql",
             "25_timesteps.sql",
             "30_verdicts.sql",
@@ -22,6 +23,9 @@ public final class SqlScript {
             "50_advice.sql");
 
     public static final String PARAMS_FILE = "00_params.sql";
+
+    /** The view file that computes layer_stalls, and the one that reads the stored table in its place. */
+    public static final String STALLS_FILE = "15_layer_stalls.sql", STALLS_TABLE_FILE = "layer_stalls_table.sql";
 
     private SqlScript() {}
 

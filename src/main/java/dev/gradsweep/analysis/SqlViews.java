@@ -84,12 +84,48 @@ public final class SqlViews {
         register(spark, dir, Map.of(), files.subList(0, files.indexOf("30_verdicts.sql") + 1), false);
     }
 
+    /**
+     * The tables and layer_stalls computed from params and layers (jobs/sql/15_layer_stalls.sql) with the default
+     * parameters, even where the stored table could answer: what a backfill of that table writes, and what its rows
+     * are checked against. No cache.
+     */
+    public static void registerComputedStalls(SparkSession spark, String dir) {
+        List<String> files = SqlScript.VIEW_FILES;
+        register(spark, dir, Map.of(), files.subList(0, files.indexOf(SqlScript.STALLS_FILE) + 1), false, false);
+    }
+
     private static void register(
             SparkSession spark, String dir, Map<String, String> overrides, List<String> files, boolean cache) {
+        register(spark, dir, overrides, files, cache, true);
+    }
+
+    /**
+     * @param stored read layer_stalls from the table of that name where it is complete and was computed with the
+     *     session's gradsweep.frozen_update_ratio (jobs/sql/layer_stalls_table.sql), instead of aggregating params
+     *     and layers: the same rows, and most of the first answer's cost saved
+     */
+    private static void register(
+            SparkSession spark,
+            String dir,
+            Map<String, String> overrides,
+            List<String> files,
+            boolean cache,
+            boolean stored) {
         Map<String, String> params = AnalysisParams.resolve(overrides);
         storeAnalyzedPlans(spark);
         registerTableViews(spark, dir);
+        if (stored && storedStallsAnswer(spark, dir, params))
+            files = files.stream()
+                    .map(f -> f.equals(SqlScript.STALLS_FILE) ? SqlScript.STALLS_TABLE_FILE : f)
+                    .toList();
         registerAnalysis(spark, params, files, cache);
+    }
+
+    /** True when dir's layer_stalls table holds every committed run's rows, computed with the threshold in force. */
+    static boolean storedStallsAnswer(SparkSession spark, String dir, Map<String, String> params) {
+        OutputDir out = new OutputDir(dir);
+        Double stored = ResultTables.stallsFrozenUpdateRatio(out, spec(spark, out));
+        return stored != null && stored == AnalysisParams.value(params, "frozen_update_ratio");
     }
 
     /**

@@ -17,10 +17,24 @@ import org.apache.parquet.schema.Type;
 public final class Layout implements Serializable {
     private final Map<Table, LocationProvider> locations;
     private final Map<Table, Map<String, Integer>> fieldIds;
+    private final Double frozenUpdateRatio;
 
-    Layout(Map<Table, LocationProvider> locations, Map<Table, Map<String, Integer>> fieldIds) {
+    /** @param frozenUpdateRatio the layer_stalls table's threshold; null: no layer_stalls rows are written */
+    Layout(
+            Map<Table, LocationProvider> locations,
+            Map<Table, Map<String, Integer>> fieldIds,
+            Double frozenUpdateRatio) {
         this.locations = new EnumMap<>(locations);
         this.fieldIds = new EnumMap<>(fieldIds);
+        this.frozenUpdateRatio = frozenUpdateRatio;
+    }
+
+    /**
+     * The gradsweep.frozen_update_ratio the layer_stalls rows are computed with (that table's property), or null when
+     * the run writes none (a layout without a complete layer_stalls table, e.g. bench's throwaway files).
+     */
+    public Double frozenUpdateRatio() {
+        return frozenUpdateRatio;
     }
 
     /** Where a new data file of {@code t} named {@code fileName} goes (the table's location provider decides). */

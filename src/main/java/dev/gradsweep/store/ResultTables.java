@@ -34,14 +34,14 @@ import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
 
 /**
- * The four result tables as Apache Iceberg tables, on the driver: created from {@link Table}'s columns (columns added
+ * The result tables as Apache Iceberg tables, on the driver: created from {@link Table}'s columns (columns added
  * there are added to existing tables), committed in batches of task files, read for the committed run ids.
  * <p>
  * Catalog: by default a Hadoop (file-system) catalog whose warehouse is the output directory, so the tables live in
  * {@code <out>/runs}, {@code <out>/steps}, ... with no server. Any other Iceberg catalog is configured as Spark catalog
  * {@value #CATALOG} ({@code spark.sql.catalog.gradsweep.*}) with a namespace ({@value #NAMESPACE_KEY}).
  * <p>
- * Commit protocol: a batch appends its files to steps, params and layers, then to runs, each append tagged with the
+ * Commit protocol: a batch appends its files to steps, params, layers, timesteps and layer_stalls, then to runs, each append tagged with the
  * batch id in the snapshot summary. Readers see a run only once its runs row is committed (the views semi-join to
  * runs); a batch whose runs append never happened (the driver died in between) is undone by {@link #repair}.
  */
@@ -56,7 +56,14 @@ public final class ResultTables {
     static final String BATCH = "gradsweep.batch", REPAIRED = "gradsweep.repaired";
     /** Commit order: runs last, so a committed runs row means the run's other rows are committed. */
     public static final List<Table> COMMIT_ORDER =
-            List.of(Table.STEPS, Table.PARAMS, Table.LAYERS, Table.TIMESTEPS, Table.RUNS);
+            List.of(Table.STEPS, Table.PARAMS, Table.LAYERS, Table.TIMESTEPS, Table.LAYER_STALLS, Table.RUNS);
+
+    /**
+     * Property of the layer_stalls table: the gradsweep.frozen_update_ratio its rows were computed with. Set once the
+     * table holds a row set for every committed run (from its creation with the output, or after a backfill of an
+     * older output's runs); absent, readers compute layer_stalls from params and layers.
+     */
+    public static final String STALLS_FROZEN_UPDATE_RATIO = "gradsweep.frozen_update_ratio";
 
     /**
      * Properties of every result table. Metadata files of old versions are deleted as commits go (a sweep commits many
@@ -126,7 +133,8 @@ public final class ResultTables {
     }
 
     /**
-     * @param create create missing tables (a sweep); otherwise a missing table is an error naming the output (readers)
+     * @param create create missing tables (a sweep); otherwise a missing table is an error naming the output
+     *     (readers), except layer_stalls, which outputs of an older gradsweep lack ({@link #table} is then null)
      */
     public static ResultTables open(OutputDir out, CatalogSpec spec, boolean create) {
         ResultTables r = new ResultTables(out, spec);
@@ -134,6 +142,7 @@ public final class ResultTables {
             TableIdentifier id = r.id(t);
             org.apache.iceberg.Table it;
             if (r.catalog.tableExists(id)) it = r.evolve(r.catalog.loadTable(id), t);
+            else if (!create && t == Table.LAYER_STALLS) continue;
             else if (!create)
                 throw new BadInputException(out.root() + ": no Iceberg table " + t.dir
                         + (spec.configured() ? " in namespace " + spec.namespace() : "")
@@ -248,18 +257,60 @@ public final class ResultTables {
         return it;
     }
 
-    /** Data locations and field ids for the executors. */
+    /** Data locations and field ids for the executors; layer_stalls rows only when that table is complete. */
     public Layout layout() {
         Map<Table, LocationProvider> locations = new EnumMap<>(Table.class);
         Map<Table, Map<String, Integer>> ids = new EnumMap<>(Table.class);
         for (Table t : Table.values()) {
             org.apache.iceberg.Table it = tables.get(t);
+            if (it == null) continue;
             locations.put(t, it.locationProvider());
             Map<String, Integer> m = new LinkedHashMap<>();
             for (Types.NestedField f : it.schema().columns()) m.put(f.name(), f.fieldId());
             ids.put(t, m);
         }
-        return new Layout(locations, ids);
+        return new Layout(locations, ids, stallsFrozenUpdateRatio());
+    }
+
+    /** The layer_stalls table's {@value #STALLS_FROZEN_UPDATE_RATIO}, or null: the table is missing or incomplete. */
+    public Double stallsFrozenUpdateRatio() {
+        org.apache.iceberg.Table it = tables.get(Table.LAYER_STALLS);
+        if (it == null) return null;
+        it.refresh();
+        String v = it.properties().get(STALLS_FROZEN_UPDATE_RATIO);
+        return v == null ? null : Double.valueOf(v);
+    }
+
+    /** {@link #stallsFrozenUpdateRatio} of an output's tables, read without opening (or creating) the others. */
+    public static Double stallsFrozenUpdateRatio(OutputDir out, CatalogSpec spec) {
+        ResultTables r = new ResultTables(out, spec);
+        TableIdentifier id = r.id(Table.LAYER_STALLS);
+        if (!r.catalog.tableExists(id)) return null;
+        String v = r.catalog.loadTable(id).properties().get(STALLS_FROZEN_UPDATE_RATIO);
+        return v == null ? null : Double.valueOf(v);
+    }
+
+    /**
+     * Before a backfill of layer_stalls: deletes the rows an interrupted backfill left and clears the property, so
+     * the table holds no row of any run.
+     */
+    public void clearStalls() {
+        org.apache.iceberg.Table it = tables.get(Table.LAYER_STALLS);
+        it.refresh();
+        if (it.properties().containsKey(STALLS_FROZEN_UPDATE_RATIO))
+            it.updateProperties().remove(STALLS_FROZEN_UPDATE_RATIO).commit();
+        if (it.currentSnapshot() != null)
+            it.newDelete()
+                    .deleteFromRowFilter(org.apache.iceberg.expressions.Expressions.alwaysTrue())
+                    .commit();
+    }
+
+    /** Marks layer_stalls complete: it holds the rows of every committed run, computed with {@code frozenUpdateRatio}. */
+    public void markStallsComplete(double frozenUpdateRatio) {
+        tables.get(Table.LAYER_STALLS)
+                .updateProperties()
+                .set(STALLS_FROZEN_UPDATE_RATIO, Double.toString(frozenUpdateRatio))
+                .commit();
     }
 
     /** The layout of the default catalog's tables in {@code out}, without opening them (bench's throwaway files). */
@@ -272,7 +323,7 @@ public final class ResultTables {
             for (Types.NestedField f : schema(t).columns()) m.put(f.name(), f.fieldId());
             ids.put(t, m);
         }
-        return new Layout(locations, ids);
+        return new Layout(locations, ids, null);
     }
 
     /** run_ids with a committed runs row. */
@@ -315,8 +366,9 @@ public final class ResultTables {
         runs.refresh();
         Set<String> committed = batches(runs, BATCH);
         int removed = 0;
-        for (Table t : List.of(Table.STEPS, Table.PARAMS, Table.LAYERS, Table.TIMESTEPS)) {
+        for (Table t : COMMIT_ORDER) {
             org.apache.iceberg.Table it = tables.get(t);
+            if (t == Table.RUNS || it == null) continue;
             it.refresh();
             Set<String> done = batches(it, REPAIRED);
             List<String> undone = new ArrayList<>();
@@ -345,7 +397,7 @@ public final class ResultTables {
         return ids;
     }
 
-    /** Drops the four tables and their files (--overwrite with a configured catalog). */
+    /** Drops the tables and their files (--overwrite with a configured catalog). */
     public void dropAll() {
         for (Table t : Table.values()) catalog.dropTable(id(t), true);
     }

@@ -2,6 +2,7 @@ package dev.gradsweep.store;
 
 import dev.gradsweep.grid.Cell;
 import dev.gradsweep.grid.RunConfig;
+import dev.gradsweep.grid.Skip;
 import dev.gradsweep.stats.ActStats;
 import dev.gradsweep.stats.LayerInfo;
 import dev.gradsweep.stats.ParamStats;
@@ -34,6 +35,8 @@ public final class RunWriter implements RunRecorder, Closeable {
 
     private final RowWriter steps, params, layers, timesteps;
     private final String id;
+    /** The run's layer_stalls rows, built from the values written (null: the layout has no layer_stalls table). */
+    private final LayerStallRows stalls;
 
     /** A run of a task: its rows go into the task's files. */
     public RunWriter(TaskFiles files, RunConfig rc) throws IOException {
@@ -60,6 +63,8 @@ public final class RunWriter implements RunRecorder, Closeable {
         this.params = files.writer(Table.PARAMS);
         this.layers = files.writer(Table.LAYERS);
         this.timesteps = files.writer(Table.TIMESTEPS);
+        Double frozen = files.layout().frozenUpdateRatio();
+        this.stalls = frozen == null ? null : new LayerStallRows(rc.depth + 1, rc.skip == Skip.NONE, frozen);
     }
 
     @Override
@@ -78,7 +83,8 @@ public final class RunWriter implements RunRecorder, Closeable {
 
     @Override
     public void param(int step, Segment s, ParamStats p) {
-        double upd = p.updateL2(), par = p.paramL2();
+        double upd = p.updateL2(), par = p.paramL2(), ratio = par > 0 ? upd / par : Double.NaN;
+        if (stalls != null) stalls.param(step, s.layer, s.param, p.gradL2(), Double.isNaN(ratio) ? null : ratio);
         end(
                 params,
                 params.begin()
@@ -94,13 +100,23 @@ public final class RunWriter implements RunRecorder, Closeable {
                         .num(p.gradMean())
                         .num(par)
                         .numOrNull(upd)
-                        .numOrNull(par > 0 ? upd / par : Double.NaN)
+                        .numOrNull(ratio)
                         .num(p.zeroFrac())
                         .num(p.nonfinite));
     }
 
     @Override
     public void layer(int step, LayerInfo l, ActStats a, double outGradL2) {
+        if (stalls != null)
+            stalls.layer(
+                    step,
+                    l.index,
+                    l.kind,
+                    a.mean(),
+                    a.std(),
+                    orNull(a.saturatedFrac()),
+                    a.deadFrac(),
+                    orNull(outGradL2));
         end(
                 layers,
                 layers.begin()
@@ -152,9 +168,15 @@ public final class RunWriter implements RunRecorder, Closeable {
         return Double.isNaN(v) ? null : v;
     }
 
-    /** Writes the runs row (times in epoch ms): the run is complete in its task's files. */
+    /** Writes the run's layer_stalls rows, then its runs row (times in epoch ms): the run is complete in its task's files. */
     public void commit(RunOutcome o, Placement where, Provenance prov, long startedAt, long finishedAt)
             throws IOException {
+        if (stalls != null) {
+            if (o.stepsDone > 0 && o.nLayers != rc.depth + 1)
+                throw new IllegalStateException("n_layers " + o.nLayers + " is not depth + 1 for run " + id);
+            RowWriter w = files.writer(Table.LAYER_STALLS);
+            for (Object[] row : stalls.rows(id)) w.write(row);
+        }
         files.writer(Table.RUNS)
                 .write(
                         id,

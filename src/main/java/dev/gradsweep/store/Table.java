@@ -108,7 +108,30 @@ public enum Table {
             d("h_mean_abs"),
             d("act_saturated_frac"),
             d("act_slope_sq_mean"),
-            d("gate_mean"));
+            d("gate_mean")),
+    /**
+     * One row per run and layer: the analysis view of the same name (jobs/sql/15_layer_stalls.sql), computed by the
+     * executor as it writes the run ({@link LayerStallRows}), so the verdicts need not aggregate params and layers.
+     */
+    LAYER_STALLS(
+            "layer_stalls",
+            s("run_id"),
+            i("layer"),
+            i("from_output"),
+            i("delta_ref_layer"),
+            l("steps"),
+            d("log10_delta_rel"),
+            d("log10_act_rel"),
+            d("update_ratio"),
+            l("frozen_steps"),
+            i("frozen_from"),
+            d("dead_frac"),
+            d("saturated_frac"),
+            d("gate_mean"),
+            d("gate_saturated_frac"),
+            d("slope_w"),
+            d("slope_delta"),
+            d("slope_act"));
 
     public enum Kind {
         STRING,

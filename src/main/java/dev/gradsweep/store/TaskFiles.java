@@ -43,6 +43,10 @@ public final class TaskFiles implements Closeable {
         this.prefix = name + "-" + UUID.randomUUID();
     }
 
+    public Layout layout() {
+        return layout;
+    }
+
     /** The table's writer, opened on first use. */
     public RowWriter writer(Table t) throws IOException {
         RowWriter w = writers.get(t);

@@ -21,7 +21,10 @@ import org.apache.spark.sql.SparkSession;
 public final class Maintenance {
     private Maintenance() {}
 
-    /** Compacts an output's tables (after repairing a half-committed batch of a killed sweep). */
+    /**
+     * Compacts an output's tables (after repairing a half-committed batch of a killed sweep, and completing the
+     * layer_stalls table of an output written by an older gradsweep).
+     */
     public static Compaction.Report compact(String dir, String master, PrintStream err) throws IOException {
         OutputDir out = new OutputDir(dir);
         SparkConf conf = conf(master, "gradsweep compact");
@@ -34,12 +37,14 @@ public final class Maintenance {
         if (!ResultTables.exists(out, spec))
             throw new BadInputException("--in " + dir + ": no result tables to compact");
         try (OutputLock lock = OutputLock.acquire(out, "compact")) {
-            ResultTables tables = ResultTables.open(out, spec, false);
+            ResultTables tables =
+                    ResultTables.open(out, spec, true); // the other tables exist: only layer_stalls may not
             int repaired = tables.repair();
             if (repaired > 0)
                 err.println("removed " + repaired + " data files of a batch whose commit was interrupted");
             SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
             try {
+                StallsBackfill.complete(spark, tables, dir, err);
                 return Compaction.compact(spark, tables);
             } finally {
                 spark.stop();
@@ -77,10 +82,12 @@ public final class Maintenance {
                 long n = runs.count();
                 Dataset<Row> ids = runs.select("run_id");
                 for (Table t : ResultTables.COMMIT_ORDER) {
+                    if (t == Table.LAYER_STALLS) continue; // no per-run files: computed below, from the rows migrated
                     Dataset<Row> rows =
                             t == Table.RUNS ? runs : legacyTable(spark, out, t).join(ids, "run_id");
                     rows.select(columns(t)).writeTo(prefix + t.dir).append();
                 }
+                StallsBackfill.complete(spark, tables, dir, err);
                 for (Table t : Table.values())
                     for (Path p : legacyFiles(out, t)) out.fs().delete(p, false);
                 out.fs().delete(out.path("_staging"), true);

@@ -156,6 +156,7 @@ public final class SweepDriver {
             throws IOException {
         SparkSession spark = SparkSession.builder().config(sparkConf).getOrCreate();
         try {
+            StallsBackfill.complete(spark, tables, outRoot, err); // before the executors append to it
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
             List<RunConfig> runs = grid.expand();
             TaskData table = null;

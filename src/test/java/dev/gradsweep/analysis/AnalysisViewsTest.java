@@ -70,7 +70,7 @@ class AnalysisViewsTest {
         FixtureSweeps.uncompacted(g.toString(), grid.toString());
 
         special = tmp.resolve("special");
-        ResultTables out = ResultTables.open(new OutputDir(special.toString()));
+        ResultTables out = FixtureSweeps.newOutput(special.toString());
         TaskSpec teacher =
                 new TaskSpec(TaskSpec.Kind.TEACHER, 8, 1, 64, TaskSpec.Objective.REGRESSION, null, null, List.of());
         TaskSpec gauss =
@@ -274,6 +274,24 @@ class AnalysisViewsTest {
         // happens to sit against the best constant predictor's; DiagnosisGridTest asserts frozen on a labelled run)
         Row v = verdicts(special, window3).get(runs.get("still").runId);
         assertEquals(0.0, (double) v.getAs("update_ratio_max"), String.valueOf(v));
+    }
+
+    @Test
+    void theStoredLayerStallsAreTheRowsTheViewComputes() {
+        // plain nets, and the special runs: NaN and infinite steps (diverged), a failure, exactly-zero updates (still)
+        assertTrue(StoredStalls.assertMatchComputed(spark, grid.toString()) >= 4 * 31);
+        assertTrue(StoredStalls.assertMatchComputed(spark, special.toString()) > 0);
+    }
+
+    @Test
+    void aFrozenThresholdOtherThanTheStoredOneIsComputedFromTheSteps() {
+        Map<String, String> zero = Map.of("frozen_update_ratio", "0");
+        assertTrue(SqlViews.storedStallsAnswer(spark, special.toString(), AnalysisParams.resolve(Map.of())));
+        assertFalse(SqlViews.storedStallsAnswer(spark, special.toString(), AnalysisParams.resolve(zero)));
+        // the still run's update ratios are exactly 0: below 1e-4 (every layer frozen), never below 0
+        String still = "SELECT frozen_layers FROM stalls WHERE run_id = '" + runs.get("still").runId + "'";
+        assertEquals(0, one(views(special, zero), still).getLong(0));
+        assertTrue(one(views(special, Map.of()), still).getLong(0) > 0);
     }
 
     @Test

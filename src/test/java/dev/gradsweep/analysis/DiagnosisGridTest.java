@@ -141,6 +141,13 @@ class DiagnosisGridTest {
     }
 
     @Test
+    void theStoredLayerStallsAreTheRowsTheViewComputesForEveryArchitecture() {
+        // norms (beta instead of b), blocks (delta from the block outputs, the last block as reference), highway gates
+        assertTrue(StoredStalls.assertMatchComputed(spark, arch.toString()) > 0);
+        assertTrue(StoredStalls.assertMatchComputed(spark, diagnosis.toString()) > 0);
+    }
+
+    @Test
     void deltaAndItsEvidenceExistForEveryArchitecture() {
         SqlViews.register(spark, arch.toString());
         // 3 plain (no norm, batch, layer) + 3 block kinds x (no norm, batch pre/post, layer pre/post)

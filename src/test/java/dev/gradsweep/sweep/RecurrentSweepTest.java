@@ -20,7 +20,6 @@ import dev.gradsweep.recurrent.AddingTask;
 import dev.gradsweep.recurrent.RecurrentNet;
 import dev.gradsweep.recurrent.RecurrentSpec;
 import dev.gradsweep.stats.TimeStepStats;
-import dev.gradsweep.store.OutputDir;
 import dev.gradsweep.store.ResultTables;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -218,7 +217,7 @@ class RecurrentSweepTest {
 
     @Test
     void failedAndDivergedRecurrentRunsAreRows(@TempDir Path tmp) throws Exception {
-        ResultTables out = ResultTables.open(new OutputDir(tmp.toString()));
+        ResultTables out = FixtureSweeps.newOutput(tmp.toString());
         TaskSpec adding =
                 new TaskSpec(TaskSpec.Kind.ADDING, 0, 0, 0, TaskSpec.Objective.REGRESSION, null, null, List.of());
         TaskSpec teacher =

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gradsweep.analysis.SqlViews;
+import dev.gradsweep.analysis.StoredStalls;
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.Cell;
 import dev.gradsweep.grid.Init;
@@ -16,7 +17,6 @@ import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.grid.Skip;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.grid.TrainSpec;
-import dev.gradsweep.store.OutputDir;
 import dev.gradsweep.store.ResultTables;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -85,10 +85,12 @@ class RecurrentVerdictTest {
                 ADDING,
                 new TrainSpec(300, 32, TrainSpec.Optimizer.ADAM, 0.02, "norm:1", TrainSpec.DType.FLOAT32),
                 1);
-        ResultTables out = ResultTables.open(new OutputDir(tmp.toString()));
+        ResultTables out = FixtureSweeps.newOutput(tmp.toString());
         for (RunConfig rc : List.of(vanish, explode, diverge, lstm)) RecurrentSweepTest.runAndCommit(out, rc);
         SparkSession spark = SweepLocalTest.spark();
         try {
+            // recurrent layers: W_x and W_h, no layers rows
+            assertTrue(StoredStalls.assertMatchComputed(spark, tmp.toString()) > 0);
             SqlViews.register(spark, tmp.toString());
             Map<String, Row> v = new HashMap<>();
             for (Row r : spark.sql("SELECT run_id, verdict, reason, try, try_from, memory_horizon, log10_slope_back, "
