@@ -87,10 +87,12 @@ public final class Maintenance {
                             t == Table.RUNS ? runs : legacyTable(spark, out, t).join(ids, "run_id");
                     rows.select(columns(t)).writeTo(prefix + t.dir).append();
                 }
-                StallsBackfill.complete(spark, tables, dir, err);
                 for (Table t : Table.values())
                     for (Path p : legacyFiles(out, t)) out.fs().delete(p, false);
                 out.fs().delete(out.path("_staging"), true);
+                // from the migrated rows, once the output reads as tables (interrupted here, compact or a sweep
+                // finishes it)
+                StallsBackfill.complete(spark, tables, dir, err);
                 err.println("migrated " + n + " runs; compacting");
                 err.println("compacted: " + Compaction.compact(spark, tables));
                 return n;

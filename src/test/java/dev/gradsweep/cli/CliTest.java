@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gradsweep.analysis.SqlViews;
+import dev.gradsweep.analysis.StoredStalls;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -194,6 +195,38 @@ class CliTest {
         assertEquals(
                 0, Main.execute("sweep", "--grid", grid.toString(), "--out", old.toString(), "--resume", "--quiet"));
         assertTrue(out().contains("0 trained now") && out().contains("2 already committed"), out());
+
+        // an Iceberg output of a gradsweep before the layer_stalls table: the views compute the rows, compact adds them
+        String verdicts =
+                "SELECT run_id, verdict, stall_layer, starved_layers, frozen_layers FROM verdicts ORDER BY run_id";
+        String[] sql = {"sql", "--in", ice.toString(), "--master", "local[1]", "--format", "csv", "-e", verdicts};
+        out.reset();
+        assertEquals(0, Main.execute(sql));
+        String stored = out();
+        assertEquals(3, stored.lines().count(), stored);
+        deleteTree(ice.resolve("layer_stalls"));
+        out.reset();
+        assertEquals(0, Main.execute(sql));
+        assertEquals(stored, out(), "the same verdicts from the computed layer_stalls");
+        err.reset();
+        assertEquals(0, Main.execute("compact", "--in", ice.toString(), "--master", "local[1]"));
+        assertTrue(err().contains("layer_stalls: computed the rows of 2 runs"), err());
+        spark = SparkSession.builder()
+                .master("local[1]")
+                .appName("legacy")
+                .config("spark.ui.enabled", "false")
+                .getOrCreate();
+        try {
+            for (Path dir : List.of(ice, old)) StoredStalls.assertMatchComputed(spark, dir.toString());
+        } finally {
+            spark.stop();
+        }
+    }
+
+    private static void deleteTree(Path dir) throws Exception {
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(x);
+        }
     }
 
     /** Writes {@code rows} as one Parquet file at {@code to}, as the per-run layout had it. */
