@@ -90,7 +90,8 @@ class StallMediansTest {
             s.createDataFrame(shuffled, PROFILE).repartition(partitions).createOrReplaceTempView("layer_profile");
             for (Table t : new Table[] {Table.RUNS, Table.STEPS}) // stalls and loss_plateaus read them; no rows
             s.createDataFrame(List.of(), Schemas.sparkSchema(t)).createOrReplaceTempView(t.dir);
-            SqlViews.registerAnalysis(s, AnalysisParams.resolve(Map.of()), List.of("20_stalls.sql"), false);
+            SqlViews.registerAnalysis(
+                    s, AnalysisParams.resolve(Map.of()), List.of(SqlScript.STALLS_FILE, "20_stalls.sql"), false);
             Map<String, Double> medians = new TreeMap<>(), updates = new TreeMap<>();
             for (Row r : s.sql("SELECT run_id, log10_delta_rel, log10_act_rel, update_ratio, slope_w, slope_delta,"
                             + " slope_act FROM layer_stalls")
