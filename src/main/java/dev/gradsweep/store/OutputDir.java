@@ -45,7 +45,7 @@ public final class OutputDir {
     public FileSystem fs() {
         if (fs == null) {
             try {
-                Configuration conf = new Configuration();
+                Configuration conf = NioLocalFileSystem.configure(new Configuration());
                 fs = FileSystem.get(URI.create(location), conf);
                 fs.setWriteChecksum(false); // no .crc siblings next to the tables
             } catch (IOException e) {

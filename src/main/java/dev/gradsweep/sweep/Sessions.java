@@ -1,5 +1,6 @@
 package dev.gradsweep.sweep;
 
+import dev.gradsweep.store.NioLocalFileSystem;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.spark.SparkConf;
@@ -13,8 +14,8 @@ public final class Sessions {
     private Sessions() {}
 
     /**
-     * When {@code conf}'s master is local (unless the user set them): the driver on 127.0.0.1, no web UI, and one
-     * shuffle partition per core. Spark's default of 200 suits a cluster; on one machine every map task of the
+     * When {@code conf}'s master is local (unless the user set them): the driver on 127.0.0.1, no web UI, one
+     * shuffle partition per core, and {@link NioLocalFileSystem} for file: paths. Spark's default of 200 suits a cluster; on one machine every map task of the
      * analysis views then writes 200 shuffle files (docs/tables.md measures what that costs the closing answer).
      * The views' answers do not depend on the partitioning (their medians skip NaN: StallMediansTest).
      */
@@ -25,6 +26,8 @@ public final class Sessions {
             conf.setIfMissing("spark.driver.bindAddress", "127.0.0.1");
             conf.setIfMissing("spark.ui.enabled", "false");
             conf.setIfMissing("spark.sql.shuffle.partitions", Integer.toString(localCores(master)));
+            // not on a cluster, whose executors may resolve file: paths before they have gradsweep's jar
+            conf.setIfMissing("spark.hadoop." + NioLocalFileSystem.KEY, NioLocalFileSystem.class.getName());
         }
         return conf;
     }
