@@ -90,7 +90,7 @@ class ClusterSweepIT {
             assertTrue(notOk.isEmpty(), () -> "runs not ok: " + notOk);
             assertEquals(
                     0, runs.where("host IS NULL OR host = ''").count(), "every run records the host that trained it");
-            for (String table : List.of("steps", "params", "layers"))
+            for (String table : List.of("steps", "params", "layers", "layer_stalls"))
                 assertEquals(ids, runIds(spark.table(t + table)), table + " has rows for every run");
             assertEquals(RUNS * 20L, spark.table(t + "steps").count(), "20 steps per run, none twice");
         } finally {
@@ -181,6 +181,9 @@ class ClusterSweepIT {
                     spark.sql("SELECT run_id, step, layer, param FROM " + t
                                     + "params GROUP BY 1, 2, 3, 4 HAVING count(*) > 1")
                             .count());
+            // the executors' layer_stalls rows: one per run and layer (depth 3: 4 layers), the retried run's once
+            assertEquals(LOSS_RUNS * 4L, spark.table(t + "layer_stalls").count(), "layer_stalls: every layer once");
+            assertEquals(LOSS_RUNS, runIds(spark.table(t + "layer_stalls")).size());
         } finally {
             spark.stop();
         }
