@@ -22,6 +22,8 @@ final class LayerStallRows {
         boolean hasParam;
         Double gradW, gradB, gradBeta, updateRatio;
         Double denseStd, blockStd, blockGrad, dead, saturated, gateMean, gateSaturated;
+        /** layer_profile's delta and act_std of the layer, set when the step is finished. */
+        Double delta, act;
     }
 
     /** One layer's values over the run's steps. */
@@ -108,22 +110,19 @@ final class LayerStallRows {
     /** layer_profile's rows of the current step (layers with a params row), folded into the layers' accumulators. */
     private void finishStep() {
         if (current.isEmpty()) return;
-        int refLayer = plain ? nLayers - 1 : nLayers - 2;
-        Map<Integer, Double> delta = new TreeMap<>(), act = new TreeMap<>();
         Slope sw = new Slope(), sd = new Slope(), sa = new Slope();
         for (Map.Entry<Integer, Raw> e : current.entrySet()) {
             Raw r = e.getValue();
             if (!r.hasParam) continue;
             int l = e.getKey();
-            Double d = plain ? (r.gradB != null ? r.gradB : r.gradBeta) : r.blockGrad;
-            Double a = plain ? r.denseStd : r.blockStd;
-            delta.put(l, d);
-            act.put(l, a);
+            r.delta = plain ? (r.gradB != null ? r.gradB : r.gradBeta) : r.blockGrad;
+            r.act = plain ? r.denseStd : r.blockStd;
             sw.add(l, r.gradW);
-            sd.add(l, d);
-            sa.add(l, a);
+            sd.add(l, r.delta);
+            sa.add(l, r.act);
         }
-        Double deltaRef = delta.get(refLayer), actIn = act.get(0);
+        Raw ref = profiled(plain ? nLayers - 1 : nLayers - 2), in = profiled(0);
+        Double deltaRef = ref == null ? null : ref.delta, actIn = in == null ? null : in.act;
         Double slopeW = sw.slope(), slopeDelta = sd.slope(), slopeAct = sa.slope();
         for (Map.Entry<Integer, Raw> e : current.entrySet()) {
             Raw r = e.getValue();
@@ -133,8 +132,8 @@ final class LayerStallRows {
             acc.steps++;
             acc.firstStep = Math.min(acc.firstStep, currentStep);
             acc.lastStep = Math.max(acc.lastStep, currentStep);
-            acc.logDelta.add(log10OrMinusInfinity(divide(delta.get(l), deltaRef)));
-            acc.logAct.add(log10OrMinusInfinity(divide(act.get(l), actIn)));
+            acc.logDelta.add(log10OrMinusInfinity(divide(r.delta, deltaRef)));
+            acc.logAct.add(log10OrMinusInfinity(divide(r.act, actIn)));
             acc.update.add(r.updateRatio);
             if (r.updateRatio != null) {
                 if (r.updateRatio < frozenUpdateRatio) acc.frozenSteps++;
@@ -149,6 +148,12 @@ final class LayerStallRows {
             acc.gateSaturated.add(r.gateSaturated);
         }
         current.clear();
+    }
+
+    /** The current step's values of {@code layer} if it has a layer_profile row (a params row), else null. */
+    private Raw profiled(int layer) {
+        Raw r = current.get(layer);
+        return r != null && r.hasParam ? r : null;
     }
 
     /** The table's rows in {@link Table#LAYER_STALLS}' column order, one per layer, after the run's last step. */

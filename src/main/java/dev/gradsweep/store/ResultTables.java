@@ -277,16 +277,18 @@ public final class ResultTables {
         org.apache.iceberg.Table it = tables.get(Table.LAYER_STALLS);
         if (it == null) return null;
         it.refresh();
-        String v = it.properties().get(STALLS_FROZEN_UPDATE_RATIO);
-        return v == null ? null : Double.valueOf(v);
+        return frozenProperty(it);
     }
 
     /** {@link #stallsFrozenUpdateRatio} of an output's tables, read without opening (or creating) the others. */
     public static Double stallsFrozenUpdateRatio(OutputDir out, CatalogSpec spec) {
         ResultTables r = new ResultTables(out, spec);
         TableIdentifier id = r.id(Table.LAYER_STALLS);
-        if (!r.catalog.tableExists(id)) return null;
-        String v = r.catalog.loadTable(id).properties().get(STALLS_FROZEN_UPDATE_RATIO);
+        return r.catalog.tableExists(id) ? frozenProperty(r.catalog.loadTable(id)) : null;
+    }
+
+    private static Double frozenProperty(org.apache.iceberg.Table stalls) {
+        String v = stalls.properties().get(STALLS_FROZEN_UPDATE_RATIO);
         return v == null ? null : Double.valueOf(v);
     }
 
