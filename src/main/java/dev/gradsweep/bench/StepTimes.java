@@ -82,13 +82,17 @@ public final class StepTimes {
             boolean stacks = StackedMlp.supports(rc);
             double stacked = stacks
                     ? StackedStepTime.of(
-                            rc, new OutputDir(tmp.resolve(net + "-stacked").toString()), BenchVariants.STACKED)
+                            rc,
+                            new OutputDir(tmp.resolve(net + "-stacked").toString()),
+                            BenchVariants.STACKED,
+                            o.rounds())
                     : Double.NaN;
             double stackedPortable = stacks
                     ? StackedStepTime.of(
                             rc,
                             new OutputDir(tmp.resolve(net + "-stacked-portable").toString()),
-                            BenchVariants.STACKED_PORTABLE)
+                            BenchVariants.STACKED_PORTABLE,
+                            o.rounds())
                     : Double.NaN;
             report.add(net, t, stacked, stackedPortable);
         }

@@ -5,6 +5,7 @@ import dev.gradsweep.bench.BenchVariants;
 import dev.gradsweep.bench.MemorySoak;
 import dev.gradsweep.bench.ProfileRun;
 import dev.gradsweep.bench.RecurrentBench;
+import dev.gradsweep.bench.StackedStepTime;
 import dev.gradsweep.bench.StepTimes;
 import dev.gradsweep.bench.SweepThroughput;
 import dev.gradsweep.sweep.Threads;
@@ -41,7 +42,9 @@ final class BenchCommand implements Callable<Integer> {
             names = "--rounds",
             defaultValue = "100",
             description = "Interleaved measurement rounds per net (default: ${DEFAULT-VALUE}): many short rounds "
-                    + "pair each variant with the others under the same machine conditions.")
+                    + "pair each variant with the others under the same machine conditions. The stacked figure "
+                    + "takes the median of at most " + StackedStepTime.ROUNDS + " rounds of " + StackedStepTime.STEPS
+                    + " steps.")
     int rounds;
 
     @Option(
