@@ -6,6 +6,8 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The SQL files of jobs/sql, shipped in the jar under {@code dev/gradsweep/sql/} (pom {@code <resources>}), so the
@@ -37,6 +39,15 @@ public final class SqlScript {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private static final Pattern CREATES_VIEW = Pattern.compile("CREATE OR REPLACE TEMPORARY VIEW (\\w+)");
+
+    /** The views a file of jobs/sql creates, in its order. */
+    public static List<String> viewsCreatedBy(String file) {
+        List<String> views = new ArrayList<>();
+        for (Matcher m = CREATES_VIEW.matcher(resource(file)); m.find(); ) views.add(m.group(1));
+        return views;
     }
 
     /** Statements of a script: whole-line "--" comments dropped, split at ';' that ends a line. */

@@ -7,6 +7,10 @@ import dev.gradsweep.store.Table;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
+import org.apache.spark.sql.AnalysisException;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -68,11 +72,48 @@ public final class SqlViews {
     }
 
     /**
-     * Every view, for a single query ({@code sql -e}): as {@link #register} followed by {@link #forOneQuery}, without
-     * planning the caches that {@link #forOneQuery} would drop.
+     * Every view, for a single query: as {@link #register} followed by {@link #forOneQuery}, without planning the
+     * caches that {@link #forOneQuery} would drop.
      */
     public static void registerForOneQuery(SparkSession spark, String dir, Map<String, String> overrides) {
         register(spark, dir, overrides, SqlScript.VIEW_FILES, false);
+    }
+
+    /**
+     * Answers one query ({@code sql -e}) with only the views it names and those below them, without caches: analysing
+     * the views is most of a short query's time, and a query of the tables alone needs none. A name the scan cannot
+     * see (a view named by a computed {@code IDENTIFIER(...)}) fails the first analysis; the query then gets every
+     * view.
+     */
+    public static Dataset<Row> queryOnce(SparkSession spark, String dir, Map<String, String> overrides, String query) {
+        register(spark, dir, overrides, viewFilesFor(query), false);
+        try {
+            return spark.sql(query);
+        } catch (Exception e) {
+            if (!(e instanceof AnalysisException a) || !"TABLE_OR_VIEW_NOT_FOUND".equals(a.getErrorClass())) throw e;
+            registerForOneQuery(spark, dir, overrides);
+            return spark.sql(query);
+        }
+    }
+
+    /**
+     * The view files a query needs: those up to the last that creates a view the query names as a word (the files are
+     * in dependency order), all of them for a statement that lists views (SHOW). A column or alias spelled like a
+     * view only costs that view's analysis.
+     */
+    static List<String> viewFilesFor(String query) {
+        if (mentions(query, "SHOW")) return SqlScript.VIEW_FILES;
+        int last = -1;
+        for (int i = 0; i < SqlScript.VIEW_FILES.size(); i++)
+            for (String view : SqlScript.viewsCreatedBy(SqlScript.VIEW_FILES.get(i)))
+                if (mentions(query, view)) last = i;
+        return SqlScript.VIEW_FILES.subList(0, last + 1);
+    }
+
+    private static boolean mentions(String query, String word) {
+        return Pattern.compile("\\b" + Pattern.quote(word) + "\\b", Pattern.CASE_INSENSITIVE)
+                .matcher(query)
+                .find();
     }
 
     /**

@@ -65,8 +65,7 @@ final class SqlCommand implements Callable<Integer> {
             if (query == null && file == null) shell(new LiveViews(spark, in, viewOptions.conf), fmt);
             else {
                 if (query != null) {
-                    SqlViews.registerForOneQuery(spark, in, viewOptions.conf);
-                    ResultPrinter.print(spark.sql(query), fmt, System.out);
+                    ResultPrinter.print(SqlViews.queryOnce(spark, in, viewOptions.conf, query), fmt, System.out);
                 } else {
                     SqlViews.register(spark, in, viewOptions.conf);
                     for (String stmt : SqlScript.statements(Files.readString(file)))

@@ -8,6 +8,7 @@ import dev.gradsweep.sweep.FixtureSweeps;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
@@ -92,5 +93,48 @@ class ClosingAnswerTest {
         // its UNCACHE statements dropped the caches of the first registration, and it planned none of its own
         assertFalse(once.catalog().isCached("layer_stalls") || once.catalog().isCached("verdict_evidence"));
         assertEquals(rows(withCaches), rows(once.sql(all).collectAsList()));
+    }
+
+    @Test
+    void oneQueryGetsTheViewsItNamesAndThoseBelowThem() {
+        SparkSession tables = spark.newSession();
+        long params = SqlViews.queryOnce(tables, out, Map.of(), "SELECT count(*) AS stalls_seen FROM params")
+                .count();
+        assertEquals(1, params);
+        for (String v : SqlViews.ANALYSIS_VIEWS)
+            assertFalse(tables.catalog().tableExists(v), v + " registered for a query of the tables alone");
+
+        SparkSession stalls = spark.newSession();
+        SqlViews.queryOnce(stalls, out, Map.of(), "SELECT * FROM Stalls").collectAsList();
+        assertTrue(stalls.catalog().tableExists("layer_profile")
+                && stalls.catalog().tableExists("loss_plateaus"));
+        assertFalse(stalls.catalog().tableExists("verdicts"));
+
+        SparkSession all = spark.newSession();
+        SqlViews.registerForOneQuery(all, out, Map.of());
+        List<Row> verdicts = all.sql("SELECT * FROM verdicts").collectAsList();
+        // a name the scan cannot see: the failed analysis registers every view and the query is answered
+        SparkSession computed = spark.newSession();
+        assertEquals(
+                rows(verdicts),
+                rows(SqlViews.queryOnce(computed, out, Map.of(), "SELECT * FROM IDENTIFIER('verd' || 'icts')")
+                        .collectAsList()));
+
+        List<String> shown =
+                SqlViews.queryOnce(spark.newSession(), out, Map.of(), "SHOW VIEWS").collectAsList().stream()
+                        .map(r -> r.getString(1))
+                        .toList();
+        assertTrue(shown.containsAll(SqlViews.ANALYSIS_VIEWS), shown.toString());
+    }
+
+    @Test
+    void everyViewNamedInAQueryIsCreatedByTheLastFileRegistered() {
+        for (String v : SqlViews.ANALYSIS_VIEWS) {
+            List<String> files = SqlViews.viewFilesFor("SELECT * FROM " + v.toUpperCase());
+            assertTrue(SqlScript.viewsCreatedBy(files.get(files.size() - 1)).contains(v), v + ": " + files);
+            for (String f : files.subList(0, files.size() - 1))
+                assertFalse(SqlScript.viewsCreatedBy(f).contains(v), v + " also in " + f);
+        }
+        assertEquals(List.of(), SqlViews.viewFilesFor("SELECT stalls_layer, memoryless FROM runs"));
     }
 }
