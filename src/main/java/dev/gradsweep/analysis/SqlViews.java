@@ -49,18 +49,13 @@ public final class SqlViews {
         for (String v : CACHED_VIEWS) spark.catalog().uncacheTable(v);
     }
 
-    /** Views that {@link #register} adds on top of the four tables. */
-    public static final List<String> ANALYSIS_VIEWS = List.of(
-            "layer_profile",
-            "layer_stalls",
-            "loss_plateaus",
-            "stalls",
-            "verdict_evidence",
-            "verdict_axes",
-            "axis_effects",
-            "verdicts",
-            "timestep_profile",
-            "memory");
+    /** The views each file of {@link SqlScript#VIEW_FILES} creates, read once from its CREATE statements. */
+    private static final List<List<String>> VIEWS_OF_FILE =
+            SqlScript.VIEW_FILES.stream().map(SqlScript::viewsCreatedBy).toList();
+
+    /** Views that {@link #register} adds on top of the tables, in the files' order. */
+    public static final List<String> ANALYSIS_VIEWS =
+            VIEWS_OF_FILE.stream().flatMap(List::stream).toList();
 
     public static void register(SparkSession spark, String dir) {
         register(spark, dir, Map.of());
@@ -104,9 +99,8 @@ public final class SqlViews {
     static List<String> viewFilesFor(String query) {
         if (mentions(query, "SHOW")) return SqlScript.VIEW_FILES;
         int last = -1;
-        for (int i = 0; i < SqlScript.VIEW_FILES.size(); i++)
-            for (String view : SqlScript.viewsCreatedBy(SqlScript.VIEW_FILES.get(i)))
-                if (mentions(query, view)) last = i;
+        for (int i = 0; i < VIEWS_OF_FILE.size(); i++)
+            for (String view : VIEWS_OF_FILE.get(i)) if (mentions(query, view)) last = i;
         return SqlScript.VIEW_FILES.subList(0, last + 1);
     }
 
