@@ -97,21 +97,26 @@ class ClosingAnswerTest {
 
     @Test
     void oneQueryGetsTheViewsItNamesAndThoseBelowThem() {
+        SparkSession all = spark.newSession();
+        SqlViews.registerForOneQuery(all, out, Map.of());
+        String count = "SELECT count(*) AS stalls_seen FROM params";
+
         SparkSession tables = spark.newSession();
-        long params = SqlViews.queryOnce(tables, out, Map.of(), "SELECT count(*) AS stalls_seen FROM params")
-                .count();
-        assertEquals(1, params);
+        assertEquals(
+                rows(all.sql(count).collectAsList()),
+                rows(SqlViews.queryOnce(tables, out, Map.of(), count).collectAsList()));
         for (String v : SqlViews.ANALYSIS_VIEWS)
             assertFalse(tables.catalog().tableExists(v), v + " registered for a query of the tables alone");
 
         SparkSession stalls = spark.newSession();
-        SqlViews.queryOnce(stalls, out, Map.of(), "SELECT * FROM Stalls").collectAsList();
+        assertEquals(
+                rows(all.sql("SELECT * FROM stalls").collectAsList()),
+                rows(SqlViews.queryOnce(stalls, out, Map.of(), "SELECT * FROM Stalls")
+                        .collectAsList()));
         assertTrue(stalls.catalog().tableExists("layer_profile")
                 && stalls.catalog().tableExists("loss_plateaus"));
         assertFalse(stalls.catalog().tableExists("verdicts"));
 
-        SparkSession all = spark.newSession();
-        SqlViews.registerForOneQuery(all, out, Map.of());
         List<Row> verdicts = all.sql("SELECT * FROM verdicts").collectAsList();
         // a name the scan cannot see: the failed analysis registers every view and the query is answered
         SparkSession computed = spark.newSession();
