@@ -69,6 +69,20 @@ public final class RuntimeOptions {
             "the longest a finished task waits for its commit: a batch is committed this long after its first task"
                     + " finished, however few runs it holds");
 
+    /** The writers' lock (store.OutputLock): how long a silent lock takes to count as stale, and how often it beats. */
+    public static final Option LOCK_STALE = add(
+            "gradsweep.lockStaleMs",
+            "60000",
+            "ms",
+            "a writer's lock whose heartbeat a contender sees stand still this long (on the contender's own clock) is"
+                    + " taken over; at least twice gradsweep.lockHeartbeatMs, the same on every host writing an output");
+
+    public static final Option LOCK_HEARTBEAT = add(
+            "gradsweep.lockHeartbeatMs",
+            "5000",
+            "ms",
+            "how often the writer holding a lock touches it and checks that it still holds it");
+
     // --- launcher defaults (bin/gradsweep, jobs/submit-standalone.sh, the spark-defaults template) --------------
     public static final Option HEAP =
             add("GRADSWEEP_HEAP", "3g", "bytes (k/m/g)", "bin/gradsweep: the JVM heap (-Xmx)");

@@ -36,9 +36,9 @@ public final class Maintenance {
                     + dir);
         if (!ResultTables.exists(out, spec))
             throw new BadInputException("--in " + dir + ": no result tables to compact");
-        try (OutputLock lock = OutputLock.acquire(out, "compact")) {
-            ResultTables tables =
-                    ResultTables.open(out, spec, true); // the other tables exist: only layer_stalls may not
+        try (OutputLock lock = OutputLock.acquire(out, spec, "compact", err)) {
+            // the other tables exist: only layer_stalls may not
+            ResultTables tables = ResultTables.open(out, spec, true).lockedBy(lock);
             int repaired = tables.repair();
             if (repaired > 0)
                 err.println("removed " + repaired + " data files of a batch whose commit was interrupted");
@@ -66,7 +66,7 @@ public final class Maintenance {
         if (!ResultTables.legacy(out))
             throw new BadInputException("--in " + dir + ": no results in the per-run layout (no "
                     + out.path(Table.RUNS.dir) + "/*.parquet); nothing to migrate");
-        try (OutputLock lock = OutputLock.acquire(out, "migrate")) {
+        try (OutputLock lock = OutputLock.acquire(out, spec, "migrate", err)) {
             if (ResultTables.exists(out, spec)) {
                 err.println("dropping the tables of an interrupted migration; the per-run files are still complete");
                 if (spec.configured()) ResultTables.open(out, spec, false).dropAll();
@@ -74,7 +74,7 @@ public final class Maintenance {
                     for (Table t : Table.values())
                         for (String sub : List.of("metadata", "data")) out.fs().delete(out.path(t.dir, sub), true);
             }
-            ResultTables tables = ResultTables.open(out, spec, true);
+            ResultTables tables = ResultTables.open(out, spec, true).lockedBy(lock);
             SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
             try {
                 String prefix = spec.registerIn(spark.conf()::set);

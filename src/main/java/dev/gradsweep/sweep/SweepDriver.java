@@ -119,7 +119,7 @@ public final class SweepDriver {
                     + " holds results in the per-run layout of an earlier gradsweep; convert it first: "
                     + "bin/gradsweep migrate --in " + outRoot + " (or pass --overwrite to delete it)");
 
-        try (OutputLock lock = OutputLock.acquire(out, "sweep " + grid.name)) {
+        try (OutputLock lock = OutputLock.acquire(out, catalog, "sweep " + grid.name, err)) {
             boolean existed = ResultTables.exists(out, catalog);
             if (existed && !o.overwrite()) {
                 Set<String> committed = ResultTables.open(out, catalog, true).committedRuns();
@@ -132,9 +132,9 @@ public final class SweepDriver {
                 err.println("[" + grid.name + "] --overwrite: deleting " + outRoot);
                 if (existed && catalog.configured())
                     ResultTables.open(out, catalog, false).dropAll();
-                deleteAllBut(out, OutputLock.NAME);
+                deleteAllBut(out, OutputLock::isLockFile);
             }
-            ResultTables tables = ResultTables.open(out, catalog, true);
+            ResultTables tables = ResultTables.open(out, catalog, true).lockedBy(lock);
             int repaired = tables.repair();
             if (repaired > 0)
                 err.println("[" + grid.name + "] removed " + repaired
@@ -332,10 +332,10 @@ public final class SweepDriver {
         }
     }
 
-    /** Deletes the directory's contents except {@code keep} (the lock this process holds). */
-    static void deleteAllBut(OutputDir out, String keep) throws IOException {
+    /** Deletes the directory's contents except the names {@code keep} accepts (the lock this process holds). */
+    static void deleteAllBut(OutputDir out, java.util.function.Predicate<String> keep) throws IOException {
         for (FileStatus st : out.fs().listStatus(out.path()))
-            if (!st.getPath().getName().equals(keep)) out.fs().delete(st.getPath(), true);
+            if (!keep.test(st.getPath().getName())) out.fs().delete(st.getPath(), true);
     }
 
     static Map<String, String> confMap(SparkConf conf) {

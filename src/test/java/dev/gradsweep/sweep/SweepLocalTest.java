@@ -112,7 +112,7 @@ class SweepLocalTest {
         List<String> ids =
                 GridSpec.load(grid).expand().stream().map(r -> r.runId).sorted().collect(Collectors.toList());
         assertEquals(Set.copyOf(ids), committed(out));
-        assertFalse(Files.exists(out.resolve(OutputLock.NAME)), "the lock is released after the sweep");
+        assertFalse(OutputLock.held(new OutputDir(out.toString())), "the lock is released after the sweep");
         assertEquals(referenced(out), dataFiles(out), "no unreferenced data files after the sweep");
         // feed-forward runs write no timesteps rows: that table stays without data files
         for (Table t : Table.values())
@@ -197,7 +197,12 @@ class SweepLocalTest {
         tables.commit(half, "killed-batch");
         List<TaskFile> never =
                 RunExecutor.run(added.get(1), null, tables.layout(), 0, 1).files();
-        Path lock = Files.writeString(out.resolve(OutputLock.NAME), "sweep by a killed driver\n");
+        // an older gradsweep's lock, left by a driver killed on this host: taken over at once
+        long gone = new ProcessBuilder("true").start().onExit().get().pid();
+        Path lock = Files.writeString(
+                out.resolve(OutputLock.NAME),
+                "sweep g by " + java.net.InetAddress.getLocalHost().getHostName() + " pid " + gone + " since "
+                        + java.time.Instant.now() + "\n");
         Files.setLastModifiedTime(lock, FileTime.fromMillis(System.currentTimeMillis() - 3_600_000));
         assertEquals(Set.copyOf(ids), committed(out), "half a batch commits no run");
 
@@ -276,7 +281,7 @@ class SweepLocalTest {
         try {
             Future<SweepDriver.Summary> first = pool.submit(() -> sweep(grid, out, true));
             long deadline = System.nanoTime() + 60_000_000_000L;
-            while (!Files.exists(out.resolve(OutputLock.NAME)) && !first.isDone() && System.nanoTime() < deadline)
+            while (!OutputLock.held(new OutputDir(out.toString())) && !first.isDone() && System.nanoTime() < deadline)
                 Thread.sleep(20);
             assertFalse(first.isDone(), "the first sweep is still running");
             BadInputException busy = assertThrows(BadInputException.class, () -> sweep(grid, out, true));
