@@ -10,6 +10,7 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.hadoop.fs.FSDataOutputStream;
@@ -148,11 +149,21 @@ final class LockFiles {
         UNKNOWN
     }
 
-    /** What this host can tell about a lock's holder from its text, with no clock but this host's. */
-    static Verdict judge(String text, String thisHost) {
+    /**
+     * What this host can tell about a lock's holder from its text, with no clock but this host's.
+     *
+     * @param heldHere the tokens of the locks this process holds: a lock of this process with another token was
+     *     left by an acquisition that failed after creating it (as if that process had died there)
+     */
+    static Verdict judge(String text, String thisHost, Set<String> heldHere) {
         Matcher m = HOLDER.matcher(holderLine(text));
         if (!m.matches() || !m.group(1).equals(thisHost)) return Verdict.UNKNOWN;
-        Optional<ProcessHandle> p = ProcessHandle.of(Long.parseLong(m.group(2)));
+        long pid = Long.parseLong(m.group(2));
+        if (pid == ProcessHandle.current().pid())
+            return text.lines().anyMatch(l -> l.startsWith("token ") && heldHere.contains(l.substring(6)))
+                    ? Verdict.LIVE
+                    : Verdict.DEAD;
+        Optional<ProcessHandle> p = ProcessHandle.of(pid);
         if (p.isEmpty() || !p.get().isAlive()) return Verdict.DEAD;
         Optional<Instant> started = p.get().info().startInstant();
         try {

@@ -10,7 +10,9 @@ import java.net.InetAddress;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.Path;
 
@@ -29,7 +31,8 @@ import org.apache.hadoop.fs.Path;
  * holder deletes the generations below its own. So {@link #close} never touches another writer's lock.
  * <p>
  * Staleness is judged without comparing two hosts' clocks: a holder on this host is judged by its process (gone, or
- * its pid reused since: stale at once; running: live, busy at once); any other (another host's, a stopped process's,
+ * its pid reused since: stale at once; running: live, busy at once; this very process: live only if one of its
+ * OutputLocks holds it, else left by an acquisition that failed after creating it); any other (another host's, a stopped process's,
  * an old-style {@code _lock}) by its heartbeat: the holder moves its file's mtime every {@link
  * RuntimeOptions#LOCK_HEARTBEAT} ms, and the contender watches for a change, on its own clock, for {@link
  * RuntimeOptions#LOCK_STALE} ms; a change means live (busy), none means stale (taken over). A writer paused past that
@@ -41,6 +44,8 @@ public final class OutputLock implements Closeable {
     public static final String NAME = LockFiles.OLD;
 
     private static final String HOST = host();
+    /** The tokens of the locks this process holds (a lock file of this pid with another token was abandoned). */
+    private static final Set<String> HELD_HERE = ConcurrentHashMap.newKeySet();
 
     private final LockFiles files;
     private final LockPlace place;
@@ -62,6 +67,7 @@ public final class OutputLock implements Closeable {
         this.staleMs = timing[0];
         this.heartbeatMs = timing[1];
         this.err = err;
+        HELD_HERE.add(token);
         this.heartbeat = new Thread(this::beat, "gradsweep-lock-heartbeat");
         heartbeat.setDaemon(true);
         heartbeat.start();
@@ -144,7 +150,7 @@ public final class OutputLock implements Closeable {
             String text = files.read(h.getPath());
             if (text == null) return false; // released and cleaned up meanwhile
             line = LockFiles.holderLine(text);
-            switch (LockFiles.judge(text, HOST)) {
+            switch (LockFiles.judge(text, HOST, HELD_HERE)) {
                 case LIVE -> throw busy(place, h.getPath(), line, staleMs);
                 case UNKNOWN -> watched.put(h.getPath(), h.getModificationTime());
                 case DEAD -> {}
@@ -271,6 +277,7 @@ public final class OutputLock implements Closeable {
     public void close() {
         if (closed) return;
         closed = true;
+        HELD_HERE.remove(token);
         heartbeat.interrupt();
         try {
             heartbeat.join(10_000);

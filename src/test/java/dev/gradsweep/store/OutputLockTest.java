@@ -311,6 +311,19 @@ class OutputLockTest {
         }
     }
 
+    /** A lock file of this very process that none of its locks holds: an acquisition failed after creating it. */
+    @Test
+    void aLockThisProcessAbandonedIsTakenOverAtOnce() throws Exception {
+        Path out = Files.createDirectories(tmp.resolve("out"));
+        Files.writeString(
+                lockFile(out, 1),
+                "sweep x by " + InetAddress.getLocalHost().getHostName() + " pid "
+                        + ProcessHandle.current().pid() + " since " + Instant.now() + "\ntoken abandoned\n");
+        try (OutputLock lock = OutputLock.acquire(new OutputDir(out.toString()), "sweep x")) {
+            assertEquals(List.of("_lock.2"), lockFiles(out));
+        }
+    }
+
     @Test
     void aStaleIntervalShorterThanTwoHeartbeatsIsRefusedByName() {
         System.setProperty(RuntimeOptions.LOCK_STALE.key(), "150");
