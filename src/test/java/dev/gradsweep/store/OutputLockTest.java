@@ -158,6 +158,50 @@ class OutputLockTest {
         }
     }
 
+    /** A holder this host cannot judge by its process (here: its lock claims another host) is alive while it beats. */
+    @Test
+    void aHolderJudgedByItsHeartbeatIsBusyWhileItBeats() throws Exception {
+        Path out = tmp.resolve("out");
+        OutputDir dir = new OutputDir(out.toString());
+        try (OutputLock holder = OutputLock.acquire(dir, "sweep far")) {
+            Path file = lockFile(out, 1);
+            String text = Files.readString(file);
+            Files.writeString(file, text.replaceFirst(" by \\S+ pid", " by " + ELSEWHERE + " pid"));
+            BadInputException busy = assertThrows(
+                    BadInputException.class,
+                    () -> OutputLock.acquire(
+                            dir, ResultTables.CatalogSpec.of(dir.location(), Map.of()), "compact", err));
+            assertTrue(busy.getMessage().contains("is being written: sweep far by " + ELSEWHERE), busy.getMessage());
+            assertTrue(errBytes.toString().contains("watching its heartbeat for up to 1 s"), errBytes.toString());
+            holder.verify("still held");
+        }
+    }
+
+    /** Another writer's generation appears: the heartbeat notices, verify refuses, close leaves the new lock. */
+    @Test
+    void theHeartbeatNoticesALostLockAndCloseLeavesTheNewHoldersLock() throws Exception {
+        Path out = tmp.resolve("out");
+        OutputDir dir = new OutputDir(out.toString());
+        OutputLock lock =
+                OutputLock.acquire(dir, ResultTables.CatalogSpec.of(dir.location(), Map.of()), "compact", err);
+        String taker = "sweep q by " + ELSEWHERE + " pid 7 since " + Instant.now();
+        Files.writeString(lockFile(out, 2), taker + "\ntoken theirs\n"); // what a takeover creates
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (!errBytes.toString().contains("stopped before its next deletion") && System.nanoTime() < deadline)
+            Thread.sleep(20);
+        assertTrue(
+                errBytes.toString()
+                        .startsWith("gradsweep: compact stopped before its next deletion: it no longer"
+                                + " holds the lock on output " + out + ": " + taker + " took it over"),
+                errBytes.toString());
+        LockLostException e = assertThrows(LockLostException.class, () -> lock.verify("expiring snapshots"));
+        assertTrue(e.getMessage().startsWith("compact stopped before expiring snapshots:"), e.getMessage());
+        assertTrue(e.getMessage().contains("nothing was deleted"), e.getMessage());
+        lock.close();
+        assertEquals(List.of("_lock.1", "_lock.2"), lockFiles(out), "no release of another writer's lock");
+        assertTrue(OutputLock.held(dir));
+    }
+
     /** A lock file of this very process that none of its locks holds: an acquisition failed after creating it. */
     @Test
     void aLockThisProcessAbandonedIsTakenOverAtOnce() throws Exception {
