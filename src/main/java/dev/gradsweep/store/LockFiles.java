@@ -2,6 +2,7 @@ package dev.gradsweep.store;
 
 import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -21,7 +22,8 @@ import org.apache.hadoop.fs.Path;
  * The files of {@link OutputLock} in one directory, and what a contender can tell about their holder:
  * <ul>
  *   <li>{@code _lock.<N>}: generation N, created only if absent; its first line names the holder ("sweep quick by
- *       HOST pid PID since INSTANT"), its second carries the holder's token; its mtime is the heartbeat;</li>
+ *       HOST pid PID since INSTANT"), the next ones the holder's token and this boot's id (Linux); its mtime is the
+ *       heartbeat;</li>
  *   <li>{@code _lock.<N>.released}: generation N was released (created, again only if absent, by its holder);</li>
  *   <li>{@code _lock}: the one lock file of a gradsweep from before generations, read as generation 0.</li>
  * </ul>
@@ -31,6 +33,9 @@ final class LockFiles {
     private static final String RELEASED = ".released";
     private static final Pattern NAME = Pattern.compile("_lock(?:\\.(\\d{1,18})(\\.released)?)?");
     private static final Pattern HOLDER = Pattern.compile(".* by (\\S+) pid (\\d{1,18}) since (\\S+)");
+
+    /** This machine: its host name, and the kernel's boot id where there is one (a reused host name differs in it). */
+    private static final String HOST = host(), BOOT = bootId();
 
     final OutputDir dir;
 
@@ -124,6 +129,12 @@ final class LockFiles {
         }
     }
 
+    /** A new generation's text: who holds it, and its token. */
+    static String text(String what, String token) {
+        return what + " by " + HOST + " pid " + ProcessHandle.current().pid() + " since " + Instant.now() + "\ntoken "
+                + token + "\n" + (BOOT == null ? "" : "boot " + BOOT + "\n");
+    }
+
     /** The file's text, or null when it is gone. */
     String read(Path p) throws IOException {
         try (var in = dir.fs().open(p)) {
@@ -155,14 +166,14 @@ final class LockFiles {
      * @param heldHere the tokens of the locks this process holds: a lock of this process with another token was
      *     left by an acquisition that failed after creating it (as if that process had died there)
      */
-    static Verdict judge(String text, String thisHost, Set<String> heldHere) {
+    static Verdict judge(String text, Set<String> heldHere) {
         Matcher m = HOLDER.matcher(holderLine(text));
-        if (!m.matches() || !m.group(1).equals(thisHost)) return Verdict.UNKNOWN;
+        if (!m.matches() || !m.group(1).equals(HOST)) return Verdict.UNKNOWN;
+        String boot = field(text, "boot ");
+        if (boot != null && !boot.equals(BOOT)) return Verdict.UNKNOWN; // another machine of that name, or a reboot ago
         long pid = Long.parseLong(m.group(2));
         if (pid == ProcessHandle.current().pid())
-            return text.lines().anyMatch(l -> l.startsWith("token ") && heldHere.contains(l.substring(6)))
-                    ? Verdict.LIVE
-                    : Verdict.DEAD;
+            return heldHere.contains(field(text, "token ")) ? Verdict.LIVE : Verdict.DEAD;
         Optional<ProcessHandle> p = ProcessHandle.of(pid);
         if (p.isEmpty() || !p.get().isAlive()) return Verdict.DEAD;
         Optional<Instant> started = p.get().info().startInstant();
@@ -176,6 +187,32 @@ final class LockFiles {
         String state = procState(p.get().pid());
         if (state == null || state.equals("T") || state.equals("t")) return Verdict.UNKNOWN;
         return state.equals("Z") || state.equals("X") ? Verdict.DEAD : Verdict.LIVE;
+    }
+
+    /** The rest of the text's line that starts with {@code key}, or null. */
+    static String field(String text, String key) {
+        return text.lines()
+                .filter(l -> l.startsWith(key))
+                .map(l -> l.substring(key.length()))
+                .findFirst()
+                .orElse(null);
+    }
+
+    private static String host() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            return "unknown host";
+        }
+    }
+
+    private static String bootId() {
+        try {
+            return Files.readString(java.nio.file.Path.of("/proc/sys/kernel/random/boot_id"))
+                    .strip();
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     /** The process's state letter from /proc (R, S, D, T, Z, ...), or null where there is no /proc. */

@@ -11,8 +11,8 @@ import org.apache.iceberg.catalog.SupportsNamespaces;
 /**
  * Where {@link OutputLock} keeps its files: beside the tables it protects. The default catalog's tables are in the
  * output directory, so the lock is too. A configured catalog's tables are in its namespace, which several outputs
- * (--out) may share, so the lock goes where the namespace is: {@code <warehouse>/<level>/<level>} when the warehouse is
- * a path (for a Hadoop catalog that is the namespace's own directory), else the namespace's {@code location} when the
+ * (--out) may share, so the lock goes where the namespace is: {@code <warehouse>/<level>/<level>} for a Hadoop
+ * catalog (the namespace's own directory) and for any catalog whose warehouse is a path, else the namespace's {@code location} when the
  * catalog reports one. With neither, the lock falls back to the output directory and says so: two outputs into that
  * namespace are then not excluded.
  *
@@ -25,7 +25,8 @@ record LockPlace(OutputDir dir, String subject) {
         String ns = spec.namespace().toString();
         String subject = "namespace " + ns + " of catalog " + ResultTables.CATALOG;
         String warehouse = spec.properties().get("warehouse");
-        if (warehouse != null && isPath(warehouse))
+        boolean hadoop = "hadoop".equalsIgnoreCase(spec.properties().get("type"));
+        if (warehouse != null && (hadoop || isPath(warehouse)))
             return new LockPlace(
                     new OutputDir(
                             warehouse + "/" + String.join("/", spec.namespace().levels())),

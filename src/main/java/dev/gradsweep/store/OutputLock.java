@@ -6,8 +6,6 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
@@ -43,7 +41,6 @@ public final class OutputLock implements Closeable {
     /** The lock files' prefix, and the name of an older gradsweep's single lock file. */
     public static final String NAME = LockFiles.OLD;
 
-    private static final String HOST = host();
     /** The tokens of the locks this process holds (a lock file of this pid with another token was abandoned). */
     private static final Set<String> HELD_HERE = ConcurrentHashMap.newKeySet();
 
@@ -90,8 +87,7 @@ public final class OutputLock implements Closeable {
         LockPlace place = LockPlace.of(out, spec, err);
         LockFiles files = new LockFiles(place.dir());
         String token = UUID.randomUUID().toString();
-        String text = what + " by " + HOST + " pid " + ProcessHandle.current().pid() + " since " + Instant.now()
-                + "\ntoken " + token + "\n";
+        String text = LockFiles.text(what, token);
         try {
             place.dir().fs().mkdirs(place.dir().path());
             while (true) {
@@ -150,7 +146,7 @@ public final class OutputLock implements Closeable {
             String text = files.read(h.getPath());
             if (text == null) return false; // released and cleaned up meanwhile
             line = LockFiles.holderLine(text);
-            switch (LockFiles.judge(text, HOST, HELD_HERE)) {
+            switch (LockFiles.judge(text, HELD_HERE)) {
                 case LIVE -> throw busy(place, h.getPath(), line, staleMs);
                 case UNKNOWN -> watched.put(h.getPath(), h.getModificationTime());
                 case DEAD -> {}
@@ -227,7 +223,7 @@ public final class OutputLock implements Closeable {
                     + files.gen(scan.newest()) + ")";
         String text = files.read(files.gen(gen));
         if (text == null) return "its lock file " + files.gen(gen) + " was removed";
-        if (!text.contains("token " + token + "\n"))
+        if (!token.equals(LockFiles.field(text, "token ")))
             return LockFiles.holderLine(text) + " holds it (" + files.gen(gen) + ")";
         if (scan.files().stream()
                 .anyMatch(f -> f.getPath().getName().equals(files.released(gen).getName())))
@@ -261,14 +257,6 @@ public final class OutputLock implements Closeable {
         if (why != null) {
             lost = why;
             throw new LockLostException(this.what + " " + lostMessage(what, why));
-        }
-    }
-
-    private static String host() {
-        try {
-            return InetAddress.getLocalHost().getHostName();
-        } catch (IOException e) {
-            return "unknown host";
         }
     }
 
