@@ -49,6 +49,9 @@ public final class OutputLock implements Closeable {
     private final long gen, staleMs, heartbeatMs;
     private final String what, token;
     private final PrintStream err;
+    /** This holder's generation file, and the next generation's (whose existence means the lock is lost). */
+    private final Path own, next;
+
     private final Thread heartbeat;
     private volatile boolean closed;
     /** Why this process no longer holds the lock, once the heartbeat or a check found out. */
@@ -59,6 +62,8 @@ public final class OutputLock implements Closeable {
         this.files = files;
         this.place = place;
         this.gen = gen;
+        this.own = files.gen(gen);
+        this.next = files.gen(gen + 1);
         this.what = what;
         this.token = token;
         this.staleMs = timing[0];
@@ -103,7 +108,8 @@ public final class OutputLock implements Closeable {
                     continue;
                 }
                 CommitPoints.reached(scan.holders().isEmpty() ? "lock acquire" : "lock takeover");
-                for (FileStatus st : scan.files()) place.dir().fs().delete(st.getPath(), false); // all below n
+                // all below n, oldest first (lostBecause relies on it)
+                for (FileStatus st : scan.files()) place.dir().fs().delete(st.getPath(), false);
                 return new OutputLock(files, place, n, what, token, timing, err);
             }
         } catch (IOException e) {
@@ -208,27 +214,29 @@ public final class OutputLock implements Closeable {
                     return;
                 }
                 mtime = Math.max(System.currentTimeMillis(), mtime + 1000);
-                if (!closed) files.dir.fs().setTimes(files.gen(gen), mtime, -1);
+                if (!closed) files.dir.fs().setTimes(own, mtime, -1);
             } catch (IOException e) {
                 // a missed beat: the next one retries, and verify() checks the lock itself before any deletion
             }
         }
     }
 
-    /** Why this process no longer holds the lock, or null while it does. */
+    /**
+     * Why this process no longer holds the lock, or null while it does. Two looks while it does: its file carries its
+     * token, and generation N+1 does not exist (a generation above N+1 exists only once N+1 did, and a new holder
+     * deletes the generations below its own oldest first, so N+1 is gone only after N is).
+     */
     private String lostBecause() throws IOException {
+        String text = files.read(own);
+        boolean ours = text != null && token.equals(LockFiles.field(text, "token "));
+        if (ours && !files.exists(next)) return null;
         LockFiles.Scan scan = files.scan();
         if (scan.newest() > gen)
             return LockFiles.holderLine(files.read(files.gen(scan.newest()))) + " took it over ("
                     + files.gen(scan.newest()) + ")";
-        String text = files.read(files.gen(gen));
-        if (text == null) return "its lock file " + files.gen(gen) + " was removed";
-        if (!token.equals(LockFiles.field(text, "token ")))
-            return LockFiles.holderLine(text) + " holds it (" + files.gen(gen) + ")";
-        if (scan.files().stream()
-                .anyMatch(f -> f.getPath().getName().equals(files.released(gen).getName())))
-            return "its lock " + files.gen(gen) + " was released";
-        return null;
+        if (text == null) return "its lock file " + own + " was removed";
+        if (!ours) return LockFiles.holderLine(text) + " holds it (" + own + ")";
+        return null; // N+1 came and went between the two looks: a contender that stepped back
     }
 
     private String lostMessage(String step, String why) {
@@ -252,7 +260,7 @@ public final class OutputLock implements Closeable {
         try {
             if (why == null) why = lostBecause();
         } catch (IOException e) {
-            why = "its lock " + files.gen(gen) + " cannot be read (" + e.getMessage() + ")";
+            why = "its lock " + own + " cannot be read (" + e.getMessage() + ")";
         }
         if (why != null) {
             lost = why;
@@ -278,7 +286,7 @@ public final class OutputLock implements Closeable {
             CommitPoints.reached("lock release");
         } catch (IOException e) {
             throw new UncheckedIOException(
-                    "cannot release the lock " + files.gen(gen) + "; it counts as stale once"
+                    "cannot release the lock " + own + "; it counts as stale once"
                             + " its heartbeat has stood still for " + seconds(staleMs),
                     e);
         } catch (InterruptedException e) {
