@@ -23,19 +23,20 @@ import org.apache.hadoop.fs.Path;
  * creating a file if it does not exist is atomic and fails if it does. Taking the lock, free or stale, is creating
  * {@code _lock.<N+1>} where N is the newest generation; of two contenders exactly one creates it, the other looks
  * again and finds a live holder. A holder of N has lost the lock as soon as a generation above N exists, or its own
- * file is gone or holds another token; {@link #verify} checks that (one listing, one small read) before every
- * destructive step, and the heartbeat checks it every beat. Nothing ever deletes or rewrites the newest generation's
- * file, so numbers are never reused while it stands: release creates {@code _lock.<N>.released}, and the next
- * holder deletes the generations below its own. So {@link #close} never touches another writer's lock.
+ * file is gone or holds another token; {@link #verify} checks that before every destructive step, and the heartbeat
+ * every beat. Nothing ever deletes or rewrites the newest generation's file, so numbers are never reused while it
+ * stands: release creates {@code _lock.<N>.released}, and the next holder deletes the generations below its own,
+ * oldest first. So {@link #close} never touches another writer's lock.
  * <p>
- * Staleness is judged without comparing two hosts' clocks: a holder on this host is judged by its process (gone, or
- * its pid reused since: stale at once; running: live, busy at once; this very process: live only if one of its
- * OutputLocks holds it, else left by an acquisition that failed after creating it); any other (another host's, a stopped process's,
- * an old-style {@code _lock}) by its heartbeat: the holder moves its file's mtime every {@link
- * RuntimeOptions#LOCK_HEARTBEAT} ms, and the contender watches for a change, on its own clock, for {@link
- * RuntimeOptions#LOCK_STALE} ms; a change means live (busy), none means stale (taken over). A writer paused past that
- * interval (GC, SIGSTOP, a slow NFS) finds on waking that it lost the lock and stops before deleting anything. What
- * no lock can close: a writer paused between its check and the deletion itself; the check runs right before it.
+ * Staleness is judged without comparing two hosts' clocks. A holder on this host is judged by its process: gone, or
+ * its pid reused since, stale at once; running, live (busy at once); this very process, live only while one of its
+ * OutputLocks holds that generation (else an acquisition failed right after creating it). Any other holder (another
+ * host's, a stopped process's, an old-style {@code _lock}) is judged by its heartbeat: the holder moves its file's
+ * mtime every {@link RuntimeOptions#LOCK_HEARTBEAT} ms, and the contender watches for a change, on its own clock,
+ * for {@link RuntimeOptions#LOCK_STALE} ms; a change means live (busy), none means stale (taken over). A writer paused
+ * past that interval (GC, SIGSTOP, a slow NFS) finds on waking that it lost the lock and stops before deleting
+ * anything. What no lock can close: a writer paused between its check and the deletion itself; the check runs right
+ * before it.
  */
 public final class OutputLock implements Closeable {
     /** The lock files' prefix, and the name of an older gradsweep's single lock file. */
