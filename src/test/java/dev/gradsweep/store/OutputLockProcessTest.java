@@ -1,8 +1,5 @@
 package dev.gradsweep.store;
 
-import static dev.gradsweep.store.OutputLockTest.ELSEWHERE;
-import static dev.gradsweep.store.OutputLockTest.lockFile;
-import static dev.gradsweep.store.OutputLockTest.lockFiles;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,9 +8,7 @@ import dev.gradsweep.config.RuntimeOptions;
 import dev.gradsweep.grid.GridSpec;
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.sweep.RunExecutor;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.URI;
 import java.nio.file.Files;
@@ -26,34 +21,14 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.io.CloseableIterable;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * One writer, provably (issue 27), between processes: writers in JVMs of their own ({@link LockChild}) race for stale
  * locks, and one is paused with SIGSTOP and overtaken. Stale intervals of 300 ms (race) and 1 s, not a minute.
  */
-class OutputLockProcessTest {
+class OutputLockProcessTest extends LockTestBase {
     static final int ROUNDS = 24, STEPS = 4;
-
-    @TempDir
-    Path tmp;
-
-    private final ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
-    private final PrintStream err = new PrintStream(errBytes, true);
-
-    @BeforeEach
-    void fastLocks() {
-        OutputLockTest.fast();
-    }
-
-    @AfterEach
-    void defaultLocks() {
-        System.clearProperty(RuntimeOptions.LOCK_STALE.key());
-        System.clearProperty(RuntimeOptions.LOCK_HEARTBEAT.key());
-    }
 
     /**
      * Two processes are let go at the same moment at a stale lock, {@value #ROUNDS} times: a lock of another host

@@ -7,52 +7,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gradsweep.config.BadInputException;
 import dev.gradsweep.config.RuntimeOptions;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The lock within one process: who is judged busy or stale, what release and takeover leave, where a configured
  * catalog's lock goes. Separate processes: {@link OutputLockProcessTest}. The stale interval is 1 s, not a minute.
  */
-class OutputLockTest {
-    static final String ELSEWHERE = "elsewhere.invalid"; // a host name no machine has: judged by its heartbeat only
-
-    @TempDir
-    Path tmp;
-
-    private final ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
-    private final PrintStream err = new PrintStream(errBytes, true);
-
-    @BeforeEach
-    void fastLocks() {
-        fast();
-    }
-
-    @AfterEach
-    void defaultLocks() {
-        System.clearProperty(RuntimeOptions.LOCK_STALE.key());
-        System.clearProperty(RuntimeOptions.LOCK_HEARTBEAT.key());
-    }
-
-    /** A stale interval of 1 s, a heartbeat every 100 ms, in this JVM (cleared after each test). */
-    static void fast() {
-        System.setProperty(RuntimeOptions.LOCK_STALE.key(), "1000");
-        System.setProperty(RuntimeOptions.LOCK_HEARTBEAT.key(), "100");
-    }
+class OutputLockTest extends LockTestBase {
 
     /** Outputs of one configured catalog's namespace share one lock, in the namespace's directory. */
     @Test
@@ -238,20 +206,5 @@ class OutputLockTest {
                         warehouse.toString(),
                         ResultTables.NAMESPACE_KEY,
                         namespace));
-    }
-
-    static Path lockFile(Path dir, long gen) {
-        return dir.resolve("_lock." + gen);
-    }
-
-    static List<String> lockFiles(Path dir) throws IOException {
-        try (Stream<Path> s = Files.list(dir)) {
-            return s
-                    .map(p -> p.getFileName().toString())
-                    .filter(OutputLock::isLockFile)
-                    .collect(Collectors.toCollection(TreeSet::new))
-                    .stream()
-                    .toList();
-        }
     }
 }
