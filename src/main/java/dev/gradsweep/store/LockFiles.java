@@ -148,7 +148,8 @@ final class LockFiles {
     String read(Path p) throws IOException {
         if (dir.isLocal()) {
             try {
-                return Files.readString(local(p));
+                return new String(
+                        Files.readAllBytes(local(p)), StandardCharsets.UTF_8); // lenient, like the other branch
             } catch (java.nio.file.NoSuchFileException e) {
                 return null;
             }
