@@ -427,44 +427,21 @@ class AnalysisViewsTest {
     static void registerHandMade(SparkSession spark, Map<String, double[]> losses) {
         List<Row> runs = new ArrayList<>(), steps = new ArrayList<>();
         for (var e : losses.entrySet()) {
-            Map<String, Object> v = new HashMap<>(Map.of(
-                    "run_id",
+            double[] l = e.getValue();
+            runs.add(VerdictRulesTest.runRow(VerdictRulesTest.run(
                     e.getKey(),
-                    "sweep",
-                    "hand",
                     "depth",
                     2,
                     "width",
                     4,
-                    "activation",
-                    "relu",
-                    "init",
-                    "he",
-                    "norm",
-                    "none",
-                    "placement",
-                    "n/a",
-                    "skip",
-                    "none",
-                    "status",
-                    "ok"));
-            v.putAll(Map.of(
                     "steps_done",
-                    e.getValue().length,
+                    l.length,
                     "n_layers",
                     3,
                     "loss_first",
-                    e.getValue()[0],
+                    l[0],
                     "loss_last",
-                    e.getValue()[e.getValue().length - 1],
-                    "loss_baseline",
-                    1.0,
-                    "gap_closed",
-                    0.5));
-            Object[] row = new Object[Table.RUNS.columns.size()];
-            for (int i = 0; i < row.length; i++)
-                row[i] = v.get(Table.RUNS.columns.get(i).name());
-            runs.add(RowFactory.create(row));
+                    l[l.length - 1])));
             for (int s = 0; s < e.getValue().length; s++)
                 steps.add(RowFactory.create(e.getKey(), s, e.getValue()[s], 1.0, 0.01, 0.1, 1.0));
         }

@@ -101,6 +101,14 @@ class VerdictRulesTest {
         return v;
     }
 
+    /** A runs row with these columns' values, null elsewhere. */
+    static Row runRow(Map<String, Object> v) {
+        Object[] row = new Object[Table.RUNS.columns.size()];
+        for (int i = 0; i < row.length; i++)
+            row[i] = v.get(Table.RUNS.columns.get(i).name());
+        return RowFactory.create(row);
+    }
+
     /**
      * layer_stalls rows of a run: layers 0-10, log10_delta_rel -0.5 (healthy) except where {@code starved} says (layer
      * to value), update ratio 1e-2, frozen_from as {@code frozenFrom} says (layer to step; others null).
@@ -142,13 +150,7 @@ class VerdictRulesTest {
     /** verdicts and axis_effects over the runs and layer_stalls rows: the view files above layer_stalls. */
     static SparkSession views(List<Map<String, Object>> runs, List<Row> stalls) {
         SparkSession s = spark.newSession();
-        List<Row> runRows = new ArrayList<>();
-        for (Map<String, Object> v : runs) {
-            Object[] row = new Object[Table.RUNS.columns.size()];
-            for (int i = 0; i < row.length; i++)
-                row[i] = v.get(Table.RUNS.columns.get(i).name());
-            runRows.add(RowFactory.create(row));
-        }
+        List<Row> runRows = runs.stream().map(VerdictRulesTest::runRow).toList();
         s.createDataFrame(runRows, Schemas.sparkSchema(Table.RUNS)).createOrReplaceTempView("runs");
         s.createDataFrame(stalls, Schemas.sparkSchema(Table.LAYER_STALLS)).createOrReplaceTempView("layer_stalls");
         for (Table t : new Table[] {Table.STEPS, Table.TIMESTEPS}) // loss plateaus, memory: no rows
