@@ -19,9 +19,10 @@
 --   healthy      none of the above
 -- "Does not learn": gap_closed < gradsweep.min_gap_closed, gap_closed = 1 - loss_last / loss_baseline (runs; the
 -- baseline is the loss of the best constant predictor). An unknown gap_closed (null, NaN) never counts as not
--- learning, nor as learning: such a run is never healthy. The forward collapse comes before the backward rules because a net whose output does not depend on its
--- input cannot learn however well the gradient flows, and its output layer barely moves either (its weight gradient
--- is delta times the collapsed input): frozen is left for runs whose signals are fine and whose updates are not.
+-- learning, nor as learning: such a run is never healthy. The forward collapse comes before the backward rules
+-- because a net whose output does not depend on its input cannot learn however well the gradient flows, and its
+-- output layer barely moves either (its weight gradient is delta times the collapsed input): frozen is left for runs
+-- whose signals are fine and whose updates are not.
 -- Evidence, medians over the run's steps (layer_stalls): log10_delta_in = log10(delta_0 / delta_ref) (the
 -- back-propagated signal reaching layer 0; delta_ref_layer: the output layer, block nets: the last block),
 -- log10_act_out = log10(act_std of the last hidden layer / act_std of layer 0) (the forward signal), slope_delta /
@@ -29,8 +30,8 @@
 -- saturated_frac, dead_frac: means over the hidden layers' dense activations and steps; gate_mean,
 -- gate_saturated_frac: the highway gates, on their own (null without gates); stall_layer, starved_layers,
 -- frozen_layers as in stalls, starved_layer_set the starved layers themselves, compactly ('0–3, 7': they need not be
--- contiguous), stall_step from loss_plateaus. Weight gradients alone can mislead (slope_w is shown,
--- never used by a rule).
+-- contiguous), stall_step from loss_plateaus, steps the run's train setting. Weight gradients alone can mislead
+-- (slope_w is shown, never used by a rule).
 -- Recurrent runs (cell != none) are judged through time, with the same rule order and the same progress rules: their
 -- depth evidence (delta, act scale, slopes, dead, stall layer) is null, since a depth-1 stack's bias gradients are
 -- summed over time and the engine writes no layers rows. Their evidence, medians over steps of the bottom recurrent

@@ -21,8 +21,9 @@ SELECT a.*, x.axis, x.value,
 FROM a LATERAL VIEW explode(a.axes) x AS axis, value;
 
 -- axis_effects: "what fixes it" in one table. One row per grid axis that varies in the sweep and per value:
--- the share of runs per verdict and the median slopes (exact medians, as in layer_stalls) (decades per layer, see layer_profile; median_slope_back:
--- recurrent runs' fitted decay through time, decades per step back, see timestep_profile).
+-- the share of runs per verdict and the median slopes, exact as in layer_stalls (decades per layer, see
+-- layer_profile; median_slope_back: recurrent runs' fitted decay through time, decades per step back, see
+-- timestep_profile).
 -- Holding the other axes fixed: a context is one combination of every other axis (seeds are replicates, not
 -- axes). Where some context holds every value of the axis, only such complete contexts count (held_fixed = true),
 -- so the values are compared on the same configurations, otherwise every run counts (held_fixed = false).
