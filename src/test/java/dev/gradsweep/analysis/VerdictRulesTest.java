@@ -23,8 +23,12 @@ import org.junit.jupiter.api.Test;
  * starved below log10 = -3; min_gap_closed 0.1), not read off the output. No training: the rows are the input.
  */
 class VerdictRulesTest {
-    static SparkSession spark;
+    static SparkSession spark, s;
+    static final List<Map<String, Object>> runs = new ArrayList<>();
+    static final List<Row> st = new ArrayList<>();
+    static Map<String, Row> v, stalls;
 
+    /** Both tests' runs in one registration (registering plans the views: seconds); their contexts are apart. */
     @BeforeAll
     static void session() {
         spark = SparkSession.builder()
@@ -32,6 +36,11 @@ class VerdictRulesTest {
                 .appName("verdict-rules-test")
                 .config("spark.ui.enabled", "false")
                 .getOrCreate();
+        rulesRuns();
+        contextRuns();
+        s = views(runs, st);
+        v = byRun(s, "SELECT * FROM verdicts");
+        stalls = byRun(s, "SELECT * FROM stalls");
     }
 
     @AfterAll
@@ -167,23 +176,28 @@ class VerdictRulesTest {
         return m;
     }
 
-    @Test
-    void starvedLayersFrozenLayersAndUnknownProgressAsDerivedByHand() {
-        List<Map<String, Object>> runs = new ArrayList<>();
-        List<Row> st = new ArrayList<>();
+    /** A run of the rules test: its own width and task, so it shares no context with the context test's runs. */
+    static Map<String, Object> rule(String id, Object... set) {
+        Object[] all = new Object[set.length + 6];
+        System.arraycopy(new Object[] {"depth", 2, "width", 64, "task", "rules"}, 0, all, 0, 6);
+        System.arraycopy(set, 0, all, 6, set.length);
+        return run(id, all);
+    }
+
+    static void rulesRuns() {
         // layers 0-3 at 10^-4 and layer 7 exactly 0 (-Infinity) are starved, 4-6, 8, 9 are not (10^-0.5), and the
         // output layer is the reference: 5 starved layers, the highest 7, printed as two runs "0–3, 7"
-        runs.add(run("gaps", "seed", 1L));
+        runs.add(rule("gaps", "seed", 1L));
         st.addAll(stalls("gaps", Map.of(0, -4.0, 1, -4.0, 2, -4.0, 3, -4.0, 7, Double.NEGATIVE_INFINITY), Map.of()));
         // one starved layer: "layer 0 is below"
-        runs.add(run("one", "seed", 2L));
+        runs.add(rule("one", "seed", 2L));
         st.addAll(stalls("one", Map.of(0, -3.5), Map.of()));
         // a loss baseline of 0 (a constant target): gap_closed is null, every signal healthy: progress unknown,
         // not healthy
-        runs.add(run("unknown", "seed", 3L, "loss_baseline", 0.0, "gap_closed", null, "loss_last", 0.01));
+        runs.add(rule("unknown", "seed", 3L, "loss_baseline", 0.0, "gap_closed", null, "loss_last", 0.01));
         st.addAll(stalls("unknown", Map.of(), Map.of()));
         // the same with layer 0 starved: the gradient-flow rules still come first
-        runs.add(run("unknown-vanishing", "seed", 4L, "loss_baseline", 0.0, "gap_closed", null));
+        runs.add(rule("unknown-vanishing", "seed", 4L, "loss_baseline", 0.0, "gap_closed", null));
         st.addAll(stalls("unknown-vanishing", Map.of(0, -5.0), Map.of()));
         // a run that stopped on a non-finite value at step 2 (steps_done 3): that step has no update ratio, so
         // layer_stalls says frozen from step 2 in layers 0-9; only layer 10, frozen from step 0, froze before it
@@ -191,16 +205,17 @@ class VerdictRulesTest {
         for (int l = 0; l < 10; l++) atTheEnd.put(l, 2);
         Map<Integer, Integer> diverged = new HashMap<>(atTheEnd);
         diverged.put(10, 0);
-        runs.add(run("diverged", "seed", 5L, "status", "diverged", "steps_done", 3, "loss_last", 0.9));
+        runs.add(rule("diverged", "seed", 5L, "status", "diverged", "steps_done", 3, "loss_last", 0.9));
         st.addAll(stalls("diverged", Map.of(), diverged));
         // the same rows for a run that completed its 3 steps: its layers 0-9 froze at its last step, 10 at step 0
-        runs.add(run("ok-frozen", "seed", 6L, "steps_done", 3));
+        runs.add(rule("ok-frozen", "seed", 6L, "steps_done", 3));
         st.addAll(stalls("ok-frozen", Map.of(), diverged));
-        runs.add(run("healthy", "seed", 7L));
+        runs.add(rule("healthy", "seed", 7L));
         st.addAll(stalls("healthy", Map.of(), Map.of()));
-        SparkSession s = views(runs, st);
+    }
 
-        Map<String, Row> v = byRun(s, "SELECT * FROM verdicts"), stalls = byRun(s, "SELECT * FROM stalls");
+    @Test
+    void starvedLayersFrozenLayersAndUnknownProgressAsDerivedByHand() {
         Row gaps = v.get("gaps");
         assertEquals("vanishing", gaps.getAs("verdict"), gaps.toString());
         assertEquals(7, (int) gaps.getAs("stall_layer"));
@@ -244,10 +259,7 @@ class VerdictRulesTest {
      * Contexts hold every other axis with its position and the steps: runs that differ there are not the same
      * configuration, so a healthy depth 2 is advice for a vanishing depth 3 only where they share everything else.
      */
-    @Test
-    void contextsKeepNullsAndTheTrainStepsApart() {
-        List<Map<String, Object>> runs = new ArrayList<>();
-        List<Row> st = new ArrayList<>();
+    static void contextRuns() {
         Map<Integer, Double> starved = Map.of(0, -4.0);
         // width 16: depth 2 healthy, depth 3 vanishing, all else equal: depth 2 fixes this configuration
         runs.add(run("p2", "depth", 2));
@@ -260,12 +272,12 @@ class VerdictRulesTest {
         // rec_init, forget_bias: none, null, 8, 1.0 against none, 8, 1.0, null): not the same configuration
         runs.add(run("r2", "depth", 2, "width", 32, "rec_init", "8", "forget_bias", 1.0));
         runs.add(run("r3", "depth", 3, "width", 32, "seq_len", 8, "rec_init", "1.0"));
-        for (Map<String, Object> r : runs) {
-            String id = (String) r.get("run_id");
+        for (String id : List.of("p2", "p3", "q2", "q3", "r2", "r3"))
             st.addAll(stalls(id, id.endsWith("3") ? starved : Map.of(), Map.of()));
-        }
-        SparkSession s = views(runs, st);
-        Map<String, Row> v = byRun(s, "SELECT * FROM verdicts");
+    }
+
+    @Test
+    void contextsKeepNullsAndTheTrainStepsApart() {
         for (String id : List.of("p2", "q2", "r2"))
             assertEquals("healthy", v.get(id).getAs("verdict"), id);
         for (String id : List.of("p3", "q3", "r3"))
