@@ -42,19 +42,22 @@ FROM s;
 
 -- stalls: one row per run. WHERE training stalls and WHEN.
 --   stall_layer: the layer nearest the output whose median delta is below gradsweep.vanish_ratio times its
---   reference (delta_ref_layer, see layer_profile): from there down to the input the layers are starved (null: no
---   layer is). starved_layers: how many layers are below it; stall_from_output: layers between it and the output.
+--   reference (delta_ref_layer, see layer_profile), a starved layer (null: no layer is). starved_layers: how many
+--   layers are starved; they need not be the contiguous 0 … stall_layer (verdict_evidence.starved_layer_set lists
+--   them); stall_from_output: layers between stall_layer and the output.
 --   stall_step, plateau_loss, plateau_noise: see loss_plateaus.
 --   frozen_layers, first_frozen_step: layers whose update ratio stayed below gradsweep.frozen_update_ratio to the end,
---   and the earliest step such a layer froze (see layer_stalls).
+--   and the earliest step such a layer froze (see layer_stalls). A diverged run's layers count only when they froze
+--   before the step it stopped at (steps_done - 1), which has no update ratio: that step alone is no sign of a frozen
+--   layer.
 --   Recurrent runs: stall_layer and starved_layers are null (where they stall is through time: memory).
 CREATE OR REPLACE TEMPORARY VIEW stalls AS
 WITH starved AS (
   SELECT l.run_id,
          max(CASE WHEN r.cell = 'none' AND l.log10_delta_rel < log10(${gradsweep.vanish_ratio}) THEN l.layer END) AS stall_layer,
          CASE WHEN max(r.cell) = 'none' THEN count_if(l.log10_delta_rel < log10(${gradsweep.vanish_ratio})) END AS starved_layers,
-         count_if(l.frozen_from IS NOT NULL) AS frozen_layers,
-         min(l.frozen_from) AS first_frozen_step
+         count_if(l.frozen_from IS NOT NULL AND (r.status <> 'diverged' OR l.frozen_from < r.steps_done - 1)) AS frozen_layers,
+         min(CASE WHEN r.status <> 'diverged' OR l.frozen_from < r.steps_done - 1 THEN l.frozen_from END) AS first_frozen_step
   FROM layer_stalls l JOIN runs r ON r.run_id = l.run_id GROUP BY l.run_id
 )
 SELECT r.run_id, r.n_layers, st.stall_layer, r.n_layers - 1 - st.stall_layer AS stall_from_output, st.starved_layers,

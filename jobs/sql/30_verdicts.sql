@@ -14,20 +14,24 @@
 --                last time step's before it reaches t = 0)
 --   frozen       the run does not learn and every layer's median update ratio is below frozen_update_ratio
 --   not_learning the run does not learn, and none of the above says why
+--   progress_unknown  none of the above, and whether the run learns is unknown: gap_closed is null or NaN (a loss
+--                baseline <= 0, e.g. a table task whose target is constant, or no finite loss)
 --   healthy      none of the above
 -- "Does not learn": gap_closed < gradsweep.min_gap_closed, gap_closed = 1 - loss_last / loss_baseline (runs; the
 -- baseline is the loss of the best constant predictor). An unknown gap_closed (null, NaN) never counts as not
--- learning. The forward collapse comes before the backward rules because a net whose output does not depend on its
--- input cannot learn however well the gradient flows, and its output layer barely moves either (its weight gradient
--- is delta times the collapsed input): frozen is left for runs whose signals are fine and whose updates are not.
+-- learning, nor as learning: such a run is never healthy. The forward collapse comes before the backward rules
+-- because a net whose output does not depend on its input cannot learn however well the gradient flows, and its
+-- output layer barely moves either (its weight gradient is delta times the collapsed input): frozen is left for runs
+-- whose signals are fine and whose updates are not.
 -- Evidence, medians over the run's steps (layer_stalls): log10_delta_in = log10(delta_0 / delta_ref) (the
 -- back-propagated signal reaching layer 0; delta_ref_layer: the output layer, block nets: the last block),
 -- log10_act_out = log10(act_std of the last hidden layer / act_std of layer 0) (the forward signal), slope_delta /
 -- slope_w / slope_act (see layer_profile), update_ratio_in / _out / _max (layer 0, output layer, the largest layer),
 -- saturated_frac, dead_frac: means over the hidden layers' dense activations and steps; gate_mean,
 -- gate_saturated_frac: the highway gates, on their own (null without gates); stall_layer, starved_layers,
--- frozen_layers as in stalls, stall_step from loss_plateaus. Weight gradients alone can mislead (slope_w is shown,
--- never used by a rule).
+-- frozen_layers as in stalls, starved_layer_set the starved layers themselves, compactly ('0–3, 7': they need not be
+-- contiguous), stall_step from loss_plateaus, steps the run's train setting. Weight gradients alone can mislead
+-- (slope_w is shown, never used by a rule).
 -- Recurrent runs (cell != none) are judged through time, with the same rule order and the same progress rules: their
 -- depth evidence (delta, act scale, slopes, dead, stall layer) is null, since a depth-1 stack's bias gradients are
 -- summed over time and the engine writes no layers rows. Their evidence, medians over steps of the bottom recurrent
@@ -51,15 +55,17 @@ WITH prof AS (
          -- as in stalls, without reading layer_stalls a second time
          max(CASE WHEN l.log10_delta_rel < log10(${gradsweep.vanish_ratio}) THEN l.layer END) AS stall_layer,
          count_if(l.log10_delta_rel < log10(${gradsweep.vanish_ratio})) AS starved_layers,
-         count_if(l.frozen_from IS NOT NULL) AS frozen_layers
+         array_sort(collect_list(CASE WHEN l.log10_delta_rel < log10(${gradsweep.vanish_ratio}) THEN l.layer END)) AS starved,
+         count_if(l.frozen_from IS NOT NULL AND (r.status <> 'diverged' OR l.frozen_from < r.steps_done - 1)) AS frozen_layers
   FROM layer_stalls l JOIN runs r ON r.run_id = l.run_id
   GROUP BY l.run_id
 ), tt AS (
   -- through time (recurrent runs only)
   SELECT run_id,
-         percentile_approx(CASE WHEN layer = 0 THEN memory_horizon END, 0.5) AS memory_horizon,
-         percentile_approx(nanvl(CASE WHEN layer = 0 THEN log10_slope_back END, double(NULL)), 0.5) AS log10_slope_back,
-         percentile_approx(nanvl(CASE WHEN layer = 0 THEN log10_last_over_first END, double(NULL)), 0.5) AS log10_last_over_first,
+         -- exact medians, as in layer_stalls
+         int(percentile_disc(0.5) WITHIN GROUP (ORDER BY CASE WHEN layer = 0 THEN memory_horizon END)) AS memory_horizon,
+         percentile_disc(0.5) WITHIN GROUP (ORDER BY nanvl(CASE WHEN layer = 0 THEN log10_slope_back END, double(NULL))) AS log10_slope_back,
+         percentile_disc(0.5) WITHIN GROUP (ORDER BY nanvl(CASE WHEN layer = 0 THEN log10_last_over_first END, double(NULL))) AS log10_last_over_first,
          avg(act_saturated_frac) AS saturated_frac
   FROM memory GROUP BY run_id
 ), e AS (
@@ -76,9 +82,20 @@ WITH prof AS (
          p.gate_mean, p.gate_saturated_frac,
          CASE WHEN r.cell = 'none' THEN p.stall_layer END AS stall_layer,
          CASE WHEN r.cell = 'none' THEN p.starved_layers END AS starved_layers,
+         -- runs of consecutive layers: a run starts where the previous layer is not starved, ends where the next is not
+         CASE WHEN r.cell = 'none' AND size(p.starved) > 0 THEN
+           concat_ws(', ', zip_with(filter(p.starved, (x, i) -> p.starved[greatest(i - 1, 0)] <> x - 1),
+                                    filter(p.starved, (x, i) -> p.starved[least(i + 1, size(p.starved) - 1)] <> x + 1),
+                                    (a, b) -> CASE WHEN a = b THEN string(a) ELSE concat(a, '–', b) END)) END AS starved_layer_set,
          s.stall_step, p.frozen_layers,
          r.gap_closed < ${gradsweep.min_gap_closed} AS not_learning,
-         CASE WHEN r.gap_closed IS NULL OR isnan(r.gap_closed) THEN 'the gap closed is unknown'
+         r.gap_closed IS NULL OR isnan(r.gap_closed) AS progress_unknown,
+         CASE WHEN r.gap_closed IS NULL OR isnan(r.gap_closed) THEN
+                CASE WHEN r.loss_baseline <= 0
+                     THEN format_string('progress is unknown: the best constant predictor\'s loss is %.3g, so there is no gap to close (a constant target?); the loss went from %.3g to %.3g',
+                                        r.loss_baseline, r.loss_first, r.loss_last)
+                     WHEN r.loss_baseline IS NULL THEN 'progress is unknown: the run has no loss baseline'
+                     ELSE 'progress is unknown: the run has no finite loss' END
               WHEN r.gap_closed < 0 THEN format_string('the run ends at %.3g times the best constant predictor\'s loss (%.3g)',
                                                        r.loss_last / r.loss_baseline, r.loss_baseline)
               ELSE format_string('the run closed %.1f%% of the gap to the best constant predictor', 100 * r.gap_closed) END AS progress,
@@ -106,6 +123,7 @@ WITH prof AS (
                 OR memory_horizon < seq_len THEN 'vanishing'
               WHEN not_learning AND update_ratio_max < ${gradsweep.frozen_update_ratio} THEN 'frozen'
               WHEN not_learning THEN 'not_learning'
+              WHEN progress_unknown THEN 'progress_unknown'
               ELSE 'healthy' END AS verdict
   FROM e
 )
@@ -149,8 +167,9 @@ SELECT run_id, sweep, depth, width, activation, init, norm, placement, skip, tas
                                    '${gradsweep.vanish_ratio}', memory_horizon, memory_horizon, seq_len, log10_slope_back,
                                    log10_last_over_first)
                 WHEN log10_delta_in < log10(${gradsweep.vanish_ratio})
-                THEN format_string('δ at layer 0 is 10^%.1f of %s; %d layers (0–%d) are below %s', log10_delta_in, ref_name,
-                                   starved_layers, stall_layer, '${gradsweep.vanish_ratio}')
+                THEN format_string('δ at layer 0 is 10^%.1f of %s; %s %s below %s', log10_delta_in, ref_name,
+                                   CASE WHEN starved_layers = 1 THEN 'layer ' ELSE 'layers ' END || starved_layer_set,
+                                   CASE WHEN starved_layers = 1 THEN 'is' ELSE 'are' END, '${gradsweep.vanish_ratio}')
                 ELSE format_string('layer 0\'s update ratio is %.1e, 10^%.1f of the output layer\'s (δ at layer 0 is 10^%.1f of %s)',
                                    update_ratio_in, log10(update_ratio_in / update_ratio_out), log10_delta_in, ref_name) END
              || CASE WHEN not_learning THEN '; ' || progress ELSE '' END
@@ -163,6 +182,11 @@ SELECT run_id, sweep, depth, width, activation, init, norm, placement, skip, tas
                 ELSE format_string('%s (learning needs %s of the gap), although δ at layer 0 is 10^%.1f of %s, the activation scale 10^%.1f of layer 0\'s and the largest update ratio %.1e',
                                    progress, '${gradsweep.min_gap_closed}', log10_delta_in, ref_name, log10_act_out,
                                    update_ratio_max) END
+         WHEN 'progress_unknown' THEN
+           CASE WHEN recurrent
+                THEN format_string('%s; %s', progress, through_time)
+                ELSE format_string('%s; δ at layer 0 is 10^%.1f of %s, the activation scale 10^%.1f of layer 0\'s',
+                                   progress, log10_delta_in, ref_name, log10_act_out) END
          ELSE
            CASE WHEN recurrent
                 THEN format_string('closed %.0f%% of the gap; %s', 100 * gap_closed, through_time)
@@ -172,7 +196,7 @@ SELECT run_id, sweep, depth, width, activation, init, norm, placement, skip, tas
        log10_delta_in, log10_act_out, delta_ref_layer, slope_delta, slope_w, slope_act,
        saturated_frac, dead_frac, gate_mean, gate_saturated_frac, update_ratio_in, update_ratio_out, update_ratio_max,
        stall_layer, starved_layers, stall_step, frozen_layers, memory_horizon, log10_slope_back, log10_last_over_first,
-       error
+       error, starved_layer_set, steps
 FROM v;
 -- Cached (lazily): axis_effects and verdicts read it (UNCACHE: as for layer_stalls).
 UNCACHE TABLE IF EXISTS verdict_evidence;

@@ -1,5 +1,8 @@
 -- verdict_axes: verdict_evidence with one row per run and grid axis (axis, value) and the run's context for that
--- axis: every other axis's value, joined by '|' (forget_bias is left out of cell's contexts, see axis_effects).
+-- axis: every other axis's value and the train settings that are not axes (steps), as a JSON object (forget_bias is
+-- left out of cell's contexts, see axis_effects). Keys and nulls are kept, so two configurations never share a
+-- context because a null dropped out or a value holds the separator (a table task's features are joined by '|'), and
+-- runs trained for other steps (a sweep resumed after its train: changed) are not compared as if equal.
 -- axis_effects and verdicts group runs by these contexts. Readers take only the columns they need right away, so
 -- their windows carry few columns (all of verdict_evidence through them made Spark's constraint propagation slow).
 CREATE OR REPLACE TEMPORARY VIEW verdict_axes AS
@@ -8,16 +11,19 @@ WITH a AS (
                   'init', init, 'norm', norm, 'placement', placement, 'skip', skip, 'task', task,
                   'optimizer', optimizer, 'lr', cast(lr AS string), 'batch', cast(batch AS string), 'clip', clip,
                   'dtype', dtype, 'cell', cell, 'seq_len', cast(seq_len AS string), 'rec_init', rec_init,
-                  'forget_bias', cast(forget_bias AS string)) AS axes
+                  'forget_bias', cast(forget_bias AS string)) AS axes,
+         map('steps', cast(steps AS string)) AS settings
   FROM verdict_evidence v
 )
 SELECT a.*, x.axis, x.value,
-       concat_ws('|', transform(filter(map_entries(a.axes), y -> y.key <> x.axis AND NOT (x.axis = 'cell' AND y.key = 'forget_bias')), y -> y.value)) AS context
+       to_json(map_concat(map_filter(a.axes, (k, v) -> k <> x.axis AND NOT (x.axis = 'cell' AND k = 'forget_bias')),
+                          a.settings)) AS context
 FROM a LATERAL VIEW explode(a.axes) x AS axis, value;
 
 -- axis_effects: "what fixes it" in one table. One row per grid axis that varies in the sweep and per value:
--- the share of runs per verdict and the median slopes (decades per layer, see layer_profile; median_slope_back:
--- recurrent runs' fitted decay through time, decades per step back, see timestep_profile).
+-- the share of runs per verdict and the median slopes, exact as in layer_stalls (decades per layer, see
+-- layer_profile; median_slope_back: recurrent runs' fitted decay through time, decades per step back, see
+-- timestep_profile).
 -- Holding the other axes fixed: a context is one combination of every other axis (seeds are replicates, not
 -- axes). Where some context holds every value of the axis, only such complete contexts count (held_fixed = true),
 -- so the values are compared on the same configurations, otherwise every run counts (held_fixed = false).
@@ -59,11 +65,12 @@ SELECT k.axis, k.value, count(*) AS runs, count(DISTINCT k.context) AS contexts,
        avg(CASE WHEN verdict = 'collapsed' THEN 1.0 ELSE 0.0 END) AS collapsed,
        avg(CASE WHEN verdict = 'frozen' THEN 1.0 ELSE 0.0 END) AS frozen,
        avg(CASE WHEN verdict = 'not_learning' THEN 1.0 ELSE 0.0 END) AS not_learning,
+       avg(CASE WHEN verdict = 'progress_unknown' THEN 1.0 ELSE 0.0 END) AS progress_unknown,
        avg(CASE WHEN verdict = 'diverged' THEN 1.0 ELSE 0.0 END) AS diverged,
        avg(CASE WHEN verdict = 'failed' THEN 1.0 ELSE 0.0 END) AS failed,
-       percentile_approx(nanvl(k.slope_delta, double(NULL)), 0.5) AS median_slope_delta,
-       percentile_approx(nanvl(k.slope_w, double(NULL)), 0.5) AS median_slope_w,
-       percentile_approx(nanvl(k.log10_slope_back, double(NULL)), 0.5) AS median_slope_back,
+       percentile_disc(0.5) WITHIN GROUP (ORDER BY nanvl(k.slope_delta, double(NULL))) AS median_slope_delta,
+       percentile_disc(0.5) WITHIN GROUP (ORDER BY nanvl(k.slope_w, double(NULL))) AS median_slope_w,
+       percentile_disc(0.5) WITHIN GROUP (ORDER BY nanvl(k.log10_slope_back, double(NULL))) AS median_slope_back,
        max(k.fixes) AS fixes, max(k.broken_contexts) AS broken_contexts
 FROM fx k WHERE k.value IS NOT NULL
 GROUP BY k.axis, k.value;

@@ -58,6 +58,10 @@ SELECT a.run_id, a.sweep, a.depth, a.width, a.activation, a.init, a.norm, a.plac
                 ELSE 'init: he, or skip: residual with norm: layer, placement: pre' END
          WHEN 'frozen' THEN 'a larger lr: every layer moves less than ${gradsweep.frozen_update_ratio} of its size per step'
          WHEN 'not_learning' THEN 'more steps or a larger lr; if the gap stays near 0, check that the targets depend on the inputs'
+         WHEN 'progress_unknown' THEN
+           CASE WHEN a.loss_baseline <= 0
+                THEN 'check the task\'s target: a constant predictor already fits it exactly (a constant label column?); judge progress by loss_first → loss_last'
+                ELSE 'read the loss columns: gap_closed needs a finite loss_last and a positive loss_baseline' END
        END) END AS try,
        CASE WHEN a.verdict = 'healthy' THEN NULL WHEN s.try IS NOT NULL THEN 'sweep' ELSE 'textbook' END AS try_from,
        a.status, a.steps_done, a.loss_first, a.loss_last, a.loss_baseline, a.gap_closed,
@@ -65,5 +69,5 @@ SELECT a.run_id, a.sweep, a.depth, a.width, a.activation, a.init, a.norm, a.plac
        a.saturated_frac, a.dead_frac, a.gate_mean, a.gate_saturated_frac,
        a.update_ratio_in, a.update_ratio_out, a.update_ratio_max,
        a.stall_layer, a.starved_layers, a.stall_step, a.frozen_layers,
-       a.memory_horizon, a.log10_slope_back, a.log10_last_over_first, a.error
+       a.memory_horizon, a.log10_slope_back, a.log10_last_over_first, a.error, a.starved_layer_set
 FROM s;

@@ -242,6 +242,8 @@ public final class SqlViews {
     static void registerAnalysis(SparkSession spark, Map<String, String> params, List<String> files, boolean cache) {
         storeAnalyzedPlans(spark);
         spark.conf().set("spark.sql.variable.substitute", "true");
+        // the medians are percentile_disc's ceil(n/2)-th smallest value, what the executors store (LayerStallRows)
+        spark.conf().set("spark.sql.legacy.percentileDiscCalculation", "false");
         params.forEach((k, v) -> spark.conf().set(k, v));
         for (String file : files)
             for (String stmt : SqlScript.statements(SqlScript.resource(file)))

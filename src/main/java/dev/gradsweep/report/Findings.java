@@ -22,6 +22,7 @@ public final class Findings {
             "vanishing",
             "frozen",
             "not_learning",
+            "progress_unknown",
             "healthy");
     /** |slope| below this counts as a flat weight-gradient profile; a delta slope above the other as a decay. */
     static final double FLAT = 0.1, DECAY = 0.2;
@@ -169,8 +170,9 @@ public final class Findings {
                 : "10^" + String.format("%.1f", l) + " of the output layer's at layer 0";
         String s = "The weakest backward signal: " + label.apply(w) + " (seed " + w.get("seed") + ", "
                 + w.get("verdict") + "): the median delta is " + how;
-        if (w.get("stall_layer") != null)
-            s += ", and layers 0 to " + w.get("stall_layer") + " get less than the vanishing threshold";
+        if (w.get("starved_layer_set") != null)
+            s += ", and " + (num(w, "starved_layers") == 1 ? "layer " : "layers ") + w.get("starved_layer_set")
+                    + (num(w, "starved_layers") == 1 ? " gets" : " get") + " less than the vanishing threshold";
         return s + ".";
     }
 

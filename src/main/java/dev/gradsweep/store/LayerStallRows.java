@@ -11,8 +11,8 @@ import java.util.TreeMap;
  * RunWriter} writes them, by the definition of jobs/sql/10_layer_profile.sql and 15_layer_stalls.sql: the view reads
  * the table instead of aggregating params and layers (docs/tables.md). Spark's semantics are kept where they decide a
  * value: null is "no value" (aggregates skip it), NaN is a value that {@code max} ranks above every other, {@code x /
- * 0} is null, {@code log10} of a value {@code <= 0} is null, and the medians are {@code percentile_approx}'s: the
- * ceil(n/2)-th smallest of the non-null, non-NaN values (exact below 5,000 steps, where percentile_approx is exact).
+ * 0} is null, {@code log10} of a value {@code <= 0} is null, and the medians are exact, as the view's {@code
+ * percentile_disc(0.5)}: the ceil(n/2)-th smallest of the non-null, non-NaN values, however many steps.
  * The slopes and means are the same sums in another order: equal up to rounding. Steps arrive in order, every value of
  * a step before the next step's (the engines record a step's parameters and layers together).
  */
@@ -235,7 +235,7 @@ final class LayerStallRows {
         }
     }
 
-    /** Values of a column over steps, for {@code percentile_approx(nanvl(x, NULL), 0.5)}. */
+    /** Values of a column over steps, for {@code percentile_disc(0.5) WITHIN GROUP (ORDER BY nanvl(x, NULL))}. */
     private static final class Values {
         double[] v = new double[16];
         int n;

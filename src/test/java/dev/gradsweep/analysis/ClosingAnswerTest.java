@@ -39,6 +39,24 @@ class ClosingAnswerTest {
 
     static SparkSession spark;
     static String out;
+    static CliChild cli;
+
+    /** What the CLI is asked beside the views' rows: the session settings it runs them with. */
+    static final List<String> SETTINGS = List.of(
+            "spark.sql.adaptive.enabled",
+            "spark.sql.codegen.wholeStage",
+            "spark.sql.codegen.factoryMode",
+            "spark.sql.shuffle.partitions",
+            "spark.sql.autoBroadcastJoinThreshold");
+
+    /** The queries compared between the CLI's session and the test's. */
+    static final List<String> QUERIES = List.of(
+            "SELECT * FROM layer_stalls ORDER BY run_id, layer",
+            "SELECT * FROM verdicts ORDER BY run_id",
+            "SELECT * FROM axis_effects ORDER BY axis, value");
+
+    /** A threshold other than the stored table's: layer_stalls is computed from params and layers, every view runs. */
+    static final Map<String, String> COMPUTED = Map.of("frozen_update_ratio", "1.00001e-4");
 
     @BeforeAll
     static void sweep() throws Exception {
@@ -46,6 +64,25 @@ class ClosingAnswerTest {
         Files.writeString(g, GRID);
         out = tmp.resolve("out").toString();
         FixtureSweeps.uncompacted(g.toString(), out);
+        Path f = tmp.resolve("queries.sql");
+        List<String> stmts = new java.util.ArrayList<>();
+        for (String k : SETTINGS) stmts.add("SET " + k + ";");
+        for (String q : QUERIES) stmts.add(q + ";");
+        Files.writeString(f, String.join("\n", stmts) + "\n");
+        // local[4]: four shuffle partitions (Sessions.forQueries), where the test JVM's sessions have one
+        cli = CliChild.start(
+                tmp,
+                "sql",
+                "--in",
+                out,
+                "--master",
+                "local[4]",
+                "--format",
+                "json",
+                "--conf",
+                "frozen_update_ratio=" + COMPUTED.get("frozen_update_ratio"),
+                "-f",
+                f.toString());
         spark = SparkSession.builder()
                 .master("local[2]")
                 .appName("closing-test")
@@ -55,7 +92,37 @@ class ClosingAnswerTest {
 
     @AfterAll
     static void stop() {
+        if (cli != null) cli.destroy();
         if (spark != null) spark.stop();
+    }
+
+    /**
+     * The views under the session settings users run them with (the CLI in a JVM of its own: code generation,
+     * adaptive execution and broadcast joins on, four shuffle partitions) give the rows they give under the test JVM's
+     * settings (none of these, one partition), value for value.
+     */
+    @Test
+    void theCliSessionSettingsGiveTheRowsOfTheTestSettings() {
+        List<com.fasterxml.jackson.databind.JsonNode> lines = cli.jsonLines();
+        Map<String, String> set = new java.util.HashMap<>();
+        for (var l : lines)
+            if (l.has("key")) set.put(l.get("key").asText(), l.get("value").asText());
+        assertEquals("true", set.get("spark.sql.adaptive.enabled"), set.toString());
+        assertEquals("true", set.get("spark.sql.codegen.wholeStage"), set.toString());
+        assertEquals("FALLBACK", set.get("spark.sql.codegen.factoryMode"), set.toString());
+        assertEquals("4", set.get("spark.sql.shuffle.partitions"), set.toString());
+        assertFalse(set.get("spark.sql.autoBroadcastJoinThreshold").startsWith("-1"), set.toString());
+
+        SparkSession here = spark.newSession();
+        SqlViews.register(here, out, COMPUTED);
+        List<String> marks = List.of("from_output", "verdict", "fixes"); // a column only each query's rows have
+        for (int i = 0; i < QUERIES.size(); i++) {
+            String mark = marks.get(i);
+            List<com.fasterxml.jackson.databind.JsonNode> expected = CliChild.json(here.sql(QUERIES.get(i)));
+            assertTrue(expected.size() > 1, QUERIES.get(i));
+            CliChild.assertSameRows(
+                    expected, lines.stream().filter(l -> l.has(mark)).toList(), QUERIES.get(i));
+        }
     }
 
     /** Rows as strings, sorted: the answer's ORDER BY has ties (runs with the same rounded delta). */

@@ -124,6 +124,11 @@ class DiagnosisGridTest {
         assertTrue((double) c.getAs("log10_act_out") < -1 && (double) c.getAs("gap_closed") < 0.1, c.toString());
         Row f = got.get("6 relu he 1.0E-7 none none");
         assertTrue((double) f.getAs("update_ratio_max") < 1e-4, f.toString());
+        // lr 100 moves every layer by far more than 1e-4 of its size in the steps before the one it stopped at, and
+        // that step (its update not applied: no update ratio) is no sign of a frozen layer
+        Row d = got.get("6 relu he 100.0 none none");
+        assertEquals(0L, (long) d.getAs("frozen_layers"), d.toString());
+        assertEquals(7L, (long) f.getAs("frozen_layers"), "every layer of the frozen run: " + f);
         // the sweep itself shows the fix for the frozen and the diverged run: lr 0.05 in the same configuration
         for (Row r : List.of(f, got.get("6 relu he 100.0 none none"))) {
             assertEquals("sweep", r.getAs("try_from"), r.toString());

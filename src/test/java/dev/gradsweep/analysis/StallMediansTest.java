@@ -1,7 +1,9 @@
 package dev.gradsweep.analysis;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
+import dev.gradsweep.store.StallRowsProbe;
 import dev.gradsweep.store.Table;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -19,10 +21,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The medians over a run's steps (layer_stalls) skip NaN, as numpy's nanmedian does, so they depend on the values only:
- * not on the order of the rows or on how Spark partitions them. (percentile_approx orders NaN inconsistently: with NaN
- * among its input it gave other medians for the same rows on 4 partitions than on 1.) Seeded property test on hand-made
- * layer_profile rows: NaN, exact zeros (log10 = -Infinity) and +Infinity among finite values, in shuffled order.
+ * The medians over a run's steps (layer_stalls) are exact, the ceil(n/2)-th smallest value, and skip NaN, as numpy's
+ * nanmedian does, so they depend on the values only: not on the order of the rows, how Spark partitions them, or how
+ * many steps there are; and they are the medians the executors store (store/LayerStallRows). (percentile_approx, used
+ * before, ordered NaN inconsistently: with NaN among its input it gave other medians for the same rows on 4 partitions
+ * than on 1; and above ~5,000 steps it is not exact.) Seeded property tests on hand-made layer_profile rows: NaN, exact
+ * zeros (log10 = -Infinity) and +Infinity among finite values, in shuffled order.
  */
 class StallMediansTest {
     static SparkSession spark;
@@ -83,15 +87,7 @@ class StallMediansTest {
             expectedUpdate.put(id, lowerMedian(keptRaw));
         }
         for (int partitions : new int[] {1, 2, 5}) {
-            List<Row> shuffled = new ArrayList<>(rows);
-            Collections.shuffle(shuffled, new Random(partitions));
-            SparkSession s = spark.newSession();
-            s.conf().set("spark.sql.shuffle.partitions", Integer.toString(partitions));
-            s.createDataFrame(shuffled, PROFILE).repartition(partitions).createOrReplaceTempView("layer_profile");
-            for (Table t : new Table[] {Table.RUNS, Table.STEPS}) // stalls and loss_plateaus read them; no rows
-            s.createDataFrame(List.of(), Schemas.sparkSchema(t)).createOrReplaceTempView(t.dir);
-            SqlViews.registerAnalysis(
-                    s, AnalysisParams.resolve(Map.of()), List.of(SqlScript.STALLS_FILE, "20_stalls.sql"), false);
+            SparkSession s = layerStalls(rows, partitions);
             Map<String, Double> medians = new TreeMap<>(), updates = new TreeMap<>();
             for (Row r : s.sql("SELECT run_id, log10_delta_rel, log10_act_rel, update_ratio, slope_w, slope_delta,"
                             + " slope_act FROM layer_stalls")
@@ -107,7 +103,60 @@ class StallMediansTest {
         }
     }
 
-    /** percentile_approx(x, 0.5) of n values: the ceil(n / 2)-th smallest (exact for so few); none: null. */
+    /** layer_stalls computed over these layer_profile rows, shuffled, on {@code partitions} partitions. */
+    static SparkSession layerStalls(List<Row> rows, int partitions) {
+        List<Row> shuffled = new ArrayList<>(rows);
+        Collections.shuffle(shuffled, new Random(partitions));
+        SparkSession s = spark.newSession();
+        s.conf().set("spark.sql.shuffle.partitions", Integer.toString(partitions));
+        s.createDataFrame(shuffled, PROFILE).repartition(partitions).createOrReplaceTempView("layer_profile");
+        for (Table t : new Table[] {Table.RUNS, Table.STEPS}) // stalls and loss_plateaus read them; no rows
+        s.createDataFrame(List.of(), Schemas.sparkSchema(t)).createOrReplaceTempView(t.dir);
+        SqlViews.registerAnalysis(
+                s, AnalysisParams.resolve(Map.of()), List.of(SqlScript.STALLS_FILE, "20_stalls.sql"), false);
+        return s;
+    }
+
+    /**
+     * Runs of 12,000 steps: where percentile_approx (its default accuracy, 10,000) is no longer exact, the view's
+     * median is still the ceil(n/2)-th smallest value of the run, the executors' too, on any partitioning; so a
+     * layer_stalls recomputed for a threshold override gives the medians the stored table holds.
+     */
+    @Test
+    void aboveFiveThousandStepsTheMediansStayExactAndEqualTheStoredOnes() {
+        Random rnd = new Random(5000);
+        List<Row> rows = new ArrayList<>();
+        Map<String, Double> expected = new TreeMap<>(), stored = new TreeMap<>();
+        for (int run = 0; run < 3; run++) {
+            String id = "big" + run;
+            List<Double> ratios = new ArrayList<>(), kept = new ArrayList<>();
+            for (int step = 0; step < 12_000; step++) {
+                // distinct values, some NaN (skipped) and some null (no ratio that step)
+                double u = rnd.nextDouble();
+                Double r = u < 0.02 ? null : u < 0.05 ? Double.NaN : Double.valueOf(rnd.nextDouble() * 1e-3);
+                ratios.add(r);
+                if (r != null && !r.isNaN()) kept.add(r);
+                rows.add(RowFactory.create(id, step, 0, 1, 1, 1.0, 1.0, r, 0.0, 0.0, null, null, 0.0, 0.0, 0.0));
+            }
+            expected.put(id, lowerMedian(kept));
+            stored.put(id, StallRowsProbe.updateRatioMedian(ratios));
+        }
+        assertEquals(expected, stored, "the executors' medians");
+        for (int partitions : new int[] {1, 4}) {
+            SparkSession s = layerStalls(rows, partitions);
+            Map<String, Double> medians = new TreeMap<>(), approx = new TreeMap<>();
+            for (Row r : s.sql("SELECT run_id, update_ratio FROM layer_stalls").collectAsList())
+                medians.put(r.getString(0), r.getDouble(1));
+            assertEquals(expected, medians, "the view's medians on " + partitions + " partitions");
+            // what the view computed before: not exact here, so this case tells the two apart
+            for (Row r : s.sql("SELECT run_id, percentile_approx(nanvl(update_ratio, double(NULL)), 0.5) FROM"
+                            + " layer_profile GROUP BY run_id")
+                    .collectAsList()) approx.put(r.getString(0), r.getDouble(1));
+            assertNotEquals(expected, approx, "percentile_approx on " + partitions + " partitions");
+        }
+    }
+
+    /** The median layer_stalls takes of n values: the ceil(n / 2)-th smallest; none: null. */
     static Double lowerMedian(List<Double> values) {
         if (values.isEmpty()) return null;
         List<Double> sorted = new ArrayList<>(values);

@@ -163,7 +163,11 @@ class ReportTest {
                         "seed",
                         1L,
                         "stall_layer",
-                        40),
+                        40,
+                        "starved_layers",
+                        5L,
+                        "starved_layer_set",
+                        "0–3, 40"),
                 Map.of("verdict", "healthy", "slope_w", 0.0, "slope_delta", 0.01, "log10_delta_in", -0.2, "seed", 1L));
         assertEquals("Of 2 runs, 1 healthy, 1 vanishing.", Findings.overall(verdicts));
         assertTrue(Findings.hiddenDecay(verdicts).startsWith("1 run has a flat weight-gradient profile"));
@@ -171,8 +175,25 @@ class ReportTest {
         assertTrue(
                 d.contains("relu · standard (seed 1, vanishing)")
                         && d.contains("10^-20.5")
-                        && d.contains("layers 0 to 40"),
+                        && d.contains("layers 0–3, 40 get less than the vanishing threshold"),
                 d);
+        // the starved layers as the view lists them, not 0 to stall_layer (they need not be contiguous)
+        assertTrue(Findings.deepestStall(
+                        List.of(Map.of(
+                                "verdict",
+                                "vanishing",
+                                "log10_delta_in",
+                                -4.0,
+                                "seed",
+                                1L,
+                                "stall_layer",
+                                0,
+                                "starved_layers",
+                                1L,
+                                "starved_layer_set",
+                                "0")),
+                        v -> "x")
+                .endsWith("and layer 0 gets less than the vanishing threshold."));
         // one sentence per verdict with an example's reason and advice, preferring advice the sweep itself shows
         List<Map<String, Object>> why = List.of(
                 Map.of(
@@ -200,6 +221,28 @@ class ReportTest {
                 Map.of("verdict", "healthy", "seed", 1L, "reason", "closed 50% of the gap"));
         List<String> w = Findings.why(why, v -> "relu · he");
         assertEquals(1, w.size(), w.toString());
+        // progress unknown is not healthy: counted, explained and advised, between not_learning and healthy
+        List<Map<String, Object>> unknown = List.of(
+                Map.of("verdict", "healthy", "seed", 1L),
+                Map.of(
+                        "verdict",
+                        "progress_unknown",
+                        "seed",
+                        1L,
+                        "reason",
+                        "progress is unknown: the best constant predictor's loss is 0",
+                        "try",
+                        "check the task's target",
+                        "try_from",
+                        "textbook"),
+                Map.of("verdict", "not_learning", "seed", 1L));
+        assertEquals("Of 3 runs, 1 healthy, 1 progress_unknown, 1 not_learning.", Findings.overall(unknown));
+        assertEquals(
+                List.of(
+                        "1 run is not_learning: t (seed 1).",
+                        "1 run is progress_unknown: t (seed 1): progress is unknown: the best constant predictor's "
+                                + "loss is 0. Try check the task's target (the textbook fix)."),
+                Findings.why(unknown, v -> "t"));
         assertEquals(
                 "2 runs are frozen, e.g. relu · he (seed 2): every layer's median update ratio is below 1e-4 (2e-8). "
                         + "Try lr: 0.05 (healthy in the same configuration).",
