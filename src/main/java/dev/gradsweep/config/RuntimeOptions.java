@@ -69,6 +69,14 @@ public final class RuntimeOptions {
             "the longest a finished task waits for its commit: a batch is committed this long after its first task"
                     + " finished, however few runs it holds");
 
+    /** Failures a user can act on (a full disk, a damaged output) print one paragraph; this adds the stack trace. */
+    public static final Option STACK_TRACE = add(
+            "gradsweep.stackTrace",
+            "false",
+            "boolean",
+            "the CLI prints the stack trace of a failure it explains in one paragraph (a full disk, a damaged output);"
+                    + " crashes always print it");
+
     // --- launcher defaults (bin/gradsweep, jobs/submit-standalone.sh, the spark-defaults template) --------------
     public static final Option HEAP =
             add("GRADSWEEP_HEAP", "3g", "bytes (k/m/g)", "bin/gradsweep: the JVM heap (-Xmx)");
