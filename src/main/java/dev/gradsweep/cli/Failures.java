@@ -7,6 +7,13 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.HashMap;
 import java.util.Map;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.core.Appender;
+import org.apache.logging.log4j.core.Filter;
+import org.apache.logging.log4j.core.LogEvent;
+import org.apache.logging.log4j.core.LoggerContext;
+import org.apache.logging.log4j.core.filter.AbstractFilter;
+import org.apache.logging.log4j.core.filter.AbstractFilterable;
 import org.apache.spark.SparkConf;
 
 /**
@@ -36,7 +43,10 @@ final class Failures {
         for (Throwable c = t; c != null; c = c.getCause())
             if (c instanceof DataFileCheck.Damaged d) return d.getMessage();
         String full = fullDisk(t);
-        if (full != null) return diskFull(full, command);
+        if (full != null) {
+            diskFullSeen = true;
+            return diskFull(full, command);
+        }
         if ((command instanceof Writes || command instanceof Reads) && readFailure(t)) {
             try { // a file the command read may be damaged: say which
                 OutputDir out = new OutputDir(command instanceof Writes w ? w.output() : ((Reads) command).input());
@@ -52,7 +62,13 @@ final class Failures {
     /** The OS's words for a full disk when {@code t} or one of its causes says them, else null. */
     static String fullDisk(Throwable t) {
         for (Throwable c = t; c != null; c = c.getCause())
-            for (String f : FULL) if (String.valueOf(c.getMessage()).contains(f)) return f;
+            if (find(c.getMessage(), FULL) != null) return find(c.getMessage(), FULL);
+        return null;
+    }
+
+    /** The first of {@code words} in {@code message}, or null. */
+    private static String find(String message, String[] words) {
+        if (message != null) for (String w : words) if (message.contains(w)) return w;
         return null;
     }
 
@@ -98,6 +114,50 @@ final class Failures {
                     || c instanceof org.apache.iceberg.exceptions.NotFoundException
                     || c instanceof org.apache.iceberg.exceptions.RuntimeIOException) return true;
         return false;
+    }
+
+    private static boolean quiet;
+    /** A full disk was reported: Iceberg's reports of the streams it left open are noise from then on. */
+    private static volatile boolean diskFullSeen;
+
+    /**
+     * In local mode, Spark's and Iceberg's log lines about a full disk or an unreadable data file (a task's exception,
+     * its loss, the aborted writes or reads, each with its stack trace, and Iceberg's reports of the streams a full
+     * disk left open) are not shown: the driver gets the same exception, which the paragraph explains or, when it
+     * does not, prints with its stack trace. On a cluster the driver's lines stay: they say which executor failed.
+     */
+    static synchronized void quietExplainedLogs() {
+        if (quiet || !(LogManager.getContext(false) instanceof LoggerContext ctx)) return;
+        quiet = true;
+        Filter f = new AbstractFilter(Filter.Result.DENY, Filter.Result.NEUTRAL) {
+            @Override
+            public Result filter(LogEvent e) {
+                String msg = e.getMessage() == null ? "" : e.getMessage().getFormattedMessage();
+                if (diskFullSeen && msg.startsWith("Unclosed output stream")) return Result.DENY;
+                boolean full = fullDisk(e.getThrown()) != null || find(msg, FULL) != null;
+                if (!(full || unreadable(e.getThrown()) || find(msg, UNREADABLE) != null) || !localSpark())
+                    return Result.NEUTRAL;
+                diskFullSeen |= full;
+                return Result.DENY;
+            }
+        };
+        for (Appender a : ctx.getConfiguration().getAppenders().values())
+            if (a instanceof AbstractFilterable af) af.addFilter(f);
+    }
+
+    /** How Iceberg and Parquet report a missing, truncated or half-written data file. */
+    private static final String[] UNREADABLE = {
+        "File does not exist", "is not a Parquet file", "Corrupted file", "Cannot return unfinished footer"
+    };
+
+    private static boolean unreadable(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) if (find(c.getMessage(), UNREADABLE) != null) return true;
+        return false;
+    }
+
+    private static boolean localSpark() {
+        scala.Option<org.apache.spark.SparkContext> sc = org.apache.spark.SparkContext$.MODULE$.getActive();
+        return sc.isDefined() && sc.get().master().startsWith("local");
     }
 
     /** The catalog settings a reader's session sees: spark-submit's and the JVM's spark.* properties. */

@@ -73,6 +73,7 @@ public final class Main implements Runnable {
                                 java.util.stream.Stream.of("", "Grid file keys:")),
                         GridKeys.describe().lines())
                 .toArray(String[]::new));
+        Failures.quietExplainedLogs();
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             Throwable t = ex instanceof CommandLine.ExecutionException && ex.getCause() != null ? ex.getCause() : ex;
             if (t instanceof BadInputException || t instanceof IllegalArgumentException && t.getMessage() != null) {
