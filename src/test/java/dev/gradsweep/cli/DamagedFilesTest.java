@@ -7,18 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.gradsweep.store.OutputDir;
 import dev.gradsweep.store.ResultTables;
 import dev.gradsweep.store.Table;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.RandomAccessFile;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -30,16 +26,13 @@ import org.junit.jupiter.api.io.TempDir;
  * delete nothing. One output is swept once; each case restores it from a copy at the same path (Iceberg's metadata
  * records absolute paths) and damages it.
  */
-class DamagedFilesTest {
+class DamagedFilesTest extends CapturedStreams {
     static final String GRID = FullDiskTest.GRID.replace("seeds: [1, 2]", "seeds: [1]");
 
     @TempDir
     static Path tmp;
 
     static Path out, pristine, grid;
-
-    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-    private PrintStream oldErr, oldOut;
 
     @BeforeAll
     static void sweepOnce() throws IOException {
@@ -62,25 +55,9 @@ class DamagedFilesTest {
     }
 
     @BeforeEach
-    void restoreAndCapture() throws IOException {
+    void restore() throws IOException {
         deleteAll(out);
         copy(pristine, out);
-        oldErr = System.err;
-        oldOut = System.out;
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        System.setOut(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
-    }
-
-    @AfterEach
-    void restoreStreams() {
-        System.setErr(oldErr);
-        System.setOut(oldOut);
-    }
-
-    String takeErr() {
-        String s = err.toString(StandardCharsets.UTF_8);
-        err.reset();
-        return s;
     }
 
     @Test
@@ -90,19 +67,9 @@ class DamagedFilesTest {
         try (RandomAccessFile r = new RandomAccessFile(f.toFile(), "rw")) {
             r.setLength(size / 2); // a copy cut short
         }
-        String expected =
-                "table params: file:" + f + " has " + size / 2 + " bytes, Iceberg recorded " + size + " (truncated)";
-        assertDamageReported(
-                expected, "sql", "--in", out.toString(), "--master", "local[1]", "-e", "SELECT count(*) FROM params");
-        assertDamageReported(
-                expected,
-                "report",
-                "--in",
-                out.toString(),
-                "--to",
-                tmp.resolve("report").toString(),
-                "--master",
-                "local[1]");
+        assertSqlAndReportName(
+                "table params: file:" + f + " has " + size / 2 + " bytes, Iceberg recorded " + size + " (truncated)",
+                "SELECT count(*) FROM params");
     }
 
     @Test
@@ -110,18 +77,9 @@ class DamagedFilesTest {
         Path f = liveFile(Table.STEPS);
         long size = Files.size(f);
         Files.delete(f);
-        String expected = "table steps: file:" + f + " is missing (Iceberg recorded " + size + " bytes)";
-        assertDamageReported(
-                expected, "sql", "--in", out.toString(), "--master", "local[1]", "-e", "SELECT max(loss) FROM steps");
-        assertDamageReported(
-                expected,
-                "report",
-                "--in",
-                out.toString(),
-                "--to",
-                tmp.resolve("report").toString(),
-                "--master",
-                "local[1]");
+        assertSqlAndReportName(
+                "table steps: file:" + f + " is missing (Iceberg recorded " + size + " bytes)",
+                "SELECT max(loss) FROM steps");
     }
 
     @Test
@@ -156,9 +114,12 @@ class DamagedFilesTest {
         assertEquals(before, listing(out), "sweep --resume deleted or changed nothing");
     }
 
-    private void assertDamageReported(String expected, String... args) {
-        assertEquals(1, Main.execute(args));
-        assertDamageMessage(takeErr(), args[0], expected);
+    private void assertSqlAndReportName(String damage, String query) {
+        assertEquals(1, Main.execute("sql", "--in", out.toString(), "--master", "local[1]", "-e", query));
+        assertDamageMessage(takeErr(), "sql", damage);
+        String report = tmp.resolve("report").toString();
+        assertEquals(1, Main.execute("report", "--in", out.toString(), "--to", report, "--master", "local[1]"));
+        assertDamageMessage(takeErr(), "report", damage);
     }
 
     static void assertDamageMessage(String err, String command, String expected) {

@@ -9,10 +9,7 @@ import dev.gradsweep.store.OutputDir;
 import dev.gradsweep.store.ResultTables;
 import dev.gradsweep.store.Table;
 import dev.gradsweep.store.TableRows;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -23,7 +20,6 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,19 +29,12 @@ import org.junit.jupiter.api.io.TempDir;
  * stays readable, and once space is freed the command the message names completes to the rows of a sweep that never
  * ran out. The disk is {@link FullDiskFileSystem}: Hadoop's local file system failing as a full one does.
  */
-class FullDiskTest {
-    static final String GRID = String.join(
-            "\n",
-            "name: disk-test",
-            "task: {kind: teacher, inputs: 5, samples: 64}",
-            "train: {steps: 5, batch: 16, optimizer: adam, lr: 0.01, dtype: float32}",
-            "seeds: [1, 2]",
-            "axes:",
-            "  depth: [3]",
-            "  width: [6]",
-            "  activation: [sigmoid, relu]",
-            "  init: [xavier]",
-            "");
+class FullDiskTest extends CapturedStreams {
+    static final String GRID = "name: disk-test\n"
+            + "task: {kind: teacher, inputs: 5, samples: 64}\n"
+            + "train: {steps: 5, batch: 16, optimizer: adam, lr: 0.01, dtype: float32}\n"
+            + "seeds: [1, 2]\n"
+            + "axes: {depth: [3], width: [6], activation: [sigmoid, relu], init: [xavier]}\n";
 
     @TempDir
     static Path tmp;
@@ -56,9 +45,6 @@ class FullDiskTest {
 
     static Map<Table, List<String>> expected;
     static long taskBytes;
-
-    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-    private PrintStream oldErr, oldOut;
 
     @BeforeAll
     static void sweepOnce() throws IOException {
@@ -90,26 +76,9 @@ class FullDiskTest {
                 .toArray(String[]::new);
     }
 
-    @BeforeEach
-    void capture() {
-        oldErr = System.err;
-        oldOut = System.out;
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        System.setOut(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
-    }
-
     @AfterEach
-    void restore() {
+    void freeSpace() {
         FullDiskFileSystem.free();
-        System.setErr(oldErr);
-        System.setOut(oldOut);
-    }
-
-    /** Stderr since the last call, for the message of the last command. */
-    String takeErr() {
-        String s = err.toString(StandardCharsets.UTF_8);
-        err.reset();
-        return s;
     }
 
     @Test
