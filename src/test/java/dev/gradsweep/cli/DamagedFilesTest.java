@@ -61,25 +61,26 @@ class DamagedFilesTest extends CapturedStreams {
     }
 
     @Test
-    void sqlAndReportOnATruncatedFileNameTheTableAndTheFile() throws IOException {
-        Path f = liveFile(Table.PARAMS);
-        long size = Files.size(f);
-        try (RandomAccessFile r = new RandomAccessFile(f.toFile(), "rw")) {
+    void sqlAndReportOnATruncatedAndAMissingFileNameEachTableAndFile() throws IOException {
+        Path truncated = liveFile(Table.PARAMS), missing = liveFile(Table.STEPS);
+        long size = Files.size(truncated), missingSize = Files.size(missing);
+        try (RandomAccessFile r = new RandomAccessFile(truncated.toFile(), "rw")) {
             r.setLength(size / 2); // a copy cut short
         }
-        assertSqlAndReportName(
-                "table params: file:" + f + " has " + size / 2 + " bytes, Iceberg recorded " + size + " (truncated)",
-                "SELECT count(*) FROM params");
-    }
-
-    @Test
-    void sqlAndReportOnAMissingFileNameTheTableAndTheFile() throws IOException {
-        Path f = liveFile(Table.STEPS);
-        long size = Files.size(f);
-        Files.delete(f);
-        assertSqlAndReportName(
-                "table steps: file:" + f + " is missing (Iceberg recorded " + size + " bytes)",
-                "SELECT max(loss) FROM steps");
+        Files.delete(missing);
+        String[] damage = {
+            "table params: file:" + truncated + " has " + size / 2 + " bytes, Iceberg recorded " + size
+                    + " (truncated)",
+            "table steps: file:" + missing + " is missing (Iceberg recorded " + missingSize + " bytes)"
+        };
+        assertEquals(
+                1,
+                Main.execute(
+                        "sql", "--in", out.toString(), "--master", "local[1]", "-e", "SELECT count(*) FROM params"));
+        assertDamageMessage(takeErr(), "sql", damage);
+        String report = tmp.resolve("report").toString();
+        assertEquals(1, Main.execute("report", "--in", out.toString(), "--to", report, "--master", "local[1]"));
+        assertDamageMessage(takeErr(), "report", damage);
     }
 
     @Test
@@ -114,19 +115,11 @@ class DamagedFilesTest extends CapturedStreams {
         assertEquals(before, listing(out), "sweep --resume deleted or changed nothing");
     }
 
-    private void assertSqlAndReportName(String damage, String query) {
-        assertEquals(1, Main.execute("sql", "--in", out.toString(), "--master", "local[1]", "-e", query));
-        assertDamageMessage(takeErr(), "sql", damage);
-        String report = tmp.resolve("report").toString();
-        assertEquals(1, Main.execute("report", "--in", out.toString(), "--to", report, "--master", "local[1]"));
-        assertDamageMessage(takeErr(), "report", damage);
-    }
-
-    static void assertDamageMessage(String err, String command, String expected) {
+    static void assertDamageMessage(String err, String command, String... expected) {
         String line = "gradsweep " + command + ": ";
         assertTrue(err.contains(line), err);
         String paragraph = err.substring(err.indexOf(line)).lines().findFirst().orElseThrow();
-        assertTrue(paragraph.contains(expected), paragraph);
+        for (String e : expected) assertTrue(paragraph.contains(e), () -> e + " not in: " + paragraph);
         assertTrue(paragraph.contains("Restore"), paragraph);
         assertTrue(paragraph.contains("Nothing was deleted or changed"), paragraph);
         assertFalse(err.substring(err.indexOf(line)).contains("\tat "), "no stack trace: " + err);
