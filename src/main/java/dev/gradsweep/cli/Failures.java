@@ -155,9 +155,13 @@ final class Failures {
         return false;
     }
 
+    /**
+     * Spark runs here in local mode: SparkEnv, which executor threads see too (SparkSession hides its sessions from
+     * them), read without SparkContext's lock (a log call must never wait on it).
+     */
     private static boolean localSpark() {
-        scala.Option<org.apache.spark.SparkContext> sc = org.apache.spark.SparkContext$.MODULE$.getActive();
-        return sc.isDefined() && sc.get().master().startsWith("local");
+        org.apache.spark.SparkEnv env = org.apache.spark.SparkEnv.get();
+        return env != null && env.conf().get("spark.master", "").startsWith("local");
     }
 
     /** The catalog settings a reader's session sees: spark-submit's and the JVM's spark.* properties. */
