@@ -117,7 +117,7 @@ final class Failures {
     }
 
     private static boolean quiet;
-    /** A full disk was reported: Iceberg's reports of the streams it left open are noise from then on. */
+    /** A full disk was reported: Iceberg's reports of the streams it left open are noise from then on, Spark or not. */
     private static volatile boolean diskFullSeen;
 
     /**
@@ -133,7 +133,8 @@ final class Failures {
             @Override
             public Result filter(LogEvent e) {
                 String msg = e.getMessage() == null ? "" : e.getMessage().getFormattedMessage();
-                if (diskFullSeen && msg.startsWith("Unclosed output stream")) return Result.DENY;
+                // Iceberg's report of a stream a failed write left open (found when it is collected): noise
+                if (msg.startsWith("Unclosed output stream") && (diskFullSeen || localSpark())) return Result.DENY;
                 boolean full = fullDisk(e.getThrown()) != null || find(msg, FULL) != null;
                 if (!(full || unreadable(e.getThrown()) || find(msg, UNREADABLE) != null) || !localSpark())
                     return Result.NEUTRAL;
