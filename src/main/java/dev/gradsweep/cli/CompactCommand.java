@@ -14,7 +14,7 @@ import picocli.CommandLine.Mixin;
             "manifests merged, old snapshots expired, unreferenced files (failed attempts, a killed sweep) deleted.",
             "A sweep does this at its end unless --no-compact; run it after such sweeps, or after a killed one."
         })
-final class CompactCommand implements Callable<Integer> {
+final class CompactCommand implements Callable<Integer>, Failures.Writes {
     @Mixin
     TableDirOptions opts;
 
@@ -23,5 +23,15 @@ final class CompactCommand implements Callable<Integer> {
         Compaction.Report r = Maintenance.compact(opts.in, opts.master, System.err);
         System.out.println("compacted " + opts.in + ": " + r);
         return 0;
+    }
+
+    @Override
+    public String output() {
+        return opts.in;
+    }
+
+    @Override
+    public String continueWith() {
+        return "bin/gradsweep compact --in " + opts.in;
     }
 }

@@ -3,11 +3,15 @@ package dev.gradsweep.cli;
 import dev.gradsweep.analysis.AnalysisParams;
 import dev.gradsweep.config.BadInputException;
 import dev.gradsweep.config.BuildInfo;
+import dev.gradsweep.config.RuntimeOptions;
 import dev.gradsweep.grid.GridKeys;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** {@code gradsweep}: the command line (README "Commands"). Bad input exits 2 with one clear line; other failures exit 1. */
+/**
+ * {@code gradsweep}: the command line (README "Commands"). Bad input exits 2 with one clear line; a full disk or a
+ * damaged output exits 1 with one paragraph ({@link Failures}); other failures exit 1 with the stack trace.
+ */
 @Command(
         name = "gradsweep",
         mixinStandardHelpOptions = true,
@@ -69,14 +73,38 @@ public final class Main implements Runnable {
                                 java.util.stream.Stream.of("", "Grid file keys:")),
                         GridKeys.describe().lines())
                 .toArray(String[]::new));
+        Failures.quietExplainedLogs();
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            if (ex instanceof BadInputException || ex instanceof IllegalArgumentException && ex.getMessage() != null) {
-                cmd.getErr().println("gradsweep " + cmd.getCommandName() + ": " + ex.getMessage());
+            Throwable t = ex instanceof CommandLine.ExecutionException && ex.getCause() != null ? ex.getCause() : ex;
+            if (t instanceof BadInputException || t instanceof IllegalArgumentException && t.getMessage() != null) {
+                cmd.getErr().println("gradsweep " + cmd.getCommandName() + ": " + t.getMessage());
                 return 2;
             }
-            cmd.getErr().println("gradsweep " + cmd.getCommandName() + " failed: " + ex);
-            ex.printStackTrace(cmd.getErr());
+            String explained = Failures.explain(t, cmd.getCommand());
+            if (explained != null) { // neither bad input nor a bug: one paragraph, exit 1
+                cmd.getErr().println("gradsweep " + cmd.getCommandName() + ": " + explained);
+                if (RuntimeOptions.flag(RuntimeOptions.STACK_TRACE)) t.printStackTrace(cmd.getErr());
+                else
+                    cmd.getErr()
+                            .println("(stack trace: -D" + RuntimeOptions.STACK_TRACE.key()
+                                    + "=true in GRADSWEEP_JAVA_OPTS)");
+                return 1;
+            }
+            cmd.getErr().println("gradsweep " + cmd.getCommandName() + " failed: " + t);
+            t.printStackTrace(cmd.getErr());
             return 1;
+        });
+        // Errors (Hadoop's local file system reports a full disk as FSError) reach the handler above too
+        cl.setExecutionStrategy(parsed -> {
+            try {
+                return new CommandLine.RunLast().execute(parsed);
+            } catch (VirtualMachineError e) {
+                throw e;
+            } catch (Error e) {
+                CommandLine.ParseResult last = parsed;
+                while (last.hasSubcommand()) last = last.subcommand();
+                throw new CommandLine.ExecutionException(last.commandSpec().commandLine(), e.toString(), e);
+            }
         });
         return cl.execute(args);
     }

@@ -13,7 +13,7 @@ import picocli.CommandLine.Mixin;
             "<out>/<table>/<run_id>.parquet) into Iceberg tables in place: the committed runs' rows are kept,",
             "the per-run files deleted once the tables are committed. Safe to rerun if interrupted."
         })
-final class MigrateCommand implements Callable<Integer> {
+final class MigrateCommand implements Callable<Integer>, Failures.Writes {
     @Mixin
     TableDirOptions opts;
 
@@ -23,5 +23,15 @@ final class MigrateCommand implements Callable<Integer> {
         System.out.println("migrated " + runs + " runs in " + opts.in
                 + " to Iceberg tables (query: bin/gradsweep sql --in " + opts.in + ")");
         return 0;
+    }
+
+    @Override
+    public String output() {
+        return opts.in;
+    }
+
+    @Override
+    public String continueWith() {
+        return "bin/gradsweep migrate --in " + opts.in;
     }
 }

@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
             "axis_effects tables. Large sweeps are aggregated in Spark and drawn through representative runs.",
             "Analysis parameters (--conf KEY=VALUE, default, meaning):"
         })
-final class ReportCommand implements Callable<Integer> {
+final class ReportCommand implements Callable<Integer>, Failures.Reads {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -108,5 +108,10 @@ final class ReportCommand implements Callable<Integer> {
                 for (String v : o.originalStringValues())
                     cmd.append(' ').append(o.longestName()).append(' ').append(v);
         return cmd.toString();
+    }
+
+    @Override
+    public String input() {
+        return in;
     }
 }

@@ -29,7 +29,7 @@ import picocli.CommandLine.Option;
         footer = {
             "%nExample: gradsweep sql --in results/quick --conf vanish_ratio=1e-4 -e \"SELECT verdict, count(*) FROM verdicts GROUP BY verdict\""
         })
-final class SqlCommand implements Callable<Integer> {
+final class SqlCommand implements Callable<Integer>, Failures.Reads {
     @Option(names = "--in", required = true, paramLabel = "DIR", description = "A sweep's output directory.")
     String in;
 
@@ -98,5 +98,10 @@ final class SqlCommand implements Callable<Integer> {
             }
             System.err.print(sb.toString().isBlank() ? "gradsweep> " : "       -> ");
         }
+    }
+
+    @Override
+    public String input() {
+        return in;
     }
 }

@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
             "Progress (runs done/total, failures, ETA) goes to stderr. Failed or diverged runs are rows with their "
                     + "status; the exit code is non-zero only if the sweep itself could not run."
         })
-final class SweepCommand implements Callable<Integer> {
+final class SweepCommand implements Callable<Integer>, Failures.Writes {
     @Option(names = "--grid", required = true, paramLabel = "FILE", description = "Grid YAML (see conf/grids/).")
     String grid;
 
@@ -75,6 +75,17 @@ final class SweepCommand implements Callable<Integer> {
                 System.err,
                 this::report);
         return 0;
+    }
+
+    @Override
+    public String output() {
+        // SweepDriver's default; the grid loaded before the sweep started
+        return out != null ? out : "results/" + dev.gradsweep.grid.GridSpec.load(java.nio.file.Path.of(grid)).name;
+    }
+
+    @Override
+    public String continueWith() {
+        return "bin/gradsweep sweep --grid " + grid + " --out " + output() + " --resume";
     }
 
     /**

@@ -83,6 +83,14 @@ public final class RuntimeOptions {
             "ms",
             "how often the writer holding a lock touches it and checks that it still holds it");
 
+    /** Failures a user can act on (a full disk, a damaged output) print one paragraph; this adds the stack trace. */
+    public static final Option STACK_TRACE = add(
+            "gradsweep.stackTrace",
+            "false",
+            "boolean",
+            "the CLI prints the stack trace of a failure it explains in one paragraph (a full disk, a damaged output);"
+                    + " crashes always print it");
+
     // --- launcher defaults (bin/gradsweep, jobs/submit-standalone.sh, the spark-defaults template) --------------
     public static final Option HEAP =
             add("GRADSWEEP_HEAP", "3g", "bytes (k/m/g)", "bin/gradsweep: the JVM heap (-Xmx)");

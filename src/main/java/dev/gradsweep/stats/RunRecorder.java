@@ -15,6 +15,17 @@ public interface RunRecorder {
     /** One recurrent layer at one time step (recurrent runs only; feed-forward loops never call it). */
     default void timeStep(int step, TimeStepStats stats) {}
 
+    /**
+     * Rows the recorder could not store (a full disk): the failure of the run's task, not of the run, so the engines
+     * rethrow it instead of recording the run as failed, and the task's runs are trained again by its retry or by
+     * {@code --resume}.
+     */
+    final class NotRecorded extends RuntimeException {
+        public NotRecorded(String message, Throwable cause) {
+            super(message + ": " + cause, cause);
+        }
+    }
+
     /** Records nothing: the bare training loop that the statistics are benchmarked against. */
     RunRecorder NONE = new RunRecorder() {
         @Override

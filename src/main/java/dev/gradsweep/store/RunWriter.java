@@ -12,7 +12,6 @@ import dev.gradsweep.stats.TimeStepStats;
 import dev.gradsweep.train.RunOutcome;
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 
 /**
  * Records one run into its task's data files ({@link TaskFiles}, shared by the runs of a stack); {@link #commit} adds
@@ -156,11 +155,11 @@ public final class RunWriter implements RunRecorder, Closeable {
     }
 
     /** Rows are written by the time the call returns, so the builder's row can be reused. */
-    private static void end(RowWriter w, RowWriter.Row built) {
+    private void end(RowWriter w, RowWriter.Row built) {
         try {
             w.end();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        } catch (IOException | org.apache.hadoop.fs.FSError e) { // FSError: Hadoop's local file system, e.g. disk full
+            throw new RunRecorder.NotRecorded("cannot write the rows of run " + id, e);
         }
     }
 

@@ -63,6 +63,7 @@ public final class Compaction {
     private Compaction() {}
 
     public static Report compact(SparkSession spark, ResultTables tables) {
+        dev.gradsweep.store.DataFileCheck.require(tables); // damaged files: stop before anything is deleted
         long t0 = System.currentTimeMillis();
         Map<Table, long[]> report = new EnumMap<>(Table.class);
         for (Table t : Table.values()) {
@@ -119,6 +120,7 @@ public final class Compaction {
 
     /** Deletes the files in the tables' locations that no snapshot references; returns how many. */
     public static int removeOrphans(ResultTables tables) {
+        dev.gradsweep.store.DataFileCheck.require(tables); // damaged files: stop before anything is deleted
         int n = 0;
         for (Table t : Table.values()) n += removeOrphans(tables.table(t));
         return n;

@@ -39,6 +39,7 @@ public final class Maintenance {
         try (OutputLock lock = OutputLock.acquire(out, spec, "compact", err)) {
             // the other tables exist: only layer_stalls may not
             ResultTables tables = ResultTables.open(out, spec, true).lockedBy(lock);
+            dev.gradsweep.store.DataFileCheck.require(tables); // damaged files: stop before anything is deleted
             int repaired = tables.repair();
             if (repaired > 0)
                 err.println("removed " + repaired + " data files of a batch whose commit was interrupted");

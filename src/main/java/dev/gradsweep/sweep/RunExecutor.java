@@ -118,6 +118,7 @@ public final class RunExecutor {
             StackedMlp stack = new StackedMlp(runs, data, recs, outs);
             while (stack.hasNext()) stack.step();
         } catch (RuntimeException e) {
+            if (e instanceof RunRecorder.NotRecorded) throw e; // storage failed, not the stack: its task fails
             files.abandon();
             return null;
         }

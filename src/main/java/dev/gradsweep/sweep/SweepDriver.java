@@ -135,6 +135,7 @@ public final class SweepDriver {
                 deleteAllBut(out, OutputLock::isLockFile);
             }
             ResultTables tables = ResultTables.open(out, catalog, true).lockedBy(lock);
+            dev.gradsweep.store.DataFileCheck.require(tables); // damaged files: stop before anything is deleted
             int repaired = tables.repair();
             if (repaired > 0)
                 err.println("[" + grid.name + "] removed " + repaired

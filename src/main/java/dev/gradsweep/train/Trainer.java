@@ -33,6 +33,8 @@ public final class Trainer {
         long t0 = System.nanoTime();
         try {
             training.accept(out);
+        } catch (dev.gradsweep.stats.RunRecorder.NotRecorded e) {
+            throw e; // the rows' storage failed, not the run
         } catch (Throwable e) {
             out.status = RunOutcome.Status.FAILED;
             out.error = e.getClass().getSimpleName() + ": " + e.getMessage();
