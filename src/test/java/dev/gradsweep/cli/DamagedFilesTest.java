@@ -135,12 +135,12 @@ class DamagedFilesTest extends CapturedStreams {
         }
     }
 
-    /** Every file under {@code dir} but the lock, with its size. */
+    /** Every file under {@code dir} but the lock's (each writer takes a new generation), with its size. */
     static Map<String, Long> listing(Path dir) throws IOException {
         Map<String, Long> m = new TreeMap<>();
         try (Stream<Path> s = Files.walk(dir)) {
             for (Path p : (Iterable<Path>) s.filter(Files::isRegularFile)::iterator)
-                if (!p.getFileName().toString().equals("_lock"))
+                if (!dev.gradsweep.store.OutputLock.isLockFile(p.getFileName().toString()))
                     m.put(dir.relativize(p).toString(), Files.size(p));
         }
         return m;
