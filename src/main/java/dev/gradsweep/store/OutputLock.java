@@ -47,22 +47,28 @@ public final class OutputLock implements Closeable {
                 what + " by " + host() + " pid " + ProcessHandle.current().pid() + " since " + Instant.now();
         try {
             out.fs().mkdirs(out.path());
-            if (create(out, p, owner)) return new OutputLock(out, p);
+            if (create(out, p, owner)) return acquired(out, p);
             FileStatus st;
             try {
                 st = out.fs().getFileStatus(p);
             } catch (FileNotFoundException released) {
-                if (create(out, p, owner)) return new OutputLock(out, p);
+                if (create(out, p, owner)) return acquired(out, p);
                 throw busy(out, p);
             }
             if (System.currentTimeMillis() - st.getModificationTime() < STALE_MS) throw busy(out, p);
             // the holder stopped touching it: a killed writer
             out.fs().delete(p, false);
-            if (create(out, p, owner)) return new OutputLock(out, p);
+            CommitPoints.reached("lock takeover");
+            if (create(out, p, owner)) return acquired(out, p);
             throw busy(out, p);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot lock " + p, e);
         }
+    }
+
+    private static OutputLock acquired(OutputDir out, Path p) {
+        CommitPoints.reached("lock acquired");
+        return new OutputLock(out, p);
     }
 
     private static BadInputException busy(OutputDir out, Path p) {
@@ -132,6 +138,7 @@ public final class OutputLock implements Closeable {
         heartbeat.interrupt();
         try {
             out.fs().delete(path, false);
+            CommitPoints.reached("lock released");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot remove lock " + path, e);
         }

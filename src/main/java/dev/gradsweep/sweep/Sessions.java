@@ -48,6 +48,15 @@ public final class Sessions {
         return conf;
     }
 
+    /**
+     * True when this JVM already runs a Spark session (a test's, shared by the commands it runs): a command then
+     * works in it and leaves it running, where it stops a session it started itself.
+     */
+    static boolean running() {
+        return SparkSession.getActiveSession().isDefined()
+                || SparkSession.getDefaultSession().isDefined();
+    }
+
     /** A session for queries and reports on {@code master} (normally local[*]). */
     public static SparkSession forQueries(String master, String app) {
         SparkConf conf = new SparkConf(true).setMaster(master).setAppName(app).set("spark.ui.enabled", "false");

@@ -49,6 +49,8 @@ class RuntimeOptionsTest {
         expected.put("gradsweep.portable", "false");
         expected.put("gradsweep.commitRuns", "1000");
         expected.put("gradsweep.commitIntervalMs", "5000");
+        expected.put("gradsweep.test.crashAfter", "0");
+        expected.put("gradsweep.test.crashHalt", "false");
         expected.put("GRADSWEEP_HEAP", "3g");
         expected.put("GRADSWEEP_MAX_RSS", "6g");
         expected.put("OMP_NUM_THREADS", "1");
