@@ -88,9 +88,13 @@ public final class Compaction {
                         .option("min-input-files", "2")
                         .execute()));
             }
-            // counted in table order, whichever rewrite commits first
+            Map<Table, Integer> rewritten = new EnumMap<>(Table.class);
             for (Map.Entry<Table, Future<RewriteDataFiles.Result>> r : rewrites.entrySet())
-                if (r.getValue().get().rewrittenDataFilesCount() > 0) CommitPoints.reached("rewrite " + r.getKey().dir);
+                rewritten.put(r.getKey(), r.getValue().get().rewrittenDataFilesCount());
+            // counted once all are in, in table order: no commit is in flight while an operation is counted
+            rewritten.forEach((t, n) -> {
+                if (n > 0) CommitPoints.reached("rewrite " + t.dir);
+            });
         } catch (InterruptedException e) {
             pool.shutdownNow();
             Thread.currentThread().interrupt();

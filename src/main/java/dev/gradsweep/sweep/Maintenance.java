@@ -127,7 +127,7 @@ public final class Maintenance {
                 Dataset<Row> rows =
                         t == Table.RUNS ? runs : legacyTable(spark, out, t).join(ids, "run_id");
                 rows.select(columns(t)).writeTo(prefix + t.dir).append();
-                CommitPoints.reached("append " + t.dir);
+                CommitPoints.reached("migrate " + t.dir);
             }
         } finally {
             runs.unpersist();

@@ -56,8 +56,12 @@ final class CrashCases {
         MIGRATE
     }
 
-    /** One case: the directory it starts from (copied before each attempt; null: none) and its commands. */
-    record Case(Kind kind, Path grid, Path start) {
+    /**
+     * One case: the directory it writes ({@code work}) and a copy of the state it starts from ({@code start}, null:
+     * none). Iceberg's metadata names every file by its absolute path, so a state is only ever restored to the path
+     * it was made at.
+     */
+    record Case(Kind kind, Path grid, Path work, Path start) {
         Map<String, String> props() {
             return kind == Kind.MULTI || kind == Kind.COMPACT
                     ? Map.of(RuntimeOptions.COMMIT_RUNS.key(), "1")
@@ -112,6 +116,14 @@ final class CrashCases {
         }
     }
 
+    /** The Spark session every command of a test class runs in: a sweep's, on local[2]. */
+    static SparkSession session(String name) {
+        return SparkSession.builder()
+                .config(SweepDriver.sparkConf(
+                        new SweepDriver.Options("unused", "unused", false, false, "local[2]", 0), name))
+                .getOrCreate();
+    }
+
     static String grid(int seeds) {
         return String.join(
                 "\n",
@@ -128,47 +140,62 @@ final class CrashCases {
                 "");
     }
 
-    /**
-     * Builds every case's starting state under {@code dir} (a sweep or two, a per-run layout written with {@code
-     * spark}), in the order the cases need them.
-     */
+    /** Builds every case's starting state under {@code dir} (sweeps, a per-run layout written with {@code spark}). */
     static Map<Kind, Case> prepare(Path dir, SparkSession spark) throws Exception {
         Path g1 = Files.writeString(dir.resolve("g1.yaml"), grid(1));
         Path g2 = Files.writeString(dir.resolve("g2.yaml"), grid(2));
         Path g3 = Files.writeString(dir.resolve("g3.yaml"), grid(3));
         Map<Kind, Case> cases = new EnumMap<>(Kind.class);
-        cases.put(Kind.SWEEP, new Case(Kind.SWEEP, g1, null));
-        cases.put(Kind.MULTI, new Case(Kind.MULTI, g3, null));
-        Path one = dir.resolve("start-one");
-        cases.get(Kind.SWEEP).run(one, false);
-        cases.put(Kind.RESUME, new Case(Kind.RESUME, g2, one));
-        Path uncompacted = dir.resolve("start-uncompacted");
+        cases.put(Kind.SWEEP, new Case(Kind.SWEEP, g1, dir.resolve("sweep"), null));
+        cases.put(Kind.MULTI, new Case(Kind.MULTI, g3, dir.resolve("multi"), null));
+        Path resume = dir.resolve("resume");
+        cases.get(Kind.SWEEP).run(resume, false);
+        cases.put(Kind.RESUME, new Case(Kind.RESUME, g2, resume, saved(resume)));
+        Path compact = dir.resolve("compact");
         System.setProperty(RuntimeOptions.COMMIT_RUNS.key(), "1");
         try {
             SweepDriver.run(
-                    new SweepDriver.Options(g3.toString(), uncompacted.toString(), false, false, null, 0, false, false),
+                    new SweepDriver.Options(g3.toString(), compact.toString(), false, false, null, 0, false, false),
                     new PrintStream(new ByteArrayOutputStream()));
         } finally {
             System.clearProperty(RuntimeOptions.COMMIT_RUNS.key());
         }
-        cases.put(Kind.COMPACT, new Case(Kind.COMPACT, g3, uncompacted));
-        Path old = dir.resolve("start-per-run");
-        String prefix = SqlViews.registerTables(spark, uncompacted.toString());
-        LegacyLayout.write(spark, prefix, old, dir.resolve("scratch"));
+        cases.put(Kind.COMPACT, new Case(Kind.COMPACT, g3, compact, saved(compact)));
+        Path migrate = dir.resolve("migrate");
+        String prefix = SqlViews.registerTables(spark, compact.toString());
+        LegacyLayout.write(spark, prefix, migrate, dir.resolve("scratch"));
         LegacyLayout.file(
                 spark.table(prefix + "steps")
                         .withColumn("run_id", org.apache.spark.sql.functions.lit("0000uncommitted")),
                 dir.resolve("scratch"),
-                old.resolve("steps/0000uncommitted.parquet"));
-        cases.put(Kind.MIGRATE, new Case(Kind.MIGRATE, g3, old));
+                migrate.resolve("steps/0000uncommitted.parquet"));
+        cases.put(Kind.MIGRATE, new Case(Kind.MIGRATE, g3, migrate, saved(migrate)));
         return cases;
     }
 
-    /** A fresh copy of the case's starting state at {@code out}. */
-    static Path fresh(Case c, Path out) throws IOException {
-        deleteTree(out);
-        if (c.start() != null) copyTree(c.start(), out);
-        return out;
+    /** A copy of {@code dir} beside it, to restore it from ({@link #restore}). */
+    static Path saved(Path dir) throws IOException {
+        Path copy = dir.resolveSibling(dir.getFileName() + ".saved-" + System.nanoTime());
+        copyTree(dir, copy);
+        return copy;
+    }
+
+    /** {@code dir} as it was when {@code copy} was saved (nothing, for null). */
+    static Path restore(Path copy, Path dir) throws IOException {
+        deleteTree(dir);
+        if (copy != null) copyTree(copy, dir);
+        return dir;
+    }
+
+    /** The case's working directory in its starting state. */
+    static Path fresh(Case c) throws IOException {
+        return restore(c.start(), c.work());
+    }
+
+    /** An operation's kind: its name without table names ("append steps" and "append runs" are both "append"). */
+    static String kind(String op) {
+        Set<String> tables = Stream.of(Table.values()).map(t -> t.dir).collect(Collectors.toSet());
+        return Stream.of(op.split(" ")).filter(w -> !tables.contains(w)).collect(Collectors.joining(" "));
     }
 
     /** Every table's rows as text, timing columns left out, sorted: equal lists are equal tables, duplicates included. */
@@ -275,12 +302,30 @@ final class CrashCases {
         Files.setLastModifiedTime(lock, FileTime.fromMillis(System.currentTimeMillis() - 3_600_000));
     }
 
+    /**
+     * A copy of {@code dir} as it is now, at {@code to}, while the writer waits (it is called from the writer's
+     * thread); executors may still be writing files, which are copied as far as they got, as a halt leaves them.
+     */
+    static Path snapshot(Path dir, Path to) {
+        try {
+            deleteTree(to);
+            copyTree(dir, to);
+            return to;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     static void copyTree(Path from, Path to) throws IOException {
         try (Stream<Path> s = Files.walk(from)) {
             for (Path p : s.toList()) {
                 Path q = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) Files.createDirectories(q);
-                else Files.copy(p, q);
+                try {
+                    if (Files.isDirectory(p)) Files.createDirectories(q);
+                    else Files.copy(p, q);
+                } catch (java.nio.file.NoSuchFileException gone) {
+                    // deleted while copying (a task's temporary file): not part of the state
+                }
             }
         }
     }

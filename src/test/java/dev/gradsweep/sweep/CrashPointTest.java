@@ -2,6 +2,7 @@ package dev.gradsweep.sweep;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gradsweep.config.RuntimeOptions;
@@ -11,38 +12,52 @@ import dev.gradsweep.store.ResultTables;
 import dev.gradsweep.store.Table;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import org.apache.spark.SparkConf;
+import java.util.Set;
+import java.util.TreeMap;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Crash at every commit point, in this JVM: each case's command is stopped right after its k-th metadata operation
- * (gradsweep.test.crashAfter, an exception), for every k in turn; the error must name the command that finishes the
- * work, and once that has run every table equals an uninterrupted run's, row for row, and no file is left that
- * Iceberg does not reference. One Spark session serves every command (a command leaves a session it did not start
- * running). CrashHaltTest stops real JVMs.
+ * Crash at the commit points, in this JVM: each case's command stopped after its metadata operations, then the
+ * command a user runs next; every table must then equal an uninterrupted run's, row for row (timings aside), and no
+ * file be left that Iceberg does not reference. One Spark session serves every command (a command leaves a session
+ * it did not start running); the real halts are JVMs of their own.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CrashPointTest {
     @TempDir
     static Path tmp;
 
     static SparkSession spark;
+    /** The kinds of operation stopped at so far: each case adds the states of the kinds it is the first to do. */
+    static final Set<String> COVERED = new HashSet<>();
+
     static Map<CrashCases.Kind, CrashCases.Case> cases;
+    /** What each case's uninterrupted run left (its rows) and did (its operations, in order). */
+    static final Map<CrashCases.Kind, Reference> REFERENCE = new EnumMap<>(CrashCases.Kind.class);
+
+    record Reference(Map<Table, List<String>> rows, List<String> ops) {}
 
     @BeforeAll
     static void prepare() throws Exception {
-        SparkConf conf = SweepDriver.sparkConf(
-                new SweepDriver.Options("unused", "unused", false, false, "local[2]", 0), "crash-test");
-        spark = SparkSession.builder().config(conf).getOrCreate();
+        spark = CrashCases.session("crash-test");
         cases = CrashCases.prepare(tmp, spark);
     }
 
@@ -51,52 +66,129 @@ class CrashPointTest {
         if (spark != null) spark.stop();
     }
 
+    /**
+     * Every case is run once uninterrupted, its output copied right after each kind of metadata operation that no
+     * earlier case did (the first table creation, append, expiry, ...; an append of a later batch; migrate's own
+     * operations; every operation of every case with {@code -Pcrash-exhaustive}): a copy is the state a process halted
+     * at that point leaves, its lock included, since no other thread commits while an operation is counted. From each,
+     * the command a user runs next must give the uninterrupted run's tables. Then, once per command, an in-process fault
+     * halfway through it: its error names the command that finishes the work.
+     */
+    @Order(1)
     @ParameterizedTest
     @EnumSource(CrashCases.Kind.class)
-    void crashAtEveryCommitPointThenWhatTheErrorSaysLosesNothing(CrashCases.Kind kind) throws Exception {
+    void stoppedAfterEachKindOfOperationThenRunAgainLosesNothing(CrashCases.Kind kind) throws Exception {
         CrashCases.Case c = cases.get(kind);
-        Path ref = CrashCases.fresh(c, tmp.resolve(kind + "-ref"));
+        Path w = CrashCases.fresh(c);
         List<String> ops = new ArrayList<>();
-        CommitPoints.observe(ops::add);
+        Map<Integer, Path> states = new TreeMap<>();
+        CommitPoints.observe(op -> {
+            String opKind = CrashCases.kind(op)
+                    + (op.startsWith("append ") && ops.contains("append runs") ? ", later batch" : "");
+            ops.add(op);
+            if (CrashChild.EXHAUSTIVE || COVERED.add(opKind))
+                states.put(ops.size(), CrashCases.snapshot(w, tmp.resolve(kind + "-at-" + ops.size())));
+        });
         try {
-            c.run(ref, false);
+            c.run(w, false);
         } finally {
             CommitPoints.observe(null);
         }
-        var expected = CrashCases.rows(ref);
+        var expected = CrashCases.rows(w);
         CrashCases.assertNoDuplicates(expected);
-        CrashCases.assertNoUnreferencedFiles(ref);
+        CrashCases.assertNoUnreferencedFiles(w);
+        REFERENCE.put(kind, new Reference(expected, ops));
         long t0 = System.nanoTime();
-        int k = 1;
-        for (; ; k++) {
-            Path out = CrashCases.fresh(c, tmp.resolve(kind + "-crash"));
-            Exception stopped = null;
-            System.setProperty(RuntimeOptions.CRASH_AFTER.key(), Long.toString(CommitPoints.count() + k));
-            try {
-                c.run(out, false);
-            } catch (Exception e) {
-                stopped = e;
-            } finally {
-                System.clearProperty(RuntimeOptions.CRASH_AFTER.key());
+        for (Map.Entry<Integer, Path> s : states.entrySet()) {
+            String at = kind + " stopped after operation " + s.getKey() + " (" + ops.get(s.getKey() - 1) + ")";
+            CrashCases.restore(s.getValue(), w);
+            CrashCases.assertBusyThenStale(c, w);
+            c.run(w, true);
+            CrashCases.assertRows(expected, w, at);
+            CrashCases.assertNoUnreferencedFiles(w);
+            CrashCases.deleteTree(s.getValue());
+        }
+        System.err.printf(
+                "CrashPointTest %s: %d operations, %d of them (%s) stopped at and recovered from in %.1f s%n",
+                kind, ops.size(), states.size(), states.keySet(), (System.nanoTime() - t0) / 1e9);
+
+        if (kind == CrashCases.Kind.MULTI || kind == CrashCases.Kind.RESUME) return; // sweeps, as SWEEP
+        int k = ops.size() / 2;
+        CrashCases.fresh(c);
+        System.setProperty(RuntimeOptions.CRASH_AFTER.key(), Long.toString(CommitPoints.count() + k));
+        Stopped stopped;
+        try {
+            stopped = assertThrows(Stopped.class, () -> c.run(w, false));
+        } finally {
+            System.clearProperty(RuntimeOptions.CRASH_AFTER.key());
+        }
+        awaitNoTasks();
+        assertInstanceOf(CommitPoints.Crash.class, stopped.getCause());
+        assertTrue(stopped.getMessage().contains("operation " + k + " (" + ops.get(k - 1) + ")"), stopped.getMessage());
+        assertTrue(stopped.getMessage().endsWith("finish it with " + c.advice(w)), stopped.getMessage());
+        CrashCases.assertBusyThenStale(c, w);
+        c.run(w, true);
+        CrashCases.assertRows(expected, w, kind + " after an in-process fault at operation " + k);
+        CrashCases.assertNoUnreferencedFiles(w);
+    }
+
+    /**
+     * Crash with a real halt: the command runs as a user runs it, in a JVM of its own, which {@code Runtime.halt}s
+     * right after the chosen operation, so no finally block, shutdown hook or lock release runs. The user then sees
+     * the lock it left ("being written ... retry"), and once that is stale runs the same command again (a sweep with
+     * --resume); every table must equal an uninterrupted run's. One operation per phase of sweep, compact and
+     * migrate; with {@code -Pcrash-exhaustive} every operation of the cases in gradsweep.test.crashHaltCases.
+     *
+     * @param phase the name of the operation to halt after (its first occurrence), "*" for every one in turn
+     */
+    @Order(2)
+    @ParameterizedTest
+    @CsvSource({
+        "SWEEP, append steps", // a batch half committed
+        "SWEEP, expire steps", // the end-of-sweep compaction, some tables expired
+        "COMPACT, rewrite params",
+        "COMPACT, expire params",
+        "MIGRATE, migrate params", // appended, before the tables are marked migrated
+        "MIGRATE, delete per-run steps file", // after
+        "SWEEP, *",
+        "MULTI, *",
+        "RESUME, *",
+        "COMPACT, *",
+        "MIGRATE, *"
+    })
+    void haltedRightAfterAnOperationThenRunAgainLosesNothing(CrashCases.Kind kind, String phase) throws Exception {
+        Assumptions.assumeTrue(
+                CrashChild.EXHAUSTIVE == phase.equals("*"), "every operation only with -Pcrash-exhaustive");
+        Assumptions.assumeTrue(!CrashChild.EXHAUSTIVE || CrashChild.HALT_CASES.contains(kind.name()), "not halted");
+        CrashCases.Case c = cases.get(kind);
+        Reference ref = REFERENCE.get(kind); // by the states test, which runs first
+        var expected = ref.rows();
+        List<String> ops = ref.ops();
+        List<Integer> points = new ArrayList<>();
+        if (CrashChild.EXHAUSTIVE) for (int k = 1; k <= ops.size(); k++) points.add(k);
+        else points.add(ops.indexOf(phase) + 1);
+        assertTrue(points.get(0) > 0, phase + " is not among " + ops);
+        long t0 = System.nanoTime();
+        for (int k : points) {
+            Path out = CrashCases.fresh(c);
+            Path log = tmp.resolve(kind + "-halt-" + k + ".log");
+            int status = CrashChild.run(c, out, k, log);
+            String said = Files.readString(log);
+            if (status == 0) { // a multi-batch sweep may commit fewer batches than the reference did
+                assertTrue(kind == CrashCases.Kind.MULTI && k > ops.size() - 3, kind + " k=" + k + ": " + said);
+                continue;
             }
-            awaitNoTasks();
-            String at = kind + " stopped after operation " + k + (k <= ops.size() ? " (" + ops.get(k - 1) + ")" : "");
-            if (stopped == null) {
-                assertTrue(k > ops.size() / 2, at + ": finished although the reference counted " + ops);
-                CrashCases.assertRows(expected, out, at + ", never stopped");
-                break;
-            }
-            assertInstanceOf(Stopped.class, stopped, at);
-            assertInstanceOf(CommitPoints.Crash.class, stopped.getCause(), at);
-            assertTrue(stopped.getMessage().contains("finish it with " + c.advice(out)), stopped.getMessage());
+            assertEquals(CommitPoints.HALT_STATUS, status, kind + " k=" + k + ": " + said);
+            assertTrue(said.contains("halting right after"), said);
             CrashCases.assertBusyThenStale(c, out);
             c.run(out, true);
+            String at = kind + " halted after operation " + k + " (" + ops.get(k - 1) + ")";
             CrashCases.assertRows(expected, out, at);
             CrashCases.assertNoUnreferencedFiles(out);
         }
         System.err.printf(
-                "CrashPointTest %s: %d operations, %d crashes and recoveries in %.1f s%n",
-                kind, ops.size(), k - 1, (System.nanoTime() - t0) / 1e9);
+                "CrashPointTest %s halted after %s: %d operations, %d halts and recoveries in %.1f s%n",
+                kind, phase, ops.size(), points.size(), (System.nanoTime() - t0) / 1e9);
     }
 
     /**
@@ -104,10 +196,12 @@ class CrashPointTest {
      * others'. The batch tags of steps, params, layers and layer_stalls are then on no runs snapshot; the next
      * compaction must still keep those tables' rows (it deleted them all, and --resume retrained nothing).
      */
+    @Order(3)
     @Test
     void compactionStoppedAfterExpiringRunsAloneLosesNoRow() throws Exception {
         CrashCases.Case c = cases.get(CrashCases.Kind.SWEEP);
         Path out = tmp.resolve("runs-expired-alone");
+        CrashCases.deleteTree(out);
         SweepDriver.run(
                 new SweepDriver.Options(c.grid().toString(), out.toString(), false, false, null, 0, true, false),
                 new PrintStream(new ByteArrayOutputStream()));
@@ -124,6 +218,20 @@ class CrashPointTest {
         CrashCases.assertRows(before, out, "compacted after runs' snapshots were expired alone");
         c.run(out, true);
         CrashCases.assertRows(before, out, "and resumed");
+    }
+
+    /**
+     * {@code --overwrite} stopped after it dropped the runs table (it drops runs first): the other tables still hold
+     * the old rows. The next sweep must drop them, not load them and add the retrained runs' rows beside them.
+     */
+    @Order(4)
+    @Test
+    void anOverwriteStoppedAfterDroppingRunsLeavesNoRowToComeBack() throws Exception {
+        Path w = CrashCases.fresh(cases.get(CrashCases.Kind.RESUME)); // a compacted one-run output
+        CrashCases.deleteTree(w.resolve("runs"));
+        cases.get(CrashCases.Kind.SWEEP).run(w, true);
+        CrashCases.assertRows(REFERENCE.get(CrashCases.Kind.SWEEP).rows(), w, "after an interrupted --overwrite");
+        CrashCases.assertNoUnreferencedFiles(w);
     }
 
     /** Tasks of a job the fault cancelled may still be writing: the next command must not race them. */
