@@ -38,9 +38,8 @@ public final class Maintenance {
         if (!ResultTables.exists(out, spec))
             throw new BadInputException("--in " + dir + ": no result tables to compact");
         try (OutputLock lock = OutputLock.acquire(out, "compact")) {
-            ResultTables tables = ResultTables.open(
-                            out, spec, true) // the other tables exist: only layer_stalls may not
-                    .lockedBy(lock);
+            // the other tables exist: only layer_stalls may be created
+            ResultTables tables = ResultTables.open(out, spec, true).lockedBy(lock);
             int repaired = tables.repair();
             if (repaired > 0)
                 err.println("removed " + repaired + " data files of a batch whose commit was interrupted");
