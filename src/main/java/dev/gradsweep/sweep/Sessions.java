@@ -53,8 +53,12 @@ public final class Sessions {
      * works in it and leaves it running, where it stops a session it started itself.
      */
     static boolean running() {
-        return SparkSession.getActiveSession().isDefined()
-                || SparkSession.getDefaultSession().isDefined();
+        return live(SparkSession.getActiveSession()) || live(SparkSession.getDefaultSession());
+    }
+
+    /** A session that was stopped stays this thread's active one until another is built: it does not count. */
+    private static boolean live(scala.Option<SparkSession> s) {
+        return s.isDefined() && !s.get().sparkContext().isStopped();
     }
 
     /** A session for queries and reports on {@code master} (normally local[*]). */
