@@ -91,6 +91,21 @@ public final class RuntimeOptions {
             "the CLI prints the stack trace of a failure it explains in one paragraph (a full disk, a damaged output);"
                     + " crashes always print it");
 
+    /** Test only: the crash tests' hook (store.CommitPoints). */
+    public static final Option CRASH_AFTER = add(
+            "gradsweep.test.crashAfter",
+            "0",
+            "operations",
+            "test only: stop right after the k-th metadata operation of this JVM (Iceberg commit, file deletion, lock"
+                    + " acquisition, takeover or release), with an exception (0: never)");
+
+    public static final Option CRASH_HALT = add(
+            "gradsweep.test.crashHalt",
+            "false",
+            "boolean",
+            "test only: gradsweep.test.crashAfter halts the JVM (Runtime.halt, no finally block runs) instead of"
+                    + " throwing");
+
     // --- launcher defaults (bin/gradsweep, jobs/submit-standalone.sh, the spark-defaults template) --------------
     public static final Option HEAP =
             add("GRADSWEEP_HEAP", "3g", "bytes (k/m/g)", "bin/gradsweep: the JVM heap (-Xmx)");

@@ -156,6 +156,7 @@ public final class ResultTables {
                             .withSortOrder(sortOrder(t))
                             .withProperties(PROPERTIES)
                             .create();
+                    CommitPoints.reached("create " + t.dir);
                 } catch (AlreadyExistsException concurrent) { // created meanwhile by the writer that holds the lock
                     it = r.evolve(r.catalog.loadTable(id), t);
                 }
@@ -268,7 +269,10 @@ public final class ResultTables {
                 throw new BadInputException(out.root() + ": table " + t.dir + " column " + c.name() + " is " + f.type()
                         + ", gradsweep writes " + type(c.kind()));
         }
-        if (u != null) u.commit();
+        if (u != null) {
+            u.commit();
+            CommitPoints.reached("schema " + t.dir);
+        }
         return it;
     }
 
@@ -314,12 +318,17 @@ public final class ResultTables {
     public void clearStalls() {
         org.apache.iceberg.Table it = tables.get(Table.LAYER_STALLS);
         it.refresh();
-        if (it.properties().containsKey(STALLS_FROZEN_UPDATE_RATIO))
+        if (it.properties().containsKey(STALLS_FROZEN_UPDATE_RATIO)) {
             it.updateProperties().remove(STALLS_FROZEN_UPDATE_RATIO).commit();
-        if (it.currentSnapshot() != null)
+            CommitPoints.reached("layer_stalls incomplete");
+        }
+        if (it.currentSnapshot() != null) {
+            beforeDestructive("clearing layer_stalls for its backfill");
             it.newDelete()
                     .deleteFromRowFilter(org.apache.iceberg.expressions.Expressions.alwaysTrue())
                     .commit();
+            CommitPoints.reached("clear layer_stalls");
+        }
     }
 
     /** Marks layer_stalls complete: it holds the rows of every committed run, computed with {@code frozenUpdateRatio}. */
@@ -328,6 +337,7 @@ public final class ResultTables {
                 .updateProperties()
                 .set(STALLS_FROZEN_UPDATE_RATIO, Double.toString(frozenUpdateRatio))
                 .commit();
+        CommitPoints.reached("layer_stalls complete");
     }
 
     /** The layout of the default catalog's tables in {@code out}, without opening them (bench's throwaway files). */
@@ -369,40 +379,97 @@ public final class ResultTables {
                 if (a == null) a = tables.get(t).newAppend().set(BATCH, batch);
                 a.appendFile(f.file());
             }
-            if (a != null) a.commit();
+            if (a != null) {
+                a.commit();
+                CommitPoints.reached("append " + t.dir);
+            }
         }
     }
 
     /**
      * Removes the files of batches whose runs append never happened (the driver stopped between a batch's table
-     * commits) from steps, params and layers, so retraining those runs cannot duplicate their rows. Returns how many
-     * files it removed.
+     * commits) from the other tables, so retraining those runs cannot duplicate their rows. Returns how many files it
+     * removed.
+     * <p>
+     * A batch counts as committed when a snapshot of runs carries its tag; compaction expires runs' snapshots (last,
+     * after the other tables'), so the tags alone could call a committed batch undone. A suspect file is therefore
+     * deleted only when none of its rows belongs to a committed run; a file holding committed runs' rows is kept, and
+     * one that mixes committed and uncommitted runs stops the repair before anything is deleted.
      */
     public int repair() {
         org.apache.iceberg.Table runs = tables.get(Table.RUNS);
         runs.refresh();
-        Set<String> committed = batches(runs, BATCH);
-        int removed = 0;
+        Set<String> committedBatches = batches(runs, BATCH);
+        Set<String> committedRuns = null;
+        Map<Table, List<String>> doomed = new EnumMap<>(Table.class);
+        Map<Table, Set<String>> undone = new EnumMap<>(Table.class);
         for (Table t : COMMIT_ORDER) {
             org.apache.iceberg.Table it = tables.get(t);
             if (t == Table.RUNS || it == null) continue;
             it.refresh();
-            Set<String> done = batches(it, REPAIRED);
-            List<String> undone = new ArrayList<>();
-            DeleteFiles del = null;
+            Map<String, String> suspects = new LinkedHashMap<>(); // file -> its batch
             for (Snapshot s : it.snapshots()) {
                 String b = s.summary().get(BATCH);
-                if (b == null || committed.contains(b) || done.contains(b)) continue;
-                undone.add(b);
-                for (DataFile f : s.addedDataFiles(it.io())) {
-                    if (del == null) del = it.newDelete();
-                    del.deleteFile(f.location());
-                    removed++;
-                }
+                if (b == null || committedBatches.contains(b)) continue;
+                for (DataFile f : s.addedDataFiles(it.io())) suspects.put(f.location(), b);
             }
-            if (del != null) del.set(REPAIRED, String.join(",", undone)).commit();
+            if (suspects.isEmpty()) continue;
+            if (committedRuns == null) committedRuns = committedRuns();
+            for (String f : liveFiles(it)) {
+                String b = suspects.get(f);
+                if (b == null) continue; // not suspect, or removed already
+                Set<String> ids = runIds(it, f);
+                Set<String> kept = new TreeSet<>(ids);
+                kept.retainAll(committedRuns);
+                if (kept.size() == ids.size()) continue; // committed rows whose runs snapshot was expired
+                if (!kept.isEmpty())
+                    throw new IllegalStateException(out.root() + ": table " + t.dir + ", data file " + f
+                            + " holds rows of committed runs " + kept + " and of runs never committed; it is not"
+                            + " what a gradsweep batch writes, so nothing was deleted: inspect the file");
+                doomed.computeIfAbsent(t, x -> new ArrayList<>()).add(f);
+                undone.computeIfAbsent(t, x -> new TreeSet<>()).add(b);
+            }
+        }
+        int removed = 0;
+        for (Map.Entry<Table, List<String>> e : doomed.entrySet()) {
+            Table t = e.getKey();
+            beforeDestructive("repair of " + t.dir);
+            DeleteFiles del = tables.get(t).newDelete();
+            for (String f : e.getValue()) del.deleteFile(f);
+            del.set(REPAIRED, String.join(",", undone.get(t))).commit();
+            CommitPoints.reached("repair " + t.dir);
+            removed += e.getValue().size();
         }
         return removed;
+    }
+
+    private static Set<String> liveFiles(org.apache.iceberg.Table it) {
+        Set<String> live = new HashSet<>();
+        try (CloseableIterable<org.apache.iceberg.FileScanTask> tasks =
+                it.newScan().planFiles()) {
+            for (org.apache.iceberg.FileScanTask task : tasks)
+                live.add(task.file().location());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list the data files of " + it.name(), e);
+        }
+        return live;
+    }
+
+    /** The run ids in one data file of {@code it}, read from the file itself. */
+    private static Set<String> runIds(org.apache.iceberg.Table it, String file) {
+        Schema projection = it.schema().select("run_id");
+        Set<String> ids = new TreeSet<>();
+        try (CloseableIterable<Record> rows = org.apache.iceberg.parquet.Parquet.read(
+                        it.io().newInputFile(file))
+                .project(projection)
+                .createReaderFunc(
+                        fs -> org.apache.iceberg.data.parquet.GenericParquetReaders.buildReader(projection, fs))
+                .build()) {
+            for (Record r : rows) ids.add(String.valueOf(r.getField("run_id")));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+        return ids;
     }
 
     private static Set<String> batches(org.apache.iceberg.Table t, String key) {
@@ -414,8 +481,42 @@ public final class ResultTables {
         return ids;
     }
 
-    /** Drops the tables and their files (--overwrite with a configured catalog). */
-    public void dropAll() {
-        for (Table t : Table.values()) catalog.dropTable(id(t), true);
+    /**
+     * Drops the tables and their files (--overwrite, an interrupted migration), runs first: an output whose runs table
+     * is gone commits no run, and the next writer drops what is left ({@link #anyTable}). In the default catalog
+     * {@code <out>/<table>/metadata} and {@code data}; files beside them (the per-run layout's) stay.
+     */
+    public static void dropAll(OutputDir out, CatalogSpec spec) throws IOException {
+        ResultTables r = new ResultTables(out, spec);
+        for (Table t : Table.values()) {
+            if (spec.configured()) {
+                if (r.catalog.dropTable(r.id(t), true)) CommitPoints.reached("drop " + t.dir);
+            } else
+                for (String sub : List.of("metadata", "data"))
+                    if (out.fs().delete(out.path(t.dir, sub), true)) CommitPoints.reached("drop " + t.dir + " " + sub);
+        }
+    }
+
+    /** True when any table exists: with {@link #exists} false, the rest of an interrupted {@link #dropAll}. */
+    public static boolean anyTable(OutputDir out, CatalogSpec spec) {
+        ResultTables r = new ResultTables(out, spec);
+        for (Table t : Table.values()) if (r.catalog.tableExists(r.id(t))) return true;
+        return false;
+    }
+
+    /** Property of the runs table set by {@code migrate} once every row of the per-run files is appended. */
+    static final String MIGRATED = "gradsweep.migrated";
+
+    /** True when a migration appended every per-run file's rows to these tables (its rerun only finishes it). */
+    public static boolean migrated(OutputDir out, CatalogSpec spec) {
+        ResultTables r = new ResultTables(out, spec);
+        TableIdentifier id = r.id(Table.RUNS);
+        return r.catalog.tableExists(id) && r.catalog.loadTable(id).properties().containsKey(MIGRATED);
+    }
+
+    /** Records that the per-run files' rows are all appended ({@link #migrated}): from now on they may go. */
+    public void markMigrated() {
+        tables.get(Table.RUNS).updateProperties().set(MIGRATED, "true").commit();
+        CommitPoints.reached("migrated");
     }
 }

@@ -1,10 +1,12 @@
 package dev.gradsweep.sweep;
 
+import dev.gradsweep.store.CommitPoints;
 import dev.gradsweep.store.ResultTables;
 import dev.gradsweep.store.Table;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.List;
@@ -14,6 +16,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
@@ -73,11 +76,11 @@ public final class Compaction {
         SparkActions actions = SparkActions.get(spark);
         ExecutorService pool = Executors.newFixedThreadPool(Table.values().length);
         try {
-            List<Future<?>> rewrites = new ArrayList<>();
+            Map<Table, Future<RewriteDataFiles.Result>> rewrites = new EnumMap<>(Table.class);
             for (Table t : Table.values()) {
                 org.apache.iceberg.Table it = tables.table(t);
                 if (it.currentSnapshot() == null) continue;
-                rewrites.add(pool.submit(() -> actions.rewriteDataFiles(it)
+                rewrites.put(t, pool.submit(() -> actions.rewriteDataFiles(it)
                         .sort()
                         // every file smaller than the target qualifies, and a group of just two is worth rewriting
                         .option(
@@ -86,14 +89,21 @@ public final class Compaction {
                         .option("min-input-files", "2")
                         .execute()));
             }
-            for (Future<?> f : rewrites) f.get();
+            Map<Table, Integer> rewritten = new EnumMap<>(Table.class);
+            for (Map.Entry<Table, Future<RewriteDataFiles.Result>> r : rewrites.entrySet())
+                rewritten.put(r.getKey(), r.getValue().get().rewrittenDataFilesCount());
+            // counted once all are in, in table order: no commit is in flight while an operation is counted
+            rewritten.forEach((t, n) -> {
+                if (n > 0) CommitPoints.reached("rewrite " + t.dir);
+            });
         } catch (InterruptedException e) {
+            pool.shutdownNow();
             Thread.currentThread().interrupt();
             throw new IllegalStateException("compaction interrupted", e);
         } catch (ExecutionException e) {
             throw new IllegalStateException("compaction failed: " + e.getCause().getMessage(), e.getCause());
         } finally {
-            pool.shutdownNow();
+            awaitRewrites(pool);
         }
         long t1 = System.currentTimeMillis();
         for (Table t : Table.values()) {
@@ -101,15 +111,15 @@ public final class Compaction {
             it.refresh();
             if (it.currentSnapshot() == null) continue;
             it.rewriteManifests().clusterBy(f -> "all").commit();
-            it.expireSnapshots()
-                    .expireOlderThan(System.currentTimeMillis())
-                    .retainLast(1)
-                    .commit();
+            CommitPoints.reached("rewrite manifests " + t.dir);
         }
+        // runs last: until its old snapshots go, their batch tags vouch for the other tables' (ResultTables.repair)
+        for (Table t : ResultTables.COMMIT_ORDER) expire(tables, t);
         long t2 = System.currentTimeMillis();
         for (Table t : Table.values()) {
             org.apache.iceberg.Table it = tables.table(t);
             long[] v = report.get(t);
+            tables.beforeDestructive("orphan removal in " + t.dir);
             v[3] = removeOrphans(it);
             v[1] = files(it);
             v[2] = bytes(it);
@@ -118,11 +128,51 @@ public final class Compaction {
         return new Report(report, t3 - t0, new long[] {t1 - t0, t2 - t1, t3 - t2});
     }
 
+    /**
+     * Expires every snapshot of {@code t} but the current one, then deletes the files only they referenced, one by
+     * one: Iceberg hands them over ({@code deleteWith}) instead of deleting them in its own threads, so each deletion
+     * is a counted operation; a writer stopped among them leaves unreferenced files, which orphan removal deletes.
+     */
+    private static void expire(ResultTables tables, Table t) {
+        org.apache.iceberg.Table it = tables.table(t);
+        it.refresh();
+        if (it.currentSnapshot() == null) return;
+        tables.beforeDestructive("expiry of " + t.dir + "'s old snapshots");
+        List<String> expired = Collections.synchronizedList(new ArrayList<>());
+        it.expireSnapshots()
+                .expireOlderThan(System.currentTimeMillis())
+                .retainLast(1)
+                .deleteWith(expired::add)
+                .commit();
+        CommitPoints.reached("expire " + t.dir);
+        List<String> sorted = new ArrayList<>(expired);
+        Collections.sort(sorted);
+        for (String f : sorted) {
+            it.io().deleteFile(f);
+            CommitPoints.reached("delete expired " + t.dir + " file");
+        }
+    }
+
+    /** Waits for the rewrites still running: a compaction that stops leaves no commit in flight behind it. */
+    private static void awaitRewrites(ExecutorService pool) {
+        pool.shutdown();
+        try {
+            while (!pool.awaitTermination(1, TimeUnit.MINUTES))
+                ; // a rewrite of a large table may take minutes
+        } catch (InterruptedException e) {
+            pool.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** Deletes the files in the tables' locations that no snapshot references; returns how many. */
     public static int removeOrphans(ResultTables tables) {
         dev.gradsweep.store.DataFileCheck.require(tables); // damaged files: stop before anything is deleted
         int n = 0;
-        for (Table t : Table.values()) n += removeOrphans(tables.table(t));
+        for (Table t : Table.values()) {
+            tables.beforeDestructive("orphan removal in " + t.dir);
+            n += removeOrphans(tables.table(t));
+        }
         return n;
     }
 
@@ -166,7 +216,12 @@ public final class Compaction {
                         : null;
                 if (!keep.contains(of != null ? of : p.toUri().getPath())) orphans.add(p);
             }
-            for (Path p : orphans) if (fs.delete(p, false)) n++;
+            orphans.sort(null); // in the same order every time: the crash test counts each deletion
+            for (Path p : orphans)
+                if (fs.delete(p, false)) {
+                    n++;
+                    CommitPoints.reached("delete orphan in " + root.getName());
+                }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot clean " + it.location(), e);
         }

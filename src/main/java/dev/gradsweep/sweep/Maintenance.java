@@ -2,6 +2,7 @@ package dev.gradsweep.sweep;
 
 import dev.gradsweep.analysis.Schemas;
 import dev.gradsweep.config.BadInputException;
+import dev.gradsweep.store.CommitPoints;
 import dev.gradsweep.store.OutputDir;
 import dev.gradsweep.store.OutputLock;
 import dev.gradsweep.store.ResultTables;
@@ -43,54 +44,61 @@ public final class Maintenance {
             int repaired = tables.repair();
             if (repaired > 0)
                 err.println("removed " + repaired + " data files of a batch whose commit was interrupted");
+            boolean shared = Sessions.running();
             SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
             try {
                 StallsBackfill.complete(spark, tables, dir, err);
                 return Compaction.compact(spark, tables);
             } finally {
-                spark.stop();
+                if (!shared) spark.stop();
             }
+        } catch (RuntimeException e) {
+            throw Stopped.advise(e, "compact", "bin/gradsweep compact --in " + dir);
         }
     }
 
     /**
      * Converts an output in the per-run layout ({@code <out>/<table>/<run_id>.parquet}) into the Iceberg tables:
-     * the committed runs' rows are appended (steps, params, layers, then runs), the per-run files deleted, the tables
-     * compacted. Rerunnable: the per-run files go only after every append committed, and a rerun first drops the
-     * tables an interrupted migration left.
+     * the committed runs' rows are appended (steps, params, layers, then runs) and the tables marked migrated, the
+     * per-run files deleted (runs' last, so the output reads as the per-run layout until the last is gone), the
+     * tables compacted. Rerunnable: a rerun before the mark drops the tables the interrupted migration left and starts
+     * again from the per-run files, all still there; after it, it only finishes the deletions, the layer_stalls
+     * backfill and the compaction.
      */
     public static long migrate(String dir, String master, PrintStream err) throws Exception {
         OutputDir out = new OutputDir(dir);
         SparkConf conf = conf(master, "gradsweep migrate");
         ResultTables.CatalogSpec spec = ResultTables.CatalogSpec.of(out.location(), SweepDriver.confMap(conf));
         checkIn(out, dir);
-        if (!ResultTables.legacy(out))
+        boolean appended = ResultTables.migrated(out, spec);
+        if (!appended && !ResultTables.legacy(out))
             throw new BadInputException("--in " + dir + ": no results in the per-run layout (no "
                     + out.path(Table.RUNS.dir) + "/*.parquet); nothing to migrate");
         try (OutputLock lock = OutputLock.acquire(out, spec, "migrate", err)) {
-            if (ResultTables.exists(out, spec)) {
+            if (!appended && ResultTables.anyTable(out, spec)) {
                 err.println("dropping the tables of an interrupted migration; the per-run files are still complete");
-                if (spec.configured()) ResultTables.open(out, spec, false).dropAll();
-                else
-                    for (Table t : Table.values())
-                        for (String sub : List.of("metadata", "data")) out.fs().delete(out.path(t.dir, sub), true);
+                lock.verify("dropping the tables of an interrupted migration");
+                ResultTables.dropAll(out, spec);
             }
             ResultTables tables = ResultTables.open(out, spec, true).lockedBy(lock);
+            boolean shared = Sessions.running();
             SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
             try {
-                String prefix = spec.registerIn(spark.conf()::set);
-                Dataset<Row> runs = legacyTable(spark, out, Table.RUNS).cache();
-                long n = runs.count();
-                Dataset<Row> ids = runs.select("run_id");
+                long n;
+                if (appended) {
+                    n = tables.committedRuns().size();
+                    err.println("an interrupted migration appended every row already; finishing it");
+                } else n = append(spark, out, spec, tables);
                 for (Table t : ResultTables.COMMIT_ORDER) {
-                    if (t == Table.LAYER_STALLS) continue; // no per-run files: computed below, from the rows migrated
-                    Dataset<Row> rows =
-                            t == Table.RUNS ? runs : legacyTable(spark, out, t).join(ids, "run_id");
-                    rows.select(columns(t)).writeTo(prefix + t.dir).append();
+                    List<Path> files = legacyFiles(out, t);
+                    if (files.isEmpty()) continue;
+                    tables.beforeDestructive("deleting the per-run files of " + t.dir);
+                    for (Path p : files) {
+                        out.fs().delete(p, false);
+                        CommitPoints.reached("delete per-run " + t.dir + " file");
+                    }
                 }
-                for (Table t : Table.values())
-                    for (Path p : legacyFiles(out, t)) out.fs().delete(p, false);
-                out.fs().delete(out.path("_staging"), true);
+                if (out.fs().delete(out.path("_staging"), true)) CommitPoints.reached("delete _staging");
                 // from the migrated rows, once the output reads as tables (interrupted here, compact or a sweep
                 // finishes it)
                 StallsBackfill.complete(spark, tables, dir, err);
@@ -98,9 +106,34 @@ public final class Maintenance {
                 err.println("compacted: " + Compaction.compact(spark, tables));
                 return n;
             } finally {
-                spark.stop();
+                if (!shared) spark.stop();
             }
+        } catch (Exception e) {
+            throw Stopped.advise(e, "migrate", "bin/gradsweep migrate --in " + dir);
         }
+    }
+
+    /** Appends the committed runs' rows of the per-run files, runs last, and marks the tables migrated; the run count. */
+    private static long append(SparkSession spark, OutputDir out, ResultTables.CatalogSpec spec, ResultTables tables)
+            throws Exception {
+        String prefix = spec.registerIn(spark.conf()::set);
+        Dataset<Row> runs = legacyTable(spark, out, Table.RUNS).cache();
+        long n;
+        try {
+            n = runs.count();
+            Dataset<Row> ids = runs.select("run_id");
+            for (Table t : ResultTables.COMMIT_ORDER) {
+                if (t == Table.LAYER_STALLS) continue; // no per-run files: computed from the rows migrated
+                Dataset<Row> rows =
+                        t == Table.RUNS ? runs : legacyTable(spark, out, t).join(ids, "run_id");
+                rows.select(columns(t)).writeTo(prefix + t.dir).append();
+                CommitPoints.reached("migrate " + t.dir);
+            }
+        } finally {
+            runs.unpersist();
+        }
+        tables.markMigrated();
+        return n;
     }
 
     private static org.apache.spark.sql.Column[] columns(Table t) {
@@ -123,6 +156,7 @@ public final class Maintenance {
         if (!out.fs().isDirectory(dir)) return files;
         for (FileStatus st : out.fs().listStatus(dir))
             if (st.isFile() && st.getPath().getName().endsWith(".parquet")) files.add(st.getPath());
+        files.sort(null); // the same order every time: the crash test counts each deletion
         return files;
     }
 

@@ -48,6 +48,19 @@ public final class Sessions {
         return conf;
     }
 
+    /**
+     * True when this JVM already runs a Spark session (a test's, shared by the commands it runs): a command then
+     * works in it and leaves it running, where it stops a session it started itself.
+     */
+    static boolean running() {
+        return live(SparkSession.getActiveSession()) || live(SparkSession.getDefaultSession());
+    }
+
+    /** A session that was stopped stays this thread's active one until another is built: it does not count. */
+    private static boolean live(scala.Option<SparkSession> s) {
+        return s.isDefined() && !s.get().sparkContext().isStopped();
+    }
+
     /** A session for queries and reports on {@code master} (normally local[*]). */
     public static SparkSession forQueries(String master, String app) {
         SparkConf conf = new SparkConf(true).setMaster(master).setAppName(app).set("spark.ui.enabled", "false");

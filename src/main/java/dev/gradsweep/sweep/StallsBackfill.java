@@ -2,6 +2,7 @@ package dev.gradsweep.sweep;
 
 import dev.gradsweep.analysis.AnalysisParams;
 import dev.gradsweep.analysis.SqlViews;
+import dev.gradsweep.store.CommitPoints;
 import dev.gradsweep.store.ResultTables;
 import dev.gradsweep.store.Table;
 import java.io.PrintStream;
@@ -32,6 +33,7 @@ final class StallsBackfill {
                     .collect(java.util.stream.Collectors.joining(", "));
             s.sql("INSERT INTO " + s.conf().get("gradsweep.tables") + "." + Table.LAYER_STALLS.dir + " (" + cols
                     + ") SELECT " + cols + " FROM layer_stalls");
+            CommitPoints.reached("backfill layer_stalls");
             err.printf(
                     "layer_stalls: computed the rows of %d runs committed before the table existed (%.1f s)%n",
                     runs, (System.nanoTime() - t0) / 1e9);

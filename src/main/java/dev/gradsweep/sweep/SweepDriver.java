@@ -7,6 +7,7 @@ import dev.gradsweep.data.TaskData;
 import dev.gradsweep.grid.GridSpec;
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.grid.TaskSpec;
+import dev.gradsweep.store.CommitPoints;
 import dev.gradsweep.store.Layout;
 import dev.gradsweep.store.OutputDir;
 import dev.gradsweep.store.OutputLock;
@@ -130,9 +131,14 @@ public final class SweepDriver {
             }
             if (o.overwrite() && out.exists()) {
                 err.println("[" + grid.name + "] --overwrite: deleting " + outRoot);
-                if (existed && catalog.configured())
-                    ResultTables.open(out, catalog, false).dropAll();
+                lock.verify("--overwrite: deleting " + outRoot);
+                ResultTables.dropAll(out, catalog);
                 deleteAllBut(out, OutputLock::isLockFile);
+            } else if (!existed && ResultTables.anyTable(out, catalog)) {
+                err.println("[" + grid.name + "] dropping the tables an interrupted --overwrite left (no runs table:"
+                        + " nothing in them was committed)");
+                lock.verify("dropping the tables an interrupted --overwrite left");
+                ResultTables.dropAll(out, catalog);
             }
             ResultTables tables = ResultTables.open(out, catalog, true).lockedBy(lock);
             dev.gradsweep.store.DataFileCheck.require(tables); // damaged files: stop before anything is deleted
@@ -142,6 +148,9 @@ public final class SweepDriver {
                         + " data files of a batch whose commit was interrupted");
             Set<String> committed = tables.committedRuns();
             return sweep(o, grid, outRoot, sparkConf, tables, committed, err, then);
+        } catch (RuntimeException | IOException e) {
+            throw Stopped.advise(
+                    e, "sweep", "bin/gradsweep sweep --grid " + o.gridFile() + " --out " + outRoot + " --resume");
         }
     }
 
@@ -155,6 +164,7 @@ public final class SweepDriver {
             PrintStream err,
             BiConsumer<Summary, SparkSession> then)
             throws IOException {
+        boolean shared = Sessions.running();
         SparkSession spark = SparkSession.builder().config(sparkConf).getOrCreate();
         try {
             StallsBackfill.complete(spark, tables, outRoot, err); // before the executors append to it
@@ -226,7 +236,7 @@ public final class SweepDriver {
             if (then != null) then.accept(summary, spark);
             return summary;
         } finally {
-            spark.stop();
+            if (!shared) spark.stop();
         }
     }
 
@@ -335,8 +345,13 @@ public final class SweepDriver {
 
     /** Deletes the directory's contents except the names {@code keep} accepts (the lock this process holds). */
     static void deleteAllBut(OutputDir out, java.util.function.Predicate<String> keep) throws IOException {
-        for (FileStatus st : out.fs().listStatus(out.path()))
-            if (!keep.test(st.getPath().getName())) out.fs().delete(st.getPath(), true);
+        FileStatus[] entries = out.fs().listStatus(out.path());
+        java.util.Arrays.sort(entries); // by path: the same order every time (the crash test counts each deletion)
+        for (FileStatus st : entries)
+            if (!keep.test(st.getPath().getName())) {
+                out.fs().delete(st.getPath(), true);
+                CommitPoints.reached("--overwrite: delete " + st.getPath().getName());
+            }
     }
 
     static Map<String, String> confMap(SparkConf conf) {

@@ -1,6 +1,5 @@
 package dev.gradsweep.cli;
 
-import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -9,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.gradsweep.analysis.SqlViews;
 import dev.gradsweep.store.OutputDir;
 import dev.gradsweep.store.ResultTables;
+import dev.gradsweep.sweep.LegacyLayout;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -17,8 +17,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -146,15 +144,8 @@ class CliTest {
             params = spark.table(p + "params").count();
             // the old layout: <out>/<table>/<run_id>.parquet, plus steps rows of a run whose runs file never got
             // written
-            for (String t : List.of("runs", "steps", "params", "layers")) {
-                Dataset<Row> rows = spark.table(p + t);
-                for (Row id : rows.select("run_id").distinct().collectAsList())
-                    legacyFile(
-                            rows.where(col("run_id").equalTo(id.getString(0))),
-                            tmp.resolve("w"),
-                            old.resolve(t).resolve(id.getString(0) + ".parquet"));
-            }
-            legacyFile(
+            LegacyLayout.write(spark, p, old, tmp.resolve("w"));
+            LegacyLayout.file(
                     spark.table(p + "steps").withColumn("run_id", lit("0000uncommitted")),
                     tmp.resolve("w"),
                     old.resolve("steps/0000uncommitted.parquet"));
@@ -230,19 +221,6 @@ class CliTest {
     private static void deleteTree(Path dir) throws Exception {
         try (Stream<Path> s = Files.walk(dir)) {
             for (Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(x);
-        }
-    }
-
-    /** Writes {@code rows} as one Parquet file at {@code to}, as the per-run layout had it. */
-    private static void legacyFile(Dataset<Row> rows, Path scratch, Path to) throws Exception {
-        rows.coalesce(1).write().mode("overwrite").parquet(scratch.toString());
-        Files.createDirectories(to.getParent());
-        try (Stream<Path> s = Files.list(scratch)) {
-            Files.move(
-                    s.filter(x -> x.getFileName().toString().endsWith(".parquet"))
-                            .findFirst()
-                            .orElseThrow(),
-                    to);
         }
     }
 

@@ -52,6 +52,8 @@ class RuntimeOptionsTest {
         expected.put("gradsweep.lockStaleMs", "60000");
         expected.put("gradsweep.lockHeartbeatMs", "5000");
         expected.put("gradsweep.stackTrace", "false");
+        expected.put("gradsweep.test.crashAfter", "0");
+        expected.put("gradsweep.test.crashHalt", "false");
         expected.put("GRADSWEEP_HEAP", "3g");
         expected.put("GRADSWEEP_MAX_RSS", "6g");
         expected.put("OMP_NUM_THREADS", "1");
