@@ -56,8 +56,8 @@ public final class MemorySoak {
         out.println(
                 "| net | engine | steps | RSS MB start / mid / end | peak RSS MB | off-heap (JavaCPP physicalBytes) MB"
                         + " start / mid / end | collections forced by " + MemoryGuard.PROPERTY
-                        + " | the stack's buffers, MB (StackMemory) |");
-        out.println("|---|---|---:|---|---:|---|---:|---:|");
+                        + " | the stack's buffers, MB (StackMemory) | Java heap committed MB start / mid / end |");
+        out.println("|---|---|---:|---|---:|---|---:|---:|---|");
         for (Map.Entry<String, RunConfig> n : selected.entrySet()) {
             RunConfig rc = n.getValue();
             if (engines.contains("dl4j"))
@@ -102,7 +102,7 @@ public final class MemorySoak {
         peak = Math.max(peak, m[2][0]);
         return String.format(
                 Locale.ROOT,
-                "| %s | %s | %d | %d / %d / %d | %d | %d / %d / %d | %d | %s |",
+                "| %s | %s | %d | %d / %d / %d | %d | %d / %d / %d | %d | %s | %d / %d / %d |",
                 net,
                 engine,
                 steps,
@@ -114,10 +114,16 @@ public final class MemorySoak {
                 m[1][1],
                 m[2][1],
                 MemoryGuard.collections() - gc0,
-                counted);
+                counted,
+                m[0][2],
+                m[1][2],
+                m[2][2]);
     }
 
-    /** {RSS MB, JavaCPP physical off-heap MB}. */
+    /**
+     * {RSS MB, JavaCPP physical off-heap MB, Java heap committed MB}: the heap is part of RSS, so RSS growing with the
+     * committed heap is the collector sizing its heap, not native memory.
+     */
     static long[] memory() {
         long rss = -1;
         try {
@@ -126,6 +132,10 @@ public final class MemorySoak {
         } catch (IOException | NumberFormatException e) {
             rss = -1; // not Linux: RSS unknown
         }
-        return new long[] {rss, org.bytedeco.javacpp.Pointer.physicalBytes() / (1 << 20)};
+        return new long[] {
+            rss,
+            org.bytedeco.javacpp.Pointer.physicalBytes() / (1 << 20),
+            Runtime.getRuntime().totalMemory() >> 20
+        };
     }
 }
