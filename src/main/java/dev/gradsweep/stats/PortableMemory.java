@@ -37,6 +37,9 @@ final class PortableMemory implements TrainingMemory {
 
     private final List<INDArray> pending = new ArrayList<>();
     private final List<Sink> sinks = new ArrayList<>();
+    /** The arrays behind {@link #pending}, closed once {@link #sync()} has read them. */
+    private final Temps results = new Temps();
+
     private long transfers;
     /** The last {@link #gradient} call's segments, scale and per-group Σg² (unscaled, on the device), for clipping. */
     private Segment[] lastSegs;
@@ -143,6 +146,7 @@ final class PortableMemory implements TrainingMemory {
     private void defer(INDArray result, Sink sink) {
         pending.add(result.reshape('c', new long[] {result.length()}));
         sinks.add(sink);
+        results.of(result); // every deferred result is an op's own array
     }
 
     @Override
@@ -356,6 +360,7 @@ final class PortableMemory implements TrainingMemory {
             Nd4j.getAffinityManager().ensureLocation(all, AffinityManager.Location.HOST);
             v = all.toDoubleVector();
             transfers++;
+            if (pending.size() > 1) all.close();
         }
         int at = 0;
         for (int i = 0; i < sinks.size(); i++) {
@@ -364,6 +369,7 @@ final class PortableMemory implements TrainingMemory {
         }
         pending.clear();
         sinks.clear();
+        results.close();
     }
 
     @Override
