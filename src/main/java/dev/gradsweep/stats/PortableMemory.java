@@ -458,7 +458,11 @@ final class PortableMemory implements TrainingMemory {
                 for (int c = 0; c < cols; c++) b[r * cols + c] = (float) src[order[from + r] * cols + c];
             batch = Nd4j.createFromArray(b);
         }
-        target.assign(batch.castTo(target.dataType()).reshape('c', new long[] {rows, cols}));
+        try (Temps t = new Temps()) { // the fresh copies, freed now rather than by a collection
+            INDArray cast = t.of(batch);
+            if (batch.dataType() != target.dataType()) cast = t.of(batch.castTo(target.dataType()));
+            target.assign(cast.reshape('c', new long[] {rows, cols}));
+        }
     }
 
     @Override
@@ -505,7 +509,9 @@ final class PortableMemory implements TrainingMemory {
 
     @Override
     public INDArray reluBackprop(INDArray z, INDArray dy, INDArray into) {
-        return RELU.backprop(z, dy).getFirst();
+        try (Temps t = new Temps()) { // DL4J's backprop returns a fresh array: into it, and that one freed
+            return into.assign(t.of(RELU.backprop(z, dy).getFirst()));
+        }
     }
 
     @Override
