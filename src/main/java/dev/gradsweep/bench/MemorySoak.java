@@ -3,6 +3,7 @@ package dev.gradsweep.bench;
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.store.OutputDir;
 import dev.gradsweep.train.MemoryGuard;
+import dev.gradsweep.train.stack.StackMemory;
 import dev.gradsweep.train.stack.StackedMlp;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -15,17 +16,21 @@ import java.util.Map;
 /**
  * {@code bench --soak}: memory over a long run, statistics written to Parquet as in a sweep: for each selected net the
  * DL4J loop and, where the stacked engine builds the net ({@link StackedMlp#supports}), a stack of
- * {@code stack} runs ({@link BenchVariants#STACK} by default), each for {@code steps} steps; RSS and JavaCPP's off-heap bytes at start, middle
- * and end, and the largest RSS seen after the warm-up.
+ * {@code stack} runs ({@link BenchVariants#STACK} by default), on request also through the portable path, each for
+ * {@code steps} steps; RSS and JavaCPP's off-heap bytes at start (after the warm-up), middle and end, the largest RSS
+ * seen after the warm-up, and what {@link StackMemory} counts for the stack's buffers.
  */
 public final class MemorySoak {
     /** The reference net the soak trains when none is named. */
     public static final String DEFAULT_NETS = "mlp50x10";
 
-    /** Engines a soak can train; both by default. */
-    public static final List<String> ENGINES = List.of("dl4j", "stacked");
+    /** Engines a soak can train: the first two by default; the last is the stack through the portable path. */
+    public static final List<String> ENGINES = List.of("dl4j", "stacked", "stacked_portable");
 
-    /** Steps before the first sample (workspaces and JIT settled), and between RSS samples for the peak. */
+    /**
+     * Steps before the first sample (workspaces and JIT settled; a quarter of a shorter soak), and between RSS samples
+     * for the peak.
+     */
     static final int WARMUP = 200, SAMPLE_EVERY = 100;
 
     private MemorySoak() {}
@@ -50,35 +55,44 @@ public final class MemorySoak {
                     + BenchNets.referenceNets().keySet());
         out.println(
                 "| net | engine | steps | RSS MB start / mid / end | peak RSS MB | off-heap (JavaCPP physicalBytes) MB"
-                        + " start / mid / end | collections forced by " + MemoryGuard.PROPERTY + " |");
-        out.println("|---|---|---:|---|---:|---|---:|");
+                        + " start / mid / end | collections forced by " + MemoryGuard.PROPERTY
+                        + " | the stack's buffers, MB (StackMemory) | Java heap committed MB start / mid / end |");
+        out.println("|---|---|---:|---|---:|---|---:|---:|---|");
         for (Map.Entry<String, RunConfig> n : selected.entrySet()) {
             RunConfig rc = n.getValue();
             if (engines.contains("dl4j"))
                 try (BenchVariants v = new BenchVariants(
                         rc, new OutputDir(scratch.resolve(n.getKey()).toString()))) {
-                    out.println(row(n.getKey(), "dl4j", steps, v.of(BenchVariants.STATS), err));
+                    out.println(row(n.getKey(), "dl4j", steps, v.of(BenchVariants.STATS), "–", err));
                 }
-            if (engines.contains("stacked") && StackedMlp.supports(rc))
+            for (String e : List.of("stacked", "stacked_portable")) {
+                if (!engines.contains(e)) continue;
+                if (!StackedMlp.supports(rc)) {
+                    err.println(
+                            "soak " + n.getKey() + ": the stacked engine does not build this net; no " + e + " row");
+                    continue;
+                }
                 try (BenchVariants v = new BenchVariants(
                         rc,
                         stack,
-                        new OutputDir(scratch.resolve(n.getKey() + "-stacked").toString()))) {
-                    out.println(row(n.getKey(), "stacked:" + stack, steps, v.of(BenchVariants.STACKED), err));
+                        new OutputDir(scratch.resolve(n.getKey() + "-" + e).toString()))) {
+                    String variant = e.equals("stacked") ? BenchVariants.STACKED : BenchVariants.STACKED_PORTABLE;
+                    String counted = String.valueOf((stack * StackMemory.bytesPerRun(rc)) >> 20);
+                    out.println(row(n.getKey(), e + ":" + stack, steps, v.of(variant), counted, err));
                 }
-            else if (engines.contains("stacked"))
-                err.println("soak " + n.getKey() + ": the stacked engine does not build this net; no stacked row");
+            }
         }
     }
 
-    private static String row(String net, String engine, int steps, Runnable step, PrintStream err) {
+    private static String row(String net, String engine, int steps, Runnable step, String counted, PrintStream err) {
         long[][] m = new long[3][];
         long peak = -1;
         long gc0 = MemoryGuard.collections();
+        int warmup = Math.min(WARMUP, steps / 4);
         for (int i = 0; i < steps; i++) {
-            if (i == WARMUP) m[0] = memory();
-            if (i == steps / 2) m[1] = memory();
-            if (i >= WARMUP && i % SAMPLE_EVERY == 0) peak = Math.max(peak, memory()[0]);
+            if (i == warmup) m[0] = memory();
+            if (i == warmup + (steps - warmup) / 2) m[1] = memory();
+            if (i >= warmup && i % SAMPLE_EVERY == 0) peak = Math.max(peak, memory()[0]);
             step.run();
             if (i > 0 && i % 5000 == 0) err.println("soak " + net + " " + engine + ": " + i + " steps");
         }
@@ -88,7 +102,7 @@ public final class MemorySoak {
         peak = Math.max(peak, m[2][0]);
         return String.format(
                 Locale.ROOT,
-                "| %s | %s | %d | %d / %d / %d | %d | %d / %d / %d | %d |",
+                "| %s | %s | %d | %d / %d / %d | %d | %d / %d / %d | %d | %s | %d / %d / %d |",
                 net,
                 engine,
                 steps,
@@ -99,10 +113,17 @@ public final class MemorySoak {
                 m[0][1],
                 m[1][1],
                 m[2][1],
-                MemoryGuard.collections() - gc0);
+                MemoryGuard.collections() - gc0,
+                counted,
+                m[0][2],
+                m[1][2],
+                m[2][2]);
     }
 
-    /** {RSS MB, JavaCPP physical off-heap MB}. */
+    /**
+     * {RSS MB, JavaCPP physical off-heap MB, Java heap committed MB}: the heap is part of RSS, so RSS growing with the
+     * committed heap is the collector sizing its heap, not native memory.
+     */
     static long[] memory() {
         long rss = -1;
         try {
@@ -111,6 +132,10 @@ public final class MemorySoak {
         } catch (IOException | NumberFormatException e) {
             rss = -1; // not Linux: RSS unknown
         }
-        return new long[] {rss, org.bytedeco.javacpp.Pointer.physicalBytes() / (1 << 20)};
+        return new long[] {
+            rss,
+            org.bytedeco.javacpp.Pointer.physicalBytes() / (1 << 20),
+            Runtime.getRuntime().totalMemory() >> 20
+        };
     }
 }

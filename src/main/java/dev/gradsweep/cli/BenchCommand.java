@@ -87,7 +87,8 @@ final class BenchCommand implements Callable<Integer> {
             names = "--soak-engines",
             split = ",",
             defaultValue = "dl4j,stacked",
-            description = "With --soak: which of dl4j, stacked to train (default: ${DEFAULT-VALUE}).")
+            description = "With --soak: which of dl4j, stacked, stacked_portable (the stack through the portable"
+                    + " path) to train (default: ${DEFAULT-VALUE}).")
     java.util.List<String> soakEngines;
 
     @Option(

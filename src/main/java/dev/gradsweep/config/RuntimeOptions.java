@@ -53,6 +53,14 @@ public final class RuntimeOptions {
             "boolean",
             "statistics as ND4J reductions with one bulk transfer of their results, no direct host-memory access (always"
                     + " on for a non-CPU backend such as CUDA; true forces it on the CPU)");
+    /** How much of an executor's memory bound its concurrent stacks may take (sweep.Stacks sizes them by it). */
+    public static final Option STACK_MEMORY_SHARE = add(
+            "gradsweep.stackMemoryShare",
+            "0.5",
+            "fraction",
+            "share of an executor's memory bound (gradsweep.maxRss, else its heap or container size) that its"
+                    + " concurrent stacks may take, counted from the stacked engine's buffers; the rest is the heap in"
+                    + " use, Spark, the Parquet writers and the guard's slack. Stacks of wide nets get fewer runs");
 
     /** The sweep's commit batches: few snapshots for a large sweep, yet no finished run waits long. */
     public static final Option COMMIT_RUNS = add(

@@ -37,6 +37,9 @@ final class PortableMemory implements TrainingMemory {
 
     private final List<INDArray> pending = new ArrayList<>();
     private final List<Sink> sinks = new ArrayList<>();
+    /** The arrays behind {@link #pending}, closed once {@link #sync()} has read them. */
+    private final Temps results = new Temps();
+
     private long transfers;
     /** The last {@link #gradient} call's segments, scale and per-group Σg² (unscaled, on the device), for clipping. */
     private Segment[] lastSegs;
@@ -73,9 +76,35 @@ final class PortableMemory implements TrainingMemory {
             return stride == length ? rows : rows.get(NDArrayIndex.all(), NDArrayIndex.interval(0, length));
         }
 
-        /** The same as a double array on the device. */
-        INDArray of(INDArray flat) {
-            return view(flat).castTo(DataType.DOUBLE).dup('c');
+        /** The same as a double array on the device, a temporary of {@code t}. */
+        INDArray of(INDArray flat, Temps t) {
+            return t.of(t.toDouble(view(flat)).dup('c'));
+        }
+    }
+
+    /**
+     * The temporaries of one call (or of one group of it), closed when it returns. ND4J frees an array's native memory only when Java collects
+     * the array, and these are small Java objects that fill no heap: one call over a stack of 32 wide nets made ~3 GB
+     * of them, so a process grew by GBs per step until a collection came (docs/performance.md, memory). Only arrays
+     * an op allocated are registered, never a view of a caller's buffer.
+     */
+    static final class Temps implements AutoCloseable {
+        private final List<INDArray> made = new ArrayList<>();
+
+        INDArray of(INDArray fresh) {
+            made.add(fresh);
+            return fresh;
+        }
+
+        /** {@code a} as double: a registered copy, or {@code a} itself (not registered) when it is double already. */
+        INDArray toDouble(INDArray a) {
+            return a.dataType() == DataType.DOUBLE ? a : of(a.castTo(DataType.DOUBLE));
+        }
+
+        @Override
+        public void close() {
+            for (INDArray a : made) if (a.closeable()) a.close();
+            made.clear();
         }
     }
 
@@ -114,13 +143,10 @@ final class PortableMemory implements TrainingMemory {
         return out;
     }
 
-    private static INDArray flatDouble(INDArray a) {
-        return a.reshape('c', new long[] {a.length()}).castTo(DataType.DOUBLE);
-    }
-
     private void defer(INDArray result, Sink sink) {
         pending.add(result.reshape('c', new long[] {result.length()}));
         sinks.add(sink);
+        results.of(result); // every deferred result is an op's own array
     }
 
     @Override
@@ -128,23 +154,23 @@ final class PortableMemory implements TrainingMemory {
         lastSegs = segs;
         lastScale = scale;
         lastSumSq.clear();
-        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces();
+                Temps t = new Temps()) {
             for (Group gr : groups(grad, segs)) {
-                INDArray g = gr.of(grad), abs = Transforms.abs(g, true);
+                INDArray g = gr.of(grad, t), abs = t.of(Transforms.abs(g, true));
                 List<INDArray> sums = new ArrayList<>(List.of(
                         g.sum(1),
-                        g.mul(g).sum(1),
+                        t.of(g.mul(g)).sum(1),
                         abs.sum(1),
-                        g.eq(0.0).castTo(DataType.DOUBLE).sum(1),
-                        abs.lt(Double.POSITIVE_INFINITY)
-                                .castTo(DataType.DOUBLE)
+                        t.toDouble(t.of(g.eq(0.0))).sum(1),
+                        t.toDouble(t.of(abs.lt(Double.POSITIVE_INFINITY)))
                                 .sum(1))); // finite elements: NaN compares false
                 BooleanIndexing.replaceWhere(abs, 0.0, Conditions.isNan()); // NaN never wins the max, as on the host
                 sums.add(abs.max(1));
                 lastSumSq.add(new GroupSumSq(gr, sums.get(1)));
                 if (params != null) {
-                    INDArray p = gr.of(params);
-                    sums.add(p.mul(p).sum(1));
+                    INDArray p = gr.of(params, t);
+                    sums.add(t.of(p.mul(p)).sum(1));
                 }
                 int c = sums.size(), count = (int) gr.count();
                 defer(Nd4j.vstack(sums.stream().map(x -> x.reshape(1, count)).toArray(INDArray[]::new)), (v, at) -> {
@@ -162,18 +188,21 @@ final class PortableMemory implements TrainingMemory {
                         if (c > 6) s.paramSumSq = v[at + 6 * count + m];
                     }
                 });
+                t.close(); // this group's temporaries, before the next group's are made
             }
         }
     }
 
     /** Σx² of each group member, in double, into sink(i, value). */
     private void groupSumSq(INDArray flat, Segment[] segs, java.util.function.ObjIntConsumer<Double> sink) {
-        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces();
+                Temps t = new Temps()) {
             for (Group gr : groups(flat, segs)) {
-                INDArray x = gr.of(flat);
-                defer(x.mul(x).sum(1), (v, at) -> {
+                INDArray x = gr.of(flat, t);
+                defer(t.of(x.mul(x)).sum(1), (v, at) -> {
                     for (int m = 0; m < gr.segs().length; m++) sink.accept(v[at + m], gr.segs()[m]);
                 });
+                t.close();
             }
         }
     }
@@ -190,28 +219,30 @@ final class PortableMemory implements TrainingMemory {
 
     @Override
     public void sumSq(INDArray a, double[] into, int k) {
-        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            INDArray x = flatDouble(a);
-            defer(x.mul(x).sum(), (v, at) -> into[k] = v[at]);
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces();
+                Temps t = new Temps()) {
+            INDArray x = t.toDouble(a);
+            defer(t.of(x.mul(x)).sum(), (v, at) -> into[k] = v[at]);
         }
     }
 
     @Override
     public void activations(INDArray a, int groups, Activation fn, ActStats[] into) {
-        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces();
+                Temps t = new Temps()) {
             int units = (int) a.size(1);
             long rows = a.size(0) / groups;
-            INDArray x = a.castTo(DataType.DOUBLE).reshape('c', new long[] {groups, rows, units});
+            INDArray x = t.toDouble(a).reshape('c', new long[] {groups, rows, units});
             defer(x.sum(1, 2), (v, at) -> {
                 for (int g = 0; g < groups; g++) {
                     into[g].count += rows * units;
                     into[g].sum += v[at + g];
                 }
             });
-            defer(x.mul(x).sum(1, 2), (v, at) -> {
+            defer(t.of(x.mul(x)).sum(1, 2), (v, at) -> {
                 for (int g = 0; g < groups; g++) into[g].sumSq += v[at + g];
             });
-            defer(x.eq(0.0).castTo(DataType.DOUBLE).sum(1), (v, at) -> { // [groups, units]: zeros per unit
+            defer(t.toDouble(t.of(x.eq(0.0))).sum(1), (v, at) -> { // [groups, units]: zeros per unit
                 for (int g = 0; g < groups; g++) {
                     ActStats s = into[g];
                     for (int u = 0; u < units; u++) {
@@ -223,15 +254,14 @@ final class PortableMemory implements TrainingMemory {
             });
             if (into[0].hasSaturation) {
                 double[] mh = ActStats.unsaturatedMidHalf(fn);
-                INDArray unsaturated = Transforms.abs(x.sub(mh[0]), false)
-                        .lt(mh[1])
-                        .castTo(DataType.DOUBLE)
+                INDArray unsaturated = t.toDouble(
+                                t.of(Transforms.abs(t.of(x.sub(mh[0])), false).lt(mh[1])))
                         .sum(1, 2);
                 defer(unsaturated, (v, at) -> {
                     for (int g = 0; g < groups; g++) into[g].saturated += rows * units - (long) v[at + g];
                 });
             }
-            INDArray slope = slope(x, fn);
+            INDArray slope = slope(x, fn, t);
             if (slope != null)
                 defer(slope.muli(slope).sum(1, 2), (v, at) -> {
                     for (int g = 0; g < groups; g++)
@@ -255,52 +285,59 @@ final class PortableMemory implements TrainingMemory {
                 activations(arrays[from], groups, fn, part);
                 continue;
             }
-            try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-                activations(Nd4j.concat(0, Arrays.copyOfRange(arrays, from, to)), (to - from) * groups, fn, part);
+            try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces();
+                    Temps t = new Temps()) {
+                activations(t.of(Nd4j.concat(0, Arrays.copyOfRange(arrays, from, to))), (to - from) * groups, fn, part);
             }
         }
     }
 
     /** f'(z) from a = f(z), elementwise as {@link ActStats} computes it on the host; null where a does not determine it. */
-    private static INDArray slope(INDArray x, Activation fn) {
+    private static INDArray slope(INDArray x, Activation fn, Temps t) {
         ActStats.Slope s = ActStats.Slope.of(fn);
         if (s == ActStats.Slope.NONE) return null;
         if (s.act == null) {
-            if (s.step) return select(x.gt(0.0), full(x, 1), full(x, s.c0));
-            return x.mul(s.c2).addi(s.c1).muli(x).addi(s.c0); // c0 + a·(c1 + c2·a), the host's operation order
+            if (s.step) return select(t.of(x.gt(0.0)), full(x, 1, t), full(x, s.c0, t), t);
+            return t.of(x.mul(s.c2)).addi(s.c1).muli(x).addi(s.c0); // c0 + a·(c1 + c2·a), the host's operation order
         }
         switch (fn) {
             case ELU:
-                return select(x.gt(0.0), full(x, 1), x.add(1.0));
+                return select(t.of(x.gt(0.0)), full(x, 1, t), t.of(x.add(1.0)), t);
             case SELU:
                 return select(
-                        x.gt(0.0),
-                        full(x, Activation.SELU_LAMBDA),
-                        x.add(Activation.SELU_LAMBDA * Activation.SELU_ALPHA));
+                        t.of(x.gt(0.0)),
+                        full(x, Activation.SELU_LAMBDA, t),
+                        t.of(x.add(Activation.SELU_LAMBDA * Activation.SELU_ALPHA)),
+                        t);
             case SOFTSIGN: {
-                INDArray t = Transforms.abs(x, true).rsubi(1.0);
-                return t.muli(t);
+                INDArray a = t.of(Transforms.abs(x, true)).rsubi(1.0);
+                return a.muli(a);
             }
             case SOFTPLUS:
-                return Transforms.expm1(x.neg(), false).negi();
+                return Transforms.expm1(t.of(x.neg()), false).negi();
             case HARDSIGMOID:
-                return select(Transforms.or(x.lte(0.0), x.gte(1.0)), full(x, 0), full(x, 0.2));
+                return select(or(x, 0.0, 1.0, t), full(x, 0, t), full(x, 0.2, t), t);
             case HARDTANH:
-                return select(Transforms.or(x.lte(-1.0), x.gte(1.0)), full(x, 0), full(x, 1));
+                return select(or(x, -1.0, 1.0, t), full(x, 0, t), full(x, 1, t), t);
             case RELU6:
-                return select(Transforms.or(x.lte(0.0), x.gte(6.0)), full(x, 0), full(x, 1));
+                return select(or(x, 0.0, 6.0, t), full(x, 0, t), full(x, 1, t), t);
             default:
                 throw new IllegalArgumentException("no device slope for " + fn);
         }
     }
 
-    private static INDArray full(INDArray like, double v) {
-        return Nd4j.valueArrayOf(like.shape(), v, DataType.DOUBLE);
+    /** x ≤ lo or x ≥ hi, elementwise. */
+    private static INDArray or(INDArray x, double lo, double hi, Temps t) {
+        return t.of(Transforms.or(t.of(x.lte(lo)), t.of(x.gte(hi))));
+    }
+
+    private static INDArray full(INDArray like, double v, Temps t) {
+        return t.of(Nd4j.valueArrayOf(like.shape(), v, DataType.DOUBLE));
     }
 
     /** cond ? a : b elementwise. */
-    private static INDArray select(INDArray cond, INDArray a, INDArray b) {
-        INDArray out = Nd4j.create(DataType.DOUBLE, a.shape());
+    private static INDArray select(INDArray cond, INDArray a, INDArray b, Temps t) {
+        INDArray out = t.of(Nd4j.create(DataType.DOUBLE, a.shape()));
         Nd4j.exec(new Select(new INDArray[] {cond, a, b}, new INDArray[] {out}));
         return out;
     }
@@ -323,6 +360,7 @@ final class PortableMemory implements TrainingMemory {
             Nd4j.getAffinityManager().ensureLocation(all, AffinityManager.Location.HOST);
             v = all.toDoubleVector();
             transfers++;
+            if (pending.size() > 1) all.close();
         }
         int at = 0;
         for (int i = 0; i < sinks.size(); i++) {
@@ -331,6 +369,7 @@ final class PortableMemory implements TrainingMemory {
         }
         pending.clear();
         sinks.clear();
+        results.close();
     }
 
     @Override
@@ -346,7 +385,8 @@ final class PortableMemory implements TrainingMemory {
      */
     @Override
     public void clipByNorm(INDArray grad, Segment[][] sets, double[] bound) {
-        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces();
+                Temps t = new Temps()) {
             Map<Segment, Integer> pos = new java.util.IdentityHashMap<>();
             INDArray[] rows = new INDArray[lastSumSq.size()];
             int n = 0;
@@ -379,8 +419,9 @@ final class PortableMemory implements TrainingMemory {
             BooleanIndexing.replaceWhere(finite, 0.0, Conditions.isInfinite());
             INDArray total = select(
                     nan.gt(0.0),
-                    full(nan, Double.NaN),
-                    select(inf.gt(0.0), full(inf, Double.POSITIVE_INFINITY), finite.mmul(m)));
+                    full(nan, Double.NaN, t),
+                    select(inf.gt(0.0), full(inf, Double.POSITIVE_INFINITY, t), finite.mmul(m), t),
+                    t);
             INDArray norm = Transforms.sqrt(total, false);
             double[] b = Arrays.copyOf(bound, cols);
             b[sets.length] = Double.POSITIVE_INFINITY;
@@ -417,7 +458,11 @@ final class PortableMemory implements TrainingMemory {
                 for (int c = 0; c < cols; c++) b[r * cols + c] = (float) src[order[from + r] * cols + c];
             batch = Nd4j.createFromArray(b);
         }
-        target.assign(batch.castTo(target.dataType()).reshape('c', new long[] {rows, cols}));
+        try (Temps t = new Temps()) { // the fresh copies, freed now rather than by a collection
+            INDArray cast = t.of(batch);
+            if (batch.dataType() != target.dataType()) cast = t.of(batch.castTo(target.dataType()));
+            target.assign(cast.reshape('c', new long[] {rows, cols}));
+        }
     }
 
     @Override
@@ -464,7 +509,9 @@ final class PortableMemory implements TrainingMemory {
 
     @Override
     public INDArray reluBackprop(INDArray z, INDArray dy, INDArray into) {
-        return RELU.backprop(z, dy).getFirst();
+        try (Temps t = new Temps()) { // DL4J's backprop returns a fresh array: into it, and that one freed
+            return into.assign(t.of(RELU.backprop(z, dy).getFirst()));
+        }
     }
 
     @Override

@@ -192,8 +192,13 @@ public final class SweepDriver {
                 jsc.sc().addSparkListener(progress);
                 Broadcast<TaskData> shipped = jsc.broadcast(table);
                 Layout layout = tables.layout();
-                List<List<RunConfig>> tasks =
-                        Stacks.plan(todo, slots(jsc.getConf(), jsc.defaultParallelism()), o.stack());
+                Stacks.Plan plan = Stacks.plan(
+                        todo,
+                        slots(jsc.getConf(), jsc.defaultParallelism()),
+                        o.stack(),
+                        Stacks.Budget.of(jsc.getConf()));
+                if (plan.summary() != null) err.println("[" + grid.name + "] " + plan.summary());
+                List<List<RunConfig>> tasks = plan.tasks();
                 JavaRDD<RunExecutor.Result> trained = jsc.parallelize(tasks, tasks.size())
                         .map(stack -> {
                             TaskContext ctx = TaskContext.get();

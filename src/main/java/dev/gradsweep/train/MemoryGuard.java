@@ -14,11 +14,9 @@ import org.bytedeco.javacpp.Pointer;
 public final class MemoryGuard {
     /** System property: the resident-size bound, bytes or with a k/m/g suffix (as JavaCPP's). */
     public static final String PROPERTY = RuntimeOptions.MAX_RSS.key();
-    /** Checks skipped after a forced collection. */
-    static final int BACKOFF_CHECKS = 100;
 
     private static final long LIMIT = parseBytes(RuntimeOptions.get(RuntimeOptions.MAX_RSS));
-    private static int quietChecks;
+    private static final Bound BOUND = new Bound(LIMIT);
     private static long collections;
 
     private MemoryGuard() {}
@@ -30,16 +28,9 @@ public final class MemoryGuard {
     /** Called once per step by every training engine; costs one read of /proc/self/statm when a bound is set. */
     public static synchronized void check() {
         if (LIMIT <= 0) return;
-        if (quietChecks > 0) {
-            quietChecks--;
-            return;
-        }
-        if (Pointer.physicalBytes() <= LIMIT) return;
+        if (!BOUND.collect(Pointer.physicalBytes())) return;
         System.gc(); // phantom references of collected ND4J buffers let its deallocator threads free the native memory
         collections++;
-        // They free it asynchronously, and a process whose live data needs more than the bound must not collect on
-        // every step: look again after a while.
-        quietChecks = BACKOFF_CHECKS;
     }
 
     /** Collections forced so far in this process. */
@@ -50,5 +41,37 @@ public final class MemoryGuard {
     /** "6g", "1536m", "512k" or plain bytes. */
     static long parseBytes(String s) {
         return s.isBlank() ? 0 : RuntimeOptions.bytes(RuntimeOptions.MAX_RSS, s);
+    }
+
+    /**
+     * When to collect, from the resident size at each check. Above the limit it collects; a process whose live data
+     * needs more than the limit must not then collect on every step, so the next collection waits until the size has
+     * grown {@link #SLACK_DIVISOR 1/8} of the limit above what it was at the first check after the last one (ND4J's
+     * deallocator threads free asynchronously). A wait counted in steps (it was 100) let a step that makes GBs of
+     * garbage grow the process by 100 × that: the bench's stack of 32 wide nets reached the OOM killer.
+     */
+    static final class Bound {
+        static final int SLACK_DIVISOR = 8;
+        private final long limit;
+        /** Collect only above this, once above the limit; 0 until a collection left the process above the limit. */
+        private long floor;
+
+        private boolean settling;
+
+        Bound(long limit) {
+            this.limit = limit;
+        }
+
+        /** True when the process should collect now; {@code rss}: its resident size in bytes. */
+        boolean collect(long rss) {
+            if (settling) { // the first check after a collection: what the process keeps
+                settling = false;
+                floor = rss + limit / SLACK_DIVISOR;
+            }
+            if (rss <= limit) floor = 0;
+            if (rss <= Math.max(limit, floor)) return false;
+            settling = true;
+            return true;
+        }
     }
 }

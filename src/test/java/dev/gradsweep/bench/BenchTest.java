@@ -67,4 +67,38 @@ class BenchTest {
                 0.01,
                 "the stacked figure per run-step over the bare loop's");
     }
+
+    /**
+     * {@code --soak} rows for the stack on both memory paths, with the count of the stack's buffers: for 2 runs of the
+     * 20 x 256 net (batch 128, SGD, float32, 2,048 samples of 256 + 10) by hand, parameters 20 · (256 · 256 + 256) +
+     * 256 · 10 + 10 = 1,318,410 and their gradients; per example layer 0's z, a (512), 19 layers' z, a, ∂L/∂x (14,592),
+     * the output's z, ∂L/∂x (266), x, y, dOut (276): 15,646 · 128; (2 · 1,318,410 + 2,002,688) · 4 bytes = 18,558,032;
+     * host doubles (2 · 128 · 10 + 2,048 · 266) · 8 = 4,378,624, the sample order 2,048 · 4: 22,944,848 bytes a run,
+     * 43 MB for 2.
+     */
+    @Test
+    void soakCoversTheStackOnBothPaths(@TempDir Path tmp) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Threads.apply(1);
+        MemorySoak.run(
+                4,
+                "mlp20x256",
+                List.of("stacked", "stacked_portable"),
+                2,
+                tmp,
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(new ByteArrayOutputStream()));
+        List<String[]> rows = out.toString(StandardCharsets.UTF_8)
+                .lines()
+                .skip(2)
+                .map(l -> l.split("\\|", -1))
+                .collect(Collectors.toList());
+        assertEquals(
+                List.of(" stacked:2 ", " stacked_portable:2 "),
+                rows.stream().map(r -> r[2]).collect(Collectors.toList()));
+        for (String[] r : rows) {
+            assertEquals(" 43 ", r[8], "the stack's buffers");
+            for (String mb : r[4].split("/")) assertTrue(Long.parseLong(mb.strip()) > 0, "RSS " + r[4]);
+        }
+    }
 }

@@ -47,6 +47,7 @@ class RuntimeOptionsTest {
         expected.put("gradsweep.simd", "true");
         expected.put("gradsweep.hostStep", "true");
         expected.put("gradsweep.portable", "false");
+        expected.put("gradsweep.stackMemoryShare", "0.5");
         expected.put("gradsweep.commitRuns", "1000");
         expected.put("gradsweep.commitIntervalMs", "5000");
         expected.put("gradsweep.lockStaleMs", "60000");

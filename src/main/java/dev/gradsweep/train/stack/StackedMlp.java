@@ -122,13 +122,14 @@ public final class StackedMlp {
         this.classification = first.task.objective == TaskSpec.Objective.CLASSIFICATION;
         DataType dt = NetworkFactory.dataType(first.train.dtype);
         int nIn = first.task.inputs, nOut = first.task.outputs;
-        Net[] nets = new Net[k];
-        for (int r = 0; r < k; r++) nets[r] = NetworkFactory.build(runs.get(r));
+        // Each run's DL4J network only lends its initial parameters: built one at a time and closed once copied (its
+        // native buffers would otherwise wait for a collection), the first one last, as it also gives the shapes.
+        Net net0 = NetworkFactory.build(first);
         List<StackLayout.Param> params = new ArrayList<>();
-        Segment[] segs = GradientProbe.segmentsOf(nets[0]);
+        Segment[] segs = GradientProbe.segmentsOf(net0);
         for (Segment sg : segs) {
             long[] shape =
-                    nets[0].graph().getLayer(sg.layerName).getParam(sg.param).shape();
+                    net0.graph().getLayer(sg.layerName).getParam(sg.param).shape();
             int cols = (int) shape[shape.length - 1]; // a bias may be [n] or [1, n]
             params.add(new StackLayout.Param(sg.layer, sg.layerName, sg.param, sg.length / cols, cols, sg.gradient));
         }
@@ -136,13 +137,13 @@ public final class StackedMlp {
         Ctx c = new Ctx(k, batch, dt, at, memory);
         Map<String, Part> byVertex = new HashMap<>();
         Map<String, Tap> tapOf = new HashMap<>();
-        build(first, nets[0].graph(), c, byVertex, tapOf);
+        build(first, net0.graph(), c, byVertex, tapOf);
         x = Nd4j.create(dt, k, batch, nIn);
         y = Nd4j.create(dt, k, batch, nOut);
         dOut = Nd4j.create(dt, k, batch, nOut);
         outHost = new double[k * batch * nOut];
         yHost = new double[k * batch * nOut];
-        List<Net.Recorded> rec = nets[0].recorded();
+        List<Net.Recorded> rec = net0.recorded();
         layerInfo = new LayerInfo[rec.size()];
         recorded = new Part[rec.size()];
         recordedRows = new INDArray[rec.size()];
@@ -170,7 +171,8 @@ public final class StackedMlp {
             RunConfig rc = runs.get(r);
             batches[r] =
                     new Batches(data.get(r), batch, rc.seed, StackLayout.slice(x, r), StackLayout.slice(y, r), memory);
-            ComputationGraph net = nets[r].graph();
+            ComputationGraph net =
+                    r == 0 ? net0.graph() : NetworkFactory.build(rc).graph();
             for (int i = 0; i < params.size(); i++) {
                 StackLayout.Param q = params.get(i);
                 memory.copyRowMajor(
@@ -190,7 +192,9 @@ public final class StackedMlp {
             this.outs[r].nParams = net.numParams();
             this.outs[r].nLayers = rc.depth + 1;
             this.outs[r].lossBaseline = LossBaseline.of(data.get(r));
+            if (r > 0) net.close();
         }
+        net0.graph().close();
         this.optimizer = new StackedOptimizer(at, first.train.optimizer, shared, batch, valueBound, dt, memory);
         this.loss = new StackedLoss(classification, clipEps);
     }
