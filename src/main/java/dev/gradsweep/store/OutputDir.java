@@ -42,10 +42,23 @@ public final class OutputDir {
         return location.startsWith("file:");
     }
 
+    /** Hadoop's default resources, parsed once: a new Configuration parses their XML on first use (milliseconds). */
+    private static final Configuration DEFAULTS = loaded(new Configuration());
+
+    private static Configuration loaded(Configuration c) {
+        c.size(); // loads the resources, which the copy constructor then copies instead of parsing again
+        return c;
+    }
+
+    /** A fresh configuration of Hadoop's defaults, with this project's local file system (NioLocalFileSystem). */
+    public static Configuration configuration() {
+        return NioLocalFileSystem.configure(new Configuration(DEFAULTS));
+    }
+
     public FileSystem fs() {
         if (fs == null) {
             try {
-                Configuration conf = NioLocalFileSystem.configure(new Configuration());
+                Configuration conf = configuration();
                 fs = FileSystem.get(URI.create(location), conf);
                 fs.setWriteChecksum(false); // no .crc siblings next to the tables
             } catch (IOException e) {

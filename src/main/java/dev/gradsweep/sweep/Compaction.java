@@ -26,6 +26,7 @@ import org.apache.iceberg.ManifestFiles;
 import org.apache.iceberg.ReachableFileUtil;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.actions.RewriteDataFiles;
+import org.apache.iceberg.hadoop.HadoopConfigurable;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.spark.actions.SparkActions;
 import org.apache.spark.sql.SparkSession;
@@ -109,7 +110,7 @@ public final class Compaction {
         for (Table t : Table.values()) {
             org.apache.iceberg.Table it = tables.table(t);
             it.refresh();
-            if (it.currentSnapshot() == null) continue;
+            if (it.currentSnapshot() == null || oneManifest(it)) continue; // a commit that would change nothing
             it.rewriteManifests().clusterBy(f -> "all").commit();
             CommitPoints.reached("rewrite manifests " + t.dir);
         }
@@ -136,7 +137,8 @@ public final class Compaction {
     private static void expire(ResultTables tables, Table t) {
         org.apache.iceberg.Table it = tables.table(t);
         it.refresh();
-        if (it.currentSnapshot() == null) return;
+        // nothing to expire: no commit (files a stopped expiry left are orphans now, which orphan removal deletes)
+        if (count(it.snapshots()) <= 1) return;
         tables.beforeDestructive("expiry of " + t.dir + "'s old snapshots");
         List<String> expired = Collections.synchronizedList(new ArrayList<>());
         it.expireSnapshots()
@@ -151,6 +153,19 @@ public final class Compaction {
             it.io().deleteFile(f);
             CommitPoints.reached("delete expired " + t.dir + " file");
         }
+    }
+
+    /** The current snapshot's data in one manifest, and no delete manifest: merging manifests has nothing to do. */
+    private static boolean oneManifest(org.apache.iceberg.Table it) {
+        Snapshot s = it.currentSnapshot();
+        return s.dataManifests(it.io()).size() <= 1
+                && s.deleteManifests(it.io()).isEmpty();
+    }
+
+    private static int count(Iterable<?> items) {
+        int n = 0;
+        for (Object ignored : items) n++;
+        return n;
     }
 
     /** Waits for the rewrites still running: a compaction that stops leaves no commit in flight behind it. */
@@ -202,7 +217,11 @@ public final class Compaction {
         int n = 0;
         try {
             Path root = new Path(it.location());
-            FileSystem fs = root.getFileSystem(new org.apache.hadoop.conf.Configuration());
+            // the tables' own configuration: a new one parses Hadoop's XML resources again (most of a small compaction)
+            FileSystem fs = root.getFileSystem(
+                    it.io() instanceof HadoopConfigurable h
+                            ? h.getConf()
+                            : dev.gradsweep.store.OutputDir.configuration());
             if (!fs.exists(root)) return 0;
             List<Path> orphans = new ArrayList<>();
             for (RemoteIterator<LocatedFileStatus> files = fs.listFiles(root, true); files.hasNext(); ) {
