@@ -223,7 +223,9 @@ public final class RunWriter implements RunRecorder, Closeable {
                         rc.cell.key,
                         rc.cell.recurrent() ? rc.seqLen : null,
                         rc.recInitText(),
-                        rc.cell == Cell.LSTM ? rc.train.forgetBias : null);
+                        rc.cell == Cell.LSTM ? rc.train.forgetBias : null,
+                        rc.train.warmup,
+                        rc.skip == Skip.HIGHWAY ? rc.train.highwayGateBias : null);
     }
 
     /** Closes the files if this writer opened them; a task's shared files are closed by the task. */

@@ -61,7 +61,9 @@ public enum Table {
             s("cell"),
             i("seq_len"),
             s("rec_init"),
-            d("forget_bias")),
+            d("forget_bias"),
+            i("warmup"),
+            d("highway_gate_bias")),
     STEPS("steps", s("run_id"), i("step"), d("loss"), d("grad_l2_total"), d("update_l2_total"), d("lr"), d("step_ms")),
     PARAMS(
             "params",

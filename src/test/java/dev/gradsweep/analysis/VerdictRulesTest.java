@@ -272,15 +272,21 @@ class VerdictRulesTest {
         // rec_init, forget_bias: none, null, 8, 1.0 against none, 8, 1.0, null): not the same configuration
         runs.add(run("r2", "depth", 2, "width", 32, "rec_init", "8", "forget_bias", 1.0));
         runs.add(run("r3", "depth", 3, "width", 32, "seq_len", 8, "rec_init", "1.0"));
-        for (String id : List.of("p2", "p3", "q2", "q3", "r2", "r3"))
+        // widths 40 and 48: train settings that are not axes, warmup and the highway gates' bias, changed between a
+        // sweep and its --resume: not the same configuration either
+        runs.add(run("s2", "depth", 2, "width", 40, "warmup", 10));
+        runs.add(run("s3", "depth", 3, "width", 40, "warmup", 0));
+        runs.add(run("t2", "depth", 2, "width", 48, "skip", "highway", "highway_gate_bias", -2.0));
+        runs.add(run("t3", "depth", 3, "width", 48, "skip", "highway", "highway_gate_bias", -1.0));
+        for (String id : List.of("p2", "p3", "q2", "q3", "r2", "r3", "s2", "s3", "t2", "t3"))
             st.addAll(stalls(id, id.endsWith("3") ? starved : Map.of(), Map.of()));
     }
 
     @Test
-    void contextsKeepNullsAndTheTrainStepsApart() {
-        for (String id : List.of("p2", "q2", "r2"))
+    void contextsKeepNullsAndTheTrainSettingsApart() {
+        for (String id : List.of("p2", "q2", "r2", "s2", "t2"))
             assertEquals("healthy", v.get(id).getAs("verdict"), id);
-        for (String id : List.of("p3", "q3", "r3"))
+        for (String id : List.of("p3", "q3", "r3", "s3", "t3"))
             assertEquals("vanishing", v.get(id).getAs("verdict"), id);
         assertEquals("sweep", v.get("p3").getAs("try_from"));
         assertTrue(
@@ -288,8 +294,8 @@ class VerdictRulesTest {
                         .startsWith("depth: 2 (healthy in the same configuration; in"
                                 + " the sweep it fixes 1 of 1 broken configurations)"),
                 v.get("p3").toString());
-        assertEquals("textbook", v.get("q3").getAs("try_from"), v.get("q3").toString());
-        assertEquals("textbook", v.get("r3").getAs("try_from"), v.get("r3").toString());
+        for (String id : List.of("q3", "r3", "s3", "t3"))
+            assertEquals("textbook", v.get(id).getAs("try_from"), v.get(id).toString());
         // depth: only width 16's context holds both values, so only its two runs count (held fixed)
         Row d2 = s.sql("SELECT * FROM axis_effects WHERE axis = 'depth' AND value = '2'")
                 .first();
