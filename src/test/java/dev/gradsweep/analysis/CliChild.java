@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.gradsweep.config.RuntimeOptions;
+import dev.gradsweep.testkit.ChildJvm;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -39,16 +39,7 @@ final class CliChild {
 
     /** Starts {@code gradsweep args...}; its output goes to files in {@code dir}. */
     static CliChild start(Path dir, String... args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx1g",
-                // a short-lived JVM that trains nothing: the client compiler and the serial collector cost it less
-                // CPU (as the cluster test's driver, StandaloneCluster.NON_TRAINING_JVM); they change no result
-                "-XX:TieredStopAtLevel=1",
-                "-XX:+UseSerialGC"));
-        cmd.addAll(RuntimeOptions.SPARK_JAVA17_FLAGS);
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.gradsweep.cli.Main"));
-        cmd.addAll(List.of(args));
+        List<String> cmd = ChildJvm.command("-Xmx1g", List.of(), "dev.gradsweep.cli.Main", List.of(args));
         Path out = dir.resolve("cli.out"), err = dir.resolve("cli.err");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
         pb.environment().keySet().removeIf(k -> k.startsWith("SPARK_") && !k.equals("SPARK_LOCAL_IP"));

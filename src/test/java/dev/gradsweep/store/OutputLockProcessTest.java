@@ -8,6 +8,7 @@ import dev.gradsweep.config.RuntimeOptions;
 import dev.gradsweep.grid.GridSpec;
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.sweep.RunExecutor;
+import dev.gradsweep.testkit.ChildJvm;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
@@ -201,19 +202,7 @@ class OutputLockProcessTest extends LockTestBase {
 
     /** A JVM on the test classpath running {@link LockChild}, its output in {@code log}. */
     private static Process child(List<String> props, Path log, String... args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m",
-                "-XX:TieredStopAtLevel=1",
-                "-XX:+UseSerialGC"));
-        cmd.addAll(RuntimeOptions.SPARK_JAVA17_FLAGS);
-        cmd.addAll(props);
-        cmd.addAll(List.of(
-                "-cp",
-                System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
-                LockChild.class.getName()));
-        cmd.addAll(List.of(args));
-        return new ProcessBuilder(cmd)
+        return new ProcessBuilder(ChildJvm.command("-Xmx256m", props, LockChild.class.getName(), List.of(args)))
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
                 .start();

@@ -1,6 +1,7 @@
 package dev.gradsweep.sweep;
 
 import dev.gradsweep.config.RuntimeOptions;
+import dev.gradsweep.testkit.ChildJvm;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,23 +21,15 @@ final class CrashChild {
 
     /** Runs the case's command in a JVM of its own, halted after its k-th operation; its exit status. */
     static int run(CrashCases.Case c, Path out, int k, Path log) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx1g",
-                "-XX:TieredStopAtLevel=1", // short and cold: the client compiler alone (docs/testing.md)
-                "-XX:+UseSerialGC"));
-        cmd.addAll(RuntimeOptions.SPARK_JAVA17_FLAGS);
-        cmd.addAll(RuntimeOptions.SIMD_FLAGS);
-        cmd.addAll(RuntimeOptions.JAVACPP_FLAGS);
+        List<String> flags = new ArrayList<>();
         // the test JVM's Spark settings (the pom's test.spark.conf), so the child's session is configured alike
         System.getProperties().stringPropertyNames().stream()
                 .filter(p -> p.startsWith("spark."))
-                .forEach(p -> cmd.add("-D" + p + "=" + System.getProperty(p)));
-        c.props().forEach((p, v) -> cmd.add("-D" + p + "=" + v));
-        cmd.add("-D" + RuntimeOptions.CRASH_AFTER.key() + "=" + k);
-        cmd.add("-D" + RuntimeOptions.CRASH_HALT.key() + "=true");
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.gradsweep.cli.Main"));
-        cmd.addAll(c.args(out));
+                .forEach(p -> flags.add("-D" + p + "=" + System.getProperty(p)));
+        c.props().forEach((p, v) -> flags.add("-D" + p + "=" + v));
+        flags.add("-D" + RuntimeOptions.CRASH_AFTER.key() + "=" + k);
+        flags.add("-D" + RuntimeOptions.CRASH_HALT.key() + "=true");
+        List<String> cmd = ChildJvm.command("-Xmx1g", flags, "dev.gradsweep.cli.Main", c.args(out));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("OMP_NUM_THREADS", "1");
         pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
