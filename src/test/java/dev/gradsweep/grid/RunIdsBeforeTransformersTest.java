@@ -21,12 +21,12 @@ import org.junit.jupiter.api.Test;
  * existing configuration as it was: the shipped grids' ids equal those main's code computed before them
  * (src/test/resources/grid/run-ids-before-transformers.txt, made once from commit a7d76bb).
  */
-class RunIdsBeforeTransformersTest {
+public class RunIdsBeforeTransformersTest {
     static final Path ROOT = GridKeysTest.ROOT;
     static final Path FIXTURE = ROOT.resolve("src/test/resources/grid/run-ids-before-transformers.txt");
 
     /** The fixture: per grid file, its run ids in expansion order, or "count:sha256" for a grid of over 100 runs. */
-    static Map<String, List<String>> before() throws IOException {
+    public static Map<String, List<String>> before() throws IOException {
         Map<String, List<String>> m = new LinkedHashMap<>();
         for (String line : Files.readAllLines(FIXTURE)) {
             if (line.startsWith("#") || line.isBlank()) continue;
