@@ -452,8 +452,7 @@ public final class GridKeys {
             enumParser(Norm.class),
             Norm.NONE,
             "none",
-            "normalization: batch (BatchNormalization), layer (layer norm with gain and bias) or rms (RMSNorm with gain;"
-                    + " arch transformer only for now)");
+            "normalization: batch (BatchNormalization), layer (layer norm with gain and bias) or rms (RMSNorm with gain)");
     public static final ChoiceKey<Placement> PLACEMENT = new ChoiceKey<>(
             Section.AXES,
             "placement",

@@ -4,7 +4,7 @@ import java.util.Locale;
 
 /**
  * The {@code norm} axis: none, batch (BatchNormalization), layer (layer norm with gain and bias) or rms (RMSNorm with a
- * gain: x / sqrt(mean(x²) + ε), no centring and no bias; transformers only for now).
+ * gain: x / sqrt(mean(x²) + ε), no centring and no bias).
  */
 public enum Norm {
     NONE,

@@ -27,8 +27,6 @@ final class RunRules {
                     "axes.arch", "conv is not available yet (convolutional nets come later); allowed: " + Arch.ALLOWED);
         if (rc.arch == Arch.TRANSFORMER) checkTransformer(rc);
         else {
-            if (rc.norm == Norm.RMS)
-                throw c.err("axes.norm", "rms with arch mlp: RMSNorm is in transformer blocks only for now; use layer");
             if (rc.skip == Skip.DEEPNORM)
                 throw c.err(
                         "axes.skip", "deepnorm with arch mlp: DeepNorm is for transformer blocks (arch transformer)");

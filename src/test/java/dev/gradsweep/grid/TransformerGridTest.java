@@ -138,7 +138,6 @@ class TransformerGridTest {
                 "axes: {depth: [2], width: [4], activation: [tanh], init: [xavier], norm: [layer], skip: [residual]}",
                 "");
         for (String[] c : new String[][] {
-            {"norm: [layer]", "norm: [rms]", "axes.norm", "RMSNorm is in transformer blocks only for now"},
             {"skip: [residual]", "skip: [deepnorm]", "axes.skip", "DeepNorm is for transformer blocks"},
             {"skip: [residual]", "skip: [residual], arch: [transformer]", "task.kind", "needs a token task"},
             {"norm: [layer], skip: [residual]", "norm: [none], skip: [deepnorm]", "axes.skip", "DeepNorm is for"},

@@ -83,7 +83,7 @@ public final class StackedMlp {
 
     /** True when {@code rc} can be trained by this engine; the others (recurrent cells) take the DL4J path. */
     public static boolean supports(RunConfig rc) {
-        return rc.cell == Cell.NONE;
+        return rc.cell == Cell.NONE && rc.norm != Norm.RMS; // no stacked RMSNorm: those runs train one by one
     }
 
     /**
