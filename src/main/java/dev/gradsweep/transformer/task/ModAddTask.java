@@ -17,18 +17,17 @@ import java.util.SplittableRandom;
  * (a + b) mod p = c}| / |S|, and the best constant predictor's cross-entropy is H(q) = −Σ q_c ln q_c, computed exactly
  * from the split. With f = 1 every residue has p pairs and H = ln p; a smaller split is slightly uneven, H < ln p.
  */
-public final class ModAddTask implements TokenTask {
+public final class ModAddTask extends TokenTask {
     public static final int SEQ_LEN = TaskSpec.MODADD_SEQ_LEN;
     private final int p;
-    private final long seed;
     /** Pair indices a·p + b: the train part, then the held-out part. */
     private final int[] train, held;
 
     public ModAddTask(int p, double trainFraction, long seed) {
+        super("modadd", p + 2, SEQ_LEN, false, seed);
         if (p < 2 || !(trainFraction > 0 && trainFraction <= 1))
             throw new IllegalArgumentException("modadd needs p >= 2 and 0 < train_fraction <= 1");
         this.p = p;
-        this.seed = seed;
         int n = p * p;
         int[] order = new int[n];
         for (int i = 0; i < n; i++) order[i] = i;
@@ -43,33 +42,12 @@ public final class ModAddTask implements TokenTask {
         this.held = Arrays.copyOfRange(order, nTrain, n);
     }
 
-    @Override
-    public String name() {
-        return "modadd";
-    }
-
-    @Override
-    public int vocab() {
-        return p + 2;
-    }
-
-    @Override
-    public int seqLen() {
-        return SEQ_LEN;
-    }
-
-    @Override
-    public boolean causal() {
-        return false;
-    }
-
     public int trainPairs() {
         return train.length;
     }
 
     @Override
-    public void fill(long first, TokenBatch out) {
-        TokenTasks.checkShape(this, out);
+    void fillChecked(long first, TokenBatch out) {
         for (int b = 0; b < out.batch; b++)
             write(out, b, train[SequenceTask.rng(seed, first + b).nextInt(train.length)]);
     }
@@ -98,6 +76,6 @@ public final class ModAddTask implements TokenTask {
     public double baseline() {
         double[] count = new double[p];
         for (int pair : train) count[(pair / p + pair % p) % p]++;
-        return TokenTasks.entropy(count);
+        return entropy(count);
     }
 }

@@ -14,42 +14,18 @@ import java.util.SplittableRandom;
  * Baseline: the targets of a sequence are a permutation of its inputs, so the pooled masked targets have the
  * inputs' distribution, uniform over V; the best constant predictor is uniform and its cross-entropy is ln V.
  */
-public final class ReverseSortTask implements TokenTask {
+public final class ReverseSortTask extends TokenTask {
     private final boolean sort;
-    private final int vocab, seqLen;
-    private final long seed;
 
     public ReverseSortTask(boolean sort, int vocab, int seqLen, long seed) {
+        super(sort ? "sort" : "reverse", vocab, seqLen, false, seed);
         if (vocab < 2 || seqLen < 1) throw new IllegalArgumentException("needs vocab >= 2 and seq_len >= 1");
         this.sort = sort;
-        this.vocab = vocab;
-        this.seqLen = seqLen;
-        this.seed = seed;
     }
 
     @Override
-    public String name() {
-        return sort ? "sort" : "reverse";
-    }
-
-    @Override
-    public int vocab() {
-        return vocab;
-    }
-
-    @Override
-    public int seqLen() {
-        return seqLen;
-    }
-
-    @Override
-    public boolean causal() {
-        return false;
-    }
-
-    @Override
-    public void fill(long first, TokenBatch out) {
-        TokenTasks.checkShape(this, out);
+    void fillChecked(long first, TokenBatch out) {
+        int vocab = vocab(), seqLen = seqLen();
         Arrays.fill(out.mask, true);
         for (int b = 0; b < out.batch; b++) {
             SplittableRandom r = SequenceTask.rng(seed, first + b);
@@ -62,6 +38,6 @@ public final class ReverseSortTask implements TokenTask {
 
     @Override
     public double baseline() {
-        return Math.log(vocab);
+        return Math.log(vocab());
     }
 }

@@ -19,19 +19,19 @@ import java.util.SplittableRandom;
  * pooled masked target frequency is q_c = Σ_{j: x_j = c} w(j) / ((N − T)·T), and the best constant predictor's
  * cross-entropy is H(q) (not the file's plain unigram entropy: characters near the ends are in fewer windows).
  */
-public final class TextTask implements TokenTask {
-    private final int seqLen;
-    private final long seed;
+public final class TextTask extends TokenTask {
     /** The text as token ids, and the code point of each id. */
     private final int[] ids, alphabet;
 
     public TextTask(String text, int seqLen, long seed) {
-        int[] cps = text.codePoints().toArray();
+        this(text.codePoints().toArray(), seqLen, seed);
+    }
+
+    private TextTask(int[] cps, int seqLen, long seed) {
+        super("text", (int) Arrays.stream(cps).distinct().count(), seqLen, true, seed);
         if (seqLen < 1 || cps.length < seqLen + 1)
             throw new IllegalArgumentException("the text has " + cps.length + " characters; seq_len " + seqLen
                     + " needs at least " + (seqLen + 1));
-        this.seqLen = seqLen;
-        this.seed = seed;
         this.alphabet = Arrays.stream(cps).distinct().sorted().toArray();
         this.ids = new int[cps.length];
         for (int i = 0; i < cps.length; i++) ids[i] = Arrays.binarySearch(alphabet, cps[i]);
@@ -46,34 +46,14 @@ public final class TextTask implements TokenTask {
         }
     }
 
-    @Override
-    public String name() {
-        return "text";
-    }
-
-    @Override
-    public int vocab() {
-        return alphabet.length;
-    }
-
     /** The code point of token id {@code id}. */
     public int codePoint(int id) {
         return alphabet[id];
     }
 
     @Override
-    public int seqLen() {
-        return seqLen;
-    }
-
-    @Override
-    public boolean causal() {
-        return true;
-    }
-
-    @Override
-    public void fill(long first, TokenBatch out) {
-        TokenTasks.checkShape(this, out);
+    void fillChecked(long first, TokenBatch out) {
+        int seqLen = seqLen();
         Arrays.fill(out.mask, true);
         for (int b = 0; b < out.batch; b++) {
             SplittableRandom r = SequenceTask.rng(seed, first + b);
@@ -85,9 +65,9 @@ public final class TextTask implements TokenTask {
 
     @Override
     public double baseline() {
-        int n = ids.length, last = n - seqLen - 1;
+        int n = ids.length, seqLen = seqLen(), last = n - seqLen - 1;
         double[] weight = new double[alphabet.length];
         for (int j = 1; j < n; j++) weight[ids[j]] += Math.min(last, j - 1) - Math.max(0, j - seqLen) + 1;
-        return TokenTasks.entropy(weight);
+        return entropy(weight);
     }
 }

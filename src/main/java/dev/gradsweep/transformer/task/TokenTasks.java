@@ -3,7 +3,7 @@ package dev.gradsweep.transformer.task;
 import dev.gradsweep.grid.Arch;
 import dev.gradsweep.grid.RunConfig;
 
-/** The token task of a transformer run, and what the tasks share. */
+/** The token task of a transformer run. */
 public final class TokenTasks {
     private TokenTasks() {}
 
@@ -20,19 +20,5 @@ public final class TokenTasks {
             case MODADD -> new ModAddTask(rc.task.p, rc.task.trainFraction, rc.seed);
             default -> TextTask.load(rc.task.path, rc.seqLen, rc.seed);
         };
-    }
-
-    static void checkShape(TokenTask task, TokenBatch out) {
-        if (out.seqLen != task.seqLen())
-            throw new IllegalArgumentException(
-                    task.name() + " has seq_len " + task.seqLen() + ", the batch " + out.seqLen);
-    }
-
-    /** −Σ q ln q of the frequencies proportional to {@code weight} (nats). */
-    static double entropy(double[] weight) {
-        double total = 0, h = 0;
-        for (double w : weight) total += w;
-        for (double w : weight) if (w > 0) h -= w / total * Math.log(w / total);
-        return h;
     }
 }

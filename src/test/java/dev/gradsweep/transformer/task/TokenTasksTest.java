@@ -36,7 +36,7 @@ class TokenTasksTest {
                     n++;
                 }
         }
-        double h = TokenTasks.entropy(count), mean = 0, sq = 0;
+        double h = TokenTask.entropy(count), mean = 0, sq = 0;
         int k = 0;
         for (double c : count)
             if (c > 0) {
