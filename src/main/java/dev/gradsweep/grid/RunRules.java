@@ -88,7 +88,8 @@ final class RunRules {
         if (rc.skip == Skip.DEEPNORM && rc.placement != Placement.POST)
             throw c.err(
                     "axes.placement",
-                    "pre with skip deepnorm: DeepNorm is a post-norm scheme (N(x·α + F(x))); use post, or leave the pair"
+                    "pre with skip deepnorm: DeepNorm is a post-norm scheme, N(x·α + F(x)) (before no norm the stream would"
+                            + " grow as α^depth); use post, or leave the pair"
                             + " out with exclude: [{skip: deepnorm, placement: pre}]");
         if (rc.width % rc.heads != 0)
             throw c.err("axes.heads", "heads " + rc.heads + " does not divide width " + rc.width);
