@@ -1,5 +1,5 @@
 -- verdict_axes: verdict_evidence with one row per run and grid axis (axis, value) and the run's context for that
--- axis: every other axis's value and the train settings that are not axes (steps, warmup, highway_gate_bias: null
+-- axis: every other axis's value and the train settings that are not axes (steps, warmup, highway_gate_bias, ffn: null
 -- in outputs written before gradsweep recorded them, so those runs share no context with newer ones), as a JSON object (forget_bias is
 -- left out of cell's contexts, see axis_effects). Keys and nulls are kept, so two configurations never share a
 -- context because a null dropped out or a value holds the separator (a table task's features are joined by '|'), and
@@ -12,8 +12,11 @@ WITH a AS (
                   'init', init, 'norm', norm, 'placement', placement, 'skip', skip, 'task', task,
                   'optimizer', optimizer, 'lr', cast(lr AS string), 'batch', cast(batch AS string), 'clip', clip,
                   'dtype', dtype, 'cell', cell, 'seq_len', cast(seq_len AS string), 'rec_init', rec_init,
-                  'forget_bias', cast(forget_bias AS string)) AS axes,
-         map('steps', cast(steps AS string), 'warmup', cast(warmup AS string),
+                  'forget_bias', cast(forget_bias AS string),
+                  -- outputs from before transformers hold feed-forward runs only: their nulls are mlp's values
+                  'arch', coalesce(arch, 'mlp'), 'heads', cast(heads AS string),
+                  'positions', coalesce(positions, 'n/a')) AS axes,
+         map('steps', cast(steps AS string), 'warmup', cast(warmup AS string), 'ffn', cast(ffn AS string),
              'highway_gate_bias', cast(highway_gate_bias AS string)) AS settings
   FROM verdict_evidence v
 )

@@ -164,15 +164,47 @@ public final class SqlViews {
     }
 
     /**
-     * The five tables of {@code dir} as the views runs, steps, params, layers and timesteps, by jobs/sql/01_tables.sql
-     * (the file spark-sql users run): steps/params/layers/timesteps rows of a batch are committed before its runs
-     * rows, so those views keep only rows of committed runs. No analysis views: for readers of the tables alone.
+     * The six tables of {@code dir} as the views runs, steps, params, layers, timesteps and attention, by
+     * jobs/sql/01_tables.sql (the file spark-sql users run): the other tables' rows of a batch are committed before
+     * its runs rows, so those views keep only rows of committed runs. No analysis views: for readers of the tables
+     * alone. An output written before the attention table gets an empty attention view (a sweep's --resume creates
+     * the table).
      */
     public static void registerTableViews(SparkSession spark, String dir) {
         String prefix = registerTables(spark, dir);
         spark.conf().set("spark.sql.variable.substitute", "true");
         spark.conf().set("gradsweep.tables", prefix.substring(0, prefix.length() - 1));
-        for (String stmt : SqlScript.statements(SqlScript.resource("01_tables.sql"))) spark.sql(stmt);
+        OutputDir out = new OutputDir(dir);
+        boolean attention = ResultTables.exists(out, spec(spark, out), Table.ATTENTION);
+        for (String stmt : SqlScript.statements(SqlScript.resource("01_tables.sql")))
+            if (attention || !stmt.startsWith("CREATE OR REPLACE TEMPORARY VIEW " + Table.ATTENTION.dir + " "))
+                spark.sql(withMissingColumns(spark, prefix, stmt));
+        if (!attention)
+            spark.createDataFrame(List.of(), Schemas.sparkSchema(Table.ATTENTION))
+                    .createOrReplaceTempView(Table.ATTENTION.dir);
+    }
+
+    /**
+     * A table view's statement that also selects, as nulls, the columns gradsweep declares and the table lacks (an
+     * output written before they were added, read without a write that would evolve its schema), so every view reads
+     * any output.
+     */
+    private static String withMissingColumns(SparkSession spark, String prefix, String stmt) {
+        for (Table t : Table.values()) {
+            String from = "SELECT * FROM ${gradsweep.tables}." + t.dir;
+            if (!stmt.contains(from + " ") && !stmt.endsWith(from)) continue;
+            java.util.Set<String> has =
+                    java.util.Set.of(spark.table(prefix + t.dir).columns());
+            StringBuilder nulls = new StringBuilder();
+            for (var f : Schemas.sparkSchema(t).fields())
+                if (!has.contains(f.name()))
+                    nulls.append(", CAST(NULL AS ")
+                            .append(f.dataType().sql())
+                            .append(") AS ")
+                            .append(f.name());
+            return stmt.replace(from, "SELECT *" + nulls + " FROM ${gradsweep.tables}." + t.dir);
+        }
+        return stmt;
     }
 
     /**

@@ -101,7 +101,7 @@ final class SweepCommand implements Callable<Integer>, Failures.Writes {
                 System.out.println("  failed " + r.runId() + ": "
                         + r.error().lines().findFirst().orElse(""));
         System.out.println("tables: " + s.out()
-                + "/{runs,steps,params,layers,timesteps}/  (query: bin/gradsweep sql --in " + s.out() + ")");
+                + "/{runs,steps,params,layers,timesteps,attention}/  (query: bin/gradsweep sql --in " + s.out() + ")");
         if (quiet) return;
         long t0 = System.nanoTime();
         SqlViews.registerForFirstAnswer(spark, s.out());

@@ -34,7 +34,10 @@ public final class GridKeys {
             MAX_SAMPLES = 100_000_000,
             MAX_INPUTS = 1 << 20,
             MAX_RUNS = 1_000_000,
-            MAX_SEQ_LEN = 100_000;
+            MAX_SEQ_LEN = 100_000,
+            MAX_VOCAB = 1 << 16,
+            MAX_P = 1000,
+            MAX_FFN = 64;
     static final double MAX_LR = 100, MAX_GATE_BIAS = 20;
 
     private static final List<Key<?>> ALL = new ArrayList<>();
@@ -268,7 +271,9 @@ public final class GridKeys {
             null,
             "teacher: regression on a random tanh teacher MLP; gauss: random x and y; spirals: two-spiral classification;"
                     + " parity: n-bit parity; table: a Parquet or CSV file; adding: sum of the two marked values of a sequence;"
-                    + " copy: recall 3 symbols of 4 after seq_len steps (adding and copy: recurrent cells only, fresh samples every step)");
+                    + " copy: recall 3 symbols of 4 after seq_len steps (adding and copy: recurrent cells only, fresh samples every step);"
+                    + " reverse, sort: a sequence of seq_len tokens reversed or sorted; modadd: (a + b) mod p; text: next character"
+                    + " of a UTF-8 file (reverse, sort, modadd, text: arch transformer only, fresh sequences every step)");
     public static final IntKey TASK_INPUTS = new IntKey(
             Section.TASK,
             "inputs",
@@ -293,8 +298,12 @@ public final class GridKeys {
             2048,
             "2048 (table: every row)",
             "training examples, generated deterministically from the seed");
-    public static final TextKey TASK_PATH =
-            new TextKey(Section.TASK, "path", "a Parquet file or folder, or a .csv file", "table only: the data file");
+    public static final TextKey TASK_PATH = new TextKey(
+            Section.TASK,
+            "path",
+            "a Parquet file or folder, or a .csv file (table); a UTF-8 text file (text)",
+            "table: the data file; text: the text, read as characters (Unicode code points), the vocabulary its distinct"
+                    + " characters, at least seq_len + 1 of them");
     public static final TextKey TASK_LABEL =
             new TextKey(Section.TASK, "label", "a column of the file", "table only: the target column");
     public static final StructKey TASK_FEATURES = new StructKey(
@@ -307,6 +316,25 @@ public final class GridKeys {
             TaskSpec.Objective.REGRESSION,
             "regression",
             "table only: regression (MSE) or classification (softmax + cross-entropy over the label's values)");
+    public static final IntKey TASK_VOCAB = new IntKey(
+            Section.TASK,
+            "vocab",
+            2,
+            MAX_VOCAB,
+            10,
+            null,
+            "reverse and sort only: the alphabet; tokens are drawn uniformly and independently from 0 … vocab − 1");
+    public static final IntKey TASK_P = new IntKey(
+            Section.TASK, "p", 2, MAX_P, 97, null, "modadd only: the modulus p; a, b and the answer are 0 … p − 1");
+    public static final NumKey TASK_TRAIN_FRACTION = new NumKey(
+            Section.TASK,
+            "train_fraction",
+            0,
+            1,
+            true,
+            0.5,
+            null,
+            "modadd only: the share of the p² pairs (a, b) trained on, a fixed split by the seed; the rest are held out");
 
     // --- train ---------------------------------------------------------------------------------------------------
     public static final IntKey STEPS =
@@ -372,6 +400,14 @@ public final class GridKeys {
             TrainSpec.DEFAULT_FORGET_BIAS,
             null,
             "initial bias of LSTM forget gates (cell: lstm only; positive: the cell state is kept)");
+    public static final IntKey FFN = new IntKey(
+            Section.TRAIN,
+            "ffn",
+            1,
+            MAX_FFN,
+            TrainSpec.DEFAULT_FFN,
+            null,
+            "arch transformer only: the feed-forward sublayer's width multiplier (width → ffn·width → width)");
 
     // --- axes, in expansion order (outermost first; seeds vary fastest) -----------------------------------------
     public static final IntKey DEPTH = new IntKey(
@@ -381,7 +417,7 @@ public final class GridKeys {
             MAX_DEPTH,
             null,
             null,
-            "hidden layers (plain nets), blocks (skip != none) or stacked recurrent layers (cell != none)");
+            "hidden layers (plain nets), blocks (skip != none, arch transformer) or stacked recurrent layers (cell != none)");
     public static final IntKey WIDTH = new IntKey(
             Section.AXES,
             "width",
@@ -389,7 +425,7 @@ public final class GridKeys {
             MAX_WIDTH,
             null,
             null,
-            "units per hidden layer (recurrent cells: the hidden size)");
+            "units per hidden layer (recurrent cells: the hidden size; transformers: the model width d)");
     public static final ChoiceKey<Activation> ACTIVATION = new ChoiceKey<>(
                     Section.AXES,
                     "activation",
@@ -398,7 +434,7 @@ public final class GridKeys {
                     null,
                     null,
                     "hidden activation f (cell rnn: " + Cell.RNN_ACTIVATIONS
-                            + "; lstm and gru: tanh, recorded as such)")
+                            + "; lstm and gru: tanh, recorded as such; transformers: in the feed-forward sublayer)")
             .calling("activation");
     public static final ChoiceKey<Init> INIT = new ChoiceKey<>(
                     Section.AXES,
@@ -416,7 +452,7 @@ public final class GridKeys {
             enumParser(Norm.class),
             Norm.NONE,
             "none",
-            "normalization: batch (BatchNormalization) or layer (layer norm with gain and bias)");
+            "normalization: batch (BatchNormalization), layer (layer norm with gain and bias) or rms (RMSNorm with gain)");
     public static final ChoiceKey<Placement> PLACEMENT = new ChoiceKey<>(
             Section.AXES,
             "placement",
@@ -424,7 +460,8 @@ public final class GridKeys {
             Placement::parse,
             Placement.PRE,
             "pre",
-            "pre: x + F(N(x)), post: N(x + F(x)); only with a norm inside a skip block, elsewhere recorded as n/a");
+            "pre: x + F(N(x)), post: N(x + F(x)); only with a norm inside a skip block or a transformer block,"
+                    + " elsewhere recorded as n/a");
     public static final ChoiceKey<Skip> SKIP = new ChoiceKey<>(
             Section.AXES,
             "skip",
@@ -432,7 +469,8 @@ public final class GridKeys {
             enumParser(Skip.class),
             Skip.NONE,
             "none",
-            "skip connection: residual x + F(x), highway H·T + x·(1 − T), rezero x + α·F(x)");
+            "skip connection: residual x + F(x), highway H·T + x·(1 − T), rezero x + α·F(x), deepnorm N(x·(2·depth)^¼ + F(x))"
+                    + " (arch transformer, placement post)");
     public static final ChoiceKey<TrainSpec.Optimizer> OPTIMIZER_AXIS = new ChoiceKey<>(
             Section.AXES, "optimizer", OPTIMIZER.allowed, OPTIMIZER.parser, null, "train.optimizer", "optimizer");
     public static final NumKey LR_AXIS =
@@ -458,8 +496,9 @@ public final class GridKeys {
             1,
             MAX_SEQ_LEN,
             null,
-            "n/a (required with cell != none)",
-            "sequence length T of a recurrent run; recorded as null for cell none");
+            "n/a (required with cell != none, arch transformer)",
+            "sequence length T of a recurrent run, the context length of a transformer (modadd: 4, a + b =);"
+                    + " recorded as null for the others");
     public static final ChoiceKey<RecInit> REC_INIT = new ChoiceKey<>(
                     Section.AXES,
                     "rec_init",
@@ -470,6 +509,33 @@ public final class GridKeys {
                     "recurrent weights W_h per gate block: orthogonal, identity (IRNN), normal:<sigma> (N(0, sigma^2/H)), spectral:<rho>"
                             + " (spectral radius exactly rho); recorded as n/a for cell none")
             .calling("recurrent initializer");
+    public static final ChoiceKey<Arch> ARCH = new ChoiceKey<>(
+                    Section.AXES,
+                    "arch",
+                    Arch.ALLOWED,
+                    Arch::parse,
+                    Arch.MLP,
+                    "mlp",
+                    "mlp: feed-forward nets (recurrent ones under cell); transformer: token embedding + positions, depth"
+                            + " blocks of self-attention and feed-forward sublayers, linear head (needs a token task)")
+            .calling("architecture");
+    public static final IntKey HEADS = new IntKey(
+            Section.AXES,
+            "heads",
+            1,
+            MAX_WIDTH,
+            1,
+            "1 (arch transformer; n/a for mlp)",
+            "attention heads of a transformer block; they must divide width (head size width / heads)");
+    public static final ChoiceKey<Positions> POSITIONS = new ChoiceKey<>(
+            Section.AXES,
+            "positions",
+            names(Positions.class),
+            enumParser(Positions.class),
+            Positions.LEARNED,
+            "learned",
+            "position encoding of a transformer: learned (a trained seq_len × width table) or sinusoidal (fixed);"
+                    + " recorded as n/a for arch mlp");
 
     private GridKeys() {}
 

@@ -75,7 +75,7 @@ public final class GridSpec {
         c.onlyKeys(root, "", top);
         String name = GridKeys.NAME.read(c, root);
         if (!name.matches("[A-Za-z0-9._-]+")) throw c.err("name", "'" + name + "' must be " + GridKeys.NAME.allowed);
-        TaskSpec task = parseTask(c, c.obj(root, GridKeys.TASK.name));
+        TaskSpec task = TaskParser.parse(c, c.obj(root, GridKeys.TASK.name));
         TrainSpec train = parseTrain(c, c.obj(root, GridKeys.TRAIN.name));
         List<Long> seeds = new ArrayList<>();
         JsonNode s = root.get(GridKeys.SEEDS.name);
@@ -148,40 +148,9 @@ public final class GridSpec {
             throw c.err("axes", "the product has " + product + " runs; at most " + GridKeys.MAX_RUNS);
         List<RunConfig> runs = g.expand();
         if (runs.isEmpty()) throw c.err("exclude", "every combination is excluded: the sweep would be empty");
-        for (RunConfig rc : runs) checkCell(c, rc);
+        RunRules rules = new RunRules(c);
+        for (RunConfig rc : runs) rules.check(rc);
         return g;
-    }
-
-    /** Combinations of the cell with the task and the other axes that cannot be trained (excluded ones are not checked). */
-    private static void checkCell(GridContext c, RunConfig rc) {
-        String kind = rc.task.name();
-        if (!rc.cell.recurrent()) {
-            if (rc.task.kind.sequence())
-                throw c.err(
-                        "task.kind",
-                        kind + " is a sequence task: it needs axes.cell rnn, lstm or gru (cell none is feed-forward)");
-            return;
-        }
-        String cell = "cell " + rc.cell;
-        if (!rc.task.kind.sequence())
-            throw c.err("axes.cell", cell + " needs a sequence task (task.kind adding or copy), not " + kind);
-        if (rc.norm != Norm.NONE)
-            throw c.err("axes.norm", "norm " + rc.norm + " with " + cell + ": recurrent nets have no norm; use none");
-        if (rc.skip != Skip.NONE)
-            throw c.err(
-                    "axes.skip",
-                    "skip " + rc.skip + " with " + cell + ": recurrent nets have no skip blocks; use none");
-        if (rc.cell == Cell.RNN && !Cell.rnnActivation(rc.activation))
-            throw c.err(
-                    "axes.activation",
-                    "activation " + rc.activation.key + " with cell rnn; allowed: " + Cell.RNN_ACTIVATIONS);
-        if (rc.seqLen == 0)
-            throw c.err("axes.seq_len", "missing: a recurrent cell needs the sequence length T, e.g. seq_len: [50]");
-        if (rc.task.kind == TaskSpec.Kind.COPY && rc.seqLen < TaskSpec.COPY_MIN_SEQ_LEN)
-            throw c.err(
-                    "axes.seq_len",
-                    rc.seqLen + " is too short for copy: at least " + TaskSpec.COPY_MIN_SEQ_LEN
-                            + " (its symbols and the recall marker)");
     }
 
     private static Key<?> axisKey(String name) {
@@ -196,7 +165,8 @@ public final class GridSpec {
         if (key == GridKeys.BATCH_AXIS) return Integer.toString(train.batch);
         if (key == GridKeys.CLIP_AXIS) return train.clip;
         if (key == GridKeys.SEQ_LEN)
-            return "0"; // feed-forward runs have none; recurrent runs must list it (checkCells)
+            return "0"; // feed-forward runs have none; recurrent runs and transformers must list it (RunRules)
+        if (key instanceof GridKeys.IntKey ik && ik.dflt != null) return ik.dflt.toString();
         Object d = key instanceof GridKeys.ChoiceKey<?> ck ? ck.dflt : null;
         return d == null ? null : d.toString();
     }
@@ -208,69 +178,6 @@ public final class GridSpec {
         if (parsed instanceof Enum<?> e)
             return e.name().toLowerCase(); // every enum axis is spelled as its lower-case name
         return parsed.toString();
-    }
-
-    private static TaskSpec parseTask(GridContext c, JsonNode t) {
-        c.onlyKeys(t, "task", GridKeys.names(Section.TASK));
-        TaskSpec.Kind kind = GridKeys.TASK_KIND.read(c, t);
-        int samples = kind.sequence()
-                ? 0
-                : kind == TaskSpec.Kind.TABLE ? GridKeys.TASK_SAMPLES.read(c, t, 0) : GridKeys.TASK_SAMPLES.read(c, t);
-        if (kind == TaskSpec.Kind.TABLE) {
-            String path = GridKeys.TASK_PATH.read(c, t);
-            String label = GridKeys.TASK_LABEL.read(c, t);
-            List<String> features = new ArrayList<>();
-            JsonNode f = t.get(GridKeys.TASK_FEATURES.name);
-            if (f != null) {
-                if (!f.isArray() || f.isEmpty())
-                    throw c.err("task.features", "must be a non-empty list of column names");
-                f.forEach(n -> features.add(n.asText()));
-                if (features.contains(label))
-                    throw c.err("task.features", "the label column '" + label + "' cannot also be a feature");
-            }
-            TaskSpec.Objective obj = GridKeys.TASK_OBJECTIVE.read(c, t);
-            for (Key<?> k : List.of(GridKeys.TASK_INPUTS, GridKeys.TASK_OUTPUTS))
-                if (t.has(k.name)) throw c.err(k.path(), "is read from the table file; remove it");
-            return new TaskSpec(kind, 0, 0, samples, obj, path, label, features);
-        }
-        for (Key<?> k :
-                List.of(GridKeys.TASK_PATH, GridKeys.TASK_LABEL, GridKeys.TASK_FEATURES, GridKeys.TASK_OBJECTIVE))
-            if (t.has(k.name)) throw c.err(k.path(), "only applies to kind: table");
-        switch (kind) {
-            case ADDING:
-            case COPY: {
-                for (Key<?> k : List.of(GridKeys.TASK_INPUTS, GridKeys.TASK_OUTPUTS, GridKeys.TASK_SAMPLES))
-                    if (t.has(k.name))
-                        throw c.err(
-                                k.path(),
-                                kind.name().toLowerCase() + " draws fresh sequences every step; remove " + k.name
-                                        + " (the length is axes.seq_len)");
-                TaskSpec.Objective obj = kind == TaskSpec.Kind.ADDING
-                        ? TaskSpec.Objective.REGRESSION
-                        : TaskSpec.Objective.CLASSIFICATION;
-                return new TaskSpec(kind, 0, 0, 0, obj, null, null, List.of());
-            }
-            case SPIRALS: {
-                if (t.has("inputs") || t.has("outputs"))
-                    throw c.err("task", "spirals has 2 inputs and 2 classes; remove inputs/outputs");
-                return new TaskSpec(kind, 2, 2, samples, TaskSpec.Objective.CLASSIFICATION, null, null, List.of());
-            }
-            case PARITY: {
-                int bits = GridKeys.TASK_INPUTS.read(c, t, TaskSpec.PARITY_DEFAULT_BITS);
-                if (bits > TaskSpec.PARITY_MAX_BITS)
-                    throw c.err(
-                            "task.inputs",
-                            bits + " is out of range; allowed 1 to " + TaskSpec.PARITY_MAX_BITS + " (parity bits)");
-                if (t.has("outputs")) throw c.err("task.outputs", "parity has 2 classes; remove outputs");
-                return new TaskSpec(kind, bits, 2, samples, TaskSpec.Objective.CLASSIFICATION, null, null, List.of());
-            }
-            default: {
-                int inputs = GridKeys.TASK_INPUTS.read(c, t);
-                int outputs = GridKeys.TASK_OUTPUTS.read(c, t);
-                return new TaskSpec(
-                        kind, inputs, outputs, samples, TaskSpec.Objective.REGRESSION, null, null, List.of());
-            }
-        }
     }
 
     private static TrainSpec parseTrain(GridContext c, JsonNode t) {
@@ -285,7 +192,8 @@ public final class GridSpec {
         if (warmup > steps) throw c.err("train.warmup", warmup + " is longer than the run (train.steps " + steps + ")");
         double gateBias = GridKeys.HIGHWAY_GATE_BIAS.read(c, t);
         double forgetBias = GridKeys.FORGET_BIAS.read(c, t);
-        return new TrainSpec(steps, batch, opt, lr, clip, dtype, warmup, gateBias, forgetBias);
+        int ffn = GridKeys.FFN.read(c, t);
+        return new TrainSpec(steps, batch, opt, lr, clip, dtype, warmup, gateBias, forgetBias, ffn);
     }
 
     /** The runs of this grid: cartesian product minus excludes, meaningless settings collapsed ({@link RunConfig}), in a fixed order. */
@@ -317,6 +225,8 @@ public final class GridSpec {
                 Double.parseDouble(p.get("lr")),
                 Integer.parseInt(p.get("batch")),
                 p.get("clip"));
+        int seqLen = Integer.parseInt(p.get("seq_len"));
+        if (task.kind == TaskSpec.Kind.MODADD && seqLen == 0) seqLen = TaskSpec.MODADD_SEQ_LEN; // fixed by the task
         return new RunConfig(
                 name,
                 Integer.parseInt(p.get("depth")),
@@ -327,8 +237,11 @@ public final class GridSpec {
                 Placement.parse(p.get("placement")),
                 Skip.valueOf(p.get("skip").toUpperCase()),
                 Cell.parse(p.get("cell")),
-                Integer.parseInt(p.get("seq_len")),
+                seqLen,
                 RecInit.parse(p.get("rec_init")),
+                Arch.parse(p.get("arch")),
+                Integer.parseInt(p.get("heads")),
+                Positions.valueOf(p.get("positions").toUpperCase()),
                 task,
                 tr,
                 seed);

@@ -2,11 +2,15 @@ package dev.gradsweep.grid;
 
 import java.util.Locale;
 
-/** The {@code norm} axis: none, batch (BatchNormalization) or layer (layer norm with gain and bias). */
+/**
+ * The {@code norm} axis: none, batch (BatchNormalization), layer (layer norm with gain and bias) or rms (RMSNorm with a
+ * gain: x / sqrt(mean(x²) + ε), no centring and no bias).
+ */
 public enum Norm {
     NONE,
     BATCH,
-    LAYER;
+    LAYER,
+    RMS;
 
     /** The grid file's and the tables' spelling. */
     public final String key = name().toLowerCase(Locale.ROOT);

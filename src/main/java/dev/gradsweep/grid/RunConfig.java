@@ -16,16 +16,22 @@ public final class RunConfig implements Serializable {
     public final Activation activation;
     public final Init init;
     public final Norm norm;
-    /** {@link Placement#NA} unless a norm sits inside a skip block. */
+    /** {@link Placement#NA} unless a norm sits inside a skip block, or in a transformer block. */
     public final Placement placement;
 
     public final Skip skip;
     /** {@link Cell#NONE} for feed-forward nets; a recurrent cell has depth stacked layers of width units. */
     public final Cell cell;
-    /** Sequence length T of a recurrent run; 0 (no sequence) for cell none. */
+    /** Sequence length T of a recurrent run, the context length of a transformer; 0 (no sequence) for the others. */
     public final int seqLen;
     /** Recurrent weight initializer; null (recorded as n/a) for cell none. */
     public final RecInit recInit;
+    /** mlp (feed-forward and recurrent nets) or transformer: {@code depth} blocks of width {@code width}. */
+    public final Arch arch;
+    /** Attention heads of a transformer (they divide width: head size width / heads); 0 for arch mlp. */
+    public final int heads;
+    /** Position encoding of a transformer; null (recorded as n/a) for arch mlp. */
+    public final Positions positions;
 
     public final TaskSpec task;
     public final TrainSpec train;
@@ -48,11 +54,7 @@ public final class RunConfig implements Serializable {
         this(sweep, depth, width, activation, init, norm, placement, skip, Cell.NONE, 0, null, task, train, seed);
     }
 
-    /**
-     * Settings that mean nothing collapse, so they never multiply runs: a placement without a norm inside a skip
-     * block becomes n/a; for cell none seq_len and rec_init; for lstm and gru the activation (always tanh); for
-     * every cell but lstm the forget-gate bias.
-     */
+    /** A feed-forward (arch mlp) or recurrent run. */
     public RunConfig(
             String sweep,
             int depth,
@@ -68,35 +70,94 @@ public final class RunConfig implements Serializable {
             TaskSpec task,
             TrainSpec train,
             long seed) {
+        this(
+                sweep,
+                depth,
+                width,
+                activation,
+                init,
+                norm,
+                placement,
+                skip,
+                cell,
+                seqLen,
+                recInit,
+                Arch.MLP,
+                0,
+                null,
+                task,
+                train,
+                seed);
+    }
+
+    /**
+     * Settings that mean nothing collapse, so they never multiply runs: a placement without a norm inside a skip
+     * block (or a transformer block) becomes n/a; seq_len for cell none and arch mlp; rec_init for cell none; for
+     * lstm and gru the activation (always tanh); for every cell but lstm the forget-gate bias; heads, positions and
+     * train.ffn for arch mlp.
+     */
+    public RunConfig(
+            String sweep,
+            int depth,
+            int width,
+            Activation activation,
+            Init init,
+            Norm norm,
+            Placement placement,
+            Skip skip,
+            Cell cell,
+            int seqLen,
+            RecInit recInit,
+            Arch arch,
+            int heads,
+            Positions positions,
+            TaskSpec task,
+            TrainSpec train,
+            long seed) {
+        boolean transformer = arch == Arch.TRANSFORMER;
         this.sweep = sweep;
         this.depth = depth;
         this.width = width;
         this.activation = cell == Cell.LSTM || cell == Cell.GRU ? Activation.TANH : activation;
         this.init = init;
         this.norm = norm;
-        this.placement = norm == Norm.NONE || skip == Skip.NONE ? Placement.NA : placement;
+        this.placement = norm == Norm.NONE || (skip == Skip.NONE && !transformer) ? Placement.NA : placement;
         this.skip = skip;
         this.cell = cell;
-        this.seqLen = cell.recurrent() ? seqLen : 0;
+        this.seqLen = cell.recurrent() || transformer ? seqLen : 0;
         this.recInit = cell.recurrent() ? recInit : null;
+        this.arch = arch;
+        this.heads = transformer ? heads : 0;
+        this.positions = transformer ? positions : null;
         this.task = task;
-        this.train = cell != Cell.LSTM && train.forgetBias != TrainSpec.DEFAULT_FORGET_BIAS
+        TrainSpec t = cell != Cell.LSTM && train.forgetBias != TrainSpec.DEFAULT_FORGET_BIAS
                 ? train.withForgetBias(TrainSpec.DEFAULT_FORGET_BIAS)
                 : train;
+        this.train = !transformer && t.ffn != TrainSpec.DEFAULT_FFN ? t.withFfn(TrainSpec.DEFAULT_FFN) : t;
         this.seed = seed;
         this.runId = hash(canonical());
     }
 
     /**
      * All axes, task, train and seed; not the sweep name, so a config keeps its id across sweeps. The recurrent
-     * fields are appended only for recurrent cells, so feed-forward ids are those from before the cell axis.
+     * fields are appended only for recurrent cells and the transformer fields only for transformers, so the ids of
+     * every other configuration are those from before these axes (src/test/resources/grid/run-ids-before-transformers.txt).
      */
     public String canonical() {
         return "depth=" + depth + ";width=" + width + ";activation=" + activation.key + ";init=" + init + ";norm="
                 + norm
                 + ";placement=" + placement + ";skip=" + skip + ";task=" + task.canonical() + ";train="
                 + train.canonical() + ";seed=" + seed
-                + (cell.recurrent() ? ";cell=" + cell + ";seq_len=" + seqLen + ";rec_init=" + recInit : "");
+                + (cell.recurrent() ? ";cell=" + cell + ";seq_len=" + seqLen + ";rec_init=" + recInit : "")
+                + (arch != Arch.MLP
+                        ? ";arch=" + arch + ";heads=" + heads + ";ffn=" + train.ffn + ";positions=" + positionsText()
+                                + ";seq_len=" + seqLen
+                        : "");
+    }
+
+    /** positions as the runs table spells it ("n/a" for arch mlp, as placement). */
+    public String positionsText() {
+        return positions == null ? Placement.NA.key : positions.key;
     }
 
     /** rec_init as the runs table spells it ("n/a" for cell none, as placement). */
@@ -138,6 +199,9 @@ public final class RunConfig implements Serializable {
                 cell,
                 seqLen,
                 recInit,
+                arch,
+                heads,
+                positions,
                 otherTask,
                 train,
                 otherSeed);

@@ -2,12 +2,16 @@ package dev.gradsweep.grid;
 
 import java.util.Locale;
 
-/** The {@code skip} axis: none (a plain MLP), residual, highway or rezero blocks. */
+/**
+ * The {@code skip} axis: none (a plain MLP), residual, highway or rezero blocks, or deepnorm (Wang et al. 2022: N(x·α +
+ * F(x)) with α = (2N)^¼ for N blocks; transformers with a post norm only).
+ */
 public enum Skip {
     NONE,
     RESIDUAL,
     HIGHWAY,
-    REZERO;
+    REZERO,
+    DEEPNORM;
 
     /** The grid file's and the tables' spelling. */
     public final String key = name().toLowerCase(Locale.ROOT);

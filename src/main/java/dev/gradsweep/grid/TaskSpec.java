@@ -17,11 +17,20 @@ public final class TaskSpec implements Serializable {
         PARITY,
         TABLE,
         ADDING,
-        COPY;
+        COPY,
+        REVERSE,
+        SORT,
+        MODADD,
+        TEXT;
 
         /** adding and copy: sequences of seq_len steps for recurrent cells, fresh samples every step. */
         public boolean sequence() {
             return this == ADDING || this == COPY;
+        }
+
+        /** reverse, sort, modadd and text: sequences of token ids for arch transformer (transformer/task). */
+        public boolean tokens() {
+            return this == REVERSE || this == SORT || this == MODADD || this == TEXT;
         }
     }
 
@@ -34,6 +43,8 @@ public final class TaskSpec implements Serializable {
     public static final int PARITY_DEFAULT_BITS = 8, PARITY_MAX_BITS = 30;
     /** copy recalls 3 symbols after a recall marker at the last step, so T must hold 3 + 1 steps at least. */
     public static final int COPY_MIN_SEQ_LEN = 4;
+    /** modadd's context: the tokens a, +, b, = (the answer is predicted at =). */
+    public static final int MODADD_SEQ_LEN = 4;
 
     public final Kind kind;
     /** Input features (for table: resolved from the file on the driver). */
@@ -48,6 +59,12 @@ public final class TaskSpec implements Serializable {
 
     public final String label;
     public final List<String> features;
+    /** reverse and sort: the alphabet of the sequences (token ids 0 … vocab − 1); 0 for other kinds. */
+    public final int vocab;
+    /** modadd: the modulus p (answers 0 … p − 1) and the share of the p² pairs trained on; 0 for other kinds. */
+    public final int p;
+
+    public final double trainFraction;
 
     public TaskSpec(
             Kind kind,
@@ -58,6 +75,21 @@ public final class TaskSpec implements Serializable {
             String path,
             String label,
             List<String> features) {
+        this(kind, inputs, outputs, samples, objective, path, label, features, 0, 0, 0);
+    }
+
+    private TaskSpec(
+            Kind kind,
+            int inputs,
+            int outputs,
+            int samples,
+            Objective objective,
+            String path,
+            String label,
+            List<String> features,
+            int vocab,
+            int p,
+            double trainFraction) {
         this.kind = kind;
         this.inputs = inputs;
         this.outputs = outputs;
@@ -66,11 +98,22 @@ public final class TaskSpec implements Serializable {
         this.path = path;
         this.label = label;
         this.features = List.copyOf(features);
+        this.vocab = vocab;
+        this.p = p;
+        this.trainFraction = trainFraction;
+    }
+
+    /**
+     * A token task (arch transformer): {@code vocab} for reverse and sort, {@code p} and {@code trainFraction} for
+     * modadd, {@code path} for text; fresh sequences every step, so no sample count. Cross-entropy over the tokens.
+     */
+    public static TaskSpec tokens(Kind kind, int vocab, int p, double trainFraction, String path) {
+        return new TaskSpec(kind, 0, 0, 0, Objective.CLASSIFICATION, path, null, List.of(), vocab, p, trainFraction);
     }
 
     /** Same task with the shapes that only the driver can know (table files). */
     public TaskSpec withShape(int inputs, int outputs, int samples) {
-        return new TaskSpec(kind, inputs, outputs, samples, objective, path, label, features);
+        return new TaskSpec(kind, inputs, outputs, samples, objective, path, label, features, vocab, p, trainFraction);
     }
 
     public String name() {
@@ -81,6 +124,15 @@ public final class TaskSpec implements Serializable {
     public String canonical() {
         if (kind.sequence()) return name(); // drawn fresh each step: no sample count; T is the run's seq_len
         Map<String, String> m = new TreeMap<>();
+        if (kind.tokens()) { // fresh sequences every step too; T is the run's seq_len
+            if (kind == Kind.REVERSE || kind == Kind.SORT) m.put("vocab", Integer.toString(vocab));
+            if (kind == Kind.MODADD) {
+                m.put("p", Integer.toString(p));
+                m.put("train_fraction", Canon.num(trainFraction));
+            }
+            if (kind == Kind.TEXT) m.put("path", path);
+            return name() + m;
+        }
         m.put("samples", Integer.toString(samples));
         if (kind == Kind.TABLE) {
             m.put("path", path);

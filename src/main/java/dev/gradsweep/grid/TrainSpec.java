@@ -29,8 +29,14 @@ public final class TrainSpec implements Serializable {
     public final double highwayGateBias;
     /** Initial bias of LSTM forget gates (the other gate biases start at 0). */
     public final double forgetBias;
+    /**
+     * Width multiplier of a transformer block's feed-forward sublayer (width → ffn·width → width). Not part of
+     * {@link #canonical()}: a transformer run's id carries it ({@link RunConfig#canonical()}), other runs ignore it.
+     */
+    public final int ffn;
 
     public static final double DEFAULT_HIGHWAY_GATE_BIAS = -2, DEFAULT_FORGET_BIAS = 1;
+    public static final int DEFAULT_FFN = 4;
 
     public TrainSpec(int steps, int batch, Optimizer optimizer, double lr, String clip, DType dtype) {
         this(steps, batch, optimizer, lr, clip, dtype, 0, DEFAULT_HIGHWAY_GATE_BIAS);
@@ -58,6 +64,20 @@ public final class TrainSpec implements Serializable {
             int warmup,
             double highwayGateBias,
             double forgetBias) {
+        this(steps, batch, optimizer, lr, clip, dtype, warmup, highwayGateBias, forgetBias, DEFAULT_FFN);
+    }
+
+    public TrainSpec(
+            int steps,
+            int batch,
+            Optimizer optimizer,
+            double lr,
+            String clip,
+            DType dtype,
+            int warmup,
+            double highwayGateBias,
+            double forgetBias,
+            int ffn) {
         this.steps = steps;
         this.batch = batch;
         this.optimizer = optimizer;
@@ -67,14 +87,19 @@ public final class TrainSpec implements Serializable {
         this.warmup = warmup;
         this.highwayGateBias = highwayGateBias;
         this.forgetBias = forgetBias;
+        this.ffn = ffn;
     }
 
     public TrainSpec with(Optimizer optimizer, double lr, int batch, String clip) {
-        return new TrainSpec(steps, batch, optimizer, lr, clip, dtype, warmup, highwayGateBias, forgetBias);
+        return new TrainSpec(steps, batch, optimizer, lr, clip, dtype, warmup, highwayGateBias, forgetBias, ffn);
     }
 
     public TrainSpec withForgetBias(double b) {
-        return new TrainSpec(steps, batch, optimizer, lr, clip, dtype, warmup, highwayGateBias, b);
+        return new TrainSpec(steps, batch, optimizer, lr, clip, dtype, warmup, highwayGateBias, b, ffn);
+    }
+
+    public TrainSpec withFfn(int f) {
+        return new TrainSpec(steps, batch, optimizer, lr, clip, dtype, warmup, highwayGateBias, forgetBias, f);
     }
 
     /** The learning rate used at {@code step} (0-based), warmup included. */

@@ -83,7 +83,8 @@ public final class NetworkFactory {
                     add(g, layerOf, l, name, dense(in, width, act, true), prev);
                     prev = name;
                 } else {
-                    add(g, layerOf, l, name, dense(in, width, Activation.IDENTITY, false), prev);
+                    // the norm's beta replaces the bias; RMSNorm has none, so the dense layer keeps its own
+                    add(g, layerOf, l, name, dense(in, width, Activation.IDENTITY, norm == Norm.RMS), prev);
                     String nn = name + suffix(norm);
                     add(g, layerOf, l, nn, norm(norm, width), name);
                     prev = name + ".act";
@@ -185,9 +186,9 @@ public final class NetworkFactory {
                 .build();
     }
 
-    /** The name suffix of a norm layer: {@code .bn} or {@code .ln}. */
+    /** The name suffix of a norm layer: {@code .bn}, {@code .ln} or {@code .rms}. */
     public static String suffix(Norm norm) {
-        return norm == Norm.BATCH ? ".bn" : ".ln";
+        return norm == Norm.BATCH ? ".bn" : norm == Norm.RMS ? ".rms" : ".ln";
     }
 
     private static Layer norm(Norm kind, int width) {
@@ -197,7 +198,7 @@ public final class NetworkFactory {
                     .nOut(width)
                     .activation(org.nd4j.linalg.activations.Activation.IDENTITY)
                     .build();
-        return new LayerNorm(width);
+        return kind == Norm.RMS ? new RmsNorm(width) : new LayerNorm(width);
     }
 
     public static DataType dataType(TrainSpec.DType d) {

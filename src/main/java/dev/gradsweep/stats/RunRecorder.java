@@ -15,6 +15,9 @@ public interface RunRecorder {
     /** One recurrent layer at one time step (recurrent runs only; feed-forward loops never call it). */
     default void timeStep(int step, TimeStepStats stats) {}
 
+    /** One head of one transformer block (transformer runs only; other loops never call it). */
+    default void attention(int step, AttentionStats stats) {}
+
     /**
      * Rows the recorder could not store (a full disk): the failure of the run's task, not of the run, so the engines
      * rethrow it instead of recording the run as failed, and the task's runs are trained again by its retry or by

@@ -37,7 +37,7 @@ import org.apache.iceberg.types.Types;
  * {@code <out>/runs}, {@code <out>/steps}, ... with no server. Any other Iceberg catalog is configured as Spark catalog
  * {@value #CATALOG} ({@code spark.sql.catalog.gradsweep.*}) with a namespace ({@value #NAMESPACE_KEY}).
  * <p>
- * Commit protocol: a batch appends its files to steps, params, layers, timesteps and layer_stalls, then to runs, each append tagged with the
+ * Commit protocol: a batch appends its files to steps, params, layers, timesteps, attention and layer_stalls, then to runs, each append tagged with the
  * batch id in the snapshot summary. Readers see a run only once its runs row is committed (the views semi-join to
  * runs); a batch whose runs append never happened (the driver died in between) is undone by {@link #repair}.
  */
@@ -51,8 +51,8 @@ public final class ResultTables {
 
     static final String BATCH = "gradsweep.batch", REPAIRED = "gradsweep.repaired";
     /** Commit order: runs last, so a committed runs row means the run's other rows are committed. */
-    public static final List<Table> COMMIT_ORDER =
-            List.of(Table.STEPS, Table.PARAMS, Table.LAYERS, Table.TIMESTEPS, Table.LAYER_STALLS, Table.RUNS);
+    public static final List<Table> COMMIT_ORDER = List.of(
+            Table.STEPS, Table.PARAMS, Table.LAYERS, Table.TIMESTEPS, Table.ATTENTION, Table.LAYER_STALLS, Table.RUNS);
 
     /**
      * Property of the layer_stalls table: the gradsweep.frozen_update_ratio its rows were computed with. Set once the
@@ -131,7 +131,8 @@ public final class ResultTables {
 
     /**
      * @param create create missing tables (a sweep); otherwise a missing table is an error naming the output
-     *     (readers), except layer_stalls, which outputs of an older gradsweep lack ({@link #table} is then null)
+     *     (readers), except layer_stalls and attention, which outputs of an older gradsweep lack ({@link #table} is
+     *     then null; a sweep's --resume creates them)
      */
     public static ResultTables open(OutputDir out, CatalogSpec spec, boolean create) {
         ResultTables r = new ResultTables(out, spec);
@@ -139,7 +140,7 @@ public final class ResultTables {
             TableIdentifier id = r.id(t);
             org.apache.iceberg.Table it;
             if (r.catalog.tableExists(id)) it = r.evolve(r.catalog.loadTable(id), t);
-            else if (!create && t == Table.LAYER_STALLS) continue;
+            else if (!create && (t == Table.LAYER_STALLS || t == Table.ATTENTION)) continue;
             else if (!create)
                 throw new BadInputException(out.root() + ": no Iceberg table " + t.dir
                         + (spec.configured() ? " in namespace " + spec.namespace() : "")
@@ -164,8 +165,13 @@ public final class ResultTables {
 
     /** True when the output holds tables (in the default catalog: {@code <out>/runs/metadata} exists). */
     public static boolean exists(OutputDir out, CatalogSpec spec) {
+        return exists(out, spec, Table.RUNS);
+    }
+
+    /** True when the output holds table {@code t} (an output of an older gradsweep may lack attention). */
+    public static boolean exists(OutputDir out, CatalogSpec spec, Table t) {
         ResultTables r = new ResultTables(out, spec);
-        return r.catalog.tableExists(r.id(Table.RUNS));
+        return r.catalog.tableExists(r.id(t));
     }
 
     /**

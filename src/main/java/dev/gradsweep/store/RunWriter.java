@@ -1,9 +1,11 @@
 package dev.gradsweep.store;
 
+import dev.gradsweep.grid.Arch;
 import dev.gradsweep.grid.Cell;
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.grid.Skip;
 import dev.gradsweep.stats.ActStats;
+import dev.gradsweep.stats.AttentionStats;
 import dev.gradsweep.stats.LayerInfo;
 import dev.gradsweep.stats.ParamStats;
 import dev.gradsweep.stats.RunRecorder;
@@ -154,6 +156,28 @@ public final class RunWriter implements RunRecorder, Closeable {
                         .numOrNull(t.gateMean()));
     }
 
+    /** Attention rows: the table's file is opened by the first (a task without transformers has none). */
+    @Override
+    public void attention(int step, AttentionStats a) {
+        RowWriter w;
+        try {
+            w = files.writer(Table.ATTENTION);
+        } catch (IOException e) {
+            throw new RunRecorder.NotRecorded("cannot write the rows of run " + id, e);
+        }
+        end(
+                w,
+                w.begin()
+                        .str(id)
+                        .num(step)
+                        .num(a.layer())
+                        .num(a.head())
+                        .num(a.entropyMean())
+                        .num(a.entropyMin())
+                        .num(a.maxLogit())
+                        .numOrNull(a.tokenCosMean())); // NaN: a one-token context has no pairs
+    }
+
     /** Rows are written by the time the call returns, so the builder's row can be reused. */
     private void end(RowWriter w, RowWriter.Row built) {
         try {
@@ -221,11 +245,15 @@ public final class RunWriter implements RunRecorder, Closeable {
                         prov.nd4jVersion(),
                         prov.statsPath(),
                         rc.cell.key,
-                        rc.cell.recurrent() ? rc.seqLen : null,
+                        rc.seqLen > 0 ? rc.seqLen : null,
                         rc.recInitText(),
                         rc.cell == Cell.LSTM ? rc.train.forgetBias : null,
                         rc.train.warmup,
-                        rc.skip == Skip.HIGHWAY ? rc.train.highwayGateBias : null);
+                        rc.skip == Skip.HIGHWAY ? rc.train.highwayGateBias : null,
+                        rc.arch.key,
+                        rc.arch == Arch.TRANSFORMER ? rc.heads : null,
+                        rc.arch == Arch.TRANSFORMER ? rc.train.ffn : null,
+                        rc.positionsText());
     }
 
     /** Closes the files if this writer opened them; a task's shared files are closed by the task. */

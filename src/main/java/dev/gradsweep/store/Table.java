@@ -63,7 +63,11 @@ public enum Table {
             s("rec_init"),
             d("forget_bias"),
             i("warmup"),
-            d("highway_gate_bias")),
+            d("highway_gate_bias"),
+            s("arch"),
+            i("heads"),
+            i("ffn"),
+            s("positions")),
     STEPS("steps", s("run_id"), i("step"), d("loss"), d("grad_l2_total"), d("update_l2_total"), d("lr"), d("step_ms")),
     PARAMS(
             "params",
@@ -111,6 +115,20 @@ public enum Table {
             d("act_saturated_frac"),
             d("act_slope_sq_mean"),
             d("gate_mean")),
+    /**
+     * One row per run × step × transformer block × head (docs/schema.md#attention): the head's attention entropy over
+     * its queries, its largest logit, and the block's token similarity, repeated on each of the block's head rows.
+     */
+    ATTENTION(
+            "attention",
+            s("run_id"),
+            i("step"),
+            i("layer"),
+            i("head"),
+            d("entropy_mean"),
+            d("entropy_min"),
+            d("max_logit"),
+            d("token_cos_mean")),
     /**
      * One row per run and layer: the analysis view of the same name (jobs/sql/15_layer_stalls.sql), computed by the
      * executor as it writes the run ({@link LayerStallRows}), so the verdicts need not aggregate params and layers.

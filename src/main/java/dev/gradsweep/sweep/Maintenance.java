@@ -123,7 +123,8 @@ public final class Maintenance {
             n = runs.count();
             Dataset<Row> ids = runs.select("run_id");
             for (Table t : ResultTables.COMMIT_ORDER) {
-                if (t == Table.LAYER_STALLS) continue; // no per-run files: computed from the rows migrated
+                // no per-run files: layer_stalls is computed from the rows migrated, attention came after that layout
+                if (t == Table.LAYER_STALLS || t == Table.ATTENTION) continue;
                 Dataset<Row> rows =
                         t == Table.RUNS ? runs : legacyTable(spark, out, t).join(ids, "run_id");
                 rows.select(columns(t)).writeTo(prefix + t.dir).append();

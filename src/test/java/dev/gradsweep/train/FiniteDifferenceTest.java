@@ -28,7 +28,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 /**
  * DL4J's back-propagated gradients, as the probe reads them (batch-summed, scaled by 1/batch), agree with central
  * finite differences of the reported loss on tiny float64 networks: every activation a grid may name in a plain
- * MLP, and every block type (residual, highway, rezero; batch and layer norm; pre and post). The probe's
+ * MLP, and every block type (residual, highway, rezero; batch, layer and RMS norm; pre and post). The probe's
  * per-array L2 must equal the L2 of the finite-difference gradient. Batch norm's running mean/variance are not
  * gradients and are left out (the probe leaves them out too).
  */
@@ -57,6 +57,11 @@ class FiniteDifferenceTest {
         "tanh, batch, post, highway",
         "tanh, layer, pre, rezero",
         "tanh, batch, post, rezero",
+        "tanh, rms, n/a, none",
+        "tanh, rms, pre, residual",
+        "relu, rms, post, residual",
+        "tanh, rms, pre, highway",
+        "tanh, rms, post, rezero",
     })
     void blockGradientsMatchCentralDifferences(String act, String norm, String placement, String skip) {
         check(Activation.parse(act), norm, placement, skip);

@@ -1,6 +1,7 @@
 package dev.gradsweep.train;
 
 import dev.gradsweep.stats.ActStats;
+import dev.gradsweep.stats.AttentionStats;
 import dev.gradsweep.stats.GradientProbe;
 import dev.gradsweep.stats.LayerInfo;
 import dev.gradsweep.stats.ParamStats;
@@ -44,6 +45,15 @@ public final class MemoryRecorder implements RunRecorder {
     public final List<StepRow> steps = new ArrayList<>();
     public final List<ParamRow> params = new ArrayList<>();
     public final List<LayerRow> layers = new ArrayList<>();
+    /** Attention rows (transformer runs) as recorded, with their step. */
+    public record AttentionRow(int step, AttentionStats stats) {}
+
+    public final List<AttentionRow> attention = new ArrayList<>();
+
+    @Override
+    public void attention(int step, AttentionStats a) {
+        attention.add(new AttentionRow(step, a));
+    }
 
     @Override
     public void step(int step, double loss, double gradL2Total, double updateL2Total, double lr, double stepMs) {

@@ -3,6 +3,7 @@ package dev.gradsweep.train.stack;
 import dev.gradsweep.data.Batches;
 import dev.gradsweep.data.TaskData;
 import dev.gradsweep.grid.Activation;
+import dev.gradsweep.grid.Arch;
 import dev.gradsweep.grid.Cell;
 import dev.gradsweep.grid.Norm;
 import dev.gradsweep.grid.Placement;
@@ -83,7 +84,8 @@ public final class StackedMlp {
 
     /** True when {@code rc} can be trained by this engine; the others (recurrent cells) take the DL4J path. */
     public static boolean supports(RunConfig rc) {
-        return rc.cell == Cell.NONE;
+        // MLPs only, and no stacked RMSNorm: those runs train one by one
+        return rc.cell == Cell.NONE && rc.arch == Arch.MLP && rc.norm != Norm.RMS;
     }
 
     /**

@@ -1,0 +1,132 @@
+package dev.gradsweep.grid;
+
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Combinations of the axes, the task and the architecture that cannot be trained, checked run by run (excluded
+ * combinations are not checked, so an {@code exclude} entry is the way around one), before Spark starts.
+ */
+final class RunRules {
+    private final GridContext c;
+    /** A text task's length in characters, read once per file. */
+    private final Map<String, Integer> textLength = new HashMap<>();
+
+    RunRules(GridContext c) {
+        this.c = c;
+    }
+
+    void check(RunConfig rc) {
+        if (rc.arch == Arch.CONV)
+            throw c.err(
+                    "axes.arch", "conv is not available yet (convolutional nets come later); allowed: " + Arch.ALLOWED);
+        if (rc.arch == Arch.TRANSFORMER) checkTransformer(rc);
+        else {
+            if (rc.skip == Skip.DEEPNORM)
+                throw c.err(
+                        "axes.skip", "deepnorm with arch mlp: DeepNorm is for transformer blocks (arch transformer)");
+            checkCell(rc);
+        }
+    }
+
+    /** Combinations of the cell with the task and the other axes that cannot be trained (excluded ones are not checked). */
+    private void checkCell(RunConfig rc) {
+        String kind = rc.task.name();
+        if (!rc.cell.recurrent()) {
+            if (rc.task.kind.tokens())
+                throw c.err("task.kind", kind + " is a token task: it needs axes.arch transformer");
+            if (rc.task.kind.sequence())
+                throw c.err(
+                        "task.kind",
+                        kind + " is a sequence task: it needs axes.cell rnn, lstm or gru (cell none is feed-forward)");
+            return;
+        }
+        String cell = "cell " + rc.cell;
+        if (!rc.task.kind.sequence())
+            throw c.err("axes.cell", cell + " needs a sequence task (task.kind adding or copy), not " + kind);
+        if (rc.task.kind.tokens())
+            throw c.err("task.kind", kind + " is a token task: it needs axes.arch transformer and cell none");
+        if (rc.norm != Norm.NONE)
+            throw c.err("axes.norm", "norm " + rc.norm + " with " + cell + ": recurrent nets have no norm; use none");
+        if (rc.skip != Skip.NONE)
+            throw c.err(
+                    "axes.skip",
+                    "skip " + rc.skip + " with " + cell + ": recurrent nets have no skip blocks; use none");
+        if (rc.cell == Cell.RNN && !Cell.rnnActivation(rc.activation))
+            throw c.err(
+                    "axes.activation",
+                    "activation " + rc.activation.key + " with cell rnn; allowed: " + Cell.RNN_ACTIVATIONS);
+        if (rc.seqLen == 0)
+            throw c.err("axes.seq_len", "missing: a recurrent cell needs the sequence length T, e.g. seq_len: [50]");
+        if (rc.task.kind == TaskSpec.Kind.COPY && rc.seqLen < TaskSpec.COPY_MIN_SEQ_LEN)
+            throw c.err(
+                    "axes.seq_len",
+                    rc.seqLen + " is too short for copy: at least " + TaskSpec.COPY_MIN_SEQ_LEN
+                            + " (its symbols and the recall marker)");
+    }
+
+    private void checkTransformer(RunConfig rc) {
+        String kind = rc.task.name();
+        if (rc.cell.recurrent())
+            throw c.err(
+                    "axes.cell",
+                    "cell " + rc.cell + " with arch transformer: a transformer has no recurrent cell; use none");
+        if (!rc.task.kind.tokens())
+            throw c.err(
+                    "task.kind",
+                    kind + " with arch transformer: a transformer needs a token task (reverse, sort, modadd or text)");
+        if (rc.norm == Norm.BATCH) throw c.err("axes.norm", "batch with arch transformer; allowed: none, layer, rms");
+        if (rc.skip == Skip.HIGHWAY)
+            throw c.err("axes.skip", "highway with arch transformer; allowed: none, residual, rezero, deepnorm");
+        if (rc.skip == Skip.DEEPNORM && rc.norm == Norm.NONE)
+            throw c.err("axes.norm", "none with skip deepnorm: DeepNorm normalizes after the sum; use layer or rms");
+        if (rc.skip == Skip.DEEPNORM && rc.placement != Placement.POST)
+            throw c.err(
+                    "axes.placement",
+                    "pre with skip deepnorm: DeepNorm is a post-norm scheme, N(x·α + F(x)) (before no norm the stream would"
+                            + " grow as α^depth); use post, or leave the pair"
+                            + " out with exclude: [{skip: deepnorm, placement: pre}]");
+        if (rc.width % rc.heads != 0)
+            throw c.err("axes.heads", "heads " + rc.heads + " does not divide width " + rc.width);
+        if (rc.task.kind == TaskSpec.Kind.MODADD) {
+            if (rc.seqLen != TaskSpec.MODADD_SEQ_LEN)
+                throw c.err(
+                        "axes.seq_len",
+                        rc.seqLen + " with modadd: its context is the " + TaskSpec.MODADD_SEQ_LEN
+                                + " tokens a + b =; remove seq_len");
+            return;
+        }
+        if (rc.seqLen == 0)
+            throw c.err("axes.seq_len", "missing: a transformer needs its context length, e.g. seq_len: [32]");
+        if (rc.task.kind == TaskSpec.Kind.TEXT && textLength(rc.task.path) < rc.seqLen + 1)
+            throw c.err(
+                    "task.path",
+                    rc.task.path + " has " + textLength(rc.task.path) + " characters; seq_len " + rc.seqLen
+                            + " needs at least " + (rc.seqLen + 1) + " (a window and the character after it)");
+    }
+
+    /** The text's length in Unicode code points; a missing, unreadable, non-UTF-8 or empty file is an error. */
+    private int textLength(String path) {
+        Integer n = textLength.get(path);
+        if (n != null) return n;
+        Path p = Path.of(path);
+        if (!Files.isRegularFile(p)) throw c.err("task.path", path + ": not found (or not a file)");
+        String text;
+        try {
+            text = Files.readString(p, StandardCharsets.UTF_8);
+        } catch (CharacterCodingException e) {
+            throw c.err("task.path", path + " is not UTF-8 text (" + e + ")");
+        } catch (IOException e) {
+            throw c.err("task.path", path + " cannot be read: " + e.getMessage());
+        }
+        if (text.isEmpty()) throw c.err("task.path", path + " is empty");
+        n = text.codePointCount(0, text.length());
+        textLength.put(path, n);
+        return n;
+    }
+}

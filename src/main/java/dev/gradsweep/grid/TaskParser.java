@@ -1,0 +1,111 @@
+package dev.gradsweep.grid;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gradsweep.grid.GridKeys.Key;
+import dev.gradsweep.grid.GridKeys.Section;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** The {@code task} mapping of a grid file: its kind and the settings that kind takes, each checked. */
+final class TaskParser {
+    /** The keys of the token tasks, and the kinds each applies to (named when another kind lists it). */
+    private static final Map<Key<?>, String> TOKEN_KEY_KINDS = Map.of(
+            GridKeys.TASK_VOCAB, "reverse, sort",
+            GridKeys.TASK_P, "modadd",
+            GridKeys.TASK_TRAIN_FRACTION, "modadd");
+
+    private static final List<Key<?>> TOKEN_KEYS =
+            List.of(GridKeys.TASK_VOCAB, GridKeys.TASK_P, GridKeys.TASK_TRAIN_FRACTION);
+
+    private TaskParser() {}
+
+    static TaskSpec parse(GridContext c, JsonNode t) {
+        c.onlyKeys(t, "task", GridKeys.names(Section.TASK));
+        TaskSpec.Kind kind = GridKeys.TASK_KIND.read(c, t);
+        if (kind.tokens()) return tokens(c, t, kind);
+        for (Key<?> k : TOKEN_KEYS)
+            if (t.has(k.name)) throw c.err(k.path(), "only applies to kind: " + TOKEN_KEY_KINDS.get(k));
+        int samples = kind.sequence()
+                ? 0
+                : kind == TaskSpec.Kind.TABLE ? GridKeys.TASK_SAMPLES.read(c, t, 0) : GridKeys.TASK_SAMPLES.read(c, t);
+        if (kind == TaskSpec.Kind.TABLE) {
+            String path = GridKeys.TASK_PATH.read(c, t);
+            String label = GridKeys.TASK_LABEL.read(c, t);
+            List<String> features = new ArrayList<>();
+            JsonNode f = t.get(GridKeys.TASK_FEATURES.name);
+            if (f != null) {
+                if (!f.isArray() || f.isEmpty())
+                    throw c.err("task.features", "must be a non-empty list of column names");
+                f.forEach(n -> features.add(n.asText()));
+                if (features.contains(label))
+                    throw c.err("task.features", "the label column '" + label + "' cannot also be a feature");
+            }
+            TaskSpec.Objective obj = GridKeys.TASK_OBJECTIVE.read(c, t);
+            for (Key<?> k : List.of(GridKeys.TASK_INPUTS, GridKeys.TASK_OUTPUTS))
+                if (t.has(k.name)) throw c.err(k.path(), "is read from the table file; remove it");
+            return new TaskSpec(kind, 0, 0, samples, obj, path, label, features);
+        }
+        for (Key<?> k : List.of(GridKeys.TASK_LABEL, GridKeys.TASK_FEATURES, GridKeys.TASK_OBJECTIVE))
+            if (t.has(k.name)) throw c.err(k.path(), "only applies to kind: table");
+        if (t.has(GridKeys.TASK_PATH.name))
+            throw c.err(GridKeys.TASK_PATH.path(), "only applies to kinds table and text");
+        switch (kind) {
+            case ADDING:
+            case COPY: {
+                for (Key<?> k : List.of(GridKeys.TASK_INPUTS, GridKeys.TASK_OUTPUTS, GridKeys.TASK_SAMPLES))
+                    if (t.has(k.name))
+                        throw c.err(
+                                k.path(),
+                                kind.name().toLowerCase() + " draws fresh sequences every step; remove " + k.name
+                                        + " (the length is axes.seq_len)");
+                TaskSpec.Objective obj = kind == TaskSpec.Kind.ADDING
+                        ? TaskSpec.Objective.REGRESSION
+                        : TaskSpec.Objective.CLASSIFICATION;
+                return new TaskSpec(kind, 0, 0, 0, obj, null, null, List.of());
+            }
+            case SPIRALS: {
+                if (t.has("inputs") || t.has("outputs"))
+                    throw c.err("task", "spirals has 2 inputs and 2 classes; remove inputs/outputs");
+                return new TaskSpec(kind, 2, 2, samples, TaskSpec.Objective.CLASSIFICATION, null, null, List.of());
+            }
+            case PARITY: {
+                int bits = GridKeys.TASK_INPUTS.read(c, t, TaskSpec.PARITY_DEFAULT_BITS);
+                if (bits > TaskSpec.PARITY_MAX_BITS)
+                    throw c.err(
+                            "task.inputs",
+                            bits + " is out of range; allowed 1 to " + TaskSpec.PARITY_MAX_BITS + " (parity bits)");
+                if (t.has("outputs")) throw c.err("task.outputs", "parity has 2 classes; remove outputs");
+                return new TaskSpec(kind, bits, 2, samples, TaskSpec.Objective.CLASSIFICATION, null, null, List.of());
+            }
+            default: {
+                int inputs = GridKeys.TASK_INPUTS.read(c, t);
+                int outputs = GridKeys.TASK_OUTPUTS.read(c, t);
+                return new TaskSpec(
+                        kind, inputs, outputs, samples, TaskSpec.Objective.REGRESSION, null, null, List.of());
+            }
+        }
+    }
+
+    /** reverse, sort, modadd, text: only their own keys; the text file is checked with the runs' seq_len ({@link RunRules}). */
+    private static TaskSpec tokens(GridContext c, JsonNode t, TaskSpec.Kind kind) {
+        List<Key<?>> own =
+                switch (kind) {
+                    case REVERSE, SORT -> List.of(GridKeys.TASK_VOCAB);
+                    case MODADD -> List.of(GridKeys.TASK_P, GridKeys.TASK_TRAIN_FRACTION);
+                    default -> List.of(GridKeys.TASK_PATH);
+                };
+        for (Key<?> k : GridKeys.in(Section.TASK))
+            if (k != GridKeys.TASK_KIND && !own.contains(k) && t.has(k.name))
+                throw c.err(
+                        k.path(),
+                        "does not apply to kind: " + kind.name().toLowerCase() + " (it takes "
+                                + (own.stream().map(Key::path).toList()) + "; the length is axes.seq_len)");
+        return switch (kind) {
+            case REVERSE, SORT -> TaskSpec.tokens(kind, GridKeys.TASK_VOCAB.read(c, t), 0, 0, null);
+            case MODADD -> TaskSpec.tokens(
+                    kind, 0, GridKeys.TASK_P.read(c, t), GridKeys.TASK_TRAIN_FRACTION.read(c, t), null);
+            default -> TaskSpec.tokens(kind, 0, 0, 0, GridKeys.TASK_PATH.read(c, t));
+        };
+    }
+}
