@@ -25,7 +25,9 @@ import picocli.CommandLine.Option;
                     + "sweep uses for each net (a stack wherever the stacked engine builds it) and its ratio to the bare "
                     + "loop; then sweep throughput (runs/min) for local[1] and "
                     + "local[2] on a small fixed grid.",
-            "Run it on an idle machine; OMP_NUM_THREADS=1 is set by bin/gradsweep."
+            "Run it on an idle machine; OMP_NUM_THREADS=1 is set by bin/gradsweep. With the defaults it takes about "
+                    + "23 minutes on a 2-core machine (peak RSS 6.4 GB, docs/performance.md); --nets, --rounds and "
+                    + "--no-sweep make it shorter."
         })
 final class BenchCommand implements Callable<Integer> {
     /** --steps' default, also quoted in --profile's help. */
