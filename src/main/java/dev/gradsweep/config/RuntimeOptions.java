@@ -105,7 +105,8 @@ public final class RuntimeOptions {
             "0",
             "operations",
             "test only: stop right after the k-th metadata operation of this JVM (Iceberg commit, file deletion, lock"
-                    + " acquisition, takeover or release), with an exception (0: never)");
+                    + " acquisition, takeover or release), or the first one of this name (e.g. 'expire params'), with an"
+                    + " exception (0: never)");
 
     public static final Option CRASH_HALT = add(
             "gradsweep.test.crashHalt",

@@ -32,7 +32,8 @@ public final class CommitPoints {
         long n = COUNT.incrementAndGet();
         Consumer<String> o = observer;
         if (o != null) o.accept(what);
-        if (Long.parseLong(RuntimeOptions.get(RuntimeOptions.CRASH_AFTER).strip()) != n) return;
+        String at = RuntimeOptions.get(RuntimeOptions.CRASH_AFTER).strip();
+        if (at.chars().allMatch(Character::isDigit) ? Long.parseLong(at) != n : !at.equals(what)) return;
         if (RuntimeOptions.flag(RuntimeOptions.CRASH_HALT)) {
             System.err.println(RuntimeOptions.CRASH_AFTER.key() + "=" + n + ": halting right after " + what);
             System.err.flush();

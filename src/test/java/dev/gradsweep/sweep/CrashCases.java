@@ -149,15 +149,7 @@ final class CrashCases {
         Path resume = dir.resolve("resume");
         cases.get(Kind.SWEEP).run(resume, false);
         cases.put(Kind.RESUME, new Case(Kind.RESUME, g2, resume, saved(resume)));
-        Path compact = dir.resolve("compact");
-        System.setProperty(RuntimeOptions.COMMIT_RUNS.key(), "1");
-        try {
-            SweepDriver.run(
-                    new SweepDriver.Options(g3.toString(), compact.toString(), false, false, null, 0, false, false),
-                    new PrintStream(new ByteArrayOutputStream()));
-        } finally {
-            System.clearProperty(RuntimeOptions.COMMIT_RUNS.key());
-        }
+        Path compact = uncompacted(g3, dir.resolve("compact"));
         cases.put(Kind.COMPACT, new Case(Kind.COMPACT, g3, compact, saved(compact)));
         Path migrate = dir.resolve("migrate");
         String prefix = SqlViews.registerTables(spark, compact.toString());
@@ -169,6 +161,19 @@ final class CrashCases {
                 migrate.resolve("steps/0000uncommitted.parquet"));
         cases.put(Kind.MIGRATE, new Case(Kind.MIGRATE, g3, migrate, saved(migrate)));
         return cases;
+    }
+
+    /** COMPACT's starting state at {@code out}: the grid's runs swept without compaction, a batch per run. */
+    static Path uncompacted(Path grid, Path out) throws Exception {
+        System.setProperty(RuntimeOptions.COMMIT_RUNS.key(), "1");
+        try {
+            SweepDriver.run(
+                    new SweepDriver.Options(grid.toString(), out.toString(), false, false, null, 0, false, false),
+                    new PrintStream(new ByteArrayOutputStream()));
+        } finally {
+            System.clearProperty(RuntimeOptions.COMMIT_RUNS.key());
+        }
+        return out;
     }
 
     /** A copy of {@code dir} beside it, to restore it from ({@link #restore}). */

@@ -19,15 +19,18 @@ final class CrashChild {
 
     private CrashChild() {}
 
-    /** Runs the case's command in a JVM of its own, halted after its k-th operation; its exit status. */
-    static int run(CrashCases.Case c, Path out, int k, Path log) throws Exception {
+    /**
+     * Runs the case's command in a JVM of its own, halted after its k-th operation or the first of a name
+     * ({@code at}: gradsweep.test.crashAfter); its exit status.
+     */
+    static int run(CrashCases.Case c, Path out, String at, Path log) throws Exception {
         List<String> flags = new ArrayList<>();
         // the test JVM's Spark settings (the pom's test.spark.conf), so the child's session is configured alike
         System.getProperties().stringPropertyNames().stream()
                 .filter(p -> p.startsWith("spark."))
                 .forEach(p -> flags.add("-D" + p + "=" + System.getProperty(p)));
         c.props().forEach((p, v) -> flags.add("-D" + p + "=" + v));
-        flags.add("-D" + RuntimeOptions.CRASH_AFTER.key() + "=" + k);
+        flags.add("-D" + RuntimeOptions.CRASH_AFTER.key() + "=" + at);
         flags.add("-D" + RuntimeOptions.CRASH_HALT.key() + "=true");
         List<String> cmd = ChildJvm.command("-Xmx1g", flags, "dev.gradsweep.cli.Main", c.args(out));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());

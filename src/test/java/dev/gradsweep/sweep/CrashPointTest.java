@@ -17,11 +17,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -32,8 +38,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Crash at the commit points, in this JVM: each case's command stopped after its metadata operations, then the
@@ -64,14 +71,50 @@ class CrashPointTest {
 
     record Reference(Map<Table, List<String>> rows, List<String> ops) {}
 
+    /** The real halts of the default suite: one operation per phase of sweep, compact and migrate. */
+    static final List<Arguments> HALTS = List.of(
+            Arguments.of(CrashCases.Kind.SWEEP, "append steps"), // a batch half committed
+            Arguments.of(CrashCases.Kind.MULTI, "expire steps"), // the end-of-sweep compaction, some tables expired
+            Arguments.of(CrashCases.Kind.COMPACT, "expire params"),
+            Arguments.of(CrashCases.Kind.MIGRATE, "migrate params"), // appended, before the tables are marked migrated
+            Arguments.of(CrashCases.Kind.MIGRATE, "delete per-run steps file")); // after
+
+    /** What a halted child left: its output directory, exit status and log. */
+    record Halted(Path out, int status, String said) {}
+
+    /** The halts' children, one after the other in the background while this JVM recovers from the copies. */
+    static final ExecutorService CHILDREN = Executors.newSingleThreadExecutor();
+
+    static final Map<String, Future<Halted>> HALTED = new HashMap<>();
+
     @BeforeAll
     static void prepare() throws Exception {
         spark = CrashCases.session("crash-test");
         cases = CrashCases.prepare(tmp, spark);
+        if (!CrashChild.EXHAUSTIVE)
+            for (Arguments a : HALTS) startHalt((CrashCases.Kind) a.get()[0], (String) a.get()[1]);
+    }
+
+    /**
+     * Starts the case's command in a child JVM halted right after the first operation of that name, in a directory of
+     * its own (Iceberg's metadata holds absolute paths, so COMPACT's starting state is swept there again; MIGRATE's
+     * per-run files are plain Parquet, copied).
+     */
+    static void startHalt(CrashCases.Kind kind, String op) throws Exception {
+        CrashCases.Case c = cases.get(kind);
+        Path out = tmp.resolve("halt-" + HALTED.size());
+        if (kind == CrashCases.Kind.COMPACT) CrashCases.uncompacted(c.grid(), out);
+        else if (c.start() != null) CrashCases.copyTree(c.start(), out);
+        Path log = tmp.resolve("halt-" + HALTED.size() + ".log");
+        HALTED.put(kind + ", " + op, CHILDREN.submit(() -> {
+            int status = CrashChild.run(c, out, op, log);
+            return new Halted(out, status, Files.readString(log));
+        }));
     }
 
     @AfterAll
     static void stop() {
+        CHILDREN.shutdownNow();
         if (spark != null) spark.stop();
     }
 
@@ -150,24 +193,14 @@ class CrashPointTest {
      * right after the chosen operation, so no finally block, shutdown hook or lock release runs. The user then sees
      * the lock it left, which the next writer takes over at once (its holder is gone), and runs the same command again (a sweep with
      * --resume); every table must equal an uninterrupted run's. One operation per phase of sweep, compact and
-     * migrate; with {@code -Pcrash-exhaustive} every operation of the cases in gradsweep.test.crashHaltCases.
+     * migrate ({@link #HALTS}: their children ran in the background since {@link #prepare}); with {@code
+     * -Pcrash-exhaustive} every operation of the cases in gradsweep.test.crashHaltCases, one after the other.
      *
      * @param phase the name of the operation to halt after (its first occurrence), "*" for every one in turn
      */
     @Order(2)
     @ParameterizedTest
-    @CsvSource({
-        "SWEEP, append steps", // a batch half committed
-        "MULTI, expire steps", // the end-of-sweep compaction, some tables expired
-        "COMPACT, expire params",
-        "MIGRATE, migrate params", // appended, before the tables are marked migrated
-        "MIGRATE, delete per-run steps file", // after
-        "SWEEP, *",
-        "MULTI, *",
-        "RESUME, *",
-        "COMPACT, *",
-        "MIGRATE, *"
-    })
+    @MethodSource("haltPoints")
     void haltedRightAfterAnOperationThenRunAgainLosesNothing(CrashCases.Kind kind, String phase) throws Exception {
         Assumptions.assumeTrue(
                 CrashChild.EXHAUSTIVE == phase.equals("*"), "every operation only with -Pcrash-exhaustive");
@@ -176,15 +209,25 @@ class CrashPointTest {
         Reference ref = REFERENCE.get(kind); // by the states test, which runs first
         var expected = ref.rows();
         List<String> ops = ref.ops();
-        List<Integer> points = new ArrayList<>();
-        if (CrashChild.EXHAUSTIVE) for (int k = 1; k <= ops.size(); k++) points.add(k);
-        else points.add(ops.indexOf(phase) + 1);
-        assertTrue(points.get(0) > 0, phase + " is not among " + ops);
+        assertTrue(phase.equals("*") || ops.contains(phase), phase + " is not among " + ops);
         long t0 = System.nanoTime();
-        for (int k : points) {
+        if (!CrashChild.EXHAUSTIVE) {
+            Halted h = HALTED.get(kind + ", " + phase).get(5, TimeUnit.MINUTES);
+            assertEquals(CommitPoints.HALT_STATUS, h.status(), kind + " " + phase + ": " + h.said());
+            assertTrue(h.said().contains("halting right after " + phase), h.said());
+            CrashCases.assertLockLeft(phase, h.out());
+            c.run(h.out(), true);
+            CrashCases.assertRows(expected, h.out(), kind + " halted after " + phase);
+            CrashCases.assertNoUnreferencedFiles(h.out());
+            System.err.printf(
+                    "CrashPointTest %s halted after %s, recovered in %.1f s%n",
+                    kind, phase, (System.nanoTime() - t0) / 1e9);
+            return;
+        }
+        for (int k = 1; k <= ops.size(); k++) {
             Path out = CrashCases.fresh(c);
             Path log = tmp.resolve(kind + "-halt-" + k + ".log");
-            int status = CrashChild.run(c, out, k, log);
+            int status = CrashChild.run(c, out, Integer.toString(k), log);
             String said = Files.readString(log);
             if (status == 0) { // a multi-batch sweep may commit fewer batches than the reference did
                 assertTrue(kind == CrashCases.Kind.MULTI && k > ops.size() - 3, kind + " k=" + k + ": " + said);
@@ -200,7 +243,11 @@ class CrashPointTest {
         }
         System.err.printf(
                 "CrashPointTest %s halted after %s: %d operations, %d halts and recoveries in %.1f s%n",
-                kind, phase, ops.size(), points.size(), (System.nanoTime() - t0) / 1e9);
+                kind, phase, ops.size(), ops.size(), (System.nanoTime() - t0) / 1e9);
+    }
+
+    static Stream<Arguments> haltPoints() {
+        return Stream.concat(HALTS.stream(), Stream.of(CrashCases.Kind.values()).map(k -> Arguments.of(k, "*")));
     }
 
     /**
