@@ -3,7 +3,6 @@ package dev.gradsweep.store;
 import dev.gradsweep.config.BadInputException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,9 +14,6 @@ import org.apache.iceberg.AppendFiles;
 import org.apache.iceberg.CatalogUtil;
 import org.apache.iceberg.LocationProviders;
 import org.apache.iceberg.PartitionSpec;
-import org.apache.iceberg.Schema;
-import org.apache.iceberg.SortOrder;
-import org.apache.iceberg.UpdateSchema;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.TableIdentifier;
@@ -26,7 +22,6 @@ import org.apache.iceberg.data.Record;
 import org.apache.iceberg.exceptions.AlreadyExistsException;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.io.LocationProvider;
-import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
 
 /**
@@ -139,7 +134,7 @@ public final class ResultTables {
         for (Table t : Table.values()) {
             TableIdentifier id = r.id(t);
             org.apache.iceberg.Table it;
-            if (r.catalog.tableExists(id)) it = r.evolve(r.catalog.loadTable(id), t);
+            if (r.catalog.tableExists(id)) it = IcebergSchemas.evolve(r.catalog.loadTable(id), t, out);
             else if (!create && (t == Table.LAYER_STALLS || t == Table.ATTENTION)) continue;
             else if (!create)
                 throw new BadInputException(out.root() + ": no Iceberg table " + t.dir
@@ -148,14 +143,14 @@ public final class ResultTables {
             else {
                 try {
                     it = r.catalog
-                            .buildTable(id, schema(t))
+                            .buildTable(id, IcebergSchemas.schema(t))
                             .withPartitionSpec(PartitionSpec.unpartitioned())
-                            .withSortOrder(sortOrder(t))
+                            .withSortOrder(IcebergSchemas.sortOrder(t))
                             .withProperties(PROPERTIES)
                             .create();
                     CommitPoints.reached("create " + t.dir);
                 } catch (AlreadyExistsException concurrent) { // created meanwhile by the writer that holds the lock
-                    it = r.evolve(r.catalog.loadTable(id), t);
+                    it = IcebergSchemas.evolve(r.catalog.loadTable(id), t, out);
                 }
             }
             r.tables.put(t, it);
@@ -224,58 +219,6 @@ public final class ResultTables {
 
     public CatalogSpec spec() {
         return spec;
-    }
-
-    /** Iceberg schema of a table: every column optional (null = not applicable), ids in column order. */
-    public static Schema schema(Table t) {
-        List<Types.NestedField> fields = new ArrayList<>();
-        for (Table.Column c : t.columns)
-            fields.add(Types.NestedField.optional(fields.size() + 1, c.name(), type(c.kind())));
-        return new Schema(fields);
-    }
-
-    static Type type(Table.Kind k) {
-        switch (k) {
-            case STRING:
-                return Types.StringType.get();
-            case INT:
-                return Types.IntegerType.get();
-            case LONG:
-                return Types.LongType.get();
-            case DOUBLE:
-                return Types.DoubleType.get();
-            case TIMESTAMP:
-                return Types.TimestampType.withZone();
-            default:
-                throw new IllegalStateException(k.toString());
-        }
-    }
-
-    /** Rows ordered by run, then step: per-run and per-step filters skip files and row groups by their bounds. */
-    static SortOrder sortOrder(Table t) {
-        Schema s = schema(t);
-        SortOrder.Builder b = SortOrder.builderFor(s).asc("run_id");
-        if (s.findField("step") != null) b.asc("step");
-        return b.build();
-    }
-
-    /** Adds the columns {@link Table} declares that the Iceberg table lacks (a newer gradsweep, an older output). */
-    private org.apache.iceberg.Table evolve(org.apache.iceberg.Table it, Table t) {
-        UpdateSchema u = null;
-        for (Table.Column c : t.columns) {
-            Types.NestedField f = it.schema().findField(c.name());
-            if (f == null) {
-                if (u == null) u = it.updateSchema();
-                u.addColumn(c.name(), type(c.kind()));
-            } else if (!f.type().equals(type(c.kind())))
-                throw new BadInputException(out.root() + ": table " + t.dir + " column " + c.name() + " is " + f.type()
-                        + ", gradsweep writes " + type(c.kind()));
-        }
-        if (u != null) {
-            u.commit();
-            CommitPoints.reached("schema " + t.dir);
-        }
-        return it;
     }
 
     /** Data locations and field ids for the executors; layer_stalls rows only when that table is complete. */
@@ -349,7 +292,7 @@ public final class ResultTables {
         for (Table t : Table.values()) {
             locations.put(t, LocationProviders.locationsFor(out.path(t.dir).toString(), Map.of()));
             Map<String, Integer> m = new LinkedHashMap<>();
-            for (Types.NestedField f : schema(t).columns()) m.put(f.name(), f.fieldId());
+            for (Types.NestedField f : IcebergSchemas.schema(t).columns()) m.put(f.name(), f.fieldId());
             ids.put(t, m);
         }
         return new Layout(locations, ids, null);
