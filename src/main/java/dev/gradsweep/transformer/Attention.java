@@ -1,0 +1,131 @@
+package dev.gradsweep.transformer;
+
+import static dev.gradsweep.transformer.Sublayer.mm;
+import static dev.gradsweep.transformer.Sublayer.view;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * Multi-head self-attention without biases on the [B·T, d] stream (rows b·T + t): [Q K V] = u W_qkvᵀ with W_qkv
+ * [3d, d] (rows 0 … d−1 are W_qᵀ's layout [out, in], then W_k, W_v), head j the columns j·d_h … (j+1)·d_h − 1 of
+ * each; S = Q_j K_jᵀ/√d_h (+ −1e9 above the diagonal when causal), A = softmax over keys, context = A V_j, heads
+ * concatenated in head order, out = context W_oᵀ. Matrix products are ND4J's batched matmul over the B·h
+ * (sequence, head) pairs; the heads' layout changes are one permuted assign each way.
+ *
+ * <p>Statistics (with collect), into a [3h] row: per head the entropy of each query's attention row, H = −Σ_j A_j ln
+ * A_j = ln Σ_j e^{S_j − m} − Σ_j A_j (S_j − m) (m the row's maximum; masked keys have A_j = 0 and add nothing), its
+ * mean over queries and its minimum over queries, each averaged over the sequences; and the largest S (after the
+ * scale, over sequences, queries and unmasked keys).
+ */
+final class Attention implements Sublayer {
+    /** Added to masked logits: exp of it underflows to exactly 0 in float32 and float64, and 0 · it is 0. */
+    static final double MASKED = -1e9;
+
+    private final int batch, seq, heads, hs;
+    private final double scale;
+    private final INDArray wqkv, wo, dwqkv, dwo, qkv, qkvh, qh, kh, vh, s, a, c, ctx, out;
+    private final INDArray dctx, dc, da, dqkvh, dqh, dkh, dvh, dqkv, du, mask;
+    private INDArray u, stats;
+
+    /** wqkv [3d, d], wo [d, d] and their gradient views; stats: the [3h] row statistics go to (or null). */
+    Attention(INDArray wqkv, INDArray wo, INDArray dwqkv, INDArray dwo, int batch, int seq, int heads, boolean causal) {
+        this.wqkv = wqkv;
+        this.wo = wo;
+        this.dwqkv = dwqkv;
+        this.dwo = dwo;
+        this.batch = batch;
+        this.seq = seq;
+        this.heads = heads;
+        DataType dt = wo.dataType();
+        long d = wo.size(0), rows = (long) batch * seq, n = (long) batch * heads;
+        hs = (int) (d / heads);
+        scale = 1 / Math.sqrt(hs);
+        qkv = Nd4j.create(dt, rows, 3 * d);
+        qkvh = Nd4j.create(dt, 3, n, seq, hs);
+        long part = n * seq * hs;
+        qh = view(qkvh, 0, n, seq, hs);
+        kh = view(qkvh, part, n, seq, hs);
+        vh = view(qkvh, 2 * part, n, seq, hs);
+        s = Nd4j.create(dt, n, seq, seq);
+        a = Nd4j.create(dt, n, seq, seq);
+        c = Nd4j.create(dt, n, seq, hs);
+        ctx = Nd4j.create(dt, rows, d);
+        out = Nd4j.create(dt, rows, d);
+        dctx = Nd4j.create(dt, rows, d);
+        dc = Nd4j.create(dt, n, seq, hs);
+        da = Nd4j.create(dt, n, seq, seq);
+        dqkvh = Nd4j.create(dt, 3, n, seq, hs);
+        dqh = view(dqkvh, 0, n, seq, hs);
+        dkh = view(dqkvh, part, n, seq, hs);
+        dvh = view(dqkvh, 2 * part, n, seq, hs);
+        dqkv = Nd4j.create(dt, rows, 3 * d);
+        du = Nd4j.create(dt, rows, d);
+        mask = causal ? causalMask(dt, n, seq) : null;
+    }
+
+    /** The next collecting forward writes its statistics into this [3h] array: entropy mean, entropy min, max logit. */
+    void statsInto(INDArray row) {
+        this.stats = row;
+    }
+
+    private static INDArray causalMask(DataType dt, long n, int seq) {
+        double[] m = new double[seq * seq];
+        for (int i = 0; i < seq; i++) for (int j = i + 1; j < seq; j++) m[i * seq + j] = MASKED;
+        INDArray one = Nd4j.createFromArray(m).castTo(dt).reshape(1, seq, seq);
+        return Nd4j.create(dt, n, seq, seq).assign(one.broadcast(n, seq, seq));
+    }
+
+    @Override
+    public INDArray forward(INDArray u, boolean collect) {
+        this.u = u;
+        mm(u, wqkv, qkv, false, true);
+        qkvh.reshape('c', 3, batch, heads, seq, hs)
+                .assign(qkv.reshape('c', batch, seq, 3, heads, hs).permute(2, 0, 3, 1, 4));
+        mm(qh, kh, s, false, true);
+        s.muli(scale);
+        if (mask != null) s.addi(mask);
+        Nd4j.exec(new SoftMax(s, a, 2));
+        if (collect && stats != null) statistics();
+        mm(a, vh, c, false, false);
+        ctx.reshape('c', batch, seq, heads, hs)
+                .assign(c.reshape('c', batch, heads, seq, hs).permute(0, 2, 1, 3));
+        mm(ctx, wo, out, false, true);
+        return out;
+    }
+
+    private void statistics() {
+        INDArray sm = s.sub(s.max(true, 2));
+        INDArray lnZ = Transforms.log(Transforms.exp(sm, true).sum(2), false);
+        INDArray h = lnZ.subi(a.mul(sm).sum(2)).reshape('c', batch, heads, seq);
+        stats.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, heads))
+                .assign(h.mean(2).mean(0));
+        stats.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(heads, 2 * heads))
+                .assign(h.min(2).mean(0));
+        stats.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(2 * heads, 3 * heads))
+                .assign(s.reshape('c', batch, heads, (long) seq * seq).max(0, 2));
+    }
+
+    @Override
+    public INDArray backward(INDArray dOut) {
+        mm(dOut, ctx, dwo, true, false);
+        mm(dOut, wo, dctx, false, false);
+        dc.reshape('c', batch, heads, seq, hs)
+                .assign(dctx.reshape('c', batch, seq, heads, hs).permute(0, 2, 1, 3));
+        mm(dc, vh, da, false, true);
+        mm(a, dc, dvh, true, false);
+        // softmax backward: dS = A ⊙ (dA − Σ_keys dA ⊙ A), then the 1/√d_h of the logits
+        da.subi(da.mul(a).sum(true, 2)).muli(a).muli(scale);
+        mm(da, kh, dqh, false, false);
+        mm(da, qh, dkh, true, false);
+        dqkv.reshape('c', batch, seq, 3, heads, hs)
+                .permute(2, 0, 3, 1, 4)
+                .assign(dqkvh.reshape('c', 3, batch, heads, seq, hs));
+        mm(dqkv, u, dwqkv, true, false);
+        mm(dqkv, wqkv, du, false, false);
+        return du;
+    }
+}
