@@ -5,9 +5,10 @@ import static dev.gradsweep.transformer.Sublayer.view;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.reduce.same.Max;
+import org.nd4j.linalg.api.ops.impl.reduce3.Dot;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * Multi-head self-attention without biases on the [B·T, d] stream (rows b·T + t): [Q K V] = u W_qkvᵀ with W_qkv
@@ -16,10 +17,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * concatenated in head order, out = context W_oᵀ. Matrix products are ND4J's batched matmul over the B·h
  * (sequence, head) pairs; the heads' layout changes are one permuted assign each way.
  *
- * <p>Statistics (with collect), into a [3h] row: per head the entropy of each query's attention row, H = −Σ_j A_j ln
- * A_j = ln Σ_j e^{S_j − m} − Σ_j A_j (S_j − m) (m the row's maximum; masked keys have A_j = 0 and add nothing), its
- * mean over queries and its minimum over queries, each averaged over the sequences; and the largest S (after the
- * scale, over sequences, queries and unmasked keys).
+ * <p>Statistics: {@link #statistics()}, reductions of the last forward's logits and weights.
  */
 final class Attention implements Sublayer {
     /** Added to masked logits: exp of it underflows to exactly 0 in float32 and float64, and 0 · it is 0. */
@@ -29,9 +27,10 @@ final class Attention implements Sublayer {
     private final double scale;
     private final INDArray wqkv, wo, dwqkv, dwo, qkv, qkvh, qh, kh, vh, s, a, c, ctx, out;
     private final INDArray dctx, dc, da, dqkvh, dqh, dkh, dvh, dqkv, du, mask;
-    private INDArray u, stats;
+    private final INDArray logitMax, probMax, dotAS;
+    private INDArray u;
 
-    /** wqkv [3d, d], wo [d, d] and their gradient views; stats: the [3h] row statistics go to (or null). */
+    /** wqkv [3d, d], wo [d, d] and their gradient views. */
     Attention(INDArray wqkv, INDArray wo, INDArray dwqkv, INDArray dwo, int batch, int seq, int heads, boolean causal) {
         this.wqkv = wqkv;
         this.wo = wo;
@@ -65,11 +64,9 @@ final class Attention implements Sublayer {
         dqkv = Nd4j.create(dt, rows, 3 * d);
         du = Nd4j.create(dt, rows, d);
         mask = causal ? causalMask(dt, n, seq) : null;
-    }
-
-    /** The next collecting forward writes its statistics into this [3h] array: entropy mean, entropy min, max logit. */
-    void statsInto(INDArray row) {
-        this.stats = row;
+        logitMax = Nd4j.create(dt, n, seq);
+        probMax = Nd4j.create(dt, n, seq);
+        dotAS = Nd4j.create(dt, n, seq);
     }
 
     private static INDArray causalMask(DataType dt, long n, int seq) {
@@ -89,7 +86,6 @@ final class Attention implements Sublayer {
         s.muli(scale);
         if (mask != null) s.addi(mask);
         Nd4j.exec(new SoftMax(s, a, 2));
-        if (collect && stats != null) statistics();
         mm(a, vh, c, false, false);
         ctx.reshape('c', batch, seq, heads, hs)
                 .assign(c.reshape('c', batch, heads, seq, hs).permute(0, 2, 1, 3));
@@ -97,16 +93,15 @@ final class Attention implements Sublayer {
         return out;
     }
 
-    private void statistics() {
-        INDArray sm = s.sub(s.max(true, 2));
-        INDArray lnZ = Transforms.log(Transforms.exp(sm, true).sum(2), false);
-        INDArray h = lnZ.subi(a.mul(sm).sum(2)).reshape('c', batch, heads, seq);
-        stats.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, heads))
-                .assign(h.mean(2).mean(0));
-        stats.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(heads, 2 * heads))
-                .assign(h.min(2).mean(0));
-        stats.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(2 * heads, 3 * heads))
-                .assign(s.reshape('c', batch, heads, (long) seq * seq).max(0, 2));
+    /**
+     * Per (sequence, head, query) [B·h, T] of the last forward: the largest logit max_j S_j, the largest weight max_j
+     * A_j and Σ_j A_j S_j, from which {@link BlockStats} takes the entropy and the largest logit.
+     */
+    INDArray[] statistics() {
+        Nd4j.exec(new Max(s, logitMax, 2));
+        Nd4j.exec(new Max(a, probMax, 2));
+        Nd4j.exec(new Dot(a, s, dotAS, 2));
+        return new INDArray[] {logitMax, probMax, dotAS};
     }
 
     @Override

@@ -16,7 +16,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.LogSoftMax;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
@@ -43,12 +42,13 @@ public final class TransformerNet {
     private final TrainingMemory memory;
     private final ParamLayout layout = new ParamLayout();
     private final INDArray oneHot, emb, dEmb, sinus, x0, headW, headB, dHeadW, dHeadB, logits, logp, dz, yw, wRow, dxf;
-    private final INDArray lossArr, blockStats;
+    private final INDArray lossArr;
+    private final BlockStats blockStats;
     private final Wrapper[] subs;
     private final Attention[] attentions;
     private final RowNorm finalNorm;
     private final int[] identity;
-    private final double[] lossHost = new double[1], tapSq, blockHost;
+    private final double[] lossHost = new double[1], tapSq;
     private INDArray probe0, dx0, xfLast;
     private boolean collected;
 
@@ -126,14 +126,10 @@ public final class TransformerNet {
         wRow = Nd4j.create(dt, rows, 1);
         dxf = Nd4j.create(dt, rows, d);
         lossArr = Nd4j.create(dt, 1);
-        int hs = spec.heads();
-        blockStats = Nd4j.create(dt, n, 3L * hs + 1);
-        blockHost = new double[n * (3 * hs + 1)];
+        blockStats = new BlockStats(n, batch, t, spec.heads(), d, dt, memory);
         tapSq = new double[2 * (2 * n + 1)];
         identity = new int[rows];
         for (int i = 0; i < rows; i++) identity[i] = i;
-        for (int l = 0; l < n; l++)
-            attentions[l].statsInto(blockStats.getRow(l).get(NDArrayIndex.interval(0, 3L * hs)));
         sinus = learned ? null : sinusoidal(dt);
         initialize(tok, learned, qkv, ffn, hw, norms);
     }
@@ -287,7 +283,6 @@ public final class TransformerNet {
                 memory.sumSq(subs[i].stream(), tapSq, 2 * i + 2);
                 memory.sumSq(subs[i].streamGradient(), tapSq, 2 * i + 3);
             }
-            memory.read(blockStats, blockHost);
         }
         memory.sync();
         collected = withStats;
@@ -306,10 +301,9 @@ public final class TransformerNet {
         if (sinus != null) x0.addi(sinus);
         if (probe0 != null) x0.addi(probe0);
         INDArray x = x0;
-        int t = spec.context();
         for (int i = 0; i < subs.length; i++) {
             x = subs[i].forward(x, collect);
-            if (collect && i % 2 == 1) tokenCosine(x, i / 2, t);
+            if (collect && i % 2 == 1) blockStats.collect(i / 2, attentions[i / 2], x);
         }
         INDArray xf = finalNorm != null ? finalNorm.forward(x) : x;
         mm(xf, headW, logits, false, true);
@@ -318,14 +312,6 @@ public final class TransformerNet {
         lossArr.assign(logp.mul(yw).sum().negi());
         memory.read(lossArr, lossHost);
         xfLast = xf;
-    }
-
-    /** Mean over sequences of the mean over pairs i ≠ j of cos(y_i, y_j): (‖Σ_i ŷ_i‖² − T)/(T(T − 1)), ŷ = y/‖y‖. */
-    private void tokenCosine(INDArray y, int block, int t) {
-        INDArray unit = y.divColumnVector(y.norm2(true, 1));
-        INDArray sum = unit.reshape('c', batch, t, d).sum(1);
-        INDArray cos = sum.mul(sum).sum(1).subi(t).divi((double) t * (t - 1)).mean();
-        blockStats.getRow(block).get(NDArrayIndex.point(3L * spec.heads())).assign(cos);
     }
 
     private void backward() {
@@ -356,18 +342,7 @@ public final class TransformerNet {
     /** Per block × head, of the last computeGradient(true). */
     public List<HeadStats> attention() {
         requireStats();
-        int hs = spec.heads(), w = 3 * hs + 1;
-        List<HeadStats> out = new ArrayList<>();
-        for (int l = 0; l < spec.depth(); l++)
-            for (int j = 0; j < hs; j++)
-                out.add(new HeadStats(
-                        l,
-                        j,
-                        blockHost[l * w + j],
-                        blockHost[l * w + hs + j],
-                        blockHost[l * w + 2 * hs + j],
-                        blockHost[l * w + 3 * hs]));
-        return out;
+        return blockStats.heads();
     }
 
     private void requireStats() {
