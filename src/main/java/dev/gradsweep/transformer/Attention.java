@@ -27,7 +27,7 @@ final class Attention implements Sublayer {
     private final double scale;
     private final INDArray wqkv, wo, dwqkv, dwo, qkv, qkvh, qh, kh, vh, s, a, c, ctx, out;
     private final INDArray dctx, dc, da, dqkvh, dqh, dkh, dvh, dqkv, du, mask;
-    private final INDArray logitMax, probMax, dotAS;
+    private final INDArray logitMax, probMax, dotAS, rowDot;
     private INDArray u;
 
     /** wqkv [3d, d], wo [d, d] and their gradient views. */
@@ -67,6 +67,7 @@ final class Attention implements Sublayer {
         logitMax = Nd4j.create(dt, n, seq);
         probMax = Nd4j.create(dt, n, seq);
         dotAS = Nd4j.create(dt, n, seq);
+        rowDot = Nd4j.create(dt, n, seq);
     }
 
     private static INDArray causalMask(DataType dt, long n, int seq) {
@@ -113,7 +114,8 @@ final class Attention implements Sublayer {
         mm(dc, vh, da, false, true);
         mm(a, dc, dvh, true, false);
         // softmax backward: dS = A ⊙ (dA − Σ_keys dA ⊙ A), then the 1/√d_h of the logits
-        da.subi(da.mul(a).sum(true, 2)).muli(a).muli(scale);
+        Nd4j.exec(new Dot(da, a, rowDot, 2));
+        da.subi(rowDot.reshape('c', rowDot.size(0), seq, 1)).muli(a).muli(scale);
         mm(da, kh, dqh, false, false);
         mm(da, qh, dkh, true, false);
         dqkv.reshape('c', batch, seq, 3, heads, hs)

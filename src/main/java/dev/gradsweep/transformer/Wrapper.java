@@ -2,6 +2,7 @@ package dev.gradsweep.transformer;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.AddOp;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -45,9 +46,10 @@ final class Wrapper {
     INDArray forward(INDArray x, boolean collect) {
         fOut = f.forward(pre && norm != null ? norm.forward(x) : x, collect);
         if (alpha != null) Nd4j.exec(new MulOp(fOut, alpha, z));
+        else if (gain == 1) Nd4j.exec(new AddOp(fOut, x, z));
         else z.assign(fOut);
-        if (gain == 1) z.addi(x);
-        else if (gain != 0) z.addi(x.mul(gain));
+        if (alpha != null && gain == 1) z.addi(x);
+        else if (gain != 0 && gain != 1) z.addi(x.mul(gain));
         y = !pre && norm != null ? norm.forward(z) : z;
         if (probe != null) y.addi(probe);
         return y;
@@ -64,9 +66,10 @@ final class Wrapper {
             dFOut = Nd4j.exec(new MulOp(dz, alpha, dF))[0];
         }
         INDArray du = f.backward(dFOut);
-        dx.assign(pre && norm != null ? norm.backward(du) : du);
-        if (gain == 1) dx.addi(dz);
-        else if (gain != 0) dx.addi(dz.mul(gain));
+        INDArray dxF = pre && norm != null ? norm.backward(du) : du;
+        if (gain == 1) Nd4j.exec(new AddOp(dxF, dz, dx));
+        else if (gain == 0) dx.assign(dxF);
+        else Nd4j.exec(new AddOp(dxF, dz.mul(gain), dx));
         return dx;
     }
 

@@ -19,8 +19,8 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * Central finite differences (float64) of the mean loss against the hand-written backward, for every valid skip ×
  * norm × placement, causal and bidirectional (learned positions for one, sinusoidal for the other, alternating):
- * every parameter array and every δ tap, each along two random unit directions over the whole array (so every
- * element takes part) and at two random single elements. Parameters are perturbed off their initial values first.
+ * every parameter array and every δ tap, each along a random unit direction over the whole array (so every
+ * element takes part) and at a random single element. Parameters are perturbed off their initial values first.
  *
  * <p>Tolerance |a − n| ≤ 1e-6 · max(|a|, |n|) + 1e-8, ε = 1e-5, unit directions. The central difference's
  * truncation error is ε² |L'''|/6 ≈ 2e-10 for |L'''| ≈ 10 along a unit direction; rounding adds ≈ κ u |L| / ε with
@@ -58,12 +58,15 @@ class TransformerFiniteDifferenceTest {
             double sq = 0;
             for (int i = s.offset; i < s.offset + s.length; i++) sq += g[i] * g[i];
             assertTrue(sq > 1e-12, name + ": a gradient that is not 0");
-            for (int k = 0; k < 4; k++) {
-                double[] v = direction(s.length, k < 2 ? -1 : rng.nextInt(s.length), rng);
+            for (int k = 0; k < 2; k++) {
+                double[] v = direction(s.length, k == 0 ? -1 : rng.nextInt(s.length), rng);
                 double analytic = 0;
-                for (int i = 0; i < s.length; i++) analytic += g[s.offset + i] * v[i];
-                INDArray dv = Nd4j.zeros(p.dataType(), p.shape());
-                for (int i = 0; i < s.length; i++) dv.putScalar(0, s.offset + i, v[i] * EPS);
+                double[] full = new double[g.length];
+                for (int i = 0; i < s.length; i++) {
+                    analytic += g[s.offset + i] * v[i];
+                    full[s.offset + i] = v[i] * EPS;
+                }
+                INDArray dv = Nd4j.createFromArray(full).reshape(p.shape()).castTo(p.dataType());
                 p.addi(dv);
                 double up = net.loss();
                 p.assign(saved).subi(dv);
@@ -75,8 +78,8 @@ class TransformerFiniteDifferenceTest {
         int rows = net.batch() * net.spec().context(), d = net.spec().width();
         for (int tap = 0; tap < net.tapCount(); tap++) {
             double[] delta = net.streamGradient(tap);
-            for (int k = 0; k < 4; k++) {
-                double[] v = direction(rows * d, k < 2 ? -1 : rng.nextInt(rows * d), rng);
+            for (int k = 0; k < 2; k++) {
+                double[] v = direction(rows * d, k == 0 ? -1 : rng.nextInt(rows * d), rng);
                 double analytic = 0;
                 for (int i = 0; i < v.length; i++) analytic += delta[i] * v[i];
                 INDArray dv = Nd4j.createFromArray(v).reshape(rows, d).muli(EPS).castTo(p.dataType());
