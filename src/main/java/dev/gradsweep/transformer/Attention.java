@@ -3,6 +3,7 @@ package dev.gradsweep.transformer;
 import static dev.gradsweep.transformer.Sublayer.mm;
 import static dev.gradsweep.transformer.Sublayer.view;
 
+import dev.gradsweep.stats.TrainingMemory;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.reduce.same.Max;
@@ -14,8 +15,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * Multi-head self-attention without biases on the [B·T, d] stream (rows b·T + t): [Q K V] = u W_qkvᵀ with W_qkv
  * [3d, d] (rows 0 … d−1 are W_qᵀ's layout [out, in], then W_k, W_v), head j the columns j·d_h … (j+1)·d_h − 1 of
  * each; S = Q_j K_jᵀ/√d_h (+ −1e9 above the diagonal when causal), A = softmax over keys, context = A V_j, heads
- * concatenated in head order, out = context W_oᵀ. Matrix products are ND4J's batched matmul over the B·h
- * (sequence, head) pairs; the heads' layout changes are one permuted assign each way.
+ * concatenated in head order, out = context W_oᵀ. The per-head products are batched over the B·h (sequence, head)
+ * pairs through {@link TrainingMemory#matmul} (on the host path one gemm per pair, half of ND4J's batched matmul's
+ * time at T = 32); the heads' layout changes are one permuted assign each way.
  *
  * <p>Statistics: {@link #statistics()}, reductions of the last forward's logits and weights.
  */
@@ -23,6 +25,7 @@ final class Attention implements Sublayer {
     /** Added to masked logits: exp of it underflows to exactly 0 in float32 and float64, and 0 · it is 0. */
     static final double MASKED = -1e9;
 
+    private final TrainingMemory memory;
     private final int batch, seq, heads, hs;
     private final double scale;
     private final INDArray wqkv, wo, dwqkv, dwo, qkv, qkvh, qh, kh, vh, s, a, c, ctx, out;
@@ -31,7 +34,17 @@ final class Attention implements Sublayer {
     private INDArray u;
 
     /** wqkv [3d, d], wo [d, d] and their gradient views. */
-    Attention(INDArray wqkv, INDArray wo, INDArray dwqkv, INDArray dwo, int batch, int seq, int heads, boolean causal) {
+    Attention(
+            INDArray wqkv,
+            INDArray wo,
+            INDArray dwqkv,
+            INDArray dwo,
+            int batch,
+            int seq,
+            int heads,
+            boolean causal,
+            TrainingMemory memory) {
+        this.memory = memory;
         this.wqkv = wqkv;
         this.wo = wo;
         this.dwqkv = dwqkv;
@@ -83,11 +96,11 @@ final class Attention implements Sublayer {
         mm(u, wqkv, qkv, false, true);
         qkvh.reshape('c', 3, batch, heads, seq, hs)
                 .assign(qkv.reshape('c', batch, seq, 3, heads, hs).permute(2, 0, 3, 1, 4));
-        mm(qh, kh, s, false, true);
+        memory.matmul(qh, kh, s, false, true);
         s.muli(scale);
         if (mask != null) s.addi(mask);
         Nd4j.exec(new SoftMax(s, a, 2));
-        mm(a, vh, c, false, false);
+        memory.matmul(a, vh, c, false, false);
         ctx.reshape('c', batch, seq, heads, hs)
                 .assign(c.reshape('c', batch, heads, seq, hs).permute(0, 2, 1, 3));
         mm(ctx, wo, out, false, true);
@@ -111,13 +124,13 @@ final class Attention implements Sublayer {
         mm(dOut, wo, dctx, false, false);
         dc.reshape('c', batch, heads, seq, hs)
                 .assign(dctx.reshape('c', batch, seq, heads, hs).permute(0, 2, 1, 3));
-        mm(dc, vh, da, false, true);
-        mm(a, dc, dvh, true, false);
+        memory.matmul(dc, vh, da, false, true);
+        memory.matmul(a, dc, dvh, true, false);
         // softmax backward: dS = A ⊙ (dA − Σ_keys dA ⊙ A), then the 1/√d_h of the logits
         Nd4j.exec(new Dot(da, a, rowDot, 2));
         da.subi(rowDot.reshape('c', rowDot.size(0), seq, 1)).muli(a).muli(scale);
-        mm(da, kh, dqh, false, false);
-        mm(da, qh, dkh, true, false);
+        memory.matmul(da, kh, dqh, false, false);
+        memory.matmul(da, qh, dkh, true, false);
         dqkv.reshape('c', batch, seq, 3, heads, hs)
                 .permute(2, 0, 3, 1, 4)
                 .assign(dqkvh.reshape('c', 3, batch, heads, seq, hs));

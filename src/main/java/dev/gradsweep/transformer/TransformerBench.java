@@ -21,8 +21,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * of per-round values, wall and the thread's CPU time). Bare: forward, backward, ‖g‖ to the host, SGD step. With
  * statistics: forward and backward with the taps and attention statistics, ParamStats of every array (gradient
  * and update), SGD step. Run with OMP_NUM_THREADS=1 for one thread.
- * <pre>java -cp … dev.gradsweep.transformer.TransformerBench [pre|post depth width heads T batch vocab rounds steps]</pre>
- * Defaults: pre 4 64 4 32 32 16 20 5 (the issue's bench shape; ffn 4, layer norm, residual, gelu, float32).
+ * <pre>java -cp … dev.gradsweep.transformer.TransformerBench [pre|post depth width heads T batch vocab rounds steps act]</pre>
+ * Defaults: pre 4 64 4 32 32 16 20 5 relu (the issue's bench shape; ffn 4, layer norm, residual, float32; relu as
+ * PyTorch's nn.TransformerEncoderLayer).
  */
 public final class TransformerBench {
     private TransformerBench() {}
@@ -37,6 +38,7 @@ public final class TransformerBench {
                 vocab = Integer.parseInt(arg(args, 6, "16")),
                 rounds = Integer.parseInt(arg(args, 7, "20")),
                 steps = Integer.parseInt(arg(args, 8, "5"));
+        Activation act = Activation.parse(arg(args, 9, "relu"));
         TransformerSpec spec = new TransformerSpec(
                 vocab,
                 t,
@@ -74,10 +76,11 @@ public final class TransformerBench {
             }
         }
         System.out.printf(
-                "%s-LN %d blocks, d %d, %d heads, ffn 4, T %d, batch %d, vocab %d, float32, %d parameters, %s memory,"
-                        + " OMP_NUM_THREADS=%s%n",
+                "%s-LN %d blocks, d %d, %d heads, ffn 4 %s, T %d, batch %d, vocab %d, float32, %d parameters, %s"
+                        + " memory, OMP_NUM_THREADS=%s%n",
                 place.key,
                 depth,
+                act.key,
                 width,
                 heads,
                 t,

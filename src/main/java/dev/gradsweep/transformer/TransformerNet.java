@@ -106,7 +106,8 @@ public final class TransformerNet {
                     batch,
                     t,
                     spec.heads(),
-                    spec.causal());
+                    spec.causal(),
+                    memory);
             Ffn ff = new Ffn(params(ffn[l]), grads(ffn[l]), spec.activation(), dt, rows);
             subs[2 * l] = wrap(att, norms[2 * l], alpha[2 * l], pre, dt);
             subs[2 * l + 1] = wrap(ff, norms[2 * l + 1], alpha[2 * l + 1], pre, dt);

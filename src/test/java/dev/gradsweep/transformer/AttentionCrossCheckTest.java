@@ -2,6 +2,7 @@ package dev.gradsweep.transformer;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gradsweep.stats.TrainingMemory;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -110,7 +111,7 @@ class AttentionCrossCheckTest {
             g = Nd4j.randn(DataType.DOUBLE, B * T, D);
             dwqkv = Nd4j.create(DataType.DOUBLE, 3 * D, D);
             dwo = Nd4j.create(DataType.DOUBLE, D, D);
-            Attention att = new Attention(wqkv, wo, dwqkv, dwo, B, T, H, causal);
+            Attention att = new Attention(wqkv, wo, dwqkv, dwo, B, T, H, causal, TrainingMemory.forBackend());
             out = att.forward(u, false).dup();
             du = att.backward(g).dup();
         }
