@@ -91,7 +91,7 @@ final class Attention implements Sublayer {
     }
 
     @Override
-    public INDArray forward(INDArray u, boolean collect) {
+    public INDArray forward(INDArray u) {
         this.u = u;
         mm(u, wqkv, qkv, false, true);
         qkvh.reshape('c', 3, batch, heads, seq, hs)

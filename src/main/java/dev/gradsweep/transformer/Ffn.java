@@ -37,7 +37,7 @@ final class Ffn implements Sublayer {
     }
 
     @Override
-    public INDArray forward(INDArray u, boolean collect) {
+    public INDArray forward(INDArray u) {
         this.u = u;
         mm(u, w1, h1, false, true);
         h1.addiRowVector(b1);

@@ -9,7 +9,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * buffer and returns ∂L/∂u (an array of its own, valid until its next backward).
  */
 interface Sublayer {
-    INDArray forward(INDArray u, boolean collect);
+    INDArray forward(INDArray u);
 
     INDArray backward(INDArray dF);
 

@@ -303,7 +303,7 @@ public final class TransformerNet {
         if (probe0 != null) x0.addi(probe0);
         INDArray x = x0;
         for (int i = 0; i < subs.length; i++) {
-            x = subs[i].forward(x, collect);
+            x = subs[i].forward(x);
             if (collect && i % 2 == 1) blockStats.collect(i / 2, attentions[i / 2], x);
         }
         INDArray xf = finalNorm != null ? finalNorm.forward(x) : x;

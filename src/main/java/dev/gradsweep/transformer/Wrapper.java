@@ -43,8 +43,8 @@ final class Wrapper {
         dx = Nd4j.create(dt, rows, d);
     }
 
-    INDArray forward(INDArray x, boolean collect) {
-        fOut = f.forward(pre && norm != null ? norm.forward(x) : x, collect);
+    INDArray forward(INDArray x) {
+        fOut = f.forward(pre && norm != null ? norm.forward(x) : x);
         if (alpha != null) Nd4j.exec(new MulOp(fOut, alpha, z));
         else if (gain == 1) Nd4j.exec(new AddOp(fOut, x, z));
         else z.assign(fOut);

@@ -189,4 +189,32 @@ class TransformerClosedFormTest {
         assertEquals(one.computeGradient(false), two.computeGradient(false), 1e-14);
         assertArrayEquals(one.gradient().toDoubleVector(), two.gradient().toDoubleVector(), 1e-13);
     }
+
+    /** The portable path (ND4J ops and one bulk transfer, what CUDA runs) gives the host path's numbers. */
+    @Test
+    void portableAndHostDirectMemoryAgree() {
+        TransformerSpec s = spec(Skip.REZERO, Norm.LAYER, Placement.POST, true);
+        TransformerNet host = new TransformerNet(s, 2, dev.gradsweep.stats.TrainingMemory.hostDirect());
+        TransformerNet portable = new TransformerNet(s, 2, dev.gradsweep.stats.TrainingMemory.portable());
+        for (TransformerNet net : List.of(host, portable)) {
+            TransformerFixtures.perturb(net, 0.3, 5);
+            TransformerFixtures.randomBatch(net, 3);
+        }
+        assertEquals(host.computeGradient(true), portable.computeGradient(true), 1e-14);
+        assertArrayEquals(host.gradient().toDoubleVector(), portable.gradient().toDoubleVector(), 1e-14);
+        // the same numbers up to the summation order of the reductions
+        for (int i = 0; i < host.tapCount(); i++) {
+            Tap a = host.taps().get(i), b = portable.taps().get(i);
+            assertEquals(a.name(), b.name());
+            assertEquals(a.rms(), b.rms(), 1e-14);
+            assertEquals(a.deltaL2(), b.deltaL2(), 1e-14);
+        }
+        for (int i = 0; i < host.attention().size(); i++) {
+            HeadStats a = host.attention().get(i), b = portable.attention().get(i);
+            assertEquals(a.entropyMean(), b.entropyMean(), 1e-14);
+            assertEquals(a.entropyMin(), b.entropyMin(), 1e-14);
+            assertEquals(a.maxLogit(), b.maxLogit(), 1e-14);
+            assertEquals(a.tokenCosine(), b.tokenCosine(), 1e-14);
+        }
+    }
 }

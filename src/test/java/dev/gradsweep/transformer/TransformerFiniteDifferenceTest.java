@@ -10,6 +10,7 @@ import dev.gradsweep.transformer.TransformerSpec.Positions;
 import dev.gradsweep.transformer.TransformerSpec.Skip;
 import java.util.Random;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -28,7 +29,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * in a backward formula gives errors of the order of the gradient itself.
  */
 class TransformerFiniteDifferenceTest {
-    static final double EPS = 1e-5;
+    static final double EPS = 1e-6;
 
     static Stream<Arguments> cases() {
         Stream.Builder<Arguments> b = Stream.builder();
@@ -107,8 +108,18 @@ class TransformerFiniteDifferenceTest {
         return v;
     }
 
+    /** The largest error seen, absolute and relative (over derivatives above 1e-4), printed for the docs. */
+    static double worstAbs, worstRel;
+
+    @AfterAll
+    static void report() {
+        System.out.printf("finite differences: worst |a − n| %.2e, worst relative %.2e%n", worstAbs, worstRel);
+    }
+
     static void check(double analytic, double numeric, String what) {
         double err = Math.abs(analytic - numeric);
+        worstAbs = Math.max(worstAbs, err);
+        if (Math.abs(numeric) > 1e-4) worstRel = Math.max(worstRel, err / Math.abs(numeric));
         assertTrue(
                 err <= 1e-6 * Math.max(Math.abs(analytic), Math.abs(numeric)) + 1e-8,
                 what + ": analytic " + analytic + " numeric " + numeric + " error " + err);
