@@ -13,7 +13,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * layout), f the run's activation through DL4J's implementation (forward and derivative).
  */
 final class Ffn implements Sublayer {
-    private final INDArray w1, b1, w2, b2, dw1, db1, dw2, db2, h1, a1, out, da, du;
+    private final INDArray w1, b1, w2, b2, dw1, db1, dw2, db2, h1, a1, out, da, dh1, du;
     private final IActivation fn;
     private INDArray u;
 
@@ -32,6 +32,7 @@ final class Ffn implements Sublayer {
         h1 = Nd4j.create(dt, rows, f);
         a1 = Nd4j.create(dt, rows, f);
         da = Nd4j.create(dt, rows, f);
+        dh1 = Nd4j.create(dt, rows, f);
         out = Nd4j.create(dt, rows, d);
         du = Nd4j.create(dt, rows, d);
     }
@@ -52,7 +53,7 @@ final class Ffn implements Sublayer {
         mm(dF, a1, dw2, true, false);
         dF.sum(db2.reshape(db2.length()), 0);
         mm(dF, w2, da, false, false);
-        INDArray dh = fn.backprop(h1.dup(), da).getFirst();
+        INDArray dh = fn.backprop(dh1.assign(h1), da).getFirst(); // DL4J's backprop writes over its input
         mm(dh, u, dw1, true, false);
         dh.sum(db1.reshape(db1.length()), 0);
         mm(dh, w1, du, false, false);

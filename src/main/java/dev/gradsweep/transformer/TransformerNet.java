@@ -14,6 +14,7 @@ import java.util.List;
 import org.deeplearning4j.nn.weights.IWeightInit;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.reduce3.Dot;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.LogSoftMax;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -126,7 +127,7 @@ public final class TransformerNet {
         yw = Nd4j.create(dt, rows, vocab);
         wRow = Nd4j.create(dt, rows, 1);
         dxf = Nd4j.create(dt, rows, d);
-        lossArr = Nd4j.create(dt, 1);
+        lossArr = Nd4j.scalar(dt, 0.0);
         blockStats = new BlockStats(n, batch, t, spec.heads(), d, dt, memory);
         tapSq = new double[2 * (2 * n + 1)];
         identity = new int[rows];
@@ -310,14 +311,14 @@ public final class TransformerNet {
         mm(xf, headW, logits, false, true);
         logits.addiRowVector(headB);
         Nd4j.exec(new LogSoftMax(logits, logp));
-        lossArr.assign(logp.mul(yw).sum().negi());
+        Nd4j.exec(new Dot(logp, yw, lossArr)).negi(); // L = −Σ y_w ⊙ log p
         memory.read(lossArr, lossHost);
         xfLast = xf;
     }
 
     private void backward() {
         // softmax cross-entropy of the weighted mean: ∂L/∂z = p · w_row − y · w_row
-        dz.assign(Transforms.exp(logp, true).muliColumnVector(wRow).subi(yw));
+        Transforms.exp(dz.assign(logp), false).muliColumnVector(wRow).subi(yw);
         mm(dz, xfLast, dHeadW, true, false);
         dz.sum(dHeadB.reshape(vocab), 0);
         mm(dz, headW, dxf, false, false);

@@ -217,4 +217,129 @@ class TransformerClosedFormTest {
             assertEquals(a.tokenCosine(), b.tokenCosine(), 1e-14);
         }
     }
+
+    /** float32, the training dtype, runs the same code: its gradient per array is float64's to float32 precision. */
+    @Test
+    void float32MatchesFloat64() {
+        TransformerSpec s64 = spec(Skip.RESIDUAL, Norm.LAYER, Placement.PRE, true);
+        TransformerSpec s32 = new TransformerSpec(
+                s64.vocab(),
+                s64.context(),
+                s64.width(),
+                s64.heads(),
+                s64.ffn(),
+                s64.depth(),
+                s64.activation(),
+                s64.init(),
+                s64.norm(),
+                s64.placement(),
+                s64.skip(),
+                s64.positions(),
+                s64.causal(),
+                dev.gradsweep.grid.TrainSpec.DType.FLOAT32,
+                s64.seed());
+        TransformerNet n64 = TransformerFixtures.net(s64, 2), n32 = TransformerFixtures.net(s32, 2);
+        TransformerFixtures.perturb(n64, 0.3, 5);
+        n64.params().assign(n64.params().castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT)); // float32-exact values
+        n32.params().assign(n64.params());
+        TransformerFixtures.randomBatch(n64, 3);
+        TransformerFixtures.randomBatch(n32, 3);
+        assertEquals(n64.computeGradient(true), n32.computeGradient(true), 1e-5);
+        double[] g64 = n64.gradient().toDoubleVector(), g32 = n32.gradient().toDoubleVector();
+        for (Segment seg : n64.segments()) {
+            double err = 0, norm = 0;
+            for (int i = seg.offset; i < seg.offset + seg.length; i++) {
+                err += (g64[i] - g32[i]) * (g64[i] - g32[i]);
+                norm += g64[i] * g64[i];
+            }
+            // float32 rounds each op to 6e-8 relative; a few hundred ops on the path: ≤ 1e-4 of the array's norm
+            assertTrue(
+                    Math.sqrt(err) <= 1e-4 * Math.sqrt(norm),
+                    seg.layerName + "." + seg.param + ": " + Math.sqrt(err / norm));
+        }
+        for (int i = 0; i < n64.tapCount(); i++)
+            assertEquals(1, n32.taps().get(i).deltaL2() / n64.taps().get(i).deltaL2(), 1e-4, "tap " + i);
+    }
+
+    /** Bad combinations name what is wrong. */
+    @Test
+    void badSpecsAreRefusedWithTheReason() {
+        TransformerSpec ok = spec(Skip.RESIDUAL, Norm.LAYER, Placement.PRE, false);
+        java.util.function.Function<Runnable, String> message =
+                r -> org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, r::run)
+                        .getMessage();
+        assertTrue(message.apply(() -> new TransformerSpec(
+                        5,
+                        4,
+                        10,
+                        4,
+                        2,
+                        2,
+                        ok.activation(),
+                        ok.init(),
+                        Norm.LAYER,
+                        Placement.PRE,
+                        Skip.RESIDUAL,
+                        Positions.LEARNED,
+                        false,
+                        ok.dtype(),
+                        1))
+                .contains("not divisible by heads"));
+        assertTrue(message.apply(() -> new TransformerSpec(
+                        5,
+                        4,
+                        8,
+                        2,
+                        2,
+                        2,
+                        ok.activation(),
+                        ok.init(),
+                        Norm.LAYER,
+                        Placement.PRE,
+                        Skip.DEEPNORM,
+                        Positions.LEARNED,
+                        false,
+                        ok.dtype(),
+                        1))
+                .contains("deepnorm"));
+        assertTrue(message.apply(() -> new TransformerSpec(
+                        5,
+                        4,
+                        8,
+                        2,
+                        2,
+                        2,
+                        ok.activation(),
+                        ok.init(),
+                        Norm.NONE,
+                        Placement.POST,
+                        Skip.DEEPNORM,
+                        Positions.LEARNED,
+                        false,
+                        ok.dtype(),
+                        1))
+                .contains("deepnorm"));
+        assertTrue(message.apply(() -> new TransformerSpec(
+                        5,
+                        4,
+                        9,
+                        3,
+                        2,
+                        2,
+                        ok.activation(),
+                        ok.init(),
+                        Norm.LAYER,
+                        Placement.PRE,
+                        Skip.RESIDUAL,
+                        Positions.SINUSOIDAL,
+                        false,
+                        ok.dtype(),
+                        1))
+                .contains("even width"));
+        TransformerNet net = TransformerFixtures.net(ok, 1);
+        assertTrue(message.apply(() -> net.setBatch(new int[] {0, 1, 5, 2}, new int[] {1, 1, 1, 1}))
+                .contains("token"));
+        assertTrue(message.apply(() -> net.setBatch(new int[] {0, 1, 2, 3}, new int[] {-1, -1, -1, -1}))
+                .contains("without targets"));
+    }
 }
