@@ -333,9 +333,4 @@ public final class TransformerNet {
         if (tap == 0) probe0 = delta;
         else subs[tap - 1].probe(delta);
     }
-
-    /** The attention sublayer of a block (for the cross-check against SameDiff). */
-    Attention attention(int block) {
-        return attentions[block];
-    }
 }
