@@ -108,7 +108,7 @@ public final class TransformerNet {
                     spec.heads(),
                     spec.causal(),
                     memory);
-            Ffn ff = new Ffn(params(ffn[l]), grads(ffn[l]), spec.activation(), dt, rows);
+            Ffn ff = new Ffn(params(ffn[l]), grads(ffn[l]), spec.activation(), dt, rows, memory);
             subs[2 * l] = wrap(att, norms[2 * l], alpha[2 * l], pre, dt);
             subs[2 * l + 1] = wrap(ff, norms[2 * l + 1], alpha[2 * l + 1], pre, dt);
         }

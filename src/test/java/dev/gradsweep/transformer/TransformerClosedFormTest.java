@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gradsweep.grid.Activation;
 import dev.gradsweep.stats.Segment;
 import dev.gradsweep.transformer.TransformerNet.HeadStats;
 import dev.gradsweep.transformer.TransformerNet.Tap;
@@ -13,6 +14,8 @@ import dev.gradsweep.transformer.TransformerSpec.Positions;
 import dev.gradsweep.transformer.TransformerSpec.Skip;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** Closed forms and independent recomputations of the statistics, float64. */
@@ -190,10 +193,32 @@ class TransformerClosedFormTest {
         assertArrayEquals(one.gradient().toDoubleVector(), two.gradient().toDoubleVector(), 1e-13);
     }
 
-    /** The portable path (ND4J ops and one bulk transfer, what CUDA runs) gives the host path's numbers. */
-    @Test
-    void portableAndHostDirectMemoryAgree() {
-        TransformerSpec s = spec(Skip.REZERO, Norm.LAYER, Placement.POST, true);
+    /**
+     * The portable path (ND4J ops and one bulk transfer, what CUDA runs; DL4J's activation derivatives) gives the host
+     * path's numbers (the seam's own ReLU and tanh passes), for each way the FFN's derivative is taken.
+     */
+    @ParameterizedTest
+    @EnumSource(
+            value = Activation.class,
+            names = {"TANH", "RELU", "GELU"})
+    void portableAndHostDirectMemoryAgree(Activation act) {
+        TransformerSpec t = spec(Skip.REZERO, Norm.LAYER, Placement.POST, true);
+        TransformerSpec s = new TransformerSpec(
+                t.vocab(),
+                t.context(),
+                t.width(),
+                t.heads(),
+                t.ffn(),
+                t.depth(),
+                act,
+                t.init(),
+                t.norm(),
+                t.placement(),
+                t.skip(),
+                t.positions(),
+                t.causal(),
+                t.dtype(),
+                t.seed());
         TransformerNet host = new TransformerNet(s, 2, dev.gradsweep.stats.TrainingMemory.hostDirect());
         TransformerNet portable = new TransformerNet(s, 2, dev.gradsweep.stats.TrainingMemory.portable());
         for (TransformerNet net : List.of(host, portable)) {
