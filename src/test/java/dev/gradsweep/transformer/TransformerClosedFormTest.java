@@ -367,4 +367,38 @@ class TransformerClosedFormTest {
         assertTrue(message.apply(() -> net.setBatch(new int[] {0, 1, 2, 3}, new int[] {-1, -1, -1, -1}))
                 .contains("without targets"));
     }
+
+    /**
+     * The wrappers' forward formulas, with block 0's attention output F = 0 (W_o = 0): the stream after it is x
+     * (residual, pre), LN(x) (residual, post), LN(a·x) with DeepNorm's a = 2^¼ (which differs from LN(x) through ε
+     * only, ≈ 1e-6 here, far above the 1e-12 tolerance), and 0 without a skip (pre: F alone; post: LN(0) = β = 0).
+     */
+    @Test
+    void wrappersComputeTheirFormulas() {
+        Object[][] cases = {
+            {Skip.RESIDUAL, Placement.PRE, 0.0},
+            {Skip.RESIDUAL, Placement.POST, 1.0},
+            {Skip.DEEPNORM, Placement.POST, Math.pow(2 * TransformerFixtures.DEPTH, 0.25)},
+            {Skip.NONE, Placement.PRE, -1.0},
+            {Skip.NONE, Placement.POST, -1.0}
+        };
+        for (Object[] c : cases) {
+            TransformerNet net = TransformerFixtures.net(spec((Skip) c[0], Norm.LAYER, (Placement) c[1], false), 2);
+            array(net, "block0.attn.o", "W").assign(0);
+            TransformerFixtures.randomBatch(net, 3);
+            net.loss();
+            double[] x = net.stream(0), y = net.stream(1), expected = new double[x.length];
+            double a = (double) c[2];
+            if (a == 0) expected = x; // pre residual: x + F(LN(x)) = x
+            else if (a > 0) // post: LN(a·x), γ = 1, β = 0 at initialization
+            for (int r = 0; r < x.length / D; r++) {
+                    double mean = 0, var = 0;
+                    for (int k = 0; k < D; k++) mean += a * x[r * D + k] / D;
+                    for (int k = 0; k < D; k++) var += Math.pow(a * x[r * D + k] - mean, 2) / D;
+                    for (int k = 0; k < D; k++)
+                        expected[r * D + k] = (a * x[r * D + k] - mean) / Math.sqrt(var + RowNorm.EPS);
+                }
+            assertArrayEquals(expected, y, 1e-12, c[0] + " " + c[1]);
+        }
+    }
 }
