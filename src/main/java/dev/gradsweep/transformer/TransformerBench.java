@@ -46,7 +46,7 @@ public final class TransformerBench {
                 heads,
                 4,
                 depth,
-                Activation.GELU,
+                act,
                 Init.parse("xavier"),
                 Norm.LAYER,
                 place,
