@@ -47,8 +47,11 @@ class HostAccessTest {
      * ...) is correct on CUDA but is a device-to-host synchronisation per call and step, beside the seam's one
      * transfer. ReZero's gain once read its α this way.
      */
-    static final List<String> STEP_CODE =
-            List.of("dev/gradsweep/model/", "dev/gradsweep/train/stack/", "dev/gradsweep/train/update/");
+    static final List<String> STEP_CODE = List.of(
+            "dev/gradsweep/model/",
+            "dev/gradsweep/train/stack/",
+            "dev/gradsweep/train/update/",
+            "dev/gradsweep/transformer/");
 
     static final Pattern SCALAR_READ = Pattern.compile(
             "\\.get(Double|Float|Int|Long)\\s*\\(|\\.\\w*Number\\s*\\(\\s*\\)|\\.to(Double|Float|Int|Long)(Vector|Matrix)\\s*\\(");
@@ -136,6 +139,7 @@ class HostAccessTest {
     void theScanFailsWhenAnEngineTouchesHostMemory() throws IOException {
         Map<String, String> src = mainSources();
         String loop = "dev/gradsweep/train/TrainLoop.java", stack = "dev/gradsweep/train/stack/StackedMlp.java";
+        String transformer = "dev/gradsweep/transformer/TransformerNet.java";
         for (String use : List.of(
                 "flatGrad.data().asNioFloat()",
                 "flatGrad.data().asNio()",
@@ -143,7 +147,7 @@ class HostAccessTest {
                 "HostMemory.offset(flatGrad)",
                 "flatGrad.data().addressPointer()",
                 "new HostArray(1, 1, false) {}")) {
-            for (String file : List.of(loop, stack)) {
+            for (String file : List.of(loop, stack, transformer)) {
                 Map<String, String> changed = new TreeMap<>(src);
                 String text = changed.get(file);
                 int end = text.lastIndexOf('}');

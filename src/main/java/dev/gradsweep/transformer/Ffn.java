@@ -1,0 +1,61 @@
+package dev.gradsweep.transformer;
+
+import static dev.gradsweep.transformer.Sublayer.mm;
+
+import dev.gradsweep.model.NetworkFactory;
+import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The feed-forward sublayer F(u) = f(u W1ᵀ + b1) W2ᵀ + b2, W1 [ffn·d, d], W2 [d, ffn·d] (PyTorch's [out, in]
+ * layout), f the run's activation through DL4J's implementation (forward and derivative).
+ */
+final class Ffn implements Sublayer {
+    private final INDArray w1, b1, w2, b2, dw1, db1, dw2, db2, h1, a1, out, da, du;
+    private final IActivation fn;
+    private INDArray u;
+
+    /** p: {w1, b1, w2, b2} parameter views, g: the same views of the gradient. */
+    Ffn(INDArray[] p, INDArray[] g, dev.gradsweep.grid.Activation act, DataType dt, long rows) {
+        w1 = p[0];
+        b1 = p[1];
+        w2 = p[2];
+        b2 = p[3];
+        dw1 = g[0];
+        db1 = g[1];
+        dw2 = g[2];
+        db2 = g[3];
+        long f = w1.size(0), d = w1.size(1);
+        fn = NetworkFactory.activation(act).getActivationFunction();
+        h1 = Nd4j.create(dt, rows, f);
+        a1 = Nd4j.create(dt, rows, f);
+        da = Nd4j.create(dt, rows, f);
+        out = Nd4j.create(dt, rows, d);
+        du = Nd4j.create(dt, rows, d);
+    }
+
+    @Override
+    public INDArray forward(INDArray u) {
+        this.u = u;
+        mm(u, w1, h1, false, true);
+        h1.addiRowVector(b1);
+        INDArray a = fn.getActivation(a1.assign(h1), true);
+        if (a != a1) a1.assign(a);
+        mm(a1, w2, out, false, true);
+        return out.addiRowVector(b2);
+    }
+
+    @Override
+    public INDArray backward(INDArray dF) {
+        mm(dF, a1, dw2, true, false);
+        dF.sum(db2.reshape(db2.length()), 0);
+        mm(dF, w2, da, false, false);
+        INDArray dh = fn.backprop(h1.dup(), da).getFirst();
+        mm(dh, u, dw1, true, false);
+        dh.sum(db1.reshape(db1.length()), 0);
+        mm(dh, w1, du, false, false);
+        return du;
+    }
+}

@@ -1,0 +1,385 @@
+package dev.gradsweep.transformer;
+
+import static dev.gradsweep.transformer.Sublayer.mm;
+
+import dev.gradsweep.model.NetworkFactory;
+import dev.gradsweep.stats.Segment;
+import dev.gradsweep.stats.TrainingMemory;
+import dev.gradsweep.transformer.TransformerSpec.Norm;
+import dev.gradsweep.transformer.TransformerSpec.Placement;
+import dev.gradsweep.transformer.TransformerSpec.Positions;
+import dev.gradsweep.transformer.TransformerSpec.Skip;
+import java.util.ArrayList;
+import java.util.List;
+import org.deeplearning4j.nn.weights.IWeightInit;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.LogSoftMax;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * A transformer ({@link TransformerSpec}) for a fixed batch size, forward and backward written out with ND4J ops
+ * (docs/transformer.md): token embedding + positions → blocks of attention and feed-forward sublayers, each wrapped
+ * by a {@link Wrapper} → final norm (pre placement) → head to vocabulary logits → softmax cross-entropy averaged over
+ * the positions that have a target. Gradients are of that mean loss. The stream is [B·T, d], row b·T + t.
+ *
+ * <p>Statistics (with {@code computeGradient(true)}): per tap (the embedding output, layer −1, and the stream after
+ * each sublayer, layer = block) the stream's RMS and δ = ‖∂L/∂x‖; per block × head the attention entropy (mean and
+ * minimum over queries), the largest logit, and per block the mean pairwise cosine similarity of the block output's
+ * token vectors. All host reads go through {@link TrainingMemory}, one transfer per step.
+ */
+public final class TransformerNet {
+    /** One tap of the residual stream: its RMS over the [B·T, d] array and ‖∂L/∂x‖ there. */
+    public record Tap(int layer, String name, double rms, double deltaL2) {}
+
+    /** One block × head: attention entropy (mean and minimum over queries, averaged over sequences), largest logit, and the block's token cosine similarity. */
+    public record HeadStats(
+            int layer, int head, double entropyMean, double entropyMin, double maxLogit, double tokenCosine) {}
+
+    private final TransformerSpec spec;
+    private final int batch, rows, d, vocab;
+    private final TrainingMemory memory;
+    private final ParamLayout layout = new ParamLayout();
+    private final INDArray oneHot, emb, dEmb, sinus, x0, headW, headB, dHeadW, dHeadB, logits, logp, dz, yw, wRow, dxf;
+    private final INDArray lossArr;
+    private final BlockStats blockStats;
+    private final Wrapper[] subs;
+    private final Attention[] attentions;
+    private final RowNorm finalNorm;
+    private final int[] identity;
+    private final double[] lossHost = new double[1], tapSq;
+    private INDArray probe0, dx0, xfLast;
+    private boolean collected;
+
+    public TransformerNet(TransformerSpec spec, int batch, TrainingMemory memory) {
+        this.spec = spec;
+        this.batch = batch;
+        this.memory = memory;
+        int t = spec.context(), n = spec.depth();
+        this.rows = batch * t;
+        this.d = spec.width();
+        this.vocab = spec.vocab();
+        boolean learned = spec.positions() == Positions.LEARNED;
+        long f = (long) spec.ffn() * d;
+        // the layout: embeddings (token rows, then learned position rows: one matrix for one matmul), blocks, head
+        int tok = layout.add(-1, "embed.tok", "W", vocab, d);
+        if (learned) layout.add(-1, "embed.pos", "W", t, d);
+        int[][] norms = new int[2 * n + 1][], qkv = new int[n][], ffn = new int[n][];
+        int[] alpha = new int[2 * n];
+        for (int l = 0; l < n; l++) {
+            String p = "block" + l + ".";
+            norms[2 * l] = norm(l, p + "attn." + spec.normName());
+            qkv[l] = new int[] {
+                layout.add(l, p + "attn.q", "W", d, d),
+                layout.add(l, p + "attn.k", "W", d, d),
+                layout.add(l, p + "attn.v", "W", d, d),
+                layout.add(l, p + "attn.o", "W", d, d)
+            };
+            alpha[2 * l] = spec.skip() == Skip.REZERO ? layout.add(l, p + "attn.rezero", "alpha", 1, 1) : -1;
+            norms[2 * l + 1] = norm(l, p + "ffn." + spec.normName());
+            ffn[l] = new int[] {
+                layout.add(l, p + "ffn.fc1", "W", f, d),
+                layout.add(l, p + "ffn.fc1", "b", 1, f),
+                layout.add(l, p + "ffn.fc2", "W", d, f),
+                layout.add(l, p + "ffn.fc2", "b", 1, d)
+            };
+            alpha[2 * l + 1] = spec.skip() == Skip.REZERO ? layout.add(l, p + "ffn.rezero", "alpha", 1, 1) : -1;
+        }
+        norms[2 * n] = spec.finalNorm() ? norm(n, "final." + spec.normName()) : null;
+        int hw = layout.add(n, "head", "W", vocab, d), hb = layout.add(n, "head", "b", 1, vocab);
+        DataType dt = NetworkFactory.dataType(spec.dtype());
+        layout.allocate(dt);
+
+        int embRows = vocab + (learned ? t : 0);
+        emb = layout.params(tok, embRows, d);
+        dEmb = layout.grads(tok, embRows, d);
+        subs = new Wrapper[2 * n];
+        attentions = new Attention[n];
+        boolean pre = spec.placement() == Placement.PRE;
+        for (int l = 0; l < n; l++) {
+            Attention att = attentions[l] = new Attention(
+                    layout.params(qkv[l][0], 3L * d, d),
+                    layout.param(qkv[l][3]),
+                    layout.grads(qkv[l][0], 3L * d, d),
+                    layout.grad(qkv[l][3]),
+                    batch,
+                    t,
+                    spec.heads(),
+                    spec.causal(),
+                    memory);
+            Ffn ff = new Ffn(params(ffn[l]), grads(ffn[l]), spec.activation(), dt, rows);
+            subs[2 * l] = wrap(att, norms[2 * l], alpha[2 * l], pre, dt);
+            subs[2 * l + 1] = wrap(ff, norms[2 * l + 1], alpha[2 * l + 1], pre, dt);
+        }
+        finalNorm = rowNorm(norms[2 * n], dt);
+        headW = layout.param(hw);
+        headB = layout.param(hb);
+        dHeadW = layout.grad(hw);
+        dHeadB = layout.grad(hb);
+
+        oneHot = Nd4j.create(dt, rows, embRows);
+        x0 = Nd4j.create(dt, rows, d);
+        logits = Nd4j.create(dt, rows, vocab);
+        logp = Nd4j.create(dt, rows, vocab);
+        dz = Nd4j.create(dt, rows, vocab);
+        yw = Nd4j.create(dt, rows, vocab);
+        wRow = Nd4j.create(dt, rows, 1);
+        dxf = Nd4j.create(dt, rows, d);
+        lossArr = Nd4j.create(dt, 1);
+        blockStats = new BlockStats(n, batch, t, spec.heads(), d, dt, memory);
+        tapSq = new double[2 * (2 * n + 1)];
+        identity = new int[rows];
+        for (int i = 0; i < rows; i++) identity[i] = i;
+        sinus = learned ? null : sinusoidal(dt);
+        initialize(tok, learned, qkv, ffn, hw, norms);
+    }
+
+    private int[] norm(int layer, String name) {
+        if (spec.norm() == Norm.NONE) return null;
+        int g = layout.add(layer, name, "gamma", 1, d);
+        return spec.norm() == Norm.LAYER ? new int[] {g, layout.add(layer, name, "beta", 1, d)} : new int[] {g};
+    }
+
+    private RowNorm rowNorm(int[] idx, DataType dt) {
+        if (idx == null) return null;
+        boolean beta = idx.length > 1;
+        return new RowNorm(
+                layout.param(idx[0]),
+                beta ? layout.param(idx[1]) : null,
+                layout.grad(idx[0]),
+                beta ? layout.grad(idx[1]) : null,
+                dt,
+                rows);
+    }
+
+    private Wrapper wrap(Sublayer f, int[] norm, int alpha, boolean pre, DataType dt) {
+        return new Wrapper(
+                f,
+                rowNorm(norm, dt),
+                pre,
+                spec.streamGain(),
+                alpha < 0 ? null : layout.param(alpha),
+                alpha < 0 ? null : layout.grad(alpha),
+                dt,
+                rows,
+                d);
+    }
+
+    private INDArray[] params(int[] idx) {
+        INDArray[] v = new INDArray[idx.length];
+        for (int i = 0; i < idx.length; i++) v[i] = layout.param(idx[i]);
+        return v;
+    }
+
+    private INDArray[] grads(int[] idx) {
+        INDArray[] v = new INDArray[idx.length];
+        for (int i = 0; i < idx.length; i++) v[i] = layout.grad(idx[i]);
+        return v;
+    }
+
+    /** Vaswani et al.'s P[t, 2i] = sin(t/10000^{2i/d}), P[t, 2i+1] = cos(same), tiled over the batch: [B·T, d]. */
+    private INDArray sinusoidal(DataType dt) {
+        int t = spec.context();
+        double[] p = new double[rows * d];
+        for (int r = 0; r < rows; r++) {
+            int pos = r % t;
+            for (int i = 0; i < d; i += 2) {
+                double angle = pos / Math.pow(10000, (double) i / d);
+                p[r * d + i] = Math.sin(angle);
+                p[r * d + i + 1] = Math.cos(angle);
+            }
+        }
+        INDArray s = Nd4j.create(dt, rows, d);
+        memory.writeRows(s, p, identity, 0, rows, d);
+        return s;
+    }
+
+    /**
+     * The run's initializer per weight array (DL4J's, seeded by the spec's seed, in layout order), with fan-in and
+     * fan-out: token embedding (vocab, d) and learned positions (T, d), as DL4J's EmbeddingLayer treats its one-hot
+     * input; Q, K, V, O each (d, d); fc1 (d, ffn·d); fc2 (ffn·d, d); head (d, vocab). DeepNorm then scales V, O, fc1
+     * and fc2 by β. Norm gains 1; biases and ReZero's α stay 0.
+     */
+    private void initialize(int tok, boolean learned, int[][] qkv, int[][] ffn, int hw, int[][] norms) {
+        Nd4j.getRandom().setSeed(spec.seed());
+        IWeightInit w = NetworkFactory.weightInit(spec.init());
+        long f = (long) spec.ffn() * d;
+        init(w, vocab, d, layout.param(tok));
+        if (learned) init(w, spec.context(), d, layout.param(tok + 1));
+        double beta = spec.initGain();
+        for (int l = 0; l < spec.depth(); l++) {
+            for (int k = 0; k < 4; k++) init(w, d, d, layout.param(qkv[l][k]));
+            init(w, d, f, layout.param(ffn[l][0]));
+            init(w, f, d, layout.param(ffn[l][2]));
+            if (beta != 1)
+                for (INDArray v : new INDArray[] {
+                    layout.param(qkv[l][2]), layout.param(qkv[l][3]), layout.param(ffn[l][0]), layout.param(ffn[l][2])
+                }) v.muli(beta);
+        }
+        init(w, d, vocab, headW);
+        for (int[] nm : norms) if (nm != null) layout.param(nm[0]).assign(1);
+    }
+
+    private static void init(IWeightInit w, long fanIn, long fanOut, INDArray view) {
+        INDArray v = w.init(fanIn, fanOut, view.shape(), 'c', view);
+        if (v != view) view.assign(v);
+    }
+
+    public TransformerSpec spec() {
+        return spec;
+    }
+
+    public int batch() {
+        return batch;
+    }
+
+    /** The flat parameter buffer [1, n] (writable: tests set parameters through it). */
+    public INDArray params() {
+        return layout.params();
+    }
+
+    /** The flat gradient buffer, same layout; after {@link #computeGradient} the mean-loss gradient. */
+    public INDArray gradient() {
+        return layout.gradient();
+    }
+
+    public Segment[] segments() {
+        return layout.segments();
+    }
+
+    /**
+     * Sets the minibatch: tokens[b·T + t] in [0, vocab), targets[b·T + t] the token to predict there or −1 for no
+     * target (the loss is the mean over the positions with one).
+     */
+    public void setBatch(int[] tokens, int[] targets) {
+        int cols = (int) oneHot.size(1), t = spec.context(), m = 0;
+        double[] oh = new double[rows * cols], y = new double[rows * vocab], w = new double[rows];
+        for (int r = 0; r < rows; r++) {
+            if (tokens[r] < 0 || tokens[r] >= vocab || targets[r] >= vocab)
+                throw new IllegalArgumentException("token out of [0, " + vocab + ") at " + r);
+            oh[r * cols + tokens[r]] = 1;
+            if (cols > vocab) oh[r * cols + vocab + r % t] = 1;
+            if (targets[r] >= 0) m++;
+        }
+        if (m == 0) throw new IllegalArgumentException("a batch without targets");
+        for (int r = 0; r < rows; r++) {
+            if (targets[r] < 0) continue;
+            y[r * vocab + targets[r]] = 1.0 / m;
+            w[r] = 1.0 / m;
+        }
+        memory.writeRows(oneHot, oh, identity, 0, rows, cols);
+        memory.writeRows(yw, y, identity, 0, rows, vocab);
+        memory.writeRows(wRow, w, identity, 0, rows, 1);
+    }
+
+    /** Forward and backward on the current batch; returns the mean loss. With stats, {@link #taps()} and {@link #attention()}. */
+    public double computeGradient(boolean withStats) {
+        forward(withStats);
+        backward();
+        if (withStats) {
+            memory.sumSq(x0, tapSq, 0);
+            memory.sumSq(dx0, tapSq, 1);
+            for (int i = 0; i < subs.length; i++) {
+                memory.sumSq(subs[i].stream(), tapSq, 2 * i + 2);
+                memory.sumSq(subs[i].streamGradient(), tapSq, 2 * i + 3);
+            }
+        }
+        memory.sync();
+        collected = withStats;
+        return lossHost[0];
+    }
+
+    /** Forward only: the mean loss on the current batch. */
+    public double loss() {
+        forward(false);
+        memory.sync();
+        return lossHost[0];
+    }
+
+    private void forward(boolean collect) {
+        mm(oneHot, emb, x0, false, false);
+        if (sinus != null) x0.addi(sinus);
+        if (probe0 != null) x0.addi(probe0);
+        INDArray x = x0;
+        for (int i = 0; i < subs.length; i++) {
+            x = subs[i].forward(x);
+            if (collect && i % 2 == 1) blockStats.collect(i / 2, attentions[i / 2], x);
+        }
+        INDArray xf = finalNorm != null ? finalNorm.forward(x) : x;
+        mm(xf, headW, logits, false, true);
+        logits.addiRowVector(headB);
+        Nd4j.exec(new LogSoftMax(logits, logp));
+        lossArr.assign(logp.mul(yw).sum().negi());
+        memory.read(lossArr, lossHost);
+        xfLast = xf;
+    }
+
+    private void backward() {
+        // softmax cross-entropy of the weighted mean: ∂L/∂z = p · w_row − y · w_row
+        dz.assign(Transforms.exp(logp, true).muliColumnVector(wRow).subi(yw));
+        mm(dz, xfLast, dHeadW, true, false);
+        dz.sum(dHeadB.reshape(vocab), 0);
+        mm(dz, headW, dxf, false, false);
+        INDArray dx = finalNorm != null ? finalNorm.backward(dxf) : dxf;
+        for (int i = subs.length - 1; i >= 0; i--) dx = subs[i].backward(dx);
+        dx0 = dx;
+        mm(oneHot, dx0, dEmb, true, false);
+    }
+
+    /** Taps of the last computeGradient(true): the embedding output (layer −1), then each sublayer's stream. */
+    public List<Tap> taps() {
+        requireStats();
+        List<Tap> out = new ArrayList<>();
+        double n = (double) rows * d;
+        for (int i = 0; i <= subs.length; i++) {
+            int layer = i == 0 ? -1 : (i - 1) / 2;
+            String name = i == 0 ? "embed" : "block" + layer + (i % 2 == 1 ? ".attn" : ".ffn");
+            out.add(new Tap(layer, name, Math.sqrt(tapSq[2 * i] / n), Math.sqrt(tapSq[2 * i + 1])));
+        }
+        return out;
+    }
+
+    /** Per block × head, of the last computeGradient(true). */
+    public List<HeadStats> attention() {
+        requireStats();
+        return blockStats.heads();
+    }
+
+    private void requireStats() {
+        if (!collected) throw new IllegalStateException("no statistics: call computeGradient(true) first");
+    }
+
+    /** Number of taps: 1 + 2·depth (tap 0 the embedding output, tap 2l+1 / 2l+2 after block l's attention / FFN). */
+    public int tapCount() {
+        return subs.length + 1;
+    }
+
+    /** The stream at a tap after the last forward, row-major [B·T, d]. */
+    public double[] stream(int tap) {
+        return read(tap == 0 ? x0 : subs[tap - 1].stream());
+    }
+
+    /** ∂L/∂(stream) at a tap after the last backward. */
+    public double[] streamGradient(int tap) {
+        return read(tap == 0 ? dx0 : subs[tap - 1].streamGradient());
+    }
+
+    private double[] read(INDArray a) {
+        double[] v = new double[(int) a.length()];
+        memory.read(a, v);
+        memory.sync();
+        return v;
+    }
+
+    /** For finite differences: the next forwards add delta [B·T, d] to the stream at a tap (null: stop). */
+    void probe(int tap, INDArray delta) {
+        if (tap == 0) probe0 = delta;
+        else subs[tap - 1].probe(delta);
+    }
+
+    /** The attention sublayer of a block (for the cross-check against SameDiff). */
+    Attention attention(int block) {
+        return attentions[block];
+    }
+}
