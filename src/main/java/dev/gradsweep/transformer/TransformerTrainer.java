@@ -46,6 +46,9 @@ final class TransformerTrainer {
     private final INDArray[] tapArrays;
 
     private final int[] rowOrder;
+    /** Called after each backward pass, before the statistics and the update (doctor's recomputation). */
+    Runnable afterBackward = () -> {};
+
     private int step;
     private boolean diverged;
 
@@ -86,6 +89,7 @@ final class TransformerTrainer {
         for (int i = 0; i < targets.length; i++) targets[i] = batch.mask[i] ? batch.targets[i] : -1;
         net.setBatch(batch.tokens, targets);
         double loss = net.computeGradient(true);
+        afterBackward.run();
         ParamStats[] ps = new ParamStats[segments.length];
         for (int i = 0; i < ps.length; i++) ps[i] = new ParamStats();
         memory.gradient(grad, params, segments, 1.0, ps);
