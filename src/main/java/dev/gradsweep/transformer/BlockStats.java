@@ -46,7 +46,7 @@ final class BlockStats {
         Nd4j.exec(new Norm2(y, norms, 1));
         norms.rdivi(1.0);
         INDArray out = sums.get(org.nd4j.linalg.indexing.NDArrayIndex.point(l));
-        Sublayer.mm(norms.reshape('c', batch, 1, seq), y.reshape('c', batch, seq, y.size(1)), out, false, false);
+        memory.matmul(norms.reshape('c', batch, 1, seq), y.reshape('c', batch, seq, y.size(1)), out, false, false);
         memory.read(out, tokenSums[l]);
     }
 

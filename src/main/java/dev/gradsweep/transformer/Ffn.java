@@ -2,7 +2,9 @@ package dev.gradsweep.transformer;
 
 import static dev.gradsweep.transformer.Sublayer.mm;
 
+import dev.gradsweep.grid.Activation;
 import dev.gradsweep.model.NetworkFactory;
+import dev.gradsweep.stats.TrainingMemory;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -13,12 +15,16 @@ import org.nd4j.linalg.factory.Nd4j;
  * layout), f the run's activation through DL4J's implementation (forward and derivative).
  */
 final class Ffn implements Sublayer {
-    private final INDArray w1, b1, w2, b2, dw1, db1, dw2, db2, h1, a1, out, da, du;
+    private final INDArray w1, b1, w2, b2, dw1, db1, dw2, db2, h1, a1, out, da, dh1, du;
     private final IActivation fn;
+    private final Activation act;
+    private final TrainingMemory memory;
     private INDArray u;
 
     /** p: {w1, b1, w2, b2} parameter views, g: the same views of the gradient. */
-    Ffn(INDArray[] p, INDArray[] g, dev.gradsweep.grid.Activation act, DataType dt, long rows) {
+    Ffn(INDArray[] p, INDArray[] g, Activation act, DataType dt, long rows, TrainingMemory memory) {
+        this.act = act;
+        this.memory = memory;
         w1 = p[0];
         b1 = p[1];
         w2 = p[2];
@@ -32,6 +38,7 @@ final class Ffn implements Sublayer {
         h1 = Nd4j.create(dt, rows, f);
         a1 = Nd4j.create(dt, rows, f);
         da = Nd4j.create(dt, rows, f);
+        dh1 = Nd4j.create(dt, rows, f);
         out = Nd4j.create(dt, rows, d);
         du = Nd4j.create(dt, rows, d);
     }
@@ -52,7 +59,11 @@ final class Ffn implements Sublayer {
         mm(dF, a1, dw2, true, false);
         dF.sum(db2.reshape(db2.length()), 0);
         mm(dF, w2, da, false, false);
-        INDArray dh = fn.backprop(h1.dup(), da).getFirst();
+        // the seam's host passes where it has them (DL4J's ReLU backprop allocates a new array each call)
+        INDArray dh;
+        if (act == Activation.RELU) dh = memory.reluBackprop(h1, da, dh1);
+        else if (TrainingMemory.backpropsFromOutput(act)) dh = memory.backpropFromOutput(act, h1, a1, da, dh1);
+        else dh = fn.backprop(dh1.assign(h1), da).getFirst(); // DL4J's backprop writes over its input
         mm(dh, u, dw1, true, false);
         dh.sum(db1.reshape(db1.length()), 0);
         mm(dh, w1, du, false, false);

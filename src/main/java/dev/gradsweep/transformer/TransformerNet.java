@@ -11,9 +11,9 @@ import dev.gradsweep.transformer.TransformerSpec.Positions;
 import dev.gradsweep.transformer.TransformerSpec.Skip;
 import java.util.ArrayList;
 import java.util.List;
-import org.deeplearning4j.nn.weights.IWeightInit;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.reduce3.Dot;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.LogSoftMax;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -108,7 +108,7 @@ public final class TransformerNet {
                     spec.heads(),
                     spec.causal(),
                     memory);
-            Ffn ff = new Ffn(params(ffn[l]), grads(ffn[l]), spec.activation(), dt, rows);
+            Ffn ff = new Ffn(params(ffn[l]), grads(ffn[l]), spec.activation(), dt, rows, memory);
             subs[2 * l] = wrap(att, norms[2 * l], alpha[2 * l], pre, dt);
             subs[2 * l + 1] = wrap(ff, norms[2 * l + 1], alpha[2 * l + 1], pre, dt);
         }
@@ -126,13 +126,17 @@ public final class TransformerNet {
         yw = Nd4j.create(dt, rows, vocab);
         wRow = Nd4j.create(dt, rows, 1);
         dxf = Nd4j.create(dt, rows, d);
-        lossArr = Nd4j.create(dt, 1);
+        lossArr = Nd4j.scalar(dt, 0.0);
         blockStats = new BlockStats(n, batch, t, spec.heads(), d, dt, memory);
         tapSq = new double[2 * (2 * n + 1)];
         identity = new int[rows];
         for (int i = 0; i < rows; i++) identity[i] = i;
-        sinus = learned ? null : sinusoidal(dt);
-        initialize(tok, learned, qkv, ffn, hw, norms);
+        if (learned) sinus = null;
+        else {
+            sinus = Nd4j.create(dt, rows, d);
+            memory.writeRows(sinus, TransformerInit.sinusoidal(rows, t, d), identity, 0, rows, d);
+        }
+        TransformerInit.weights(spec, layout, tok, qkv, ffn, hw, norms);
     }
 
     private int[] norm(int layer, String name) {
@@ -176,54 +180,6 @@ public final class TransformerNet {
         INDArray[] v = new INDArray[idx.length];
         for (int i = 0; i < idx.length; i++) v[i] = layout.grad(idx[i]);
         return v;
-    }
-
-    /** Vaswani et al.'s P[t, 2i] = sin(t/10000^{2i/d}), P[t, 2i+1] = cos(same), tiled over the batch: [B·T, d]. */
-    private INDArray sinusoidal(DataType dt) {
-        int t = spec.context();
-        double[] p = new double[rows * d];
-        for (int r = 0; r < rows; r++) {
-            int pos = r % t;
-            for (int i = 0; i < d; i += 2) {
-                double angle = pos / Math.pow(10000, (double) i / d);
-                p[r * d + i] = Math.sin(angle);
-                p[r * d + i + 1] = Math.cos(angle);
-            }
-        }
-        INDArray s = Nd4j.create(dt, rows, d);
-        memory.writeRows(s, p, identity, 0, rows, d);
-        return s;
-    }
-
-    /**
-     * The run's initializer per weight array (DL4J's, seeded by the spec's seed, in layout order), with fan-in and
-     * fan-out: token embedding (vocab, d) and learned positions (T, d), as DL4J's EmbeddingLayer treats its one-hot
-     * input; Q, K, V, O each (d, d); fc1 (d, ffn·d); fc2 (ffn·d, d); head (d, vocab). DeepNorm then scales V, O, fc1
-     * and fc2 by β. Norm gains 1; biases and ReZero's α stay 0.
-     */
-    private void initialize(int tok, boolean learned, int[][] qkv, int[][] ffn, int hw, int[][] norms) {
-        Nd4j.getRandom().setSeed(spec.seed());
-        IWeightInit w = NetworkFactory.weightInit(spec.init());
-        long f = (long) spec.ffn() * d;
-        init(w, vocab, d, layout.param(tok));
-        if (learned) init(w, spec.context(), d, layout.param(tok + 1));
-        double beta = spec.initGain();
-        for (int l = 0; l < spec.depth(); l++) {
-            for (int k = 0; k < 4; k++) init(w, d, d, layout.param(qkv[l][k]));
-            init(w, d, f, layout.param(ffn[l][0]));
-            init(w, f, d, layout.param(ffn[l][2]));
-            if (beta != 1)
-                for (INDArray v : new INDArray[] {
-                    layout.param(qkv[l][2]), layout.param(qkv[l][3]), layout.param(ffn[l][0]), layout.param(ffn[l][2])
-                }) v.muli(beta);
-        }
-        init(w, d, vocab, headW);
-        for (int[] nm : norms) if (nm != null) layout.param(nm[0]).assign(1);
-    }
-
-    private static void init(IWeightInit w, long fanIn, long fanOut, INDArray view) {
-        INDArray v = w.init(fanIn, fanOut, view.shape(), 'c', view);
-        if (v != view) view.assign(v);
     }
 
     public TransformerSpec spec() {
@@ -310,14 +266,14 @@ public final class TransformerNet {
         mm(xf, headW, logits, false, true);
         logits.addiRowVector(headB);
         Nd4j.exec(new LogSoftMax(logits, logp));
-        lossArr.assign(logp.mul(yw).sum().negi());
+        Nd4j.exec(new Dot(logp, yw, lossArr)).negi(); // L = −Σ y_w ⊙ log p
         memory.read(lossArr, lossHost);
         xfLast = xf;
     }
 
     private void backward() {
         // softmax cross-entropy of the weighted mean: ∂L/∂z = p · w_row − y · w_row
-        dz.assign(Transforms.exp(logp, true).muliColumnVector(wRow).subi(yw));
+        Transforms.exp(dz.assign(logp), false).muliColumnVector(wRow).subi(yw);
         mm(dz, xfLast, dHeadW, true, false);
         dz.sum(dHeadB.reshape(vocab), 0);
         mm(dz, headW, dxf, false, false);
@@ -376,10 +332,5 @@ public final class TransformerNet {
     void probe(int tap, INDArray delta) {
         if (tap == 0) probe0 = delta;
         else subs[tap - 1].probe(delta);
-    }
-
-    /** The attention sublayer of a block (for the cross-check against SameDiff). */
-    Attention attention(int block) {
-        return attentions[block];
     }
 }

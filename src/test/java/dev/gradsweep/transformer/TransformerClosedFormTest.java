@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gradsweep.grid.Activation;
 import dev.gradsweep.stats.Segment;
 import dev.gradsweep.transformer.TransformerNet.HeadStats;
 import dev.gradsweep.transformer.TransformerNet.Tap;
@@ -13,102 +14,13 @@ import dev.gradsweep.transformer.TransformerSpec.Positions;
 import dev.gradsweep.transformer.TransformerSpec.Skip;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** Closed forms and independent recomputations of the statistics, float64. */
 class TransformerClosedFormTest {
-    static final int T = TransformerFixtures.T, D = TransformerFixtures.WIDTH;
-
-    static TransformerSpec spec(Skip skip, Norm norm, Placement p, boolean causal) {
-        return TransformerFixtures.tiny(skip, norm, p, Positions.LEARNED, causal);
-    }
-
-    /** The parameter array of a layer name and param, as a view of the flat buffer. */
-    static INDArray array(TransformerNet net, String layerName, String param) {
-        for (Segment s : net.segments())
-            if (s.layerName.equals(layerName) && s.param.equals(param))
-                return Sublayer.view(net.params(), s.offset, s.length);
-        throw new AssertionError("no array " + layerName + "." + param);
-    }
-
-    @Test
-    void zeroLogitsGiveUniformAttention() {
-        for (boolean causal : new boolean[] {false, true}) {
-            TransformerNet net = TransformerFixtures.net(spec(Skip.RESIDUAL, Norm.LAYER, Placement.PRE, causal), 2);
-            TransformerFixtures.perturb(net, 0.3, 5);
-            for (int l = 0; l < TransformerFixtures.DEPTH; l++)
-                array(net, "block" + l + ".attn.q", "W").assign(0);
-            TransformerFixtures.randomBatch(net, 3);
-            net.computeGradient(true);
-            // bidirectional: every query spreads over T keys, H = ln T; causal: query i over i + 1 keys, H = ln(i + 1)
-            double lnFact = 0;
-            for (int i = 1; i <= T; i++) lnFact += Math.log(i);
-            double mean = causal ? lnFact / T : Math.log(T), min = causal ? 0 : Math.log(T);
-            for (HeadStats h : net.attention()) {
-                assertEquals(mean, h.entropyMean(), 1e-12, "entropy mean " + h + " causal " + causal);
-                assertEquals(min, h.entropyMin(), 1e-12, "entropy min " + h);
-                assertEquals(0, h.maxLogit(), 1e-12, "largest logit " + h);
-            }
-        }
-    }
-
-    @Test
-    void identicalTokensHaveCosineOneAndOthersMatchPairwiseCosines() {
-        TransformerNet net = TransformerFixtures.net(spec(Skip.RESIDUAL, Norm.LAYER, Placement.POST, false), 2);
-        TransformerFixtures.perturb(net, 0.3, 5);
-        array(net, "embed.pos", "W").assign(0);
-        int rows = 2 * T;
-        int[] tok = new int[rows], tgt = new int[rows];
-        java.util.Arrays.fill(tok, 3);
-        net.setBatch(tok, tgt);
-        net.computeGradient(true);
-        for (HeadStats h : net.attention()) assertEquals(1, h.tokenCosine(), 1e-12, "identical tokens " + h);
-
-        TransformerFixtures.perturb(net, 0.3, 6);
-        TransformerFixtures.randomBatch(net, 3);
-        net.computeGradient(true);
-        for (HeadStats h : net.attention()) {
-            double[] y = net.stream(2 * h.layer() + 2);
-            double sum = 0;
-            for (int b = 0; b < 2; b++)
-                for (int i = 0; i < T; i++)
-                    for (int j = 0; j < T; j++) if (i != j) sum += cosine(y, b * T + i, b * T + j);
-            double expected = sum / (2.0 * T * (T - 1));
-            assertTrue(Math.abs(expected) > 1e-3 && Math.abs(expected) < 0.999, "a non-trivial case: " + expected);
-            assertEquals(expected, h.tokenCosine(), 1e-12, "block " + h.layer());
-        }
-    }
-
-    static double cosine(double[] y, int r, int s) {
-        double dot = 0, a = 0, b = 0;
-        for (int k = 0; k < D; k++) {
-            dot += y[r * D + k] * y[s * D + k];
-            a += y[r * D + k] * y[r * D + k];
-            b += y[s * D + k] * y[s * D + k];
-        }
-        return dot / Math.sqrt(a * b);
-    }
-
-    @Test
-    void tapsAreTheStreamsRmsAndGradientNorm() {
-        TransformerNet net = TransformerFixtures.net(spec(Skip.REZERO, Norm.RMS, Placement.PRE, true), 2);
-        TransformerFixtures.perturb(net, 0.3, 5);
-        TransformerFixtures.randomBatch(net, 3);
-        net.computeGradient(true);
-        List<Tap> taps = net.taps();
-        assertEquals(2 * TransformerFixtures.DEPTH + 1, taps.size());
-        assertEquals(new Tap(-1, "embed", taps.get(0).rms(), taps.get(0).deltaL2()), taps.get(0));
-        assertEquals("block1.ffn", taps.get(4).name());
-        for (int i = 0; i < taps.size(); i++) {
-            double[] y = net.stream(i), g = net.streamGradient(i);
-            double sy = 0, sg = 0;
-            for (double v : y) sy += v * v;
-            for (double v : g) sg += v * v;
-            assertEquals(Math.sqrt(sy / y.length), taps.get(i).rms(), 1e-13, "rms at " + taps.get(i));
-            assertEquals(Math.sqrt(sg), taps.get(i).deltaL2(), 1e-13, "delta at " + taps.get(i));
-            assertTrue(sg > 0);
-        }
-    }
+    static final int D = TransformerFixtures.WIDTH;
 
     /**
      * α = 0: every block is the identity (pre placement or no norm; under post placement the block's norm still
@@ -117,7 +29,8 @@ class TransformerClosedFormTest {
     @Test
     void reZeroAtInitializationIsEmbeddingNormHead() {
         for (Norm n : new Norm[] {Norm.LAYER, Norm.RMS, Norm.NONE}) {
-            TransformerNet net = TransformerFixtures.net(spec(Skip.REZERO, n, Placement.PRE, true), 2);
+            TransformerNet net =
+                    TransformerFixtures.net(TransformerFixtures.spec(Skip.REZERO, n, Placement.PRE, true), 2);
             TransformerFixtures.randomBatch(net, 3);
             net.computeGradient(true);
             for (int tap = 1; tap < net.tapCount(); tap++) {
@@ -137,7 +50,7 @@ class TransformerClosedFormTest {
 
     @Test
     void deepNormConstantsAndScaledInitialization() {
-        TransformerSpec deep = spec(Skip.DEEPNORM, Norm.LAYER, Placement.POST, false);
+        TransformerSpec deep = TransformerFixtures.spec(Skip.DEEPNORM, Norm.LAYER, Placement.POST, false);
         assertEquals(Math.pow(2 * TransformerFixtures.DEPTH, 0.25), deep.streamGain(), 1e-15);
         TransformerSpec d18 = new TransformerSpec(
                 5,
@@ -158,10 +71,12 @@ class TransformerClosedFormTest {
         assertEquals(Math.sqrt(6), d18.streamGain(), 1e-15, "α = (2·18)^¼ = √6");
         assertEquals(1 / Math.sqrt(12), d18.initGain(), 1e-15, "β = (8·18)^−¼ = 1/√12");
         TransformerNet dn = TransformerFixtures.net(deep, 2);
-        TransformerNet res = TransformerFixtures.net(spec(Skip.RESIDUAL, Norm.LAYER, Placement.POST, false), 2);
+        TransformerNet res =
+                TransformerFixtures.net(TransformerFixtures.spec(Skip.RESIDUAL, Norm.LAYER, Placement.POST, false), 2);
         double beta = deep.initGain();
         for (String name : new String[] {"attn.q", "attn.k", "attn.v", "attn.o", "ffn.fc1", "ffn.fc2"}) {
-            INDArray a = array(dn, "block1." + name, "W"), b = array(res, "block1." + name, "W");
+            INDArray a = TransformerFixtures.array(dn, "block1." + name, "W"),
+                    b = TransformerFixtures.array(res, "block1." + name, "W");
             double f = name.endsWith("q") || name.endsWith("k") ? 1 : beta;
             assertEquals(0, a.sub(b.mul(f)).amaxNumber().doubleValue(), 1e-15, name + " scaled by " + f);
         }
@@ -170,10 +85,11 @@ class TransformerClosedFormTest {
     /** With a zero head every position predicts uniformly: the mean loss over the targeted positions is ln V. */
     @Test
     void lossIsTheMeanOverTargetedPositions() {
-        TransformerNet net = TransformerFixtures.net(spec(Skip.RESIDUAL, Norm.LAYER, Placement.PRE, false), 2);
+        TransformerNet net =
+                TransformerFixtures.net(TransformerFixtures.spec(Skip.RESIDUAL, Norm.LAYER, Placement.PRE, false), 2);
         TransformerFixtures.perturb(net, 0.3, 5);
-        array(net, "head", "W").assign(0);
-        array(net, "head", "b").assign(0);
+        TransformerFixtures.array(net, "head", "W").assign(0);
+        TransformerFixtures.array(net, "head", "b").assign(0);
         TransformerFixtures.randomBatch(net, 3);
         assertEquals(Math.log(TransformerFixtures.VOCAB), net.loss(), 1e-14);
     }
@@ -181,7 +97,7 @@ class TransformerClosedFormTest {
     /** δ is of the batch mean: a batch of one sequence twice has the same loss and parameter gradient as one. */
     @Test
     void gradientsAreOfTheMeanLoss() {
-        TransformerSpec s = spec(Skip.RESIDUAL, Norm.RMS, Placement.POST, true);
+        TransformerSpec s = TransformerFixtures.spec(Skip.RESIDUAL, Norm.RMS, Placement.POST, true);
         TransformerNet one = TransformerFixtures.net(s, 1), two = TransformerFixtures.net(s, 2);
         int[] tok = {1, 4, 2, 0}, tgt = {4, 2, 0, -1};
         one.setBatch(tok, tgt);
@@ -190,10 +106,32 @@ class TransformerClosedFormTest {
         assertArrayEquals(one.gradient().toDoubleVector(), two.gradient().toDoubleVector(), 1e-13);
     }
 
-    /** The portable path (ND4J ops and one bulk transfer, what CUDA runs) gives the host path's numbers. */
-    @Test
-    void portableAndHostDirectMemoryAgree() {
-        TransformerSpec s = spec(Skip.REZERO, Norm.LAYER, Placement.POST, true);
+    /**
+     * The portable path (ND4J ops and one bulk transfer, what CUDA runs; DL4J's activation derivatives) gives the host
+     * path's numbers (the seam's own ReLU and tanh passes), for each way the FFN's derivative is taken.
+     */
+    @ParameterizedTest
+    @EnumSource(
+            value = Activation.class,
+            names = {"TANH", "RELU", "GELU"})
+    void portableAndHostDirectMemoryAgree(Activation act) {
+        TransformerSpec t = TransformerFixtures.spec(Skip.REZERO, Norm.LAYER, Placement.POST, true);
+        TransformerSpec s = new TransformerSpec(
+                t.vocab(),
+                t.context(),
+                t.width(),
+                t.heads(),
+                t.ffn(),
+                t.depth(),
+                act,
+                t.init(),
+                t.norm(),
+                t.placement(),
+                t.skip(),
+                t.positions(),
+                t.causal(),
+                t.dtype(),
+                t.seed());
         TransformerNet host = new TransformerNet(s, 2, dev.gradsweep.stats.TrainingMemory.hostDirect());
         TransformerNet portable = new TransformerNet(s, 2, dev.gradsweep.stats.TrainingMemory.portable());
         for (TransformerNet net : List.of(host, portable)) {
@@ -215,6 +153,166 @@ class TransformerClosedFormTest {
             assertEquals(a.entropyMin(), b.entropyMin(), 1e-14);
             assertEquals(a.maxLogit(), b.maxLogit(), 1e-14);
             assertEquals(a.tokenCosine(), b.tokenCosine(), 1e-14);
+        }
+    }
+
+    /** float32, the training dtype, runs the same code: its gradient per array is float64's to float32 precision. */
+    @Test
+    void float32MatchesFloat64() {
+        TransformerSpec s64 = TransformerFixtures.spec(Skip.RESIDUAL, Norm.LAYER, Placement.PRE, true);
+        TransformerSpec s32 = new TransformerSpec(
+                s64.vocab(),
+                s64.context(),
+                s64.width(),
+                s64.heads(),
+                s64.ffn(),
+                s64.depth(),
+                s64.activation(),
+                s64.init(),
+                s64.norm(),
+                s64.placement(),
+                s64.skip(),
+                s64.positions(),
+                s64.causal(),
+                dev.gradsweep.grid.TrainSpec.DType.FLOAT32,
+                s64.seed());
+        TransformerNet n64 = TransformerFixtures.net(s64, 2), n32 = TransformerFixtures.net(s32, 2);
+        TransformerFixtures.perturb(n64, 0.3, 5);
+        n64.params().assign(n64.params().castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT)); // float32-exact values
+        n32.params().assign(n64.params());
+        TransformerFixtures.randomBatch(n64, 3);
+        TransformerFixtures.randomBatch(n32, 3);
+        assertEquals(n64.computeGradient(true), n32.computeGradient(true), 1e-5);
+        double[] g64 = n64.gradient().toDoubleVector(), g32 = n32.gradient().toDoubleVector();
+        for (Segment seg : n64.segments()) {
+            double err = 0, norm = 0;
+            for (int i = seg.offset; i < seg.offset + seg.length; i++) {
+                err += (g64[i] - g32[i]) * (g64[i] - g32[i]);
+                norm += g64[i] * g64[i];
+            }
+            // float32 rounds each op to 6e-8 relative; a few hundred ops on the path: ≤ 1e-4 of the array's norm
+            assertTrue(
+                    Math.sqrt(err) <= 1e-4 * Math.sqrt(norm),
+                    seg.layerName + "." + seg.param + ": " + Math.sqrt(err / norm));
+        }
+        for (int i = 0; i < n64.tapCount(); i++)
+            assertEquals(1, n32.taps().get(i).deltaL2() / n64.taps().get(i).deltaL2(), 1e-4, "tap " + i);
+    }
+
+    /** Bad combinations name what is wrong. */
+    @Test
+    void badSpecsAreRefusedWithTheReason() {
+        TransformerSpec ok = TransformerFixtures.spec(Skip.RESIDUAL, Norm.LAYER, Placement.PRE, false);
+        java.util.function.Function<Runnable, String> message =
+                r -> org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, r::run)
+                        .getMessage();
+        assertTrue(message.apply(() -> new TransformerSpec(
+                        5,
+                        4,
+                        10,
+                        4,
+                        2,
+                        2,
+                        ok.activation(),
+                        ok.init(),
+                        Norm.LAYER,
+                        Placement.PRE,
+                        Skip.RESIDUAL,
+                        Positions.LEARNED,
+                        false,
+                        ok.dtype(),
+                        1))
+                .contains("not divisible by heads"));
+        assertTrue(message.apply(() -> new TransformerSpec(
+                        5,
+                        4,
+                        8,
+                        2,
+                        2,
+                        2,
+                        ok.activation(),
+                        ok.init(),
+                        Norm.LAYER,
+                        Placement.PRE,
+                        Skip.DEEPNORM,
+                        Positions.LEARNED,
+                        false,
+                        ok.dtype(),
+                        1))
+                .contains("deepnorm"));
+        assertTrue(message.apply(() -> new TransformerSpec(
+                        5,
+                        4,
+                        8,
+                        2,
+                        2,
+                        2,
+                        ok.activation(),
+                        ok.init(),
+                        Norm.NONE,
+                        Placement.POST,
+                        Skip.DEEPNORM,
+                        Positions.LEARNED,
+                        false,
+                        ok.dtype(),
+                        1))
+                .contains("deepnorm"));
+        assertTrue(message.apply(() -> new TransformerSpec(
+                        5,
+                        4,
+                        9,
+                        3,
+                        2,
+                        2,
+                        ok.activation(),
+                        ok.init(),
+                        Norm.LAYER,
+                        Placement.PRE,
+                        Skip.RESIDUAL,
+                        Positions.SINUSOIDAL,
+                        false,
+                        ok.dtype(),
+                        1))
+                .contains("even width"));
+        TransformerNet net = TransformerFixtures.net(ok, 1);
+        assertTrue(message.apply(() -> net.setBatch(new int[] {0, 1, 5, 2}, new int[] {1, 1, 1, 1}))
+                .contains("token"));
+        assertTrue(message.apply(() -> net.setBatch(new int[] {0, 1, 2, 3}, new int[] {-1, -1, -1, -1}))
+                .contains("without targets"));
+    }
+
+    /**
+     * The wrappers' forward formulas, with block 0's attention output F = 0 (W_o = 0): the stream after it is x
+     * (residual, pre), LN(x) (residual, post), LN(a·x) with DeepNorm's a = 2^¼ (which differs from LN(x) through ε
+     * only, ≈ 1e-6 here, far above the 1e-12 tolerance), and 0 without a skip (pre: F alone; post: LN(0) = β = 0).
+     */
+    @Test
+    void wrappersComputeTheirFormulas() {
+        Object[][] cases = {
+            {Skip.RESIDUAL, Placement.PRE, 0.0},
+            {Skip.RESIDUAL, Placement.POST, 1.0},
+            {Skip.DEEPNORM, Placement.POST, Math.pow(2 * TransformerFixtures.DEPTH, 0.25)},
+            {Skip.NONE, Placement.PRE, -1.0},
+            {Skip.NONE, Placement.POST, -1.0}
+        };
+        for (Object[] c : cases) {
+            TransformerNet net = TransformerFixtures.net(
+                    TransformerFixtures.spec((Skip) c[0], Norm.LAYER, (Placement) c[1], false), 2);
+            TransformerFixtures.array(net, "block0.attn.o", "W").assign(0);
+            TransformerFixtures.randomBatch(net, 3);
+            net.loss();
+            double[] x = net.stream(0), y = net.stream(1), expected = new double[x.length];
+            double a = (double) c[2];
+            if (a == 0) expected = x; // pre residual: x + F(LN(x)) = x
+            else if (a > 0) // post: LN(a·x), γ = 1, β = 0 at initialization
+            for (int r = 0; r < x.length / D; r++) {
+                    double mean = 0, var = 0;
+                    for (int k = 0; k < D; k++) mean += a * x[r * D + k] / D;
+                    for (int k = 0; k < D; k++) var += Math.pow(a * x[r * D + k] - mean, 2) / D;
+                    for (int k = 0; k < D; k++)
+                        expected[r * D + k] = (a * x[r * D + k] - mean) / Math.sqrt(var + RowNorm.EPS);
+                }
+            assertArrayEquals(expected, y, 1e-12, c[0] + " " + c[1]);
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.gradsweep.transformer;
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.Init;
 import dev.gradsweep.grid.TrainSpec;
+import dev.gradsweep.stats.Segment;
 import dev.gradsweep.stats.TrainingMemory;
 import dev.gradsweep.transformer.TransformerSpec.Norm;
 import dev.gradsweep.transformer.TransformerSpec.Placement;
@@ -83,5 +84,18 @@ final class TransformerFixtures {
         Nd4j.getRandom().setSeed(seed);
         INDArray p = net.params();
         p.addi(Nd4j.randn(p.dataType(), p.shape()).muli(sigma));
+    }
+
+    /** The tiny float64 net with learned positions. */
+    static TransformerSpec spec(Skip skip, Norm norm, Placement p, boolean causal) {
+        return tiny(skip, norm, p, Positions.LEARNED, causal);
+    }
+
+    /** The parameter array of a layer name and param, as a view of the flat buffer. */
+    static INDArray array(TransformerNet net, String layerName, String param) {
+        for (Segment s : net.segments())
+            if (s.layerName.equals(layerName) && s.param.equals(param))
+                return Sublayer.view(net.params(), s.offset, s.length);
+        throw new AssertionError("no array " + layerName + "." + param);
     }
 }
