@@ -16,7 +16,6 @@ import dev.gradsweep.transformer.TransformerNet.Tap;
 import dev.gradsweep.transformer.task.TokenBatch;
 import dev.gradsweep.transformer.task.TokenTask;
 import java.util.List;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.GradientUpdater;
@@ -42,7 +41,10 @@ final class TransformerTrainer {
     private final TokenBatch batch;
     private final int[] targets;
     private final LayerInfo[] taps;
-    /** Host copies of the taps' streams, as [B·T, d] arrays for {@link TrainingMemory#activations}. */
+    /**
+     * Copies of the taps' streams, as [B·T, d] arrays for {@link TrainingMemory#activations}: the engine hands out
+     * host copies only ({@link TransformerNet#stream}); with its stream arrays this would be one reduction per tap.
+     */
     private final INDArray[] tapArrays;
 
     private final int[] rowOrder;
@@ -70,7 +72,8 @@ final class TransformerTrainer {
         this.tapArrays = new INDArray[n];
         this.rowOrder = new int[batch.tokens.length];
         for (int i = 0; i < rowOrder.length; i++) rowOrder[i] = i;
-        for (int i = 0; i < n; i++) tapArrays[i] = Nd4j.create(DataType.DOUBLE, rowOrder.length, spec.width());
+        // in the net's type: the copies are exact, and float32 takes the SIMD loops (1.3 vs 1.55 ms a step, bench net)
+        for (int i = 0; i < n; i++) tapArrays[i] = Nd4j.create(params.dataType(), rowOrder.length, spec.width());
     }
 
     TransformerNet net() {
