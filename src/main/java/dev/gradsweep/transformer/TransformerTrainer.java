@@ -1,7 +1,6 @@
 package dev.gradsweep.transformer;
 
 import dev.gradsweep.grid.TrainSpec;
-import dev.gradsweep.model.NetworkFactory;
 import dev.gradsweep.stats.ActStats;
 import dev.gradsweep.stats.AttentionStats;
 import dev.gradsweep.stats.LayerInfo;
@@ -11,6 +10,7 @@ import dev.gradsweep.stats.Segment;
 import dev.gradsweep.stats.TrainingMemory;
 import dev.gradsweep.train.MemoryGuard;
 import dev.gradsweep.train.RunOutcome;
+import dev.gradsweep.train.update.FlatUpdater;
 import dev.gradsweep.transformer.TransformerNet.HeadStats;
 import dev.gradsweep.transformer.TransformerNet.Tap;
 import dev.gradsweep.transformer.task.TokenBatch;
@@ -19,7 +19,6 @@ import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.GradientUpdater;
-import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
@@ -62,9 +61,7 @@ final class TransformerTrainer {
         this.params = net.params();
         this.grad = net.gradient();
         this.segments = net.segments();
-        IUpdater cfg = NetworkFactory.updater(train);
-        long state = cfg.stateSize(params.length());
-        this.updater = cfg.instantiate(state == 0 ? null : Nd4j.create(params.dataType(), 1, state), true);
+        this.updater = FlatUpdater.over(train, params);
         this.batch = new TokenBatch(train.batch, spec.context());
         this.targets = new int[batch.tokens.length];
         int n = net.tapCount();
