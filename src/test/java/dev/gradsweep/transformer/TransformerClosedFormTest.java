@@ -206,74 +206,28 @@ class TransformerClosedFormTest {
         java.util.function.Function<Runnable, String> message =
                 r -> org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, r::run)
                         .getMessage();
-        assertTrue(message.apply(() -> new TransformerSpec(
-                        5,
-                        4,
-                        10,
-                        4,
-                        2,
-                        2,
-                        ok.activation(),
-                        ok.init(),
-                        Norm.LAYER,
-                        Placement.PRE,
-                        Skip.RESIDUAL,
-                        Positions.LEARNED,
-                        false,
-                        ok.dtype(),
-                        1))
-                .contains("not divisible by heads"));
-        assertTrue(message.apply(() -> new TransformerSpec(
-                        5,
-                        4,
-                        8,
-                        2,
-                        2,
-                        2,
-                        ok.activation(),
-                        ok.init(),
-                        Norm.LAYER,
-                        Placement.PRE,
-                        Skip.DEEPNORM,
-                        Positions.LEARNED,
-                        false,
-                        ok.dtype(),
-                        1))
-                .contains("deepnorm"));
-        assertTrue(message.apply(() -> new TransformerSpec(
-                        5,
-                        4,
-                        8,
-                        2,
-                        2,
-                        2,
-                        ok.activation(),
-                        ok.init(),
-                        Norm.NONE,
-                        Placement.POST,
-                        Skip.DEEPNORM,
-                        Positions.LEARNED,
-                        false,
-                        ok.dtype(),
-                        1))
-                .contains("deepnorm"));
-        assertTrue(message.apply(() -> new TransformerSpec(
-                        5,
-                        4,
-                        9,
-                        3,
-                        2,
-                        2,
-                        ok.activation(),
-                        ok.init(),
-                        Norm.LAYER,
-                        Placement.PRE,
-                        Skip.RESIDUAL,
-                        Positions.SINUSOIDAL,
-                        false,
-                        ok.dtype(),
-                        1))
-                .contains("even width"));
+        Object[][] bad = {
+            {10, 4, Skip.RESIDUAL, Norm.LAYER, Placement.PRE, Positions.LEARNED, "not divisible by heads"},
+            {8, 2, Skip.DEEPNORM, Norm.LAYER, Placement.PRE, Positions.LEARNED, "deepnorm"},
+            {8, 2, Skip.DEEPNORM, Norm.NONE, Placement.POST, Positions.LEARNED, "deepnorm"},
+            {9, 3, Skip.RESIDUAL, Norm.LAYER, Placement.PRE, Positions.SINUSOIDAL, "even width"}
+        };
+        for (Object[] b : bad)
+            assertTrue(
+                    message.apply(() -> TransformerFixtures.spec(
+                                    5,
+                                    4,
+                                    (int) b[0],
+                                    (int) b[1],
+                                    2,
+                                    (Skip) b[2],
+                                    (Norm) b[3],
+                                    (Placement) b[4],
+                                    (Positions) b[5],
+                                    false,
+                                    ok.dtype()))
+                            .contains((String) b[6]),
+                    java.util.Arrays.toString(b));
         TransformerNet net = TransformerFixtures.net(ok, 1);
         assertTrue(message.apply(() -> net.setBatch(new int[] {0, 1, 5, 2}, new int[] {1, 1, 1, 1}))
                 .contains("token"));
