@@ -25,7 +25,7 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class TransformerDoctor {
     private TransformerDoctor() {}
 
-    /** Two post-LN blocks with ReZero-free residuals: every norm, attention and FFN array, 2 heads, bidirectional. */
+    /** Two post-LN residual blocks (every norm, attention and FFN array), 2 heads, bidirectional, Adam. */
     public static RunConfig net(TrainSpec.DType dtype, int steps) {
         String yaml = String.join(
                 "\n",
