@@ -71,7 +71,9 @@ class TransformerSweepTest {
     @Test
     void aTinyTransformerGridFillsEveryTableAndGetsVerdicts() throws Exception {
         Path out = tmp.resolve("tsweep");
+        java.util.concurrent.atomic.AtomicBoolean checked = new java.util.concurrent.atomic.AtomicBoolean();
         sweep(GRID, out, (s, session) -> {
+            checked.set(true);
             assertEquals(4, s.count("ok"), "every run trains");
             // every view, without the caches (each is read once here), registered once
             SparkSession spark = session.newSession();
@@ -121,6 +123,7 @@ class TransformerSweepTest {
             for (Row v : verdicts) assertNotNull(v.getString(1), "a verdict for " + v.getString(0));
             assertEquals(4 * (DEPTH + 1), StoredStalls.assertMatchComputed(session, spark, out.toString()));
         });
+        assertTrue(checked.get(), "the checks ran in the sweep's session");
     }
 
     @Test
