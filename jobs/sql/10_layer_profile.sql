@@ -3,7 +3,7 @@
 --     plain nets (skip = none): the gradient at layer l's pre-activation, batch-summed: the bias gradient b, or with
 --       a norm (dense layers without bias) the norm's beta gradient, which is the same sum taken at the norm's output,
 --       the activation's input; the output layer's is its bias gradient.
---     block nets (skip != none): the gradient at block l's output, act_grad_l2 of the layers row of kind 'block'
+--     block nets (skip != none, and every transformer): the gradient at block l's output, act_grad_l2 of the layers row of kind 'block'
 --       (||dL/dy_l|| over batch x width); the output layer is not a block and has none (null).
 --   delta_ref_layer: the layer delta is compared with: the output layer in plain nets, the last block in block nets
 --     (the gradient the output layer sends into the stack; the same kind of quantity as the blocks' own).
@@ -17,6 +17,9 @@
 --   left out of the fit.
 --   dead_frac, saturated_frac: of the layer's dense activation rows only (kind 'dense': dense<l>, block<l>.fc1);
 --   gate_mean, gate_saturated_frac: the highway transform gate of the block (kind 'gate'; null elsewhere).
+--   Transformers (arch = 'transformer') are block nets whatever their skip: delta is the gradient at block l's output
+--     (the stream after its feed-forward sublayer, the layers row of kind 'block'), the reference the last block;
+--     the embeddings (layer -1) are the stem, the final norm and the head the output layer (depth).
 --   Recurrent runs (cell != none) have rows too (their bias gradient as delta, summed over time; no act_std), but
 --   the verdicts judge them through time (timestep_profile, memory), not by these depth profiles.
 -- dL/dW_l mixes delta_l with the forward activations a_(l-1), so a flat slope_w can hide a decaying delta:
@@ -43,13 +46,14 @@ WITH p AS (
   FROM layers GROUP BY run_id, step, layer
 ), d AS (
   SELECT p.run_id, p.step, p.layer, r.n_layers,
-         CASE WHEN r.skip = 'none' THEN r.n_layers - 1 ELSE r.n_layers - 2 END AS delta_ref_layer,
+         CASE WHEN r.plain THEN r.n_layers - 1 ELSE r.n_layers - 2 END AS delta_ref_layer,
          p.grad_w, p.update_ratio,
-         CASE WHEN r.skip = 'none' THEN coalesce(p.grad_b, p.grad_beta) ELSE l.block_grad END AS delta,
-         CASE WHEN r.skip = 'none' THEN l.dense_std ELSE l.block_std END AS act_std,
+         CASE WHEN r.plain THEN coalesce(p.grad_b, p.grad_beta) ELSE l.block_grad END AS delta,
+         CASE WHEN r.plain THEN l.dense_std ELSE l.block_std END AS act_std,
          l.dead_frac, l.saturated_frac, l.gate_mean, l.gate_saturated_frac
   FROM p
-  JOIN runs r ON r.run_id = p.run_id
+  JOIN (SELECT run_id, n_layers, skip = 'none' AND coalesce(arch, 'mlp') <> 'transformer' AS plain FROM runs) r
+    ON r.run_id = p.run_id
   LEFT JOIN a l ON l.run_id = p.run_id AND l.step = p.step AND l.layer = p.layer
 ), j AS (
   SELECT d.*,

@@ -99,7 +99,8 @@ WITH prof AS (
               WHEN r.gap_closed < 0 THEN format_string('the run ends at %.3g times the best constant predictor\'s loss (%.3g)',
                                                        r.loss_last / r.loss_baseline, r.loss_baseline)
               ELSE format_string('the run closed %.1f%% of the gap to the best constant predictor', 100 * r.gap_closed) END AS progress,
-         CASE WHEN r.skip = 'none' THEN 'the output layer\'s' ELSE 'the last block\'s' END AS ref_name,
+         CASE WHEN r.skip = 'none' AND coalesce(r.arch, 'mlp') <> 'transformer' THEN 'the output layer\'s'
+              ELSE 'the last block\'s' END AS ref_name,
          format_string('through time the gradient reaches t = 0 (‖∂L/∂h_t‖ stays above %s of the last time step\'s over all T = %d steps; fitted %+.3f decades per step back)',
                        '${gradsweep.vanish_ratio}', r.seq_len, t.log10_slope_back) AS through_time
   FROM runs r

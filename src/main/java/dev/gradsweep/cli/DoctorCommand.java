@@ -7,6 +7,7 @@ import dev.gradsweep.simd.Simd;
 import dev.gradsweep.stats.TrainingMemory;
 import dev.gradsweep.sweep.RunExecutor;
 import dev.gradsweep.train.Doctor;
+import dev.gradsweep.transformer.TransformerDoctor;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -22,7 +23,8 @@ import picocli.CommandLine.Option;
         description = {
             "Prints the ND4J backend, device, versions (ND4J; CUDA and cuDNN when present) and the memory path the",
             "statistics use here (host-direct on the CPU backend; portable on any other, or with -D"
-                    + "gradsweep.portable=true), then trains a tiny net a few steps in float32 and float64 with that path and",
+                    + "gradsweep.portable=true), then trains a tiny block net and a tiny transformer a few steps in",
+            "float32 and float64 with that path and",
             "recomputes every recorded statistic with plain ND4J reductions. Exit 0 when all agree, 1 on the first",
             "disagreement (printed)."
         })
@@ -59,26 +61,33 @@ final class DoctorCommand implements Callable<Integer> {
         line("simd", Simd.describe());
         boolean ok = true;
         for (TrainSpec.DType dt : List.of(TrainSpec.DType.FLOAT32, TrainSpec.DType.FLOAT64)) {
-            Doctor.Result r = Doctor.check(Doctor.net(dt, steps), TrainingMemory.forBackend());
-            String name = "check " + dt.name().toLowerCase(Locale.ROOT);
-            if (r.ok())
-                line(
-                        name,
-                        String.format(
-                                Locale.ROOT,
-                                "agree: %d values over %d steps, worst relative difference %.1e (%s)",
-                                r.compared(),
-                                steps,
-                                r.worst(),
-                                r.worstWhat()));
-            else line(name, "DISAGREE: " + r.disagreement());
-            ok &= r.ok();
+            String precision = dt.name().toLowerCase(Locale.ROOT);
+            ok &= report("check " + precision, Doctor.check(Doctor.net(dt, steps), TrainingMemory.forBackend()));
+            ok &= report(
+                    "transf " + precision, // a transformer
+                    TransformerDoctor.check(TransformerDoctor.net(dt, steps), TrainingMemory.forBackend()));
         }
         System.out.println(
                 ok
                         ? "doctor: statistics agree with plain ND4J reductions on this backend"
                         : "doctor: statistics disagree; do not trust this machine's sweeps until it agrees");
         return ok ? 0 : 1;
+    }
+
+    /** Prints a check's line; true when it agrees. */
+    private boolean report(String name, Doctor.Result r) {
+        if (r.ok())
+            line(
+                    name,
+                    String.format(
+                            Locale.ROOT,
+                            "agree: %d values over %d steps, worst relative difference %.1e (%s)",
+                            r.compared(),
+                            steps,
+                            r.worst(),
+                            r.worstWhat()));
+        else line(name, "DISAGREE: " + r.disagreement());
+        return r.ok();
     }
 
     private static void line(String key, String value) {

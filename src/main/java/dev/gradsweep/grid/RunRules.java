@@ -93,6 +93,10 @@ final class RunRules {
                             + " out with exclude: [{skip: deepnorm, placement: pre}]");
         if (rc.width % rc.heads != 0)
             throw c.err("axes.heads", "heads " + rc.heads + " does not divide width " + rc.width);
+        if (rc.positions == Positions.SINUSOIDAL && rc.width % 2 != 0)
+            throw c.err(
+                    "axes.positions",
+                    "sinusoidal with width " + rc.width + ": the sin/cos pairs need an even width; use learned");
         if (rc.task.kind == TaskSpec.Kind.MODADD) {
             if (rc.seqLen != TaskSpec.MODADD_SEQ_LEN)
                 throw c.err(

@@ -1,17 +1,15 @@
 package dev.gradsweep.recurrent;
 
 import dev.gradsweep.grid.TrainSpec;
-import dev.gradsweep.model.NetworkFactory;
 import dev.gradsweep.stats.ParamStats;
 import dev.gradsweep.stats.Segment;
 import dev.gradsweep.stats.TimeStepStats;
 import dev.gradsweep.stats.TrainingMemory;
 import dev.gradsweep.train.MemoryGuard;
+import dev.gradsweep.train.update.FlatUpdater;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.GradientUpdater;
-import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
@@ -48,9 +46,7 @@ public final class RecurrentTrainer {
         this.params = net.params();
         this.grad = net.gradient();
         this.segments = net.segments();
-        IUpdater cfg = NetworkFactory.updater(train);
-        long state = cfg.stateSize(params.length());
-        this.updater = cfg.instantiate(state == 0 ? null : Nd4j.create(params.dataType(), 1, state), true);
+        this.updater = FlatUpdater.over(train, params);
         this.xs = new double[spec.seqLen() * train.batch * spec.inputs()];
         this.ys = new double[train.batch * spec.outputs()];
     }

@@ -10,7 +10,7 @@ package dev.gradsweep.stats;
  * @param head         the head, 0 … heads − 1
  * @param entropyMean  mean over every query of every sequence of H_i = −Σ_j p_ij ln p_ij (nats; 0: each query attends
  *                     to one key, ln(keys seen): uniform)
- * @param entropyMin   the smallest H_i over those queries
+ * @param entropyMin   per sequence the smallest H_i over its queries, averaged over the batch's sequences
  * @param maxLogit     the largest s_ij over the batch, queries and the keys they may see (after the 1/√d_h scale,
  *                     before the softmax)
  * @param tokenCosMean the block's mean pairwise cosine similarity between its token representations: for each

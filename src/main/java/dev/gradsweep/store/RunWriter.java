@@ -20,7 +20,10 @@ import java.io.IOException;
  * the runs row. The rows become visible when the driver commits the task's files.
  */
 public final class RunWriter implements RunRecorder, Closeable {
-    /** Where and how the run was trained, for the runs table ({@code engine}: "dl4j" or "stacked:<K>"). */
+    /**
+     * Where and how the run was trained, for the runs table ({@code engine}: "dl4j", "stacked:<K>", "recurrent" or
+     * "transformer").
+     */
     public record Placement(String backend, String device, String host, int attempt, String engine) {}
 
     /**
@@ -65,7 +68,9 @@ public final class RunWriter implements RunRecorder, Closeable {
         this.layers = files.writer(Table.LAYERS);
         this.timesteps = files.writer(Table.TIMESTEPS);
         Double frozen = files.layout().frozenUpdateRatio();
-        this.stalls = frozen == null ? null : new LayerStallRows(rc.depth + 1, rc.skip == Skip.NONE, frozen);
+        // transformers are judged as block nets whatever their skip: δ at the blocks' outputs (layer_profile)
+        boolean plain = rc.skip == Skip.NONE && rc.arch != Arch.TRANSFORMER;
+        this.stalls = frozen == null ? null : new LayerStallRows(rc.depth + 1, plain, frozen);
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.gradsweep.sweep;
 import dev.gradsweep.config.BuildInfo;
 import dev.gradsweep.data.TaskData;
 import dev.gradsweep.data.Tasks;
+import dev.gradsweep.grid.Arch;
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.recurrent.RecurrentRun;
@@ -16,6 +17,7 @@ import dev.gradsweep.store.TaskFiles;
 import dev.gradsweep.train.RunOutcome;
 import dev.gradsweep.train.Trainer;
 import dev.gradsweep.train.stack.StackedMlp;
+import dev.gradsweep.transformer.TransformerRun;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
@@ -26,7 +28,8 @@ import org.apache.hadoop.conf.Configuration;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The executor side of a sweep: trains one run (DL4J, or the recurrent engine for cell != none), or a stack of
+ * The executor side of a sweep: trains one run (DL4J, the recurrent engine for cell != none, the transformer engine
+ * for arch transformer), or a stack of
  * same-shape runs, into one set of data files per task ({@link TaskFiles}) and returns their descriptions for the
  * driver to commit. Knows nothing of Spark's API, so the same code runs in a Spark task, in {@code bench} and in tests.
  */
@@ -94,6 +97,8 @@ public final class RunExecutor {
         RunWriter writer = new RunWriter(files, rc);
         if (rc.cell.recurrent())
             return commit(rc, writer, RecurrentRun.train(rc, writer), attempt, "recurrent", started);
+        if (rc.arch == Arch.TRANSFORMER) // never stacked (StackedMlp.supports): one run per task
+        return commit(rc, writer, TransformerRun.train(rc, writer), attempt, "transformer", started);
         RunOutcome o = Trainer.train(rc, data(rc, shipped), writer, true);
         return commit(rc, writer, o, attempt, "dl4j", started);
     }

@@ -96,9 +96,12 @@ public final class Doctor {
         return c.result(memory.name(), c.disagreement);
     }
 
-    /** The path's rows, copied as they are emitted (its statistics objects are reused every step). */
-    private static final class Rows implements RunRecorder {
-        final Map<String, double[]> rows = new LinkedHashMap<>();
+    /**
+     * The path's rows, copied as they are emitted (its statistics objects are reused every step), keyed "step
+     * layerName_param" and "step name".
+     */
+    public static final class Rows implements RunRecorder {
+        public final Map<String, double[]> rows = new LinkedHashMap<>();
 
         @Override
         public void step(int step, double loss, double gradL2Total, double updateL2Total, double lr, double stepMs) {}
@@ -119,9 +122,9 @@ public final class Doctor {
 
         @Override
         public void layer(int step, LayerInfo l, ActStats a, double outGradL2) {
-            rows.put(
-                    step + " " + l.name,
-                    new double[] {a.mean(), a.std(), a.saturatedFrac(), a.deadFrac(), a.zeroFrac(), a.slopeSqMean()});
+            rows.put(step + " " + l.name, new double[] {
+                a.mean(), a.std(), a.saturatedFrac(), a.deadFrac(), a.zeroFrac(), a.slopeSqMean(), outGradL2
+            });
         }
     }
 
@@ -136,7 +139,13 @@ public final class Doctor {
         "grad_nonfinite"
     };
     static final String[] LAYER_COLUMNS = {
-        "act_mean", "act_std", "act_saturated_frac", "act_dead_frac", "act_zero_frac", "act_slope_sq_mean"
+        "act_mean",
+        "act_std",
+        "act_saturated_frac",
+        "act_dead_frac",
+        "act_zero_frac",
+        "act_slope_sq_mean",
+        "act_grad_l2"
     };
 
     /** The same statistics from plain ND4J reductions over double copies of the arrays. */
@@ -154,83 +163,107 @@ public final class Doctor {
             this.segments = s.toArray(new Segment[0]);
         }
 
-        static INDArray range(INDArray flat, Segment s) {
-            return flat.reshape(flat.length())
-                    .get(NDArrayIndex.interval(s.offset, s.offset + s.length))
-                    .castTo(DataType.DOUBLE)
-                    .dup();
-        }
-
-        static double count(INDArray a, org.nd4j.linalg.indexing.conditions.Condition c) {
-            return Nd4j.getExecutioner().exec(new MatchCondition(a, c)).getDouble(0);
-        }
-
         @Override
         public void onForwardPass(Model model, Map<String, INDArray> activations) {
-            for (Net.Recorded r : net.recorded()) {
-                INDArray a = activations.get(r.vertex()).castTo(DataType.DOUBLE).dup('c');
-                double n = a.length(), mean = a.meanNumber().doubleValue();
-                double std = a.sub(mean).norm2Number().doubleValue() / Math.sqrt(n); // population std, two passes
-                double zeros = count(a, Conditions.equals(0.0));
-                double dead = a.eq(0.0)
-                        .castTo(DataType.DOUBLE)
-                        .sum(0)
-                        .eq((double) a.size(0))
-                        .castTo(DataType.DOUBLE)
-                        .sumNumber()
-                        .doubleValue();
-                double saturated = Double.NaN, slopeSq = Double.NaN;
-                Activation fn = r.fn();
-                if (fn != null && fn.hasDerivativeFromOutput()) {
-                    double[] v = a.reshape(a.length()).toDoubleVector();
-                    double sat = 0, d2 = 0;
-                    for (double x : v) {
-                        double d = fn.derivativeFromOutput(x);
-                        d2 += d * d;
-                        if (fn.hasSaturation() && !(Math.abs(d) >= ActStats.SATURATION_THRESHOLD * fn.maxDerivative()))
-                            sat++;
-                    }
-                    slopeSq = d2 / n;
-                    if (fn.hasSaturation()) saturated = sat / n;
-                }
-                rows.put(r.name(), new double[] {mean, std, saturated, dead / a.size(1), zeros / n, slopeSq});
-            }
+            for (Net.Recorded r : net.recorded()) rows.put(r.name(), actRow(activations.get(r.vertex()), r.fn()));
         }
 
         /** The raw gradient and the parameters it was computed at, before the updater runs. */
         @Override
         public void onBackwardPass(Model model) {
             ComputationGraph g = (ComputationGraph) model;
-            for (Segment s : segments) {
-                INDArray v = range(g.getGradientsViewArray(), s), p = range(g.params(), s);
-                double len = s.length, scale = 1.0 / batch;
-                double bad = count(v, Conditions.isNan()) + count(v, Conditions.isInfinite());
-                rows.put(s.layerName + "_" + s.param, new double[] {
-                    v.norm2Number().doubleValue() * scale,
-                    v.norm1Number().doubleValue() / len * scale,
-                    v.amaxNumber().doubleValue() * scale,
-                    v.sumNumber().doubleValue() / len * scale,
-                    p.norm2Number().doubleValue(),
-                    Double.NaN,
-                    count(v, Conditions.equals(0.0)) / len,
-                    bad
-                });
-            }
+            for (Segment s : segments)
+                rows.put(s.layerName + "_" + s.param, paramRow(g.getGradientsViewArray(), g.params(), s, 1.0 / batch));
         }
 
         void updateApplied(INDArray update) {
-            for (Segment s : segments)
-                rows.get(s.layerName + "_" + s.param)[5] =
-                        range(update, s).norm2Number().doubleValue();
+            for (Segment s : segments) rows.get(s.layerName + "_" + s.param)[5] = updateL2(update, s);
         }
     }
 
-    private static final class Comparison {
+    /**
+     * A layers row's values of the [rows × units] output {@code out} of {@code fn} (null: none) by plain ND4J
+     * reductions on a double copy, in {@link #LAYER_COLUMNS}' order without act_grad_l2.
+     */
+    public static double[] actRow(INDArray out, Activation fn) {
+        INDArray a = out.castTo(DataType.DOUBLE).dup('c');
+        double n = a.length(), mean = a.meanNumber().doubleValue();
+        double std = a.sub(mean).norm2Number().doubleValue() / Math.sqrt(n); // population std, two passes
+        double zeros = zeros(a);
+        double dead = a.eq(0.0)
+                .castTo(DataType.DOUBLE)
+                .sum(0)
+                .eq((double) a.size(0))
+                .castTo(DataType.DOUBLE)
+                .sumNumber()
+                .doubleValue();
+        double saturated = Double.NaN, slopeSq = Double.NaN;
+        if (fn != null && fn.hasDerivativeFromOutput()) {
+            double[] v = a.reshape(a.length()).toDoubleVector();
+            double sat = 0, d2 = 0;
+            for (double x : v) {
+                double d = fn.derivativeFromOutput(x);
+                d2 += d * d;
+                if (fn.hasSaturation() && !(Math.abs(d) >= ActStats.SATURATION_THRESHOLD * fn.maxDerivative())) sat++;
+            }
+            slopeSq = d2 / n;
+            if (fn.hasSaturation()) saturated = sat / n;
+        }
+        return new double[] {mean, std, saturated, dead / a.size(1), zeros / n, slopeSq};
+    }
+
+    /**
+     * A params row's values of segment {@code s} of the flat gradient (times {@code scale}) and parameter buffers by
+     * plain ND4J reductions on double copies, in {@link #PARAM_COLUMNS}' order; update_l2 NaN (the caller's, from the
+     * update buffer: {@link #updateL2}).
+     */
+    public static double[] paramRow(INDArray grad, INDArray params, Segment s, double scale) {
+        INDArray v = range(grad, s), p = range(params, s);
+        double len = s.length;
+        double bad = count(v, Conditions.isNan()) + count(v, Conditions.isInfinite());
+        return new double[] {
+            v.norm2Number().doubleValue() * scale,
+            v.norm1Number().doubleValue() / len * scale,
+            v.amaxNumber().doubleValue() * scale,
+            v.sumNumber().doubleValue() / len * scale,
+            p.norm2Number().doubleValue(),
+            Double.NaN,
+            zeros(v) / len,
+            bad
+        };
+    }
+
+    /** ‖update‖ over segment {@code s} of a flat update buffer. */
+    public static double updateL2(INDArray update, Segment s) {
+        return range(update, s).norm2Number().doubleValue();
+    }
+
+    static INDArray range(INDArray flat, Segment s) {
+        return flat.reshape(flat.length())
+                .get(NDArrayIndex.interval(s.offset, s.offset + s.length))
+                .castTo(DataType.DOUBLE)
+                .dup();
+    }
+
+    /**
+     * Exact zeros: ND4J's {@code Conditions.equals(0.0)} matches within an epsilon (|x| ≤ 1e-5 counted as 0 in a
+     * transformer's small K gradients), the statistics count x == 0.
+     */
+    static double zeros(INDArray a) {
+        return a.eq(0.0).castTo(DataType.DOUBLE).sumNumber().doubleValue();
+    }
+
+    static double count(INDArray a, org.nd4j.linalg.indexing.conditions.Condition c) {
+        return Nd4j.getExecutioner().exec(new MatchCondition(a, c)).getDouble(0);
+    }
+
+    /** Expected rows against the path's, column by column, to {@link #REL}; the first disagreement stops it. */
+    public static final class Comparison {
         int compared;
         double worst;
         String worstWhat = "", disagreement;
 
-        void compare(String what, double[] expected, double[] actual) {
+        public void compare(String what, double[] expected, double[] actual) {
             String[] cols = expected.length == PARAM_COLUMNS.length ? PARAM_COLUMNS : LAYER_COLUMNS;
             for (int i = 0; i < expected.length && disagreement == null; i++) {
                 double e = expected[i], a = actual[i];
@@ -259,7 +292,11 @@ public final class Doctor {
             }
         }
 
-        Result result(String path, String failure) {
+        public String disagreement() {
+            return disagreement;
+        }
+
+        public Result result(String path, String failure) {
             return new Result(path, compared, worst, worstWhat, failure == null ? disagreement : failure);
         }
     }

@@ -29,12 +29,17 @@ public final class StoredStalls {
 
     /** Asserts the stored rows of {@code dir} equal the computed ones; returns how many rows it compared. */
     public static int assertMatchComputed(SparkSession spark, String dir) {
+        SparkSession stored = spark.newSession();
+        SqlViews.register(stored, dir, Map.of());
+        return assertMatchComputed(spark, stored, dir);
+    }
+
+    /** The same with {@code stored}, a session whose views up to layer_stalls are registered over {@code dir}. */
+    public static int assertMatchComputed(SparkSession spark, SparkSession stored, String dir) {
         OutputDir out = new OutputDir(dir);
         assertNotNull(
                 ResultTables.stallsFrozenUpdateRatio(out, ResultTables.CatalogSpec.of(out.location(), Map.of())),
                 dir + ": layer_stalls table complete");
-        SparkSession stored = spark.newSession();
-        SqlViews.register(stored, dir, Map.of());
         assertTrue(
                 SqlViews.storedStallsAnswer(stored, dir, AnalysisParams.resolve(Map.of())),
                 "the views read the stored table");

@@ -1,5 +1,7 @@
 package dev.gradsweep.train.update;
 
+import dev.gradsweep.grid.TrainSpec;
+import dev.gradsweep.model.NetworkFactory;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.TrainingConfig;
 import org.deeplearning4j.nn.conf.GradientNormalization;
@@ -41,6 +43,16 @@ public final class FlatUpdater {
         long state = shared.stateSize(numParams);
         INDArray view = state == 0 ? null : Nd4j.create(like.dataType(), 1, state);
         return new FlatUpdater(shared.instantiate(view, true));
+    }
+
+    /**
+     * The run's optimizer (with its warmup) over a flat buffer shaped like {@code params}, its state allocated here:
+     * the explicit engines' updater (recurrent, transformer), which apply it to their mean-loss gradient.
+     */
+    public static GradientUpdater over(TrainSpec train, INDArray params) {
+        IUpdater cfg = NetworkFactory.updater(train);
+        long state = cfg.stateSize(params.length());
+        return cfg.instantiate(state == 0 ? null : Nd4j.create(params.dataType(), 1, state), true);
     }
 
     /** Turns DL4J's batch-summed gradient into the update, in place (divide by the batch, then the optimizer). */
