@@ -28,7 +28,7 @@ public final class SqlViews {
      */
     public static final String FIRST_ANSWER = String.join(
             "\n",
-            "SELECT r.cell, r.depth, r.activation, r.init, r.norm, r.skip, r.status,",
+            "SELECT r.arch, r.cell, r.depth, r.activation, r.init, r.norm, r.placement, r.skip, r.status,",
             "       round(r.loss_first, 4) AS loss_first, round(r.loss_last, 4) AS loss_last, round(r.gap_closed, 3) AS gap_closed,",
             "       v.verdict, round(v.log10_delta_in, 2) AS log10_delta_first_over_last, v.stall_layer,",
             "       v.memory_horizon, v.reason",
