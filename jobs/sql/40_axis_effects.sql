@@ -1,7 +1,7 @@
 -- verdict_axes: verdict_evidence with one row per run and grid axis (axis, value) and the run's context for that
--- axis: every other axis's value and the train settings that are not axes (steps, warmup, highway_gate_bias, ffn: null
--- in outputs written before gradsweep recorded them, so those runs share no context with newer ones), as a JSON object (forget_bias is
--- left out of cell's contexts, see axis_effects). Keys and nulls are kept, so two configurations never share a
+-- axis: every other axis's value and the train settings that are not axes (steps, warmup, highway_gate_bias, ffn:
+-- null in outputs written before gradsweep recorded them, so those runs share no context with newer ones), as a JSON
+-- object (forget_bias is left out of cell's contexts, see axis_effects). Keys and nulls are kept, so two configurations never share a
 -- context because a null dropped out or a value holds the separator (a table task's features are joined by '|'), and
 -- runs trained for other steps (a sweep resumed after its train: changed) are not compared as if equal.
 -- axis_effects and verdicts group runs by these contexts. Readers take only the columns they need right away, so
