@@ -81,30 +81,41 @@ public final class RecurrentBench {
      * @param header with csv, print the column names first (no feed-forward rows came before)
      */
     public static void print(Overhead o, boolean csv, boolean header, PrintStream out) {
+        print(NET, "recurrent", "Recurrent", o, csv, header, out);
+    }
+
+    /**
+     * The section of one net {@code net} whose bare and statistics variants are {@code variant} and {@code
+     * variant_stats} (csv), under {@code heading} (table).
+     */
+    static void print(
+            String net, String variant, String heading, Overhead o, boolean csv, boolean header, PrintStream out) {
         if (csv) {
             if (header) out.println("net,stats,ms_per_step,variant,ratio_to_bare");
-            out.printf(Locale.ROOT, "%s,off,%.2f,recurrent,1.000%n", NET, o.wallBare());
+            out.printf(Locale.ROOT, "%s,off,%.2f,%s,1.000%n", net, o.wallBare(), variant);
             out.printf(
                     Locale.ROOT,
-                    "%s,on,%.2f,recurrent_stats,%.3f%n",
-                    NET,
+                    "%s,on,%.2f,%s_stats,%.3f%n",
+                    net,
                     o.wallStats(),
+                    variant,
                     1 + Quantiles.median(o.wallOverhead()));
-            out.printf(Locale.ROOT, "%s_cpu,off,%.2f,recurrent_cpu,1.000%n", NET, o.cpuBare());
+            out.printf(Locale.ROOT, "%s_cpu,off,%.2f,%s_cpu,1.000%n", net, o.cpuBare(), variant);
             out.printf(
                     Locale.ROOT,
-                    "%s_cpu,on,%.2f,recurrent_stats_cpu,%.3f%n",
-                    NET,
+                    "%s_cpu,on,%.2f,%s_stats_cpu,%.3f%n",
+                    net,
                     o.cpuStats(),
+                    variant,
                     1 + Quantiles.median(o.cpuOverhead()));
             return;
         }
         out.println();
-        out.println("Recurrent: " + o.what() + " (target: statistics overhead <= 5 %; thread CPU time holds the "
+        out.println(heading + ": " + o.what() + " (target: statistics overhead <= 5 %; thread CPU time holds the "
                 + "whole step with one OpenMP thread and is not inflated by other processes, wall time is)");
         out.println();
         out.println(
-                "| " + NET + " | bare ms/step | with statistics ms/step | overhead, median of rounds (quartiles) |");
+                "| " + net + " | bare ms/step | with statistics ms/step | overhead, median of rounds (quartiles) |");
         out.println("|---|---:|---:|---:|");
         out.printf(
                 Locale.ROOT,
@@ -158,9 +169,22 @@ public final class RecurrentBench {
                 trainer.net().numParams(),
                 rounds,
                 steps);
-        for (int i = 0; i < 3; i++) { // warm-up: JIT and ND4J's first calls
-            trainer.step(false);
-            trainer.step(true);
+        return interleaved(what, trainer.net().numParams(), trainer::step, rounds, steps);
+    }
+
+    /** One training step, bare or with the statistics a sweep records. */
+    interface Step {
+        void run(boolean withStats);
+    }
+
+    /**
+     * Times {@code step} bare and with statistics after 3 warm-up steps of each (JIT and ND4J's first calls), in
+     * {@code rounds} rounds of {@code steps} steps per variant, the order alternating round by round.
+     */
+    static Overhead interleaved(String what, long params, Step step, int rounds, int steps) {
+        for (int i = 0; i < 3; i++) {
+            step.run(false);
+            step.run(true);
         }
         // wall time and this thread's CPU time (with one OpenMP thread ND4J computes on the calling thread, so the
         // CPU time holds the whole step and not the time the shared machine takes the core away)
@@ -176,7 +200,7 @@ public final class RecurrentBench {
             for (int k = 0; k < 2; k++) {
                 boolean withStats = (k == 0) == statsFirst;
                 long t0 = System.nanoTime(), c0 = mx.getCurrentThreadCpuTime();
-                for (int s = 0; s < steps; s++) trainer.step(withStats);
+                for (int s = 0; s < steps; s++) step.run(withStats);
                 double ms = (System.nanoTime() - t0) / 1e6 / steps,
                         cpu = (mx.getCurrentThreadCpuTime() - c0) / 1e6 / steps;
                 if (withStats) {
@@ -192,7 +216,7 @@ public final class RecurrentBench {
         }
         return new Overhead(
                 what,
-                trainer.net().numParams(),
+                params,
                 Quantiles.median(msBare),
                 Quantiles.median(msStats),
                 ratio,

@@ -8,9 +8,11 @@ import dev.gradsweep.bench.RecurrentBench;
 import dev.gradsweep.bench.StackedStepTime;
 import dev.gradsweep.bench.StepTimes;
 import dev.gradsweep.bench.SweepThroughput;
+import dev.gradsweep.bench.TransformerBench;
 import dev.gradsweep.sweep.Threads;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -63,7 +65,12 @@ final class BenchCommand implements Callable<Integer> {
                             + MemorySoak.DEFAULT_NETS
                             + "). " + RecurrentBench.NET + ": a 2-layer LSTM, width 128, T = 100, batch 64, timed in "
                             + RecurrentBench.ROUNDS + " rounds x " + RecurrentBench.STEPS
-                            + " steps whatever --rounds and --steps say (a step takes a few hundred ms).")
+                            + " steps whatever --rounds and --steps say (a step takes a few hundred ms). "
+                            + TransformerBench.PRE + ", " + TransformerBench.POST
+                            + ": 4 transformer blocks (pre-LN, post-LN), width 64, 4 heads, ffn 4 relu, T = 32, batch"
+                            + " 32, vocab 16, timed in " + TransformerBench.ROUNDS + " rounds x "
+                            + TransformerBench.STEPS
+                            + " steps likewise.")
     String nets;
 
     @Option(names = "--no-sweep", description = "Skip the sweep-throughput part.")
@@ -148,9 +155,11 @@ final class BenchCommand implements Callable<Integer> {
         boolean csv = format.equals("csv");
         boolean recurrent = picked.equals("all") || RecurrentBench.NET.startsWith(picked);
         boolean feedForward = !BenchNets.selected(picked).isEmpty();
-        if (!feedForward && !recurrent)
+        List<String> transformers = TransformerBench.selected(picked);
+        if (!feedForward && !recurrent && transformers.isEmpty())
             throw new IllegalArgumentException("--nets: '" + picked + "' selects no net; allowed: all, "
-                    + String.join(", ", BenchNets.referenceNets().keySet()) + ", " + RecurrentBench.NET);
+                    + String.join(", ", BenchNets.referenceNets().keySet()) + ", " + RecurrentBench.NET + ", "
+                    + String.join(", ", TransformerBench.NETS));
         if (feedForward)
             StepTimes.run(
                     new StepTimes.Options(csv, rounds, steps, picked, !noOtherEngines), tmp, System.out, System.err);
@@ -158,6 +167,15 @@ final class BenchCommand implements Callable<Integer> {
             System.err.println("bench: " + RecurrentBench.NET + " (" + RecurrentBench.ROUNDS + " rounds x "
                     + RecurrentBench.STEPS + " steps per variant: bare, with statistics)");
             RecurrentBench.print(RecurrentBench.referenceOverhead(), csv, !feedForward, System.out);
+        }
+        if (!transformers.isEmpty()) {
+            System.err.println("bench: " + String.join(", ", transformers) + " (" + TransformerBench.ROUNDS
+                    + " rounds x " + TransformerBench.STEPS + " steps per variant: bare, with statistics)");
+            TransformerBench.print(
+                    TransformerBench.reference(transformers, TransformerBench.ROUNDS, TransformerBench.STEPS),
+                    csv,
+                    !feedForward && !recurrent,
+                    System.out);
         }
         // with csv, stdout holds the csv only
         if (!noSweep) SweepThroughput.run(tmp, csv ? System.err : System.out, System.err);

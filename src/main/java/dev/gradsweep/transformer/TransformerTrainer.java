@@ -29,7 +29,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * update is not applied, and the run ends diverged. Every step records its steps row, a params row per array, a
  * layers row per stream tap and an attention row per block × head.
  */
-final class TransformerTrainer {
+public final class TransformerTrainer {
     private final TransformerNet net;
     private final TokenTask task;
     private final TrainSpec train;
@@ -53,7 +53,7 @@ final class TransformerTrainer {
     private int step;
     private boolean diverged;
 
-    TransformerTrainer(TransformerSpec spec, TokenTask task, TrainSpec train, TrainingMemory memory) {
+    public TransformerTrainer(TransformerSpec spec, TokenTask task, TrainSpec train, TrainingMemory memory) {
         this.net = new TransformerNet(spec, train.batch, memory);
         this.task = task;
         this.train = train;
@@ -73,7 +73,7 @@ final class TransformerTrainer {
         for (int i = 0; i < n; i++) tapArrays[i] = Nd4j.create(params.dataType(), rowOrder.length, spec.width());
     }
 
-    TransformerNet net() {
+    public TransformerNet net() {
         return net;
     }
 
@@ -82,7 +82,7 @@ final class TransformerTrainer {
     }
 
     /** One step, recorded into {@code rec} and booked into {@code out}. */
-    void step(RunRecorder rec, RunOutcome out) {
+    public void step(RunRecorder rec, RunOutcome out) {
         long t0 = System.nanoTime();
         MemoryGuard.check();
         task.fill((long) step * train.batch, batch);

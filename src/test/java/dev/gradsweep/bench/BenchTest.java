@@ -101,4 +101,47 @@ class BenchTest {
             for (String mb : r[4].split("/")) assertTrue(Long.parseLong(mb.strip()) > 0, "RSS " + r[4]);
         }
     }
+
+    /**
+     * {@code bench}'s transformer rows, 1 round x 1 step: per net (pre-LN, post-LN) bare and with statistics, wall and
+     * thread CPU, in bench's csv columns; the ratio is the with-statistics row's own ratio of medians with one round.
+     */
+    @Test
+    void transformerRowsPerNet() {
+        Threads.apply(1);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        var figures = TransformerBench.reference(TransformerBench.selected("transformer"), 1, 1);
+        TransformerBench.print(figures, true, true, new PrintStream(out, true, StandardCharsets.UTF_8));
+        List<String> lines = out.toString(StandardCharsets.UTF_8).lines().collect(Collectors.toList());
+        assertEquals("net,stats,ms_per_step,variant,ratio_to_bare", lines.get(0));
+        List<String[]> rows = lines.subList(1, lines.size()).stream()
+                .map(l -> l.split(",", -1))
+                .collect(Collectors.toList());
+        List<String> expected = List.of(
+                "transformer4x64_pre,off,transformer",
+                "transformer4x64_pre,on,transformer_stats",
+                "transformer4x64_pre_cpu,off,transformer_cpu",
+                "transformer4x64_pre_cpu,on,transformer_stats_cpu",
+                "transformer4x64_post,off,transformer",
+                "transformer4x64_post,on,transformer_stats",
+                "transformer4x64_post_cpu,off,transformer_cpu",
+                "transformer4x64_post_cpu,on,transformer_stats_cpu");
+        assertEquals(
+                expected, rows.stream().map(r -> r[0] + "," + r[1] + "," + r[3]).collect(Collectors.toList()));
+        for (String[] r : rows) {
+            assertEquals(5, r.length, String.join(",", r));
+            assertTrue(Double.parseDouble(r[2]) > 0, "ms_per_step of " + r[0]);
+        }
+        for (int i = 0; i < rows.size(); i += 2) {
+            assertEquals(1.0, Double.parseDouble(rows.get(i)[4]), "bare is the reference");
+            double ratio = Double.parseDouble(rows.get(i + 1)[2]) / Double.parseDouble(rows.get(i)[2]);
+            assertEquals(ratio, Double.parseDouble(rows.get(i + 1)[4]), 0.01 * ratio, "one round: stats / bare");
+        }
+        // d 64, ffn 4, vocab 16, T 32, 4 blocks: E and P (16 + 32)·64; per block Q, K, V, O 4·64², 2 norms 4·64,
+        // FFN 2·64·256 + 256 + 64; the head 64·16 + 16; the pre-LN net's final norm 2·64
+        long perBlock = 4 * 64 * 64 + 4 * 64 + 2 * 64 * 256 + 256 + 64;
+        long post = 48 * 64 + 4 * perBlock + 64 * 16 + 16;
+        assertEquals(post + 128, figures.get(TransformerBench.PRE).params());
+        assertEquals(post, figures.get(TransformerBench.POST).params());
+    }
 }

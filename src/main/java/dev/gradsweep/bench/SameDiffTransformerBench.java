@@ -1,4 +1,4 @@
-package dev.gradsweep.transformer;
+package dev.gradsweep.bench;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -18,7 +18,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * The engine question of the issue, measured: the bench transformer (pre-LN, residual, relu, learned positions,
  * bidirectional) as one SameDiff graph, a bare step = one {@code calculateGradients} (forward and backward) and an
  * in-place SGD axpy per parameter, the way {@code bench.SameDiffMlp} steps. Thread CPU and wall ms per step, medians.
- * <pre>java -cp … dev.gradsweep.transformer.SameDiffTransformerBench [depth width heads T batch vocab steps]</pre>
+ * <pre>java -cp … dev.gradsweep.bench.SameDiffTransformerBench [depth width heads T batch vocab steps]</pre>
  */
 public final class SameDiffTransformerBench {
     private SameDiffTransformerBench() {}
