@@ -5,7 +5,8 @@ positions, 4 nn.TransformerEncoderLayer(d_model=64, nhead=4, dim_feedforward=256
 norm_first=True, batch_first=True), final LayerNorm (pre-LN only, as gradsweep's net), linear head to vocab 16;
 the reverse task (T 32, batch 32), mean cross-entropy, SGD lr 1e-3, float32. A step = zero_grad, forward, backward,
 optimizer.step(), with a fresh batch each step as gradsweep's bare step. Timing as gradsweep's bench: warm-up steps,
-then rounds of --steps steps; ms per step is the median over rounds, wall and this thread's CPU time.
+then rounds of --steps steps; ms per step is the median over rounds, wall, this thread's CPU time and the
+process's (equal to the thread's when BLAS and ATen really run on one thread).
 
     python3 bench/pytorch/transformer_step.py [--post] [--rounds 20] [--steps 5]
 Needs python3-torch (Debian: apt-get install python3-torch); the test suite does not.
@@ -75,19 +76,21 @@ def main():
 
     for _ in range(a.warmup):
         step()
-    wall, cpu = [], []
+    wall, cpu, proc = [], [], []
     for _ in range(a.rounds):
-        w0, c0 = time.perf_counter(), time.thread_time()
+        w0, c0, p0 = time.perf_counter(), time.thread_time(), time.process_time()
         for _ in range(a.steps):
             step()
         wall.append((time.perf_counter() - w0) * 1e3 / a.steps)
         cpu.append((time.thread_time() - c0) * 1e3 / a.steps)
+        proc.append((time.process_time() - p0) * 1e3 / a.steps)
     n = sum(p.numel() for p in net.parameters())
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, BLAS {blas()}")
     print(f"{'post' if a.post else 'pre'}-LN, {depth} blocks, d {d}, {heads} heads, ffn {ffn} relu, T {t}, batch {batch},"
           f" vocab {vocab}, float32, SGD, {n} params, {a.rounds} rounds x {a.steps} steps")
     print(f"bare step: thread CPU {statistics.median(cpu):.2f} ms (quartiles {statistics.quantiles(cpu, n=4)[0]:.2f}"
-          f" … {statistics.quantiles(cpu, n=4)[2]:.2f}), wall {statistics.median(wall):.2f} ms")
+          f" … {statistics.quantiles(cpu, n=4)[2]:.2f}), process CPU {statistics.median(proc):.2f} ms (all threads),"
+          f" wall {statistics.median(wall):.2f} ms")
 
 
 if __name__ == "__main__":
