@@ -44,6 +44,17 @@ public final class RecurrentBench {
             double cpuBare,
             double cpuStats,
             double[] cpuOverhead) {
+        /** The figures as a main() prints them: the net, then a line each for wall and thread CPU. */
+        void printLines(PrintStream out) {
+            out.println(what + ", OMP_NUM_THREADS=" + System.getenv("OMP_NUM_THREADS"));
+            out.printf(
+                    "wall: bare %.2f ms/step, with statistics %.2f ms/step (medians), overhead median %s%n",
+                    wallBare, wallStats, quartiles(wallOverhead));
+            out.printf(
+                    "thread CPU: bare %.2f ms/step, with statistics %.2f ms/step (medians), overhead median %s%n",
+                    cpuBare, cpuStats, quartiles(cpuOverhead));
+        }
+
         static String quartiles(double[] r) {
             return String.format(
                     Locale.ROOT,
@@ -64,13 +75,7 @@ public final class RecurrentBench {
                 steps = Integer.parseInt(arg(args, 6, "3"));
         RecurrentSpec spec = spec(cell, depth, width, seqLen);
         Overhead o = overhead(spec, batch, rounds, steps);
-        System.out.println(o.what() + ", OMP_NUM_THREADS=" + System.getenv("OMP_NUM_THREADS"));
-        System.out.printf(
-                "wall: bare %.1f ms/step, with statistics %.1f ms/step (medians), overhead median %s%n",
-                o.wallBare(), o.wallStats(), Overhead.quartiles(o.wallOverhead()));
-        System.out.printf(
-                "thread CPU: bare %.1f ms/step, with statistics %.1f ms/step (medians), overhead median %s%n",
-                o.cpuBare(), o.cpuStats(), Overhead.quartiles(o.cpuOverhead()));
+        o.printLines(System.out);
         matmulsAlone(spec, batch, rounds);
         if (cell == Cell.LSTM) gateOpsInNd4j(depth, width, seqLen, batch, rounds);
     }

@@ -59,14 +59,8 @@ public final class TransformerBench {
                 rounds = Integer.parseInt(arg(args, 7, "20")),
                 steps = Integer.parseInt(arg(args, 8, "5"));
         Activation act = Activation.parse(arg(args, 9, "relu"));
-        Overhead o = overhead(spec(place, depth, width, heads, t, vocab, act), batch, rounds, steps);
-        System.out.println(o.what() + ", OMP_NUM_THREADS=" + System.getenv("OMP_NUM_THREADS"));
-        System.out.printf(
-                "wall: bare %.2f ms/step, with statistics %.2f ms/step (medians), overhead median %s%n",
-                o.wallBare(), o.wallStats(), Overhead.quartiles(o.wallOverhead()));
-        System.out.printf(
-                "thread CPU: bare %.2f ms/step, with statistics %.2f ms/step (medians), overhead median %s%n",
-                o.cpuBare(), o.cpuStats(), Overhead.quartiles(o.cpuOverhead()));
+        overhead(spec(place, depth, width, heads, t, vocab, act), batch, rounds, steps)
+                .printLines(System.out);
     }
 
     /** The bench's transformer: ffn 4, layer norm, residual, learned positions, bidirectional, xavier, float32. */
