@@ -25,10 +25,11 @@ import picocli.CommandLine.Option;
                     + "statistics, and the same nets trained by SameDiff and by DL4J's own fit (all interleaved in one process, "
                     + "ratios to the bare DL4J loop paired per round); per run and step with statistics on the engine a "
                     + "sweep uses for each net (a stack wherever the stacked engine builds it) and its ratio to the bare "
-                    + "loop; then sweep throughput (runs/min) for local[1] and "
+                    + "loop; the LSTM's and the transformers' overhead (bare and with a sweep's statistics); then sweep "
+                    + "throughput (runs/min) for local[1] and "
                     + "local[2] on a small fixed grid.",
             "Run it on an idle machine; OMP_NUM_THREADS=1 is set by bin/gradsweep. With the defaults it takes about "
-                    + "23 minutes on a 2-core machine (peak RSS 6.4 GB, docs/performance.md); --nets, --rounds and "
+                    + "24 minutes on a 2-core machine (peak RSS 6.4 GB, docs/performance.md); --nets, --rounds and "
                     + "--no-sweep make it shorter."
         })
 final class BenchCommand implements Callable<Integer> {
