@@ -316,6 +316,11 @@ public final class TransformerNet {
         return read(tap == 0 ? x0 : subs[tap - 1].stream());
     }
 
+    /** The stream at a tap itself, as of the last forward (the trainer's statistics read it in place). */
+    INDArray streamArray(int tap) {
+        return tap == 0 ? x0 : subs[tap - 1].stream();
+    }
+
     /** ∂L/∂(stream) at a tap after the last backward. */
     public double[] streamGradient(int tap) {
         return read(tap == 0 ? dx0 : subs[tap - 1].streamGradient());
