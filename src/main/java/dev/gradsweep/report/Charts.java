@@ -85,6 +85,12 @@ final class Charts {
      * labels never overlap).
      */
     static HeatMapChart heatMap(String title, String xTitle, String yTitle, int[] xs, int[] ys, double[][] v) {
+        return heatMap(title, xTitle, yTitle, xs, ys, v, null);
+    }
+
+    /** As above; range (lo, hi), when given, fixes the colour scale (else it spans the values). */
+    static HeatMapChart heatMap(
+            String title, String xTitle, String yTitle, int[] xs, int[] ys, double[][] v, double[] range) {
         // The builder, not the bare constructor: the latter leaves parts of the style unset and paints nothing.
         HeatMapChart c = new HeatMapChartBuilder()
                 .width(W)
@@ -122,6 +128,10 @@ final class Charts {
                 max = Math.max(max, d);
             }
         if (cells.isEmpty()) return c;
+        if (range != null) {
+            min = range[0];
+            max = range[1];
+        }
         // XChart prints the legend's ends as raw doubles: round them outward to one decimal so they read "-27.9".
         min = Math.floor(min * 10) / 10;
         max = Math.ceil(max * 10) / 10;

@@ -70,6 +70,20 @@ final class HeatMaps {
             String yTitle,
             String what)
             throws IOException {
+        render(page, byId, labelOf, rs, prefix, yTitle, what, null);
+    }
+
+    /** As above, every map on the colour scale range (lo, hi); null: each map's own. */
+    static void render(
+            ReportPage page,
+            Map<String, Map<String, Object>> byId,
+            Map<String, String> labelOf,
+            List<Row> rs,
+            String prefix,
+            String yTitle,
+            String what,
+            double[] range)
+            throws IOException {
         int i = 0;
         for (var e : byId.entrySet()) {
             List<Row> mine =
@@ -96,7 +110,8 @@ final class HeatMaps {
                             yTitle,
                             xs,
                             ys,
-                            v),
+                            v,
+                            range),
                     name);
             page.image(name, "heat map of " + what + ", " + labelOf.get(e.getKey()));
         }

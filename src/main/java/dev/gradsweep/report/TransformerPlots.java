@@ -123,9 +123,9 @@ final class TransformerPlots {
             throws IOException {
         page.md.append("### δ and the residual stream per block\n\n");
         Map<String, String> configOfRun = page.linePerConfiguration(configs, shown, "delta slopes");
-        page.md.append(" Pre-LN's stream grows through the blocks and its δ falls toward the output; post-LN "
-                + "normalizes the stream at every block, and its δ is largest at the output and shrinks toward the "
-                + "input (Xiong et al. 2020).\n\n");
+        page.md.append(" Under pre placement the blocks add to the stream, so its RMS grows through them and δ "
+                + "tends to fall toward the output (Xiong et al. 2020); under post placement a norm sits on the stream "
+                + "after every block, which holds its RMS at 1 at initialization.\n\n");
         Map<String, Streams> flow = streams(spark, steps, configOfRun);
         for (String s : steps) {
             String when = FlowPlots.when(s), tag = FlowPlots.tag(s);
@@ -214,8 +214,17 @@ final class TransformerPlots {
                     .append(" of ")
                     .append(transformers.size())
                     .append(" transformer runs, from the lowest entropy at the last step to the highest. ");
-        page.md.append("The mean over heads of `entropy_mean` per block and step; each colour scale is the run's own. "
-                + "A block whose colour falls over the steps is attention concentrating on fewer keys.\n\n");
+        // one colour scale for every map, from 0 (one key) to ln T (uniform), so runs compare by colour
+        double lnT = Math.log(transformers.stream()
+                .mapToDouble(v -> Findings.num(v, "seq_len"))
+                .max()
+                .orElse(1));
+        page.md
+                .append("The mean over heads of `entropy_mean` per block and step, on one colour scale for every run: "
+                        + "0 (attention to one key) to ln T = ")
+                .append(Findings.fmt(lnT))
+                .append(" (uniform). A block whose colour falls over the steps is attention concentrating on fewer "
+                        + "keys.\n\n");
         if (pick.isEmpty()) return;
         Map<String, Map<String, Object>> byId = new LinkedHashMap<>();
         pick.forEach(v -> byId.put((String) v.get("run_id"), v));
@@ -226,7 +235,8 @@ final class TransformerPlots {
                 heatRows(spark, byId.keySet()),
                 "heat_entropy_",
                 "block (0 = input side)",
-                "attention entropy (nats)");
+                "attention entropy (nats)",
+                new double[] {0, lnT});
     }
 
     /** Rows (run_id, block, column, first step of the column, mean entropy_mean over heads and the column's steps). */
