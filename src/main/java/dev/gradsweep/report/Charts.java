@@ -82,13 +82,8 @@ final class Charts {
 
     /**
      * A heat map: value[y][x] (NaN = no data), x and y labelled with the given tick values (every k-th shown so
-     * labels never overlap).
+     * labels never overlap); range (lo, hi), when not null, fixes the colour scale (else it spans the values).
      */
-    static HeatMapChart heatMap(String title, String xTitle, String yTitle, int[] xs, int[] ys, double[][] v) {
-        return heatMap(title, xTitle, yTitle, xs, ys, v, null);
-    }
-
-    /** As above; range (lo, hi), when given, fixes the colour scale (else it spans the values). */
     static HeatMapChart heatMap(
             String title, String xTitle, String yTitle, int[] xs, int[] ys, double[][] v, double[] range) {
         // The builder, not the bare constructor: the latter leaves parts of the style unset and paints nothing.

@@ -3,20 +3,13 @@ package dev.gradsweep.report;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.gradsweep.sweep.FixtureSweeps;
-import java.awt.image.BufferedImage;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import javax.imageio.ImageIO;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
@@ -49,27 +42,11 @@ class TransformerReportTest {
 
     @Test
     void aTransformerSweepsReportDrawsBlocksAndAttentionFromTheTables(@TempDir Path tmp) throws Exception {
-        Path g = tmp.resolve("g.yaml"), out = tmp.resolve("out"), to = tmp.resolve("report");
-        Files.writeString(g, GRID);
-        FixtureSweeps.uncompacted(g.toString(), out.toString());
-        SparkSession spark = SparkSession.builder()
-                .master("local[1]")
-                .appName("tf-report-test")
-                .config("spark.ui.enabled", "false")
-                .getOrCreate();
+        ReportTest.Written w = ReportTest.sweepAndReport(tmp, GRID);
+        SparkSession spark = w.spark();
         try {
-            Report.Summary s = Report.write(
-                    spark,
-                    new Report.Options(out.toString(), to, List.of("0", "last"), 8, 6, Map.of(), "bin/gradsweep ..."));
-            String md = Files.readString(s.readme());
-            Set<String> embedded = new HashSet<>(), written = new HashSet<>();
-            Matcher m = Pattern.compile("!\\[[^]]*]\\(([^)]+)\\)").matcher(md);
-            while (m.find()) embedded.add(m.group(1));
-            try (var files = Files.list(to)) {
-                files.filter(p -> p.toString().endsWith(".png"))
-                        .forEach(p -> written.add(p.getFileName().toString()));
-            }
-            assertEquals(written, embedded);
+            String md = w.md();
+            Set<String> written = w.plots();
             // no per-layer MLP plots: δ and RMS at two steps, the lowest head, one entropy map per run, loss
             assertEquals(
                     Set.of(
@@ -82,12 +59,6 @@ class TransformerReportTest {
                             "heat_entropy_2.png",
                             "loss_by_placement.png"),
                     written);
-            for (String f : written) {
-                BufferedImage img = ImageIO.read(to.resolve(f).toFile());
-                assertEquals(Charts.W, img.getWidth(), f);
-                assertEquals(Charts.H, img.getHeight(), f);
-                assertTrue(ReportTest.colours(img) > 20, f + " looks blank");
-            }
             assertTrue(md.contains("## Through the blocks: transformer runs"), md);
 
             // raw attention rows: run → step → block → head entropies
