@@ -121,7 +121,7 @@ final class TransformerPlots {
             List<String> shown,
             Map<String, Color> colours)
             throws IOException {
-        page.md.append("### δ and the residual stream per block\n\n");
+        page.md.append("### δ and the residual stream per block\n\nAt each block's output, at the chosen steps: ");
         Map<String, String> configOfRun = page.linePerConfiguration(configs, shown, "delta slopes");
         page.md.append(" Under pre placement the blocks add to the stream, so its RMS grows through them and δ "
                 + "tends to fall toward the output (Xiong et al. 2020); under post placement a norm sits on the stream "
@@ -187,9 +187,9 @@ final class TransformerPlots {
             int maxHeatmaps,
             Map<String, Map<String, Object>> attn)
             throws IOException {
-        page.md.append("### Attention entropy over training\n\n");
+        page.md.append("### Attention entropy over training\n\nThe lowest head over the training steps: ");
         Map<String, String> configOfRun = page.linePerConfiguration(configs, shown, "delta slopes");
-        page.md.append(" The lowest head is the smallest entropy over every block and head at each step: one "
+        page.md.append(" It is the smallest entropy over every block and head at each step: one "
                 + "collapsing head shows here however many stay healthy (a mean over heads hides it), and all runs "
                 + "share one axis.\n\n");
         page.save(
