@@ -13,8 +13,8 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * {@code gradsweep report}: PNG plots and a README.md that embeds them, section by section (TableSections,
- * FlowPlots, DistributionPlots, HeatMaps for feed-forward runs, TimePlots for recurrent ones, TransformerPlots for transformers, LossCurves; which runs
- * they draw: Representatives). Everything sized by
+ * FlowPlots, DistributionPlots, HeatMaps for feed-forward runs, TimePlots for recurrent ones, TransformerPlots for
+ * transformers, LossCurves; which runs they draw: Representatives). Everything sized by
  * the sweep (per-layer and per-step rows) is aggregated or filtered in Spark; the driver collects one row per run (verdicts), the axis
  * effects, and the profiles of a bounded number of representative runs, so thousands of runs render in bounded
  * time and memory.
