@@ -69,5 +69,6 @@ SELECT a.run_id, a.sweep, a.depth, a.width, a.activation, a.init, a.norm, a.plac
        a.saturated_frac, a.dead_frac, a.gate_mean, a.gate_saturated_frac,
        a.update_ratio_in, a.update_ratio_out, a.update_ratio_max,
        a.stall_layer, a.starved_layers, a.stall_step, a.frozen_layers,
-       a.memory_horizon, a.log10_slope_back, a.log10_last_over_first, a.error, a.starved_layer_set
+       a.memory_horizon, a.log10_slope_back, a.log10_last_over_first, a.error, a.starved_layer_set,
+       a.steps, a.warmup, a.highway_gate_bias, a.arch, a.heads, a.ffn, a.positions
 FROM s;

@@ -82,9 +82,10 @@ final class Charts {
 
     /**
      * A heat map: value[y][x] (NaN = no data), x and y labelled with the given tick values (every k-th shown so
-     * labels never overlap).
+     * labels never overlap); range (lo, hi), when not null, fixes the colour scale (else it spans the values).
      */
-    static HeatMapChart heatMap(String title, String xTitle, String yTitle, int[] xs, int[] ys, double[][] v) {
+    static HeatMapChart heatMap(
+            String title, String xTitle, String yTitle, int[] xs, int[] ys, double[][] v, double[] range) {
         // The builder, not the bare constructor: the latter leaves parts of the style unset and paints nothing.
         HeatMapChart c = new HeatMapChartBuilder()
                 .width(W)
@@ -122,6 +123,10 @@ final class Charts {
                 max = Math.max(max, d);
             }
         if (cells.isEmpty()) return c;
+        if (range != null) {
+            min = range[0];
+            max = range[1];
+        }
         // XChart prints the legend's ends as raw doubles: round them outward to one decimal so they read "-27.9".
         min = Math.floor(min * 10) / 10;
         max = Math.ceil(max * 10) / 10;

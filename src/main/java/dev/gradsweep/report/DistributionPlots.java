@@ -23,7 +23,8 @@ final class DistributionPlots {
         List<Row> rs = spark.sql(
                         "SELECT r.activation, p.param, floor(log10(p.grad_l2) / " + BIN + ") AS bin, count(*) AS n, "
                                 + "count_if(p.grad_l2 = 0) AS zeros FROM params p JOIN runs r ON r.run_id = p.run_id "
-                                + "WHERE p.param IN ('W', 'b') AND (p.grad_l2 >= 0) AND r.cell = 'none' GROUP BY 1, 2, 3")
+                                + "WHERE p.param IN ('W', 'b') AND (p.grad_l2 >= 0) AND r.cell = 'none' "
+                                + "AND coalesce(r.arch, 'mlp') <> 'transformer' GROUP BY 1, 2, 3")
                 .collectAsList();
         for (String param : List.of("W", "b")) {
             Map<String, TreeMap<Long, Long>> h = new TreeMap<>();

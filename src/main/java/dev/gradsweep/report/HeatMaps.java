@@ -46,7 +46,7 @@ final class HeatMaps {
                         + ") AND p.delta > 0 AND p.delta < double('Infinity') "
                         + "GROUP BY 1, 2, 3")
                 .collectAsList();
-        render(page, byId, labelOf, rs, "heat_", "layer (0 = input side)", "log10 ‖δ_l‖");
+        render(page, byId, labelOf, rs, "heat_", "layer (0 = input side)", "log10 ‖δ_l‖", null);
     }
 
     /** Joined as m: each run's number of steps, which {@link #column} buckets. */
@@ -59,7 +59,8 @@ final class HeatMaps {
 
     /**
      * One heat map per run of byId, in its order, from rows (run_id, y, column, first step of the column, value):
-     * value[y][column], the columns labelled by their first step; saved as prefix1.png, prefix2.png, ...
+     * value[y][column], the columns labelled by their first step; saved as prefix1.png, prefix2.png, ... range (lo,
+     * hi) is every map's colour scale; null: each map's own.
      */
     static void render(
             ReportPage page,
@@ -68,7 +69,8 @@ final class HeatMaps {
             List<Row> rs,
             String prefix,
             String yTitle,
-            String what)
+            String what,
+            double[] range)
             throws IOException {
         int i = 0;
         for (var e : byId.entrySet()) {
@@ -96,7 +98,8 @@ final class HeatMaps {
                             yTitle,
                             xs,
                             ys,
-                            v),
+                            v,
+                            range),
                     name);
             page.image(name, "heat map of " + what + ", " + labelOf.get(e.getKey()));
         }

@@ -13,8 +13,8 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * {@code gradsweep report}: PNG plots and a README.md that embeds them, section by section (TableSections,
- * FlowPlots, DistributionPlots, HeatMaps for feed-forward runs, TimePlots for recurrent ones, LossCurves; which runs
- * they draw: Representatives). Everything sized by
+ * FlowPlots, DistributionPlots, HeatMaps for feed-forward runs, TimePlots for recurrent ones, TransformerPlots for
+ * transformers, LossCurves; which runs they draw: Representatives). Everything sized by
  * the sweep (per-layer and per-step rows) is aggregated or filtered in Spark; the driver collects one row per run (verdicts), the axis
  * effects, and the profiles of a bounded number of representative runs, so thousands of runs render in bounded
  * time and memory.
@@ -73,11 +73,13 @@ public final class Report {
             findings.forEach(f -> page.md.append("- ").append(f).append('\n'));
             TableSections.verdicts(page, verdicts, labelOf);
             TableSections.effects(page, effects);
-            // feed-forward runs are drawn over layers, recurrent ones (cell != none) through time
+            // feed-forward runs are drawn over layers, recurrent ones (cell != none) through time, transformers
+            // through their blocks and attention
             List<Map<String, Object>>
+                    tf = verdicts.stream().filter(Report::transformer).toList(),
                     ff =
                             verdicts.stream()
-                                    .filter(v -> "none".equals(v.get("cell")))
+                                    .filter(v -> "none".equals(v.get("cell")) && !transformer(v))
                                     .toList(),
                     rec =
                             verdicts.stream()
@@ -85,11 +87,14 @@ public final class Report {
                                     .toList();
             Map<String, List<Map<String, Object>>> configs = Representatives.configs(ff, labelOf),
                     recConfigs = Representatives.configs(rec, labelOf);
+            Map<String, List<Map<String, Object>>> tfConfigs = Representatives.configs(tf, labelOf);
+            List<String> tfShown = Representatives.representativeConfigs(tfConfigs, o.maxLines());
             List<String> shown = Representatives.representativeConfigs(configs, o.maxLines()),
                     recShown = Representatives.representativeConfigs(recConfigs, o.maxLines(), "log10_slope_back");
             Map<String, Color> colours = new LinkedHashMap<>();
             for (String c : shown) colours.put(c, Charts.PALETTE[colours.size() % Charts.PALETTE.length]);
             for (String c : recShown) colours.put(c, Charts.PALETTE[colours.size() % Charts.PALETTE.length]);
+            for (String c : tfShown) colours.put(c, Charts.PALETTE[colours.size() % Charts.PALETTE.length]);
             if (!ff.isEmpty()) {
                 FlowPlots.draw(spark, page, o.steps(), configs, shown, colours);
                 DistributionPlots.draw(spark, page);
@@ -97,6 +102,9 @@ public final class Report {
             }
             if (!rec.isEmpty())
                 TimePlots.draw(spark, page, o.steps(), rec, labelOf, recConfigs, recShown, colours, o.maxHeatmaps());
+            if (!tf.isEmpty())
+                TransformerPlots.draw(
+                        spark, page, o.steps(), tf, labelOf, tfConfigs, tfShown, colours, o.maxHeatmaps());
             LossCurves.draw(spark, page, axes);
             TableSections.thresholds(page, params);
             Path readme = o.to().resolve("README.md");
@@ -105,5 +113,9 @@ public final class Report {
         } finally {
             spark.catalog().uncacheTable("verdicts");
         }
+    }
+
+    private static boolean transformer(Map<String, Object> v) {
+        return "transformer".equals(v.get("arch"));
     }
 }

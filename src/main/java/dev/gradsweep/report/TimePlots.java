@@ -155,6 +155,7 @@ final class TimePlots {
                         + " AND ts.run_id IN (" + Queries.inList(byId.keySet()) + ") "
                         + "AND ts.grad_h_l2 > 0 AND ts.grad_h_l2 < double('Infinity') GROUP BY 1, 2, 3")
                 .collectAsList();
-        HeatMaps.render(page, byId, labelOf, rs, "heat_time_", "time step t (0 = first input)", "log10 ‖∂L/∂h_t‖");
+        HeatMaps.render(
+                page, byId, labelOf, rs, "heat_time_", "time step t (0 = first input)", "log10 ‖∂L/∂h_t‖", null);
     }
 }

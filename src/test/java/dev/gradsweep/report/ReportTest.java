@@ -87,6 +87,56 @@ class ReportTest {
         assertTrue(md.contains("bin/gradsweep report ..."), "regenerate command");
     }
 
+    /** A report written by {@link #sweepAndReport}: the session that wrote it (the caller stops it), and its plots. */
+    record Written(SparkSession spark, Report.Summary summary, String md, Set<String> plots) {}
+
+    /**
+     * Sweeps a grid under tmp (uncompacted) and writes its report with steps 0 and last, 8 lines and 6 heat maps, in a
+     * local[1] session whose views stay registered for the caller's queries; the plots checked by {@link #plots}.
+     */
+    static Written sweepAndReport(Path tmp, String grid) throws Exception {
+        Path g = tmp.resolve("g.yaml"), out = tmp.resolve("out"), to = tmp.resolve("report");
+        Files.writeString(g, grid);
+        FixtureSweeps.uncompacted(g.toString(), out.toString());
+        SparkSession spark = SparkSession.builder()
+                .master("local[1]")
+                .appName("report-test")
+                .config("spark.ui.enabled", "false")
+                .getOrCreate();
+        try {
+            Report.Summary s = Report.write(
+                    spark,
+                    new Report.Options(out.toString(), to, List.of("0", "last"), 8, 6, Map.of(), "bin/gradsweep ..."));
+            String md = Files.readString(s.readme());
+            return new Written(spark, s, md, plots(to, md));
+        } catch (Exception | AssertionError e) {
+            spark.stop();
+            throw e;
+        }
+    }
+
+    /**
+     * The PNGs in a report directory, after checking that they are exactly the ones the README embeds and that each
+     * is a full-size plot with content.
+     */
+    static Set<String> plots(Path to, String md) throws java.io.IOException {
+        Set<String> embedded = new HashSet<>(), written = new HashSet<>();
+        Matcher m = Pattern.compile("!\\[[^]]*]\\(([^)]+)\\)").matcher(md);
+        while (m.find()) embedded.add(m.group(1));
+        try (var files = Files.list(to)) {
+            files.filter(p -> p.toString().endsWith(".png"))
+                    .forEach(p -> written.add(p.getFileName().toString()));
+        }
+        assertEquals(written, embedded);
+        for (String f : written) {
+            BufferedImage img = ImageIO.read(to.resolve(f).toFile());
+            assertEquals(Charts.W, img.getWidth(), f);
+            assertEquals(Charts.H, img.getHeight(), f);
+            assertTrue(colours(img) > 20, f + " looks blank");
+        }
+        return written;
+    }
+
     static int colours(BufferedImage img) {
         Set<Integer> c = new HashSet<>();
         for (int y = 0; y < img.getHeight(); y += 3)
