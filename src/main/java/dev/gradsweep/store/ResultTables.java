@@ -302,6 +302,16 @@ public final class ResultTables {
     public Set<String> committedRuns() {
         org.apache.iceberg.Table runs = tables.get(Table.RUNS);
         runs.refresh();
+        return runIds(runs);
+    }
+
+    /** {@link #committedRuns()} of an output's tables, read without opening (or evolving) them: no write at all. */
+    public static Set<String> committedRuns(OutputDir out, CatalogSpec spec) {
+        ResultTables r = new ResultTables(out, spec);
+        return runIds(r.catalog.loadTable(r.id(Table.RUNS)));
+    }
+
+    private static Set<String> runIds(org.apache.iceberg.Table runs) {
         Set<String> ids = new TreeSet<>();
         try (CloseableIterable<Record> rows =
                 IcebergGenerics.read(runs).select("run_id").build()) {

@@ -123,7 +123,8 @@ public final class SweepDriver {
         try (OutputLock lock = OutputLock.acquire(out, catalog, "sweep " + grid.name, err)) {
             boolean existed = ResultTables.exists(out, catalog);
             if (existed && !o.overwrite()) {
-                Set<String> committed = ResultTables.open(out, catalog, true).committedRuns();
+                // read only: a sweep refused here writes nothing, not even an older output's new columns
+                Set<String> committed = ResultTables.committedRuns(out, catalog);
                 if (!committed.isEmpty() && !o.resume())
                     throw new BadInputException(
                             "output " + outRoot + " already holds " + committed.size()

@@ -2,6 +2,7 @@ package dev.gradsweep.sweep;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gradsweep.analysis.SqlViews;
@@ -99,6 +100,9 @@ class AttentionTableTest {
         assertEquals(ids.size(), count("SELECT count(*) FROM verdict_evidence WHERE highway_gate_bias IS NULL"));
         assertTrue(count("SELECT count(*) FROM axis_effects") > 0);
         assertEquals(versions, metadataFiles(out), "the reader committed nothing to runs");
+        // a sweep refused for lack of --resume writes nothing either, not even the columns a writer adds
+        assertThrows(dev.gradsweep.config.BadInputException.class, () -> sweep(BEFORE, out, false));
+        assertEquals(versions, metadataFiles(out), "the refused sweep committed nothing to runs");
 
         SweepDriver.Summary resumed = sweep(BEFORE, out, true);
         assertEquals(0, resumed.results().size(), "--resume trains nothing");
