@@ -95,6 +95,15 @@ final class TableSections {
                         + "improving (– = still improving, or no plateau).\n");
     }
 
+    /** The first {@link #TABLE_ROWS} runs by configuration label, then seed: the order of the sections' own tables. */
+    static List<Map<String, Object>> firstByConfiguration(List<Map<String, Object>> runs, Map<String, String> labelOf) {
+        return runs.stream()
+                .sorted(Comparator.comparing((Map<String, Object> v) -> labelOf.get((String) v.get("run_id")))
+                        .thenComparing(v -> String.valueOf(v.get("seed"))))
+                .limit(TABLE_ROWS)
+                .toList();
+    }
+
     static String f(Map<String, Object> v, String col) {
         return Findings.fmt(Findings.num(v, col));
     }

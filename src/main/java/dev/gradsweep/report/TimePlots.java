@@ -48,11 +48,7 @@ final class TimePlots {
         page.md.append(
                 "| configuration | seed | verdict | T | memory horizon | decay (decades per step back) | log10 ‖∂L/∂h_{T−1}‖ / ‖∂L/∂h_0‖ | saturated | gap closed |\n");
         page.md.append("|---|---|---|---|---|---|---|---|---|\n");
-        List<Map<String, Object>> sorted = recurrent.stream()
-                .sorted(Comparator.comparing((Map<String, Object> v) -> labelOf.get((String) v.get("run_id")))
-                        .thenComparing(v -> String.valueOf(v.get("seed"))))
-                .limit(TableSections.TABLE_ROWS)
-                .toList();
+        List<Map<String, Object>> sorted = TableSections.firstByConfiguration(recurrent, labelOf);
         for (Map<String, Object> v : sorted)
             page.row(
                     labelOf.get((String) v.get("run_id")),

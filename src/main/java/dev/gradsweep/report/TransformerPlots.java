@@ -78,11 +78,7 @@ final class TransformerPlots {
                 "| configuration | seed | verdict | depth | placement | norm | skip | heads | ffn | positions | T "
                         + "| log10 δ₀/δ_ref | entropy step 0 → last | lowest head | max logit | token cos | gap closed |\n");
         page.md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-        List<Map<String, Object>> sorted = transformers.stream()
-                .sorted(Comparator.comparing((Map<String, Object> v) -> labelOf.get((String) v.get("run_id")))
-                        .thenComparing(v -> String.valueOf(v.get("seed"))))
-                .limit(TableSections.TABLE_ROWS)
-                .toList();
+        List<Map<String, Object>> sorted = TableSections.firstByConfiguration(transformers, labelOf);
         for (Map<String, Object> v : sorted) {
             Map<String, Object> a = attn.getOrDefault((String) v.get("run_id"), Map.of());
             page.row(
