@@ -10,7 +10,7 @@ import dev.gradsweep.recurrent.RecurrentRun;
 import dev.gradsweep.simd.Simd;
 import dev.gradsweep.stats.RunRecorder;
 import dev.gradsweep.store.Layout;
-import dev.gradsweep.store.NioLocalFileSystem;
+import dev.gradsweep.store.OutputDir;
 import dev.gradsweep.store.RunWriter;
 import dev.gradsweep.store.TaskFile;
 import dev.gradsweep.store.TaskFiles;
@@ -46,7 +46,7 @@ public final class RunExecutor {
      * One Hadoop configuration for every task of this JVM, only read: a new one parses its XML resources on first use,
      * tens of milliseconds per task, which a task of small runs would pay again every time.
      */
-    private static final Configuration HADOOP_CONF = NioLocalFileSystem.configure(new Configuration());
+    private static final Configuration HADOOP_CONF = OutputDir.configuration();
 
     /** What a task returns: each run's outcome and the data files holding their rows. */
     public record Result(List<RunResult> runs, List<TaskFile> files) implements Serializable {}
