@@ -335,6 +335,15 @@ public final class GridKeys {
             0.5,
             null,
             "modadd only: the share of the p² pairs (a, b) trained on, a fixed split by the seed; the rest are held out");
+    public static final IntKey TASK_EVAL_EVERY = new IntKey(
+            Section.TASK,
+            "eval_every",
+            0,
+            MAX_STEPS,
+            100,
+            null,
+            "modadd only: every this many steps (from step 0, and at the last step) the loss on every held-out pair is"
+                    + " recorded in steps.heldout_loss, without an update; 0 never");
 
     // --- train ---------------------------------------------------------------------------------------------------
     public static final IntKey STEPS =

@@ -13,10 +13,11 @@ final class TaskParser {
     private static final Map<Key<?>, String> TOKEN_KEY_KINDS = Map.of(
             GridKeys.TASK_VOCAB, "reverse, sort",
             GridKeys.TASK_P, "modadd",
-            GridKeys.TASK_TRAIN_FRACTION, "modadd");
+            GridKeys.TASK_TRAIN_FRACTION, "modadd",
+            GridKeys.TASK_EVAL_EVERY, "modadd");
 
     private static final List<Key<?>> TOKEN_KEYS =
-            List.of(GridKeys.TASK_VOCAB, GridKeys.TASK_P, GridKeys.TASK_TRAIN_FRACTION);
+            List.of(GridKeys.TASK_VOCAB, GridKeys.TASK_P, GridKeys.TASK_TRAIN_FRACTION, GridKeys.TASK_EVAL_EVERY);
 
     private TaskParser() {}
 
@@ -92,7 +93,7 @@ final class TaskParser {
         List<Key<?>> own =
                 switch (kind) {
                     case REVERSE, SORT -> List.of(GridKeys.TASK_VOCAB);
-                    case MODADD -> List.of(GridKeys.TASK_P, GridKeys.TASK_TRAIN_FRACTION);
+                    case MODADD -> List.of(GridKeys.TASK_P, GridKeys.TASK_TRAIN_FRACTION, GridKeys.TASK_EVAL_EVERY);
                     default -> List.of(GridKeys.TASK_PATH);
                 };
         for (Key<?> k : GridKeys.in(Section.TASK))
@@ -102,10 +103,15 @@ final class TaskParser {
                         "does not apply to kind: " + kind.name().toLowerCase() + " (it takes "
                                 + (own.stream().map(Key::path).toList()) + "; the length is axes.seq_len)");
         return switch (kind) {
-            case REVERSE, SORT -> TaskSpec.tokens(kind, GridKeys.TASK_VOCAB.read(c, t), 0, 0, null);
+            case REVERSE, SORT -> TaskSpec.tokens(kind, GridKeys.TASK_VOCAB.read(c, t), 0, 0, 0, null);
             case MODADD -> TaskSpec.tokens(
-                    kind, 0, GridKeys.TASK_P.read(c, t), GridKeys.TASK_TRAIN_FRACTION.read(c, t), null);
-            default -> TaskSpec.tokens(kind, 0, 0, 0, GridKeys.TASK_PATH.read(c, t));
+                    kind,
+                    0,
+                    GridKeys.TASK_P.read(c, t),
+                    GridKeys.TASK_TRAIN_FRACTION.read(c, t),
+                    GridKeys.TASK_EVAL_EVERY.read(c, t),
+                    null);
+            default -> TaskSpec.tokens(kind, 0, 0, 0, 0, GridKeys.TASK_PATH.read(c, t));
         };
     }
 }

@@ -65,6 +65,8 @@ public final class TaskSpec implements Serializable {
     public final int p;
 
     public final double trainFraction;
+    /** modadd: the held-out loss is evaluated every this many steps (and at the last); 0 never, and for other kinds. */
+    public final int evalEvery;
 
     public TaskSpec(
             Kind kind,
@@ -75,7 +77,7 @@ public final class TaskSpec implements Serializable {
             String path,
             String label,
             List<String> features) {
-        this(kind, inputs, outputs, samples, objective, path, label, features, 0, 0, 0);
+        this(kind, inputs, outputs, samples, objective, path, label, features, 0, 0, 0, 0);
     }
 
     private TaskSpec(
@@ -89,7 +91,8 @@ public final class TaskSpec implements Serializable {
             List<String> features,
             int vocab,
             int p,
-            double trainFraction) {
+            double trainFraction,
+            int evalEvery) {
         this.kind = kind;
         this.inputs = inputs;
         this.outputs = outputs;
@@ -101,19 +104,23 @@ public final class TaskSpec implements Serializable {
         this.vocab = vocab;
         this.p = p;
         this.trainFraction = trainFraction;
+        this.evalEvery = evalEvery;
     }
 
     /**
      * A token task (arch transformer): {@code vocab} for reverse and sort, {@code p} and {@code trainFraction} for
-     * modadd, {@code path} for text; fresh sequences every step, so no sample count. Cross-entropy over the tokens.
+     * modadd (and {@code evalEvery}), {@code path} for text; fresh sequences every step, so no sample count.
+     * Cross-entropy over the tokens.
      */
-    public static TaskSpec tokens(Kind kind, int vocab, int p, double trainFraction, String path) {
-        return new TaskSpec(kind, 0, 0, 0, Objective.CLASSIFICATION, path, null, List.of(), vocab, p, trainFraction);
+    public static TaskSpec tokens(Kind kind, int vocab, int p, double trainFraction, int evalEvery, String path) {
+        return new TaskSpec(
+                kind, 0, 0, 0, Objective.CLASSIFICATION, path, null, List.of(), vocab, p, trainFraction, evalEvery);
     }
 
     /** Same task with the shapes that only the driver can know (table files). */
     public TaskSpec withShape(int inputs, int outputs, int samples) {
-        return new TaskSpec(kind, inputs, outputs, samples, objective, path, label, features, vocab, p, trainFraction);
+        return new TaskSpec(
+                kind, inputs, outputs, samples, objective, path, label, features, vocab, p, trainFraction, evalEvery);
     }
 
     public String name() {
@@ -129,6 +136,8 @@ public final class TaskSpec implements Serializable {
             if (kind == Kind.MODADD) {
                 m.put("p", Integer.toString(p));
                 m.put("train_fraction", Canon.num(trainFraction));
+                // what is recorded, not what is trained; at its default left out, as it was before the key existed
+                if (evalEvery != GridKeys.TASK_EVAL_EVERY.dflt) m.put("eval_every", Integer.toString(evalEvery));
             }
             if (kind == Kind.TEXT) m.put("path", path);
             return name() + m;

@@ -7,6 +7,12 @@ package dev.gradsweep.stats;
 public interface RunRecorder {
     void step(int step, double loss, double gradL2Total, double updateL2Total, double lr, double stepMs);
 
+    /**
+     * The loss on sequences never trained on (modadd's held-out pairs) of the parameters the next {@link #step} row
+     * starts from: that row's heldout_loss. Steps without one leave it null.
+     */
+    default void heldOutLoss(double loss) {}
+
     void param(int step, Segment segment, ParamStats stats);
 
     /** @param outGradL2 ‖∂L/∂a‖ over the batch of the mean loss for outputs with a gradient tap, NaN for the others */

@@ -41,6 +41,8 @@ public final class RunWriter implements RunRecorder, Closeable {
     private final String id;
     /** The run's layer_stalls rows, built from the values written (null: the layout has no layer_stalls table). */
     private final LayerStallRows stalls;
+    /** The held-out loss for the next steps row, or null. */
+    private Double heldOut;
 
     /** A run of a task: its rows go into the task's files. */
     public RunWriter(TaskFiles files, RunConfig rc) throws IOException {
@@ -74,17 +76,23 @@ public final class RunWriter implements RunRecorder, Closeable {
     }
 
     @Override
+    public void heldOutLoss(double loss) {
+        heldOut = loss;
+    }
+
+    @Override
     public void step(int step, double loss, double gradL2Total, double updateL2Total, double lr, double stepMs) {
-        end(
-                steps,
-                steps.begin()
-                        .str(id)
-                        .num(step)
-                        .num(loss)
-                        .numOrNull(gradL2Total)
-                        .numOrNull(updateL2Total)
-                        .num(lr)
-                        .num(stepMs));
+        Double held = heldOut; // as measured, NaN included; null where none was evaluated
+        heldOut = null;
+        RowWriter.Row row = steps.begin()
+                .str(id)
+                .num(step)
+                .num(loss)
+                .numOrNull(gradL2Total)
+                .numOrNull(updateL2Total)
+                .num(lr)
+                .num(stepMs);
+        end(steps, held == null ? row.none() : row.num(held));
     }
 
     @Override

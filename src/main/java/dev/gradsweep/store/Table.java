@@ -68,7 +68,16 @@ public enum Table {
             i("heads"),
             i("ffn"),
             s("positions")),
-    STEPS("steps", s("run_id"), i("step"), d("loss"), d("grad_l2_total"), d("update_l2_total"), d("lr"), d("step_ms")),
+    STEPS(
+            "steps",
+            s("run_id"),
+            i("step"),
+            d("loss"),
+            d("grad_l2_total"),
+            d("update_l2_total"),
+            d("lr"),
+            d("step_ms"),
+            d("heldout_loss")),
     PARAMS(
             "params",
             s("run_id"),

@@ -26,7 +26,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * when ‖g‖ > c) or value clipping (each element into [−c, c]), then ND4J's SGD / Nesterov momentum / Adam updater
  * over the flat buffer with the run's warmup, then p ← p − update. A non-finite loss or gradient is recorded, its
  * update is not applied, and the run ends diverged. Every step records its steps row, a params row per array, a
- * layers row per stream tap and an attention row per block × head.
+ * layers row per stream tap and an attention row per block × head; modadd's steps rows carry the held-out loss every
+ * {@code task.eval_every} steps.
  */
 public final class TransformerTrainer {
     private final TransformerNet net;
@@ -39,6 +40,8 @@ public final class TransformerTrainer {
     private final TokenBatch batch;
     private final int[] targets;
     private final LayerInfo[] taps;
+    /** modadd's held-out pairs; null for tasks without them or with eval_every 0. */
+    private final HeldOutLoss heldOut;
     /** Called after each backward pass, before the statistics and the update (doctor's recomputation). */
     Runnable afterBackward = () -> {};
 
@@ -58,6 +61,7 @@ public final class TransformerTrainer {
         this.targets = new int[batch.tokens.length];
         int n = net.tapCount();
         this.taps = new LayerInfo[n];
+        this.heldOut = HeldOutLoss.of(task, train.batch);
     }
 
     public TransformerNet net() {
@@ -72,6 +76,11 @@ public final class TransformerTrainer {
     public void step(RunRecorder rec, RunOutcome out) {
         long t0 = System.nanoTime();
         MemoryGuard.check();
+        // of the parameters this step starts from, as its training loss; outside step_ms, which times training
+        if (heldOut != null && heldOut.due(step, train.steps)) {
+            rec.heldOutLoss(heldOut.evaluate(net));
+            t0 = System.nanoTime();
+        }
         task.fill((long) step * train.batch, batch);
         for (int i = 0; i < targets.length; i++) targets[i] = batch.mask[i] ? batch.targets[i] : -1;
         net.setBatch(batch.tokens, targets);

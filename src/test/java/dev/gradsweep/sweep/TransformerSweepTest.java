@@ -126,6 +126,33 @@ class TransformerSweepTest {
         assertTrue(checked.get(), "the checks ran in the sweep's session");
     }
 
+    /** modadd's held-out loss reaches the Iceberg steps table at the steps eval_every names, null at the others. */
+    @Test
+    void modaddRecordsItsHeldOutLossInTheStepsTable() throws Exception {
+        String yaml = GRID.replace("{kind: reverse, vocab: " + VOCAB + "}", "{kind: modadd, p: 7, eval_every: 2}")
+                .replace("steps: " + STEPS, "steps: 6")
+                .replace("  seq_len: [6]\n", "")
+                .replace("[pre, post]", "[pre]")
+                .replace("[residual, none]", "[residual]");
+        Path out = tmp.resolve("modadd");
+        java.util.concurrent.atomic.AtomicReference<List<Row>> rows =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        sweep(yaml, out, (s, session) -> {
+            SparkSession spark = session.newSession();
+            SqlViews.registerForOneQuery(spark, out.toString(), Map.of());
+            rows.set(spark.sql("SELECT step, heldout_loss FROM steps ORDER BY step")
+                    .collectAsList());
+        });
+        List<Integer> evaluated = new java.util.ArrayList<>();
+        for (Row r : rows.get()) {
+            if (r.isNullAt(1)) continue;
+            evaluated.add(r.getInt(0));
+            assertTrue(r.getDouble(1) > 0 && r.getDouble(1) < 10, "a cross-entropy over 7 answers: " + r);
+        }
+        assertEquals(6, rows.get().size());
+        assertEquals(List.of(0, 2, 4, 5), evaluated, "multiples of eval_every, and the last step");
+    }
+
     @Test
     void aBadTransformerGridStopsBeforeAnythingStarts() {
         String[][] cases = { // {width, heads and more, the key the message names}

@@ -49,6 +49,15 @@ public final class MemoryRecorder implements RunRecorder {
     public record AttentionRow(int step, AttentionStats stats) {}
 
     public final List<AttentionRow> attention = new ArrayList<>();
+    /** Held-out losses by the step whose row carries them. */
+    public final java.util.Map<Integer, Double> heldOut = new java.util.TreeMap<>();
+
+    private Double pendingHeldOut;
+
+    @Override
+    public void heldOutLoss(double loss) {
+        pendingHeldOut = loss;
+    }
 
     @Override
     public void attention(int step, AttentionStats a) {
@@ -58,6 +67,8 @@ public final class MemoryRecorder implements RunRecorder {
     @Override
     public void step(int step, double loss, double gradL2Total, double updateL2Total, double lr, double stepMs) {
         steps.add(new StepRow(step, loss, gradL2Total, updateL2Total, lr, stepMs));
+        if (pendingHeldOut != null) heldOut.put(step, pendingHeldOut);
+        pendingHeldOut = null;
     }
 
     @Override

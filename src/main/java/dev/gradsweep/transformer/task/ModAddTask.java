@@ -9,9 +9,9 @@ import java.util.SplittableRandom;
  * modadd, the grokking task of Power et al. 2022: (a + b) mod p. A sequence is the 4 tokens [a, +, b, =] with a, b
  * in 0 … p − 1, + = p and = = p + 1 (vocabulary p + 2); its one loss position is the last, whose target is
  * (a + b) mod p. The p² pairs are split once by the seed: a shuffled order, the first round(f·p²) (at least 1) are
- * trained on, each training sample a uniform draw from them; the rest are held out. A held-out loss is the masked mean
- * cross-entropy of the model's forward pass on {@link #heldOut()} (every held-out pair once), evaluated every N steps
- * without an update: the generalisation curve whose late drop is grokking.
+ * trained on, each training sample a uniform draw from them; the rest are held out. The held-out loss is the mean
+ * cross-entropy of the model's forward pass on {@link #heldOut()} (every held-out pair once), evaluated every
+ * {@code task.eval_every} steps without an update: the generalisation curve whose late drop is grokking.
  * <p>
  * Baseline: training draws pairs uniformly from the train part S, so the target c has frequency q_c = |{(a, b) ∈ S :
  * (a + b) mod p = c}| / |S|, and the best constant predictor's cross-entropy is H(q) = −Σ q_c ln q_c, computed exactly
@@ -19,15 +19,20 @@ import java.util.SplittableRandom;
  */
 public final class ModAddTask extends TokenTask {
     public static final int SEQ_LEN = TaskSpec.MODADD_SEQ_LEN;
-    private final int p;
+    private final int p, evalEvery;
     /** Pair indices a·p + b: the train part, then the held-out part. */
     private final int[] train, held;
 
     public ModAddTask(int p, double trainFraction, long seed) {
+        this(p, trainFraction, 0, seed);
+    }
+
+    public ModAddTask(int p, double trainFraction, int evalEvery, long seed) {
         super("modadd", p + 2, SEQ_LEN, false, seed);
         if (p < 2 || !(trainFraction > 0 && trainFraction <= 1))
             throw new IllegalArgumentException("modadd needs p >= 2 and 0 < train_fraction <= 1");
         this.p = p;
+        this.evalEvery = evalEvery;
         int n = p * p;
         int[] order = new int[n];
         for (int i = 0; i < n; i++) order[i] = i;
@@ -53,11 +58,17 @@ public final class ModAddTask extends TokenTask {
     }
 
     /** Every held-out pair once, in a fixed order (empty batch: null, when train_fraction is 1). */
+    @Override
     public TokenBatch heldOut() {
         if (held.length == 0) return null;
         TokenBatch out = new TokenBatch(held.length, SEQ_LEN);
         for (int b = 0; b < held.length; b++) write(out, b, held[b]);
         return out;
+    }
+
+    @Override
+    public int evalEvery() {
+        return evalEvery;
     }
 
     private void write(TokenBatch out, int b, int pair) {

@@ -56,6 +56,16 @@ public abstract class TokenTask {
      */
     public abstract double baseline();
 
+    /** Sequences never trained on, each once, whose loss is recorded as steps.heldout_loss; null: the task has none. */
+    public TokenBatch heldOut() {
+        return null;
+    }
+
+    /** The held-out loss is evaluated at every step that is a multiple of this, and at the last; 0: never. */
+    public int evalEvery() {
+        return 0;
+    }
+
     /** −Σ q ln q of the frequencies proportional to {@code weight} (nats). */
     static double entropy(double[] weight) {
         double total = 0, h = 0;

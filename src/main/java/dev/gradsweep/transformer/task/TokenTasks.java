@@ -17,7 +17,7 @@ public final class TokenTasks {
         return switch (rc.task.kind) {
             case REVERSE -> new ReverseSortTask(false, rc.task.vocab, rc.seqLen, rc.seed);
             case SORT -> new ReverseSortTask(true, rc.task.vocab, rc.seqLen, rc.seed);
-            case MODADD -> new ModAddTask(rc.task.p, rc.task.trainFraction, rc.seed);
+            case MODADD -> new ModAddTask(rc.task.p, rc.task.trainFraction, rc.task.evalEvery, rc.seed);
             default -> TextTask.load(rc.task.path, rc.seqLen, rc.seed);
         };
     }
