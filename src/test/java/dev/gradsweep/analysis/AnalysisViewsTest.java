@@ -447,7 +447,7 @@ class AnalysisViewsTest {
                     "loss_last",
                     l[l.length - 1])));
             for (int s = 0; s < e.getValue().length; s++)
-                steps.add(RowFactory.create(e.getKey(), s, e.getValue()[s], 1.0, 0.01, 0.1, 1.0));
+                steps.add(RowFactory.create(e.getKey(), s, e.getValue()[s], 1.0, 0.01, 0.1, 1.0, null));
         }
         spark.createDataFrame(runs, Schemas.sparkSchema(Table.RUNS)).createOrReplaceTempView(Table.RUNS.dir);
         spark.createDataFrame(steps, Schemas.sparkSchema(Table.STEPS)).createOrReplaceTempView(Table.STEPS.dir);

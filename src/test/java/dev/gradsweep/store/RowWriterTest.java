@@ -51,9 +51,10 @@ class RowWriterTest {
                     .numOrNull(Double.NaN)
                     .numOrNull(2.5)
                     .num(0.1)
-                    .num(3.0);
+                    .num(3.0)
+                    .none();
             w.end();
-            w.write("r1", 1, 1.25, null, 4.0, 0.1, 2.0);
+            w.write("r1", 1, 1.25, null, 4.0, 0.1, 2.0, 0.75);
             assertThrows(
                     IllegalArgumentException.class, () -> w.begin().str("r1").num(1.5)); // step is an INT column
             assertThrows(
@@ -77,6 +78,8 @@ class RowWriterTest {
             assertEquals(1.25, b.getDouble("loss", 0), 0.0);
             assertEquals(0, b.getFieldRepetitionCount("grad_l2_total"));
             assertEquals(2.0, b.getDouble("step_ms", 0), 0.0);
+            assertEquals(0, a.getFieldRepetitionCount("heldout_loss"));
+            assertEquals(0.75, b.getDouble("heldout_loss", 0), 0.0);
         }
     }
 
