@@ -9,7 +9,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.knowm.xchart.XYChart;
 
-/** Median loss per step for each value of each varying axis. */
+/** Median loss per step for each value of each varying axis; modadd's held-out loss beside its training loss. */
 final class LossCurves {
     /** Points per curve at most (percentiles in Spark over step buckets). */
     static final int LOSS_POINTS = 200;
@@ -58,5 +58,71 @@ final class LossCurves {
             page.save(c, Charts.paletteByName(ls), file);
             page.image(file, "loss curves by " + axis);
         }
+    }
+
+    /**
+     * Training and held-out loss per run, for runs whose steps rows carry a heldout_loss (modadd): the generalisation
+     * gap, and grokking as the held-out curve's late fall. One colour per run (at most {@code maxRuns}, by run_id),
+     * the training loss as a line (means over buckets of steps, as above), the held-out loss dashed with markers at
+     * the steps it was evaluated.
+     */
+    static void heldOut(SparkSession spark, ReportPage page, Map<String, String> labelOf, int maxRuns)
+            throws IOException {
+        List<String> ids = spark
+                .sql("SELECT run_id FROM steps WHERE heldout_loss IS NOT NULL GROUP BY run_id ORDER BY run_id LIMIT "
+                        + maxRuns)
+                .collectAsList()
+                .stream()
+                .map(r -> r.getString(0))
+                .toList();
+        if (ids.isEmpty()) return;
+        page.md.append("\n## Training and held-out loss\n\nThe loss on the held-out pairs (`steps.heldout_loss`, "
+                + "every `task.eval_every` steps) beside the training loss: their gap is what the net has memorised "
+                + "rather than learnt; grokking is the held-out curve falling long after the training loss has.\n\n");
+        long maxStep =
+                spark.sql("SELECT coalesce(max(step), 0) FROM steps").first().getInt(0);
+        long every = Math.max(1, (maxStep + LOSS_POINTS) / LOSS_POINTS);
+        String in = Queries.inList(ids);
+        Map<String, List<double[]>> train = points(
+                spark,
+                "SELECT run_id, floor(step / " + every + ") * " + every + ", avg(loss) FROM steps WHERE run_id IN ("
+                        + in + ") GROUP BY 1, 2 ORDER BY 1, 2");
+        Map<String, List<double[]>> held = points(
+                spark,
+                "SELECT run_id, step, heldout_loss FROM steps WHERE run_id IN (" + in
+                        + ") AND heldout_loss IS NOT NULL ORDER BY 1, 2");
+        List<Charts.Line> ls = new ArrayList<>();
+        Map<String, java.awt.Color> colours = new java.util.LinkedHashMap<>();
+        for (String id : ids) {
+            String label = labelOf.getOrDefault(id, id);
+            java.awt.Color col = Charts.PALETTE[colours.size() / 2 % Charts.PALETTE.length];
+            for (String part : new String[] {"training", "held-out"}) {
+                List<double[]> p = (part.equals("training") ? train : held).getOrDefault(id, List.of());
+                String name = label + " " + part;
+                ls.add(new Charts.Line(
+                        name,
+                        p.stream().mapToDouble(v -> v[0]).toArray(),
+                        p.stream().mapToDouble(v -> v[1]).toArray()));
+                colours.put(name, col);
+            }
+        }
+        XYChart c = Charts.lines("Training and held-out loss", "step", "loss (nats)", ls, false);
+        c.getSeriesMap().forEach((name, series) -> {
+            if (name.endsWith(" held-out")) {
+                series.setMarker(org.knowm.xchart.style.markers.SeriesMarkers.CIRCLE);
+                series.setLineStyle(org.knowm.xchart.style.lines.SeriesLines.DASH_DASH);
+            }
+        });
+        page.save(c, colours, "heldout_loss.png");
+        page.image("heldout_loss.png", "training and held-out loss per run");
+    }
+
+    /** run_id → (x, y) points of a query's three columns, in its order. */
+    private static Map<String, List<double[]>> points(SparkSession spark, String sql) {
+        Map<String, List<double[]>> out = new java.util.HashMap<>();
+        for (Row r : spark.sql(sql).collectAsList())
+            out.computeIfAbsent(r.getString(0), k -> new ArrayList<>())
+                    .add(new double[] {((Number) r.get(1)).doubleValue(), ((Number) r.get(2)).doubleValue()});
+        return out;
     }
 }

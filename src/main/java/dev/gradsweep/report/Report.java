@@ -106,6 +106,7 @@ public final class Report {
                 TransformerPlots.draw(
                         spark, page, o.steps(), tf, labelOf, tfConfigs, tfShown, colours, o.maxHeatmaps());
             LossCurves.draw(spark, page, axes);
+            LossCurves.heldOut(spark, page, labelOf, o.maxLines());
             TableSections.thresholds(page, params);
             Path readme = o.to().resolve("README.md");
             Files.writeString(readme, page.md.toString());

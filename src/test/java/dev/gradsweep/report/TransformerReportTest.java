@@ -18,13 +18,14 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The report of a sweep of transformer runs: its own section (verdict table with the transformer columns, δ and
  * stream RMS per block, attention entropy over blocks and steps) in place of the per-layer plots, its numbers
- * recomputed here from the raw layers and attention rows.
+ * recomputed here from the raw layers and attention rows; modadd's held-out loss beside the training loss.
  */
 class TransformerReportTest {
     static final String GRID = String.join(
             "\n",
             "name: tf-report-test",
-            "task: {kind: reverse, vocab: 6}",
+            "task: {kind: modadd, p: 5, eval_every: 2}", // the report's transformer section is the task's; held-out
+            // loss
             "train: {steps: 4, batch: 8, optimizer: adam, lr: 0.01, dtype: float64}",
             "seeds: [1]",
             "axes:",
@@ -57,8 +58,10 @@ class TransformerReportTest {
                             "tf_entropy_lowest.png",
                             "heat_entropy_1.png",
                             "heat_entropy_2.png",
-                            "loss_by_placement.png"),
+                            "loss_by_placement.png",
+                            "heldout_loss.png"),
                     written);
+            assertTrue(md.contains("## Training and held-out loss"), md);
             assertTrue(md.contains("## Through the blocks: transformer runs"), md);
 
             // raw attention rows: run → step → block → head entropies
