@@ -24,6 +24,10 @@ public final class Tasks {
                 return spirals(spec, r);
             case PARITY:
                 return parity(spec, r);
+            case BARS:
+                return ImageTasks.bars(spec, r);
+            case TEACHER_CNN:
+                return ImageTasks.teacherCnn(spec, r);
             default:
                 throw new IllegalArgumentException(
                         "task kind " + spec.name() + " is not generated (it is read from a file)");

@@ -37,6 +37,8 @@ public final class GridKeys {
             MAX_SEQ_LEN = 100_000,
             MAX_VOCAB = 1 << 16,
             MAX_P = 1000,
+            MAX_IMAGE_SIZE = 256,
+            MAX_CHANNELS = 64,
             MAX_FFN = 64;
     static final double MAX_LR = 100, MAX_GATE_BIAS = 20;
 
@@ -273,7 +275,9 @@ public final class GridKeys {
                     + " parity: n-bit parity; table: a Parquet or CSV file; adding: sum of the two marked values of a sequence;"
                     + " copy: recall 3 symbols of 4 after seq_len steps (adding and copy: recurrent cells only, fresh samples every step);"
                     + " reverse, sort: a sequence of seq_len tokens reversed or sorted; modadd: (a + b) mod p; text: next character"
-                    + " of a UTF-8 file (reverse, sort, modadd, text: arch transformer only, fresh sequences every step)");
+                    + " of a UTF-8 file (reverse, sort, modadd, text: arch transformer only, fresh sequences every step);"
+                    + " bars: the orientation of a bar in an image (4 classes); teacher_cnn: classes of random images"
+                    + " labelled by a random teacher CNN (bars, teacher_cnn: images of channels x size x size)");
     public static final IntKey TASK_INPUTS = new IntKey(
             Section.TASK,
             "inputs",
@@ -289,7 +293,8 @@ public final class GridKeys {
             MAX_INPUTS,
             1,
             null,
-            "regression targets (teacher, gauss); classification tasks have their classes");
+            "regression targets (teacher, gauss); classes (teacher_cnn, default 10); other classification tasks have"
+                    + " their classes");
     public static final IntKey TASK_SAMPLES = new IntKey(
             Section.TASK,
             "samples",
@@ -344,6 +349,23 @@ public final class GridKeys {
             null,
             "modadd only: every this many steps (from step 0, and at the last step) the loss on every held-out pair is"
                     + " recorded in steps.heldout_loss, without an update; 0 never");
+
+    public static final IntKey TASK_SIZE = new IntKey(
+            Section.TASK,
+            "size",
+            4,
+            MAX_IMAGE_SIZE,
+            16,
+            null,
+            "bars and teacher_cnn only: the images' height and width in pixels");
+    public static final IntKey TASK_CHANNELS = new IntKey(
+            Section.TASK,
+            "channels",
+            1,
+            MAX_CHANNELS,
+            1,
+            null,
+            "bars and teacher_cnn only: the images' channels; an image fills channels x size x size inputs, row-major");
 
     // --- train ---------------------------------------------------------------------------------------------------
     public static final IntKey STEPS =

@@ -25,6 +25,9 @@ final class TaskParser {
         c.onlyKeys(t, "task", GridKeys.names(Section.TASK));
         TaskSpec.Kind kind = GridKeys.TASK_KIND.read(c, t);
         if (kind.tokens()) return tokens(c, t, kind);
+        if (kind.image()) return image(c, t, kind);
+        for (Key<?> k : List.of(GridKeys.TASK_SIZE, GridKeys.TASK_CHANNELS))
+            if (t.has(k.name)) throw c.err(k.path(), "only applies to kinds bars and teacher_cnn");
         for (Key<?> k : TOKEN_KEYS)
             if (t.has(k.name)) throw c.err(k.path(), "only applies to kind: " + TOKEN_KEY_KINDS.get(k));
         int samples = kind.sequence()
@@ -86,6 +89,30 @@ final class TaskParser {
                         kind, inputs, outputs, samples, TaskSpec.Objective.REGRESSION, null, null, List.of());
             }
         }
+    }
+
+    /** bars, teacher_cnn: channels × size × size images, classes (bars: its 4 orientations), samples. */
+    private static TaskSpec image(GridContext c, JsonNode t, TaskSpec.Kind kind) {
+        List<Key<?>> own = new ArrayList<>(List.of(GridKeys.TASK_SIZE, GridKeys.TASK_CHANNELS, GridKeys.TASK_SAMPLES));
+        if (kind == TaskSpec.Kind.TEACHER_CNN) own.add(GridKeys.TASK_OUTPUTS);
+        for (Key<?> k : GridKeys.in(Section.TASK))
+            if (k != GridKeys.TASK_KIND && !own.contains(k) && t.has(k.name))
+                throw c.err(
+                        k.path(),
+                        "does not apply to kind: " + kind.name().toLowerCase() + " (it takes "
+                                + own.stream().map(Key::path).toList()
+                                + (k == GridKeys.TASK_INPUTS ? "; its inputs are channels x size x size" : "") + ")");
+        int classes = kind == TaskSpec.Kind.BARS
+                ? TaskSpec.BARS_CLASSES
+                : GridKeys.TASK_OUTPUTS.read(c, t, TaskSpec.TEACHER_CNN_DEFAULT_CLASSES);
+        if (kind == TaskSpec.Kind.TEACHER_CNN && classes < 2)
+            throw c.err("task.outputs", classes + " is too few: teacher_cnn has at least 2 classes");
+        int size = GridKeys.TASK_SIZE.read(c, t), channels = GridKeys.TASK_CHANNELS.read(c, t);
+        if ((long) channels * size * size > GridKeys.MAX_INPUTS)
+            throw c.err(
+                    "task.size",
+                    channels + " x " + size + " x " + size + " inputs are more than " + GridKeys.MAX_INPUTS);
+        return TaskSpec.image(kind, channels, size, classes, GridKeys.TASK_SAMPLES.read(c, t));
     }
 
     /** reverse, sort, modadd, text: only their own keys; the text file is checked with the runs' seq_len ({@link RunRules}). */

@@ -21,7 +21,15 @@ public final class TaskSpec implements Serializable {
         REVERSE,
         SORT,
         MODADD,
-        TEXT;
+        TEXT,
+        // appended: a kind's ordinal seeds its data (data/Tasks), so earlier kinds keep theirs
+        BARS,
+        TEACHER_CNN;
+
+        /** bars and teacher_cnn: images [channels × size × size], flattened row-major into the inputs. */
+        public boolean image() {
+            return this == BARS || this == TEACHER_CNN;
+        }
 
         /** adding and copy: sequences of seq_len steps for recurrent cells, fresh samples every step. */
         public boolean sequence() {
@@ -43,6 +51,8 @@ public final class TaskSpec implements Serializable {
     public static final int PARITY_DEFAULT_BITS = 8, PARITY_MAX_BITS = 30;
     /** copy recalls 3 symbols after a recall marker at the last step, so T must hold 3 + 1 steps at least. */
     public static final int COPY_MIN_SEQ_LEN = 4;
+    /** bars: horizontal, vertical, diagonal, anti-diagonal. teacher_cnn's classes unless task.outputs says. */
+    public static final int BARS_CLASSES = 4, TEACHER_CNN_DEFAULT_CLASSES = 10;
     /** modadd's context: the tokens a, +, b, = (the answer is predicted at =). */
     public static final int MODADD_SEQ_LEN = 4;
 
@@ -65,6 +75,8 @@ public final class TaskSpec implements Serializable {
     public final int p;
 
     public final double trainFraction;
+    /** bars and teacher_cnn: the images' side and channels (inputs = channels · size²); 0 for other kinds. */
+    public final int size, channels;
     /** modadd: the held-out loss is evaluated every this many steps (and at the last); 0 never, and for other kinds. */
     public final int evalEvery;
 
@@ -77,7 +89,7 @@ public final class TaskSpec implements Serializable {
             String path,
             String label,
             List<String> features) {
-        this(kind, inputs, outputs, samples, objective, path, label, features, 0, 0, 0, 0);
+        this(kind, inputs, outputs, samples, objective, path, label, features, 0, 0, 0, 0, 0, 0);
     }
 
     private TaskSpec(
@@ -92,7 +104,9 @@ public final class TaskSpec implements Serializable {
             int vocab,
             int p,
             double trainFraction,
-            int evalEvery) {
+            int evalEvery,
+            int size,
+            int channels) {
         this.kind = kind;
         this.inputs = inputs;
         this.outputs = outputs;
@@ -105,6 +119,8 @@ public final class TaskSpec implements Serializable {
         this.p = p;
         this.trainFraction = trainFraction;
         this.evalEvery = evalEvery;
+        this.size = size;
+        this.channels = channels;
     }
 
     /**
@@ -114,13 +130,58 @@ public final class TaskSpec implements Serializable {
      */
     public static TaskSpec tokens(Kind kind, int vocab, int p, double trainFraction, int evalEvery, String path) {
         return new TaskSpec(
-                kind, 0, 0, 0, Objective.CLASSIFICATION, path, null, List.of(), vocab, p, trainFraction, evalEvery);
+                kind,
+                0,
+                0,
+                0,
+                Objective.CLASSIFICATION,
+                path,
+                null,
+                List.of(),
+                vocab,
+                p,
+                trainFraction,
+                evalEvery,
+                0,
+                0);
+    }
+
+    /** An image task (bars, teacher_cnn): classification of channels × size × size images into {@code classes}. */
+    public static TaskSpec image(Kind kind, int channels, int size, int classes, int samples) {
+        return new TaskSpec(
+                kind,
+                channels * size * size,
+                classes,
+                samples,
+                Objective.CLASSIFICATION,
+                null,
+                null,
+                List.of(),
+                0,
+                0,
+                0,
+                0,
+                size,
+                channels);
     }
 
     /** Same task with the shapes that only the driver can know (table files). */
     public TaskSpec withShape(int inputs, int outputs, int samples) {
         return new TaskSpec(
-                kind, inputs, outputs, samples, objective, path, label, features, vocab, p, trainFraction, evalEvery);
+                kind,
+                inputs,
+                outputs,
+                samples,
+                objective,
+                path,
+                label,
+                features,
+                vocab,
+                p,
+                trainFraction,
+                evalEvery,
+                size,
+                channels);
     }
 
     public String name() {
@@ -143,6 +204,12 @@ public final class TaskSpec implements Serializable {
             return name() + m;
         }
         m.put("samples", Integer.toString(samples));
+        if (kind.image()) {
+            m.put("size", Integer.toString(size));
+            m.put("channels", Integer.toString(channels));
+            m.put("outputs", Integer.toString(outputs));
+            return name() + m;
+        }
         if (kind == Kind.TABLE) {
             m.put("path", path);
             m.put("label", label);

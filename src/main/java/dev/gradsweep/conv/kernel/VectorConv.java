@@ -1,0 +1,170 @@
+package dev.gradsweep.conv.kernel;
+
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The float32 convolution of a {@link ConvShape} and its gradients in the JDK's Vector API (docs/conv-engine.md):
+ * output channels across the lanes, the input broadcast, 4 output pixels per pass. Every inner loop is one flat loop
+ * over an offset table: with vector accumulators carried through nested loops, JDK 17's C2 left them in memory and
+ * the same arithmetic ran 15× slower. The input is read with its zero border ({@link #pad}), so no loop tests an
+ * edge. Same sums as {@link ReferenceConv}, in float and in another order.
+ */
+public final class VectorConv {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+
+    private VectorConv() {}
+
+    /** xp = x with a zero border of {@code s.pad()} pixels: [batch, paddedH, paddedW, in]. */
+    public static void pad(ConvShape s, float[] x, float[] xp) {
+        int p = s.pad(), hp = s.paddedH(), wp = s.paddedW(), row = s.width() * s.in();
+        Arrays.fill(xp, 0, s.paddedSize(), 0f);
+        for (int b = 0; b < s.batch(); b++)
+            for (int r = 0; r < s.height(); r++)
+                System.arraycopy(x, (b * s.height() + r) * row, xp, ((b * hp + r + p) * wp + p) * s.in(), row);
+    }
+
+    /** y = the convolution of the padded input xp with w. */
+    public static void forward(ConvShape s, float[] xp, float[] w, float[] y) {
+        int ci = s.in(), co = s.out(), wp = s.paddedW(), hp = s.paddedH(), oh = s.outH(), ow = s.outW();
+        int n = s.taps() * ci, step = s.stride() * ci;
+        int[] off = tapOffsets(s);
+        for (int b = 0; b < s.batch(); b++)
+            for (int i = 0; i < oh; i++) {
+                int rowIn = (b * hp + i * s.stride()) * wp, rowOut = (b * oh + i) * ow;
+                for (int o = 0; o < co; o += L) {
+                    VectorMask<Float> m = S.indexInRange(o, co);
+                    int j = 0;
+                    if (m.allTrue())
+                        for (; j + 4 <= ow; j += 4)
+                            four(xp, w, y, off, n, (rowIn + j * s.stride()) * ci, step, co, o, (rowOut + j) * co + o);
+                    for (; j < ow; j++)
+                        one(xp, w, y, off, n, (rowIn + j * s.stride()) * ci, co, o, (rowOut + j) * co + o, m);
+                }
+            }
+    }
+
+    private static void four(
+            float[] xp, float[] w, float[] y, int[] off, int n, int x0, int step, int co, int o, int y0) {
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+        for (int t = 0; t < n; t++) {
+            FloatVector wv = FloatVector.fromArray(S, w, t * co + o);
+            int xi = x0 + off[t];
+            a0 = wv.fma(FloatVector.broadcast(S, xp[xi]), a0);
+            a1 = wv.fma(FloatVector.broadcast(S, xp[xi + step]), a1);
+            a2 = wv.fma(FloatVector.broadcast(S, xp[xi + 2 * step]), a2);
+            a3 = wv.fma(FloatVector.broadcast(S, xp[xi + 3 * step]), a3);
+        }
+        a0.intoArray(y, y0);
+        a1.intoArray(y, y0 + co);
+        a2.intoArray(y, y0 + 2 * co);
+        a3.intoArray(y, y0 + 3 * co);
+    }
+
+    private static void one(
+            float[] xp, float[] w, float[] y, int[] off, int n, int x0, int co, int o, int y0, VectorMask<Float> m) {
+        FloatVector a = FloatVector.zero(S);
+        for (int t = 0; t < n; t++)
+            a = FloatVector.fromArray(S, w, t * co + o, m).fma(FloatVector.broadcast(S, xp[x0 + off[t]]), a);
+        a.intoArray(y, y0, m);
+    }
+
+    /** Offset in the padded input of tap (dy, dx) and channel c from a window's top-left: index (dy·k + dx)·in + c. */
+    private static int[] tapOffsets(ConvShape s) {
+        int ci = s.in(), wp = s.paddedW();
+        int[] off = new int[s.taps() * ci];
+        for (int dy = 0; dy < s.k(); dy++)
+            for (int dx = 0; dx < s.k(); dx++)
+                for (int c = 0; c < ci; c++) off[(dy * s.k() + dx) * ci + c] = (dy * wp + dx) * ci + c;
+        return off;
+    }
+
+    /**
+     * dw = Σ over the batch and the output positions of x ⊗ dy (overwrites dw), from the padded input xp: per 4
+     * (tap, channel) rows of dw and a block of output channels, one flat loop over the output positions.
+     */
+    public static void weightGrad(ConvShape s, float[] xp, float[] dy, float[] dw) {
+        int ci = s.in(), co = s.out(), oh = s.outH(), ow = s.outW(), wp = s.paddedW(), hp = s.paddedH();
+        int[] off = tapOffsets(s), pix = new int[s.batch() * oh * ow];
+        for (int b = 0, q = 0; b < s.batch(); b++)
+            for (int i = 0; i < oh; i++)
+                for (int j = 0; j < ow; j++) pix[q++] = ((b * hp + i * s.stride()) * wp + j * s.stride()) * ci;
+        int n = off.length;
+        for (int o = 0; o < co; o += L) {
+            VectorMask<Float> m = S.indexInRange(o, co);
+            int t = 0;
+            for (; t + 4 <= n; t += 4)
+                fourRows(xp, dy, dw, pix, off[t], off[t + 1], off[t + 2], off[t + 3], co, o, t, m);
+            for (; t < n; t++) {
+                FloatVector a = FloatVector.zero(S);
+                for (int q = 0; q < pix.length; q++)
+                    a = FloatVector.fromArray(S, dy, q * co + o, m)
+                            .fma(FloatVector.broadcast(S, xp[pix[q] + off[t]]), a);
+                a.intoArray(dw, t * co + o, m);
+            }
+        }
+    }
+
+    private static void fourRows(
+            float[] xp,
+            float[] dy,
+            float[] dw,
+            int[] pix,
+            int f0,
+            int f1,
+            int f2,
+            int f3,
+            int co,
+            int o,
+            int t,
+            VectorMask<Float> m) {
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+        for (int q = 0; q < pix.length; q++) {
+            FloatVector g = FloatVector.fromArray(S, dy, q * co + o, m);
+            int x = pix[q];
+            a0 = g.fma(FloatVector.broadcast(S, xp[x + f0]), a0);
+            a1 = g.fma(FloatVector.broadcast(S, xp[x + f1]), a1);
+            a2 = g.fma(FloatVector.broadcast(S, xp[x + f2]), a2);
+            a3 = g.fma(FloatVector.broadcast(S, xp[x + f3]), a3);
+        }
+        a0.intoArray(dw, t * co + o, m);
+        a1.intoArray(dw, (t + 1) * co + o, m);
+        a2.intoArray(dw, (t + 2) * co + o, m);
+        a3.intoArray(dw, (t + 3) * co + o, m);
+    }
+
+    /**
+     * dx = ∂(Σ y·dy)/∂x as a stride-1 convolution: dx[r, c] = Σ w[k−1−ty, k−1−tx][c][o] · D[r + ty, c + tx, o] with
+     * D the output gradient spread to D[i·s + p, j·s + p] = dy[i, j] over zeros (stride 2: every other row and
+     * column), so it runs on {@link #forward}'s kernel. {@code d} holds paddedSize() of the transposed shape and
+     * {@code wt} weightSize(): scratch, overwritten.
+     */
+    public static void inputGrad(ConvShape s, float[] dy, float[] w, float[] dx, float[] d, float[] wt) {
+        ConvShape t = transposed(s);
+        int p = s.pad(), k = s.k(), ci = s.in(), co = s.out(), hp = t.paddedH(), wp = t.paddedW();
+        Arrays.fill(d, 0, t.paddedSize(), 0f);
+        for (int b = 0; b < s.batch(); b++)
+            for (int i = 0; i < s.outH(); i++)
+                for (int j = 0; j < s.outW(); j++)
+                    System.arraycopy(
+                            dy,
+                            ((b * s.outH() + i) * s.outW() + j) * co,
+                            d,
+                            ((b * hp + i * s.stride() + p) * wp + j * s.stride() + p) * co,
+                            co);
+        for (int ty = 0; ty < k; ty++)
+            for (int tx = 0; tx < k; tx++)
+                for (int o = 0; o < co; o++)
+                    for (int c = 0; c < ci; c++)
+                        wt[((ty * k + tx) * co + o) * ci + c] = w[(((k - 1 - ty) * k + k - 1 - tx) * ci + c) * co + o];
+        forward(t, d, wt, dx);
+    }
+
+    /** The shape of {@link #inputGrad}'s convolution: from the output gradient's channels back to the input's. */
+    public static ConvShape transposed(ConvShape s) {
+        return new ConvShape(s.batch(), s.height(), s.width(), s.out(), s.in(), s.k(), 1);
+    }
+}
