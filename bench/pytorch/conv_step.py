@@ -13,12 +13,11 @@ Needs python3-torch and libopenblas0-pthread (Debian); the test suite does not.
 """
 import argparse
 import statistics
-import time
 
 import torch
 from torch import nn
 
-from transformer_step import blas
+from transformer_step import blas, time_steps
 
 
 class Block(nn.Module):
@@ -81,16 +80,7 @@ def main():
         loss.backward()
         opt.step()
 
-    for _ in range(a.warmup):
-        step()
-    wall, cpu, proc = [], [], []
-    for _ in range(a.rounds):
-        w0, c0, p0 = time.perf_counter(), time.thread_time(), time.process_time()
-        for _ in range(a.steps):
-            step()
-        wall.append((time.perf_counter() - w0) * 1e3 / a.steps)
-        cpu.append((time.thread_time() - c0) * 1e3 / a.steps)
-        proc.append((time.process_time() - p0) * 1e3 / a.steps)
+    wall, cpu, proc = time_steps(step, a.warmup, a.rounds, a.steps)
     n = sum(p.numel() for p in net.parameters())
     q = statistics.quantiles(cpu, n=4)
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, mkldnn {torch.backends.mkldnn.is_available()},"

@@ -50,6 +50,21 @@ def blas():
     return ", ".join(sorted(libs)) or "none mapped"
 
 
+def time_steps(step, warmup, rounds, steps):
+    """Runs warmup steps, then rounds of steps: per-step ms per round of wall, this thread's CPU and the process's."""
+    for _ in range(warmup):
+        step()
+    wall, cpu, proc = [], [], []
+    for _ in range(rounds):
+        w0, c0, p0 = time.perf_counter(), time.thread_time(), time.process_time()
+        for _ in range(steps):
+            step()
+        wall.append((time.perf_counter() - w0) * 1e3 / steps)
+        cpu.append((time.thread_time() - c0) * 1e3 / steps)
+        proc.append((time.process_time() - p0) * 1e3 / steps)
+    return wall, cpu, proc
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--post", action="store_true", help="post-LN twin (norm_first=False, no final norm)")
@@ -74,16 +89,7 @@ def main():
         opt.step()
         return loss
 
-    for _ in range(a.warmup):
-        step()
-    wall, cpu, proc = [], [], []
-    for _ in range(a.rounds):
-        w0, c0, p0 = time.perf_counter(), time.thread_time(), time.process_time()
-        for _ in range(a.steps):
-            step()
-        wall.append((time.perf_counter() - w0) * 1e3 / a.steps)
-        cpu.append((time.thread_time() - c0) * 1e3 / a.steps)
-        proc.append((time.process_time() - p0) * 1e3 / a.steps)
+    wall, cpu, proc = time_steps(step, a.warmup, a.rounds, a.steps)
     n = sum(p.numel() for p in net.parameters())
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, BLAS {blas()}")
     print(f"{'post' if a.post else 'pre'}-LN, {depth} blocks, d {d}, {heads} heads, ffn {ffn} relu, T {t}, batch {batch},"
