@@ -56,6 +56,9 @@ SELECT a.run_id, a.sweep, a.depth, a.width, a.activation, a.init, a.norm, a.plac
                 THEN 'cell: lstm or gru (a gated, additive path through time), or activation: relu with rec_init: identity (IRNN)'
                 WHEN a.cell = 'lstm' THEN 'a larger train.forget_bias (the cell state decays by the forget gate each step), or cell: gru'
                 WHEN a.cell = 'gru' THEN 'rec_init: orthogonal, or cell: lstm with train.forget_bias: 1'
+                WHEN a.arch = 'transformer' AND a.placement = 'post'
+                THEN 'placement: pre, or skip: deepnorm (post-LN with a scaled residual), or train.warmup with a smaller lr'
+                WHEN a.arch = 'transformer' THEN 'skip: residual with norm: layer, placement: pre; or train.warmup with a smaller lr'
                 WHEN a.activation IN ('sigmoid', 'tanh', 'softsign', 'hardsigmoid', 'hardtanh')
                 THEN 'activation: relu with init: he, or skip: residual (a path around the saturating slopes)'
                 ELSE 'init: he, or skip: residual with norm: layer, placement: pre' END

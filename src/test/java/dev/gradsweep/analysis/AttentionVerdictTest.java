@@ -119,6 +119,12 @@ class AttentionVerdictTest {
                 }
     }
 
+    /** The run's layer_stalls rows with layer 0 starved (10^-4 of the reference): the vanishing rule fires. */
+    static void starveLayer0(String id) {
+        stalls.removeIf(r -> r.get(Table.LAYER_STALLS.index("run_id")).equals(id));
+        stalls.addAll(VerdictRulesTest.stalls(id, Map.of(0, -4.0), Map.of()));
+    }
+
     @BeforeAll
     static void session() {
         spark = SparkSession.builder()
@@ -156,9 +162,12 @@ class AttentionVerdictTest {
         run("logit-and-entropy", 12);
         attention("logit-and-entropy", LN8, 0.5, 2, 35, 0.01);
         run("entropy-vanishing", 13);
-        stalls.removeIf(r -> r.get(Table.LAYER_STALLS.index("run_id")).equals("entropy-vanishing"));
-        stalls.addAll(VerdictRulesTest.stalls("entropy-vanishing", Map.of(0, -4.0), Map.of()));
+        starveLayer0("entropy-vanishing");
         attention("entropy-vanishing", LN8, 0.5, 2, 2, 0.01);
+        // a post-LN net whose attention is fine and whose lower blocks are starved: vanishing, the transformer's fix
+        run("vanishing-post", 15, "placement", "post");
+        starveLayer0("vanishing-post");
+        attention("vanishing-post", LN8, 0.5, 2, 2, 0.9);
         run("diverged", 14, "status", "diverged", "steps_done", 60);
         attention("diverged", LN8, 0.995, 2, 35, 0.01);
         // a plain MLP (VerdictRulesTest's run) and no attention rows: not learning, the new evidence null
@@ -202,6 +211,10 @@ class AttentionVerdictTest {
         assertEquals("logit_growth", verdict("logit-and-entropy"));
         assertEquals("entropy_collapse", verdict("entropy-vanishing"), "the cause before the vanishing gradient");
         assertEquals("diverged", verdict("diverged"));
+        assertEquals("vanishing", verdict("vanishing-post"));
+        assertTrue(
+                ((String) v.get("vanishing-post").getAs("try")).startsWith("placement: pre"),
+                v.get("vanishing-post").toString());
         assertEquals("not_learning", verdict("mlp"));
         for (String c : List.of(
                 "entropy_last",
