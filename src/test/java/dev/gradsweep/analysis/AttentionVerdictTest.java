@@ -119,6 +119,13 @@ class AttentionVerdictTest {
                 }
     }
 
+    /** A run (as {@link #run}) with its attention rows (as {@link #attention}). */
+    static void tf(
+            String id, long seed, double hU, double cos0, double logit0, double logitLast, double low, Object... set) {
+        run(id, seed, set);
+        attention(id, hU, cos0, logit0, logitLast, low);
+    }
+
     /** The run's layer_stalls rows with layer 0 starved (10^-4 of the reference): the vanishing rule fires. */
     static void starveLayer0(String id) {
         stalls.removeIf(r -> r.get(Table.LAYER_STALLS.index("run_id")).equals(id));
@@ -133,43 +140,28 @@ class AttentionVerdictTest {
                 .config("spark.ui.enabled", "false")
                 .getOrCreate();
         // rank collapse: the last block's cosine at step 0 above 0.99 or not; a run that learns is healthy anyway
-        run("rank", 1);
-        attention("rank", LN8, 0.995, 2, 2, 0.9);
-        run("rank-below", 2);
-        attention("rank-below", LN8, 0.985, 2, 2, 0.9);
-        run("rank-learns", 3, "gap_closed", 0.5, "loss_last", 0.5);
-        attention("rank-learns", LN8, 0.999, 2, 2, 0.9);
+        tf("rank", 1, LN8, 0.995, 2, 2, 0.9);
+        tf("rank-below", 2, LN8, 0.985, 2, 2, 0.9);
+        tf("rank-learns", 3, LN8, 0.999, 2, 2, 0.9, "gap_closed", 0.5, "loss_last", 0.5);
         // logit growth: 2 -> 35 is 17.5x and above 30; 2 -> 25 is 12.5x but below 30; 4 -> 35 is above 30 but 8.75x
-        run("logit", 4);
-        attention("logit", LN8, 0.5, 2, 35, 0.5);
-        run("logit-below-bound", 5);
-        attention("logit-below-bound", LN8, 0.5, 2, 25, 0.5);
-        run("logit-below-ratio", 6);
-        attention("logit-below-ratio", LN8, 0.5, 4, 35, 0.5);
+        tf("logit", 4, LN8, 0.5, 2, 35, 0.5);
+        tf("logit-below-bound", 5, LN8, 0.5, 2, 25, 0.5);
+        tf("logit-below-ratio", 6, LN8, 0.5, 4, 35, 0.5);
         // entropy collapse: the lowest head at 0.09 of uniform's or 0.11, bidirectional (ln 8) and causal (text)
-        run("entropy", 7);
-        attention("entropy", LN8, 0.5, 2, 2, 0.09);
-        run("entropy-above", 8);
-        attention("entropy-above", LN8, 0.5, 2, 2, 0.11);
-        run("entropy-text", 9, "task", "text{path=/x.txt}");
-        attention("entropy-text", CAUSAL8, 0.5, 2, 2, 0.09);
+        tf("entropy", 7, LN8, 0.5, 2, 2, 0.09);
+        tf("entropy-above", 8, LN8, 0.5, 2, 2, 0.11);
+        tf("entropy-text", 9, CAUSAL8, 0.5, 2, 2, 0.09, "task", "text{path=/x.txt}");
         // 0.11 of the causal uniform entropy is 0.11 x 1.3256 / ln 8 = 0.070 of ln 8: normalizing by ln T would fire
-        run("entropy-text-above", 10, "task", "text{path=/x.txt}");
-        attention("entropy-text-above", CAUSAL8, 0.5, 2, 2, 0.11);
+        tf("entropy-text-above", 10, CAUSAL8, 0.5, 2, 2, 0.11, "task", "text{path=/x.txt}");
         // the order: rank collapse before logit growth before entropy collapse before vanishing; diverged first
-        run("all-three", 11);
-        attention("all-three", LN8, 0.995, 2, 35, 0.01);
-        run("logit-and-entropy", 12);
-        attention("logit-and-entropy", LN8, 0.5, 2, 35, 0.01);
-        run("entropy-vanishing", 13);
+        tf("all-three", 11, LN8, 0.995, 2, 35, 0.01);
+        tf("logit-and-entropy", 12, LN8, 0.5, 2, 35, 0.01);
+        tf("entropy-vanishing", 13, LN8, 0.5, 2, 2, 0.01);
         starveLayer0("entropy-vanishing");
-        attention("entropy-vanishing", LN8, 0.5, 2, 2, 0.01);
         // a post-LN net whose attention is fine and whose lower blocks are starved: vanishing, the transformer's fix
-        run("vanishing-post", 15, "placement", "post");
+        tf("vanishing-post", 15, LN8, 0.5, 2, 2, 0.9, "placement", "post");
         starveLayer0("vanishing-post");
-        attention("vanishing-post", LN8, 0.5, 2, 2, 0.9);
-        run("diverged", 14, "status", "diverged", "steps_done", 60);
-        attention("diverged", LN8, 0.995, 2, 35, 0.01);
+        tf("diverged", 14, LN8, 0.995, 2, 35, 0.01, "status", "diverged", "steps_done", 60);
         // a plain MLP (VerdictRulesTest's run) and no attention rows: not learning, the new evidence null
         runs.add(VerdictRulesTest.run("mlp", "loss_last", 0.95, "gap_closed", 0.05, "width", 24));
         stalls.addAll(VerdictRulesTest.stalls("mlp", Map.of(), Map.of()));

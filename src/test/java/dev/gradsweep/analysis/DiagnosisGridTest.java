@@ -56,9 +56,7 @@ class DiagnosisGridTest {
         Files.writeString(g, ARCH);
         FixtureSweeps.uncompacted(g.toString(), arch.toString());
         transformer = tmp.resolve("transformer");
-        long t0 = System.nanoTime();
         FixtureSweeps.uncompacted("conf/grids/diagnosis_transformer.yaml", transformer.toString());
-        System.err.printf("TIMING diagnosis_transformer %.1f s%n", (System.nanoTime() - t0) / 1e9);
         spark = SparkSession.builder()
                 .master("local[2]")
                 .appName("diagnosis-test")
