@@ -1,3 +1,35 @@
+-- attention_evidence: the evidence of the attention verdicts, one row per run with attention rows (transformers),
+-- from the `attention` table. "Last window": the steps loss_last averages (the last runs.loss_window steps).
+-- Entropies are fractions of uniform attention's: entropy_mean / H_u, H_u the mean over queries of ln(keys seen),
+-- ln T for the bidirectional tasks, (1/T) sum_{i=1..T} ln i = ln(T!) / T under the causal mask of text (query i sees
+-- i keys), so 1 is uniform attention and 0 a single key at every seq_len (null for T = 1: one key, no choice).
+--   entropy_last       mean over blocks, heads and the last window
+--   entropy_low        the lowest head's: min over (block, head) of its mean over the last window;
+--                      entropy_low_layer / _head: that head
+--   max_logit_first    the largest attention logit at step 0; max_logit_last: the largest over the last window
+--   token_cos_first    the last block's token_cos_mean at step 0 (tokens indistinguishable: 1); _last: its mean
+--                      over the last window
+CREATE OR REPLACE TEMPORARY VIEW attention_evidence AS
+WITH a AS (
+  SELECT a.*, a.step = 0 AS first, a.step >= r.steps_done - coalesce(r.loss_window, 1) AS last,
+         a.layer = r.depth - 1 AS last_block,
+         a.entropy_mean / nullif(CASE WHEN r.task LIKE 'text{%'
+                                      THEN aggregate(sequence(1, r.seq_len), 0D, (acc, i) -> acc + ln(i)) / r.seq_len
+                                      ELSE ln(r.seq_len) END, 0) AS entropy
+  FROM attention a JOIN runs r ON r.run_id = a.run_id
+), h AS (
+  SELECT run_id, layer, head,
+         avg(CASE WHEN last THEN entropy END) AS entropy,
+         max(CASE WHEN first THEN max_logit END) AS logit_first, max(CASE WHEN last THEN max_logit END) AS logit_last,
+         avg(CASE WHEN first AND last_block THEN token_cos_mean END) AS cos_first,
+         avg(CASE WHEN last AND last_block THEN token_cos_mean END) AS cos_last
+  FROM a GROUP BY run_id, layer, head
+)
+SELECT run_id, avg(entropy) AS entropy_last, min(entropy) AS entropy_low,
+       min_by(layer, entropy) AS entropy_low_layer, min_by(head, entropy) AS entropy_low_head,
+       max(logit_first) AS max_logit_first, max(logit_last) AS max_logit_last,
+       avg(cos_first) AS token_cos_first, avg(cos_last) AS token_cos_last
+FROM h GROUP BY run_id;
 -- verdict_evidence: one row per run, its verdict, the evidence beside it and the reason in words (the `verdicts`
 -- view adds the advice, try, in 50_advice.sql). Rules, first match wins:
 --   failed       status = 'failed' (an exception, see error)
@@ -49,38 +81,6 @@
 -- layer (layer 0: every input's weight gradient passes through its dL/dh_t) in memory: memory_horizon,
 -- log10_slope_back (the fitted decay, decades per step back), log10_last_over_first; saturated_frac is the mean
 -- act_saturated_frac over every recurrent layer, time step and step; update ratios include W_x and W_h.
--- attention_evidence: the evidence of the attention verdicts, one row per run with attention rows (transformers),
--- from the `attention` table. "Last window": the steps loss_last averages (the last runs.loss_window steps).
--- Entropies are fractions of uniform attention's: entropy_mean / H_u, H_u the mean over queries of ln(keys seen),
--- ln T for the bidirectional tasks, (1/T) sum_{i=1..T} ln i = ln(T!) / T under the causal mask of text (query i sees
--- i keys), so 1 is uniform attention and 0 a single key at every seq_len (null for T = 1: one key, no choice).
---   entropy_last       mean over blocks, heads and the last window
---   entropy_low        the lowest head's: min over (block, head) of its mean over the last window;
---                      entropy_low_layer / _head: that head
---   max_logit_first    the largest attention logit at step 0; max_logit_last: the largest over the last window
---   token_cos_first    the last block's token_cos_mean at step 0 (tokens indistinguishable: 1); _last: its mean
---                      over the last window
-CREATE OR REPLACE TEMPORARY VIEW attention_evidence AS
-WITH a AS (
-  SELECT a.*, a.step = 0 AS first, a.step >= r.steps_done - coalesce(r.loss_window, 1) AS last,
-         a.layer = r.depth - 1 AS last_block,
-         a.entropy_mean / nullif(CASE WHEN r.task LIKE 'text{%'
-                                      THEN aggregate(sequence(1, r.seq_len), 0D, (acc, i) -> acc + ln(i)) / r.seq_len
-                                      ELSE ln(r.seq_len) END, 0) AS entropy
-  FROM attention a JOIN runs r ON r.run_id = a.run_id
-), h AS (
-  SELECT run_id, layer, head,
-         avg(CASE WHEN last THEN entropy END) AS entropy,
-         max(CASE WHEN first THEN max_logit END) AS logit_first, max(CASE WHEN last THEN max_logit END) AS logit_last,
-         avg(CASE WHEN first AND last_block THEN token_cos_mean END) AS cos_first,
-         avg(CASE WHEN last AND last_block THEN token_cos_mean END) AS cos_last
-  FROM a GROUP BY run_id, layer, head
-)
-SELECT run_id, avg(entropy) AS entropy_last, min(entropy) AS entropy_low,
-       min_by(layer, entropy) AS entropy_low_layer, min_by(head, entropy) AS entropy_low_head,
-       max(logit_first) AS max_logit_first, max(logit_last) AS max_logit_last,
-       avg(cos_first) AS token_cos_first, avg(cos_last) AS token_cos_last
-FROM h GROUP BY run_id;
 CREATE OR REPLACE TEMPORARY VIEW verdict_evidence AS
 WITH prof AS (
   SELECT l.run_id,
