@@ -25,3 +25,11 @@ SET gradsweep.min_gap_closed=0.1;
 SET gradsweep.collapse_ratio=0.1;
 -- Diverged when the run stopped on a non-finite value, or its last loss exceeds this multiple of its first.
 SET gradsweep.diverge_loss_ratio=10;
+-- Rank collapse (transformers): the last block's token_cos_mean at step 0 above this: its tokens start indistinguishable.
+SET gradsweep.rank_collapse_cos=0.99;
+-- Logit growth (transformers): the largest attention logit of the last window is this multiple of step 0's (and max_logit).
+SET gradsweep.logit_growth_ratio=10;
+-- Logit growth (transformers): ... and above this bound (a key this far below the largest gets e^-bound of its weight).
+SET gradsweep.max_logit=30;
+-- Entropy collapse (transformers): the lowest head's entropy over the last window, as a fraction of uniform's, below this.
+SET gradsweep.entropy_collapse=0.1;

@@ -1,3 +1,35 @@
+-- attention_evidence: the evidence of the attention verdicts, one row per run with attention rows (transformers),
+-- from the `attention` table. "Last window": the steps loss_last averages (the last runs.loss_window steps).
+-- Entropies are fractions of uniform attention's: entropy_mean / H_u, H_u the mean over queries of ln(keys seen),
+-- ln T for the bidirectional tasks, (1/T) sum_{i=1..T} ln i = ln(T!) / T under the causal mask of text (query i sees
+-- i keys), so 1 is uniform attention and 0 a single key at every seq_len (null for T = 1: one key, no choice).
+--   entropy_last       mean over blocks, heads and the last window
+--   entropy_low        the lowest head's: min over (block, head) of its mean over the last window;
+--                      entropy_low_layer / _head: that head
+--   max_logit_first    the largest attention logit at step 0; max_logit_last: the largest over the last window
+--   token_cos_first    the last block's token_cos_mean at step 0 (tokens indistinguishable: 1); _last: its mean
+--                      over the last window
+CREATE OR REPLACE TEMPORARY VIEW attention_evidence AS
+WITH a AS (
+  SELECT a.*, a.step = 0 AS first, a.step >= r.steps_done - coalesce(r.loss_window, 1) AS last,
+         a.layer = r.depth - 1 AS last_block,
+         a.entropy_mean / nullif(CASE WHEN r.task LIKE 'text{%'
+                                      THEN aggregate(sequence(1, r.seq_len), 0D, (acc, i) -> acc + ln(i)) / r.seq_len
+                                      ELSE ln(r.seq_len) END, 0) AS entropy
+  FROM attention a JOIN runs r ON r.run_id = a.run_id
+), h AS (
+  SELECT run_id, layer, head,
+         avg(CASE WHEN last THEN entropy END) AS entropy,
+         max(CASE WHEN first THEN max_logit END) AS logit_first, max(CASE WHEN last THEN max_logit END) AS logit_last,
+         avg(CASE WHEN first AND last_block THEN token_cos_mean END) AS cos_first,
+         avg(CASE WHEN last AND last_block THEN token_cos_mean END) AS cos_last
+  FROM a GROUP BY run_id, layer, head
+)
+SELECT run_id, avg(entropy) AS entropy_last, min(entropy) AS entropy_low,
+       min_by(layer, entropy) AS entropy_low_layer, min_by(head, entropy) AS entropy_low_head,
+       max(logit_first) AS max_logit_first, max(logit_last) AS max_logit_last,
+       avg(cos_first) AS token_cos_first, avg(cos_last) AS token_cos_last
+FROM h GROUP BY run_id;
 -- verdict_evidence: one row per run, its verdict, the evidence beside it and the reason in words (the `verdicts`
 -- view adds the advice, try, in 50_advice.sql). Rules, first match wins:
 --   failed       status = 'failed' (an exception, see error)
@@ -8,6 +40,11 @@
 --   saturated    saturated_frac > gradsweep.saturated_frac
 --   collapsed    the forward signal: log10_act_out < log10(vanish_ratio), or the run does not learn and
 --                log10_act_out < log10(collapse_ratio)
+--   rank_collapse     transformers: the run does not learn and token_cos_first > rank_collapse_cos (the last
+--                block's tokens indistinguishable at step 0: the architecture, e.g. no skips, Noci et al. 2022)
+--   logit_growth      transformers: the run does not learn, max_logit_last > logit_growth_ratio x max_logit_first
+--                and > max_logit (Dehghani et al. 2023; Wortsman et al. 2023)
+--   entropy_collapse  transformers: the run does not learn and entropy_low < entropy_collapse (Zhai et al. 2023)
 --   vanishing    the backward signal: log10_delta_in < log10(vanish_ratio), or the input layer is frozen
 --                (update_ratio_in < frozen_update_ratio) and moves less than vanish_ratio x the output layer;
 --                recurrent runs: through time, memory_horizon < seq_len (dL/dh_t falls below vanish_ratio x the
@@ -32,6 +69,12 @@
 -- frozen_layers as in stalls, starved_layer_set the starved layers themselves, compactly ('0–3, 7': they need not be
 -- contiguous), stall_step from loss_plateaus, steps the run's train setting. Weight gradients alone can mislead
 -- (slope_w is shown, never used by a rule).
+-- The attention rules (attention_evidence; null evidence for other runs, so they never fire there) explain a stall:
+-- a run that learns is healthy however sharp its attention (reverse and sort are solved by one-key attention). They
+-- sit after the forward collapse and before vanishing: rank collapse at step 0 is the architecture's (Noci et al.:
+-- it also starves Q and K of gradient), grown logits saturate the softmax, whose gradient then vanishes; logit
+-- growth before entropy collapse, its usual cause. Tokens that become indistinguishable during training are not
+-- rank_collapse: every run measured that stalls at the constant predictor ends so, whatever the cause.
 -- Recurrent runs (cell != none) are judged through time, with the same rule order and the same progress rules: their
 -- depth evidence (delta, act scale, slopes, dead, stall layer) is null, since a depth-1 stack's bias gradients are
 -- summed over time and the engine writes no layers rows. Their evidence, medians over steps of the bottom recurrent
@@ -70,6 +113,8 @@ WITH prof AS (
   FROM memory GROUP BY run_id
 ), e AS (
   SELECT r.*, t.memory_horizon, t.log10_slope_back, t.log10_last_over_first, r.cell <> 'none' AS recurrent,
+         x.entropy_last, x.entropy_low, x.entropy_low_layer, x.entropy_low_head, x.max_logit_first,
+         x.max_logit_last, x.token_cos_first, x.token_cos_last,
          CASE WHEN r.cell = 'none' THEN p.delta_ref_layer END AS delta_ref_layer,
          CASE WHEN r.cell = 'none' THEN p.log10_delta_in END AS log10_delta_in,
          CASE WHEN r.cell = 'none' THEN p.log10_act_out END AS log10_act_out,
@@ -107,6 +152,7 @@ WITH prof AS (
   LEFT JOIN prof p ON p.run_id = r.run_id
   LEFT JOIN tt t ON t.run_id = r.run_id
   LEFT JOIN loss_plateaus s ON s.run_id = r.run_id
+  LEFT JOIN attention_evidence x ON x.run_id = r.run_id
 ), v AS (
   SELECT e.*,
          CASE WHEN status = 'failed' THEN 'failed'
@@ -118,6 +164,10 @@ WITH prof AS (
               WHEN saturated_frac > ${gradsweep.saturated_frac} THEN 'saturated'
               WHEN log10_act_out < log10(${gradsweep.vanish_ratio})
                 OR (not_learning AND log10_act_out < log10(${gradsweep.collapse_ratio})) THEN 'collapsed'
+              WHEN not_learning AND token_cos_first > ${gradsweep.rank_collapse_cos} THEN 'rank_collapse'
+              WHEN not_learning AND max_logit_last > ${gradsweep.logit_growth_ratio} * max_logit_first
+                AND max_logit_last > ${gradsweep.max_logit} THEN 'logit_growth'
+              WHEN not_learning AND entropy_low < ${gradsweep.entropy_collapse} THEN 'entropy_collapse'
               WHEN log10_delta_in < log10(${gradsweep.vanish_ratio})
                 OR (NOT recurrent AND update_ratio_in < ${gradsweep.frozen_update_ratio}
                     AND update_ratio_in < ${gradsweep.vanish_ratio} * update_ratio_out)
@@ -162,6 +212,15 @@ SELECT run_id, sweep, depth, width, activation, init, norm, placement, skip, tas
          WHEN 'collapsed' THEN format_string('the activation scale shrinks to 10^%.1f of layer 0\'s at the last hidden layer (%.2f decades per layer)%s',
                                              log10_act_out, slope_act,
                                              CASE WHEN not_learning THEN '; ' || progress ELSE '' END)
+         WHEN 'rank_collapse' THEN format_string('the last block\'s tokens are indistinguishable from the start: their mean pairwise cosine is %.4f at step 0 (above %s; %.3f in the last %d steps); %s',
+                                                 token_cos_first, '${gradsweep.rank_collapse_cos}', token_cos_last, loss_window, progress)
+         WHEN 'logit_growth' THEN format_string('the largest attention logit grew from %.3g at step 0 to %.3g in the last %d steps (more than %s times, and above %s); the lowest head\'s entropy is %.2f of uniform (block %d, head %d); %s',
+                                                max_logit_first, max_logit_last, loss_window, '${gradsweep.logit_growth_ratio}',
+                                                '${gradsweep.max_logit}', entropy_low, entropy_low_layer, entropy_low_head, progress)
+         WHEN 'entropy_collapse' THEN format_string('attention entropy collapsed: block %d head %d\'s is %.3f of uniform attention\'s in the last %d steps (below %s; mean over heads %.2f); the largest logit %.3g (step 0: %.3g); %s',
+                                                    entropy_low_layer, entropy_low_head, entropy_low, loss_window,
+                                                    '${gradsweep.entropy_collapse}', entropy_last, max_logit_last,
+                                                    max_logit_first, progress)
          WHEN 'vanishing' THEN
            CASE WHEN recurrent
                 THEN format_string('through time ‖∂L/∂h_t‖ falls below %s of the last time step\'s %d steps back: memory horizon %d of T = %d (fitted %+.3f decades per step back; ‖∂L/∂h_{T−1}‖ / ‖∂L/∂h_0‖ = 10^%.1f)',
@@ -197,7 +256,9 @@ SELECT run_id, sweep, depth, width, activation, init, norm, placement, skip, tas
        log10_delta_in, log10_act_out, delta_ref_layer, slope_delta, slope_w, slope_act,
        saturated_frac, dead_frac, gate_mean, gate_saturated_frac, update_ratio_in, update_ratio_out, update_ratio_max,
        stall_layer, starved_layers, stall_step, frozen_layers, memory_horizon, log10_slope_back, log10_last_over_first,
-       error, starved_layer_set, steps, warmup, highway_gate_bias, arch, heads, ffn, positions
+       error, starved_layer_set, steps, warmup, highway_gate_bias, arch, heads, ffn, positions,
+       entropy_last, entropy_low, entropy_low_layer, entropy_low_head, max_logit_first, max_logit_last,
+       token_cos_first, token_cos_last
 FROM v;
 -- Cached (lazily): axis_effects and verdicts read it (UNCACHE: as for layer_stalls).
 UNCACHE TABLE IF EXISTS verdict_evidence;

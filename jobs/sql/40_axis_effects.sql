@@ -76,6 +76,9 @@ SELECT k.axis, k.value, count(*) AS runs, count(DISTINCT k.context) AS contexts,
        percentile_disc(0.5) WITHIN GROUP (ORDER BY nanvl(k.slope_delta, double(NULL))) AS median_slope_delta,
        percentile_disc(0.5) WITHIN GROUP (ORDER BY nanvl(k.slope_w, double(NULL))) AS median_slope_w,
        percentile_disc(0.5) WITHIN GROUP (ORDER BY nanvl(k.log10_slope_back, double(NULL))) AS median_slope_back,
-       max(k.fixes) AS fixes, max(k.broken_contexts) AS broken_contexts
+       max(k.fixes) AS fixes, max(k.broken_contexts) AS broken_contexts,
+       avg(CASE WHEN verdict = 'rank_collapse' THEN 1.0 ELSE 0.0 END) AS rank_collapse,
+       avg(CASE WHEN verdict = 'logit_growth' THEN 1.0 ELSE 0.0 END) AS logit_growth,
+       avg(CASE WHEN verdict = 'entropy_collapse' THEN 1.0 ELSE 0.0 END) AS entropy_collapse
 FROM fx k WHERE k.value IS NOT NULL
 GROUP BY k.axis, k.value;

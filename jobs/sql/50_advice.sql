@@ -48,11 +48,17 @@ SELECT a.run_id, a.sweep, a.depth, a.width, a.activation, a.init, a.norm, a.plac
            CASE WHEN a.cell = 'none' THEN 'smaller initial weights (init: xavier or he), or norm: batch | layer'
                 ELSE 'smaller input weights (init: xavier), or a smaller recurrent scale (rec_init: orthogonal, or spectral:<ρ> with ρ ≤ 1)' END
          WHEN 'collapsed' THEN 'init: he (keeps the forward scale of ReLU nets), or norm: batch | layer'
+         WHEN 'rank_collapse' THEN 'skip: residual (or rezero, or deepnorm under post: a scaled residual branch), with norm: layer, placement: pre'
+         WHEN 'logit_growth' THEN 'a smaller lr (or train.warmup); qk-layernorm or a z-loss on the logits bound them (not in gradsweep), as weight decay on Q and K does'
+         WHEN 'entropy_collapse' THEN 'a smaller lr, or train.warmup; placement: pre; σReparam or qk-layernorm (not in gradsweep) bound the attention logits'
          WHEN 'vanishing' THEN
            CASE WHEN a.cell = 'rnn'
                 THEN 'cell: lstm or gru (a gated, additive path through time), or activation: relu with rec_init: identity (IRNN)'
                 WHEN a.cell = 'lstm' THEN 'a larger train.forget_bias (the cell state decays by the forget gate each step), or cell: gru'
                 WHEN a.cell = 'gru' THEN 'rec_init: orthogonal, or cell: lstm with train.forget_bias: 1'
+                WHEN a.arch = 'transformer' AND a.placement = 'post'
+                THEN 'placement: pre, or skip: deepnorm (post-LN with a scaled residual), or train.warmup with a smaller lr'
+                WHEN a.arch = 'transformer' THEN 'skip: residual with norm: layer, placement: pre; or train.warmup with a smaller lr'
                 WHEN a.activation IN ('sigmoid', 'tanh', 'softsign', 'hardsigmoid', 'hardtanh')
                 THEN 'activation: relu with init: he, or skip: residual (a path around the saturating slopes)'
                 ELSE 'init: he, or skip: residual with norm: layer, placement: pre' END
@@ -70,5 +76,7 @@ SELECT a.run_id, a.sweep, a.depth, a.width, a.activation, a.init, a.norm, a.plac
        a.update_ratio_in, a.update_ratio_out, a.update_ratio_max,
        a.stall_layer, a.starved_layers, a.stall_step, a.frozen_layers,
        a.memory_horizon, a.log10_slope_back, a.log10_last_over_first, a.error, a.starved_layer_set,
-       a.steps, a.warmup, a.highway_gate_bias, a.arch, a.heads, a.ffn, a.positions
+       a.steps, a.warmup, a.highway_gate_bias, a.arch, a.heads, a.ffn, a.positions,
+       a.entropy_last, a.entropy_low, a.entropy_low_layer, a.entropy_low_head, a.max_logit_first, a.max_logit_last,
+       a.token_cos_first, a.token_cos_last
 FROM s;

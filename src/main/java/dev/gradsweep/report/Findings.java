@@ -19,11 +19,16 @@ public final class Findings {
             "dead",
             "saturated",
             "collapsed",
+            "rank_collapse",
+            "logit_growth",
+            "entropy_collapse",
             "vanishing",
             "frozen",
             "not_learning",
             "progress_unknown",
             "healthy");
+    /** The transformers' attention verdicts: columns of the axis_effects table only where a run has one. */
+    public static final List<String> ATTENTION_VERDICTS = List.of("rank_collapse", "logit_growth", "entropy_collapse");
     /** |slope| below this counts as a flat weight-gradient profile; a delta slope above the other as a decay. */
     static final double FLAT = 0.1, DECAY = 0.2;
 

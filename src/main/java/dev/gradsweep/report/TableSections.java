@@ -119,7 +119,10 @@ final class TableSections {
             page.md.append("No axis varies in this sweep.\n");
             return;
         }
-        List<String> shares = Findings.reversed(Findings.VERDICTS);
+        List<String> shares = Findings.reversed(Findings.VERDICTS).stream()
+                .filter(v -> !Findings.ATTENTION_VERDICTS.contains(v)
+                        || effects.stream().anyMatch(e -> Findings.num(e, v) > 0))
+                .toList();
         page.md
                 .append("| axis | value | runs | ")
                 .append(String.join(" | ", shares))

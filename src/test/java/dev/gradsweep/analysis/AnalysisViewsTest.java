@@ -451,7 +451,7 @@ class AnalysisViewsTest {
         }
         spark.createDataFrame(runs, Schemas.sparkSchema(Table.RUNS)).createOrReplaceTempView(Table.RUNS.dir);
         spark.createDataFrame(steps, Schemas.sparkSchema(Table.STEPS)).createOrReplaceTempView(Table.STEPS.dir);
-        for (Table t : new Table[] {Table.PARAMS, Table.LAYERS, Table.TIMESTEPS})
+        for (Table t : new Table[] {Table.PARAMS, Table.LAYERS, Table.TIMESTEPS, Table.ATTENTION})
             spark.createDataFrame(List.of(), Schemas.sparkSchema(t)).createOrReplaceTempView(t.dir);
         SqlViews.registerAnalysis(spark, AnalysisParams.resolve(Map.of()));
     }

@@ -44,7 +44,7 @@ class DiagnosisGridTest {
     static Path tmp;
 
     static SparkSession spark;
-    static Path diagnosis, arch;
+    static Path diagnosis, arch, transformer;
 
     @BeforeAll
     static void sweeps() throws Exception {
@@ -55,6 +55,8 @@ class DiagnosisGridTest {
         Path g = tmp.resolve("arch.yaml");
         Files.writeString(g, ARCH);
         FixtureSweeps.uncompacted(g.toString(), arch.toString());
+        transformer = tmp.resolve("transformer");
+        FixtureSweeps.uncompacted("conf/grids/diagnosis_transformer.yaml", transformer.toString());
         spark = SparkSession.builder()
                 .master("local[2]")
                 .appName("diagnosis-test")
@@ -143,6 +145,41 @@ class DiagnosisGridTest {
         assertEquals(0, (int) f.getAs("stall_step"), f.toString());
         Row h = got.get("6 relu he 0.05 none none");
         assertTrue(h.getAs("stall_step") == null || (int) h.getAs("stall_step") > 0, h.toString());
+    }
+
+    /**
+     * conf/grids/diagnosis_transformer.yaml: the four transformer outcomes measured (docs/diagnosis.md), each with the
+     * evidence its rule read and, where the grid holds it, the twin that differs in one axis and is healthy.
+     */
+    @Test
+    void everyTransformerCaseGetsTheVerdictMeasured() {
+        SqlViews.register(spark, transformer.toString());
+        Map<String, Row> got = new HashMap<>();
+        for (Row r : spark.sql("SELECT * FROM verdicts").collectAsList())
+            got.put(r.getAs("placement") + " " + r.getAs("skip") + " " + r.getAs("lr"), r);
+        assertEquals(4, got.size(), got.keySet().toString());
+        Row healthy = got.get("pre residual 0.01"), post = got.get("post residual 0.01");
+        Row noSkip = got.get("pre none 0.01"), fast = got.get("pre residual 0.05");
+        assertEquals("healthy", healthy.getAs("verdict"), healthy.toString());
+        assertEquals("vanishing", post.getAs("verdict"), post.toString());
+        assertEquals("rank_collapse", noSkip.getAs("verdict"), noSkip.toString());
+        assertEquals("logit_growth", fast.getAs("verdict"), fast.toString());
+        // the pre-LN twin learns where post-LN, one axis away, does not; the sweep itself shows the fix
+        assertTrue((double) healthy.getAs("gap_closed") > 0.5, healthy.toString());
+        assertTrue((double) post.getAs("gap_closed") < 0.1, post.toString());
+        assertTrue((double) post.getAs("log10_delta_in") < -3, post.toString());
+        assertEquals("sweep", post.getAs("try_from"), post.toString());
+        assertTrue(((String) post.getAs("try")).startsWith("placement: pre"), post.toString());
+        // rank collapse is the no-skip net's from step 0; the residual nets' tokens start apart
+        assertTrue((double) noSkip.getAs("token_cos_first") > 0.99, noSkip.toString());
+        for (Row r : List.of(healthy, post, fast)) assertTrue((double) r.getAs("token_cos_first") < 0.99, r.toString());
+        // 5x the healthy lr: logits far past 10x their step-0 value and 30, and a head at a single key
+        assertTrue(
+                (double) fast.getAs("max_logit_last") > 10 * (double) fast.getAs("max_logit_first"), fast.toString());
+        assertTrue((double) fast.getAs("max_logit_last") > 30, fast.toString());
+        assertTrue((double) fast.getAs("entropy_low") < 0.1, fast.toString());
+        assertTrue(((String) noSkip.getAs("try")).startsWith("skip: residual"), noSkip.toString());
+        assertTrue(((String) fast.getAs("try")).startsWith("lr: 0.01"), fast.toString());
     }
 
     @Test

@@ -158,15 +158,26 @@ class VerdictRulesTest {
 
     /** verdicts and axis_effects over the runs and layer_stalls rows: the view files above layer_stalls. */
     static SparkSession views(List<Map<String, Object>> runs, List<Row> stalls) {
+        return views(spark, runs, stalls, List.of(), Map.of());
+    }
+
+    /** The same in a new session of {@code spark}, with these attention rows and parameter overrides. */
+    static SparkSession views(
+            SparkSession spark,
+            List<Map<String, Object>> runs,
+            List<Row> stalls,
+            List<Row> attn,
+            Map<String, String> params) {
         SparkSession s = spark.newSession();
         List<Row> runRows = runs.stream().map(VerdictRulesTest::runRow).toList();
         s.createDataFrame(runRows, Schemas.sparkSchema(Table.RUNS)).createOrReplaceTempView("runs");
         s.createDataFrame(stalls, Schemas.sparkSchema(Table.LAYER_STALLS)).createOrReplaceTempView("layer_stalls");
+        s.createDataFrame(attn, Schemas.sparkSchema(Table.ATTENTION)).createOrReplaceTempView("attention");
         for (Table t : new Table[] {Table.STEPS, Table.TIMESTEPS}) // loss plateaus, memory: no rows
         s.createDataFrame(List.of(), Schemas.sparkSchema(t)).createOrReplaceTempView(t.dir);
         List<String> files = SqlScript.VIEW_FILES.subList(
                 SqlScript.VIEW_FILES.indexOf("20_stalls.sql"), SqlScript.VIEW_FILES.size());
-        SqlViews.registerAnalysis(s, AnalysisParams.resolve(Map.of()), files, false);
+        SqlViews.registerAnalysis(s, AnalysisParams.resolve(params), files, false);
         return s;
     }
 
