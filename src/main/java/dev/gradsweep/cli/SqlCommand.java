@@ -20,9 +20,10 @@ import picocli.CommandLine.Option;
         name = "sql",
         mixinStandardHelpOptions = true,
         description = {
-            "Spark SQL over a sweep's tables. Views: runs, steps, params, layers (committed runs only), and the",
-            "analysis views layer_profile, layer_stalls, loss_plateaus, stalls, verdict_evidence, verdict_axes,",
-            "axis_effects and verdicts (verdict, reason, try and the evidence; SQL in jobs/sql).",
+            "Spark SQL over a sweep's tables. Views: runs, steps, params, layers, timesteps, attention (committed",
+            "runs only), and the analysis views layer_profile, layer_stalls, loss_plateaus, stalls, timestep_profile,",
+            "memory, attention_evidence, verdict_evidence, verdict_axes, axis_effects and verdicts (verdict, reason,",
+            "try and the evidence; SQL in jobs/sql).",
             "Without -e or -f: a shell that runs each statement ending in ';' (quit with Ctrl-D).",
             "Analysis parameters (--conf KEY=VALUE, default, meaning):"
         },
