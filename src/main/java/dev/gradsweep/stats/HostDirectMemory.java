@@ -664,6 +664,23 @@ final class HostDirectMemory implements TrainingMemory {
     }
 
     /** The host passes index raw memory: contiguous arrays of one type, float32 or float64 (null entries skipped). */
+    @Override
+    public void attentionSoftmax(
+            INDArray s, double scale, INDArray mask, INDArray a, double[] maxLogit, double[] entropy) {
+        if (!HostAttention.softmax(s, scale, mask != null, a, maxLogit, entropy))
+            TrainingMemory.super.attentionSoftmax(s, scale, mask, a, maxLogit, entropy);
+    }
+
+    @Override
+    public void attentionSoftmaxBackward(INDArray a, INDArray da, double scale) {
+        if (!HostAttention.softmaxBackward(a, da, scale)) TrainingMemory.super.attentionSoftmaxBackward(a, da, scale);
+    }
+
+    @Override
+    public void unitRowSums(INDArray y, int groups, double[] into) {
+        if (!HostAttention.unitRowSums(y, groups, into)) TrainingMemory.super.unitRowSums(y, groups, into);
+    }
+
     private static void requireContiguous(String op, DataType dt, INDArray... arrays) {
         if (dt != DataType.FLOAT && dt != DataType.DOUBLE)
             throw new IllegalArgumentException(op + ": float32 or float64 only, not " + dt);

@@ -127,7 +127,7 @@ public final class TransformerNet {
         wRow = Nd4j.create(dt, rows, 1);
         dxf = Nd4j.create(dt, rows, d);
         lossArr = Nd4j.scalar(dt, 0.0);
-        blockStats = new BlockStats(n, batch, t, spec.heads(), d, dt, memory);
+        blockStats = new BlockStats(n, batch, t, spec.heads(), d, memory);
         tapSq = new double[2 * (2 * n + 1)];
         identity = new int[rows];
         for (int i = 0; i < rows; i++) identity[i] = i;
@@ -258,9 +258,10 @@ public final class TransformerNet {
         if (sinus != null) x0.addi(sinus);
         if (probe0 != null) x0.addi(probe0);
         INDArray x = x0;
+        for (int l = 0; l < attentions.length; l++) blockStats.arm(l, attentions[l], collect);
         for (int i = 0; i < subs.length; i++) {
             x = subs[i].forward(x);
-            if (collect && i % 2 == 1) blockStats.collect(i / 2, attentions[i / 2], x);
+            if (collect && i % 2 == 1) blockStats.collect(i / 2, x);
         }
         INDArray xf = finalNorm != null ? finalNorm.forward(x) : x;
         mm(xf, headW, logits, false, true);
