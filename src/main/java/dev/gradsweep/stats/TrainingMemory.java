@@ -131,7 +131,8 @@ public interface TrainingMemory {
     INDArray reluBackprop(INDArray z, INDArray dy, INDArray into);
 
     /**
-     * c [K, m, n] = op(a) · op(b) for each of the K runs, op transposing the last two dimensions where asked: ND4J's
+     * c [K, m, n] = op(a) · op(b) for each of the K runs (or c [m, n], one product), op transposing the last two
+     * dimensions where asked: ND4J's
      * batched {@code Nd4j.matmul(a, b, c, transA, transB, false)}. The host path calls BLAS's gemm once per run on
      * the arrays' host memory (row-major [K, ·, ·] arrays), which is what ND4J's batched matmul calls per run, so the
      * results are the same bits; it leaves out ND4J's per-run sub-array set-up, which dominates a small net's matmul

@@ -1,6 +1,5 @@
 package dev.gradsweep.transformer;
 
-import static dev.gradsweep.transformer.Sublayer.mm;
 import static dev.gradsweep.transformer.Sublayer.view;
 
 import dev.gradsweep.stats.TrainingMemory;
@@ -88,7 +87,7 @@ final class Attention implements Sublayer {
     @Override
     public INDArray forward(INDArray u) {
         this.u = u;
-        mm(u, wqkv, qkv, false, true);
+        memory.matmul(u, wqkv, qkv, false, true);
         qkvh.reshape('c', 3, batch, heads, seq, hs)
                 .assign(qkv.reshape('c', batch, seq, 3, heads, hs).permute(2, 0, 3, 1, 4));
         memory.matmul(qh, kh, s, false, true);
@@ -96,7 +95,7 @@ final class Attention implements Sublayer {
         memory.matmul(a, vh, c, false, false);
         ctx.reshape('c', batch, seq, heads, hs)
                 .assign(c.reshape('c', batch, heads, seq, hs).permute(0, 2, 1, 3));
-        mm(ctx, wo, out, false, true);
+        memory.matmul(ctx, wo, out, false, true);
         return out;
     }
 
@@ -112,8 +111,8 @@ final class Attention implements Sublayer {
 
     @Override
     public INDArray backward(INDArray dOut) {
-        mm(dOut, ctx, dwo, true, false);
-        mm(dOut, wo, dctx, false, false);
+        memory.matmul(dOut, ctx, dwo, true, false);
+        memory.matmul(dOut, wo, dctx, false, false);
         dc.reshape('c', batch, heads, seq, hs)
                 .assign(dctx.reshape('c', batch, seq, heads, hs).permute(0, 2, 1, 3));
         memory.matmul(dc, vh, da, false, true);
@@ -124,8 +123,8 @@ final class Attention implements Sublayer {
         dqkv.reshape('c', batch, seq, 3, heads, hs)
                 .permute(2, 0, 3, 1, 4)
                 .assign(dqkvh.reshape('c', 3, batch, heads, seq, hs));
-        mm(dqkv, u, dwqkv, true, false);
-        mm(dqkv, wqkv, du, false, false);
+        memory.matmul(dqkv, u, dwqkv, true, false);
+        memory.matmul(dqkv, wqkv, du, false, false);
         return du;
     }
 }

@@ -1,7 +1,5 @@
 package dev.gradsweep.transformer;
 
-import static dev.gradsweep.transformer.Sublayer.mm;
-
 import dev.gradsweep.model.NetworkFactory;
 import dev.gradsweep.stats.Segment;
 import dev.gradsweep.stats.TrainingMemory;
@@ -116,7 +114,7 @@ public final class TransformerNet {
         headW = layout.param(hw);
         headB = layout.param(hb);
         dHeadW = layout.grad(hw);
-        dHeadB = layout.grad(hb);
+        dHeadB = Sublayer.row3(layout.grad(hb));
 
         oneHot = Nd4j.create(dt, rows, embRows);
         x0 = Nd4j.create(dt, rows, d);
@@ -154,7 +152,8 @@ public final class TransformerNet {
                 layout.grad(idx[0]),
                 beta ? layout.grad(idx[1]) : null,
                 dt,
-                rows);
+                rows,
+                memory);
     }
 
     private Wrapper wrap(Sublayer f, int[] norm, int alpha, boolean pre, DataType dt) {
@@ -254,7 +253,7 @@ public final class TransformerNet {
     }
 
     private void forward(boolean collect) {
-        mm(oneHot, emb, x0, false, false);
+        memory.matmul(oneHot, emb, x0, false, false);
         if (sinus != null) x0.addi(sinus);
         if (probe0 != null) x0.addi(probe0);
         INDArray x = x0;
@@ -264,7 +263,7 @@ public final class TransformerNet {
             if (collect && i % 2 == 1) blockStats.collect(i / 2, x);
         }
         INDArray xf = finalNorm != null ? finalNorm.forward(x) : x;
-        mm(xf, headW, logits, false, true);
+        memory.matmul(xf, headW, logits, false, true);
         logits.addiRowVector(headB);
         Nd4j.exec(new LogSoftMax(logits, logp));
         Nd4j.exec(new Dot(logp, yw, lossArr)).negi(); // L = −Σ y_w ⊙ log p
@@ -275,13 +274,13 @@ public final class TransformerNet {
     private void backward() {
         // softmax cross-entropy of the weighted mean: ∂L/∂z = p · w_row − y · w_row
         Transforms.exp(dz.assign(logp), false).muliColumnVector(wRow).subi(yw);
-        mm(dz, xfLast, dHeadW, true, false);
-        dz.sum(dHeadB.reshape(vocab), 0);
-        mm(dz, headW, dxf, false, false);
+        memory.matmul(dz, xfLast, dHeadW, true, false);
+        memory.sumOverBatch(dz.reshape('c', 1, rows, vocab), dHeadB);
+        memory.matmul(dz, headW, dxf, false, false);
         INDArray dx = finalNorm != null ? finalNorm.backward(dxf) : dxf;
         for (int i = subs.length - 1; i >= 0; i--) dx = subs[i].backward(dx);
         dx0 = dx;
-        mm(oneHot, dx0, dEmb, true, false);
+        memory.matmul(oneHot, dx0, dEmb, true, false);
     }
 
     /** Taps of the last computeGradient(true): the embedding output (layer −1), then each sublayer's stream. */
