@@ -166,7 +166,8 @@ public final class TransformerNet {
                 alpha < 0 ? null : layout.grad(alpha),
                 dt,
                 rows,
-                d);
+                d,
+                memory);
     }
 
     private INDArray[] params(int[] idx) {
