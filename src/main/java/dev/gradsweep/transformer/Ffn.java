@@ -14,6 +14,9 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 final class Ffn implements Sublayer {
     private final INDArray w1, b1, w2, b2, dw1, db1, dw2, db2, h1, a1, out, da, dh1, du;
+    /** h1, a1 and out as the [1, rows, ·] arrays of the stacked engine's host passes (one run). */
+    private final INDArray h1k, a1k, outk;
+
     private final IActivation fn;
     private final Activation act;
     private final TrainingMemory memory;
@@ -39,17 +42,24 @@ final class Ffn implements Sublayer {
         dh1 = Nd4j.create(dt, rows, f);
         out = Nd4j.create(dt, rows, d);
         du = Nd4j.create(dt, rows, d);
+        h1k = Sublayer.view(h1, 0, 1, rows, f);
+        a1k = Sublayer.view(a1, 0, 1, rows, f);
+        outk = Sublayer.view(out, 0, 1, rows, d);
     }
 
     @Override
     public INDArray forward(INDArray u) {
         this.u = u;
         memory.matmul(u, w1, h1, false, true);
-        h1.addiRowVector(b1);
-        INDArray a = fn.getActivation(a1.assign(h1), true);
-        if (a != a1) a1.assign(a);
+        if (act == Activation.RELU) memory.biasRelu(h1k, b1, a1k); // one host pass for the bias and the ReLU
+        else {
+            memory.addRows(h1k, b1);
+            INDArray a = fn.getActivation(a1.assign(h1), true);
+            if (a != a1) a1.assign(a);
+        }
         memory.matmul(a1, w2, out, false, true);
-        return out.addiRowVector(b2);
+        memory.addRows(outk, b2);
+        return out;
     }
 
     @Override

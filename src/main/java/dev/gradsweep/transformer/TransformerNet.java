@@ -265,7 +265,7 @@ public final class TransformerNet {
         }
         INDArray xf = finalNorm != null ? finalNorm.forward(x) : x;
         memory.matmul(xf, headW, logits, false, true);
-        logits.addiRowVector(headB);
+        memory.addRows(logits.reshape('c', 1, rows, vocab), headB);
         Nd4j.exec(new LogSoftMax(logits, logp));
         Nd4j.exec(new Dot(logp, yw, lossArr)).negi(); // L = −Σ y_w ⊙ log p
         memory.read(lossArr, lossHost);
