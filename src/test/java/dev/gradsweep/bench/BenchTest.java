@@ -103,6 +103,35 @@ class BenchTest {
     }
 
     /**
+     * {@code --soak} of a transformer: one row, engine transformer, whatever the engines asked for the MLPs; it trains
+     * as a sweep's run, so its rows reach Parquet files under the scratch directory.
+     */
+    @Test
+    void soakTrainsATransformerAsASweepRun(@TempDir Path tmp) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Threads.apply(1);
+        MemorySoak.run(
+                3,
+                TransformerBench.PRE,
+                List.of("dl4j"),
+                1,
+                tmp,
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(new ByteArrayOutputStream()));
+        List<String[]> rows = out.toString(StandardCharsets.UTF_8)
+                .lines()
+                .skip(2)
+                .map(l -> l.split("\\|", -1))
+                .collect(Collectors.toList());
+        assertEquals(1, rows.size(), out.toString(StandardCharsets.UTF_8));
+        assertEquals(" " + TransformerBench.PRE + " ", rows.get(0)[1]);
+        assertEquals(" transformer ", rows.get(0)[2]);
+        try (var files = java.nio.file.Files.walk(tmp.resolve(TransformerBench.PRE))) {
+            assertTrue(files.anyMatch(f -> f.toString().endsWith(".parquet")), "Parquet files of the run's rows");
+        }
+    }
+
+    /**
      * {@code bench}'s transformer rows, 1 round x 1 step: per net (pre-LN, post-LN) bare and with statistics, wall and
      * thread CPU, in bench's csv columns; the ratio is the with-statistics row's own ratio of medians with one round.
      */
