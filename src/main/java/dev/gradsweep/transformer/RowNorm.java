@@ -12,7 +12,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 /**
  * Layer norm or RMSNorm of each row of a [rows, n] array, as ND4J ops: layer norm y = (x − μ)/√(σ² + ε) ⊙ γ + β
  * (σ² the biased variance over the row, as PyTorch's LayerNorm), RMSNorm y = x/√(mean(x²) + ε) ⊙ γ (no mean
- * removal, no bias). Both are x̂ = c/√(mean(c²) + ε) ⊙ γ (+ β) with c = x − μ or c = x, so one code path serves both;
+ * removal, no bias). Both are x̂ = c/√(mean(c²) + ε) ⊙ γ (+ β) with c = x − μ or c = x, so one derivation serves both;
  * backward: ∂L/∂x = (d − [mean(d)] − x̂ · mean(d ⊙ x̂)) / √(mean(c²) + ε), d = ∂L/∂y ⊙ γ, the bracket for layer norm.
  * Layer norm runs as one run of the stacked engine's {@link TrainingMemory#layerNormForward} and backward (host
  * passes on the host path, ≈ 14 % of a bare step as ND4J ops); RMSNorm as the ND4J ops below.

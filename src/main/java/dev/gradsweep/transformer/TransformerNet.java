@@ -1,12 +1,12 @@
 package dev.gradsweep.transformer;
 
+import dev.gradsweep.grid.Norm;
+import dev.gradsweep.grid.Placement;
+import dev.gradsweep.grid.Positions;
+import dev.gradsweep.grid.Skip;
 import dev.gradsweep.model.NetworkFactory;
 import dev.gradsweep.stats.Segment;
 import dev.gradsweep.stats.TrainingMemory;
-import dev.gradsweep.transformer.TransformerSpec.Norm;
-import dev.gradsweep.transformer.TransformerSpec.Placement;
-import dev.gradsweep.transformer.TransformerSpec.Positions;
-import dev.gradsweep.transformer.TransformerSpec.Skip;
 import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
