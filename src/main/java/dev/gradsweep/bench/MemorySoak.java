@@ -2,6 +2,7 @@ package dev.gradsweep.bench;
 
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.store.OutputDir;
+import dev.gradsweep.store.RunWriter;
 import dev.gradsweep.train.MemoryGuard;
 import dev.gradsweep.train.stack.StackMemory;
 import dev.gradsweep.train.stack.StackedMlp;
@@ -18,7 +19,9 @@ import java.util.Map;
  * DL4J loop and, where the stacked engine builds the net ({@link StackedMlp#supports}), a stack of
  * {@code stack} runs ({@link BenchVariants#STACK} by default), on request also through the portable path, each for
  * {@code steps} steps; RSS and JavaCPP's off-heap bytes at start (after the warm-up), middle and end, the largest RSS
- * seen after the warm-up, and what {@link StackMemory} counts for the stack's buffers.
+ * seen after the warm-up, and what {@link StackMemory} counts for the stack's buffers. The transformers of
+ * {@link TransformerBench#NETS} that {@code nets} selects train as a sweep's run: {@link TransformerBench#sweepStep},
+ * every statistic, rows to Parquet.
  */
 public final class MemorySoak {
     /** The reference net the soak trains when none is named. */
@@ -50,9 +53,10 @@ public final class MemorySoak {
                 throw new IllegalArgumentException(
                         "--soak-engines: unknown '" + e + "'; allowed: " + String.join(", ", ENGINES));
         Map<String, RunConfig> selected = BenchNets.selected(nets);
-        if (selected.isEmpty())
+        List<String> transformers = TransformerBench.selected(nets);
+        if (selected.isEmpty() && transformers.isEmpty())
             throw new IllegalArgumentException("--nets '" + nets + "' selects none of "
-                    + BenchNets.referenceNets().keySet());
+                    + BenchNets.referenceNets().keySet() + " or " + TransformerBench.NETS);
         out.println(
                 "| net | engine | steps | RSS MB start / mid / end | peak RSS MB | off-heap (JavaCPP physicalBytes) MB"
                         + " start / mid / end | collections forced by " + MemoryGuard.PROPERTY
@@ -80,6 +84,13 @@ public final class MemorySoak {
                     String counted = String.valueOf((stack * StackMemory.bytesPerRun(rc)) >> 20);
                     out.println(row(n.getKey(), e + ":" + stack, steps, v.of(variant), counted, err));
                 }
+            }
+        }
+        // a transformer trains as a sweep's run does (its own engine, never stacked): whatever --soak-engines says
+        for (String t : transformers) {
+            RunConfig rc = TransformerBench.runConfig(t);
+            try (RunWriter w = new RunWriter(new OutputDir(scratch.resolve(t).toString()), rc, 0)) {
+                out.println(row(t, "transformer", steps, TransformerBench.sweepStep(rc, w), "–", err));
             }
         }
     }

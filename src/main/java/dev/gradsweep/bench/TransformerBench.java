@@ -2,21 +2,25 @@ package dev.gradsweep.bench;
 
 import dev.gradsweep.bench.RecurrentBench.Overhead;
 import dev.gradsweep.grid.Activation;
+import dev.gradsweep.grid.GridSpec;
 import dev.gradsweep.grid.Init;
+import dev.gradsweep.grid.Norm;
+import dev.gradsweep.grid.Placement;
+import dev.gradsweep.grid.Positions;
+import dev.gradsweep.grid.RunConfig;
+import dev.gradsweep.grid.Skip;
 import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.stats.RunRecorder;
 import dev.gradsweep.stats.TrainingMemory;
 import dev.gradsweep.train.RunOutcome;
 import dev.gradsweep.transformer.TransformerNet;
+import dev.gradsweep.transformer.TransformerRun;
 import dev.gradsweep.transformer.TransformerSpec;
-import dev.gradsweep.transformer.TransformerSpec.Norm;
-import dev.gradsweep.transformer.TransformerSpec.Placement;
-import dev.gradsweep.transformer.TransformerSpec.Positions;
-import dev.gradsweep.transformer.TransformerSpec.Skip;
 import dev.gradsweep.transformer.TransformerTrainer;
 import dev.gradsweep.transformer.task.ReverseSortTask;
 import dev.gradsweep.transformer.task.TokenBatch;
 import dev.gradsweep.transformer.task.TokenTask;
+import dev.gradsweep.transformer.task.TokenTasks;
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -98,6 +102,41 @@ public final class TransformerBench {
             o.put(n, overhead(spec(p, 4, 64, 4, 32, 16, Activation.RELU), 32, rounds, steps));
         }
         return o;
+    }
+
+    /**
+     * A sweep's run of a net of {@link #NETS} (the bench shape on the reverse task, SGD lr {@link #LR}, steps
+     * 10⁷, the grid's largest), from the grid text a user would write: what {@code bench --soak} trains.
+     */
+    static RunConfig runConfig(String net) {
+        String yaml = String.join(
+                "\n",
+                "name: bench",
+                "task: {kind: reverse, vocab: 16}",
+                "train: {steps: 10000000, batch: 32, optimizer: sgd, lr: " + LR + ", clip: none, dtype: float32}",
+                "seeds: [1]",
+                "axes:",
+                "  arch: [transformer]",
+                "  depth: [4]",
+                "  width: [64]",
+                "  heads: [4]",
+                "  seq_len: [32]",
+                "  activation: [relu]",
+                "  init: [xavier]",
+                "  norm: [layer]",
+                "  placement: [" + (net.endsWith("_post") ? "post" : "pre") + "]",
+                "  skip: [residual]",
+                "");
+        return GridSpec.parse(yaml, net).expand().get(0);
+    }
+
+    /** One sweep step of the run rc per call, its rows into rec: {@link TransformerTrainer#step}, as TransformerRun. */
+    static Runnable sweepStep(RunConfig rc, RunRecorder rec) {
+        TokenTask task = TokenTasks.of(rc);
+        TransformerTrainer trainer =
+                new TransformerTrainer(TransformerRun.spec(rc, task), task, rc.train, TrainingMemory.forBackend());
+        RunOutcome out = new RunOutcome();
+        return () -> trainer.step(rec, out);
     }
 
     /** {@code bench}'s transformer section: a table (or csv rows) per net. */

@@ -87,10 +87,10 @@ final class BenchCommand implements Callable<Integer> {
             names = "--soak",
             defaultValue = "0",
             paramLabel = "STEPS",
-            description =
-                    "Instead of timing: train each net --nets selects (default " + MemorySoak.DEFAULT_NETS
-                            + ") for STEPS steps, with the DL4J loop and, where the stacked engine builds the net, as a stack"
-                            + " of --soak-stack runs; report RSS and off-heap memory at start, middle and end, and the peak RSS.")
+            description = "Instead of timing: train each net --nets selects (default " + MemorySoak.DEFAULT_NETS
+                    + ") for STEPS steps, with the DL4J loop and, where the stacked engine builds the net, as a stack"
+                    + " of --soak-stack runs (a transformer: as a sweep's run); report RSS and off-heap memory at"
+                    + " start, middle and end, and the peak RSS.")
     int soak;
 
     @Option(

@@ -153,6 +153,31 @@ public final class Simd {
         return FloatBlocks.sumSq(x, at, n);
     }
 
+    /** See {@link AttentionBlocks#softmax}. Only when {@link #ENABLED}. */
+    public static void softmax(
+            ByteBuffer s,
+            int sAt,
+            ByteBuffer a,
+            int aAt,
+            int rows,
+            int n,
+            float scale,
+            boolean causal,
+            double[] max,
+            double[] ent) {
+        AttentionBlocks.softmax(s, sAt, a, aAt, rows, n, scale, causal, max, ent);
+    }
+
+    /** See {@link AttentionBlocks#softmaxBackward}. Only when {@link #ENABLED}. */
+    public static void softmaxBackward(ByteBuffer a, int aAt, ByteBuffer da, int dAt, int rows, int n, float scale) {
+        AttentionBlocks.softmaxBackward(a, aAt, da, dAt, rows, n, scale);
+    }
+
+    /** See {@link AttentionBlocks#unitRowSums}. Only when {@link #ENABLED}. */
+    public static void unitRowSums(ByteBuffer y, int yAt, int groups, int rows, int w, double[] into, float[] acc) {
+        AttentionBlocks.unitRowSums(y, yAt, groups, rows, w, into, acc);
+    }
+
     /**
      * How a layer's activation output is reduced: unsaturated while |a − mid| < half (when {@code saturation}), and
      * f'(z) from a as {@code slope}: {@link #SLOPE_STEP} (1 for a > 0, else c0) or {@link #SLOPE_QUADRATIC}

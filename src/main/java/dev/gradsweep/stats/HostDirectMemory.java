@@ -307,31 +307,32 @@ final class HostDirectMemory implements TrainingMemory {
     }
 
     /**
-     * One gemm per run on each operand's host memory, at the run's offset; arrays that are not row-major [K, ·, ·]
-     * (and other types than float32 and float64) go through ND4J's batched matmul.
+     * One gemm per run on each operand's host memory, at the run's offset; a rank-2 product is one run (K = 1), which
+     * leaves out ND4J's op set-up as well. Arrays that are not row-major [K, ·, ·] or [·, ·] without gaps (and other
+     * types than float32 and float64) go through ND4J's matmul.
      */
     @Override
     public void matmul(INDArray a, INDArray b, INDArray c, boolean transA, boolean transB) {
         DataType dt = c.dataType();
-        int k = (int) c.size(0), m = (int) c.size(1), n = (int) c.size(2);
-        int inner = (int) (transA ? a.size(1) : a.size(2));
+        int rank = c.rank();
+        int k = rank == 3 ? (int) c.size(0) : 1, m = (int) c.size(rank - 2), n = (int) c.size(rank - 1);
+        int inner = (int) (transA ? a.size(rank - 2) : a.size(rank - 1));
         if (!(dt == DataType.FLOAT || dt == DataType.DOUBLE)
-                || !rowMajor3(a, dt)
-                || !rowMajor3(b, dt)
-                || !rowMajor3(c, dt)
+                || !rowMajor(a, dt, rank)
+                || !rowMajor(b, dt, rank)
+                || !rowMajor(c, dt, rank)
                 || inner == 0) {
             Nd4j.matmul(a, b, c, transA, transB, false);
             return;
         }
-        if (a.size(0) != k
-                || b.size(0) != k
-                || (transA ? a.size(2) : a.size(1)) != m
-                || (transB ? b.size(1) : b.size(2)) != n
-                || (transB ? b.size(2) : b.size(1)) != inner)
+        if ((rank == 3 && (a.size(0) != k || b.size(0) != k))
+                || (transA ? a.size(rank - 1) : a.size(rank - 2)) != m
+                || (transB ? b.size(rank - 2) : b.size(rank - 1)) != n
+                || (transB ? b.size(rank - 1) : b.size(rank - 2)) != inner)
             throw new IllegalArgumentException("matmul: shapes " + java.util.Arrays.toString(a.shape()) + ", "
                     + java.util.Arrays.toString(b.shape()) + " → " + java.util.Arrays.toString(c.shape()));
-        int lda = (int) a.size(2), ldb = (int) b.size(2);
-        long sa = a.size(1) * a.size(2), sb = b.size(1) * b.size(2), sc = (long) m * n;
+        int lda = (int) a.size(rank - 1), ldb = (int) b.size(rank - 1);
+        long sa = a.size(rank - 2) * a.size(rank - 1), sb = b.size(rank - 2) * b.size(rank - 1), sc = (long) m * n;
         long oa = HostMemory.offset(a), ob = HostMemory.offset(b), oc = HostMemory.offset(c);
         int ta = transA ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
                 tb = transB ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans;
@@ -362,8 +363,13 @@ final class HostDirectMemory implements TrainingMemory {
         }
     }
 
-    /** A rank-3 array of type dt whose elements lie in row-major order without gaps. */
-    private static boolean rowMajor3(INDArray x, DataType dt) {
+    /** A rank-2 or rank-3 array of type dt whose elements lie in row-major order without gaps. */
+    private static boolean rowMajor(INDArray x, DataType dt, int rank) {
+        if (rank == 2)
+            return x.rank() == 2
+                    && x.dataType() == dt
+                    && x.stride(1) == 1
+                    && (x.stride(0) == x.size(1) || x.size(0) == 1);
         return x.rank() == 3
                 && x.dataType() == dt
                 && x.stride(2) == 1
@@ -664,6 +670,23 @@ final class HostDirectMemory implements TrainingMemory {
     }
 
     /** The host passes index raw memory: contiguous arrays of one type, float32 or float64 (null entries skipped). */
+    @Override
+    public void attentionSoftmax(
+            INDArray s, double scale, INDArray mask, INDArray a, double[] maxLogit, double[] entropy) {
+        if (!HostAttention.softmax(s, scale, mask != null, a, maxLogit, entropy))
+            TrainingMemory.super.attentionSoftmax(s, scale, mask, a, maxLogit, entropy);
+    }
+
+    @Override
+    public void attentionSoftmaxBackward(INDArray a, INDArray da, double scale) {
+        if (!HostAttention.softmaxBackward(a, da, scale)) TrainingMemory.super.attentionSoftmaxBackward(a, da, scale);
+    }
+
+    @Override
+    public void unitRowSums(INDArray y, int groups, double[] into) {
+        if (!HostAttention.unitRowSums(y, groups, into)) TrainingMemory.super.unitRowSums(y, groups, into);
+    }
+
     private static void requireContiguous(String op, DataType dt, INDArray... arrays) {
         if (dt != DataType.FLOAT && dt != DataType.DOUBLE)
             throw new IllegalArgumentException(op + ": float32 or float64 only, not " + dt);

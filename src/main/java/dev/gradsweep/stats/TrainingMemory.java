@@ -7,7 +7,12 @@ import org.nd4j.linalg.activations.impl.ActivationTanH;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastAddOp;
+import org.nd4j.linalg.api.ops.impl.reduce.floating.Norm2;
+import org.nd4j.linalg.api.ops.impl.reduce.same.Max;
+import org.nd4j.linalg.api.ops.impl.reduce3.Dot;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * The one way the training engines touch the memory of their ND4J arrays: the statistics' view of them, the
@@ -126,7 +131,8 @@ public interface TrainingMemory {
     INDArray reluBackprop(INDArray z, INDArray dy, INDArray into);
 
     /**
-     * c [K, m, n] = op(a) · op(b) for each of the K runs, op transposing the last two dimensions where asked: ND4J's
+     * c [K, m, n] = op(a) · op(b) for each of the K runs (or c [m, n], one product), op transposing the last two
+     * dimensions where asked: ND4J's
      * batched {@code Nd4j.matmul(a, b, c, transA, transB, false)}. The host path calls BLAS's gemm once per run on
      * the arrays' host memory (row-major [K, ·, ·] arrays), which is what ND4J's batched matmul calls per run, so the
      * results are the same bits; it leaves out ND4J's per-run sub-array set-up, which dominates a small net's matmul
@@ -171,6 +177,55 @@ public interface TrainingMemory {
         return (fn == Activation.SIGMOID ? new ActivationSigmoid() : new ActivationTanH())
                 .backprop(into, dy)
                 .getFirst();
+    }
+
+    /**
+     * Attention weights: a ← softmax over the last axis of S = scale · s + mask, s and a row-major [n, T, T], mask
+     * null or the causal mask (a large negative number above each [T, T]'s diagonal, so a masked key's weight is 0);
+     * s may be overwritten. With {@code maxLogit} non-null, per row r of the n·T (sequence, head, query) rows, in
+     * storage order: the largest logit max_j S_j (over the unmasked keys) into maxLogit[r] and the entropy −Σ_j A_j ln
+     * A_j into entropy[r]. The host path computes all of it in one SIMD pass per row (float32; its own loop in
+     * float64), the statistics from the softmax's own max and sum: H = ln Z − Σ_j e^t_j t_j / Z, t_j = S_j − max S.
+     * The default, the portable path's, is ND4J's softmax op, then three reductions: H = max S − ln max_j A_j − Σ_j
+     * A_j S_j (ln A_j = S_j − ln Z for every unmasked key, and max_j A_j = 1/Z).
+     */
+    default void attentionSoftmax(
+            INDArray s, double scale, INDArray mask, INDArray a, double[] maxLogit, double[] entropy) {
+        s.muli(scale);
+        if (mask != null) s.addi(mask);
+        Nd4j.exec(new SoftMax(s, a, 2));
+        if (maxLogit == null) return;
+        INDArray max = Nd4j.create(s.dataType(), s.size(0), s.size(1)), pmax = max.ulike(), dot = max.ulike();
+        Nd4j.exec(new Max(s, max, 2));
+        Nd4j.exec(new Max(a, pmax, 2));
+        Nd4j.exec(new Dot(a, s, dot, 2));
+        read(max, maxLogit);
+        read(Transforms.log(pmax, false).rsubi(max).subi(dot), entropy);
+    }
+
+    /**
+     * The softmax's backward in place: da ← scale · a ⊙ (da − Σ_keys da ⊙ a), a and da row-major [n, T, T] (ND4J ops
+     * by default; the host path one pass per row).
+     */
+    default void attentionSoftmaxBackward(INDArray a, INDArray da, double scale) {
+        INDArray dot = Nd4j.create(a.dataType(), a.size(0), a.size(1));
+        Nd4j.exec(new Dot(da, a, dot, 2));
+        da.subi(dot.reshape('c', a.size(0), a.size(1), 1)).muli(a).muli(scale);
+    }
+
+    /**
+     * into[g·w + k] = Σ_i y_ik / ‖y_i‖ over the rows i of group g of the row-major [groups · rows, w] array y: per
+     * sequence the sum of its unit token vectors (deferred to the next sync). By default ND4J's row norms and one
+     * matrix product per group; the host path one pass over y.
+     */
+    default void unitRowSums(INDArray y, int groups, double[] into) {
+        long rows = y.size(0) / groups, w = y.size(1);
+        INDArray inv = Nd4j.create(y.dataType(), y.size(0));
+        Nd4j.exec(new Norm2(y, inv, 1));
+        inv.rdivi(1.0);
+        INDArray out = Nd4j.create(y.dataType(), groups, 1, w);
+        matmul(inv.reshape('c', groups, 1, rows), y.reshape('c', groups, rows, w), out, false, false);
+        read(out, into);
     }
 
     /**

@@ -1,14 +1,10 @@
 package dev.gradsweep.transformer;
 
-import static dev.gradsweep.transformer.Sublayer.mm;
 import static dev.gradsweep.transformer.Sublayer.view;
 
 import dev.gradsweep.stats.TrainingMemory;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.reduce.same.Max;
-import org.nd4j.linalg.api.ops.impl.reduce3.Dot;
-import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -19,7 +15,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * pairs through {@link TrainingMemory#matmul} (on the host path one gemm per pair, half of ND4J's batched matmul's
  * time at T = 32); the heads' layout changes are one permuted assign each way.
  *
- * <p>Statistics: {@link #statistics()}, reductions of the last forward's logits and weights.
+ * <p>The softmax, its backward and the statistics go through {@link TrainingMemory#attentionSoftmax} (on the host
+ * path one SIMD pass per row, the statistics from the softmax's own maximum and sum): armed by {@link #collect}, a
+ * forward writes each (sequence, head, query) row's largest logit and entropy.
  */
 final class Attention implements Sublayer {
     /** Added to masked logits: exp of it underflows to exactly 0 in float32 and float64, and 0 · it is 0. */
@@ -30,8 +28,8 @@ final class Attention implements Sublayer {
     private final double scale;
     private final INDArray wqkv, wo, dwqkv, dwo, qkv, qkvh, qh, kh, vh, s, a, c, ctx, out;
     private final INDArray dctx, dc, da, dqkvh, dqh, dkh, dvh, dqkv, du, mask;
-    private final INDArray logitMax, probMax, dotAS, rowDot;
     private INDArray u;
+    private double[] logitMax, entropy;
 
     /** wqkv [3d, d], wo [d, d] and their gradient views. */
     Attention(
@@ -77,10 +75,6 @@ final class Attention implements Sublayer {
         dqkv = Nd4j.create(dt, rows, 3 * d);
         du = Nd4j.create(dt, rows, d);
         mask = causal ? causalMask(dt, n, seq) : null;
-        logitMax = Nd4j.create(dt, n, seq);
-        probMax = Nd4j.create(dt, n, seq);
-        dotAS = Nd4j.create(dt, n, seq);
-        rowDot = Nd4j.create(dt, n, seq);
     }
 
     private static INDArray causalMask(DataType dt, long n, int seq) {
@@ -93,49 +87,44 @@ final class Attention implements Sublayer {
     @Override
     public INDArray forward(INDArray u) {
         this.u = u;
-        mm(u, wqkv, qkv, false, true);
+        memory.matmul(u, wqkv, qkv, false, true);
         qkvh.reshape('c', 3, batch, heads, seq, hs)
                 .assign(qkv.reshape('c', batch, seq, 3, heads, hs).permute(2, 0, 3, 1, 4));
         memory.matmul(qh, kh, s, false, true);
-        s.muli(scale);
-        if (mask != null) s.addi(mask);
-        Nd4j.exec(new SoftMax(s, a, 2));
+        memory.attentionSoftmax(s, scale, mask, a, logitMax, entropy);
         memory.matmul(a, vh, c, false, false);
         ctx.reshape('c', batch, seq, heads, hs)
                 .assign(c.reshape('c', batch, heads, seq, hs).permute(0, 2, 1, 3));
-        mm(ctx, wo, out, false, true);
+        memory.matmul(ctx, wo, out, false, true);
         return out;
     }
 
     /**
-     * Per (sequence, head, query) [B·h, T] of the last forward: the largest logit max_j S_j, the largest weight max_j
-     * A_j and Σ_j A_j S_j, from which {@link BlockStats} takes the entropy and the largest logit.
+     * The next forwards write, per (sequence, head, query) row b·h·T + j·T + i, the largest logit max_j S_j into
+     * logitMax and the entropy of the row's weights into entropy (at the latest at the memory's next sync); null:
+     * they do not.
      */
-    INDArray[] statistics() {
-        Nd4j.exec(new Max(s, logitMax, 2));
-        Nd4j.exec(new Max(a, probMax, 2));
-        Nd4j.exec(new Dot(a, s, dotAS, 2));
-        return new INDArray[] {logitMax, probMax, dotAS};
+    void collect(double[] logitMax, double[] entropy) {
+        this.logitMax = logitMax;
+        this.entropy = entropy;
     }
 
     @Override
     public INDArray backward(INDArray dOut) {
-        mm(dOut, ctx, dwo, true, false);
-        mm(dOut, wo, dctx, false, false);
+        memory.matmul(dOut, ctx, dwo, true, false);
+        memory.matmul(dOut, wo, dctx, false, false);
         dc.reshape('c', batch, heads, seq, hs)
                 .assign(dctx.reshape('c', batch, seq, heads, hs).permute(0, 2, 1, 3));
         memory.matmul(dc, vh, da, false, true);
         memory.matmul(a, dc, dvh, true, false);
-        // softmax backward: dS = A ⊙ (dA − Σ_keys dA ⊙ A), then the 1/√d_h of the logits
-        Nd4j.exec(new Dot(da, a, rowDot, 2));
-        da.subi(rowDot.reshape('c', rowDot.size(0), seq, 1)).muli(a).muli(scale);
+        memory.attentionSoftmaxBackward(a, da, scale); // dS = A ⊙ (dA − Σ_keys dA ⊙ A) / √d_h
         memory.matmul(da, kh, dqh, false, false);
         memory.matmul(da, qh, dkh, true, false);
         dqkv.reshape('c', batch, seq, 3, heads, hs)
                 .permute(2, 0, 3, 1, 4)
                 .assign(dqkvh.reshape('c', 3, batch, heads, seq, hs));
-        mm(dqkv, u, dwqkv, true, false);
-        mm(dqkv, wqkv, du, false, false);
+        memory.matmul(dqkv, u, dwqkv, true, false);
+        memory.matmul(dqkv, wqkv, du, false, false);
         return du;
     }
 }

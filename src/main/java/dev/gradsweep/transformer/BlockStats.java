@@ -4,50 +4,39 @@ import dev.gradsweep.stats.TrainingMemory;
 import dev.gradsweep.transformer.TransformerNet.HeadStats;
 import java.util.ArrayList;
 import java.util.List;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.reduce.floating.Norm2;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The per block × head statistics: on the device only reductions to one number per (sequence, head, query) or per
- * (sequence, width) — see {@link Attention#statistics()} — brought to the host with the step's one transfer, and the
- * rest (logs, means, minima) in Java. Entropy per query H = m − ln max_j A_j − Σ_j A_j S_j, m = max_j S_j: ln A_j =
- * S_j − ln Z for every unmasked key, so ln Z = m − ln max_j A_j, and H = ln Z − Σ_j A_j S_j (masked keys have
- * A_j = 0 exactly and add nothing). Token cosine of a block output y: (‖Σ_i y_i/‖y_i‖‖² − T)/(T(T − 1)) per sequence,
+ * The per block × head statistics: on the device only reductions to one number per (sequence, head, query) —
+ * the largest logit and the entropy, from the softmax's pass ({@link TrainingMemory#attentionSoftmax}) — or per
+ * (sequence, width), brought to the host with the step's one transfer, and the rest (means, minima) in Java. Token
+ * cosine of a block output y: (‖Σ_i y_i/‖y_i‖‖² − T)/(T(T − 1)) per sequence,
  * the mean of cos(y_i, y_j) over the pairs i ≠ j, then the mean over sequences (undefined, NaN, for T = 1).
  */
 final class BlockStats {
     private final int batch, seq, heads;
     private final TrainingMemory memory;
-    private final INDArray norms, sums;
-    private final double[][] logitMax, probMax, dot, tokenSums;
+    private final double[][] logitMax, entropy, tokenSums;
 
-    BlockStats(int depth, int batch, int seq, int heads, long width, DataType dt, TrainingMemory memory) {
+    BlockStats(int depth, int batch, int seq, int heads, long width, TrainingMemory memory) {
         this.batch = batch;
         this.seq = seq;
         this.heads = heads;
         this.memory = memory;
-        norms = Nd4j.create(dt, (long) batch * seq);
-        sums = Nd4j.create(dt, depth, batch, 1, width);
         int n = batch * heads * seq;
         logitMax = new double[depth][n];
-        probMax = new double[depth][n];
-        dot = new double[depth][n];
+        entropy = new double[depth][n];
         tokenSums = new double[depth][(int) (batch * width)];
     }
 
-    /** Queues block l's reductions: its attention's (from the forward just run) and the token sums of its output y. */
-    void collect(int l, Attention att, INDArray y) {
-        INDArray[] a = att.statistics();
-        memory.read(a[0], logitMax[l]);
-        memory.read(a[1], probMax[l]);
-        memory.read(a[2], dot[l]);
-        Nd4j.exec(new Norm2(y, norms, 1));
-        norms.rdivi(1.0);
-        INDArray out = sums.get(org.nd4j.linalg.indexing.NDArrayIndex.point(l));
-        memory.matmul(norms.reshape('c', batch, 1, seq), y.reshape('c', batch, seq, y.size(1)), out, false, false);
-        memory.read(out, tokenSums[l]);
+    /** Arms (or, with on false, disarms) block l's attention to reduce its next forward's weights into block l's rows. */
+    void arm(int l, Attention att, boolean on) {
+        att.collect(on ? logitMax[l] : null, on ? entropy[l] : null);
+    }
+
+    /** Queues the token sums of block l's output y. */
+    void collect(int l, INDArray y) {
+        memory.unitRowSums(y, batch, tokenSums[l]);
     }
 
     /** After the sync: one row per block × head. */
@@ -60,7 +49,7 @@ final class BlockStats {
                 for (int b = 0; b < batch; b++) {
                     double sum = 0, lo = Double.POSITIVE_INFINITY;
                     for (int t = 0, i = (b * heads + j) * seq; t < seq; t++, i++) {
-                        double h = logitMax[l][i] - Math.log(probMax[l][i]) - dot[l][i];
+                        double h = entropy[l][i];
                         sum += h;
                         lo = Math.min(lo, h);
                         max = Math.max(max, logitMax[l][i]);

@@ -13,6 +13,11 @@ interface Sublayer {
 
     INDArray backward(INDArray dF);
 
+    /** A contiguous parameter or gradient row [1, n] as the [1, 1, n] view the stacked engine's passes take. */
+    static INDArray row3(INDArray v) {
+        return view(v, 0, 1, 1, v.length());
+    }
+
     /** A row-major view of {@code flat[off, off + Π shape)} with the given shape. */
     static INDArray view(INDArray flat, long off, long... shape) {
         long[] stride = new long[shape.length];
@@ -22,10 +27,5 @@ interface Sublayer {
             s *= shape[i];
         }
         return Nd4j.create(flat.data(), shape, stride, flat.offset() + off, 'c');
-    }
-
-    /** c = op(a) · op(b), ND4J's (batched) matrix product into c. */
-    static void mm(INDArray a, INDArray b, INDArray c, boolean transA, boolean transB) {
-        Nd4j.matmul(a, b, c, transA, transB, false);
     }
 }

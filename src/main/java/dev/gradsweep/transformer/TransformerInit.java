@@ -1,5 +1,6 @@
 package dev.gradsweep.transformer;
 
+import dev.gradsweep.grid.Positions;
 import dev.gradsweep.model.NetworkFactory;
 import org.deeplearning4j.nn.weights.IWeightInit;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -38,7 +39,7 @@ final class TransformerInit {
         IWeightInit w = NetworkFactory.weightInit(spec.init());
         long d = spec.width(), f = (long) spec.ffn() * d, vocab = spec.vocab();
         init(w, vocab, d, layout.param(tok));
-        if (spec.positions() == TransformerSpec.Positions.LEARNED) init(w, spec.context(), d, layout.param(tok + 1));
+        if (spec.positions() == Positions.LEARNED) init(w, spec.context(), d, layout.param(tok + 1));
         double beta = spec.initGain();
         for (int l = 0; l < spec.depth(); l++) {
             for (int k = 0; k < 4; k++) init(w, d, d, layout.param(qkv[l][k]));

@@ -1,14 +1,12 @@
 package dev.gradsweep.transformer;
 
-import static dev.gradsweep.transformer.Sublayer.mm;
-
+import dev.gradsweep.grid.Norm;
+import dev.gradsweep.grid.Placement;
+import dev.gradsweep.grid.Positions;
+import dev.gradsweep.grid.Skip;
 import dev.gradsweep.model.NetworkFactory;
 import dev.gradsweep.stats.Segment;
 import dev.gradsweep.stats.TrainingMemory;
-import dev.gradsweep.transformer.TransformerSpec.Norm;
-import dev.gradsweep.transformer.TransformerSpec.Placement;
-import dev.gradsweep.transformer.TransformerSpec.Positions;
-import dev.gradsweep.transformer.TransformerSpec.Skip;
 import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -116,7 +114,7 @@ public final class TransformerNet {
         headW = layout.param(hw);
         headB = layout.param(hb);
         dHeadW = layout.grad(hw);
-        dHeadB = layout.grad(hb);
+        dHeadB = Sublayer.row3(layout.grad(hb));
 
         oneHot = Nd4j.create(dt, rows, embRows);
         x0 = Nd4j.create(dt, rows, d);
@@ -127,7 +125,7 @@ public final class TransformerNet {
         wRow = Nd4j.create(dt, rows, 1);
         dxf = Nd4j.create(dt, rows, d);
         lossArr = Nd4j.scalar(dt, 0.0);
-        blockStats = new BlockStats(n, batch, t, spec.heads(), d, dt, memory);
+        blockStats = new BlockStats(n, batch, t, spec.heads(), d, memory);
         tapSq = new double[2 * (2 * n + 1)];
         identity = new int[rows];
         for (int i = 0; i < rows; i++) identity[i] = i;
@@ -154,7 +152,8 @@ public final class TransformerNet {
                 layout.grad(idx[0]),
                 beta ? layout.grad(idx[1]) : null,
                 dt,
-                rows);
+                rows,
+                memory);
     }
 
     private Wrapper wrap(Sublayer f, int[] norm, int alpha, boolean pre, DataType dt) {
@@ -167,7 +166,8 @@ public final class TransformerNet {
                 alpha < 0 ? null : layout.grad(alpha),
                 dt,
                 rows,
-                d);
+                d,
+                memory);
     }
 
     private INDArray[] params(int[] idx) {
@@ -254,17 +254,18 @@ public final class TransformerNet {
     }
 
     private void forward(boolean collect) {
-        mm(oneHot, emb, x0, false, false);
+        memory.matmul(oneHot, emb, x0, false, false);
         if (sinus != null) x0.addi(sinus);
         if (probe0 != null) x0.addi(probe0);
         INDArray x = x0;
+        for (int l = 0; l < attentions.length; l++) blockStats.arm(l, attentions[l], collect);
         for (int i = 0; i < subs.length; i++) {
             x = subs[i].forward(x);
-            if (collect && i % 2 == 1) blockStats.collect(i / 2, attentions[i / 2], x);
+            if (collect && i % 2 == 1) blockStats.collect(i / 2, x);
         }
         INDArray xf = finalNorm != null ? finalNorm.forward(x) : x;
-        mm(xf, headW, logits, false, true);
-        logits.addiRowVector(headB);
+        memory.matmul(xf, headW, logits, false, true);
+        memory.addRows(logits.reshape('c', 1, rows, vocab), headB);
         Nd4j.exec(new LogSoftMax(logits, logp));
         Nd4j.exec(new Dot(logp, yw, lossArr)).negi(); // L = −Σ y_w ⊙ log p
         memory.read(lossArr, lossHost);
@@ -274,13 +275,13 @@ public final class TransformerNet {
     private void backward() {
         // softmax cross-entropy of the weighted mean: ∂L/∂z = p · w_row − y · w_row
         Transforms.exp(dz.assign(logp), false).muliColumnVector(wRow).subi(yw);
-        mm(dz, xfLast, dHeadW, true, false);
-        dz.sum(dHeadB.reshape(vocab), 0);
-        mm(dz, headW, dxf, false, false);
+        memory.matmul(dz, xfLast, dHeadW, true, false);
+        memory.sumOverBatch(dz.reshape('c', 1, rows, vocab), dHeadB);
+        memory.matmul(dz, headW, dxf, false, false);
         INDArray dx = finalNorm != null ? finalNorm.backward(dxf) : dxf;
         for (int i = subs.length - 1; i >= 0; i--) dx = subs[i].backward(dx);
         dx0 = dx;
-        mm(oneHot, dx0, dEmb, true, false);
+        memory.matmul(oneHot, dx0, dEmb, true, false);
     }
 
     /** Taps of the last computeGradient(true): the embedding output (layer −1), then each sublayer's stream. */

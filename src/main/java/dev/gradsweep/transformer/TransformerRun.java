@@ -7,9 +7,6 @@ import dev.gradsweep.stats.RunRecorder;
 import dev.gradsweep.stats.TrainingMemory;
 import dev.gradsweep.train.RunOutcome;
 import dev.gradsweep.train.Trainer;
-import dev.gradsweep.transformer.TransformerSpec.Norm;
-import dev.gradsweep.transformer.TransformerSpec.Positions;
-import dev.gradsweep.transformer.TransformerSpec.Skip;
 import dev.gradsweep.transformer.task.TokenTask;
 import dev.gradsweep.transformer.task.TokenTasks;
 
@@ -54,10 +51,10 @@ public final class TransformerRun {
                 rc.depth,
                 rc.activation,
                 rc.init,
-                Norm.valueOf(rc.norm.name()),
-                rc.placement == Placement.POST ? TransformerSpec.Placement.POST : TransformerSpec.Placement.PRE,
-                Skip.valueOf(rc.skip.name()),
-                Positions.valueOf(rc.positions.name()),
+                rc.norm,
+                rc.placement == Placement.POST ? Placement.POST : Placement.PRE,
+                rc.skip,
+                rc.positions,
                 task.causal(),
                 rc.train.dtype,
                 rc.seed);

@@ -2,8 +2,11 @@ package dev.gradsweep.transformer;
 
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.Init;
+import dev.gradsweep.grid.Norm;
+import dev.gradsweep.grid.Placement;
+import dev.gradsweep.grid.Positions;
+import dev.gradsweep.grid.Skip;
 import dev.gradsweep.grid.TrainSpec;
-import java.util.Locale;
 
 /**
  * The shape and initialization of a {@link TransformerNet}, independent of the grid (the run's configuration maps
@@ -33,41 +36,13 @@ public record TransformerSpec(
         TrainSpec.DType dtype,
         long seed) {
 
-    /** The normalization of both sublayers and of the final norm. */
-    public enum Norm {
-        NONE,
-        LAYER,
-        RMS;
-
-        public final String key = name().toLowerCase(Locale.ROOT);
-    }
-
-    /** pre: x + F(N(x)); post: N(x + F(x)). */
-    public enum Placement {
-        PRE,
-        POST;
-
-        public final String key = name().toLowerCase(Locale.ROOT);
-    }
-
-    /** How a sublayer's output F meets its input x (see {@link #streamGain()} and {@link TransformerNet}). */
-    public enum Skip {
-        NONE,
-        RESIDUAL,
-        REZERO,
-        DEEPNORM;
-
-        public final String key = name().toLowerCase(Locale.ROOT);
-    }
-
-    public enum Positions {
-        LEARNED,
-        SINUSOIDAL;
-
-        public final String key = name().toLowerCase(Locale.ROOT);
-    }
-
     public TransformerSpec {
+        // the grid's enums; the values a transformer cannot take are refused here and, naming the key, by RunRules
+        if (norm == Norm.BATCH)
+            throw new IllegalArgumentException("norm batch: a transformer takes none, layer or rms");
+        if (skip == Skip.HIGHWAY)
+            throw new IllegalArgumentException("skip highway: a transformer takes none, residual, rezero or deepnorm");
+        if (placement == Placement.NA) throw new IllegalArgumentException("placement: pre or post, not n/a");
         if (vocab < 2 || context < 1 || width < 1 || heads < 1 || ffn < 1 || depth < 1)
             throw new IllegalArgumentException("transformer sizes: vocab ≥ 2, context, width, heads, ffn, depth ≥ 1");
         if (width % heads != 0)

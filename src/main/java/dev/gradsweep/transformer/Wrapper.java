@@ -1,8 +1,8 @@
 package dev.gradsweep.transformer;
 
+import dev.gradsweep.stats.TrainingMemory;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.AddOp;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -18,6 +18,7 @@ final class Wrapper {
     private final RowNorm norm;
     private final boolean pre;
     private final double gain;
+    private final TrainingMemory memory;
     private final INDArray alpha, dAlpha, z, dF, dx;
     private INDArray fOut, y, dy, probe;
 
@@ -31,8 +32,10 @@ final class Wrapper {
             INDArray dAlpha,
             DataType dt,
             long rows,
-            long d) {
+            long d,
+            TrainingMemory memory) {
         this.f = f;
+        this.memory = memory;
         this.norm = norm;
         this.pre = pre;
         this.gain = gain;
@@ -46,7 +49,7 @@ final class Wrapper {
     INDArray forward(INDArray x) {
         fOut = f.forward(pre && norm != null ? norm.forward(x) : x);
         if (alpha != null) Nd4j.exec(new MulOp(fOut, alpha, z));
-        else if (gain == 1) Nd4j.exec(new AddOp(fOut, x, z));
+        else if (gain == 1) memory.add(fOut, x, z);
         else z.assign(fOut);
         if (alpha != null && gain == 1) z.addi(x);
         else if (gain != 0 && gain != 1) z.addi(x.mul(gain));
@@ -67,9 +70,9 @@ final class Wrapper {
         }
         INDArray du = f.backward(dFOut);
         INDArray dxF = pre && norm != null ? norm.backward(du) : du;
-        if (gain == 1) Nd4j.exec(new AddOp(dxF, dz, dx));
+        if (gain == 1) memory.add(dxF, dz, dx);
         else if (gain == 0) dx.assign(dxF);
-        else Nd4j.exec(new AddOp(dxF, dz.mul(gain), dx));
+        else memory.add(dxF, dz.mul(gain), dx);
         return dx;
     }
 

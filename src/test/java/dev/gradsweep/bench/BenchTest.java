@@ -78,27 +78,48 @@ class BenchTest {
      */
     @Test
     void soakCoversTheStackOnBothPaths(@TempDir Path tmp) throws Exception {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        Threads.apply(1);
-        MemorySoak.run(
-                4,
-                "mlp20x256",
-                List.of("stacked", "stacked_portable"),
-                2,
-                tmp,
-                new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(new ByteArrayOutputStream()));
-        List<String[]> rows = out.toString(StandardCharsets.UTF_8)
-                .lines()
-                .skip(2)
-                .map(l -> l.split("\\|", -1))
-                .collect(Collectors.toList());
+        List<String[]> rows = soak(4, "mlp20x256", List.of("stacked", "stacked_portable"), 2, tmp);
         assertEquals(
                 List.of(" stacked:2 ", " stacked_portable:2 "),
                 rows.stream().map(r -> r[2]).collect(Collectors.toList()));
         for (String[] r : rows) {
             assertEquals(" 43 ", r[8], "the stack's buffers");
             for (String mb : r[4].split("/")) assertTrue(Long.parseLong(mb.strip()) > 0, "RSS " + r[4]);
+        }
+    }
+
+    /** The table rows of {@code bench --soak}, split at the bars. */
+    private static List<String[]> soak(int steps, String nets, List<String> engines, int stack, Path tmp)
+            throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Threads.apply(1);
+        MemorySoak.run(
+                steps,
+                nets,
+                engines,
+                stack,
+                tmp,
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(new ByteArrayOutputStream()));
+        return out.toString(StandardCharsets.UTF_8)
+                .lines()
+                .skip(2)
+                .map(l -> l.split("\\|", -1))
+                .collect(Collectors.toList());
+    }
+
+    /**
+     * {@code --soak} of a transformer: one row, engine transformer, whatever the engines asked for the MLPs; it trains
+     * as a sweep's run, so its rows reach Parquet files under the scratch directory.
+     */
+    @Test
+    void soakTrainsATransformerAsASweepRun(@TempDir Path tmp) throws Exception {
+        List<String[]> rows = soak(3, TransformerBench.PRE, List.of("dl4j"), 1, tmp);
+        assertEquals(1, rows.size());
+        assertEquals(" " + TransformerBench.PRE + " ", rows.get(0)[1]);
+        assertEquals(" transformer ", rows.get(0)[2]);
+        try (var files = java.nio.file.Files.walk(tmp.resolve(TransformerBench.PRE))) {
+            assertTrue(files.anyMatch(f -> f.toString().endsWith(".parquet")), "Parquet files of the run's rows");
         }
     }
 

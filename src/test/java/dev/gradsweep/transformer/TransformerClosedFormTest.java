@@ -5,13 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gradsweep.grid.Activation;
+import dev.gradsweep.grid.Norm;
+import dev.gradsweep.grid.Placement;
+import dev.gradsweep.grid.Positions;
+import dev.gradsweep.grid.Skip;
 import dev.gradsweep.stats.Segment;
 import dev.gradsweep.transformer.TransformerNet.HeadStats;
 import dev.gradsweep.transformer.TransformerNet.Tap;
-import dev.gradsweep.transformer.TransformerSpec.Norm;
-import dev.gradsweep.transformer.TransformerSpec.Placement;
-import dev.gradsweep.transformer.TransformerSpec.Positions;
-import dev.gradsweep.transformer.TransformerSpec.Skip;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -210,7 +210,11 @@ class TransformerClosedFormTest {
             {10, 4, Skip.RESIDUAL, Norm.LAYER, Placement.PRE, Positions.LEARNED, "not divisible by heads"},
             {8, 2, Skip.DEEPNORM, Norm.LAYER, Placement.PRE, Positions.LEARNED, "deepnorm"},
             {8, 2, Skip.DEEPNORM, Norm.NONE, Placement.POST, Positions.LEARNED, "deepnorm"},
-            {9, 3, Skip.RESIDUAL, Norm.LAYER, Placement.PRE, Positions.SINUSOIDAL, "even width"}
+            {9, 3, Skip.RESIDUAL, Norm.LAYER, Placement.PRE, Positions.SINUSOIDAL, "even width"},
+            // the grid's values no transformer takes (RunRules refuses them in a grid, naming the key)
+            {8, 2, Skip.RESIDUAL, Norm.BATCH, Placement.PRE, Positions.LEARNED, "norm batch"},
+            {8, 2, Skip.HIGHWAY, Norm.LAYER, Placement.PRE, Positions.LEARNED, "skip highway"},
+            {8, 2, Skip.RESIDUAL, Norm.LAYER, Placement.NA, Positions.LEARNED, "placement"}
         };
         for (Object[] b : bad)
             assertTrue(

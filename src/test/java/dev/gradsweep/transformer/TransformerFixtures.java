@@ -2,13 +2,13 @@ package dev.gradsweep.transformer;
 
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.Init;
+import dev.gradsweep.grid.Norm;
+import dev.gradsweep.grid.Placement;
+import dev.gradsweep.grid.Positions;
+import dev.gradsweep.grid.Skip;
 import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.stats.Segment;
 import dev.gradsweep.stats.TrainingMemory;
-import dev.gradsweep.transformer.TransformerSpec.Norm;
-import dev.gradsweep.transformer.TransformerSpec.Placement;
-import dev.gradsweep.transformer.TransformerSpec.Positions;
-import dev.gradsweep.transformer.TransformerSpec.Skip;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -55,12 +55,12 @@ final class TransformerFixtures {
                 11);
     }
 
-    /** Every valid skip × norm × placement (DeepNorm: post with a norm only). */
+    /** Every valid skip × norm × placement (the grid's values a transformer takes; DeepNorm: post with a norm only). */
     static List<Object[]> combinations() {
         List<Object[]> out = new ArrayList<>();
-        for (Skip s : Skip.values())
-            for (Norm n : Norm.values())
-                for (Placement p : Placement.values())
+        for (Skip s : List.of(Skip.NONE, Skip.RESIDUAL, Skip.REZERO, Skip.DEEPNORM))
+            for (Norm n : List.of(Norm.NONE, Norm.LAYER, Norm.RMS))
+                for (Placement p : List.of(Placement.PRE, Placement.POST))
                     if (s != Skip.DEEPNORM || (p == Placement.POST && n != Norm.NONE)) out.add(new Object[] {s, n, p});
         return out;
     }

@@ -3,11 +3,11 @@ package dev.gradsweep.transformer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gradsweep.grid.Norm;
+import dev.gradsweep.grid.Placement;
+import dev.gradsweep.grid.Skip;
 import dev.gradsweep.transformer.TransformerNet.HeadStats;
 import dev.gradsweep.transformer.TransformerNet.Tap;
-import dev.gradsweep.transformer.TransformerSpec.Norm;
-import dev.gradsweep.transformer.TransformerSpec.Placement;
-import dev.gradsweep.transformer.TransformerSpec.Skip;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
