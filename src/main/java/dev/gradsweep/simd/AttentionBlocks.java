@@ -14,6 +14,8 @@ import jdk.incubator.vector.VectorSpecies;
  * per value, against ≈ 5 ns in ND4J's softmax op). Only touch this class when {@link Simd#ENABLED} is true.
  */
 final class AttentionBlocks {
+    // 256-bit floats as FloatBlocks': the full 512-bit species (16 lanes on AVX-512) made the bench's pre-LN step
+    // 31 -> 50 ms (JDK 17, TransformerBench pre, quiet), the vector exp and masks at that width falling back
     private static final VectorSpecies<Float> F = FloatBlocks.F;
     private static final int LANES = F.length();
     private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
