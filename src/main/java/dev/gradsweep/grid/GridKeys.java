@@ -1,11 +1,16 @@
 package dev.gradsweep.grid;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import java.util.ArrayList;
+import static dev.gradsweep.grid.GridKeyTypes.enumParser;
+
+import dev.gradsweep.grid.GridKeyTypes.ChoiceKey;
+import dev.gradsweep.grid.GridKeyTypes.IntKey;
+import dev.gradsweep.grid.GridKeyTypes.Key;
+import dev.gradsweep.grid.GridKeyTypes.NumKey;
+import dev.gradsweep.grid.GridKeyTypes.Section;
+import dev.gradsweep.grid.GridKeyTypes.StructKey;
+import dev.gradsweep.grid.GridKeyTypes.TextKey;
 import java.util.Collections;
 import java.util.List;
-import java.util.Locale;
-import java.util.function.Function;
 
 /**
  * Every key of a grid file, declared once with its type, allowed values or range, default and documentation. The
@@ -13,20 +18,6 @@ import java.util.function.Function;
  * declarations, so none of them can disagree with another.
  */
 public final class GridKeys {
-    /** Where a key sits in the file. */
-    public enum Section {
-        TOP(""),
-        TASK("task"),
-        TRAIN("train"),
-        AXES("axes");
-
-        public final String prefix;
-
-        Section(String prefix) {
-            this.prefix = prefix;
-        }
-    }
-
     static final int MAX_DEPTH = 2000,
             MAX_WIDTH = 8192,
             MAX_STEPS = 10_000_000,
@@ -41,198 +32,6 @@ public final class GridKeys {
             MAX_CHANNELS = 64,
             MAX_FFN = 64;
     static final double MAX_LR = 100, MAX_GATE_BIAS = 20;
-
-    private static final List<Key<?>> ALL = new ArrayList<>();
-
-    /**
-     * One key. {@code defaultText} is what the docs show (null: required); {@link #parse} validates one value and
-     * throws a {@link GridContext#err} naming the file, the key and what is allowed.
-     */
-    public abstract static class Key<T> {
-        public final Section section;
-        public final String name, type, allowed, defaultText, doc;
-
-        Key(Section section, String name, String type, String allowed, String defaultText, String doc) {
-            this.section = section;
-            this.name = name;
-            this.type = type;
-            this.allowed = allowed;
-            this.defaultText = defaultText;
-            this.doc = doc;
-            ALL.add(this);
-        }
-
-        /** "train.steps", "axes.depth", "name". */
-        public String path() {
-            return section == Section.TOP ? name : section.prefix + "." + name;
-        }
-
-        abstract T parse(GridContext c, String where, JsonNode v);
-
-        /** The value under {@code parent}, or {@code dflt} when absent (null default: the key is required). */
-        T read(GridContext c, JsonNode parent, T dflt) {
-            JsonNode v = parent.get(name);
-            if (v == null || v.isNull()) {
-                if (dflt == null) throw c.err(path(), "missing" + (allowed.isEmpty() ? "" : "; allowed: " + allowed));
-                return dflt;
-            }
-            return parse(c, path(), v);
-        }
-    }
-
-    /** An integer in [min, max]. */
-    public static final class IntKey extends Key<Integer> {
-        final int min, max;
-        public final Integer dflt;
-
-        IntKey(Section s, String name, int min, int max, Integer dflt, String defaultText, String doc) {
-            super(
-                    s,
-                    name,
-                    "integer",
-                    min + " to " + max,
-                    defaultText != null ? defaultText : dflt == null ? null : dflt.toString(),
-                    doc);
-            this.min = min;
-            this.max = max;
-            this.dflt = dflt;
-        }
-
-        @Override
-        Integer parse(GridContext c, String where, JsonNode v) {
-            if (!v.isIntegralNumber()) throw c.err(where, "'" + v.asText() + "' is not an integer");
-            long x = v.asLong();
-            if (x < min || x > max) throw c.err(where, x + " is out of range; allowed " + min + " to " + max);
-            return (int) x;
-        }
-
-        int read(GridContext c, JsonNode parent) {
-            return read(c, parent, dflt);
-        }
-    }
-
-    /** A number in (lo, hi] ({@code openLow}) or [lo, hi]. */
-    public static final class NumKey extends Key<Double> {
-        final double lo, hi;
-        final boolean openLow;
-        public final Double dflt;
-
-        NumKey(
-                Section s,
-                String name,
-                double lo,
-                double hi,
-                boolean openLow,
-                Double dflt,
-                String defaultText,
-                String doc) {
-            super(
-                    s,
-                    name,
-                    "number",
-                    (openLow ? "(" : "[") + Canon.num(lo) + ", " + Canon.num(hi) + "]",
-                    defaultText != null ? defaultText : dflt == null ? null : Canon.num(dflt),
-                    doc);
-            this.lo = lo;
-            this.hi = hi;
-            this.openLow = openLow;
-            this.dflt = dflt;
-        }
-
-        @Override
-        Double parse(GridContext c, String where, JsonNode v) {
-            if (!v.isNumber()) throw c.err(where, "'" + v.asText() + "' is not a number; allowed " + allowed);
-            double x = v.asDouble();
-            if (!((openLow ? x > lo : x >= lo) && x <= hi))
-                throw c.err(where, v.asText() + " is out of range; allowed " + allowed);
-            return x;
-        }
-
-        double read(GridContext c, JsonNode parent) {
-            return read(c, parent, dflt);
-        }
-    }
-
-    /** A word from a fixed list, or a form such as "normal:<σw>", parsed by {@code parser} (null: not allowed). */
-    public static final class ChoiceKey<T> extends Key<T> {
-        final Function<String, T> parser;
-        public final T dflt;
-        /** What a value is called in messages ("unknown activation 'sigmod'"). */
-        private String noun = "value";
-
-        ChoiceKey(
-                Section s,
-                String name,
-                String allowed,
-                Function<String, T> parser,
-                T dflt,
-                String defaultText,
-                String doc) {
-            super(s, name, "word", allowed, defaultText, doc);
-            this.parser = parser;
-            this.dflt = dflt;
-        }
-
-        @Override
-        T parse(GridContext c, String where, JsonNode v) {
-            if (!v.isValueNode()) throw c.err(where, "must be one value; allowed: " + allowed);
-            T t = parser.apply(v.asText().trim().toLowerCase(Locale.ROOT));
-            if (t == null)
-                throw c.err(where, "unknown " + noun + " '" + v.asText().trim() + "'; allowed: " + allowed);
-            return t;
-        }
-
-        ChoiceKey<T> calling(String valueNoun) {
-            this.noun = valueNoun;
-            return this;
-        }
-
-        T read(GridContext c, JsonNode parent) {
-            return read(c, parent, dflt);
-        }
-    }
-
-    /** Free text (a name, a path, a column). */
-    public static final class TextKey extends Key<String> {
-        TextKey(Section s, String name, String allowed, String doc) {
-            super(s, name, "text", allowed, null, doc);
-        }
-
-        @Override
-        String parse(GridContext c, String where, JsonNode v) {
-            if (!v.isValueNode() || v.asText().isBlank()) throw c.err(where, "missing");
-            return v.asText().trim();
-        }
-
-        String read(GridContext c, JsonNode parent) {
-            return read(c, parent, null);
-        }
-    }
-
-    /** A key whose value is a list or a mapping, validated by {@link GridSpec} itself. */
-    public static final class StructKey extends Key<JsonNode> {
-        StructKey(Section s, String name, String type, String defaultText, String doc) {
-            super(s, name, type, "", defaultText, doc);
-        }
-
-        @Override
-        JsonNode parse(GridContext c, String where, JsonNode v) {
-            return v;
-        }
-    }
-
-    static <E extends Enum<E>> Function<String, E> enumParser(Class<E> type) {
-        return t -> {
-            for (E e : type.getEnumConstants()) if (e.name().equalsIgnoreCase(t)) return e;
-            return null;
-        };
-    }
-
-    static <E extends Enum<E>> String names(Class<E> type) {
-        List<String> n = new ArrayList<>();
-        for (E e : type.getEnumConstants()) n.add(e.name().toLowerCase(Locale.ROOT));
-        return String.join(", ", n);
-    }
 
     // --- top level -----------------------------------------------------------------------------------------------
     public static final TextKey NAME = new TextKey(
@@ -267,7 +66,7 @@ public final class GridKeys {
     public static final ChoiceKey<TaskSpec.Kind> TASK_KIND = new ChoiceKey<>(
             Section.TASK,
             "kind",
-            names(TaskSpec.Kind.class),
+            GridKeyTypes.names(TaskSpec.Kind.class),
             enumParser(TaskSpec.Kind.class),
             null,
             null,
@@ -316,7 +115,7 @@ public final class GridKeys {
     public static final ChoiceKey<TaskSpec.Objective> TASK_OBJECTIVE = new ChoiceKey<>(
             Section.TASK,
             "objective",
-            names(TaskSpec.Objective.class),
+            GridKeyTypes.names(TaskSpec.Objective.class),
             enumParser(TaskSpec.Objective.class),
             TaskSpec.Objective.REGRESSION,
             "regression",
@@ -381,7 +180,7 @@ public final class GridKeys {
     public static final ChoiceKey<TrainSpec.Optimizer> OPTIMIZER = new ChoiceKey<>(
             Section.TRAIN,
             "optimizer",
-            names(TrainSpec.Optimizer.class),
+            GridKeyTypes.names(TrainSpec.Optimizer.class),
             enumParser(TrainSpec.Optimizer.class),
             TrainSpec.Optimizer.SGD,
             "sgd",
@@ -400,7 +199,7 @@ public final class GridKeys {
     public static final ChoiceKey<TrainSpec.DType> DTYPE = new ChoiceKey<>(
             Section.TRAIN,
             "dtype",
-            names(TrainSpec.DType.class),
+            GridKeyTypes.names(TrainSpec.DType.class),
             enumParser(TrainSpec.DType.class),
             TrainSpec.DType.FLOAT32,
             "float32",
@@ -479,7 +278,7 @@ public final class GridKeys {
     public static final ChoiceKey<Norm> NORM = new ChoiceKey<>(
             Section.AXES,
             "norm",
-            names(Norm.class),
+            GridKeyTypes.names(Norm.class),
             enumParser(Norm.class),
             Norm.NONE,
             "none",
@@ -496,7 +295,7 @@ public final class GridKeys {
     public static final ChoiceKey<Skip> SKIP = new ChoiceKey<>(
             Section.AXES,
             "skip",
-            names(Skip.class),
+            GridKeyTypes.names(Skip.class),
             enumParser(Skip.class),
             Skip.NONE,
             "none",
@@ -514,7 +313,7 @@ public final class GridKeys {
     public static final ChoiceKey<Cell> CELL = new ChoiceKey<>(
                     Section.AXES,
                     "cell",
-                    names(Cell.class),
+                    GridKeyTypes.names(Cell.class),
                     Cell::parse,
                     Cell.NONE,
                     "none",
@@ -561,7 +360,7 @@ public final class GridKeys {
     public static final ChoiceKey<Positions> POSITIONS = new ChoiceKey<>(
             Section.AXES,
             "positions",
-            names(Positions.class),
+            GridKeyTypes.names(Positions.class),
             enumParser(Positions.class),
             Positions.LEARNED,
             "learned",
@@ -571,11 +370,11 @@ public final class GridKeys {
     private GridKeys() {}
 
     public static List<Key<?>> all() {
-        return Collections.unmodifiableList(ALL);
+        return Collections.unmodifiableList(GridKeyTypes.ALL);
     }
 
     public static List<Key<?>> in(Section s) {
-        return ALL.stream().filter(k -> k.section == s).toList();
+        return GridKeyTypes.ALL.stream().filter(k -> k.section == s).toList();
     }
 
     /** Key names of a section, in declaration order. */
@@ -586,7 +385,7 @@ public final class GridKeys {
     /** The docs table (docs/grid.md, between the grid-keys markers). */
     public static String markdownTable() {
         StringBuilder sb = new StringBuilder("| key | type | allowed | default | meaning |\n|---|---|---|---|---|\n");
-        for (Key<?> k : ALL)
+        for (Key<?> k : GridKeyTypes.ALL)
             sb.append("| `")
                     .append(k.path())
                     .append("` | ")
@@ -604,7 +403,7 @@ public final class GridKeys {
     /** One line per key for {@code sweep --help}. */
     public static String describe() {
         StringBuilder sb = new StringBuilder();
-        for (Key<?> k : ALL)
+        for (Key<?> k : GridKeyTypes.ALL)
             sb.append(String.format(
                     "  %-24s %s%s%n",
                     k.path(),

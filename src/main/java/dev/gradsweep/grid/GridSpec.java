@@ -5,8 +5,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.gradsweep.config.BadInputException;
-import dev.gradsweep.grid.GridKeys.Key;
-import dev.gradsweep.grid.GridKeys.Section;
+import dev.gradsweep.grid.GridKeyTypes.Key;
+import dev.gradsweep.grid.GridKeyTypes.Section;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -166,8 +166,8 @@ public final class GridSpec {
         if (key == GridKeys.CLIP_AXIS) return train.clip;
         if (key == GridKeys.SEQ_LEN)
             return "0"; // feed-forward runs have none; recurrent runs and transformers must list it (RunRules)
-        if (key instanceof GridKeys.IntKey ik && ik.dflt != null) return ik.dflt.toString();
-        Object d = key instanceof GridKeys.ChoiceKey<?> ck ? ck.dflt : null;
+        if (key instanceof GridKeyTypes.IntKey ik && ik.dflt != null) return ik.dflt.toString();
+        Object d = key instanceof GridKeyTypes.ChoiceKey<?> ck ? ck.dflt : null;
         return d == null ? null : d.toString();
     }
 

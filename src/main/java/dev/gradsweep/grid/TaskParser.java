@@ -1,8 +1,8 @@
 package dev.gradsweep.grid;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.gradsweep.grid.GridKeys.Key;
-import dev.gradsweep.grid.GridKeys.Section;
+import dev.gradsweep.grid.GridKeyTypes.Key;
+import dev.gradsweep.grid.GridKeyTypes.Section;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

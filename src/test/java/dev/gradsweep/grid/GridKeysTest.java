@@ -30,7 +30,7 @@ class GridKeysTest {
     void unknownKeysNameTheDeclaredOnes() {
         String base =
                 "name: t\ntask: {kind: gauss}\ntrain: {steps: 2}\naxes: {depth: [1], width: [2], activation: [relu], init: [he]}\n";
-        for (GridKeys.Section s : GridKeys.Section.values()) {
+        for (GridKeyTypes.Section s : GridKeyTypes.Section.values()) {
             String yaml =
                     switch (s) {
                         case TOP -> base + "colour: red\n";
