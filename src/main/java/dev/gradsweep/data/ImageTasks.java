@@ -70,9 +70,8 @@ final class ImageTasks {
     static TaskData teacherCnn(TaskSpec s, Random r) {
         int n = s.samples, c = s.channels, side = s.size, plane = side * side, in = c * plane, k = s.outputs;
         int h = TEACHER_CHANNELS;
-        double[] w1 = weights(r, h * c * 9, c * 9), w2 = weights(r, h * h * 9, h * 9);
-        double[] head = weights(r, k * h * plane, h * plane);
-        for (int i = 0; i < head.length; i++) head[i] /= TEACHER_GAIN; // linear output: no gain
+        double[] w1 = weights(r, h * c * 9, c * 9, TEACHER_GAIN), w2 = weights(r, h * h * 9, h * 9, TEACHER_GAIN);
+        double[] head = weights(r, k * h * plane, h * plane, 1); // linear output: no gain
         double[] x = Tasks.normals(r, n * in), y = new double[n * k];
         double[] img = new double[in], a1 = new double[h * plane], a2 = new double[h * plane];
         for (int i = 0; i < n; i++) {
@@ -118,9 +117,10 @@ final class ImageTasks {
                 }
     }
 
-    private static double[] weights(Random r, int count, int fanIn) {
+    /** N(0, gain² / fanIn) weights. */
+    private static double[] weights(Random r, int count, int fanIn, double gain) {
         double[] w = Tasks.normals(r, count);
-        double scale = TEACHER_GAIN / Math.sqrt(fanIn);
+        double scale = gain / Math.sqrt(fanIn);
         for (int i = 0; i < w.length; i++) w[i] *= scale;
         return w;
     }

@@ -6,18 +6,18 @@ import dev.gradsweep.grid.GridKeyTypes.Section;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /** The {@code task} mapping of a grid file: its kind and the settings that kind takes, each checked. */
 final class TaskParser {
-    /** The keys of the token tasks, and the kinds each applies to (named when another kind lists it). */
-    private static final Map<Key<?>, String> TOKEN_KEY_KINDS = Map.of(
+    /** The keys of the token and image tasks, and the kinds each applies to (named when another kind lists it). */
+    private static final Map<Key<?>, String> KIND_KEYS = Map.of(
             GridKeys.TASK_VOCAB, "reverse, sort",
             GridKeys.TASK_P, "modadd",
             GridKeys.TASK_TRAIN_FRACTION, "modadd",
-            GridKeys.TASK_EVAL_EVERY, "modadd");
-
-    private static final List<Key<?>> TOKEN_KEYS =
-            List.of(GridKeys.TASK_VOCAB, GridKeys.TASK_P, GridKeys.TASK_TRAIN_FRACTION, GridKeys.TASK_EVAL_EVERY);
+            GridKeys.TASK_EVAL_EVERY, "modadd",
+            GridKeys.TASK_SIZE, "bars, teacher_cnn",
+            GridKeys.TASK_CHANNELS, "bars, teacher_cnn");
 
     private TaskParser() {}
 
@@ -26,10 +26,9 @@ final class TaskParser {
         TaskSpec.Kind kind = GridKeys.TASK_KIND.read(c, t);
         if (kind.tokens()) return tokens(c, t, kind);
         if (kind.image()) return image(c, t, kind);
-        for (Key<?> k : List.of(GridKeys.TASK_SIZE, GridKeys.TASK_CHANNELS))
-            if (t.has(k.name)) throw c.err(k.path(), "only applies to kinds bars and teacher_cnn");
-        for (Key<?> k : TOKEN_KEYS)
-            if (t.has(k.name)) throw c.err(k.path(), "only applies to kind: " + TOKEN_KEY_KINDS.get(k));
+        for (Key<?> k : GridKeys.in(Section.TASK))
+            if (KIND_KEYS.containsKey(k) && t.has(k.name))
+                throw c.err(k.path(), "only applies to kind: " + KIND_KEYS.get(k));
         int samples = kind.sequence()
                 ? 0
                 : kind == TaskSpec.Kind.TABLE ? GridKeys.TASK_SAMPLES.read(c, t, 0) : GridKeys.TASK_SAMPLES.read(c, t);
@@ -95,13 +94,7 @@ final class TaskParser {
     private static TaskSpec image(GridContext c, JsonNode t, TaskSpec.Kind kind) {
         List<Key<?>> own = new ArrayList<>(List.of(GridKeys.TASK_SIZE, GridKeys.TASK_CHANNELS, GridKeys.TASK_SAMPLES));
         if (kind == TaskSpec.Kind.TEACHER_CNN) own.add(GridKeys.TASK_OUTPUTS);
-        for (Key<?> k : GridKeys.in(Section.TASK))
-            if (k != GridKeys.TASK_KIND && !own.contains(k) && t.has(k.name))
-                throw c.err(
-                        k.path(),
-                        "does not apply to kind: " + kind.name().toLowerCase() + " (it takes "
-                                + own.stream().map(Key::path).toList()
-                                + (k == GridKeys.TASK_INPUTS ? "; its inputs are channels x size x size" : "") + ")");
+        onlyOwn(c, t, kind, own, k -> k == GridKeys.TASK_INPUTS ? "; its inputs are channels x size x size" : "");
         int classes = kind == TaskSpec.Kind.BARS
                 ? TaskSpec.BARS_CLASSES
                 : GridKeys.TASK_OUTPUTS.read(c, t, TaskSpec.TEACHER_CNN_DEFAULT_CLASSES);
@@ -123,12 +116,7 @@ final class TaskParser {
                     case MODADD -> List.of(GridKeys.TASK_P, GridKeys.TASK_TRAIN_FRACTION, GridKeys.TASK_EVAL_EVERY);
                     default -> List.of(GridKeys.TASK_PATH);
                 };
-        for (Key<?> k : GridKeys.in(Section.TASK))
-            if (k != GridKeys.TASK_KIND && !own.contains(k) && t.has(k.name))
-                throw c.err(
-                        k.path(),
-                        "does not apply to kind: " + kind.name().toLowerCase() + " (it takes "
-                                + (own.stream().map(Key::path).toList()) + "; the length is axes.seq_len)");
+        onlyOwn(c, t, kind, own, k -> "; the length is axes.seq_len");
         return switch (kind) {
             case REVERSE, SORT -> TaskSpec.tokens(kind, GridKeys.TASK_VOCAB.read(c, t), 0, 0, 0, null);
             case MODADD -> TaskSpec.tokens(
@@ -140,5 +128,16 @@ final class TaskParser {
                     null);
             default -> TaskSpec.tokens(kind, 0, 0, 0, 0, GridKeys.TASK_PATH.read(c, t));
         };
+    }
+
+    /** A task key of {@code kind} other than its own is an error naming it, what the kind takes, and {@code hint}. */
+    private static void onlyOwn(
+            GridContext c, JsonNode t, TaskSpec.Kind kind, List<Key<?>> own, Function<Key<?>, String> hint) {
+        for (Key<?> k : GridKeys.in(Section.TASK))
+            if (k != GridKeys.TASK_KIND && !own.contains(k) && t.has(k.name))
+                throw c.err(
+                        k.path(),
+                        "does not apply to kind: " + kind.name().toLowerCase() + " (it takes "
+                                + own.stream().map(Key::path).toList() + hint.apply(k) + ")");
     }
 }

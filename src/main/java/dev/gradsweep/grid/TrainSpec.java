@@ -51,20 +51,7 @@ public final class TrainSpec implements Serializable {
             DType dtype,
             int warmup,
             double highwayGateBias) {
-        this(steps, batch, optimizer, lr, clip, dtype, warmup, highwayGateBias, DEFAULT_FORGET_BIAS);
-    }
-
-    public TrainSpec(
-            int steps,
-            int batch,
-            Optimizer optimizer,
-            double lr,
-            String clip,
-            DType dtype,
-            int warmup,
-            double highwayGateBias,
-            double forgetBias) {
-        this(steps, batch, optimizer, lr, clip, dtype, warmup, highwayGateBias, forgetBias, DEFAULT_FFN);
+        this(steps, batch, optimizer, lr, clip, dtype, warmup, highwayGateBias, DEFAULT_FORGET_BIAS, DEFAULT_FFN);
     }
 
     public TrainSpec(

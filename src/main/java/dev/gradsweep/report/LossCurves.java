@@ -21,9 +21,7 @@ final class LossCurves {
         page.md.append(
                 "\n## Loss curves by axis\n\nMedian training loss over the runs that share the value (diverged runs drop "
                         + "out at their last finite step).\n\n");
-        long maxStep =
-                spark.sql("SELECT coalesce(max(step), 0) FROM steps").first().getInt(0);
-        long every = Math.max(1, (maxStep + LOSS_POINTS) / LOSS_POINTS);
+        long every = bucket(spark);
         for (String axis : axes) {
             List<Row> rs = spark.sql(
                             "SELECT cast(r." + axis + " AS string) AS value, floor(s.step / " + every + ") * " + every
@@ -79,9 +77,7 @@ final class LossCurves {
         page.md.append("\n## Training and held-out loss\n\nThe loss on the held-out pairs (`steps.heldout_loss`, "
                 + "every `task.eval_every` steps) beside the training loss: their gap is what the net has memorised "
                 + "rather than learnt; grokking is the held-out curve falling long after the training loss has.\n\n");
-        long maxStep =
-                spark.sql("SELECT coalesce(max(step), 0) FROM steps").first().getInt(0);
-        long every = Math.max(1, (maxStep + LOSS_POINTS) / LOSS_POINTS);
+        long every = bucket(spark);
         String in = Queries.inList(ids);
         Map<String, List<double[]>> train = points(
                 spark,
@@ -93,9 +89,9 @@ final class LossCurves {
                         + ") AND heldout_loss IS NOT NULL ORDER BY 1, 2");
         List<Charts.Line> ls = new ArrayList<>();
         Map<String, java.awt.Color> colours = new java.util.LinkedHashMap<>();
-        for (String id : ids) {
-            String label = labelOf.getOrDefault(id, id);
-            java.awt.Color col = Charts.PALETTE[colours.size() / 2 % Charts.PALETTE.length];
+        for (int i = 0; i < ids.size(); i++) {
+            String id = ids.get(i), label = labelOf.getOrDefault(id, id);
+            java.awt.Color col = Charts.PALETTE[i % Charts.PALETTE.length];
             for (String part : new String[] {"training", "held-out"}) {
                 List<double[]> p = (part.equals("training") ? train : held).getOrDefault(id, List.of());
                 String name = label + " " + part;
@@ -115,6 +111,13 @@ final class LossCurves {
         });
         page.save(c, colours, "heldout_loss.png");
         page.image("heldout_loss.png", "training and held-out loss per run");
+    }
+
+    /** Steps per point of a loss curve: at most LOSS_POINTS points over the longest run. */
+    private static long bucket(SparkSession spark) {
+        long maxStep =
+                spark.sql("SELECT coalesce(max(step), 0) FROM steps").first().getInt(0);
+        return Math.max(1, (maxStep + LOSS_POINTS) / LOSS_POINTS);
     }
 
     /** run_id → (x, y) points of a query's three columns, in its order. */
