@@ -124,6 +124,14 @@ public final class TaskSpec implements Serializable {
     }
 
     /**
+     * The [channels, height, width] an input row fills row-major (arch conv): bars and teacher_cnn's channels × size ×
+     * size; null for tasks without an image shape.
+     */
+    public int[] imageShape() {
+        return kind.image() ? new int[] {channels, size, size} : null;
+    }
+
+    /**
      * A token task (arch transformer): {@code vocab} for reverse and sort, {@code p} and {@code trainFraction} for
      * modadd (and {@code evalEvery}), {@code path} for text; fresh sequences every step, so no sample count.
      * Cross-entropy over the tokens.
