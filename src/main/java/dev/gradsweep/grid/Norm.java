@@ -10,7 +10,9 @@ public enum Norm {
     NONE,
     BATCH,
     LAYER,
-    RMS;
+    RMS,
+    /** Group norm (Wu & He 2018), arch conv only: per sample over each group of channels and the spatial positions. */
+    GROUP;
 
     /** The grid file's and the tables' spelling. */
     public final String key = name().toLowerCase(Locale.ROOT);

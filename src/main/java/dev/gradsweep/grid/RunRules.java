@@ -25,6 +25,10 @@ final class RunRules {
         if (rc.arch == Arch.CONV)
             throw c.err(
                     "axes.arch", "conv is not available yet (convolutional nets come later); allowed: " + Arch.ALLOWED);
+        if (rc.norm == Norm.GROUP)
+            throw c.err("axes.norm", "group with arch " + rc.arch + ": group norm is for conv nets (arch conv)");
+        if (rc.skip == Skip.FIXUP)
+            throw c.err("axes.skip", "fixup with arch " + rc.arch + ": Fixup is for conv nets (arch conv)");
         if (rc.arch == Arch.TRANSFORMER) checkTransformer(rc);
         else {
             if (rc.skip == Skip.DEEPNORM)

@@ -11,7 +11,9 @@ public enum Skip {
     RESIDUAL,
     HIGHWAY,
     REZERO,
-    DEEPNORM;
+    DEEPNORM,
+    /** Fixup (Zhang et al. 2019), arch conv only: residual blocks without a norm, their branches initialised to train. */
+    FIXUP;
 
     /** The grid file's and the tables' spelling. */
     public final String key = name().toLowerCase(Locale.ROOT);

@@ -141,7 +141,7 @@ class GridSpecTest {
                 "width: [4]|width: [4]~placement: [middle]|axes.placement|pre, post",
                 "steps: 10|steps: 10, warmup: 11|train.warmup|longer than the run",
                 "steps: 10|steps: 10, highway_gate_bias: x|train.highway_gate_bias|[-20, 20]",
-                "width: [4]|width: [4]~norm: [group]|axes.norm|none, batch, layer",
+                "width: [4]|width: [4]~norm: [weight]|axes.norm|none, batch, layer, rms, group",
                 "lr: 0.05|lr: -1|train.lr|out of range",
                 "optimizer: sgd|optimizer: rmsprop|train.optimizer|sgd, momentum, adam",
                 "dtype: float32|dtype: float16|train.dtype|float32, float64",
