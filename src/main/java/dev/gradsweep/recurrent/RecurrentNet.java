@@ -3,7 +3,6 @@ package dev.gradsweep.recurrent;
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.Cell;
 import dev.gradsweep.model.NetworkFactory;
-import dev.gradsweep.stats.ActStats;
 import dev.gradsweep.stats.Segment;
 import dev.gradsweep.stats.TimeStepStats;
 import java.util.ArrayList;
@@ -20,7 +19,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * length. Matrix products are ND4J's, batched over the whole minibatch: the input products of a layer over all T
  * steps in one matmul, the recurrent product one matmul per step, and after the backward loop the weight
  * gradients and the gradient into the layer below one matmul each. The gate arithmetic runs in Java loops over
- * host memory (one bulk read and write per step instead of several native ops). Gradients are of the mean loss
+ * host memory ({@link CellSteps}) (one bulk read and write per step instead of several native ops). Gradients are of the mean loss
  * (not DL4J's batch sum): MSE averaged over outputs and batch, or cross-entropy averaged over batch and groups.
  * float32 arrays hold float32 values; the Java arithmetic is double and rounded where it is stored.
  *
@@ -41,8 +40,8 @@ public final class RecurrentNet {
     private final HostBuf[] hsHost, preHost, dpHost, drHost, dhinHost;
     private final INDArray wo, dwo, dbo, x, out, dOut, ones, rec, dhRec, hLastTop, dhinTopLast;
     private final HostBuf xHost, outHost, dOutHost, recHost, dhRecHost;
-    /** Java-side state: gate activations per step [T·B·G·H] (lstm, gru), cell state [(T+1)·B·H] (lstm), h₋W_hn (gru). */
-    private final double[][] gates, cells, recN, tanhCells;
+    /** The gate arithmetic and the state it keeps between the forward and the backward pass. */
+    private final CellSteps steps;
 
     private final double[] y;
     private final int[] biasOffset;
@@ -50,8 +49,6 @@ public final class RecurrentNet {
     private final int outBiasOffset;
     private double[] outValues;
     private final List<TimeStepStats> stats = new ArrayList<>();
-    private final double[] fwdAbs, fwdSat, fwdSlope, fwdGate; // [layer·T + t] sums of the forward pass
-    private boolean collect;
     // test probe: adds eps to element idx of h_t of layer probeLayer in the forward pass
     private int probeLayer = -1, probeT, probeIdx;
     private double probeEps;
@@ -125,10 +122,6 @@ public final class RecurrentNet {
         dpHost = new HostBuf[depth];
         drHost = new HostBuf[depth];
         dhinHost = new HostBuf[depth];
-        gates = new double[depth][];
-        cells = new double[depth][];
-        recN = new double[depth][];
-        tanhCells = new double[depth][];
         for (int l = 0; l < depth; l++) {
             hs[l] = Nd4j.create(dt, (long) (seqLen + 1) * batch, h); // rows [0, B) hold h₋₁ = 0
             hsPrev[l] = view(hs[l], 0, tb, h);
@@ -145,12 +138,6 @@ public final class RecurrentNet {
             dpHost[l] = new HostBuf(dp[l]);
             drHost[l] = new HostBuf(dr[l]);
             dhinHost[l] = new HostBuf(dhin[l]);
-            if (cell != Cell.RNN) gates[l] = new double[tb * gh];
-            if (cell == Cell.LSTM) {
-                cells[l] = new double[(seqLen + 1) * batch * h];
-                tanhCells[l] = new double[tb * h]; // kept from the forward pass: one exp per element less in backward
-            }
-            if (cell == Cell.GRU) recN[l] = new double[tb * h];
         }
         x = Nd4j.create(dt, tb, nIn);
         y = new double[batch * nOut];
@@ -166,11 +153,7 @@ public final class RecurrentNet {
         dOutHost = new HostBuf(dOut);
         recHost = new HostBuf(rec);
         dhRecHost = new HostBuf(dhRec);
-        int n = depth * seqLen;
-        fwdAbs = new double[n];
-        fwdSat = new double[n];
-        fwdSlope = new double[n];
-        fwdGate = new double[n];
+        steps = new CellSteps(spec, batch, dt == DataType.FLOAT);
         initialize();
     }
 
@@ -243,7 +226,7 @@ public final class RecurrentNet {
 
     /** Forward and backward on the current batch; returns the mean loss. With {@code withStats}, {@link #timeSteps()}. */
     public double computeGradient(boolean withStats) {
-        collect = withStats;
+        steps.collect = withStats;
         stats.clear();
         double loss = forward();
         backward();
@@ -252,7 +235,7 @@ public final class RecurrentNet {
 
     /** Forward only: the mean loss on the current batch. */
     public double loss() {
-        collect = false;
+        steps.collect = false;
         return forward();
     }
 
@@ -303,18 +286,7 @@ public final class RecurrentNet {
                     Nd4j.matmul(hPrevAt[l][t], wh[l], rec, false, false, false);
                     recHost.get(0, batch * gh, r, 0);
                 } else Arrays.fill(r, 0);
-                int s = l * seqLen + t;
-                switch (cell) {
-                    case RNN:
-                        rnnForward(p, r, hv, s);
-                        break;
-                    case LSTM:
-                        lstmForward(l, t, p, r, hv, s);
-                        break;
-                    default:
-                        gruForward(l, t, p, r, hp, hv, s);
-                        break;
-                }
+                steps.forward(l, t, p, r, bias, hp, hv);
                 if (l == probeLayer && t == probeT) hv[probeIdx] += probeEps;
                 hsHost[l].round(hv, bh);
                 hsHost[l].put((t + 1) * bh, bh, hv, 0);
@@ -332,157 +304,12 @@ public final class RecurrentNet {
         return lossAndOutputGradient(o);
     }
 
-    private void rnnForward(double[] p, double[] r, double[] hv, int s) {
-        double sumAbs = 0, sat = 0, slope = 0;
-        double[] bounds = act.unsaturatedOutputs(ActStats.SATURATION_THRESHOLD);
-        double mid = (bounds[0] + bounds[1]) / 2, half = (bounds[1] - bounds[0]) / 2;
-        for (int b = 0; b < batch; b++) {
-            int row = b * h;
-            for (int j = 0; j < h; j++) {
-                double v = apply(act, p[row + j] + r[row + j] + bias[j]);
-                hv[row + j] = v;
-                if (collect) {
-                    sumAbs += Math.abs(v);
-                    sat += Math.abs(v - mid) < half ? 0 : 1;
-                    double d = act.derivativeFromOutput(v);
-                    slope += d * d;
-                }
-            }
-        }
-        if (collect) {
-            fwdAbs[s] = sumAbs;
-            fwdSat[s] = act.hasSaturation() ? sat : Double.NaN;
-            fwdSlope[s] = slope;
-            fwdGate[s] = Double.NaN;
-        }
-    }
-
-    /** DL4J's block order [a, f, o, i]; gates[l] keeps the activations, cells[l] the cell state (row block t+1). */
-    private void lstmForward(int l, int t, double[] p, double[] r, double[] hv, int s) {
-        double[] gs = gates[l], cs = cells[l], tcs = tanhCells[l];
-        int gBase = t * batch * gh, cPrev = t * batch * h, cNow = (t + 1) * batch * h;
-        boolean round = dt == DataType.FLOAT;
-        double sumAbs = 0, sat = 0, slope = 0, forget = 0;
-        double lim = Math.sqrt(1 - ActStats.SATURATION_THRESHOLD); // tanh: |1 − a²| < 1 % ⇔ |a| > √0.99
-        for (int b = 0; b < batch; b++) {
-            int row = b * gh;
-            for (int j = 0; j < h; j++) {
-                int ia = row + j, jf = ia + h, jo = jf + h, ji = jo + h;
-                double a = tanh(p[ia] + r[ia] + bias[j]);
-                double f = sigmoid(p[jf] + r[jf] + bias[h + j]);
-                double o = sigmoid(p[jo] + r[jo] + bias[2 * h + j]);
-                double i = sigmoid(p[ji] + r[ji] + bias[3 * h + j]);
-                if (round) {
-                    a = (float) a;
-                    f = (float) f;
-                    o = (float) o;
-                    i = (float) i;
-                }
-                int gi = gBase + ia;
-                gs[gi] = a;
-                gs[gi + h] = f;
-                gs[gi + 2 * h] = o;
-                gs[gi + 3 * h] = i;
-                double c = f * cs[cPrev + b * h + j] + i * a;
-                if (round) c = (float) c;
-                cs[cNow + b * h + j] = c;
-                double tc = tanh(c);
-                tcs[cPrev + b * h + j] = tc;
-                double v = o * tc;
-                hv[b * h + j] = v;
-                if (collect) {
-                    sumAbs += Math.abs(v);
-                    sat += Math.abs(a) < lim ? 0 : 1;
-                    double d = 1 - a * a;
-                    slope += d * d;
-                    forget += f;
-                }
-            }
-        }
-        if (collect) record(s, sumAbs, sat, slope, forget);
-    }
-
-    /** Block order [r, z, n]; gates[l] keeps r, z, n; recN[l] the recurrent product of the n block, h₋ W_hn. */
-    private void gruForward(int l, int t, double[] p, double[] r, double[] hp, double[] hv, int s) {
-        double[] gs = gates[l], rn = recN[l];
-        int gBase = t * batch * gh, nBase = t * batch * h;
-        boolean round = dt == DataType.FLOAT;
-        double sumAbs = 0, sat = 0, slope = 0, update = 0;
-        double lim = Math.sqrt(1 - ActStats.SATURATION_THRESHOLD);
-        for (int b = 0; b < batch; b++) {
-            int row = b * gh;
-            for (int j = 0; j < h; j++) {
-                int jr = row + j, jz = jr + h, jn = jz + h;
-                double rg = sigmoid(p[jr] + r[jr] + bias[j]);
-                double z = sigmoid(p[jz] + r[jz] + bias[h + j]);
-                double hn = r[jn];
-                double n = tanh(p[jn] + bias[2 * h + j] + rg * hn);
-                if (round) {
-                    rg = (float) rg;
-                    z = (float) z;
-                    n = (float) n;
-                }
-                int gi = gBase + jr;
-                gs[gi] = rg;
-                gs[gi + h] = z;
-                gs[gi + 2 * h] = n;
-                rn[nBase + b * h + j] = hn;
-                double v = (1 - z) * n + z * hp[b * h + j];
-                hv[b * h + j] = v;
-                if (collect) {
-                    sumAbs += Math.abs(v);
-                    sat += Math.abs(n) < lim ? 0 : 1;
-                    double d = 1 - n * n;
-                    slope += d * d;
-                    update += z;
-                }
-            }
-        }
-        if (collect) record(s, sumAbs, sat, slope, update);
-    }
-
-    private void record(int s, double sumAbs, double sat, double slope, double gate) {
-        fwdAbs[s] = sumAbs;
-        fwdSat[s] = sat;
-        fwdSlope[s] = slope;
-        fwdGate[s] = gate;
-    }
-
     /** Mean loss of the batch; writes ∂L/∂out (of the mean loss) into dOut. */
     private double lossAndOutputGradient(double[] o) {
         double[] d = new double[o.length];
-        double sum = 0;
-        int groups = spec.groups();
-        if (groups == 0) {
-            double scale = 2.0 / ((double) batch * nOut);
-            for (int i = 0; i < o.length; i++) {
-                double e = o[i] - y[i];
-                sum += e * e;
-                d[i] = scale * e;
-            }
-            sum /= (double) batch * nOut;
-        } else {
-            int cls = nOut / groups;
-            double scale = 1.0 / ((double) batch * groups);
-            for (int b = 0; b < batch; b++) {
-                for (int k = 0; k < groups; k++) {
-                    int at = b * nOut + k * cls;
-                    double max = Double.NEGATIVE_INFINITY;
-                    for (int c = 0; c < cls; c++) max = Math.max(max, o[at + c]);
-                    double z = 0;
-                    for (int c = 0; c < cls; c++) z += Math.exp(o[at + c] - max);
-                    double logZ = Math.log(z) + max;
-                    for (int c = 0; c < cls; c++) {
-                        double lp = o[at + c] - logZ;
-                        if (y[at + c] != 0) sum -= y[at + c] * lp;
-                        d[at + c] = scale * (Math.exp(lp) - y[at + c]);
-                    }
-                }
-            }
-            sum /= (double) batch * groups;
-        }
+        double loss = OutputLoss.meanLoss(o, y, batch, nOut, spec.groups(), d);
         dOutHost.put(0, d.length, d, 0);
-        return sum;
+        return loss;
     }
 
     // ---------------------------------------------------------------- backward
@@ -517,7 +344,7 @@ public final class RecurrentNet {
                 if (cell == Cell.GRU) for (int i = 0; i < bh; i++) dh[i] += carry[i];
                 dhinHost[l].round(dh, bh);
                 dhinHost[l].put(t * bh, bh, dh, 0);
-                if (collect) {
+                if (steps.collect) {
                     double s2 = 0;
                     long z = 0, nf = 0;
                     for (int i = 0; i < bh; i++) {
@@ -537,11 +364,11 @@ public final class RecurrentNet {
                         break;
                     }
                     case LSTM:
-                        cSq[t] = lstmBackward(l, t, dh, carry, dz);
+                        cSq[t] = steps.lstmBackward(l, t, dh, carry, dz);
                         break;
                     default: {
                         hsHost[l].get(t * bh, bh, hp, 0);
-                        gruBackward(l, t, dh, hp, carry, dz, dzr);
+                        steps.gruBackward(l, t, dh, hp, carry, dz, dzr);
                         break;
                     }
                 }
@@ -554,117 +381,8 @@ public final class RecurrentNet {
             Nd4j.matmul(ones, dp[l], db[l], false, false, false);
             Nd4j.matmul(hsPrev[l], dr[l], dwh[l], true, false, false);
             if (l > 0) Nd4j.matmul(dp[l], wx[l], dhin[l - 1], false, true, false);
-            if (collect) emit(l, gradSq, zeros, bad, cSq);
-        }
-    }
-
-    /** Returns ‖∂L/∂c_t‖²; carry: ∂L/∂c_{t+1}·f_{t+1} in, ∂L/∂c_t·f_t out. */
-    private double lstmBackward(int l, int t, double[] dh, double[] carry, double[] dz) {
-        double[] gs = gates[l], cs = cells[l], tcs = tanhCells[l];
-        int gBase = t * batch * gh, cPrev = t * batch * h;
-        double cSq = 0;
-        for (int b = 0; b < batch; b++) {
-            for (int j = 0; j < h; j++) {
-                int k = b * h + j, ia = b * gh + j, gi = gBase + ia;
-                double a = gs[gi], f = gs[gi + h], o = gs[gi + 2 * h], i = gs[gi + 3 * h];
-                double tc = tcs[cPrev + k];
-                double dc = carry[k] + dh[k] * o * (1 - tc * tc);
-                cSq += dc * dc;
-                double dOutGate = dh[k] * tc;
-                dz[ia] = dc * i * (1 - a * a);
-                dz[ia + h] = dc * cs[cPrev + k] * f * (1 - f);
-                dz[ia + 2 * h] = dOutGate * o * (1 - o);
-                dz[ia + 3 * h] = dc * a * i * (1 - i);
-                carry[k] = dc * f;
-            }
-        }
-        return cSq;
-    }
-
-    /** dz: gradient of the input-side pre-activations [r, z, n]; dzr: of the recurrent products (n block times r). */
-    private void gruBackward(int l, int t, double[] dh, double[] hp, double[] carry, double[] dz, double[] dzr) {
-        double[] gs = gates[l], rn = recN[l];
-        int gBase = t * batch * gh, nBase = t * batch * h;
-        for (int b = 0; b < batch; b++) {
-            for (int j = 0; j < h; j++) {
-                int k = b * h + j, jr = b * gh + j, gi = gBase + jr;
-                double r = gs[gi], z = gs[gi + h], n = gs[gi + 2 * h];
-                double dn = dh[k] * (1 - z) * (1 - n * n);
-                double dr = dn * rn[nBase + k] * r * (1 - r);
-                double du = dh[k] * (hp[k] - n) * z * (1 - z);
-                dz[jr] = dr;
-                dz[jr + h] = du;
-                dz[jr + 2 * h] = dn;
-                dzr[jr] = dr;
-                dzr[jr + h] = du;
-                dzr[jr + 2 * h] = dn * r;
-                carry[k] = dh[k] * z;
-            }
-        }
-        if (dt == DataType.FLOAT) for (int i = 0; i < dzr.length; i++) dzr[i] = (float) dzr[i];
-    }
-
-    private void emit(int l, double[] gradSq, long[] zeros, long[] bad, double[] cSq) {
-        long n = (long) batch * h;
-        List<TimeStepStats> layer = new ArrayList<>(seqLen);
-        for (int t = 0; t < seqLen; t++) {
-            int s = l * seqLen + t;
-            layer.add(new TimeStepStats(
-                    l,
-                    spec.layerName(l),
-                    t,
-                    n,
-                    Math.sqrt(gradSq[t]),
-                    zeros[t],
-                    bad[t],
-                    cell == Cell.LSTM ? Math.sqrt(cSq[t]) : Double.NaN,
-                    fwdAbs[s] / n,
-                    fwdSat[s] / n,
-                    cell == Cell.RNN && !act.hasDerivativeFromOutput() ? Double.NaN : fwdSlope[s] / n,
-                    fwdGate[s] / n));
-        }
-        stats.addAll(0, layer); // layers are visited top-down; keep the list layer-major ascending
-    }
-
-    // ---------------------------------------------------------------- scalar functions
-
-    static double sigmoid(double z) {
-        return 1 / (1 + Math.exp(-z));
-    }
-
-    /**
-     * tanh through one exp (an intrinsic, unlike Math.tanh), with its odd Taylor series near 0 where 1 − e^{−2|z|}
-     * would cancel: relative error below 1e-14 everywhere.
-     */
-    static double tanh(double z) {
-        double a = Math.abs(z);
-        if (a < 0x1p-6) {
-            double z2 = z * z;
-            return z * (1 - z2 * (1.0 / 3 - z2 * (2.0 / 15 - z2 * (17.0 / 315))));
-        }
-        double e = Math.exp(-2 * a);
-        double v = (1 - e) / (1 + e);
-        return z < 0 ? -v : v;
-    }
-
-    static double apply(Activation a, double z) {
-        switch (a) {
-            case TANH:
-                return tanh(z);
-            case RELU:
-                return z > 0 ? z : 0;
-            case SIGMOID:
-                return sigmoid(z);
-            case IDENTITY:
-                return z;
-            case LEAKYRELU:
-                return z > 0 ? z : 0.01 * z;
-            case HARDTANH:
-                return z < -1 ? -1 : z > 1 ? 1 : z;
-            case SOFTSIGN:
-                return z / (1 + Math.abs(z));
-            default:
-                throw new IllegalArgumentException("rnn activation " + a.key);
+            if (steps.collect) // layers are visited top-down; keep the list layer-major ascending
+            stats.addAll(0, steps.timeSteps(l, gradSq, zeros, bad, cSq));
         }
     }
 }
