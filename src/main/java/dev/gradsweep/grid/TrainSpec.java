@@ -56,20 +56,6 @@ public final class TrainSpec implements Serializable {
             DType dtype,
             int warmup,
             double highwayGateBias) {
-        this(steps, batch, optimizer, lr, clip, dtype, warmup, highwayGateBias, DEFAULT_FORGET_BIAS, DEFAULT_FFN);
-    }
-
-    public TrainSpec(
-            int steps,
-            int batch,
-            Optimizer optimizer,
-            double lr,
-            String clip,
-            DType dtype,
-            int warmup,
-            double highwayGateBias,
-            double forgetBias,
-            int ffn) {
         this(
                 steps,
                 batch,
@@ -79,8 +65,8 @@ public final class TrainSpec implements Serializable {
                 dtype,
                 warmup,
                 highwayGateBias,
-                forgetBias,
-                ffn,
+                DEFAULT_FORGET_BIAS,
+                DEFAULT_FFN,
                 DEFAULT_STAGES,
                 DEFAULT_GROUPS);
     }
