@@ -43,9 +43,9 @@ public final class TableLoader {
             throw new BadInputException(
                     "grid file " + gridFile + ": task.features: " + spec.path + " has no column besides the label");
         int[] shape = spec.imageShape();
-        if (shape != null && shape[0] * shape[1] * shape[2] != features.size())
+        if (shape != null && TaskSpec.values(shape) != features.size())
             throw new BadInputException("grid file " + gridFile + ": task.shape: " + TaskSpec.shapeText(shape) + " = "
-                    + shape[0] * shape[1] * shape[2] + " values per image, but " + spec.path + " has "
+                    + TaskSpec.values(shape) + " values per image, but " + spec.path + " has "
                     + features.size() + " feature columns" + (spec.features.isEmpty() ? " besides the label" : ""));
         List<String> used = new ArrayList<>(features);
         used.add(spec.label);

@@ -48,11 +48,11 @@ final class TaskParser {
             for (Key<?> k : List.of(GridKeys.TASK_INPUTS, GridKeys.TASK_OUTPUTS))
                 if (t.has(k.name)) throw c.err(k.path(), "is read from the table file; remove it");
             int[] shape = shape(c, t.get(GridKeys.TASK_SHAPE.name));
-            if (shape != null && !features.isEmpty() && features.size() != shape[0] * shape[1] * shape[2])
+            if (shape != null && !features.isEmpty() && features.size() != TaskSpec.values(shape))
                 throw c.err(
                         "task.shape",
-                        TaskSpec.shapeText(shape) + " = " + shape[0] * shape[1] * shape[2]
-                                + " values, but task.features" + " lists " + features.size() + " columns");
+                        TaskSpec.shapeText(shape) + " = " + TaskSpec.values(shape) + " values, but task.features lists "
+                                + features.size() + " columns");
             return TaskSpec.table(samples, obj, path, label, features, shape);
         }
         for (Key<?> k :

@@ -250,6 +250,11 @@ public final class TaskSpec implements Serializable {
         return shape[0] + "x" + shape[1] + "x" + shape[2];
     }
 
+    /** C·H·W: the values of one image of {@code shape}. */
+    public static int values(int[] shape) {
+        return shape[0] * shape[1] * shape[2];
+    }
+
     @Override
     public String toString() {
         return canonical();
