@@ -110,6 +110,19 @@ class ConvInputsTest {
         }
     }
 
+    /** A CSV without python: its feature columns in the file's order (the label among them) fill [1, 2, 2]. */
+    @Test
+    void csvColumnsFillTheShapeInTheFilesOrder() throws Exception {
+        Path csv = Files.writeString(tmp.resolve("t.csv"), "b,label,a,d,c\n1,0,2,3,4\n5,1,6,7,8.5\n");
+        TaskData d = TableLoader.load(spark, table(csv, List.of(), 1, 2, 2), "g.yaml");
+        assertEquals(
+                List.of(1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.5),
+                java.util.Arrays.stream(d.x).boxed().toList());
+        assertEquals(
+                List.of(1.0, 0.0, 0.0, 1.0),
+                java.util.Arrays.stream(d.y).boxed().toList());
+    }
+
     @Test
     void parquetFeaturesFillTheShapeInTheOrderListedAndAWrongShapeIsAnError() {
         int n = 5;
