@@ -67,7 +67,9 @@ public enum Table {
             s("arch"),
             i("heads"),
             i("ffn"),
-            s("positions")),
+            s("positions"),
+            i("stages"),
+            i("groups")),
     STEPS(
             "steps",
             s("run_id"),
