@@ -17,7 +17,8 @@ WITH a AS (
                   'arch', coalesce(arch, 'mlp'), 'heads', cast(heads AS string),
                   'positions', coalesce(positions, 'n/a')) AS axes,
          map('steps', cast(steps AS string), 'warmup', cast(warmup AS string), 'ffn', cast(ffn AS string),
-             'highway_gate_bias', cast(highway_gate_bias AS string)) AS settings
+             'highway_gate_bias', cast(highway_gate_bias AS string), 'stages', cast(stages AS string),
+             'groups', cast(groups AS string)) AS settings
   FROM verdict_evidence v
 )
 SELECT a.*, x.axis, x.value,
