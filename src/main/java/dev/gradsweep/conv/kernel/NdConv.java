@@ -54,9 +54,10 @@ public final class NdConv {
     /** dw ← ∂(Σ y·dy)/∂w and, with dx non-null, dx ← ∂(Σ y·dy)/∂x (both overwritten). */
     public static void backward(ConvShape s, INDArray x, INDArray w, INDArray dy, INDArray dx, INDArray dw) {
         INDArray gx = dx != null ? dx : x.ulike();
-        long[] l = new Conv2D((INDArray) null, null, null, null, config(s)).iArgs(); // the forward's arguments
-        int[] args = new int[l.length];
-        for (int i = 0; i < l.length; i++) args[i] = (int) l[i];
+        // conv2d's integer arguments (as Conv2D.addArgs): kernel, stride, padding, dilation, mode 0 (explicit), NHWC 1,
+        // YXIO 0
+        int k = s.k(), st = s.stride(), p = s.pad();
+        int[] args = {k, k, st, st, p, p, 1, 1, 0, 1, WeightsFormat.YXIO.ordinal()};
         Nd4j.exec(DynamicCustomOp.builder("conv2d_bp")
                 .addInputs(
                         image(x, s.batch(), s.height(), s.width(), s.in()),
