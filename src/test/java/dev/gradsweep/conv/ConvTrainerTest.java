@@ -24,8 +24,9 @@ import org.junit.jupiter.api.Test;
  * layers row per stem, unit and head, δ never missing), δ's definitions (a plain unit's is its β gradient, the head's
  * its bias gradient, as layer_stalls reads them), the response std a batch norm fixes at 1, and a loss that falls.
  */
-class ConvTrainerTest {
-    static RunConfig run(Norm norm, Skip skip, int depth, int steps, double lr) {
+public class ConvTrainerTest {
+    /** A conv run on 1 × 8 × 8 bars (256 samples), width 4, batch 16, Adam, float32. */
+    public static RunConfig run(Norm norm, Skip skip, int depth, int steps, double lr) {
         TaskSpec task = TaskSpec.image(TaskSpec.Kind.BARS, 1, 8, TaskSpec.BARS_CLASSES, 256);
         TrainSpec train = new TrainSpec(steps, 16, TrainSpec.Optimizer.ADAM, lr, "none", TrainSpec.DType.FLOAT32);
         return new RunConfig(
