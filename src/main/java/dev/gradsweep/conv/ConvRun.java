@@ -48,16 +48,15 @@ public final class ConvRun {
         if ((long) shape[0] * shape[1] * shape[2] != data.inputs)
             throw new IllegalArgumentException("image shape " + shape[0] + "×" + shape[1] + "×" + shape[2]
                     + " does not hold the task's " + data.inputs + " inputs");
-        int[] sg = stagesAndGroups(rc);
         return new ConvSpec(
                 shape[0],
                 shape[1],
                 shape[2],
                 data.outputs,
                 rc.width,
-                sg[0],
+                rc.train.stages,
                 rc.depth,
-                sg[1],
+                rc.train.groups,
                 rc.activation,
                 rc.init,
                 rc.norm,
@@ -65,9 +64,5 @@ public final class ConvRun {
                 rc.skip,
                 rc.train.dtype,
                 rc.seed);
-    }
-
-    private static int[] stagesAndGroups(RunConfig rc) {
-        return new int[] {3, 4}; // merge: rc.train.stages / rc.train.groups
     }
 }
