@@ -5,6 +5,7 @@ import dev.gradsweep.grid.Activation;
 import dev.gradsweep.grid.Init;
 import dev.gradsweep.grid.Norm;
 import dev.gradsweep.grid.Skip;
+import dev.gradsweep.model.LogSoftmax;
 import dev.gradsweep.model.NetworkFactory;
 import dev.gradsweep.stats.Segment;
 import dev.gradsweep.stats.TrainingMemory;
@@ -14,7 +15,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastAddOp;
 import org.nd4j.linalg.api.ops.impl.reduce3.Dot;
-import org.nd4j.linalg.api.ops.impl.transforms.custom.LogSoftMax;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
@@ -168,7 +168,7 @@ public final class ConvNet {
         pooled.assign(x.reshape('c', batch, pixels, channels).mean(1));
         memory.matmul(pooled, headW, logits, false, false);
         logits.addiRowVector(headB);
-        Nd4j.exec(new LogSoftMax(logits, logp));
+        LogSoftmax.rows(logits, logp, dz); // dz is free until the backward
         Nd4j.exec(new Dot(logp, yw, lossArr)).negi(); // L = −Σ (y / B) ⊙ log p
         memory.read(lossArr, lossHost);
     }
