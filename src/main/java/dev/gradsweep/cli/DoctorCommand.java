@@ -2,6 +2,7 @@ package dev.gradsweep.cli;
 
 import dev.gradsweep.config.BuildInfo;
 import dev.gradsweep.config.RuntimeOptions;
+import dev.gradsweep.conv.ConvDoctor;
 import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.simd.Simd;
 import dev.gradsweep.stats.TrainingMemory;
@@ -66,6 +67,9 @@ final class DoctorCommand implements Callable<Integer> {
             ok &= report(
                     "transf " + precision, // a transformer
                     TransformerDoctor.check(TransformerDoctor.net(dt, steps), TrainingMemory.forBackend()));
+            ok &= report(
+                    "conv " + precision, // a conv net (host float32: the Vector API kernels)
+                    ConvDoctor.check(ConvDoctor.net(dt, steps), TrainingMemory.forBackend()));
         }
         System.out.println(
                 ok

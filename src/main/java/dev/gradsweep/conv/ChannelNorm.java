@@ -20,7 +20,10 @@ final class ChannelNorm {
 
     private final INDArray gamma, beta, dGamma, dBeta, xhat, y, dx, d;
     private final INDArray xhat4, dx4, d4;
-    private final long n, m, g, cg;
+    private final long n, m, g, cg, rows;
+    /** Batch norm: statistics per channel over all rows. */
+    private final boolean perChannel;
+
     private INDArray inv;
 
     /**
@@ -32,7 +35,8 @@ final class ChannelNorm {
         beta = p[1];
         dGamma = grads[0];
         dBeta = grads[1];
-        long rows = (long) batch * pixels;
+        rows = (long) batch * pixels;
+        perChannel = groups == 0;
         n = groups == 0 ? 1 : batch;
         m = groups == 0 ? rows : pixels;
         g = groups == 0 ? channels : groups;
@@ -52,12 +56,16 @@ final class ChannelNorm {
 
     /** y = the norm of x (x is not written); valid until the next forward. */
     INDArray forward(INDArray x) {
-        INDArray x4 = view(x);
-        INDArray mean = x4.mean(1, 3);
-        Nd4j.exec(new BroadcastSubOp(x4, mean, xhat4, 0, 2));
-        INDArray var = xhat4.mul(xhat4).mean(1, 3);
-        inv = Transforms.pow(var.addi(EPS), -0.5, false);
-        Nd4j.exec(new BroadcastMulOp(xhat4, inv, xhat4, 0, 2));
+        if (perChannel) { // batch norm: the same means as column reductions of [rows, C], ND4J's fast path
+            xhat.assign(x).subiRowVector(x.mean(true, 0));
+            inv = Transforms.pow(d.assign(xhat).muli(xhat).mean(true, 0).addi(EPS), -0.5, false);
+            xhat.muliRowVector(inv);
+        } else {
+            INDArray x4 = view(x);
+            Nd4j.exec(new BroadcastSubOp(x4, x4.mean(1, 3), xhat4, 0, 2));
+            inv = Transforms.pow(d4.assign(xhat4).muli(xhat4).mean(1, 3).addi(EPS), -0.5, false);
+            Nd4j.exec(new BroadcastMulOp(xhat4, inv, xhat4, 0, 2));
+        }
         return y.assign(xhat).muliRowVector(gamma).addiRowVector(beta);
     }
 
@@ -68,8 +76,17 @@ final class ChannelNorm {
 
     /** Writes ∂L/∂γ and ∂L/∂β into their views and returns ∂L/∂x (an array of its own). */
     INDArray backward(INDArray dy) {
-        dGamma.assign(dy.mul(xhat).sum(true, 0));
+        dGamma.assign(d.assign(dy).muli(xhat).sum(true, 0));
         dBeta.assign(dy.sum(true, 0));
+        if (perChannel) { // mean d = γ ⊙ Σ dy / rows, mean(d ⊙ x̂) = γ ⊙ ∂L/∂γ / rows: no further reductions
+            INDArray m1 = dBeta.mul(gamma).divi(rows), m2 = dGamma.mul(gamma).divi(rows);
+            dx.assign(xhat)
+                    .muliRowVector(m2)
+                    .rsubi(dy.mulRowVector(gamma))
+                    .subiRowVector(m1)
+                    .muliRowVector(inv);
+            return dx;
+        }
         d.assign(dy).muliRowVector(gamma);
         INDArray m1 = d4.mean(1, 3), m2 = d4.mul(xhat4).mean(1, 3);
         Nd4j.exec(new BroadcastMulOp(xhat4, m2, dx4, 0, 2));

@@ -117,10 +117,6 @@ public final class ConvNet {
         if (v != view) view.assign(v);
     }
 
-    public ConvSpec spec() {
-        return spec;
-    }
-
     /** The flat parameter buffer [1, n] (writable: tests set parameters through it). */
     public INDArray params() {
         return layout.params();

@@ -31,6 +31,8 @@ public final class ConvTrainer {
     private final double[] deltaSq;
     private int step;
     private boolean diverged;
+    /** Called after each backward pass, before the statistics and the update (doctor's recomputation). */
+    Runnable afterBackward = () -> {};
 
     public ConvTrainer(ConvSpec spec, TaskData data, TrainSpec train, long seed, TrainingMemory memory) {
         this.net = new ConvNet(spec, train.batch, memory);
@@ -60,6 +62,7 @@ public final class ConvTrainer {
         batches.next();
         net.setBatch(batches.features, batches.labels);
         double loss = net.computeGradient();
+        afterBackward.run();
         // δ reduced with the gradient's statistics: the β and bias gradients among them become the update next
         FlatStep.Result r = flatStep.apply(step, loss, () -> {
             for (int i = 0; i < deltaSq.length; i++) memory.sumSq(net.delta(i), deltaSq, i);

@@ -36,9 +36,9 @@ final class Unit {
     private final boolean pre, fixup;
     private final ConvShape s1, s2, sp;
     private final int w1, w2, wp, n0, n1, n2, np, alpha, fx;
-    /** What the init sets: conv weights, and the arrays that start at 1 (norm gains, Fixup's multiplier). */
+    /** What the init sets: the conv weights ... */
     final List<Weight> weights = new ArrayList<>();
-
+    /** ... and the arrays that start at 1 (norm gains, Fixup's multiplier). */
     final List<Integer> ones = new ArrayList<>();
 
     private ConvLayer c1, c2, proj;
@@ -46,8 +46,9 @@ final class Unit {
     private Act act0, act1, act2;
     /** Block buffers: Fixup's shifted input and middle activation, the branch, the sum, gradients. */
     private INDArray xb, mid, mid2, branch, dBranch, sum, dx, dxs, colSum;
-
+    /** ReZero's α, or Fixup's bias1a, bias1b, bias2a, bias2b, scale; and their gradients. */
     private INDArray[] sc, dsc;
+
     private INDArray response, dOut;
     /** For finite differences: added to a plain unit's response, or a block's output, in every forward (null: none). */
     INDArray probe;
@@ -285,10 +286,5 @@ final class Unit {
         if (kind == Kind.STEM) return colSum;
         ChannelNorm n = norm1 != null ? norm1 : norm0;
         return n != null ? n.betaGradient() : c1.biasGradient();
-    }
-
-    /** Channels, height and width of the output. */
-    ConvShape shape() {
-        return s1;
     }
 }

@@ -42,6 +42,7 @@ class DoctorCommandTest {
         assertTrue(o.contains("path           host-direct"), o);
         assertTrue(o.contains("check float32  agree") && o.contains("check float64  agree"), o);
         assertTrue(o.contains("transf float32 agree") && o.contains("transf float64 agree"), o);
+        assertTrue(o.contains("conv float32   agree") && o.contains("conv float64   agree"), o);
         out.reset();
         System.setProperty(RuntimeOptions.PORTABLE.key(), "true");
         assertEquals(0, Main.execute("doctor", "--steps", "2"), out());
