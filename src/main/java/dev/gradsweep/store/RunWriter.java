@@ -217,13 +217,13 @@ public final class RunWriter implements RunRecorder, Closeable {
                 .write(
                         id,
                         rc.sweep,
-                        rc.depth,
-                        rc.width,
-                        rc.activation.key,
-                        rc.init.toString(),
-                        rc.norm.key,
-                        rc.placement.key,
-                        rc.skip.key,
+                        given("depth", rc.depth),
+                        given("width", rc.width),
+                        given("activation", rc.activation.key),
+                        given("init", rc.init.toString()),
+                        given("norm", rc.norm.key),
+                        given("placement", rc.placement.key),
+                        given("skip", rc.skip.key),
                         rc.task.canonical(),
                         rc.train.optimizer.name().toLowerCase(),
                         rc.train.lr,
@@ -266,7 +266,14 @@ public final class RunWriter implements RunRecorder, Closeable {
                         rc.arch.key,
                         rc.arch == Arch.TRANSFORMER ? rc.heads : null,
                         rc.arch == Arch.TRANSFORMER ? rc.train.ffn : null,
-                        rc.positionsText());
+                        rc.positionsText(),
+                        rc.user == null ? null : rc.user.factoryClass,
+                        rc.user == null ? null : rc.user.customText());
+    }
+
+    /** An architecture axis' value; null for a factory's run whose grid did not list it (it means nothing there). */
+    private Object given(String axis, Object value) {
+        return rc.user == null || rc.user.given.contains(axis) ? value : null;
     }
 
     /** Closes the files if this writer opened them; a task's shared files are closed by the task. */

@@ -67,7 +67,9 @@ public enum Table {
             s("arch"),
             i("heads"),
             i("ffn"),
-            s("positions")),
+            s("positions"),
+            s("model"),
+            s("custom")),
     STEPS(
             "steps",
             s("run_id"),
