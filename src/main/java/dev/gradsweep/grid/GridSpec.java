@@ -108,6 +108,8 @@ public final class GridSpec {
             throw c.err("axes", "missing: a mapping of axis -> list of values; axes are " + AXES);
         c.onlyKeys(ax, "axes", AXES);
         Map<String, List<String>> axes = new LinkedHashMap<>();
+        Map<String, List<String>> custom =
+                UserAxes.parseCustom(c, ax, model); // first: it says whether a model is named
         Set<String> given = new HashSet<>();
         for (Key<?> key : GridKeys.in(Section.AXES)) {
             if (key == GridKeys.CUSTOM) continue;
@@ -130,7 +132,6 @@ public final class GridSpec {
             }
             axes.put(key.name, List.copyOf(values));
         }
-        Map<String, List<String>> custom = UserAxes.parseCustom(c, ax, model);
         custom.forEach((k, v) -> axes.put(CUSTOM_PREFIX + k, v));
         List<String> excludable = new ArrayList<>(AXES);
         excludable.remove(GridKeys.CUSTOM.name);
