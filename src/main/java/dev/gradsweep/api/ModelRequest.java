@@ -125,16 +125,6 @@ public final class ModelRequest {
         return given("init") ? Optional.of(rc.init.toString()) : Optional.empty();
     }
 
-    /** axes.norm when the grid lists it. */
-    public Optional<String> norm() {
-        return given("norm") ? Optional.of(rc.norm.key) : Optional.empty();
-    }
-
-    /** axes.skip when the grid lists it. */
-    public Optional<String> skip() {
-        return given("skip") ? Optional.of(rc.skip.key) : Optional.empty();
-    }
-
     private boolean given(String axis) {
         return rc.user.given.contains(axis);
     }

@@ -56,6 +56,13 @@ final class RunRules {
             throw c.err(
                     "axes.cell",
                     "cell " + rc.cell + " with " + cls + ": the factory builds the network; leave cell out");
+        String plainOnly = rc.norm != Norm.NONE ? "norm " + rc.norm : rc.skip != Skip.NONE ? "skip " + rc.skip : null;
+        if (plainOnly != null)
+            throw c.err(
+                    "axes." + plainOnly.substring(0, plainOnly.indexOf(' ')),
+                    plainOnly + " with " + cls + ": gradsweep reads a factory's network as a plain one (δ from each"
+                            + " layer's bias gradient); describe its choices with custom axes, e.g. custom: {residual:"
+                            + " [true, false]}");
         if (rc.task.kind.tokens() || rc.task.kind.sequence())
             throw c.err(
                     "task.kind",

@@ -14,9 +14,13 @@ import java.util.stream.Collectors;
  * (the others mean nothing for a user's network and are recorded as null).
  */
 public final class UserModel implements Serializable {
-    /** The built-in axes that describe gradsweep's own architectures; a factory run records them only when listed. */
-    public static final Set<String> ARCHITECTURE_AXES =
-            Set.of("depth", "width", "activation", "init", "norm", "placement", "skip");
+    /**
+     * The built-in axes a factory may read as its own knobs ({@link dev.gradsweep.api.ModelRequest}); a factory run
+     * records them only when listed. norm, placement and skip are not among them: they say how gradsweep reads δ
+     * (a plain net's, from each layer's bias gradient, as for every DL4J network it did not build), so a factory
+     * describes such choices with custom axes.
+     */
+    public static final Set<String> ARCHITECTURE_AXES = Set.of("depth", "width", "activation", "init");
 
     /**
      * What an architecture axis the grid of a factory does not list holds inside gradsweep (a fixed value, so it never

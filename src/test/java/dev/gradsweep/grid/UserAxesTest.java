@@ -102,6 +102,8 @@ class UserAxesTest {
                 "lr: [0.01, 0.001]|arch: [transformer]|axes.arch|the factory builds the network",
                 "kind: spirals, samples: 64|kind: adding|task.kind|feature rows",
                 "lr: 0.01}|lr: 0.01, clip: 'norm:1'}|train.clip|gradientNormalization",
+                "lr: [0.01, 0.001]|skip: [residual]|axes.skip|custom axes",
+                "lr: [0.01, 0.001]|norm: [layer]|axes.norm|custom axes",
             })
     void badFactoryGridsFailNamingTheKey(String from, String to, String key, String hint) {
         BadInputException e = assertThrows(BadInputException.class, () -> parse(FACTORY.replace(from, to)));
