@@ -20,7 +20,8 @@ WITH a AS (
                   CASE WHEN custom IS NULL THEN cast(map() AS map<string, string>)
                        ELSE transform_keys(str_to_map(custom, ';', '='), (k, x) -> concat('custom.', k)) END) AS axes,
          map('steps', cast(steps AS string), 'warmup', cast(warmup AS string), 'ffn', cast(ffn AS string),
-             'highway_gate_bias', cast(highway_gate_bias AS string)) AS settings
+             'highway_gate_bias', cast(highway_gate_bias AS string), 'stages', cast(stages AS string),
+             'groups', cast(groups AS string)) AS settings
   FROM verdict_evidence v
 )
 SELECT a.*, x.axis, x.value,

@@ -13,7 +13,8 @@ import org.apache.spark.sql.types.StructField;
 
 /**
  * The {@code table} task: a Parquet or CSV file read by Spark on the driver, checked column by column, and turned
- * into {@link TaskData} that is shipped to the tasks.
+ * into {@link TaskData} that is shipped to the tasks. With task.shape the feature columns, in the file's order or the
+ * order task.features lists, are the [C, H, W] of an image row-major, exactly as the image tasks lay out their rows.
  */
 public final class TableLoader {
     private TableLoader() {}
@@ -41,6 +42,11 @@ public final class TableLoader {
         if (features.isEmpty())
             throw new BadInputException(
                     "grid file " + gridFile + ": task.features: " + spec.path + " has no column besides the label");
+        int[] shape = spec.imageShape();
+        if (shape != null && TaskSpec.values(shape) != features.size())
+            throw new BadInputException("grid file " + gridFile + ": task.shape: " + TaskSpec.shapeText(shape) + " = "
+                    + TaskSpec.values(shape) + " values per image, but " + spec.path + " has "
+                    + features.size() + " feature columns" + (spec.features.isEmpty() ? " besides the label" : ""));
         List<String> used = new ArrayList<>(features);
         used.add(spec.label);
         for (String c : used) {

@@ -3,16 +3,16 @@ package dev.gradsweep.grid;
 import java.util.Locale;
 
 /**
- * The {@code arch} axis: mlp (the feed-forward nets, and the recurrent ones under {@code cell}) or transformer.
- * {@code conv} parses so that a grid naming it gets an error saying it is not available yet ({@link RunRules}).
+ * The {@code arch} axis: mlp (the feed-forward nets, and the recurrent ones under {@code cell}), transformer, or conv
+ * (convolutional nets over image rows, docs/grid.md#convolutional-nets).
  */
 public enum Arch {
     MLP,
     TRANSFORMER,
     CONV;
 
-    /** The values a grid can use today. */
-    public static final String ALLOWED = "mlp, transformer";
+    /** The values a grid can use. */
+    public static final String ALLOWED = "mlp, transformer, conv";
 
     /** The grid file's and the tables' spelling. */
     public final String key = name().toLowerCase(Locale.ROOT);

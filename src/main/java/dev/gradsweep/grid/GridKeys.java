@@ -30,7 +30,8 @@ public final class GridKeys {
             MAX_P = 1000,
             MAX_IMAGE_SIZE = 256,
             MAX_CHANNELS = 64,
-            MAX_FFN = 64;
+            MAX_FFN = 64,
+            MAX_STAGES = 6;
     static final double MAX_LR = 100, MAX_GATE_BIAS = 20;
 
     // --- top level -----------------------------------------------------------------------------------------------
@@ -127,6 +128,13 @@ public final class GridKeys {
             TaskSpec.Objective.REGRESSION,
             "regression",
             "table only: regression (MSE) or classification (softmax + cross-entropy over the label's values)");
+    public static final StructKey TASK_SHAPE = new StructKey(
+            Section.TASK,
+            "shape",
+            "list of 3 integers",
+            "none (flat rows)",
+            "table only: [channels, height, width] of an image row (arch conv); the feature columns, in the file's"
+                    + " order or the order of features, fill it row-major, so their count must be channels x height x width");
     public static final IntKey TASK_VOCAB = new IntKey(
             Section.TASK,
             "vocab",
@@ -245,6 +253,23 @@ public final class GridKeys {
             TrainSpec.DEFAULT_FFN,
             null,
             "arch transformer only: the feed-forward sublayer's width multiplier (width → ffn·width → width)");
+    public static final IntKey STAGES = new IntKey(
+            Section.TRAIN,
+            "stages",
+            1,
+            MAX_STAGES,
+            TrainSpec.DEFAULT_STAGES,
+            null,
+            "arch conv only: stages of 3x3 convolutions, channels width·2^s, stride 2 at the first unit of every stage"
+                    + " after the first; depth >= stages, image side >= 2^(stages-1)");
+    public static final IntKey GROUPS = new IntKey(
+            Section.TRAIN,
+            "groups",
+            1,
+            MAX_WIDTH,
+            TrainSpec.DEFAULT_GROUPS,
+            null,
+            "arch conv with norm group only: group norm's G, channel groups normalized together; it must divide width");
 
     // --- axes, in expansion order (outermost first; seeds vary fastest) -----------------------------------------
     public static final IntKey DEPTH = new IntKey(
@@ -289,7 +314,9 @@ public final class GridKeys {
             enumParser(Norm.class),
             Norm.NONE,
             "none",
-            "normalization: batch (BatchNormalization), layer (layer norm with gain and bias) or rms (RMSNorm with gain)");
+            "normalization: batch (BatchNormalization; arch conv: per channel), layer (layer norm with gain and bias),"
+                    + " rms (RMSNorm with gain; not arch conv) or group (group norm over train.groups groups of channels;"
+                    + " arch conv only)");
     public static final ChoiceKey<Placement> PLACEMENT = new ChoiceKey<>(
             Section.AXES,
             "placement",
@@ -297,7 +324,8 @@ public final class GridKeys {
             Placement::parse,
             Placement.PRE,
             "pre",
-            "pre: x + F(N(x)), post: N(x + F(x)); only with a norm inside a skip block or a transformer block,"
+            "pre: x + F(N(x)), post: N(x + F(x)); only with a norm inside a skip block or a transformer block"
+                    + " (arch conv: with a norm or a skip, post the original ResNet, pre the pre-activation one),"
                     + " elsewhere recorded as n/a");
     public static final ChoiceKey<Skip> SKIP = new ChoiceKey<>(
             Section.AXES,
@@ -307,7 +335,8 @@ public final class GridKeys {
             Skip.NONE,
             "none",
             "skip connection: residual x + F(x), highway H·T + x·(1 − T), rezero x + α·F(x), deepnorm N(x·(2·depth)^¼ + F(x))"
-                    + " (arch transformer, placement post)");
+                    + " (arch transformer, placement post), fixup (arch conv, norm none: residual blocks initialised by"
+                    + " Fixup)");
     public static final ChoiceKey<TrainSpec.Optimizer> OPTIMIZER_AXIS = new ChoiceKey<>(
             Section.AXES, "optimizer", OPTIMIZER.allowed, OPTIMIZER.parser, null, "train.optimizer", "optimizer");
     public static final NumKey LR_AXIS =
@@ -354,7 +383,9 @@ public final class GridKeys {
                     Arch.MLP,
                     "mlp",
                     "mlp: feed-forward nets (recurrent ones under cell); transformer: token embedding + positions, depth"
-                            + " blocks of self-attention and feed-forward sublayers, linear head (needs a token task)")
+                            + " blocks of self-attention and feed-forward sublayers, linear head (needs a token task);"
+                            + " conv: a 3x3 conv stem, depth conv layers or blocks over train.stages stages, global"
+                            + " average pooling, linear head (needs an image task or task.shape)")
             .calling("architecture");
     public static final IntKey HEADS = new IntKey(
             Section.AXES,

@@ -219,7 +219,8 @@ public final class GridSpec {
         double gateBias = GridKeys.HIGHWAY_GATE_BIAS.read(c, t);
         double forgetBias = GridKeys.FORGET_BIAS.read(c, t);
         int ffn = GridKeys.FFN.read(c, t);
-        return new TrainSpec(steps, batch, opt, lr, clip, dtype, warmup, gateBias, forgetBias, ffn);
+        int stages = GridKeys.STAGES.read(c, t), groups = GridKeys.GROUPS.read(c, t);
+        return new TrainSpec(steps, batch, opt, lr, clip, dtype, warmup, gateBias, forgetBias, ffn, stages, groups);
     }
 
     /** The runs of this grid: cartesian product minus excludes, meaningless settings collapsed ({@link RunConfig}), in a fixed order. */

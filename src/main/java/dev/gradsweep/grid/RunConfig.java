@@ -16,7 +16,7 @@ public final class RunConfig implements Serializable {
     public final Activation activation;
     public final Init init;
     public final Norm norm;
-    /** {@link Placement#NA} unless a norm sits inside a skip block, or in a transformer block. */
+    /** {@link Placement#NA} unless a norm sits inside a skip block, or in a transformer block; conv: a norm or a skip. */
     public final Placement placement;
 
     public final Skip skip;
@@ -26,7 +26,10 @@ public final class RunConfig implements Serializable {
     public final int seqLen;
     /** Recurrent weight initializer; null (recorded as n/a) for cell none. */
     public final RecInit recInit;
-    /** mlp (feed-forward and recurrent nets) or transformer: {@code depth} blocks of width {@code width}. */
+    /**
+     * mlp (feed-forward and recurrent nets), transformer ({@code depth} blocks of width {@code width}) or conv
+     * ({@code depth} conv layers or blocks over {@code train.stages} stages, first stage {@code width} channels).
+     */
     public final Arch arch;
     /** Attention heads of a transformer (they divide width: head size width / heads); 0 for arch mlp. */
     public final int heads;
@@ -97,7 +100,7 @@ public final class RunConfig implements Serializable {
      * Settings that mean nothing collapse, so they never multiply runs: a placement without a norm inside a skip
      * block (or a transformer block) becomes n/a; seq_len for cell none and arch mlp; rec_init for cell none; for
      * lstm and gru the activation (always tanh); for every cell but lstm the forget-gate bias; heads, positions and
-     * train.ffn for arch mlp.
+     * train.ffn for arch mlp and conv; train.stages but for arch conv, train.groups but for conv with norm group.
      */
     public RunConfig(
             String sweep,
@@ -158,14 +161,18 @@ public final class RunConfig implements Serializable {
             TrainSpec train,
             long seed,
             UserModel user) {
-        boolean transformer = arch == Arch.TRANSFORMER;
+        boolean transformer = arch == Arch.TRANSFORMER, conv = arch == Arch.CONV;
         this.sweep = sweep;
         this.depth = depth;
         this.width = width;
         this.activation = cell == Cell.LSTM || cell == Cell.GRU ? Activation.TANH : activation;
         this.init = init;
         this.norm = norm;
-        this.placement = norm == Norm.NONE || (skip == Skip.NONE && !transformer) ? Placement.NA : placement;
+        // conv: post is the original ResNet (N after the conv, f after the sum), pre the pre-activation one (N-f-conv,
+        // nothing after the sum), so placement means something with a skip even without a norm
+        boolean placed =
+                conv ? norm != Norm.NONE || skip != Skip.NONE : norm != Norm.NONE && (skip != Skip.NONE || transformer);
+        this.placement = placed ? placement : Placement.NA;
         this.skip = skip;
         this.cell = cell;
         this.seqLen = cell.recurrent() || transformer ? seqLen : 0;
@@ -177,7 +184,10 @@ public final class RunConfig implements Serializable {
         TrainSpec t = cell != Cell.LSTM && train.forgetBias != TrainSpec.DEFAULT_FORGET_BIAS
                 ? train.withForgetBias(TrainSpec.DEFAULT_FORGET_BIAS)
                 : train;
-        this.train = !transformer && t.ffn != TrainSpec.DEFAULT_FFN ? t.withFfn(TrainSpec.DEFAULT_FFN) : t;
+        if (!transformer && t.ffn != TrainSpec.DEFAULT_FFN) t = t.withFfn(TrainSpec.DEFAULT_FFN);
+        int stages = conv ? t.stages : TrainSpec.DEFAULT_STAGES;
+        int groups = conv && norm == Norm.GROUP ? t.groups : TrainSpec.DEFAULT_GROUPS;
+        this.train = stages != t.stages || groups != t.groups ? t.withConv(stages, groups) : t;
         this.seed = seed;
         this.user = user;
         this.runId = hash(canonical());
@@ -185,9 +195,9 @@ public final class RunConfig implements Serializable {
 
     /**
      * All axes, task, train and seed; not the sweep name, so a config keeps its id across sweeps. The recurrent
-     * fields are appended only for recurrent cells and the transformer fields only for transformers, so the ids of
-     * every other configuration are those from before these axes (src/test/resources/grid/run-ids-before-transformers.txt);
-     * a user factory's class and custom axis values are appended for its runs alone.
+     * fields are appended only for recurrent cells, the transformer fields only for transformers and the conv ones
+     * only for conv nets, so the ids of every other configuration are those from before these axes
+     * (src/test/resources/grid/run-ids-before-transformers.txt, run-ids-before-conv.txt); a user factory's class and custom axis values are appended for its runs alone.
      */
     public String canonical() {
         return "depth=" + depth + ";width=" + width + ";activation=" + activation.key + ";init=" + init + ";norm="
@@ -195,9 +205,13 @@ public final class RunConfig implements Serializable {
                 + ";placement=" + placement + ";skip=" + skip + ";task=" + task.canonical() + ";train="
                 + train.canonical() + ";seed=" + seed
                 + (cell.recurrent() ? ";cell=" + cell + ";seq_len=" + seqLen + ";rec_init=" + recInit : "")
-                + (arch != Arch.MLP
+                + (arch == Arch.TRANSFORMER
                         ? ";arch=" + arch + ";heads=" + heads + ";ffn=" + train.ffn + ";positions=" + positionsText()
                                 + ";seq_len=" + seqLen
+                        : "")
+                + (arch == Arch.CONV
+                        ? ";arch=" + arch + ";stages=" + train.stages
+                                + (norm == Norm.GROUP ? ";groups=" + train.groups : "")
                         : "")
                 + (user != null ? user.canonical() : "");
     }

@@ -26,9 +26,10 @@ final class RunRules {
             checkUserModel(rc);
             return;
         }
-        if (rc.arch == Arch.CONV)
-            throw c.err(
-                    "axes.arch", "conv is not available yet (convolutional nets come later); allowed: " + Arch.ALLOWED);
+        if (rc.arch == Arch.CONV) {
+            checkConv(rc);
+            return;
+        }
         if (rc.norm == Norm.GROUP)
             throw c.err("axes.norm", "group with arch " + rc.arch + ": group norm is for conv nets (arch conv)");
         if (rc.skip == Skip.FIXUP)
@@ -111,6 +112,49 @@ final class RunRules {
                     "axes.seq_len",
                     rc.seqLen + " is too short for copy: at least " + TaskSpec.COPY_MIN_SEQ_LEN
                             + " (its symbols and the recall marker)");
+    }
+
+    /** A conv net: an image task, its norms and skips, and stages that fit the depth and the image. */
+    private void checkConv(RunConfig rc) {
+        if (rc.cell.recurrent())
+            throw c.err("axes.cell", "cell " + rc.cell + " with arch conv: a conv net has no recurrent cell; use none");
+        int[] shape = rc.task.imageShape();
+        if (shape == null && rc.task.kind == TaskSpec.Kind.TABLE)
+            throw c.err(
+                    "task.shape",
+                    "missing: arch conv reads each row of the table as an image; give its [channels, height, width],"
+                            + " e.g. shape: [1, 28, 28]");
+        if (shape == null)
+            throw c.err(
+                    "task.kind",
+                    rc.task.name() + " with arch conv: a conv net needs images (bars, teacher_cnn, or table with"
+                            + " task.shape)");
+        if (rc.norm == Norm.RMS) throw c.err("axes.norm", "rms with arch conv; allowed: none, batch, group, layer");
+        if (rc.skip == Skip.HIGHWAY || rc.skip == Skip.DEEPNORM)
+            throw c.err("axes.skip", rc.skip + " with arch conv; allowed: none, residual, rezero, fixup");
+        if (rc.skip == Skip.FIXUP && rc.norm != Norm.NONE)
+            throw c.err(
+                    "axes.norm",
+                    rc.norm + " with skip fixup: Fixup trains residual nets without normalization; use none, or leave"
+                            + " the pair out with exclude: [{skip: fixup, norm: " + rc.norm + "}]");
+        int stages = rc.train.stages;
+        if (rc.norm == Norm.GROUP && rc.width % rc.train.groups != 0)
+            throw c.err(
+                    "train.groups",
+                    rc.train.groups + " does not divide width " + rc.width + " (group norm splits the channels into"
+                            + " train.groups groups of equal size)");
+        if (rc.depth < stages)
+            throw c.err(
+                    "axes.depth",
+                    rc.depth + " with train.stages " + stages
+                            + ": every stage needs a conv layer or block; use depth >= " + stages + " or fewer stages");
+        int side = Math.min(shape[1], shape[2]), need = 1 << (stages - 1);
+        if (side < need)
+            throw c.err(
+                    "train.stages",
+                    stages + " halve the image " + (stages - 1) + " times: its side must be at least " + need + ", "
+                            + (rc.task.kind == TaskSpec.Kind.TABLE ? "task.shape" : "task.size") + " gives "
+                            + shape[1] + " x " + shape[2]);
     }
 
     private void checkTransformer(RunConfig rc) {

@@ -47,9 +47,16 @@ final class TaskParser {
             TaskSpec.Objective obj = GridKeys.TASK_OBJECTIVE.read(c, t);
             for (Key<?> k : List.of(GridKeys.TASK_INPUTS, GridKeys.TASK_OUTPUTS))
                 if (t.has(k.name)) throw c.err(k.path(), "is read from the table file; remove it");
-            return new TaskSpec(kind, 0, 0, samples, obj, path, label, features);
+            int[] shape = shape(c, t.get(GridKeys.TASK_SHAPE.name));
+            if (shape != null && !features.isEmpty() && features.size() != TaskSpec.values(shape))
+                throw c.err(
+                        "task.shape",
+                        TaskSpec.shapeText(shape) + " = " + TaskSpec.values(shape) + " values, but task.features lists "
+                                + features.size() + " columns");
+            return TaskSpec.table(samples, obj, path, label, features, shape);
         }
-        for (Key<?> k : List.of(GridKeys.TASK_LABEL, GridKeys.TASK_FEATURES, GridKeys.TASK_OBJECTIVE))
+        for (Key<?> k :
+                List.of(GridKeys.TASK_LABEL, GridKeys.TASK_FEATURES, GridKeys.TASK_OBJECTIVE, GridKeys.TASK_SHAPE))
             if (t.has(k.name)) throw c.err(k.path(), "only applies to kind: table");
         if (t.has(GridKeys.TASK_PATH.name))
             throw c.err(GridKeys.TASK_PATH.path(), "only applies to kinds table and text");
@@ -88,6 +95,25 @@ final class TaskParser {
                         kind, inputs, outputs, samples, TaskSpec.Objective.REGRESSION, null, null, List.of());
             }
         }
+    }
+
+    /** task.shape: [channels, height, width], each at least 1, or null when absent. */
+    private static int[] shape(GridContext c, JsonNode n) {
+        if (n == null || n.isNull()) return null;
+        String what = "must be [channels, height, width], three positive integers, e.g. [1, 28, 28]";
+        if (!n.isArray() || n.size() != 3) throw c.err("task.shape", what);
+        int[] shape = new int[3];
+        long product = 1;
+        for (int i = 0; i < 3; i++) {
+            JsonNode v = n.get(i);
+            if (!v.isIntegralNumber() || v.asLong() < 1 || v.asLong() > GridKeys.MAX_INPUTS)
+                throw c.err("task.shape", "'" + v.asText() + "' " + what);
+            shape[i] = v.asInt();
+            product *= shape[i];
+        }
+        if (product > GridKeys.MAX_INPUTS)
+            throw c.err("task.shape", TaskSpec.shapeText(shape) + " is more than " + GridKeys.MAX_INPUTS + " inputs");
+        return shape;
     }
 
     /** bars, teacher_cnn: channels × size × size images, classes (bars: its 4 orientations), samples. */

@@ -79,6 +79,8 @@ public final class TaskSpec implements Serializable {
     public final int size, channels;
     /** modadd: the held-out loss is evaluated every this many steps (and at the last); 0 never, and for other kinds. */
     public final int evalEvery;
+    /** table: the [channels, height, width] its feature columns fill row-major (task.shape); null when not given. */
+    private final int[] shape;
 
     public TaskSpec(
             Kind kind,
@@ -89,7 +91,7 @@ public final class TaskSpec implements Serializable {
             String path,
             String label,
             List<String> features) {
-        this(kind, inputs, outputs, samples, objective, path, label, features, 0, 0, 0, 0, 0, 0);
+        this(kind, inputs, outputs, samples, objective, path, label, features, 0, 0, 0, 0, 0, 0, null);
     }
 
     private TaskSpec(
@@ -106,7 +108,8 @@ public final class TaskSpec implements Serializable {
             double trainFraction,
             int evalEvery,
             int size,
-            int channels) {
+            int channels,
+            int[] shape) {
         this.kind = kind;
         this.inputs = inputs;
         this.outputs = outputs;
@@ -121,14 +124,21 @@ public final class TaskSpec implements Serializable {
         this.evalEvery = evalEvery;
         this.size = size;
         this.channels = channels;
+        this.shape = shape == null ? null : shape.clone();
     }
 
     /**
      * The [channels, height, width] an input row fills row-major (arch conv): bars and teacher_cnn's channels × size ×
-     * size; null for tasks without an image shape.
+     * size, a table's task.shape; null for tasks without an image shape.
      */
     public int[] imageShape() {
-        return kind.image() ? new int[] {channels, size, size} : null;
+        return kind.image() ? new int[] {channels, size, size} : shape == null ? null : shape.clone();
+    }
+
+    /** A table task whose feature columns fill {@code shape} = [channels, height, width] row-major (task.shape). */
+    public static TaskSpec table(
+            int samples, Objective objective, String path, String label, List<String> features, int[] shape) {
+        return new TaskSpec(Kind.TABLE, 0, 0, samples, objective, path, label, features, 0, 0, 0, 0, 0, 0, shape);
     }
 
     /**
@@ -151,7 +161,8 @@ public final class TaskSpec implements Serializable {
                 trainFraction,
                 evalEvery,
                 0,
-                0);
+                0,
+                null);
     }
 
     /** An image task (bars, teacher_cnn): classification of channels × size × size images into {@code classes}. */
@@ -170,7 +181,8 @@ public final class TaskSpec implements Serializable {
                 0,
                 0,
                 size,
-                channels);
+                channels,
+                null);
     }
 
     /** Same task with the shapes that only the driver can know (table files). */
@@ -189,7 +201,8 @@ public final class TaskSpec implements Serializable {
                 trainFraction,
                 evalEvery,
                 size,
-                channels);
+                channels,
+                shape);
     }
 
     public String name() {
@@ -223,11 +236,23 @@ public final class TaskSpec implements Serializable {
             m.put("label", label);
             m.put("features", String.join("|", features));
             m.put("objective", objective.name().toLowerCase());
+            // only when set, so that the ids of tables without a shape stay those from before the key
+            if (shape != null) m.put("shape", shapeText(shape));
         } else {
             m.put("inputs", Integer.toString(inputs));
             m.put("outputs", Integer.toString(outputs));
         }
         return name() + m;
+    }
+
+    /** [C, H, W] as "CxHxW" (canonical form, messages). */
+    public static String shapeText(int[] shape) {
+        return shape[0] + "x" + shape[1] + "x" + shape[2];
+    }
+
+    /** C·H·W: the values of one image of {@code shape}. */
+    public static int values(int[] shape) {
+        return shape[0] * shape[1] * shape[2];
     }
 
     @Override

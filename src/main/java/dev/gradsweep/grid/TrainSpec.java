@@ -34,9 +34,14 @@ public final class TrainSpec implements Serializable {
      * {@link #canonical()}: a transformer run's id carries it ({@link RunConfig#canonical()}), other runs ignore it.
      */
     public final int ffn;
+    /**
+     * Stages of a conv net (channels width·2^s, stride 2 at each later stage's first unit) and group norm's G. Not part
+     * of {@link #canonical()} either: a conv run's id carries them ({@link RunConfig#canonical()}).
+     */
+    public final int stages, groups;
 
     public static final double DEFAULT_HIGHWAY_GATE_BIAS = -2, DEFAULT_FORGET_BIAS = 1;
-    public static final int DEFAULT_FFN = 4;
+    public static final int DEFAULT_FFN = 4, DEFAULT_STAGES = 3, DEFAULT_GROUPS = 4;
 
     public TrainSpec(int steps, int batch, Optimizer optimizer, double lr, String clip, DType dtype) {
         this(steps, batch, optimizer, lr, clip, dtype, 0, DEFAULT_HIGHWAY_GATE_BIAS);
@@ -51,7 +56,19 @@ public final class TrainSpec implements Serializable {
             DType dtype,
             int warmup,
             double highwayGateBias) {
-        this(steps, batch, optimizer, lr, clip, dtype, warmup, highwayGateBias, DEFAULT_FORGET_BIAS, DEFAULT_FFN);
+        this(
+                steps,
+                batch,
+                optimizer,
+                lr,
+                clip,
+                dtype,
+                warmup,
+                highwayGateBias,
+                DEFAULT_FORGET_BIAS,
+                DEFAULT_FFN,
+                DEFAULT_STAGES,
+                DEFAULT_GROUPS);
     }
 
     public TrainSpec(
@@ -64,7 +81,9 @@ public final class TrainSpec implements Serializable {
             int warmup,
             double highwayGateBias,
             double forgetBias,
-            int ffn) {
+            int ffn,
+            int stages,
+            int groups) {
         this.steps = steps;
         this.batch = batch;
         this.optimizer = optimizer;
@@ -75,18 +94,26 @@ public final class TrainSpec implements Serializable {
         this.highwayGateBias = highwayGateBias;
         this.forgetBias = forgetBias;
         this.ffn = ffn;
+        this.stages = stages;
+        this.groups = groups;
     }
 
     public TrainSpec with(Optimizer optimizer, double lr, int batch, String clip) {
-        return new TrainSpec(steps, batch, optimizer, lr, clip, dtype, warmup, highwayGateBias, forgetBias, ffn);
+        return new TrainSpec(
+                steps, batch, optimizer, lr, clip, dtype, warmup, highwayGateBias, forgetBias, ffn, stages, groups);
     }
 
     public TrainSpec withForgetBias(double b) {
-        return new TrainSpec(steps, batch, optimizer, lr, clip, dtype, warmup, highwayGateBias, b, ffn);
+        return new TrainSpec(steps, batch, optimizer, lr, clip, dtype, warmup, highwayGateBias, b, ffn, stages, groups);
     }
 
     public TrainSpec withFfn(int f) {
-        return new TrainSpec(steps, batch, optimizer, lr, clip, dtype, warmup, highwayGateBias, forgetBias, f);
+        return new TrainSpec(
+                steps, batch, optimizer, lr, clip, dtype, warmup, highwayGateBias, forgetBias, f, stages, groups);
+    }
+
+    public TrainSpec withConv(int s, int g) {
+        return new TrainSpec(steps, batch, optimizer, lr, clip, dtype, warmup, highwayGateBias, forgetBias, ffn, s, g);
     }
 
     /** The learning rate used at {@code step} (0-based), warmup included. */

@@ -2,6 +2,7 @@ package dev.gradsweep.store;
 
 import dev.gradsweep.grid.Arch;
 import dev.gradsweep.grid.Cell;
+import dev.gradsweep.grid.Norm;
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.grid.Skip;
 import dev.gradsweep.stats.ActStats;
@@ -267,6 +268,8 @@ public final class RunWriter implements RunRecorder, Closeable {
                         rc.arch == Arch.TRANSFORMER ? rc.heads : null,
                         rc.arch == Arch.TRANSFORMER ? rc.train.ffn : null,
                         rc.positionsText(),
+                        rc.arch == Arch.CONV ? rc.train.stages : null,
+                        rc.arch == Arch.CONV && rc.norm == Norm.GROUP ? rc.train.groups : null,
                         rc.user == null ? null : rc.user.factoryClass,
                         rc.user == null ? null : rc.user.customText());
     }

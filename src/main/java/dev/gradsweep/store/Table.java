@@ -68,6 +68,8 @@ public enum Table {
             i("heads"),
             i("ffn"),
             s("positions"),
+            i("stages"),
+            i("groups"),
             s("model"),
             s("custom")),
     STEPS(

@@ -17,18 +17,24 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The transformer keys (arch, heads, positions, train.ffn, norm rms, skip deepnorm) leave the run id of every
- * existing configuration as it was: the shipped grids' ids equal those main's code computed before them
- * (src/test/resources/grid/run-ids-before-transformers.txt, made once from commit a7d76bb).
+ * The transformer keys (arch, heads, positions, train.ffn, norm rms, skip deepnorm) and the conv keys (arch conv,
+ * train.stages, train.groups, task.shape) leave the run id of every existing configuration as it was: the shipped
+ * grids' ids equal those main's code computed before them (src/test/resources/grid/run-ids-before-transformers.txt,
+ * made once from commit a7d76bb, and run-ids-before-conv.txt, from commit 1b8353c).
  */
 public class RunIdsBeforeTransformersTest {
     static final Path ROOT = GridKeysTest.ROOT;
     static final Path FIXTURE = ROOT.resolve("src/test/resources/grid/run-ids-before-transformers.txt");
+    static final Path BEFORE_CONV = ROOT.resolve("src/test/resources/grid/run-ids-before-conv.txt");
 
     /** The fixture: per grid file, its run ids in expansion order, or "count:sha256" for a grid of over 100 runs. */
     public static Map<String, List<String>> before() throws IOException {
+        return before(FIXTURE);
+    }
+
+    static Map<String, List<String>> before(Path fixture) throws IOException {
         Map<String, List<String>> m = new LinkedHashMap<>();
-        for (String line : Files.readAllLines(FIXTURE)) {
+        for (String line : Files.readAllLines(fixture)) {
             if (line.startsWith("#") || line.isBlank()) continue;
             String[] f = line.split(" ");
             m.computeIfAbsent(f[0], k -> new ArrayList<>()).add(f[1]);
@@ -66,6 +72,15 @@ public class RunIdsBeforeTransformersTest {
             assertEquals(e.getValue(), now(e.getKey()), e.getKey());
     }
 
+    /** The grids of commit 1b8353c (transformer, image-task and table grids among them) keep their ids after conv. */
+    @Test
+    void everyGridOfTheCommitBeforeConvKeepsItsRunIds() throws Exception {
+        Map<String, List<String>> before = before(BEFORE_CONV);
+        assertTrue(before.size() >= 24, "the 23 grids of 1b8353c and the tiny one: " + before.keySet());
+        for (Map.Entry<String, List<String>> e : before.entrySet())
+            assertEquals(e.getValue(), now(e.getKey()), e.getKey());
+    }
+
     /** Naming the new axes with their defaults (or values that mean nothing for an MLP) changes no id. */
     @Test
     void newKeysAtTheirDefaultsOrCollapsedChangeNothing() {
@@ -83,14 +98,35 @@ public class RunIdsBeforeTransformersTest {
                 "  skip: [residual]",
                 "");
         List<RunConfig> plain = GridSpecTest.parse(base).expand();
-        List<RunConfig> named = GridSpecTest.parse(base.replace("batch: 8}", "batch: 8, ffn: 8}")
+        List<RunConfig> named = GridSpecTest.parse(base.replace("batch: 8}", "batch: 8, ffn: 8, stages: 2, groups: 2}")
                         + "  arch: [mlp]\n  heads: [1, 2]\n  positions: [learned, sinusoidal]\n")
                 .expand();
-        assertEquals(1, named.size(), "heads, positions and ffn collapse for arch mlp");
+        assertEquals(1, named.size(), "heads, positions, ffn, stages and groups collapse for arch mlp");
         assertEquals(plain.get(0).runId, named.get(0).runId);
         assertEquals(plain.get(0).canonical(), named.get(0).canonical());
         assertEquals(0, named.get(0).heads);
         assertEquals("n/a", named.get(0).positionsText());
         assertEquals(TrainSpec.DEFAULT_FFN, named.get(0).train.ffn);
+        assertEquals(TrainSpec.DEFAULT_STAGES, named.get(0).train.stages);
+        assertEquals(TrainSpec.DEFAULT_GROUPS, named.get(0).train.groups);
+    }
+
+    /** stages and groups leave a transformer's id alone too (its canonical form has its own fields only). */
+    @Test
+    void convKeysLeaveTransformerIdsAlone() {
+        String t = String.join(
+                "\n",
+                "name: t",
+                "task: {kind: reverse, vocab: 5}",
+                "train: {steps: 2, batch: 4}",
+                "axes: {arch: [transformer], depth: [2], width: [8], activation: [gelu], init: [xavier], norm: [layer],"
+                        + " seq_len: [6]}",
+                "");
+        RunConfig plain = GridSpecTest.parse(t).expand().get(0);
+        RunConfig named = GridSpecTest.parse(t.replace("batch: 4}", "batch: 4, stages: 5, groups: 2}"))
+                .expand()
+                .get(0);
+        assertEquals(plain.canonical(), named.canonical());
+        assertEquals(plain.runId, named.runId);
     }
 }

@@ -102,8 +102,8 @@ class TransformerGridTest {
     @CsvSource(
             delimiter = '|',
             value = {
-                "arch: [transformer]|arch: [conv]|axes.arch|conv is not available yet",
-                "arch: [transformer]|arch: [cnn]|axes.arch|allowed: mlp, transformer",
+                "arch: [transformer]|arch: [conv]|task.kind|reverse with arch conv: a conv net needs images",
+                "arch: [transformer]|arch: [cnn]|axes.arch|allowed: mlp, transformer, conv",
                 "arch: [transformer]|arch: [transformer]~  cell: [rnn]|axes.cell|no recurrent cell",
                 "kind: reverse, vocab: 8|kind: teacher|task.kind|needs a token task",
                 "arch: [transformer]|arch: [mlp]|task.kind|reverse is a token task: it needs axes.arch transformer",

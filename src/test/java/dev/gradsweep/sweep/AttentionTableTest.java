@@ -70,10 +70,11 @@ class AttentionTableTest {
         assertEquals(ids.size(), first.count("ok"));
         SqlViews.registerTableViews(spark, out.toString());
         assertEquals(0, count("SELECT count(*) FROM attention"), "no transformer runs: the table is there, empty");
-        assertEquals(ids.size(), count("SELECT count(*) FROM runs WHERE arch = 'mlp' AND heads IS NULL"));
+        assertEquals(
+                ids.size(), count("SELECT count(*) FROM runs WHERE arch = 'mlp' AND heads IS NULL AND stages IS NULL"));
         long steps = count("SELECT count(*) FROM steps");
 
-        // what an output of the code before looks like: no attention table, no transformer columns in runs
+        // what an output of the code before looks like: no attention table, no transformer or conv columns in runs
         OutputDir dir = new OutputDir(out.toString());
         ResultTables.open(dir)
                 .table(Table.RUNS)
@@ -84,6 +85,8 @@ class AttentionTableTest {
                 .deleteColumn("positions")
                 .deleteColumn("warmup")
                 .deleteColumn("highway_gate_bias")
+                .deleteColumn("stages")
+                .deleteColumn("groups")
                 .commit();
         try (var walk = Files.walk(out.resolve(Table.ATTENTION.dir))) {
             walk.sorted(java.util.Comparator.reverseOrder())
@@ -109,6 +112,7 @@ class AttentionTableTest {
         assertEquals(ids.size(), resumed.skipped());
         SqlViews.registerTableViews(spark, out.toString());
         assertEquals(ids.size(), count("SELECT count(*) FROM runs WHERE arch IS NULL"), "older rows: no arch");
+        assertEquals(ids.size(), count("SELECT count(*) FROM runs WHERE stages IS NULL AND groups IS NULL"));
         assertEquals(steps, count("SELECT count(*) FROM steps"));
         assertEquals(0, count("SELECT count(*) FROM attention"), "the table is created, empty");
     }
@@ -156,6 +160,7 @@ class AttentionTableTest {
         // a second run's rows without its runs row: never visible
         RunConfig other = rc.withSeed(9);
         new RunWriter(files, other).attention(0, new AttentionStats(0, 0, 1, 1, 1, 1));
+        ConvInputsTest.writeConvRuns(files);
         tables.commit(files.finish(), "b");
 
         SqlViews.registerTableViews(spark, dir);
@@ -176,7 +181,8 @@ class AttentionTableTest {
             if (r.getInt(1) == 0) assertTrue(r.isNullAt(6), "NaN token similarity is stored as null");
             else assertEquals(0.5 + r.getInt(0), r.getDouble(6), 0);
         }
-        Row run = spark.sql("SELECT arch, heads, ffn, positions, seq_len, task, cell FROM runs")
+        Row run = spark.sql("SELECT arch, heads, ffn, positions, seq_len, task, cell, stages, groups FROM runs"
+                        + " WHERE arch = 'transformer'")
                 .collectAsList()
                 .get(0);
         assertEquals("transformer", run.getString(0));
@@ -186,5 +192,7 @@ class AttentionTableTest {
         assertEquals(6, run.getInt(4));
         assertEquals("reverse{vocab=5}", run.getString(5));
         assertEquals("none", run.getString(6));
+        assertTrue(run.isNullAt(7) && run.isNullAt(8), "stages and groups: conv only");
+        ConvInputsTest.assertConvColumns(spark);
     }
 }
