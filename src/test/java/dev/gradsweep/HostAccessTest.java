@@ -49,6 +49,7 @@ class HostAccessTest {
      * transfer. ReZero's gain once read its α this way.
      */
     static final List<String> STEP_CODE = List.of(
+            "dev/gradsweep/conv/",
             "dev/gradsweep/model/",
             "dev/gradsweep/train/stack/",
             "dev/gradsweep/train/update/",

@@ -129,6 +129,11 @@ final class RunRules {
                     "task.kind",
                     rc.task.name() + " with arch conv: a conv net needs images (bars, teacher_cnn, or table with"
                             + " task.shape)");
+        if (rc.task.objective != TaskSpec.Objective.CLASSIFICATION)
+            throw c.err(
+                    "task.objective",
+                    rc.task.objective.name().toLowerCase() + " with arch conv: conv nets train classification tasks"
+                            + " (softmax + cross-entropy); use objective: classification");
         if (rc.norm == Norm.RMS) throw c.err("axes.norm", "rms with arch conv; allowed: none, batch, group, layer");
         if (rc.skip == Skip.HIGHWAY || rc.skip == Skip.DEEPNORM)
             throw c.err("axes.skip", rc.skip + " with arch conv; allowed: none, residual, rezero, fixup");

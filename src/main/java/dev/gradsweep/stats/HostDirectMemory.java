@@ -1,5 +1,7 @@
 package dev.gradsweep.stats;
 
+import dev.gradsweep.conv.kernel.ConvShape;
+import dev.gradsweep.conv.kernel.HostConv;
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.hostmem.HostArray;
 import dev.gradsweep.hostmem.HostMemory;
@@ -685,6 +687,50 @@ final class HostDirectMemory implements TrainingMemory {
     @Override
     public void unitRowSums(INDArray y, int groups, double[] into) {
         if (!HostAttention.unitRowSums(y, groups, into)) TrainingMemory.super.unitRowSums(y, groups, into);
+    }
+
+    /** Per memory instance (one per engine), so the kernels' scratch is never shared between threads. */
+    private final HostConv hostConv = new HostConv();
+
+    @Override
+    public void conv(ConvShape s, INDArray x, INDArray w, INDArray y) {
+        if (!hostFloats(x, w, y)) {
+            TrainingMemory.super.conv(s, x, w, y);
+            return;
+        }
+        float[] out = hostConv.buffer(2, s.outputSize());
+        hostConv.forward(s, floats(x, 0), floats(w, 1), out);
+        put(out, y);
+    }
+
+    @Override
+    public void convBackward(ConvShape s, INDArray x, INDArray w, INDArray dy, INDArray dx, INDArray dw) {
+        if (!hostFloats(x, w, dy, dx, dw)) {
+            TrainingMemory.super.convBackward(s, x, w, dy, dx, dw);
+            return;
+        }
+        float[] gx = dx == null ? null : hostConv.buffer(3, s.inputSize()), gw = hostConv.buffer(4, s.weightSize());
+        hostConv.backward(s, floats(x, 0), floats(w, 1), floats(dy, 2), gx, gw);
+        if (gx != null) put(gx, dx);
+        put(gw, dw);
+    }
+
+    private static boolean hostFloats(INDArray... arrays) {
+        for (INDArray a : arrays)
+            if (a != null && (a.dataType() != DataType.FLOAT || !HostArray.isContiguous(a))) return false;
+        return true;
+    }
+
+    /** The array's elements copied into scratch slot {@code slot}. */
+    private float[] floats(INDArray a, int slot) {
+        int n = (int) a.length();
+        float[] f = hostConv.buffer(slot, n);
+        a.data().asNioFloat().get(HostMemory.offset(a), f, 0, n);
+        return f;
+    }
+
+    private static void put(float[] f, INDArray a) {
+        a.data().asNioFloat().put(HostMemory.offset(a), f, 0, (int) a.length());
     }
 
     private static void requireContiguous(String op, DataType dt, INDArray... arrays) {

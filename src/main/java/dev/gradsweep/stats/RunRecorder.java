@@ -18,6 +18,12 @@ public interface RunRecorder {
     /** @param outGradL2 ‖∂L/∂a‖ over the batch of the mean loss for outputs with a gradient tap, NaN for the others */
     void layer(int step, LayerInfo layer, ActStats stats, double outGradL2);
 
+    /**
+     * The next {@link #layer} row's response_std: the std of the layer's response (He et al. 2016, Fig. 7: a conv
+     * layer's output after its norm, before the activation or the residual sum). Rows without one leave it null.
+     */
+    default void layerResponse(double std) {}
+
     /** One recurrent layer at one time step (recurrent runs only; feed-forward loops never call it). */
     default void timeStep(int step, TimeStepStats stats) {}
 

@@ -1,6 +1,8 @@
 package dev.gradsweep.stats;
 
 import dev.gradsweep.config.RuntimeOptions;
+import dev.gradsweep.conv.kernel.ConvShape;
+import dev.gradsweep.conv.kernel.NdConv;
 import dev.gradsweep.grid.Activation;
 import org.nd4j.linalg.activations.impl.ActivationSigmoid;
 import org.nd4j.linalg.activations.impl.ActivationTanH;
@@ -156,6 +158,20 @@ public interface TrainingMemory {
      */
     default void add(INDArray a, INDArray b, INDArray out) {
         a.add(b, out);
+    }
+
+    /**
+     * y [B·oh·ow, out] ← the convolution of x [B·H·W, in] (NHWC rows) with w [k·k·in, out] (tap-major, as {@link
+     * ConvShape}). The default, the portable path's, is libnd4j's conv2d op; the host path runs float32 through the
+     * Vector API's kernels ({@code VectorConv}).
+     */
+    default void conv(ConvShape s, INDArray x, INDArray w, INDArray y) {
+        NdConv.forward(s, x, w, y);
+    }
+
+    /** Its gradients given dy: dw and, with dx non-null, dx (both overwritten); conv2d_bp by default. */
+    default void convBackward(ConvShape s, INDArray x, INDArray w, INDArray dy, INDArray dx, INDArray dw) {
+        NdConv.backward(s, x, w, dy, dx, dw);
     }
 
     /** The activations whose derivative {@link #backpropFromOutput} takes from the forward's output. */

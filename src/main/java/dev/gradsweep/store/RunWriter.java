@@ -44,6 +44,8 @@ public final class RunWriter implements RunRecorder, Closeable {
     private final LayerStallRows stalls;
     /** The held-out loss for the next steps row, or null. */
     private Double heldOut;
+    /** The response std for the next layers row, or null. */
+    private Double response;
 
     /** A run of a task: its rows go into the task's files. */
     public RunWriter(TaskFiles files, RunConfig rc) throws IOException {
@@ -121,7 +123,14 @@ public final class RunWriter implements RunRecorder, Closeable {
     }
 
     @Override
+    public void layerResponse(double std) {
+        response = std;
+    }
+
+    @Override
     public void layer(int step, LayerInfo l, ActStats a, double outGradL2) {
+        Double resp = response; // null where the engine measured none (every architecture but conv)
+        response = null;
         if (stalls != null)
             stalls.layer(
                     step,
@@ -132,21 +141,20 @@ public final class RunWriter implements RunRecorder, Closeable {
                     orNull(a.saturatedFrac()),
                     a.deadFrac(),
                     orNull(outGradL2));
-        end(
-                layers,
-                layers.begin()
-                        .str(id)
-                        .num(step)
-                        .num(l.index)
-                        .str(l.name)
-                        .str(l.kind)
-                        .num(a.mean())
-                        .num(a.std())
-                        .numOrNull(a.saturatedFrac())
-                        .num(a.deadFrac())
-                        .num(a.zeroFrac())
-                        .numOrNull(a.slopeSqMean())
-                        .numOrNull(outGradL2));
+        RowWriter.Row row = layers.begin()
+                .str(id)
+                .num(step)
+                .num(l.index)
+                .str(l.name)
+                .str(l.kind)
+                .num(a.mean())
+                .num(a.std())
+                .numOrNull(a.saturatedFrac())
+                .num(a.deadFrac())
+                .num(a.zeroFrac())
+                .numOrNull(a.slopeSqMean())
+                .numOrNull(outGradL2);
+        end(layers, resp == null ? row.none() : row.numOrNull(resp));
     }
 
     @Override

@@ -112,7 +112,8 @@ public enum Table {
             d("act_dead_frac"),
             d("act_zero_frac"),
             d("act_slope_sq_mean"),
-            d("act_grad_l2")),
+            d("act_grad_l2"),
+            d("response_std")),
     TIMESTEPS(
             "timesteps",
             s("run_id"),

@@ -1,6 +1,7 @@
 package dev.gradsweep.sweep;
 
 import dev.gradsweep.config.BuildInfo;
+import dev.gradsweep.conv.ConvRun;
 import dev.gradsweep.data.TaskData;
 import dev.gradsweep.data.Tasks;
 import dev.gradsweep.grid.Arch;
@@ -99,6 +100,8 @@ public final class RunExecutor {
             return commit(rc, writer, RecurrentRun.train(rc, writer), attempt, "recurrent", started);
         if (rc.arch == Arch.TRANSFORMER) // never stacked (StackedMlp.supports): one run per task
         return commit(rc, writer, TransformerRun.train(rc, writer), attempt, "transformer", started);
+        if (rc.arch == Arch.CONV) // never stacked (StackedMlp.supports): one run per task
+        return commit(rc, writer, ConvRun.train(rc, data(rc, shipped), writer), attempt, "conv", started);
         RunOutcome o = Trainer.train(rc, data(rc, shipped), writer, true);
         return commit(rc, writer, o, attempt, "dl4j", started);
     }

@@ -9,16 +9,17 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The parameter arrays of a network in one flat row-major buffer (and a gradient buffer of the same layout), in the
- * order they are added: each a {@link Segment} for the statistics and a view of its shape into both buffers.
+ * order they are added: each a {@link Segment} for the statistics and a view of its shape into both buffers. The
+ * transformer and conv engines share it.
  */
-final class ParamLayout {
+public final class ParamLayout {
     private final List<Segment> segments = new ArrayList<>();
     private final List<long[]> shapes = new ArrayList<>();
     private long size;
     private INDArray params, grad;
 
     /** Adds an array; returns its index. */
-    int add(int layer, String layerName, String param, long... shape) {
+    public int add(int layer, String layerName, String param, long... shape) {
         long n = 1;
         for (long s : shape) n *= s;
         if (size + n > Integer.MAX_VALUE) throw new IllegalArgumentException("too many parameters");
@@ -28,37 +29,37 @@ final class ParamLayout {
         return segments.size() - 1;
     }
 
-    void allocate(DataType dt) {
+    public void allocate(DataType dt) {
         params = Nd4j.create(dt, 1, size);
         grad = Nd4j.create(dt, 1, size);
     }
 
-    INDArray params() {
+    public INDArray params() {
         return params;
     }
 
-    INDArray gradient() {
+    public INDArray gradient() {
         return grad;
     }
 
-    Segment[] segments() {
+    public Segment[] segments() {
         return segments.toArray(new Segment[0]);
     }
 
-    INDArray param(int i) {
+    public INDArray param(int i) {
         return Sublayer.view(params, segments.get(i).offset, shapes.get(i));
     }
 
-    INDArray grad(int i) {
+    public INDArray grad(int i) {
         return Sublayer.view(grad, segments.get(i).offset, shapes.get(i));
     }
 
     /** A view of several consecutive arrays as one [rows, cols] matrix (rows summed, cols shared). */
-    INDArray params(int first, long rows, long cols) {
+    public INDArray params(int first, long rows, long cols) {
         return Sublayer.view(params, segments.get(first).offset, rows, cols);
     }
 
-    INDArray grads(int first, long rows, long cols) {
+    public INDArray grads(int first, long rows, long cols) {
         return Sublayer.view(grad, segments.get(first).offset, rows, cols);
     }
 }

@@ -4,6 +4,7 @@ import dev.gradsweep.grid.Norm;
 import dev.gradsweep.grid.Placement;
 import dev.gradsweep.grid.Positions;
 import dev.gradsweep.grid.Skip;
+import dev.gradsweep.model.LogSoftmax;
 import dev.gradsweep.model.NetworkFactory;
 import dev.gradsweep.stats.Segment;
 import dev.gradsweep.stats.TrainingMemory;
@@ -12,7 +13,6 @@ import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.reduce3.Dot;
-import org.nd4j.linalg.api.ops.impl.transforms.custom.LogSoftMax;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
@@ -266,7 +266,7 @@ public final class TransformerNet {
         INDArray xf = finalNorm != null ? finalNorm.forward(x) : x;
         memory.matmul(xf, headW, logits, false, true);
         memory.addRows(logits.reshape('c', 1, rows, vocab), headB);
-        Nd4j.exec(new LogSoftMax(logits, logp));
+        LogSoftmax.rows(logits, logp, dz); // dz is free until the backward
         Nd4j.exec(new Dot(logp, yw, lossArr)).negi(); // L = −Σ y_w ⊙ log p
         memory.read(lossArr, lossHost);
         xfLast = xf;

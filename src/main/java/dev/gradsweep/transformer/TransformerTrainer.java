@@ -8,17 +8,15 @@ import dev.gradsweep.stats.ParamStats;
 import dev.gradsweep.stats.RunRecorder;
 import dev.gradsweep.stats.Segment;
 import dev.gradsweep.stats.TrainingMemory;
+import dev.gradsweep.train.FlatStep;
 import dev.gradsweep.train.MemoryGuard;
 import dev.gradsweep.train.RunOutcome;
-import dev.gradsweep.train.update.FlatUpdater;
 import dev.gradsweep.transformer.TransformerNet.HeadStats;
 import dev.gradsweep.transformer.TransformerNet.Tap;
 import dev.gradsweep.transformer.task.TokenBatch;
 import dev.gradsweep.transformer.task.TokenTask;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.learning.GradientUpdater;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * Trains a {@link TransformerNet} on a {@link TokenTask} with the conventions of the other engines
@@ -34,7 +32,7 @@ public final class TransformerTrainer {
     private final TokenTask task;
     private final TrainSpec train;
     private final TrainingMemory memory;
-    private final GradientUpdater updater;
+    private final FlatStep flatStep;
     private final INDArray params, grad;
     private final Segment[] segments;
     private final TokenBatch batch;
@@ -56,7 +54,7 @@ public final class TransformerTrainer {
         this.params = net.params();
         this.grad = net.gradient();
         this.segments = net.segments();
-        this.updater = FlatUpdater.over(train, params);
+        this.flatStep = new FlatStep(train, memory, params, grad, segments);
         this.batch = new TokenBatch(train.batch, spec.context());
         this.targets = new int[batch.tokens.length];
         int n = net.tapCount();
@@ -86,31 +84,14 @@ public final class TransformerTrainer {
         net.setBatch(batch.tokens, targets);
         double loss = net.computeGradient(true);
         afterBackward.run();
-        ParamStats[] ps = new ParamStats[segments.length];
-        for (int i = 0; i < ps.length; i++) ps[i] = new ParamStats();
-        memory.gradient(grad, params, segments, 1.0, ps);
-        memory.sync();
-        double sq = 0;
-        for (ParamStats p : ps) sq += p.sumSq;
-        double gradL2 = Math.sqrt(sq), updL2 = Double.NaN;
-        boolean finite = Double.isFinite(loss) && Double.isFinite(gradL2);
-        if (finite) {
-            clip(gradL2);
-            updater.applyUpdater(grad, step, 0);
-            memory.update(grad, segments, ps);
-            memory.sync();
-            updL2 = 0;
-            for (ParamStats p : ps) updL2 += p.updateSumSq;
-            updL2 = Math.sqrt(updL2);
-            params.subi(grad);
-        } else {
-            diverged = true;
-            for (ParamStats p : ps) p.noUpdate(); // recorded as null, not as a zero update
-        }
+        FlatStep.Result r = flatStep.apply(step, loss, () -> {});
+        ParamStats[] ps = r.stats();
+        boolean finite = r.finite();
+        if (!finite) diverged = true;
         ActStats[] acts = streamStats();
         List<HeadStats> heads = net.attention();
         double ms = (System.nanoTime() - t0) / 1e6;
-        rec.step(step, loss, finite ? gradL2 : Double.NaN, updL2, train.lrAt(step), ms);
+        rec.step(step, loss, r.gradL2(), r.updateL2(), train.lrAt(step), ms);
         for (int i = 0; i < ps.length; i++) rec.param(step, segments[i], ps[i]);
         List<Tap> t = net.taps();
         for (int i = 0; i < acts.length; i++)
@@ -144,15 +125,5 @@ public final class TransformerTrainer {
         }
         memory.sync();
         return acts;
-    }
-
-    private void clip(double gradL2) {
-        String kind = TrainSpec.clipKind(train.clip);
-        double c = TrainSpec.clipValue(train.clip);
-        if (kind.equals("norm") && gradL2 > c) grad.muli(TrainingMemory.clipFactor(gradL2, c));
-        else if (kind.equals("value")) {
-            Transforms.min(grad, c, false);
-            Transforms.max(grad, -c, false);
-        }
     }
 }

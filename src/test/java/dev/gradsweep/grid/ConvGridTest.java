@@ -106,6 +106,7 @@ class ConvGridTest {
                 "arch: [conv]|arch: [conv]~  cell: [rnn]|axes.cell|a conv net has no recurrent cell",
                 "kind: bars, size: 8, samples: 64|kind: teacher, inputs: 4, samples: 64|task.kind|teacher with arch conv",
                 "kind: bars, size: 8, samples: 64|kind: table, path: x.csv, label: y|task.shape|missing: arch conv reads",
+                "kind: bars, size: 8, samples: 64|kind: table, path: x.csv, label: y, shape: [1, 2, 2]|task.objective|regression with arch conv",
                 "norm: [group]|norm: [rms]|axes.norm|rms with arch conv; allowed: none, batch, group, layer",
                 "skip: [residual]|skip: [highway]|axes.skip|highway with arch conv; allowed: none, residual, rezero, fixup",
                 "skip: [residual]|skip: [deepnorm]|axes.skip|deepnorm with arch conv",
@@ -161,7 +162,7 @@ class ConvGridTest {
         assertArrayEquals(new int[] {3, 8, 8}, r.task.imageShape());
     }
 
-    static final String TABLE = "kind: table, path: x.csv, label: y, shape: [2, 4, 5]";
+    static final String TABLE = "kind: table, path: x.csv, label: y, objective: classification, shape: [2, 4, 5]";
 
     @Test
     void aTableWithAShapeIsAnImageTaskForConvAndAFlatRowForAnMlp() {
@@ -169,8 +170,8 @@ class ConvGridTest {
         assertArrayEquals(new int[] {2, 4, 5}, r.task.imageShape());
         assertTrue(
                 r.canonical()
-                        .contains(";task=table{features=, label=y, objective=regression, path=x.csv, samples=0,"
-                                + " shape=2x4x5};"),
+                        .contains(";task=table{features=, label=y, objective=classification, path=x.csv,"
+                                + " samples=0, shape=2x4x5};"),
                 r.canonical());
         // the driver's file shape keeps it, and the caller's array cannot change it
         TaskSpec resolved = r.task.withShape(40, 1, 100);
@@ -202,7 +203,7 @@ class ConvGridTest {
                 "shape: [2, 4, 5]|shape: [2, 0, 5]|'0' must be [channels, height, width]",
                 "shape: [2, 4, 5]|shape: [2, 4.5, 5]|'4.5' must be",
                 "shape: [2, 4, 5]|shape: [64, 256, 256]|64x256x256 is more than 1048576 inputs",
-                "y, shape|y, features: [a, b, c], shape|2x4x5 = 40 values, but task.features lists 3 columns",
+                "classification, shape|classification, features: [a, b, c], shape|2x4x5 = 40 values, but task.features lists 3 columns",
             })
     void taskShapeIsCheckedAsItIsRead(String from, String to, String hint) {
         String yaml = CONV.replace("kind: bars, size: 8, samples: 64", TABLE).replace(from, to);

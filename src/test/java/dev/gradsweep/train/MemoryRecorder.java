@@ -40,7 +40,9 @@ public final class MemoryRecorder implements RunRecorder {
             double deadFrac,
             double zeroFrac,
             double slopeSqMean,
-            double outGradL2) {}
+            double outGradL2,
+            /** response_std, NaN where none was recorded (null in the table). */
+            double responseStd) {}
 
     public final List<StepRow> steps = new ArrayList<>();
     public final List<ParamRow> params = new ArrayList<>();
@@ -53,6 +55,12 @@ public final class MemoryRecorder implements RunRecorder {
     public final java.util.Map<Integer, Double> heldOut = new java.util.TreeMap<>();
 
     private Double pendingHeldOut;
+    private double pendingResponse = Double.NaN;
+
+    @Override
+    public void layerResponse(double std) {
+        pendingResponse = std;
+    }
 
     @Override
     public void heldOutLoss(double loss) {
@@ -102,7 +110,9 @@ public final class MemoryRecorder implements RunRecorder {
                 a.deadFrac(),
                 a.zeroFrac(),
                 a.slopeSqMean(),
-                outGradL2));
+                outGradL2,
+                pendingResponse));
+        pendingResponse = Double.NaN;
     }
 
     /** Runs one forward/backward pass of {@code net} on (x, y) with a probe attached and records its rows as step 0. */

@@ -1,8 +1,10 @@
 package dev.gradsweep.conv.kernel;
 
 import java.util.Arrays;
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -13,7 +15,14 @@ import jdk.incubator.vector.VectorSpecies;
  * edge. Same sums as {@link ReferenceConv}, in float and in another order.
  */
 public final class VectorConv {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /**
+     * The float species of the statistics' SIMD loops ({@code simd.FloatBlocks.F}: half the preferred double width).
+     * With a second float species in the JVM, FloatVector's shared code saw two vector classes and C2 compiled these
+     * loops without the vector intrinsics: the bench net's step took 377 ms instead of 77 (docs/conv.md).
+     */
+    private static final VectorSpecies<Float> S =
+            VectorSpecies.of(float.class, VectorShape.forBitSize(DoubleVector.SPECIES_PREFERRED.vectorBitSize() / 2));
+
     private static final int L = S.length();
 
     private VectorConv() {}
