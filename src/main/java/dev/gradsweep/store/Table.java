@@ -108,7 +108,8 @@ public enum Table {
             d("act_dead_frac"),
             d("act_zero_frac"),
             d("act_slope_sq_mean"),
-            d("act_grad_l2")),
+            d("act_grad_l2"),
+            s("delta_from")),
     TIMESTEPS(
             "timesteps",
             s("run_id"),
