@@ -89,7 +89,6 @@ public final class FitProbe extends BaseTrainingListener {
                 owners.add(new GradientProbe.Owner(i, name != null ? name : "layer" + i, ls[i]));
                 vertices.add(null);
             }
-            grad = net.getGradientsViewArray();
         } else if (m instanceof ComputationGraph g) {
             GraphVertex[] vs = g.getVertices();
             for (int idx : g.topologicalSortOrder())
@@ -97,7 +96,6 @@ public final class FitProbe extends BaseTrainingListener {
                     owners.add(new GradientProbe.Owner(owners.size(), vs[idx].getVertexName(), vs[idx].getLayer()));
                     vertices.add(vs[idx].getVertexName());
                 }
-            grad = g.getGradientsViewArray();
         } else
             throw new IllegalArgumentException("gradsweep's listener records a MultiLayerNetwork or a ComputationGraph,"
                     + " not a " + m.getClass().getName());
@@ -190,6 +188,10 @@ public final class FitProbe extends BaseTrainingListener {
     public void onGradientCalculation(Model m) {
         if (ended) return;
         attach(m);
+        // a MultiLayerNetwork creates its gradient buffer on its first fit, after the forward pass has begun
+        grad = m instanceof MultiLayerNetwork net
+                ? net.getGradientsViewArray()
+                : ((ComputationGraph) m).getGradientsViewArray();
         memory.gradient(grad, params, segments, 1.0 / m.batchSize(), stats);
         gradientSeen = true;
     }
