@@ -8,14 +8,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.gradsweep.analysis.SqlViews;
 import dev.gradsweep.cli.Main;
 import dev.gradsweep.config.BadInputException;
+import dev.gradsweep.store.OutputDir;
+import dev.gradsweep.store.ResultTables;
 import dev.gradsweep.sweep.Sessions;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator;
@@ -271,6 +275,13 @@ class RecordedRunTest {
             n.fit(ds); // a single DataSet too
             ok = run.runId();
             assertEquals(7, run.stepsDone());
+            // written but not committed: the files are there, no reader sees the run (a JVM dying now leaves orphans)
+            try (var files = Files.list(out.resolve("steps/data"))) {
+                assertTrue(files.anyMatch(f -> f.getFileName().toString().startsWith(ok)));
+            }
+            OutputDir dir = new OutputDir(out.toString());
+            assertEquals(
+                    Set.of(), ResultTables.committedRuns(dir, ResultTables.CatalogSpec.of(dir.location(), Map.of())));
         }
         String failed;
         try (RecordedRun run = Gradsweep.record(out, "mln-fails")) {
