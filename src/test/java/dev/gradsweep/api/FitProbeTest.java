@@ -1,7 +1,6 @@
 package dev.gradsweep.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gradsweep.data.Batches;
@@ -10,19 +9,12 @@ import dev.gradsweep.data.Tasks;
 import dev.gradsweep.grid.GridSpec;
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.model.NetworkFactory;
-import dev.gradsweep.stats.ActStats;
-import dev.gradsweep.stats.LayerInfo;
-import dev.gradsweep.stats.ParamStats;
-import dev.gradsweep.stats.RunRecorder;
-import dev.gradsweep.stats.Segment;
 import dev.gradsweep.stats.TrainingMemory;
 import dev.gradsweep.train.FitProbe;
+import dev.gradsweep.train.MemoryRecorder;
 import dev.gradsweep.train.RunOutcome;
 import dev.gradsweep.train.Trainer;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.dataset.DataSet;
@@ -42,50 +34,16 @@ class FitProbeTest {
             "axes: {depth: [3], width: [6], activation: [tanh], init: [xavier]}",
             "");
 
-    /** Rows by "step layer_name param" (params) and "step" (steps, key "step N"). */
-    static final class Rows implements RunRecorder {
-        final Map<String, double[]> rows = new TreeMap<>();
-        final List<LayerInfo> layerInfos = new ArrayList<>();
-        final List<ActStats> acts = new ArrayList<>();
-
-        @Override
-        public void step(int step, double loss, double gradL2Total, double updateL2Total, double lr, double stepMs) {
-            rows.put("step " + step, new double[] {loss, gradL2Total, updateL2Total, lr});
-        }
-
-        @Override
-        public void param(int step, Segment s, ParamStats p) {
-            rows.put(step + " " + s.layerName + " " + s.param + " " + s.layer, new double[] {
-                p.gradL2(),
-                p.gradMeanAbs(),
-                p.maxAbs,
-                p.gradMean(),
-                p.paramL2(),
-                p.updateL2(),
-                p.zeroFrac(),
-                p.nonfinite
-            });
-        }
-
-        @Override
-        public void layer(int step, LayerInfo layer, ActStats stats, double outGradL2) {
-            if (step == 0) {
-                layerInfos.add(layer);
-                acts.add(stats);
-            }
-        }
-    }
-
     @Test
     void theListenerOnDl4jsFitRecordsWhatTheSweepRecords() {
         RunConfig rc = GridSpec.parse(GRID, "g.yaml").expand().get(0);
         TaskData data = Tasks.generate(rc.task, rc.seed);
-        Rows sweep = new Rows();
+        MemoryRecorder sweep = new MemoryRecorder();
         RunOutcome swept = Trainer.train(rc, data, sweep, true);
         assertEquals("ok", swept.statusText(), swept.error);
 
         ComputationGraph g = NetworkFactory.build(rc).graph();
-        Rows listener = new Rows();
+        MemoryRecorder listener = new MemoryRecorder();
         RunOutcome out = new RunOutcome();
         g.setListeners(new FitProbe(listener, out, TrainingMemory.forBackend()));
         Batches b = new Batches(data, rc.train.batch, NetworkFactory.dataType(rc.train.dtype), rc.seed);
@@ -96,16 +54,47 @@ class FitProbeTest {
         assertEquals(rc.train.steps, out.stepsDone);
         assertEquals(rc.depth + 1, out.nLayers);
         assertEquals(g.numParams(), out.nParams);
-        // same keys: every parameter array of every step, with the sweep's layer index and name
-        assertEquals(sweep.rows.keySet(), listener.rows.keySet());
-        for (Map.Entry<String, double[]> e : sweep.rows.entrySet()) {
-            double[] want = e.getValue(), got = listener.rows.get(e.getKey());
-            for (int c = 0; c < want.length; c++)
-                assertEquals(want[c], got[c], 1e-10 * Math.abs(want[c]) + 1e-300, e.getKey() + " column " + c);
+        // every parameter array of every step, in the same order, with the sweep's layer index and name
+        assertEquals(sweep.params.size(), listener.params.size());
+        for (int i = 0; i < sweep.params.size(); i++) {
+            MemoryRecorder.ParamRow want = sweep.params.get(i), got = listener.params.get(i);
+            assertEquals(
+                    List.of(want.step(), want.layer(), want.layerName(), want.param(), want.size(), want.nonfinite()),
+                    List.of(got.step(), got.layer(), got.layerName(), got.param(), got.size(), got.nonfinite()));
+            double[] w = {
+                want.gradL2(),
+                want.gradMeanAbs(),
+                want.gradMaxAbs(),
+                want.gradMean(),
+                want.paramL2(),
+                want.updateL2(),
+                want.zeroFrac()
+            };
+            double[] v = {
+                got.gradL2(),
+                got.gradMeanAbs(),
+                got.gradMaxAbs(),
+                got.gradMean(),
+                got.paramL2(),
+                got.updateL2(),
+                got.zeroFrac()
+            };
+            for (int c = 0; c < w.length; c++)
+                assertEquals(w[c], v[c], 1e-10 * Math.abs(w[c]) + 1e-300, want + " " + c);
         }
-        // δ sources: every dense layer and the output layer have a bias; the output layer gets no activations
-        for (LayerInfo l : listener.layerInfos) assertEquals("b", l.deltaFrom, l.name);
-        assertNull(listener.acts.get(rc.depth), "DL4J hands no output-layer activations to a listener");
-        for (int l = 0; l < rc.depth; l++) assertTrue(listener.acts.get(l).count == 8L * 6, "layer " + l);
+        for (int i = 0; i < rc.train.steps; i++) {
+            MemoryRecorder.StepRow want = sweep.steps.get(i), got = listener.steps.get(i);
+            assertEquals(want.loss(), got.loss(), 1e-10 * want.loss());
+            assertEquals(want.gradL2Total(), got.gradL2Total(), 1e-10 * want.gradL2Total());
+            assertEquals(want.updateL2Total(), got.updateL2Total(), 1e-10 * want.updateL2Total());
+            assertEquals(want.lr(), got.lr());
+        }
+        // the output layer has a layers row with no activations (DL4J hands listeners none of it), the others theirs
+        List<MemoryRecorder.LayerRow> step0 =
+                listener.layers.stream().filter(l -> l.step() == 0).toList();
+        assertEquals(rc.depth + 1, step0.size());
+        assertTrue(Double.isNaN(step0.get(rc.depth).std()), step0.get(rc.depth).toString());
+        for (int l = 0; l < rc.depth; l++)
+            assertTrue(step0.get(l).std() > 0, step0.get(l).toString());
     }
 }
