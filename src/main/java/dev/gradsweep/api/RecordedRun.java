@@ -48,6 +48,7 @@ public final class RecordedRun implements AutoCloseable {
         this.runId = runId;
         this.config = config;
         ResultTables.CatalogSpec spec = ResultTables.CatalogSpec.of(dir.location(), Map.of());
+        if (isFile(dir)) throw new BadInputException("gradsweep output " + dir.root() + " is a file, not a directory");
         if (ResultTables.legacy(dir))
             throw new BadInputException("output " + dir.root() + " holds results in the per-run layout of an earlier"
                     + " gradsweep; convert it first: bin/gradsweep migrate --in " + dir.root());
@@ -69,6 +70,15 @@ public final class RecordedRun implements AutoCloseable {
         }
         if (lossBaseline != null) out.lossBaseline = lossBaseline;
         this.probe = new FitProbe(new LazyWriter(), out, TrainingMemory.forBackend());
+    }
+
+    private static boolean isFile(OutputDir dir) {
+        try {
+            return dir.fs().exists(dir.path())
+                    && !dir.fs().getFileStatus(dir.path()).isDirectory();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + dir.root(), e);
+        }
     }
 
     /** The run's id in every table (random: two runs of one configuration are two runs). */
@@ -129,9 +139,13 @@ public final class RecordedRun implements AutoCloseable {
         return writer;
     }
 
-    /** The probe's rows go to the run's writer, opened on the first (the probe knows the network by then). */
+    /**
+     * The probe's rows go to the run's writer, opened on the first (the probe knows the network by then); once the run
+     * is committed, nowhere (a listener left on the network after {@code close()} is inert).
+     */
     private final class LazyWriter implements RunRecorder {
-        private RunWriter w() {
+        private RunRecorder w() {
+            if (committed) return RunRecorder.NONE;
             try {
                 return writer();
             } catch (IOException e) {
