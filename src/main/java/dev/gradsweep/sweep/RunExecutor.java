@@ -156,7 +156,7 @@ public final class RunExecutor {
     }
 
     /** The same for every run of this JVM. */
-    static final RunWriter.Provenance PROVENANCE = new RunWriter.Provenance(
+    public static final RunWriter.Provenance PROVENANCE = new RunWriter.Provenance(
             BuildInfo.VERSION,
             BuildInfo.COMMIT,
             Nd4j.getBackend().getClass().getSimpleName(),
@@ -173,7 +173,7 @@ public final class RunExecutor {
                 : "cuda:" + Nd4j.getAffinityManager().getDeviceForCurrentThread();
     }
 
-    static String hostName() {
+    public static String hostName() {
         try {
             return InetAddress.getLocalHost().getHostName();
         } catch (IOException e) {
