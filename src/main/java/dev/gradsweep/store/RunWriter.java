@@ -78,6 +78,14 @@ public final class RunWriter implements RunRecorder, Closeable {
         this(files, null, runId, nLayers, true, false);
     }
 
+    /**
+     * A run of a grid's model factory: its configuration is the grid's, its layers are the network's {@code nLayers}
+     * (read as a plain net's, as the listener reads any DL4J network).
+     */
+    public static RunWriter ofFactory(TaskFiles files, RunConfig rc, int nLayers) throws IOException {
+        return new RunWriter(files, rc, rc.runId, nLayers, true, false);
+    }
+
     private RunWriter(TaskFiles files, RunConfig rc, String id, int nLayers, boolean plain, boolean ownsFiles)
             throws IOException {
         this.rc = rc;
@@ -237,7 +245,7 @@ public final class RunWriter implements RunRecorder, Closeable {
     /** Writes the run's layer_stalls rows, then its runs row (times in epoch ms): the run is complete in its task's files. */
     public void commit(RunOutcome o, Placement where, Provenance prov, long startedAt, long finishedAt)
             throws IOException {
-        if (stalls != null && o.stepsDone > 0 && o.nLayers != rc.depth + 1)
+        if (stalls != null && o.stepsDone > 0 && rc.user == null && o.nLayers != rc.depth + 1)
             throw new IllegalStateException("n_layers " + o.nLayers + " is not depth + 1 for run " + id);
         writeStalls();
         files.writer(Table.RUNS)

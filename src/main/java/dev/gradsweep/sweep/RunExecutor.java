@@ -1,5 +1,6 @@
 package dev.gradsweep.sweep;
 
+import dev.gradsweep.api.FactoryRun;
 import dev.gradsweep.config.BuildInfo;
 import dev.gradsweep.conv.ConvRun;
 import dev.gradsweep.data.TaskData;
@@ -95,6 +96,10 @@ public final class RunExecutor {
 
     private static RunResult single(RunConfig rc, TaskData shipped, TaskFiles files, int attempt) throws IOException {
         long started = System.currentTimeMillis();
+        if (rc.user != null) { // a grid's model factory: its layers are known once it has built the network
+            FactoryRun.Trained t = FactoryRun.train(rc, data(rc, shipped), files);
+            return commit(rc, t.writer(), t.outcome(), attempt, "factory", started);
+        }
         RunWriter writer = new RunWriter(files, rc);
         if (rc.cell.recurrent())
             return commit(rc, writer, RecurrentRun.train(rc, writer), attempt, "recurrent", started);
