@@ -1,13 +1,18 @@
 package dev.gradsweep.cli;
 
+import dev.gradsweep.api.FactoryDoctor;
+import dev.gradsweep.config.BadInputException;
 import dev.gradsweep.config.BuildInfo;
 import dev.gradsweep.config.RuntimeOptions;
+import dev.gradsweep.grid.GridSpec;
+import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.simd.Simd;
 import dev.gradsweep.stats.TrainingMemory;
 import dev.gradsweep.sweep.RunExecutor;
 import dev.gradsweep.train.Doctor;
 import dev.gradsweep.transformer.TransformerDoctor;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -34,6 +39,15 @@ final class DoctorCommand implements Callable<Integer> {
             defaultValue = "4",
             description = "Training steps per precision (default: ${DEFAULT-VALUE}).")
     int steps;
+
+    @Option(
+            names = "--grid",
+            paramLabel = "FILE",
+            description = {
+                "Also check the network of FILE's model factory (its first configuration, as a sweep builds and trains",
+                "it; a generated task): put the factory's jar on the classpath with bin/gradsweep --jars."
+            })
+    String grid;
 
     @Override
     public Integer call() {
@@ -66,6 +80,16 @@ final class DoctorCommand implements Callable<Integer> {
             ok &= report(
                     "transf " + precision, // a transformer
                     TransformerDoctor.check(TransformerDoctor.net(dt, steps), TrainingMemory.forBackend()));
+        }
+        if (grid != null) {
+            GridSpec g = GridSpec.load(Path.of(grid));
+            if (g.model == null) throw new BadInputException("--grid " + grid + ": the grid names no model factory");
+            if (g.task.kind == TaskSpec.Kind.TABLE)
+                throw new BadInputException("--grid " + grid + ": doctor checks a factory on a generated task, not a"
+                        + " table (the check does not depend on the data)");
+            ok &= report(
+                    "model " + g.model.substring(g.model.lastIndexOf('.') + 1),
+                    FactoryDoctor.check(g.expand().get(0), steps, TrainingMemory.forBackend()));
         }
         System.out.println(
                 ok

@@ -75,6 +75,11 @@ public final class FitProbe extends BaseTrainingListener {
         return layers == null ? null : layers.clone();
     }
 
+    /** The gradient segments its params rows describe; null before the first call. */
+    public Segment[] segments() {
+        return segments == null ? null : segments.clone();
+    }
+
     /** Indexes the model's layers on the first call; one probe records one model. */
     private void attach(Model m) {
         if (model == m) return;
@@ -141,6 +146,9 @@ public final class FitProbe extends BaseTrainingListener {
     }
 
     private static IActivation layerActivation(org.deeplearning4j.nn.conf.layers.Layer conf) {
+        // DL4J's batch norm carries the builder's default activation (sigmoid) but does not apply it: its outputs
+        // are not sigmoid outputs, and reading them as such counted "saturated" units (found by doctor --grid)
+        if (conf instanceof org.deeplearning4j.nn.conf.layers.BatchNormalization) return null;
         if (conf instanceof org.deeplearning4j.nn.conf.layers.BaseLayer b) return b.getActivationFn();
         if (conf instanceof org.deeplearning4j.nn.conf.layers.ActivationLayer a) return a.getActivationFn();
         return null; // batch norm, pooling, …: their output is not an activation function's

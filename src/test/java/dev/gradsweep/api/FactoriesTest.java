@@ -20,13 +20,17 @@ import org.junit.jupiter.params.provider.CsvSource;
 /** A grid's model factory is loaded, built and checked on the driver, with errors that name the class. */
 class FactoriesTest {
     static List<RunConfig> runs(String factory) {
+        return runs(factory, "float32");
+    }
+
+    static List<RunConfig> runs(String factory, String dtype) {
         return GridSpec.parse(
                         String.join(
                                 "\n",
                                 "name: f",
                                 "model: {class: " + factory + "}",
                                 "task: {kind: spirals, samples: 64}",
-                                "train: {steps: 3, batch: 8, optimizer: adam, lr: 0.01}",
+                                "train: {steps: 3, batch: 8, optimizer: adam, lr: 0.01, dtype: " + dtype + "}",
                                 "axes:",
                                 "  custom: {hidden: [4, 6]}",
                                 ""),

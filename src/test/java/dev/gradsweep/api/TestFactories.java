@@ -44,6 +44,51 @@ public final class TestFactories {
         return new MultiLayerNetwork(conf); // not initialised: gradsweep calls init()
     }
 
+    /** A ComputationGraph with batch norm and a dense layer without a bias: the layer kinds the listener reads. */
+    public static class Graph implements ModelFactory {
+        @Override
+        public Model build(ModelRequest run) {
+            var conf = new NeuralNetConfiguration.Builder()
+                    .seed(run.seed())
+                    .dataType(run.dataType())
+                    .updater(run.updater())
+                    .graphBuilder()
+                    .addInputs("in")
+                    .addLayer(
+                            "fc",
+                            new DenseLayer.Builder()
+                                    .nIn(run.inputs())
+                                    .nOut(6)
+                                    .hasBias(false)
+                                    .activation(Activation.IDENTITY)
+                                    .build(),
+                            "in")
+                    .addLayer(
+                            "bn",
+                            new org.deeplearning4j.nn.conf.layers.BatchNormalization.Builder()
+                                    .nOut(6)
+                                    .build(),
+                            "fc")
+                    .addLayer(
+                            "act",
+                            new org.deeplearning4j.nn.conf.layers.ActivationLayer.Builder()
+                                    .activation(Activation.RELU)
+                                    .build(),
+                            "bn")
+                    .addLayer(
+                            "out",
+                            new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                                    .nIn(6)
+                                    .nOut(run.outputs())
+                                    .activation(Activation.SOFTMAX)
+                                    .build(),
+                            "act")
+                    .setOutputs("out")
+                    .build();
+            return new org.deeplearning4j.nn.graph.ComputationGraph(conf);
+        }
+    }
+
     public static class WrongOutputs implements ModelFactory {
         @Override
         public Model build(ModelRequest run) {
