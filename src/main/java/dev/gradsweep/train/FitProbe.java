@@ -47,7 +47,7 @@ public final class FitProbe extends BaseTrainingListener {
 
     private ParamStats[] stats;
     private LayerInfo[] layers;
-    /** Per layer: its vertex (graphs), its activations this step (null: none handed over). */
+    /** Per layer: its vertex (graphs; null in a MultiLayerNetwork), its activations this step (null: none). */
     private String[] vertex;
 
     private ActStats[] act;
@@ -68,11 +68,6 @@ public final class FitProbe extends BaseTrainingListener {
     /** Layers of the attached model (0 before DL4J first called the probe). */
     public int layerCount() {
         return layers == null ? 0 : layers.length;
-    }
-
-    /** The layers the rows describe, in table order; null before the first call. */
-    public LayerInfo[] layers() {
-        return layers == null ? null : layers.clone();
     }
 
     /** Indexes the model's layers on the first call; one probe records one model. */
