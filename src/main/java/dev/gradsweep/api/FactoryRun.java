@@ -12,7 +12,6 @@ import dev.gradsweep.train.MemoryGuard;
 import dev.gradsweep.train.RunOutcome;
 import dev.gradsweep.train.Trainer;
 import java.io.IOException;
-import java.util.Arrays;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -42,7 +41,7 @@ public final class FactoryRun {
             return new Trained(RunWriter.ofFactory(files, rc, 1), failed);
         }
         Model net = built[0];
-        RunWriter writer = RunWriter.ofFactory(files, rc, layerCount(net));
+        RunWriter writer = RunWriter.ofFactory(files, rc, FitProbe.layersOf(net).size());
         RunOutcome outcome = Trainer.guarded(out -> {
             out.lossBaseline = LossBaseline.of(data); // first, so a run that fails while training still has it
             FitProbe probe = new FitProbe(writer, out, memory);
@@ -57,13 +56,5 @@ public final class FactoryRun {
             }
         });
         return new Trained(writer, outcome);
-    }
-
-    /** The layers the probe reports: a MultiLayerNetwork's layers, a ComputationGraph's layer vertices. */
-    static int layerCount(Model m) {
-        if (m instanceof MultiLayerNetwork n) return n.getLayers().length;
-        return (int) Arrays.stream(((ComputationGraph) m).getVertices())
-                .filter(v -> v.hasLayer())
-                .count();
     }
 }

@@ -115,8 +115,8 @@ public final class RecordedRun implements AutoCloseable {
 
     private void commit() {
         committed = true;
-        try (files;
-                lock) {
+        try (lock; // closed last: the files first
+                files) {
             out.wallMs = (System.nanoTime() - t0) / 1_000_000;
             writer().commit(
                             config,

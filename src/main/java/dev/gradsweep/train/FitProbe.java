@@ -47,9 +47,7 @@ public final class FitProbe extends BaseTrainingListener {
 
     private ParamStats[] stats;
     private LayerInfo[] layers;
-    /** Per layer: its vertex (graphs), its activations this step (null: none handed over). */
-    private String[] vertex;
-
+    /** Per layer: its activations this step (null: none handed over). */
     private ActStats[] act;
     /** The updater of the first parameter array, whose learning rate the steps rows record. */
     private IUpdater lrSource;
@@ -70,7 +68,30 @@ public final class FitProbe extends BaseTrainingListener {
         return layers == null ? 0 : layers.length;
     }
 
-    /** The layers the rows describe, in table order; null before the first call. */
+    /**
+     * The model's layers as the rows number them: a MultiLayerNetwork's in its order, a ComputationGraph's layer vertices
+     * in topological order (named by vertex); the last is the reference of δ. Its size is the run's n_layers.
+     */
+    public static List<GradientProbe.Owner> layersOf(Model m) {
+        List<GradientProbe.Owner> owners = new ArrayList<>();
+        if (m instanceof MultiLayerNetwork net) {
+            Layer[] ls = net.getLayers();
+            for (int i = 0; i < ls.length; i++) {
+                String name = ls[i].conf().getLayer().getLayerName();
+                owners.add(new GradientProbe.Owner(i, name != null ? name : "layer" + i, ls[i]));
+            }
+        } else if (m instanceof ComputationGraph g) {
+            GraphVertex[] vs = g.getVertices();
+            for (int idx : g.topologicalSortOrder())
+                if (vs[idx].hasLayer())
+                    owners.add(new GradientProbe.Owner(owners.size(), vs[idx].getVertexName(), vs[idx].getLayer()));
+        } else
+            throw new IllegalArgumentException("gradsweep's listener records a MultiLayerNetwork or a ComputationGraph,"
+                    + " not a " + m.getClass().getName());
+        return owners;
+    }
+
+    /** The layers its layers rows describe, in table order; null before the first call. */
     public LayerInfo[] layers() {
         return layers == null ? null : layers.clone();
     }
@@ -85,25 +106,7 @@ public final class FitProbe extends BaseTrainingListener {
         if (model == m) return;
         if (model != null)
             throw new IllegalStateException("a gradsweep listener records one network; it was added to a second one");
-        List<GradientProbe.Owner> owners = new ArrayList<>();
-        List<String> vertices = new ArrayList<>();
-        if (m instanceof MultiLayerNetwork net) {
-            Layer[] ls = net.getLayers();
-            for (int i = 0; i < ls.length; i++) {
-                String name = ls[i].conf().getLayer().getLayerName();
-                owners.add(new GradientProbe.Owner(i, name != null ? name : "layer" + i, ls[i]));
-                vertices.add(null);
-            }
-        } else if (m instanceof ComputationGraph g) {
-            GraphVertex[] vs = g.getVertices();
-            for (int idx : g.topologicalSortOrder())
-                if (vs[idx].hasLayer()) {
-                    owners.add(new GradientProbe.Owner(owners.size(), vs[idx].getVertexName(), vs[idx].getLayer()));
-                    vertices.add(vs[idx].getVertexName());
-                }
-        } else
-            throw new IllegalArgumentException("gradsweep's listener records a MultiLayerNetwork or a ComputationGraph,"
-                    + " not a " + m.getClass().getName());
+        List<GradientProbe.Owner> owners = layersOf(m);
         params = m.params();
         List<GradientProbe.Owner> withParams = new ArrayList<>();
         for (GradientProbe.Owner o : owners) if (o.layer().numParams() > 0) withParams.add(o);
@@ -116,7 +119,6 @@ public final class FitProbe extends BaseTrainingListener {
         for (GradientProbe.Owner o : owners)
             layers[o.index()] =
                     new LayerInfo(o.index(), o.name(), "dense", activationOf(o.layer()), deltaFrom(o.layer()));
-        vertex = vertices.toArray(new String[0]);
         act = new ActStats[layers.length];
         if (segments.length > 0) {
             Segment first = segments[0];
@@ -176,7 +178,7 @@ public final class FitProbe extends BaseTrainingListener {
         if (ended) return;
         attach(m);
         try (MemoryWorkspace ws = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
-            for (int i = 0; i < layers.length; i++) activations(i, activations.get(vertex[i]));
+            for (int i = 0; i < layers.length; i++) activations(i, activations.get(layers[i].name));
         }
     }
 
