@@ -8,12 +8,12 @@ import dev.gradsweep.stats.ParamStats;
 import dev.gradsweep.stats.RunRecorder;
 import dev.gradsweep.stats.Segment;
 import dev.gradsweep.stats.TrainingMemory;
+import dev.gradsweep.store.Machine;
 import dev.gradsweep.store.OutputDir;
 import dev.gradsweep.store.OutputLock;
 import dev.gradsweep.store.ResultTables;
 import dev.gradsweep.store.RunWriter;
 import dev.gradsweep.store.TaskFiles;
-import dev.gradsweep.sweep.RunExecutor;
 import dev.gradsweep.train.FitProbe;
 import dev.gradsweep.train.RunOutcome;
 import java.io.IOException;
@@ -122,8 +122,8 @@ public final class RecordedRun implements AutoCloseable {
                             config,
                             out,
                             new RunWriter.Placement(
-                                    RunExecutor.backend(), RunExecutor.device(), RunExecutor.hostName(), 0, "listener"),
-                            RunExecutor.PROVENANCE,
+                                    Machine.backend(), Machine.device(), Machine.hostName(), 0, "listener"),
+                            Machine.PROVENANCE,
                             startedAt,
                             System.currentTimeMillis());
             var written = files.finish();

@@ -9,7 +9,7 @@ import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.simd.Simd;
 import dev.gradsweep.stats.TrainingMemory;
-import dev.gradsweep.sweep.RunExecutor;
+import dev.gradsweep.store.Machine;
 import dev.gradsweep.train.Doctor;
 import dev.gradsweep.transformer.TransformerDoctor;
 import java.nio.file.Path;
@@ -53,10 +53,8 @@ final class DoctorCommand implements Callable<Integer> {
     public Integer call() {
         if (steps < 1 || steps > 1000) throw new IllegalArgumentException("--steps must be 1..1000");
         TrainingMemory probe = TrainingMemory.forBackend();
-        line(
-                "backend",
-                RunExecutor.backend() + " (" + Nd4j.getBackend().getClass().getSimpleName() + ")");
-        line("device", RunExecutor.device() + deviceName());
+        line("backend", Machine.backend() + " (" + Nd4j.getBackend().getClass().getSimpleName() + ")");
+        line("device", Machine.device() + deviceName());
         line("nd4j", BuildInfo.DL4J_VERSION);
         line(
                 "cuda",

@@ -1,7 +1,6 @@
 package dev.gradsweep.sweep;
 
 import dev.gradsweep.api.FactoryRun;
-import dev.gradsweep.config.BuildInfo;
 import dev.gradsweep.conv.ConvRun;
 import dev.gradsweep.data.TaskData;
 import dev.gradsweep.data.Tasks;
@@ -9,9 +8,9 @@ import dev.gradsweep.grid.Arch;
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.recurrent.RecurrentRun;
-import dev.gradsweep.simd.Simd;
 import dev.gradsweep.stats.RunRecorder;
 import dev.gradsweep.store.Layout;
+import dev.gradsweep.store.Machine;
 import dev.gradsweep.store.OutputDir;
 import dev.gradsweep.store.RunWriter;
 import dev.gradsweep.store.TaskFile;
@@ -23,11 +22,9 @@ import dev.gradsweep.transformer.TransformerRun;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The executor side of a sweep: trains one run (DL4J, the recurrent engine for cell != none, the transformer engine
@@ -150,39 +147,13 @@ public final class RunExecutor {
 
     private static RunResult commit(
             RunConfig rc, RunWriter writer, RunOutcome o, int attempt, String engine, long started) throws IOException {
-        String host = hostName();
+        String host = Machine.hostName();
         writer.commit(
                 o,
-                new RunWriter.Placement(backend(), device(), host, attempt, engine),
-                PROVENANCE,
+                new RunWriter.Placement(Machine.backend(), Machine.device(), host, attempt, engine),
+                Machine.PROVENANCE,
                 started,
                 System.currentTimeMillis());
         return new RunResult(rc.runId, o.statusText(), o.error, o.stepsDone, o.lossLast, o.wallMs, host);
-    }
-
-    /** The same for every run of this JVM. */
-    public static final RunWriter.Provenance PROVENANCE = new RunWriter.Provenance(
-            BuildInfo.VERSION,
-            BuildInfo.COMMIT,
-            Nd4j.getBackend().getClass().getSimpleName(),
-            BuildInfo.DL4J_VERSION,
-            Simd.ENABLED ? "simd" : "scalar");
-
-    public static String backend() {
-        return Nd4j.getBackend().getClass().getSimpleName().toLowerCase().contains("cuda") ? "cuda" : "cpu";
-    }
-
-    public static String device() {
-        return backend().equals("cpu")
-                ? "cpu:" + Runtime.getRuntime().availableProcessors() + "cores"
-                : "cuda:" + Nd4j.getAffinityManager().getDeviceForCurrentThread();
-    }
-
-    public static String hostName() {
-        try {
-            return InetAddress.getLocalHost().getHostName();
-        } catch (IOException e) {
-            return "unknown";
-        }
     }
 }
