@@ -257,6 +257,7 @@ SELECT run_id, sweep, depth, width, activation, init, norm, placement, skip, tas
        saturated_frac, dead_frac, gate_mean, gate_saturated_frac, update_ratio_in, update_ratio_out, update_ratio_max,
        stall_layer, starved_layers, stall_step, frozen_layers, memory_horizon, log10_slope_back, log10_last_over_first,
        error, starved_layer_set, steps, warmup, highway_gate_bias, arch, heads, ffn, positions, stages, groups,
+       model, custom,
        entropy_last, entropy_low, entropy_low_layer, entropy_low_head, max_logit_first, max_logit_last,
        token_cos_first, token_cos_last
 FROM v;

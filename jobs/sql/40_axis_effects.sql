@@ -8,14 +8,17 @@
 -- their windows carry few columns (all of verdict_evidence through them made Spark's constraint propagation slow).
 CREATE OR REPLACE TEMPORARY VIEW verdict_axes AS
 WITH a AS (
-  SELECT v.*, map('depth', cast(depth AS string), 'width', cast(width AS string), 'activation', activation,
+  SELECT v.*, map_concat(map('depth', cast(depth AS string), 'width', cast(width AS string), 'activation', activation,
                   'init', init, 'norm', norm, 'placement', placement, 'skip', skip, 'task', task,
                   'optimizer', optimizer, 'lr', cast(lr AS string), 'batch', cast(batch AS string), 'clip', clip,
                   'dtype', dtype, 'cell', cell, 'seq_len', cast(seq_len AS string), 'rec_init', rec_init,
                   'forget_bias', cast(forget_bias AS string),
                   -- outputs from before transformers hold feed-forward runs only: their nulls are mlp's values
                   'arch', coalesce(arch, 'mlp'), 'heads', cast(heads AS string),
-                  'positions', coalesce(positions, 'n/a')) AS axes,
+                  'positions', coalesce(positions, 'n/a')),
+                  -- a factory's custom axes (runs.custom, name=value;…) are axes like the others, as custom.<name>
+                  CASE WHEN custom IS NULL THEN cast(map() AS map<string, string>)
+                       ELSE transform_keys(str_to_map(custom, ';', '='), (k, x) -> concat('custom.', k)) END) AS axes,
          map('steps', cast(steps AS string), 'warmup', cast(warmup AS string), 'ffn', cast(ffn AS string),
              'highway_gate_bias', cast(highway_gate_bias AS string), 'stages', cast(stages AS string),
              'groups', cast(groups AS string)) AS settings

@@ -76,7 +76,8 @@ SELECT a.run_id, a.sweep, a.depth, a.width, a.activation, a.init, a.norm, a.plac
        a.update_ratio_in, a.update_ratio_out, a.update_ratio_max,
        a.stall_layer, a.starved_layers, a.stall_step, a.frozen_layers,
        a.memory_horizon, a.log10_slope_back, a.log10_last_over_first, a.error, a.starved_layer_set,
-       a.steps, a.warmup, a.highway_gate_bias, a.arch, a.heads, a.ffn, a.positions, a.stages, a.groups,
+       a.steps, a.warmup, a.highway_gate_bias, a.arch, a.heads, a.ffn, a.positions, a.stages, a.groups, a.model,
+       a.custom,
        a.entropy_last, a.entropy_low, a.entropy_low_layer, a.entropy_low_head, a.max_logit_first, a.max_logit_last,
        a.token_cos_first, a.token_cos_last
 FROM s;

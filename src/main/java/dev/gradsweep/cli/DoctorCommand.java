@@ -1,14 +1,19 @@
 package dev.gradsweep.cli;
 
+import dev.gradsweep.api.FactoryDoctor;
+import dev.gradsweep.config.BadInputException;
 import dev.gradsweep.config.BuildInfo;
 import dev.gradsweep.config.RuntimeOptions;
 import dev.gradsweep.conv.ConvDoctor;
+import dev.gradsweep.grid.GridSpec;
+import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.grid.TrainSpec;
 import dev.gradsweep.simd.Simd;
 import dev.gradsweep.stats.TrainingMemory;
-import dev.gradsweep.sweep.RunExecutor;
+import dev.gradsweep.store.Machine;
 import dev.gradsweep.train.Doctor;
 import dev.gradsweep.transformer.TransformerDoctor;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -36,14 +41,21 @@ final class DoctorCommand implements Callable<Integer> {
             description = "Training steps per precision (default: ${DEFAULT-VALUE}).")
     int steps;
 
+    @Option(
+            names = "--grid",
+            paramLabel = "FILE",
+            description = {
+                "Also check the network of FILE's model factory (its first configuration, as a sweep builds and trains",
+                "it; a generated task): put the factory's jar on the classpath with bin/gradsweep --jars."
+            })
+    String grid;
+
     @Override
     public Integer call() {
         if (steps < 1 || steps > 1000) throw new IllegalArgumentException("--steps must be 1..1000");
         TrainingMemory probe = TrainingMemory.forBackend();
-        line(
-                "backend",
-                RunExecutor.backend() + " (" + Nd4j.getBackend().getClass().getSimpleName() + ")");
-        line("device", RunExecutor.device() + deviceName());
+        line("backend", Machine.backend() + " (" + Nd4j.getBackend().getClass().getSimpleName() + ")");
+        line("device", Machine.device() + deviceName());
         line("nd4j", BuildInfo.DL4J_VERSION);
         line(
                 "cuda",
@@ -70,6 +82,16 @@ final class DoctorCommand implements Callable<Integer> {
             ok &= report(
                     "conv " + precision, // a conv net (host float32: the Vector API kernels)
                     ConvDoctor.check(ConvDoctor.net(dt, steps), TrainingMemory.forBackend()));
+        }
+        if (grid != null) {
+            GridSpec g = GridSpec.load(Path.of(grid));
+            if (g.model == null) throw new BadInputException("--grid " + grid + ": the grid names no model factory");
+            if (g.task.kind == TaskSpec.Kind.TABLE)
+                throw new BadInputException("--grid " + grid + ": doctor checks a factory on a generated task, not a"
+                        + " table (the check does not depend on the data)");
+            ok &= report(
+                    "model " + g.model.substring(g.model.lastIndexOf('.') + 1),
+                    FactoryDoctor.check(g.expand().get(0), steps, TrainingMemory.forBackend()));
         }
         System.out.println(
                 ok

@@ -56,6 +56,13 @@ public final class GridKeys {
             "mapping",
             null,
             "axis -> list of values; the runs are their cartesian product (axes.* below)");
+    public static final StructKey MODEL = new StructKey(
+            Section.TOP,
+            "model",
+            "mapping {class: <name>}",
+            "none (gradsweep's own nets)",
+            "a user's network factory instead of the built-in architectures: a class implementing"
+                    + " dev.gradsweep.api.ModelFactory, on the classpath (--jars); docs/api.md");
     public static final StructKey EXCLUDE = new StructKey(
             Section.TOP,
             "exclude",
@@ -397,6 +404,14 @@ public final class GridKeys {
             "learned",
             "position encoding of a transformer: learned (a trained seq_len × width table) or sinusoidal (fixed);"
                     + " recorded as n/a for arch mlp");
+
+    public static final StructKey CUSTOM = new StructKey(
+            Section.AXES,
+            "custom",
+            "mapping name -> list",
+            "{}",
+            "model only: the user's own axes, e.g. custom: {dropout: [0.1, 0.3]}; each value (a number, word or"
+                    + " true/false) reaches the factory and the runs table's custom column");
 
     private GridKeys() {}
 

@@ -11,9 +11,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -24,6 +26,8 @@ import java.util.function.Function;
 public final class GridSpec {
     /** Axis keys in expansion order (outermost first); seeds vary fastest. */
     public static final List<String> AXES = GridKeys.names(Section.AXES);
+    /** How a custom axis is keyed in {@link #axes}: {@code custom.<name>}. */
+    public static final String CUSTOM_PREFIX = "custom.";
 
     public final String source;
     public final String name;
@@ -34,6 +38,10 @@ public final class GridSpec {
     public final Map<String, List<String>> axes;
 
     public final List<Map<String, String>> excludes;
+    /** The user's factory class ({@code model.class}); null for the built-in nets. */
+    public final String model;
+    /** With a model: the architecture axes the grid listed (the others are recorded as null). */
+    private final Set<String> given;
 
     private GridSpec(
             String source,
@@ -42,7 +50,9 @@ public final class GridSpec {
             TrainSpec train,
             List<Long> seeds,
             Map<String, List<String>> axes,
-            List<Map<String, String>> excludes) {
+            List<Map<String, String>> excludes,
+            String model,
+            Set<String> given) {
         this.source = source;
         this.name = name;
         this.task = task;
@@ -50,6 +60,8 @@ public final class GridSpec {
         this.seeds = seeds;
         this.axes = axes;
         this.excludes = excludes;
+        this.model = model;
+        this.given = given;
     }
 
     public static GridSpec load(Path file) {
@@ -77,6 +89,7 @@ public final class GridSpec {
         if (!name.matches("[A-Za-z0-9._-]+")) throw c.err("name", "'" + name + "' must be " + GridKeys.NAME.allowed);
         TaskSpec task = TaskParser.parse(c, c.obj(root, GridKeys.TASK.name));
         TrainSpec train = parseTrain(c, c.obj(root, GridKeys.TRAIN.name));
+        String model = UserAxes.parseModel(c, root);
         List<Long> seeds = new ArrayList<>();
         JsonNode s = root.get(GridKeys.SEEDS.name);
         if (s == null) seeds.add(1L);
@@ -95,11 +108,17 @@ public final class GridSpec {
             throw c.err("axes", "missing: a mapping of axis -> list of values; axes are " + AXES);
         c.onlyKeys(ax, "axes", AXES);
         Map<String, List<String>> axes = new LinkedHashMap<>();
+        Map<String, List<String>> custom =
+                UserAxes.parseCustom(c, ax, model); // first: it says whether a model is named
+        Set<String> given = new HashSet<>();
         for (Key<?> key : GridKeys.in(Section.AXES)) {
+            if (key == GridKeys.CUSTOM) continue;
             JsonNode list = ax.get(key.name);
             List<String> values = new ArrayList<>();
+            if (list != null && UserModel.ARCHITECTURE_AXES.contains(key.name)) given.add(key.name);
             if (list == null) {
-                String d = defaultAxisValue(key, train);
+                String d = model != null ? UserModel.placeholder(key.name) : null;
+                if (d == null) d = defaultAxisValue(key, train);
                 if (d == null) throw c.err(key.path(), "missing: list the values of " + key.name);
                 values.add(d);
             } else {
@@ -113,6 +132,10 @@ public final class GridSpec {
             }
             axes.put(key.name, List.copyOf(values));
         }
+        custom.forEach((k, v) -> axes.put(CUSTOM_PREFIX + k, v));
+        List<String> excludable = new ArrayList<>(AXES);
+        excludable.remove(GridKeys.CUSTOM.name);
+        excludable.addAll(custom.keySet());
         List<Map<String, String>> excludes = new ArrayList<>();
         JsonNode ex = root.get(GridKeys.EXCLUDE.name);
         if (ex != null) {
@@ -122,12 +145,14 @@ public final class GridSpec {
             for (JsonNode f : ex) {
                 String where = "exclude[" + i++ + "]";
                 if (!f.isObject() || f.isEmpty()) throw c.err(where, "must be a non-empty mapping of axis -> value");
-                c.onlyKeys(f, where, AXES);
+                c.onlyKeys(f, where, excludable);
                 Map<String, String> m = new LinkedHashMap<>();
-                f.fields()
-                        .forEachRemaining(e -> m.put(
-                                e.getKey(),
-                                canonicalAxisValue(c, where + "." + e.getKey(), axisKey(e.getKey()), e.getValue())));
+                f.fields().forEachRemaining(e -> {
+                    String at = where + "." + e.getKey();
+                    if (custom.containsKey(e.getKey()))
+                        m.put(CUSTOM_PREFIX + e.getKey(), UserAxes.value(c, at, e.getValue()));
+                    else m.put(e.getKey(), canonicalAxisValue(c, at, axisKey(e.getKey()), e.getValue()));
+                });
                 excludes.add(m);
             }
         }
@@ -141,7 +166,8 @@ public final class GridSpec {
                 if (Integer.parseInt(b) < 2)
                     throw c.err(
                             batchKey, "batch " + b + " with norm: batch: batch statistics need at least 2 examples");
-        GridSpec g = new GridSpec(source, name, task, train, List.copyOf(seeds), axes, excludes);
+        GridSpec g =
+                new GridSpec(source, name, task, train, List.copyOf(seeds), axes, excludes, model, Set.copyOf(given));
         long product = seeds.size();
         for (List<String> v : axes.values()) product *= v.size();
         if (product > GridKeys.MAX_RUNS)
@@ -228,6 +254,14 @@ public final class GridSpec {
                 p.get("clip"));
         int seqLen = Integer.parseInt(p.get("seq_len"));
         if (task.kind == TaskSpec.Kind.MODADD && seqLen == 0) seqLen = TaskSpec.MODADD_SEQ_LEN; // fixed by the task
+        UserModel user = null;
+        if (model != null) {
+            Map<String, String> custom = new LinkedHashMap<>();
+            p.forEach((k, v) -> {
+                if (k.startsWith(CUSTOM_PREFIX)) custom.put(k.substring(CUSTOM_PREFIX.length()), v);
+            });
+            user = new UserModel(model, custom, given);
+        }
         return new RunConfig(
                 name,
                 Integer.parseInt(p.get("depth")),
@@ -245,7 +279,8 @@ public final class GridSpec {
                 Positions.valueOf(p.get("positions").toUpperCase()),
                 task,
                 tr,
-                seed);
+                seed,
+                user);
     }
 
     /** Rewrites every run's task (used once the driver has read a table file's shape). */

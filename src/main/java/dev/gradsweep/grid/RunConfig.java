@@ -39,6 +39,9 @@ public final class RunConfig implements Serializable {
     public final TaskSpec task;
     public final TrainSpec train;
     public final long seed;
+    /** The user's factory and custom axis values of a {@code model:} grid's run; null for the built-in nets. */
+    public final UserModel user;
+
     public final String runId;
 
     /** A feed-forward run. */
@@ -117,6 +120,47 @@ public final class RunConfig implements Serializable {
             TaskSpec task,
             TrainSpec train,
             long seed) {
+        this(
+                sweep,
+                depth,
+                width,
+                activation,
+                init,
+                norm,
+                placement,
+                skip,
+                cell,
+                seqLen,
+                recInit,
+                arch,
+                heads,
+                positions,
+                task,
+                train,
+                seed,
+                null);
+    }
+
+    /** As above, built by a user's factory when {@code user} is not null. */
+    public RunConfig(
+            String sweep,
+            int depth,
+            int width,
+            Activation activation,
+            Init init,
+            Norm norm,
+            Placement placement,
+            Skip skip,
+            Cell cell,
+            int seqLen,
+            RecInit recInit,
+            Arch arch,
+            int heads,
+            Positions positions,
+            TaskSpec task,
+            TrainSpec train,
+            long seed,
+            UserModel user) {
         boolean transformer = arch == Arch.TRANSFORMER, conv = arch == Arch.CONV;
         this.sweep = sweep;
         this.depth = depth;
@@ -145,6 +189,7 @@ public final class RunConfig implements Serializable {
         int groups = conv && norm == Norm.GROUP ? t.groups : TrainSpec.DEFAULT_GROUPS;
         this.train = stages != t.stages || groups != t.groups ? t.withConv(stages, groups) : t;
         this.seed = seed;
+        this.user = user;
         this.runId = hash(canonical());
     }
 
@@ -152,7 +197,7 @@ public final class RunConfig implements Serializable {
      * All axes, task, train and seed; not the sweep name, so a config keeps its id across sweeps. The recurrent
      * fields are appended only for recurrent cells, the transformer fields only for transformers and the conv ones
      * only for conv nets, so the ids of every other configuration are those from before these axes
-     * (src/test/resources/grid/run-ids-before-transformers.txt, run-ids-before-conv.txt).
+     * (src/test/resources/grid/run-ids-before-transformers.txt, run-ids-before-conv.txt); a user factory's class and custom axis values are appended for its runs alone.
      */
     public String canonical() {
         return "depth=" + depth + ";width=" + width + ";activation=" + activation.key + ";init=" + init + ";norm="
@@ -167,7 +212,8 @@ public final class RunConfig implements Serializable {
                 + (arch == Arch.CONV
                         ? ";arch=" + arch + ";stages=" + train.stages
                                 + (norm == Norm.GROUP ? ";groups=" + train.groups : "")
-                        : "");
+                        : "")
+                + (user != null ? user.canonical() : "");
     }
 
     /** positions as the runs table spells it ("n/a" for arch mlp, as placement). */
@@ -219,7 +265,8 @@ public final class RunConfig implements Serializable {
                 positions,
                 otherTask,
                 train,
-                otherSeed);
+                otherSeed,
+                user);
     }
 
     @Override

@@ -22,6 +22,10 @@ final class RunRules {
     }
 
     void check(RunConfig rc) {
+        if (rc.user != null) {
+            checkUserModel(rc);
+            return;
+        }
         if (rc.arch == Arch.CONV) {
             checkConv(rc);
             return;
@@ -37,6 +41,41 @@ final class RunRules {
                         "axes.skip", "deepnorm with arch mlp: DeepNorm is for transformer blocks (arch transformer)");
             checkCell(rc);
         }
+    }
+
+    /**
+     * A factory's run: gradsweep feeds it the task's rows and steps its updater; the network, and so the architecture
+     * and gradient normalisation, are the factory's.
+     */
+    private void checkUserModel(RunConfig rc) {
+        String cls = "model.class " + rc.user.factoryClass;
+        if (rc.arch != Arch.MLP)
+            throw c.err(
+                    "axes.arch",
+                    "arch " + rc.arch + " with " + cls + ": the factory builds the network; leave arch out");
+        if (rc.cell.recurrent())
+            throw c.err(
+                    "axes.cell",
+                    "cell " + rc.cell + " with " + cls + ": the factory builds the network; leave cell out");
+        String plainOnly = rc.norm != Norm.NONE ? "norm " + rc.norm : rc.skip != Skip.NONE ? "skip " + rc.skip : null;
+        if (plainOnly != null)
+            throw c.err(
+                    "axes." + plainOnly.substring(0, plainOnly.indexOf(' ')),
+                    plainOnly + " with " + cls + ": gradsweep reads a factory's network as a plain one (δ from each"
+                            + " layer's bias gradient); describe its choices with custom axes, e.g. custom: {residual:"
+                            + " [true, false]}");
+        if (rc.task.kind.tokens() || rc.task.kind.sequence())
+            throw c.err(
+                    "task.kind",
+                    rc.task.name() + " with " + cls + ": a factory's network trains on feature rows (teacher, gauss,"
+                            + " spirals, parity, table, bars, teacher_cnn)");
+        if (!rc.train.clip.equals("none"))
+            throw c.err(
+                    "train.clip",
+                    "clip " + rc.train.clip + " with " + cls
+                            + ": set DL4J's gradientNormalization in the factory; gradsweep does not clip its networks");
+        if (rc.train.warmup > 0)
+            throw c.err("train.warmup", "warmup with " + cls + ": give the factory's updater a schedule instead");
     }
 
     /** Combinations of the cell with the task and the other axes that cannot be trained (excluded ones are not checked). */

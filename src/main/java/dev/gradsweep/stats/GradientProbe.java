@@ -77,23 +77,33 @@ public final class GradientProbe extends BaseTrainingListener {
      */
     public static Segment[] segmentsOf(Net net) {
         ComputationGraph g = net.graph();
-        long base = g.params().offset();
-        List<Segment> out = new ArrayList<>();
+        List<Owner> owners = new ArrayList<>();
         for (GraphVertex v : g.getVertices()) {
             if (!v.hasLayer() || v.getLayer().numParams() == 0) continue;
-            Layer layer = v.getLayer();
             String name = v.getVertexName();
             Integer l = net.layerOf().get(name);
             if (l == null) throw new IllegalStateException("vertex " + name + " has parameters but no layer index");
-            for (Map.Entry<String, INDArray> e : layer.paramTable().entrySet())
+            owners.add(new Owner(l, name, v.getLayer()));
+        }
+        return segmentsOf(owners, g.params());
+    }
+
+    /** A DL4J layer and the index and name its params rows carry. */
+    public record Owner(int index, String name, Layer layer) {}
+
+    /** The parameter arrays of {@code owners} in the order of the flat buffer {@code params}, which they must tile. */
+    public static Segment[] segmentsOf(List<Owner> owners, INDArray params) {
+        long base = params.offset();
+        List<Segment> out = new ArrayList<>();
+        for (Owner o : owners)
+            for (Map.Entry<String, INDArray> e : o.layer().paramTable().entrySet())
                 out.add(new Segment(
-                        l,
-                        name,
+                        o.index(),
+                        o.name(),
                         e.getKey(),
                         (int) (e.getValue().offset() - base),
                         (int) e.getValue().length(),
-                        layer.updaterDivideByMinibatch(e.getKey())));
-        }
+                        o.layer().updaterDivideByMinibatch(e.getKey())));
         out.sort(Comparator.comparingInt(s -> s.offset));
         int offset = 0;
         for (Segment s : out) {
@@ -102,8 +112,8 @@ public final class GradientProbe extends BaseTrainingListener {
                         "parameter " + s.layerName + "_" + s.param + " at " + s.offset + ", expected " + offset);
             offset += s.length;
         }
-        if (offset != g.numParams())
-            throw new IllegalStateException("segments cover " + offset + " of " + g.numParams() + " params");
+        if (offset != params.length())
+            throw new IllegalStateException("segments cover " + offset + " of " + params.length() + " params");
         return out.toArray(new Segment[0]);
     }
 

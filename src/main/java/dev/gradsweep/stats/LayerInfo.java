@@ -11,11 +11,21 @@ public final class LayerInfo {
     public final String name;
     public final String kind;
     public final Activation fn;
+    /**
+     * Where a listener run's δ of this layer comes from: the params row {@code b} or {@code beta}, or {@code none: } and
+     * why; null for the built-in engines, whose δ the architecture defines (docs/schema.md, layers).
+     */
+    public final String deltaFrom;
 
     public LayerInfo(int index, String name, String kind, Activation fn) {
+        this(index, name, kind, fn, null);
+    }
+
+    public LayerInfo(int index, String name, String kind, Activation fn, String deltaFrom) {
         this.index = index;
         this.name = name;
         this.kind = kind;
         this.fn = fn;
+        this.deltaFrom = deltaFrom;
     }
 }

@@ -15,6 +15,7 @@ import dev.gradsweep.stats.TimeStepStats;
 import dev.gradsweep.train.RunOutcome;
 import java.io.Closeable;
 import java.io.IOException;
+import java.util.Map;
 
 /**
  * Records one run into its task's data files ({@link TaskFiles}, shared by the runs of a stack); {@link #commit} adds
@@ -64,8 +65,31 @@ public final class RunWriter implements RunRecorder, Closeable {
     }
 
     private RunWriter(TaskFiles files, RunConfig rc, boolean ownsFiles) throws IOException {
+        // transformers are judged as block nets whatever their skip: δ at the blocks' outputs (layer_profile)
+        this(files, rc, rc.runId, rc.depth + 1, rc.skip == Skip.NONE && rc.arch != Arch.TRANSFORMER, ownsFiles);
+    }
+
+    /**
+     * A run no {@link RunConfig} describes (a DL4J network trained by its owner's code with gradsweep's listener):
+     * its layers are read as a plain net's, δ the bias or β gradient and the reference the output layer
+     * {@code nLayers − 1}; {@link #commit(Map, RunOutcome, Placement, Provenance, long, long)} writes its runs row.
+     */
+    public RunWriter(TaskFiles files, String runId, int nLayers) throws IOException {
+        this(files, null, runId, nLayers, true, false);
+    }
+
+    /**
+     * A run of a grid's model factory: its configuration is the grid's, its layers are the network's {@code nLayers}
+     * (read as a plain net's, as the listener reads any DL4J network).
+     */
+    public static RunWriter ofFactory(TaskFiles files, RunConfig rc, int nLayers) throws IOException {
+        return new RunWriter(files, rc, rc.runId, nLayers, true, false);
+    }
+
+    private RunWriter(TaskFiles files, RunConfig rc, String id, int nLayers, boolean plain, boolean ownsFiles)
+            throws IOException {
         this.rc = rc;
-        this.id = rc.runId;
+        this.id = id;
         this.files = files;
         this.ownsFiles = ownsFiles;
         this.steps = files.writer(Table.STEPS);
@@ -73,9 +97,7 @@ public final class RunWriter implements RunRecorder, Closeable {
         this.layers = files.writer(Table.LAYERS);
         this.timesteps = files.writer(Table.TIMESTEPS);
         Double frozen = files.layout().frozenUpdateRatio();
-        // transformers are judged as block nets whatever their skip: δ at the blocks' outputs (layer_profile)
-        boolean plain = rc.skip == Skip.NONE && rc.arch != Arch.TRANSFORMER;
-        this.stalls = frozen == null ? null : new LayerStallRows(rc.depth + 1, plain, frozen);
+        this.stalls = frozen == null ? null : new LayerStallRows(nLayers, plain, frozen);
     }
 
     @Override
@@ -93,7 +115,7 @@ public final class RunWriter implements RunRecorder, Closeable {
                 .num(loss)
                 .numOrNull(gradL2Total)
                 .numOrNull(updateL2Total)
-                .num(lr)
+                .numOrNull(lr) // NaN: an optimizer without a learning rate (listener runs)
                 .num(stepMs);
         end(steps, held == null ? row.none() : row.num(held));
     }
@@ -122,6 +144,7 @@ public final class RunWriter implements RunRecorder, Closeable {
                         .num(p.nonfinite));
     }
 
+    /** {@code a} null: the engine had no activations of this layer in this step (a listener run's output layer). */
     @Override
     public void layerResponse(double std) {
         response = std;
@@ -131,7 +154,7 @@ public final class RunWriter implements RunRecorder, Closeable {
     public void layer(int step, LayerInfo l, ActStats a, double outGradL2) {
         Double resp = response; // null where the engine measured none (every architecture but conv)
         response = null;
-        if (stalls != null)
+        if (stalls != null && a != null)
             stalls.layer(
                     step,
                     l.index,
@@ -141,20 +164,20 @@ public final class RunWriter implements RunRecorder, Closeable {
                     orNull(a.saturatedFrac()),
                     a.deadFrac(),
                     orNull(outGradL2));
-        RowWriter.Row row = layers.begin()
-                .str(id)
-                .num(step)
-                .num(l.index)
-                .str(l.name)
-                .str(l.kind)
-                .num(a.mean())
-                .num(a.std())
-                .numOrNull(a.saturatedFrac())
-                .num(a.deadFrac())
-                .num(a.zeroFrac())
-                .numOrNull(a.slopeSqMean())
-                .numOrNull(outGradL2);
-        end(layers, resp == null ? row.none() : row.numOrNull(resp));
+        RowWriter.Row row =
+                layers.begin().str(id).num(step).num(l.index).str(l.name).str(l.kind);
+        if (a == null) row.none().none().none().none().none().none();
+        else
+            row.num(a.mean())
+                    .num(a.std())
+                    .numOrNull(a.saturatedFrac())
+                    .num(a.deadFrac())
+                    .num(a.zeroFrac())
+                    .numOrNull(a.slopeSqMean());
+        row.numOrNull(outGradL2);
+        if (resp == null) row.none();
+        else row.numOrNull(resp);
+        end(layers, row.str(l.deltaFrom));
     }
 
     @Override
@@ -209,6 +232,12 @@ public final class RunWriter implements RunRecorder, Closeable {
         }
     }
 
+    private void writeStalls() throws IOException {
+        if (stalls == null) return;
+        RowWriter w = files.writer(Table.LAYER_STALLS);
+        for (Object[] row : stalls.rows(id)) w.write(row);
+    }
+
     private static Double orNull(double v) {
         return Double.isNaN(v) ? null : v;
     }
@@ -216,20 +245,17 @@ public final class RunWriter implements RunRecorder, Closeable {
     /** Writes the run's layer_stalls rows, then its runs row (times in epoch ms): the run is complete in its task's files. */
     public void commit(RunOutcome o, Placement where, Provenance prov, long startedAt, long finishedAt)
             throws IOException {
-        if (stalls != null) {
-            if (o.stepsDone > 0 && o.nLayers != rc.depth + 1)
-                throw new IllegalStateException("n_layers " + o.nLayers + " is not depth + 1 for run " + id);
-            RowWriter w = files.writer(Table.LAYER_STALLS);
-            for (Object[] row : stalls.rows(id)) w.write(row);
-        }
+        if (stalls != null && o.stepsDone > 0 && rc.user == null && o.nLayers != rc.depth + 1)
+            throw new IllegalStateException("n_layers " + o.nLayers + " is not depth + 1 for run " + id);
+        writeStalls();
         files.writer(Table.RUNS)
                 .write(
                         id,
                         rc.sweep,
-                        rc.depth,
-                        rc.width,
-                        rc.activation.key,
-                        rc.init.toString(),
+                        given("depth", rc.depth),
+                        given("width", rc.width),
+                        given("activation", rc.activation.key),
+                        given("init", rc.init.toString()),
                         rc.norm.key,
                         rc.placement.key,
                         rc.skip.key,
@@ -277,7 +303,56 @@ public final class RunWriter implements RunRecorder, Closeable {
                         rc.arch == Arch.TRANSFORMER ? rc.train.ffn : null,
                         rc.positionsText(),
                         rc.arch == Arch.CONV ? rc.train.stages : null,
-                        rc.arch == Arch.CONV && rc.norm == Norm.GROUP ? rc.train.groups : null);
+                        rc.arch == Arch.CONV && rc.norm == Norm.GROUP ? rc.train.groups : null,
+                        rc.user == null ? null : rc.user.factoryClass,
+                        rc.user == null ? null : rc.user.customText());
+    }
+
+    /** An architecture axis' value; null for a factory's run whose grid did not list it (it means nothing there). */
+    private Object given(String axis, Object value) {
+        return rc.user == null || rc.user.given.contains(axis) ? value : null;
+    }
+
+    /**
+     * Writes the layer_stalls rows and the runs row of a run without a {@link RunConfig}: {@code config}'s columns
+     * by name (a listener's name, tags and what its owner said of the configuration), the outcome's, placement's and
+     * provenance's as {@link #commit(RunOutcome, Placement, Provenance, long, long)} writes them, the rest null.
+     */
+    public void commit(
+            Map<String, Object> config, RunOutcome o, Placement where, Provenance prov, long startedAt, long finishedAt)
+            throws IOException {
+        writeStalls();
+        Object[] row = new Object[Table.RUNS.columns.size()];
+        config.forEach((k, v) -> row[Table.RUNS.index(k)] = v);
+        Map<String, Object> done = new java.util.LinkedHashMap<>();
+        done.put("run_id", id);
+        done.put("status", o.statusText());
+        done.put("error", o.error);
+        done.put("steps_done", o.stepsDone);
+        done.put("loss_first", orNull(o.lossFirst));
+        done.put("loss_last", orNull(o.lossLast));
+        done.put("loss_best", orNull(o.lossBest));
+        done.put("wall_ms", o.wallMs);
+        done.put("ms_per_step", orNull(o.msPerStep));
+        done.put("backend", where.backend());
+        done.put("device", where.device());
+        done.put("host", where.host());
+        done.put("attempt", where.attempt());
+        done.put("started_at", startedAt * 1000);
+        done.put("finished_at", finishedAt * 1000);
+        done.put("n_params", o.nParams);
+        done.put("n_layers", o.nLayers);
+        done.put("engine", where.engine());
+        done.put("loss_baseline", orNull(o.lossBaseline));
+        done.put("gap_closed", orNull(o.gapClosed()));
+        done.put("loss_window", o.lossWindow == 0 ? null : o.lossWindow);
+        done.put("gradsweep_version", prov.version());
+        done.put("git_commit", prov.commit());
+        done.put("nd4j_backend", prov.nd4jBackend());
+        done.put("nd4j_version", prov.nd4jVersion());
+        done.put("stats_path", prov.statsPath());
+        done.forEach((k, v) -> row[Table.RUNS.index(k)] = v);
+        files.writer(Table.RUNS).write(row);
     }
 
     /** Closes the files if this writer opened them; a task's shared files are closed by the task. */

@@ -69,7 +69,9 @@ public enum Table {
             i("ffn"),
             s("positions"),
             i("stages"),
-            i("groups")),
+            i("groups"),
+            s("model"),
+            s("custom")),
     STEPS(
             "steps",
             s("run_id"),
@@ -111,7 +113,8 @@ public enum Table {
             d("act_zero_frac"),
             d("act_slope_sq_mean"),
             d("act_grad_l2"),
-            d("response_std")),
+            d("response_std"),
+            s("delta_from")),
     TIMESTEPS(
             "timesteps",
             s("run_id"),

@@ -1,5 +1,6 @@
 package dev.gradsweep.sweep;
 
+import dev.gradsweep.store.Machine;
 import org.apache.spark.resource.ResourceInformation;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -11,7 +12,7 @@ final class Devices {
     private Devices() {}
 
     static void pinAssignedGpu(scala.collection.immutable.Map<String, ResourceInformation> resources) {
-        if (!resources.contains("gpu") || !RunExecutor.backend().equals("cuda")) return;
+        if (!resources.contains("gpu") || !Machine.backend().equals("cuda")) return;
         String[] addresses = resources.apply("gpu").addresses();
         if (addresses.length == 0) return;
         Nd4j.getAffinityManager().unsafeSetDevice(Integer.parseInt(addresses[0].trim()));

@@ -1,6 +1,6 @@
 package dev.gradsweep.sweep;
 
-import dev.gradsweep.config.BuildInfo;
+import dev.gradsweep.api.FactoryRun;
 import dev.gradsweep.conv.ConvRun;
 import dev.gradsweep.data.TaskData;
 import dev.gradsweep.data.Tasks;
@@ -8,9 +8,9 @@ import dev.gradsweep.grid.Arch;
 import dev.gradsweep.grid.RunConfig;
 import dev.gradsweep.grid.TaskSpec;
 import dev.gradsweep.recurrent.RecurrentRun;
-import dev.gradsweep.simd.Simd;
 import dev.gradsweep.stats.RunRecorder;
 import dev.gradsweep.store.Layout;
+import dev.gradsweep.store.Machine;
 import dev.gradsweep.store.OutputDir;
 import dev.gradsweep.store.RunWriter;
 import dev.gradsweep.store.TaskFile;
@@ -22,11 +22,9 @@ import dev.gradsweep.transformer.TransformerRun;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The executor side of a sweep: trains one run (DL4J, the recurrent engine for cell != none, the transformer engine
@@ -95,6 +93,10 @@ public final class RunExecutor {
 
     private static RunResult single(RunConfig rc, TaskData shipped, TaskFiles files, int attempt) throws IOException {
         long started = System.currentTimeMillis();
+        if (rc.user != null) { // a grid's model factory: its layers are known once it has built the network
+            FactoryRun.Trained t = FactoryRun.train(rc, data(rc, shipped), files);
+            return commit(rc, t.writer(), t.outcome(), attempt, "factory", started);
+        }
         RunWriter writer = new RunWriter(files, rc);
         if (rc.cell.recurrent())
             return commit(rc, writer, RecurrentRun.train(rc, writer), attempt, "recurrent", started);
@@ -145,39 +147,13 @@ public final class RunExecutor {
 
     private static RunResult commit(
             RunConfig rc, RunWriter writer, RunOutcome o, int attempt, String engine, long started) throws IOException {
-        String host = hostName();
+        String host = Machine.hostName();
         writer.commit(
                 o,
-                new RunWriter.Placement(backend(), device(), host, attempt, engine),
-                PROVENANCE,
+                new RunWriter.Placement(Machine.backend(), Machine.device(), host, attempt, engine),
+                Machine.PROVENANCE,
                 started,
                 System.currentTimeMillis());
         return new RunResult(rc.runId, o.statusText(), o.error, o.stepsDone, o.lossLast, o.wallMs, host);
-    }
-
-    /** The same for every run of this JVM. */
-    static final RunWriter.Provenance PROVENANCE = new RunWriter.Provenance(
-            BuildInfo.VERSION,
-            BuildInfo.COMMIT,
-            Nd4j.getBackend().getClass().getSimpleName(),
-            BuildInfo.DL4J_VERSION,
-            Simd.ENABLED ? "simd" : "scalar");
-
-    public static String backend() {
-        return Nd4j.getBackend().getClass().getSimpleName().toLowerCase().contains("cuda") ? "cuda" : "cpu";
-    }
-
-    public static String device() {
-        return backend().equals("cpu")
-                ? "cpu:" + Runtime.getRuntime().availableProcessors() + "cores"
-                : "cuda:" + Nd4j.getAffinityManager().getDeviceForCurrentThread();
-    }
-
-    static String hostName() {
-        try {
-            return InetAddress.getLocalHost().getHostName();
-        } catch (IOException e) {
-            return "unknown";
-        }
     }
 }

@@ -104,6 +104,7 @@ public final class SweepDriver {
     public static Summary run(Options o, PrintStream err, BiConsumer<Summary, SparkSession> then) throws IOException {
         GridSpec grid = GridSpec.load(java.nio.file.Path.of(o.gridFile()));
         dev.gradsweep.recurrent.RecurrentRun.requireCpuBuild(grid.expand(), o.gridFile());
+        if (grid.model != null) dev.gradsweep.api.Factories.load(grid.model); // found and usable, before the lock
         String outRoot = o.out() != null ? o.out() : "results/" + grid.name;
         OutputDir out = new OutputDir(outRoot);
         if (out.fs().exists(out.path()) && !out.fs().getFileStatus(out.path()).isDirectory())
@@ -179,6 +180,7 @@ public final class SweepDriver {
             }
             List<RunConfig> todo = new ArrayList<>();
             for (RunConfig r : runs) if (!committed.contains(r.runId)) todo.add(r);
+            dev.gradsweep.api.Factories.checkAll(todo, err); // every configuration builds and fits the task
             int skipped = runs.size() - todo.size();
             err.println("[" + grid.name + "] " + runs.size() + " runs in the grid"
                     + (skipped > 0 ? ", " + skipped + " already committed (resume)" : "") + "; output " + outRoot);

@@ -156,7 +156,8 @@ class AttentionTableTest {
                                     block == 0 ? Double.NaN : 0.5 + step));
                 }
         RunOutcome o = new RunOutcome(); // no steps: the runs row alone
-        w.commit(o, new RunWriter.Placement("cpu", "cpu", "h", 1, "test"), RunExecutor.PROVENANCE, 0, 1);
+        w.commit(
+                o, new RunWriter.Placement("cpu", "cpu", "h", 1, "test"), dev.gradsweep.store.Machine.PROVENANCE, 0, 1);
         // a second run's rows without its runs row: never visible
         RunConfig other = rc.withSeed(9);
         new RunWriter(files, other).attention(0, new AttentionStats(0, 0, 1, 1, 1, 1));

@@ -187,7 +187,7 @@ class ConvInputsTest {
                     .commit(
                             new RunOutcome(),
                             new RunWriter.Placement("cpu", "cpu", "h", 1, "test"),
-                            RunExecutor.PROVENANCE,
+                            dev.gradsweep.store.Machine.PROVENANCE,
                             0,
                             1);
     }

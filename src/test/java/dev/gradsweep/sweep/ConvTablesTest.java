@@ -44,9 +44,14 @@ class ConvTablesTest {
         RunConfig other = rc.withSeed(2); // an engine without responses: layer rows alone
         RunWriter w2 = new RunWriter(files, other);
         w2.layer(0, new LayerInfo(0, "dense0", "dense", null), new ActStats(1, false), 1.0);
-        w.commit(o, new RunWriter.Placement("cpu", "cpu", "h", 1, "conv"), RunExecutor.PROVENANCE, 0, 1);
+        w.commit(
+                o, new RunWriter.Placement("cpu", "cpu", "h", 1, "conv"), dev.gradsweep.store.Machine.PROVENANCE, 0, 1);
         w2.commit(
-                new RunOutcome(), new RunWriter.Placement("cpu", "cpu", "h", 1, "dl4j"), RunExecutor.PROVENANCE, 0, 1);
+                new RunOutcome(),
+                new RunWriter.Placement("cpu", "cpu", "h", 1, "dl4j"),
+                dev.gradsweep.store.Machine.PROVENANCE,
+                0,
+                1);
         tables.commit(files.finish(), "b");
         int rows = 0;
         try (CloseableIterable<Record> it =

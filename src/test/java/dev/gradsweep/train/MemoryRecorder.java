@@ -97,8 +97,16 @@ public final class MemoryRecorder implements RunRecorder {
                 p.nonfinite));
     }
 
+    /** {@code a} null (no activations this step: a listener's output layer): its values are NaN. */
     @Override
     public void layer(int step, LayerInfo l, ActStats a, double outGradL2) {
+        double nan = Double.NaN;
+        if (a == null) {
+            layers.add(new LayerRow(
+                    step, l.index, l.name, l.kind, nan, nan, nan, nan, nan, nan, outGradL2, pendingResponse));
+            pendingResponse = Double.NaN;
+            return;
+        }
         layers.add(new LayerRow(
                 step,
                 l.index,

@@ -84,8 +84,8 @@ public final class StackedMlp {
 
     /** True when {@code rc} can be trained by this engine; the others (recurrent cells) take the DL4J path. */
     public static boolean supports(RunConfig rc) {
-        // MLPs only, and no stacked RMSNorm: those runs train one by one
-        return rc.cell == Cell.NONE && rc.arch == Arch.MLP && rc.norm != Norm.RMS;
+        // gradsweep's own MLPs only (not a model factory's), and no stacked RMSNorm: those runs train one by one
+        return rc.user == null && rc.cell == Cell.NONE && rc.arch == Arch.MLP && rc.norm != Norm.RMS;
     }
 
     /**
