@@ -41,26 +41,35 @@ public final class FactoryDoctor {
         Expected want = new Expected(probe);
         net.addListeners(probe, want); // after the probe: the same activations and the same raw gradient
         Batches batches = new Batches(data, rc.train.batch, net.params().dataType(), rc.seed, memory);
-        Doctor.Comparison c = new Doctor.Comparison();
-        for (int step = 0; step < steps && c.disagreement() == null; step++) {
-            batches.next();
-            DataSet d = new DataSet(batches.features, batches.labels);
-            if (net instanceof MultiLayerNetwork n) n.fit(d);
-            else ((ComputationGraph) net).fit(d);
-            if (out.status != RunOutcome.Status.OK)
-                return c.result(memory.name(), "training stopped at step " + step + ": " + out.error);
-            INDArray update = net instanceof MultiLayerNetwork n
-                    ? n.getGradientsViewArray()
-                    : ((ComputationGraph) net).getGradientsViewArray();
-            want.updateApplied(update); // the buffer holds the update now
-            for (Map.Entry<String, double[]> e : want.rows.entrySet()) {
-                double[] p = got.rows.get(step + " " + e.getKey());
-                if (p == null) return c.result(memory.name(), "no row " + e.getKey() + " at step " + step);
-                c.compare("step " + step + " " + e.getKey(), e.getValue(), p);
-            }
-            want.rows.clear();
-        }
-        return c.result(memory.name(), c.disagreement());
+        int[] done = {0};
+        return Doctor.compareSteps(
+                memory.name(),
+                new Doctor.Steps() {
+                    @Override
+                    public boolean hasNext() {
+                        return done[0] < steps;
+                    }
+
+                    @Override
+                    public void step() {
+                        batches.next();
+                        DataSet d = new DataSet(batches.features, batches.labels);
+                        if (net instanceof MultiLayerNetwork n) n.fit(d);
+                        else ((ComputationGraph) net).fit(d);
+                        done[0]++;
+                    }
+
+                    @Override
+                    public void updateApplied() { // the gradient buffer holds the update now
+                        want.updateApplied(
+                                net instanceof MultiLayerNetwork n
+                                        ? n.getGradientsViewArray()
+                                        : ((ComputationGraph) net).getGradientsViewArray());
+                    }
+                },
+                out,
+                want.rows,
+                got.rows);
     }
 
     /** The probe's rows, copied as emitted; layers without activations (the output layer) have none. */

@@ -79,21 +79,60 @@ public final class Doctor {
         TrainLoop loop = new TrainLoop(built, rc, Tasks.generate(rc.task, rc.seed), got, true, out, memory);
         Expected want = new Expected(built, rc.train.batch);
         g.addListeners(want); // after the probe: it sees the same activations and the same raw gradient
+        return compareSteps(
+                memory.name(),
+                new Steps() {
+                    @Override
+                    public boolean hasNext() {
+                        return loop.hasNext();
+                    }
+
+                    @Override
+                    public void step() {
+                        loop.step();
+                    }
+
+                    @Override
+                    public void updateApplied() {
+                        want.updateApplied(g.getGradientsViewArray()); // the buffer holds the update now
+                    }
+                },
+                out,
+                want.rows,
+                got.rows);
+    }
+
+    /** One engine's side of {@link #compareSteps}: its training steps, and the update once a step applied it. */
+    public interface Steps {
+        boolean hasNext();
+
+        /** One training step: the path's rows reach its recorder, the expected rows their map. */
+        void step();
+
+        /** The step's update is applied: its update_l2 into the expected params rows. */
+        void updateApplied();
+    }
+
+    /**
+     * Every engine's doctor loop: after each step, every expected row against the path's row of that step (keyed
+     * "step name"), to {@link #REL}; the first disagreement, a missing row or a step that did not train stops it.
+     */
+    public static Result compareSteps(
+            String path, Steps steps, RunOutcome out, Map<String, double[]> want, Map<String, double[]> got) {
         Comparison c = new Comparison();
-        for (int step = 0; loop.hasNext(); step++) {
-            loop.step();
+        for (int step = 0; steps.hasNext() && c.disagreement == null; step++) {
+            steps.step();
             if (out.status != RunOutcome.Status.OK)
-                return c.result(memory.name(), "training stopped at step " + step + ": " + out.error);
-            want.updateApplied(g.getGradientsViewArray()); // the buffer holds the update now
-            for (Map.Entry<String, double[]> e : want.rows.entrySet()) {
-                double[] p = got.rows.get(step + " " + e.getKey());
-                if (p == null) return c.result(memory.name(), "no row " + e.getKey() + " at step " + step);
+                return c.result(path, "training stopped at step " + step + ": " + out.error);
+            steps.updateApplied();
+            for (Map.Entry<String, double[]> e : want.entrySet()) {
+                double[] p = got.get(step + " " + e.getKey());
+                if (p == null) return c.result(path, "no row " + e.getKey() + " at step " + step);
                 c.compare("step " + step + " " + e.getKey(), e.getValue(), p);
             }
-            want.rows.clear();
-            if (c.disagreement != null) break;
+            want.clear();
         }
-        return c.result(memory.name(), c.disagreement);
+        return c.result(path, c.disagreement);
     }
 
     /**

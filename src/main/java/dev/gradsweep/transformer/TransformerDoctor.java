@@ -71,19 +71,27 @@ public final class TransformerDoctor {
         };
         Doctor.Rows got = new Doctor.Rows();
         RunOutcome out = new RunOutcome();
-        Doctor.Comparison c = new Doctor.Comparison();
-        for (int step = 0; trainer.hasNext() && c.disagreement() == null; step++) {
-            trainer.step(got, out);
-            if (out.status != RunOutcome.Status.OK)
-                return c.result(memory.name(), "training stopped at step " + step + ": " + out.error);
-            for (Segment s : segs) want.get(s.layerName + "_" + s.param)[5] = Doctor.updateL2(net.gradient(), s);
-            for (Map.Entry<String, double[]> e : want.entrySet()) {
-                double[] p = got.rows.get(step + " " + e.getKey());
-                if (p == null) return c.result(memory.name(), "no row " + e.getKey() + " at step " + step);
-                c.compare("step " + step + " " + e.getKey(), e.getValue(), p);
-            }
-            want.clear();
-        }
-        return c.result(memory.name(), c.disagreement());
+        return Doctor.compareSteps(
+                memory.name(),
+                new Doctor.Steps() {
+                    @Override
+                    public boolean hasNext() {
+                        return trainer.hasNext();
+                    }
+
+                    @Override
+                    public void step() {
+                        trainer.step(got, out);
+                    }
+
+                    @Override
+                    public void updateApplied() {
+                        for (Segment s : segs)
+                            want.get(s.layerName + "_" + s.param)[5] = Doctor.updateL2(net.gradient(), s);
+                    }
+                },
+                out,
+                want,
+                got.rows);
     }
 }
