@@ -20,11 +20,11 @@ final class DistributionPlots {
     /** Histograms of log10 ‖∇W_l‖ and ‖δ_l‖ per activation over every layer and step, binned in Spark. */
     static void draw(SparkSession spark, ReportPage page) throws IOException {
         page.md.append("\n## Distribution of per-layer gradient magnitudes\n\n");
-        List<Row> rs = spark.sql(
-                        "SELECT r.activation, p.param, floor(log10(p.grad_l2) / " + BIN + ") AS bin, count(*) AS n, "
-                                + "count_if(p.grad_l2 = 0) AS zeros FROM params p JOIN runs r ON r.run_id = p.run_id "
-                                + "WHERE p.param IN ('W', 'b') AND (p.grad_l2 >= 0) AND r.cell = 'none' "
-                                + "AND coalesce(r.arch, 'mlp') <> 'transformer' GROUP BY 1, 2, 3")
+        List<Row> rs = spark.sql("SELECT coalesce(r.activation, 'n/a'), p.param, floor(log10(p.grad_l2) / " + BIN
+                        + ") AS bin, count(*) AS n, "
+                        + "count_if(p.grad_l2 = 0) AS zeros FROM params p JOIN runs r ON r.run_id = p.run_id "
+                        + "WHERE p.param IN ('W', 'b') AND (p.grad_l2 >= 0) AND r.cell = 'none' "
+                        + "AND coalesce(r.arch, 'mlp') <> 'transformer' GROUP BY 1, 2, 3")
                 .collectAsList();
         for (String param : List.of("W", "b")) {
             Map<String, TreeMap<Long, Long>> h = new TreeMap<>();
