@@ -701,6 +701,27 @@ final class HostDirectMemory implements TrainingMemory {
         if (!HostAttention.unitRowSums(y, groups, into)) TrainingMemory.super.unitRowSums(y, groups, into);
     }
 
+    @Override
+    public void rowNorm(
+            INDArray x, INDArray gamma, INDArray beta, double eps, INDArray xhat, INDArray inv, INDArray y) {
+        if (!HostAttention.rowNorm(x, gamma, beta, eps, xhat, inv, y))
+            TrainingMemory.super.rowNorm(x, gamma, beta, eps, xhat, inv, y);
+    }
+
+    @Override
+    public void rowNormBackward(
+            INDArray dy,
+            INDArray gamma,
+            INDArray xhat,
+            INDArray inv,
+            INDArray res,
+            INDArray dGamma,
+            INDArray dBeta,
+            INDArray dx) {
+        if (!HostAttention.rowNormBackward(dy, gamma, xhat, inv, res, dGamma, dBeta, dx))
+            TrainingMemory.super.rowNormBackward(dy, gamma, xhat, inv, res, dGamma, dBeta, dx);
+    }
+
     private static void requireContiguous(String op, DataType dt, INDArray... arrays) {
         if (dt != DataType.FLOAT && dt != DataType.DOUBLE)
             throw new IllegalArgumentException(op + ": float32 or float64 only, not " + dt);

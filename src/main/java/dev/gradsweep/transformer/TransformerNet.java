@@ -278,7 +278,7 @@ public final class TransformerNet {
         memory.matmul(dz, xfLast, dHeadW, true, false);
         memory.sumOverBatch(dz.reshape('c', 1, rows, vocab), dHeadB);
         memory.matmul(dz, headW, dxf, false, false);
-        INDArray dx = finalNorm != null ? finalNorm.backward(dxf) : dxf;
+        INDArray dx = finalNorm != null ? finalNorm.backward(dxf, null) : dxf;
         for (int i = subs.length - 1; i >= 0; i--) dx = subs[i].backward(dx);
         dx0 = dx;
         memory.matmul(oneHot, dx0, dEmb, true, false);
