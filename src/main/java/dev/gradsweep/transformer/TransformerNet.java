@@ -47,6 +47,9 @@ public final class TransformerNet {
     private final RowNorm finalNorm;
     private final int[] identity;
     private final double[] lossHost = new double[1], tapSq;
+    /** setBatch's host images of the one-hot rows, the weighted targets and the row weights (≈ 400 KB, kept). */
+    private final double[][] batchHost;
+
     private INDArray probe0, dx0, xfLast;
     private boolean collected;
 
@@ -117,6 +120,7 @@ public final class TransformerNet {
         dHeadB = Sublayer.row3(layout.grad(hb));
 
         oneHot = Nd4j.create(dt, rows, embRows);
+        batchHost = new double[][] {new double[rows * embRows], new double[rows * vocab], new double[rows]};
         x0 = Nd4j.create(dt, rows, d);
         logits = Nd4j.create(dt, rows, vocab);
         logp = Nd4j.create(dt, rows, vocab);
@@ -210,7 +214,10 @@ public final class TransformerNet {
      */
     public void setBatch(int[] tokens, int[] targets) {
         int cols = (int) oneHot.size(1), t = spec.context(), m = 0;
-        double[] oh = new double[rows * cols], y = new double[rows * vocab], w = new double[rows];
+        double[] oh = batchHost[0], y = batchHost[1], w = batchHost[2];
+        java.util.Arrays.fill(oh, 0);
+        java.util.Arrays.fill(y, 0);
+        java.util.Arrays.fill(w, 0);
         for (int r = 0; r < rows; r++) {
             if (tokens[r] < 0 || tokens[r] >= vocab || targets[r] >= vocab)
                 throw new IllegalArgumentException("token out of [0, " + vocab + ") at " + r);
