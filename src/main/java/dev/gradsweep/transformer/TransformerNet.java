@@ -51,7 +51,7 @@ public final class TransformerNet {
     private final double[][] batchHost;
 
     private INDArray probe0, dx0, xfLast;
-    private boolean collected;
+    private boolean collected, streamSq;
 
     public TransformerNet(TransformerSpec spec, int batch, TrainingMemory memory) {
         this.spec = spec;
@@ -241,15 +241,12 @@ public final class TransformerNet {
         forward(withStats);
         backward();
         if (withStats) {
-            memory.sumSq(x0, tapSq, 0);
             memory.sumSq(dx0, tapSq, 1);
-            for (int i = 0; i < subs.length; i++) {
-                memory.sumSq(subs[i].stream(), tapSq, 2 * i + 2);
-                memory.sumSq(subs[i].streamGradient(), tapSq, 2 * i + 3);
-            }
+            for (int i = 0; i < subs.length; i++) memory.sumSq(subs[i].streamGradient(), tapSq, 2 * i + 3);
         }
         memory.sync();
         collected = withStats;
+        streamSq = false;
         return lossHost[0];
     }
 
@@ -291,9 +288,17 @@ public final class TransformerNet {
         memory.matmul(oneHot, dx0, dEmb, true, false);
     }
 
-    /** Taps of the last computeGradient(true): the embedding output (layer −1), then each sublayer's stream. */
+    /**
+     * Taps of the last computeGradient(true): the embedding output (layer −1), then each sublayer's stream; the RMS
+     * reduced at the first call (a sweep's step takes it from its ActStats and only {@link #tapDelta} from here).
+     */
     public List<Tap> taps() {
         requireStats();
+        if (!streamSq) {
+            for (int i = 0; i < tapCount(); i++) memory.sumSq(streamArray(i), tapSq, 2 * i);
+            memory.sync();
+            streamSq = true;
+        }
         List<Tap> out = new ArrayList<>();
         double n = (double) rows * d;
         for (int i = 0; i <= subs.length; i++) {
@@ -308,6 +313,12 @@ public final class TransformerNet {
     public List<HeadStats> attention() {
         requireStats();
         return blockStats.heads();
+    }
+
+    /** ‖∂L/∂x‖ at a tap, of the last computeGradient(true). */
+    public double tapDelta(int tap) {
+        requireStats();
+        return Math.sqrt(tapSq[2 * tap + 1]);
     }
 
     private void requireStats() {
