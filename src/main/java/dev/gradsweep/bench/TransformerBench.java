@@ -160,7 +160,7 @@ public final class TransformerBench {
         String what = String.format(
                 Locale.ROOT,
                 "%s-LN, %d blocks, d %d, %d heads, ffn %d %s, T %d, batch %d, vocab %d, float32, SGD, %d params, %d"
-                        + " rounds x %d steps per variant",
+                        + " rounds x %d steps per variant, OPENBLAS_CORETYPE %s",
                 spec.placement().key,
                 spec.depth(),
                 spec.width(),
@@ -172,7 +172,8 @@ public final class TransformerBench {
                 spec.vocab(),
                 trainer.net().params().length(),
                 rounds,
-                steps);
+                steps,
+                System.getenv().getOrDefault("OPENBLAS_CORETYPE", "unset (detected)"));
         return RecurrentBench.interleaved(
                 what,
                 trainer.net().params().length(),

@@ -45,21 +45,29 @@ final class AttentionBlocks {
             int so = (sAt + r * n) << 2, ao = (aAt + r * n) << 2, len = causal ? r % n + 1 : n;
             FloatVector mv = ninf;
             int j = 0;
-            for (; j < bound; j += LANES) {
+            for (; j < bound && j < len; j += LANES) { // masks only on the vector that holds the last key
                 FloatVector v =
                         FloatVector.fromByteBuffer(F, s, so + (j << 2), NATIVE).mul(scale);
-                mv = mv.max(ninf.blend(v, F.indexInRange(j, len)));
+                mv = mv.max(j + LANES <= len ? v : ninf.blend(v, F.indexInRange(j, len)));
             }
+            j = Math.max(j, bound);
             float m = mv.reduceLanes(VectorOperators.MAX);
             for (; j < len; j++) m = Math.max(m, scale * s.getFloat(so + (j << 2)));
             FloatVector zv = zero, etv = zero;
             for (j = 0; j < bound; j += LANES) {
-                VectorMask<Float> in = F.indexInRange(j, len);
+                if (j >= len) { // a causal row's masked keys: weight 0, no exp
+                    zero.intoByteBuffer(a, ao + (j << 2), NATIVE);
+                    continue;
+                }
                 FloatVector t = FloatVector.fromByteBuffer(F, s, so + (j << 2), NATIVE)
                         .mul(scale)
                         .sub(m);
-                FloatVector e = zero.blend(t.lanewise(VectorOperators.EXP), in);
-                t = zero.blend(t, in);
+                FloatVector e = t.lanewise(VectorOperators.EXP);
+                if (j + LANES > len) {
+                    VectorMask<Float> in = F.indexInRange(j, len);
+                    e = zero.blend(e, in);
+                    t = zero.blend(t, in);
+                }
                 zv = zv.add(e);
                 etv = e.fma(t, etv);
                 e.intoByteBuffer(a, ao + (j << 2), NATIVE);

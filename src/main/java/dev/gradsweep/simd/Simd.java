@@ -178,6 +178,48 @@ public final class Simd {
         AttentionBlocks.unitRowSums(y, yAt, groups, rows, w, into, acc);
     }
 
+    /** See {@link NormBlocks#forward}. Only when {@link #ENABLED}. */
+    public static void rowNorm(
+            ByteBuffer x,
+            int xAt,
+            ByteBuffer g,
+            int gAt,
+            ByteBuffer b,
+            int bAt,
+            boolean centre,
+            float eps,
+            ByteBuffer xhat,
+            int hAt,
+            ByteBuffer inv,
+            int iAt,
+            ByteBuffer y,
+            int yAt,
+            int rows,
+            int n) {
+        NormBlocks.forward(x, xAt, g, gAt, b, bAt, centre, eps, xhat, hAt, inv, iAt, y, yAt, rows, n);
+    }
+
+    /** See {@link NormBlocks#backward}. Only when {@link #ENABLED}. */
+    public static void rowNormBackward(
+            ByteBuffer dy,
+            int dAt,
+            ByteBuffer g,
+            int gAt,
+            ByteBuffer xhat,
+            int hAt,
+            ByteBuffer inv,
+            int iAt,
+            ByteBuffer res,
+            int rAt,
+            ByteBuffer dx,
+            int xAt,
+            float[] dg,
+            float[] db,
+            int rows,
+            int n) {
+        NormBlocks.backward(dy, dAt, g, gAt, xhat, hAt, inv, iAt, res, rAt, dx, xAt, dg, db, rows, n);
+    }
+
     /**
      * How a layer's activation output is reduced: unsaturated while |a − mid| < half (when {@code saturation}), and
      * f'(z) from a as {@code slope}: {@link #SLOPE_STEP} (1 for a > 0, else c0) or {@link #SLOPE_QUADRATIC}

@@ -310,31 +310,37 @@ final class HostDirectMemory implements TrainingMemory {
 
     /**
      * One gemm per run on each operand's host memory, at the run's offset; a rank-2 product is one run (K = 1), which
-     * leaves out ND4J's op set-up as well. Arrays that are not row-major [K, ·, ·] or [·, ·] without gaps (and other
-     * types than float32 and float64) go through ND4J's matmul.
+     * leaves out ND4J's op set-up as well. The runs are the leading axes (none, [K] or [K1, K2]) at any strides, and
+     * each run's matrix may have a leading dimension larger than its row (the transformer's heads, read and written in
+     * place in the [B·T, ·] arrays). Other layouts (a last axis not of unit stride) and other types than float32 and
+     * float64 go through ND4J's matmul.
      */
     @Override
     public void matmul(INDArray a, INDArray b, INDArray c, boolean transA, boolean transB) {
         DataType dt = c.dataType();
         int rank = c.rank();
-        int k = rank == 3 ? (int) c.size(0) : 1, m = (int) c.size(rank - 2), n = (int) c.size(rank - 1);
+        int m = (int) c.size(rank - 2), n = (int) c.size(rank - 1);
         int inner = (int) (transA ? a.size(rank - 2) : a.size(rank - 1));
         if (!(dt == DataType.FLOAT || dt == DataType.DOUBLE)
-                || !rowMajor(a, dt, rank)
-                || !rowMajor(b, dt, rank)
-                || !rowMajor(c, dt, rank)
+                || rank > 4
+                || !gemmable(a, dt, rank)
+                || !gemmable(b, dt, rank)
+                || !gemmable(c, dt, rank)
                 || inner == 0) {
             Nd4j.matmul(a, b, c, transA, transB, false);
             return;
         }
-        if ((rank == 3 && (a.size(0) != k || b.size(0) != k))
-                || (transA ? a.size(rank - 1) : a.size(rank - 2)) != m
+        for (int i = 0; i < rank - 2; i++)
+            if (a.size(i) != c.size(i) || b.size(i) != c.size(i))
+                throw new IllegalArgumentException("matmul: shapes " + java.util.Arrays.toString(a.shape()) + ", "
+                        + java.util.Arrays.toString(b.shape()) + " → " + java.util.Arrays.toString(c.shape()));
+        if ((transA ? a.size(rank - 1) : a.size(rank - 2)) != m
                 || (transB ? b.size(rank - 2) : b.size(rank - 1)) != n
                 || (transB ? b.size(rank - 1) : b.size(rank - 2)) != inner)
             throw new IllegalArgumentException("matmul: shapes " + java.util.Arrays.toString(a.shape()) + ", "
                     + java.util.Arrays.toString(b.shape()) + " → " + java.util.Arrays.toString(c.shape()));
-        int lda = (int) a.size(rank - 1), ldb = (int) b.size(rank - 1);
-        long sa = a.size(rank - 2) * a.size(rank - 1), sb = b.size(rank - 2) * b.size(rank - 1), sc = (long) m * n;
+        int lda = ld(a), ldb = ld(b), ldc = ld(c);
+        int k2 = rank == 4 ? (int) c.size(1) : 1, k = rank == 2 ? 1 : (int) c.size(0) * k2;
         long oa = HostMemory.offset(a), ob = HostMemory.offset(b), oc = HostMemory.offset(c);
         int ta = transA ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
                 tb = transB ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans;
@@ -345,38 +351,46 @@ final class HostDirectMemory implements TrainingMemory {
                     pb = new FloatPointer(b.data().asNioFloat().clear()),
                     pc = new FloatPointer(c.data().asNioFloat().clear());
             for (int r = 0; r < k; r++) {
-                pa.position(oa + r * sa);
-                pb.position(ob + r * sb);
-                pc.position(oc + r * sc);
+                pa.position(oa + run(a, r, k2));
+                pb.position(ob + run(b, r, k2));
+                pc.position(oc + run(c, r, k2));
                 openblas_nolapack.cblas_sgemm(
-                        openblas_nolapack.CblasRowMajor, ta, tb, m, n, inner, 1f, pa, lda, pb, ldb, 0f, pc, n);
+                        openblas_nolapack.CblasRowMajor, ta, tb, m, n, inner, 1f, pa, lda, pb, ldb, 0f, pc, ldc);
             }
         } else {
             DoublePointer pa = new DoublePointer(a.data().asNioDouble().clear()),
                     pb = new DoublePointer(b.data().asNioDouble().clear()),
                     pc = new DoublePointer(c.data().asNioDouble().clear());
             for (int r = 0; r < k; r++) {
-                pa.position(oa + r * sa);
-                pb.position(ob + r * sb);
-                pc.position(oc + r * sc);
+                pa.position(oa + run(a, r, k2));
+                pb.position(ob + run(b, r, k2));
+                pc.position(oc + run(c, r, k2));
                 openblas_nolapack.cblas_dgemm(
-                        openblas_nolapack.CblasRowMajor, ta, tb, m, n, inner, 1.0, pa, lda, pb, ldb, 0.0, pc, n);
+                        openblas_nolapack.CblasRowMajor, ta, tb, m, n, inner, 1.0, pa, lda, pb, ldb, 0.0, pc, ldc);
             }
         }
     }
 
-    /** A rank-2 or rank-3 array of type dt whose elements lie in row-major order without gaps. */
-    private static boolean rowMajor(INDArray x, DataType dt, int rank) {
-        if (rank == 2)
-            return x.rank() == 2
-                    && x.dataType() == dt
-                    && x.stride(1) == 1
-                    && (x.stride(0) == x.size(1) || x.size(0) == 1);
-        return x.rank() == 3
+    /** An array of this rank and type whose matrices have unit-stride rows (any leading dimension and run strides). */
+    private static boolean gemmable(INDArray x, DataType dt, int rank) {
+        return x.rank() == rank
                 && x.dataType() == dt
-                && x.stride(2) == 1
-                && x.stride(1) == x.size(2)
-                && (x.stride(0) == x.size(1) * x.size(2) || x.size(0) == 1);
+                && (x.stride(rank - 1) == 1 || x.size(rank - 1) == 1)
+                && (x.stride(rank - 2) >= x.size(rank - 1) || x.size(rank - 2) == 1);
+    }
+
+    /** The row stride of x's matrices, as BLAS's leading dimension (at least the row's length). */
+    private static int ld(INDArray x) {
+        int r = x.rank();
+        return (int) (x.size(r - 2) == 1 ? x.size(r - 1) : x.stride(r - 2));
+    }
+
+    /** Element offset of run r's matrix from x's first element; k2 runs along the second axis of a rank-4 array. */
+    private static long run(INDArray x, int r, int k2) {
+        int rank = x.rank();
+        if (rank == 2) return 0;
+        if (rank == 3) return r * x.stride(0);
+        return (r / k2) * x.stride(0) + (r % k2) * x.stride(1);
     }
 
     @Override
@@ -731,6 +745,27 @@ final class HostDirectMemory implements TrainingMemory {
 
     private static void put(float[] f, INDArray a) {
         a.data().asNioFloat().put(HostMemory.offset(a), f, 0, (int) a.length());
+    }
+
+    @Override
+    public void rowNorm(
+            INDArray x, INDArray gamma, INDArray beta, double eps, INDArray xhat, INDArray inv, INDArray y) {
+        if (!HostAttention.rowNorm(x, gamma, beta, eps, xhat, inv, y))
+            TrainingMemory.super.rowNorm(x, gamma, beta, eps, xhat, inv, y);
+    }
+
+    @Override
+    public void rowNormBackward(
+            INDArray dy,
+            INDArray gamma,
+            INDArray xhat,
+            INDArray inv,
+            INDArray res,
+            INDArray dGamma,
+            INDArray dBeta,
+            INDArray dx) {
+        if (!HostAttention.rowNormBackward(dy, gamma, xhat, inv, res, dGamma, dBeta, dx))
+            TrainingMemory.super.rowNormBackward(dy, gamma, xhat, inv, res, dGamma, dBeta, dx);
     }
 
     private static void requireContiguous(String op, DataType dt, INDArray... arrays) {

@@ -245,6 +245,47 @@ public interface TrainingMemory {
     }
 
     /**
+     * The transformer's norm of each row of x [rows, n]: layer norm with {@code beta} non-null, x̂ = (x − μ)·f, y = x̂
+     * ⊙ γ + β, or RMSNorm with {@code beta} null, x̂ = x·f, y = x̂ ⊙ γ; f = 1/√(mean(c²) + eps) for c = x − μ or x.
+     * x̂ into {@code xhat} [rows, n], f into {@code inv} [rows, 1], y into {@code y}; γ, β [1, n]. By default ND4J
+     * ops (the portable path's); the host path one pass per row (float32 SIMD, its sums in lanes).
+     */
+    default void rowNorm(
+            INDArray x, INDArray gamma, INDArray beta, double eps, INDArray xhat, INDArray inv, INDArray y) {
+        xhat.assign(x);
+        if (beta != null) xhat.subiColumnVector(x.mean(true, 1));
+        Nd4j.exec(new Dot(xhat, xhat, inv.reshape(inv.length()), 1));
+        Transforms.pow(inv.divi(x.size(1)).addi(eps), -0.5, false);
+        xhat.muliColumnVector(inv);
+        y.assign(xhat).muliRowVector(gamma);
+        if (beta != null) y.addiRowVector(beta);
+    }
+
+    /**
+     * Its backward from ∂L/∂y = {@code dy} and the forward's xhat, inv: dGamma ← Σ_rows dy ⊙ x̂ and, with dBeta
+     * non-null (layer norm), dBeta ← Σ_rows dy; dx ← (d − [mean(d)] − x̂ · mean(d ⊙ x̂)) · f (+ {@code res} when
+     * non-null: a residual share added in the same pass), d = dy ⊙ γ, means over each row, the bracket for layer norm.
+     */
+    default void rowNormBackward(
+            INDArray dy,
+            INDArray gamma,
+            INDArray xhat,
+            INDArray inv,
+            INDArray res,
+            INDArray dGamma,
+            INDArray dBeta,
+            INDArray dx) {
+        long n = dy.size(1);
+        dy.mul(xhat).sum(dGamma.reshape(n), 0);
+        if (dBeta != null) dy.sum(dBeta.reshape(n), 0);
+        dx.assign(dy).muliRowVector(gamma);
+        INDArray m2 = dx.mul(xhat).mean(true, 1);
+        if (dBeta != null) dx.subiColumnVector(dx.mean(true, 1));
+        dx.subi(xhat.mulColumnVector(m2)).muliColumnVector(inv);
+        if (res != null) dx.addi(res);
+    }
+
+    /**
      * A stacked layer norm's forward over the K·batch rows of {@code x} [K, batch, n], each row normalised alone:
      * x̂ = (x − μ)·(σ² + eps)^-½ into {@code b.xhat}, the factor (σ² + eps)^-½ of each row into {@code b.inv}, and
      * y = x̂ ⊙ γ + β into {@code b.y}, with each run's gain and bias rows {@code gamma}, {@code beta} [K, n]. The host

@@ -47,8 +47,11 @@ public final class TransformerNet {
     private final RowNorm finalNorm;
     private final int[] identity;
     private final double[] lossHost = new double[1], tapSq;
+    /** setBatch's host images of the one-hot rows, the weighted targets and the row weights (≈ 400 KB, kept). */
+    private final double[][] batchHost;
+
     private INDArray probe0, dx0, xfLast;
-    private boolean collected;
+    private boolean collected, streamSq;
 
     public TransformerNet(TransformerSpec spec, int batch, TrainingMemory memory) {
         this.spec = spec;
@@ -117,6 +120,7 @@ public final class TransformerNet {
         dHeadB = Sublayer.row3(layout.grad(hb));
 
         oneHot = Nd4j.create(dt, rows, embRows);
+        batchHost = new double[][] {new double[rows * embRows], new double[rows * vocab], new double[rows]};
         x0 = Nd4j.create(dt, rows, d);
         logits = Nd4j.create(dt, rows, vocab);
         logp = Nd4j.create(dt, rows, vocab);
@@ -210,7 +214,10 @@ public final class TransformerNet {
      */
     public void setBatch(int[] tokens, int[] targets) {
         int cols = (int) oneHot.size(1), t = spec.context(), m = 0;
-        double[] oh = new double[rows * cols], y = new double[rows * vocab], w = new double[rows];
+        double[] oh = batchHost[0], y = batchHost[1], w = batchHost[2];
+        java.util.Arrays.fill(oh, 0);
+        java.util.Arrays.fill(y, 0);
+        java.util.Arrays.fill(w, 0);
         for (int r = 0; r < rows; r++) {
             if (tokens[r] < 0 || tokens[r] >= vocab || targets[r] >= vocab)
                 throw new IllegalArgumentException("token out of [0, " + vocab + ") at " + r);
@@ -234,15 +241,12 @@ public final class TransformerNet {
         forward(withStats);
         backward();
         if (withStats) {
-            memory.sumSq(x0, tapSq, 0);
             memory.sumSq(dx0, tapSq, 1);
-            for (int i = 0; i < subs.length; i++) {
-                memory.sumSq(subs[i].stream(), tapSq, 2 * i + 2);
-                memory.sumSq(subs[i].streamGradient(), tapSq, 2 * i + 3);
-            }
+            for (int i = 0; i < subs.length; i++) memory.sumSq(subs[i].streamGradient(), tapSq, 2 * i + 3);
         }
         memory.sync();
         collected = withStats;
+        streamSq = false;
         return lossHost[0];
     }
 
@@ -278,15 +282,23 @@ public final class TransformerNet {
         memory.matmul(dz, xfLast, dHeadW, true, false);
         memory.sumOverBatch(dz.reshape('c', 1, rows, vocab), dHeadB);
         memory.matmul(dz, headW, dxf, false, false);
-        INDArray dx = finalNorm != null ? finalNorm.backward(dxf) : dxf;
+        INDArray dx = finalNorm != null ? finalNorm.backward(dxf, null) : dxf;
         for (int i = subs.length - 1; i >= 0; i--) dx = subs[i].backward(dx);
         dx0 = dx;
         memory.matmul(oneHot, dx0, dEmb, true, false);
     }
 
-    /** Taps of the last computeGradient(true): the embedding output (layer −1), then each sublayer's stream. */
+    /**
+     * Taps of the last computeGradient(true): the embedding output (layer −1), then each sublayer's stream; the RMS
+     * reduced at the first call (a sweep's step takes it from its ActStats and only {@link #tapDelta} from here).
+     */
     public List<Tap> taps() {
         requireStats();
+        if (!streamSq) {
+            for (int i = 0; i < tapCount(); i++) memory.sumSq(streamArray(i), tapSq, 2 * i);
+            memory.sync();
+            streamSq = true;
+        }
         List<Tap> out = new ArrayList<>();
         double n = (double) rows * d;
         for (int i = 0; i <= subs.length; i++) {
@@ -301,6 +313,12 @@ public final class TransformerNet {
     public List<HeadStats> attention() {
         requireStats();
         return blockStats.heads();
+    }
+
+    /** ‖∂L/∂x‖ at a tap, of the last computeGradient(true). */
+    public double tapDelta(int tap) {
+        requireStats();
+        return Math.sqrt(tapSq[2 * tap + 1]);
     }
 
     private void requireStats() {

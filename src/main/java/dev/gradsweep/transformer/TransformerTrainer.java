@@ -93,9 +93,7 @@ public final class TransformerTrainer {
         double ms = (System.nanoTime() - t0) / 1e6;
         rec.step(step, loss, r.gradL2(), r.updateL2(), train.lrAt(step), ms);
         for (int i = 0; i < ps.length; i++) rec.param(step, segments[i], ps[i]);
-        List<Tap> t = net.taps();
-        for (int i = 0; i < acts.length; i++)
-            rec.layer(step, taps[i], acts[i], t.get(i).deltaL2());
+        for (int i = 0; i < acts.length; i++) rec.layer(step, taps[i], acts[i], net.tapDelta(i));
         for (HeadStats h : heads)
             rec.attention(
                     step,
@@ -112,10 +110,10 @@ public final class TransformerTrainer {
      * which layer_profile reads as the block's δ and act_std).
      */
     private ActStats[] streamStats() {
-        List<Tap> t = net.taps();
+        List<Tap> t = taps[0] == null ? net.taps() : null; // the names; the RMS is the acts' (√(mean² + std²))
         ActStats[] acts = new ActStats[taps.length];
         for (int i = 0; i < acts.length; i++) {
-            Tap tap = t.get(i);
+            Tap tap = t == null ? null : t.get(i);
             if (taps[i] == null)
                 taps[i] =
                         new LayerInfo(tap.layer(), tap.name(), i == 0 ? "embed" : i % 2 == 1 ? "attn" : "block", null);

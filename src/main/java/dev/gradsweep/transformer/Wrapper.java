@@ -58,10 +58,10 @@ final class Wrapper {
         return y;
     }
 
-    /** ∂L/∂x (an array of its own) from ∂L/∂y. */
+    /** ∂L/∂x (an array of its own: this wrapper's or its norm's) from ∂L/∂y. */
     INDArray backward(INDArray dy) {
         this.dy = dy;
-        INDArray dz = !pre && norm != null ? norm.backward(dy) : dy;
+        INDArray dz = !pre && norm != null ? norm.backward(dy, null) : dy;
         INDArray dFOut = dz;
         if (alpha != null) {
             INDArray prod = dz.mul(fOut); // ∂L/∂α = Σ ∂L/∂z ⊙ F
@@ -69,7 +69,8 @@ final class Wrapper {
             dFOut = Nd4j.exec(new MulOp(dz, alpha, dF))[0];
         }
         INDArray du = f.backward(dFOut);
-        INDArray dxF = pre && norm != null ? norm.backward(du) : du;
+        if (pre && norm != null && gain == 1) return norm.backward(du, dz); // the skip's share in the norm's pass
+        INDArray dxF = pre && norm != null ? norm.backward(du, null) : du;
         if (gain == 1) memory.add(dxF, dz, dx);
         else if (gain == 0) dx.assign(dxF);
         else memory.add(dxF, dz.mul(gain), dx);
