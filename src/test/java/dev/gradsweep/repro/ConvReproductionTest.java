@@ -12,7 +12,6 @@ import dev.gradsweep.sweep.FixtureSweeps;
 import dev.gradsweep.sweep.Sessions;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -70,14 +69,14 @@ class ConvReproductionTest {
     @TempDir
     static Path tmp;
 
-    static SparkSession spark;
-    static final Map<String, SparkSession> outputs = new HashMap<>();
+    /** The session, and one per sweep with its table views. */
+    static SparkSession spark, degradation, fixup;
 
     @BeforeAll
-    static void sweep() throws Exception {
+    static void sweeps() throws Exception {
         spark = Sessions.forQueries("local[2]", "ConvReproductionTest");
-        sweep(DEGRADATION);
-        sweep(FIXUP);
+        degradation = sweep(DEGRADATION);
+        fixup = sweep(FIXUP);
     }
 
     @AfterAll
@@ -86,7 +85,7 @@ class ConvReproductionTest {
     }
 
     /** Sweeps the grid (no compaction) and registers its table views in a session of its own. */
-    static void sweep(String yaml) throws Exception {
+    static SparkSession sweep(String yaml) throws Exception {
         String name = yaml.substring("name: ".length(), yaml.indexOf('\n'));
         Path grid = tmp.resolve(name + ".yaml"), out = tmp.resolve(name);
         Files.writeString(grid, yaml);
@@ -100,13 +99,13 @@ class ConvReproductionTest {
                         .first()
                         .getLong(0),
                 name);
-        outputs.put(name, views);
+        return views;
     }
 
     /** Per configuration (skip depth) and seed: the mean training loss of the last 10 steps. */
-    static Map<String, double[]> tailLoss(String output) {
+    static Map<String, double[]> tailLoss(SparkSession views) {
         return bySeed(
-                outputs.get(output),
+                views,
                 "SELECT concat_ws(' ', r.skip, r.depth), r.seed, avg(s.loss) FROM steps s JOIN runs r USING (run_id)"
                         + " WHERE s.step >= r.steps - 10 GROUP BY r.skip, r.depth, r.seed");
     }
@@ -118,7 +117,7 @@ class ConvReproductionTest {
      */
     @Test
     void he2016DeeperPlainNetTrainsWorseAndTheResNetOfItsDepthDoesNot() {
-        Map<String, double[]> loss = tailLoss("cref_deg");
+        Map<String, double[]> loss = tailLoss(degradation);
         double[] shallow = loss.get("none 4"), deep = loss.get("none 16"), res = loss.get("residual 8");
         assertAbove(deep, shallow, "tail loss: plain 16 above plain 4");
         assertAbove(deep, res, "tail loss: plain 16 above the ResNet of 16 conv layers");
@@ -139,16 +138,15 @@ class ConvReproductionTest {
      */
     @Test
     void fixupAndRezeroTrainAnUnnormalisedResNetThatDoesNotTrainWithout() {
-        SparkSession views = outputs.get("cref_fixup");
         Map<String, double[]> logits = bySeed(
-                views,
+                fixup,
                 "SELECT r.skip, r.seed, l.act_std FROM layers l JOIN runs r USING (run_id)"
                         + " WHERE l.step = 0 AND l.layer = r.depth");
         assertAbove(logits.get("residual"), logits.get("rezero"), "step-0 logit std: plain residual above ReZero");
         assertTrue(mean(logits.get("residual")) > 10, "plain residual logits explode: " + fmt(logits.get("residual")));
         // every seed: the plain residual net ends diverged, Fixup and ReZero train to the end and learn
         for (Row r :
-                views.sql("SELECT skip, seed, status, gap_closed FROM runs").collectAsList()) {
+                fixup.sql("SELECT skip, seed, status, gap_closed FROM runs").collectAsList()) {
             if ("residual".equals(r.getString(0))) assertEquals("diverged", r.getString(2), r.toString());
             else assertTrue("ok".equals(r.getString(2)) && r.getDouble(3) > 0, r.toString());
         }
