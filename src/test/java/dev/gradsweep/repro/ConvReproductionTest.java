@@ -23,10 +23,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The published conv-net effects of issue #29 (item 4) at the smallest sizes where they show: small versions of
  * conf/grids/resnet2016_conv.yaml and fixup_conv.yaml swept end to end (SweepDriver on local[2], real Iceberg tables,
- * one Spark session) and read back with Spark SQL, as a user would. He et al.'s Fig. 7 (response std smaller in
- * the ResNet) is not asserted: at these sizes its sign changed with the net (docs/reference-results.md). "a above b" is TransformerReproductionTest's:
- * mean(a) − mean(b) > 3 standard errors of the difference over the seeds. Measured numbers: docs/reference-results.md
- * (Convolutional nets).
+ * one Spark session) and read back with Spark SQL, as a user would. "a above b" is TransformerReproductionTest's:
+ * mean(a) − mean(b) > 3 standard errors of the difference over the seeds. He et al.'s Fig. 7 (response std smaller
+ * in the ResNet) is not asserted: at these sizes its sign changed with the net. Measured numbers:
+ * docs/reference-results.md (Convolutional nets).
  */
 class ConvReproductionTest {
     /** Images of teacher_cnn (10 classes), 8 × 8, two stages, relu, he: the full-size grids' net, smaller. */
