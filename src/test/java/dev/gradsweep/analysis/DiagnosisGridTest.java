@@ -44,7 +44,7 @@ class DiagnosisGridTest {
     static Path tmp;
 
     static SparkSession spark;
-    static Path diagnosis, arch, transformer;
+    static Path diagnosis, arch, transformer, conv;
 
     @BeforeAll
     static void sweeps() throws Exception {
@@ -57,6 +57,8 @@ class DiagnosisGridTest {
         FixtureSweeps.uncompacted(g.toString(), arch.toString());
         transformer = tmp.resolve("transformer");
         FixtureSweeps.uncompacted("conf/grids/diagnosis_transformer.yaml", transformer.toString());
+        conv = tmp.resolve("conv");
+        FixtureSweeps.uncompacted("conf/grids/diagnosis_conv.yaml", conv.toString());
         spark = SparkSession.builder()
                 .master("local[2]")
                 .appName("diagnosis-test")
@@ -180,6 +182,24 @@ class DiagnosisGridTest {
         assertTrue((double) fast.getAs("entropy_low") < 0.1, fast.toString());
         assertTrue(((String) noSkip.getAs("try")).startsWith("skip: residual"), noSkip.toString());
         assertTrue(((String) fast.getAs("try")).startsWith("lr: 0.01"), fast.toString());
+    }
+
+    /** conf/grids/diagnosis_conv.yaml: the three conv outcomes measured on seeds 1-3 (the table in the grid file). */
+    @Test
+    void everyConvCaseGetsTheVerdictMeasured() {
+        SqlViews.register(spark, conv.toString());
+        Map<String, Row> got = new HashMap<>();
+        for (Row r : spark.sql("SELECT * FROM verdicts").collectAsList())
+            got.put(r.getAs("depth") + " " + r.getAs("norm") + " " + r.getAs("skip"), r);
+        assertEquals(3, got.size(), got.keySet().toString());
+        Row resnet = got.get("6 batch residual"), plain = got.get("6 none none"), deep = got.get("20 none none");
+        assertEquals("healthy", resnet.getAs("verdict"), resnet.toString());
+        assertEquals("not_learning", plain.getAs("verdict"), plain.toString());
+        assertEquals("vanishing", deep.getAs("verdict"), deep.toString());
+        assertTrue((double) resnet.getAs("gap_closed") > 0.3, resnet.toString());
+        // the plain net's gradient reaches layer 0; the deep xavier net's does not (a stall below 1e-3)
+        assertTrue((double) plain.getAs("log10_delta_in") > -2 && plain.isNullAt(plain.fieldIndex("stall_layer")));
+        assertTrue((double) deep.getAs("log10_delta_in") < -3 && deep.getAs("stall_layer") != null, deep.toString());
     }
 
     @Test

@@ -306,8 +306,13 @@ class TransformerReproductionTest {
 
     /** One value per seed (ordered by seed) for each configuration {@code key} of the query's rows (key, seed, value). */
     static Map<String, double[]> bySeed(String output, String query) {
+        return bySeed(outputs.get(output), query);
+    }
+
+    /** The same over the views registered in {@code views} (ConvReproductionTest's sessions). */
+    static Map<String, double[]> bySeed(SparkSession views, String query) {
         Map<String, List<Double>> m = new HashMap<>();
-        for (Row r : outputs.get(output).sql(query + " ORDER BY 1, 2").collectAsList())
+        for (Row r : views.sql(query + " ORDER BY 1, 2").collectAsList())
             m.computeIfAbsent(r.getString(0), k -> new ArrayList<>()).add(r.isNullAt(2) ? Double.NaN : r.getDouble(2));
         Map<String, double[]> out = new HashMap<>();
         m.forEach(

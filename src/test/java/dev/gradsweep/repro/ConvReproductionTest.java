@@ -1,0 +1,158 @@
+package dev.gradsweep.repro;
+
+import static dev.gradsweep.repro.TransformerReproductionTest.assertAbove;
+import static dev.gradsweep.repro.TransformerReproductionTest.bySeed;
+import static dev.gradsweep.repro.TransformerReproductionTest.fmt;
+import static dev.gradsweep.repro.TransformerReproductionTest.mean;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.gradsweep.analysis.SqlViews;
+import dev.gradsweep.sweep.FixtureSweeps;
+import dev.gradsweep.sweep.Sessions;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The published conv-net effects of issue #29 (item 4) at the smallest sizes where they show: small versions of
+ * conf/grids/resnet2016_conv.yaml and fixup_conv.yaml swept end to end (SweepDriver on local[2], real Iceberg tables,
+ * one Spark session) and read back with Spark SQL, as a user would. "a above b" is TransformerReproductionTest's:
+ * mean(a) − mean(b) > 3 standard errors of the difference over the seeds. He et al.'s Fig. 7 (response std smaller
+ * in the ResNet) is not asserted: at these sizes its sign changed with the net. Measured numbers:
+ * docs/reference-results.md (Convolutional nets).
+ */
+class ConvReproductionTest {
+    /** Images of teacher_cnn (10 classes), 8 × 8, two stages, relu, he: the full-size grids' net, smaller. */
+    static final String NET = String.join(
+            "\n",
+            "task: {kind: teacher_cnn, size: 8, channels: 1, samples: 512}",
+            "seeds: [1, 2, 3]",
+            "axes:",
+            "  arch: [conv]",
+            "  width: [8]",
+            "  activation: [relu]",
+            "  init: [he]",
+            "  placement: [post]",
+            "");
+
+    /** He et al. 2016: plain nets of 4 and 16 conv layers, and the ResNet of 8 basic blocks (16 conv layers). */
+    static final String DEGRADATION = String.join(
+            "\n",
+            "name: cref_deg",
+            "train: {steps: 100, batch: 32, optimizer: momentum, lr: 0.05, dtype: float32, stages: 2}",
+            NET + "  depth: [4, 8, 16]",
+            "  norm: [batch]",
+            "  skip: [none, residual]",
+            "exclude:",
+            "  - {skip: none, depth: 8}",
+            "  - {skip: residual, depth: 4}",
+            "  - {skip: residual, depth: 16}",
+            "");
+
+    /** Zhang et al. 2019, Bachlechner et al. 2020: fixup_conv.yaml at lr 0.003, 16 residual blocks without a norm. */
+    static final String FIXUP = String.join(
+            "\n",
+            "name: cref_fixup",
+            "train: {steps: 150, batch: 32, optimizer: adam, lr: 0.003, dtype: float32, stages: 2}",
+            NET + "  depth: [16]",
+            "  norm: [none]",
+            "  skip: [residual, fixup, rezero]",
+            "");
+
+    @TempDir
+    static Path tmp;
+
+    /** The session, and one per sweep with its table views. */
+    static SparkSession spark, degradation, fixup;
+
+    @BeforeAll
+    static void sweeps() throws Exception {
+        spark = Sessions.forQueries("local[2]", "ConvReproductionTest");
+        degradation = sweep(DEGRADATION);
+        fixup = sweep(FIXUP);
+    }
+
+    @AfterAll
+    static void stop() {
+        spark.stop();
+    }
+
+    /** Sweeps the grid (no compaction) and registers its table views in a session of its own. */
+    static SparkSession sweep(String yaml) throws Exception {
+        String name = yaml.substring("name: ".length(), yaml.indexOf('\n'));
+        Path grid = tmp.resolve(name + ".yaml"), out = tmp.resolve(name);
+        Files.writeString(grid, yaml);
+        FixtureSweeps.uncompacted(grid.toString(), out.toString());
+        SparkSession views = spark.newSession();
+        SqlViews.registerTableViews(views, out.toString());
+        // a diverged run is an outcome (the unnormalised residual net's); a failed one is a bug
+        assertEquals(
+                0L,
+                views.sql("SELECT count(*) FROM runs WHERE status = 'failed'")
+                        .first()
+                        .getLong(0),
+                name);
+        return views;
+    }
+
+    /** Per configuration (skip depth) and seed: the mean training loss of the last 10 steps. */
+    static Map<String, double[]> tailLoss(SparkSession views) {
+        return bySeed(
+                views,
+                "SELECT concat_ws(' ', r.skip, r.depth), r.seed, avg(s.loss) FROM steps s JOIN runs r USING (run_id)"
+                        + " WHERE s.step >= r.steps - 10 GROUP BY r.skip, r.depth, r.seed");
+    }
+
+    /**
+     * He et al. 2016, the degradation problem: at equal steps the plain net of 16 conv layers ends at a higher training
+     * loss than the one of 4, and the ResNet of 16 conv layers (8 basic blocks) far below the deep plain net, nearer
+     * the shallow one than the deep one.
+     */
+    @Test
+    void he2016DeeperPlainNetTrainsWorseAndTheResNetOfItsDepthDoesNot() {
+        Map<String, double[]> loss = tailLoss(degradation);
+        double[] shallow = loss.get("none 4"), deep = loss.get("none 16"), res = loss.get("residual 8");
+        assertAbove(deep, shallow, "tail loss: plain 16 above plain 4");
+        assertAbove(deep, res, "tail loss: plain 16 above the ResNet of 16 conv layers");
+        double toShallow = mean(res) - mean(shallow), toDeep = mean(deep) - mean(res);
+        assertTrue(
+                toShallow < toDeep,
+                "the ResNet ends nearer the shallow net than the deep one: " + fmt(res) + " vs " + fmt(shallow) + ", "
+                        + fmt(deep));
+    }
+
+    /**
+     * Zhang et al. 2019 (Fixup), Bachlechner et al. 2020 (ReZero): 16 residual blocks without normalization train
+     * when initialised by Fixup or with ReZero's α = 0, and not as plain residual blocks with he init, whose forward
+     * signal doubles in variance per block: their step-0 logits (the head's output, layer depth) have a std of tens,
+     * ReZero's (every block the identity) of order 1. Such logits make the float32 log-softmax non-finite, so those
+     * runs end diverged at step 0. ReZero's gap closed is above theirs (0) by 3 standard errors; Fixup's scatters too
+     * widely over seeds (0.17, 0.21, 0.01) for that, so each of its seeds is asserted to learn
+     * (docs/reference-results.md#fixup_conv).
+     */
+    @Test
+    void fixupAndRezeroTrainAnUnnormalisedResNetThatDoesNotTrainWithout() {
+        Map<String, double[]> logits = bySeed(
+                fixup,
+                "SELECT r.skip, r.seed, l.act_std FROM layers l JOIN runs r USING (run_id)"
+                        + " WHERE l.step = 0 AND l.layer = r.depth");
+        assertAbove(logits.get("residual"), logits.get("rezero"), "step-0 logit std: plain residual above ReZero");
+        assertTrue(mean(logits.get("residual")) > 10, "plain residual logits explode: " + fmt(logits.get("residual")));
+        // every seed: the plain residual net ends diverged, Fixup and ReZero train to the end and learn
+        for (Row r :
+                fixup.sql("SELECT skip, seed, status, gap_closed FROM runs").collectAsList()) {
+            if ("residual".equals(r.getString(0))) assertEquals("diverged", r.getString(2), r.toString());
+            else assertTrue("ok".equals(r.getString(2)) && r.getDouble(3) > 0, r.toString());
+        }
+        Map<String, double[]> gap =
+                bySeed(fixup, "SELECT skip, seed, coalesce(CASE WHEN status = 'ok' THEN gap_closed END, 0) FROM runs");
+        assertAbove(gap.get("rezero"), gap.get("residual"), "gap closed (diverged: 0): ReZero above plain residual");
+    }
+}
