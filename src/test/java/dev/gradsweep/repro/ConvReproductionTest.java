@@ -129,30 +129,26 @@ class ConvReproductionTest {
     }
 
     /**
-     * Zhang et al. 2019 (Fixup), Bachlechner et al. 2020 (ReZero): 16 residual blocks without normalization train
-     * when initialised by Fixup or with ReZero's α = 0, and not as plain residual blocks with he init, whose forward
-     * signal doubles in variance per block: their step-0 logits (the head's output, layer depth) have a std of tens,
-     * ReZero's (every block the identity) of order 1. Such logits make the float32 log-softmax non-finite, so those
-     * runs end diverged at step 0. ReZero's gap closed is above theirs (0) by 3 standard errors; Fixup's scatters too
-     * widely over seeds (0.17, 0.21, 0.01) for that, so each of its seeds is asserted to learn
+     * Zhang et al. 2019 (Fixup), Bachlechner et al. 2020 (ReZero): 16 residual blocks without normalization, plain
+     * (he init) against ReZero's α = 0 and Fixup's initialisation. The plain blocks double the forward signal's variance
+     * per block: their step-0 logits (the head's output, layer depth) have a std of tens, ReZero's (every block the
+     * identity) of order 1. All of them train to the end (a stable log-softmax keeps the plain net's loss finite), but
+     * the plain net only climbs back from its exploded start to about the baseline, while ReZero learns: its gap closed
+     * is above the plain net's by 3 standard errors. Fixup's gap closed scatters too widely over seeds (measured 0.20,
+     * 0.20, 0.01 against the plain net's 0.02, 0.03, 0.01) for that margin, so it is not asserted
      * (docs/reference-results.md#fixup_conv).
      */
     @Test
-    void fixupAndRezeroTrainAnUnnormalisedResNetThatDoesNotTrainWithout() {
+    void rezeroTrainsAnUnnormalisedResNetThatPlainResidualBlocksDoNot() {
         Map<String, double[]> logits = bySeed(
                 fixup,
                 "SELECT r.skip, r.seed, l.act_std FROM layers l JOIN runs r USING (run_id)"
                         + " WHERE l.step = 0 AND l.layer = r.depth");
         assertAbove(logits.get("residual"), logits.get("rezero"), "step-0 logit std: plain residual above ReZero");
         assertTrue(mean(logits.get("residual")) > 10, "plain residual logits explode: " + fmt(logits.get("residual")));
-        // every seed: the plain residual net ends diverged, Fixup and ReZero train to the end and learn
-        for (Row r :
-                fixup.sql("SELECT skip, seed, status, gap_closed FROM runs").collectAsList()) {
-            if ("residual".equals(r.getString(0))) assertEquals("diverged", r.getString(2), r.toString());
-            else assertTrue("ok".equals(r.getString(2)) && r.getDouble(3) > 0, r.toString());
-        }
-        Map<String, double[]> gap =
-                bySeed(fixup, "SELECT skip, seed, coalesce(CASE WHEN status = 'ok' THEN gap_closed END, 0) FROM runs");
-        assertAbove(gap.get("rezero"), gap.get("residual"), "gap closed (diverged: 0): ReZero above plain residual");
+        for (Row r : fixup.sql("SELECT skip, seed, status FROM runs").collectAsList())
+            assertEquals("ok", r.getString(2), "every run trains to the end: " + r);
+        Map<String, double[]> gap = bySeed(fixup, "SELECT skip, seed, gap_closed FROM runs");
+        assertAbove(gap.get("rezero"), gap.get("residual"), "gap closed: ReZero above plain residual blocks");
     }
 }
