@@ -2,6 +2,7 @@ package dev.gradsweep.cli;
 
 import dev.gradsweep.bench.BenchNets;
 import dev.gradsweep.bench.BenchVariants;
+import dev.gradsweep.bench.ConvBench;
 import dev.gradsweep.bench.MemorySoak;
 import dev.gradsweep.bench.ProfileRun;
 import dev.gradsweep.bench.RecurrentBench;
@@ -71,7 +72,10 @@ final class BenchCommand implements Callable<Integer> {
                             + ": 4 transformer blocks (pre-LN, post-LN), width 64, 4 heads, ffn 4 relu, T = 32, batch"
                             + " 32, vocab 16, timed in " + TransformerBench.ROUNDS + " rounds x "
                             + TransformerBench.STEPS
-                            + " steps likewise.")
+                            + " steps likewise. " + ConvBench.RESNET + ", " + ConvBench.PLAIN
+                            + ": issue #29's ResNet (3 stages x 3 basic blocks, 16/32/64 channels, batch norm) and"
+                            + " its plain twin (18 convs), 3 x 16 x 16, batch 32, timed in " + ConvBench.ROUNDS
+                            + " rounds x " + ConvBench.STEPS + " steps likewise.")
     String nets;
 
     @Option(names = "--no-sweep", description = "Skip the sweep-throughput part.")
@@ -157,10 +161,11 @@ final class BenchCommand implements Callable<Integer> {
         boolean recurrent = picked.equals("all") || RecurrentBench.NET.startsWith(picked);
         boolean feedForward = !BenchNets.selected(picked).isEmpty();
         List<String> transformers = TransformerBench.selected(picked);
-        if (!feedForward && !recurrent && transformers.isEmpty())
+        List<String> convs = ConvBench.selected(picked);
+        if (!feedForward && !recurrent && transformers.isEmpty() && convs.isEmpty())
             throw new IllegalArgumentException("--nets: '" + picked + "' selects no net; allowed: all, "
                     + String.join(", ", BenchNets.referenceNets().keySet()) + ", " + RecurrentBench.NET + ", "
-                    + String.join(", ", TransformerBench.NETS));
+                    + String.join(", ", TransformerBench.NETS) + ", " + String.join(", ", ConvBench.NETS));
         if (feedForward)
             StepTimes.run(
                     new StepTimes.Options(csv, rounds, steps, picked, !noOtherEngines), tmp, System.out, System.err);
@@ -176,6 +181,15 @@ final class BenchCommand implements Callable<Integer> {
                     TransformerBench.reference(transformers, TransformerBench.ROUNDS, TransformerBench.STEPS),
                     csv,
                     !feedForward && !recurrent,
+                    System.out);
+        }
+        if (!convs.isEmpty()) {
+            System.err.println("bench: " + String.join(", ", convs) + " (" + ConvBench.ROUNDS + " rounds x "
+                    + ConvBench.STEPS + " steps per variant: bare, with statistics)");
+            ConvBench.print(
+                    ConvBench.reference(convs, ConvBench.ROUNDS, ConvBench.STEPS),
+                    csv,
+                    !feedForward && !recurrent && transformers.isEmpty(),
                     System.out);
         }
         // with csv, stdout holds the csv only
