@@ -93,7 +93,7 @@ final class BenchCommand implements Callable<Integer> {
             paramLabel = "STEPS",
             description = "Instead of timing: train each net --nets selects (default " + MemorySoak.DEFAULT_NETS
                     + ") for STEPS steps, with the DL4J loop and, where the stacked engine builds the net, as a stack"
-                    + " of --soak-stack runs (a transformer: as a sweep's run); report RSS and off-heap memory at"
+                    + " of --soak-stack runs (a transformer or conv net: as a sweep's run); report RSS and off-heap memory at"
                     + " start, middle and end, and the peak RSS.")
     int soak;
 
