@@ -21,7 +21,7 @@ import java.util.Map;
  * {@code steps} steps; RSS and JavaCPP's off-heap bytes at start (after the warm-up), middle and end, the largest RSS
  * seen after the warm-up, and what {@link StackMemory} counts for the stack's buffers. The transformers of
  * {@link TransformerBench#NETS} that {@code nets} selects train as a sweep's run: {@link TransformerBench#sweepStep},
- * every statistic, rows to Parquet.
+ * every statistic, rows to Parquet; so do the conv nets of {@link ConvBench#NETS} ({@link ConvBench#sweepStep}).
  */
 public final class MemorySoak {
     /** The reference net the soak trains when none is named. */
@@ -53,10 +53,10 @@ public final class MemorySoak {
                 throw new IllegalArgumentException(
                         "--soak-engines: unknown '" + e + "'; allowed: " + String.join(", ", ENGINES));
         Map<String, RunConfig> selected = BenchNets.selected(nets);
-        List<String> transformers = TransformerBench.selected(nets);
-        if (selected.isEmpty() && transformers.isEmpty())
+        List<String> transformers = TransformerBench.selected(nets), convs = ConvBench.selected(nets);
+        if (selected.isEmpty() && transformers.isEmpty() && convs.isEmpty())
             throw new IllegalArgumentException("--nets '" + nets + "' selects none of "
-                    + BenchNets.referenceNets().keySet() + " or " + TransformerBench.NETS);
+                    + BenchNets.referenceNets().keySet() + ", " + TransformerBench.NETS + " or " + ConvBench.NETS);
         out.println(
                 "| net | engine | steps | RSS MB start / mid / end | peak RSS MB | off-heap (JavaCPP physicalBytes) MB"
                         + " start / mid / end | collections forced by " + MemoryGuard.PROPERTY
@@ -91,6 +91,12 @@ public final class MemorySoak {
             RunConfig rc = TransformerBench.runConfig(t);
             try (RunWriter w = new RunWriter(new OutputDir(scratch.resolve(t).toString()), rc, 0)) {
                 out.println(row(t, "transformer", steps, TransformerBench.sweepStep(rc, w), "–", err));
+            }
+        }
+        for (String c : convs) {
+            RunConfig rc = ConvBench.runConfig(c);
+            try (RunWriter w = new RunWriter(new OutputDir(scratch.resolve(c).toString()), rc, 0)) {
+                out.println(row(c, "conv", steps, ConvBench.sweepStep(rc, w), "–", err));
             }
         }
     }

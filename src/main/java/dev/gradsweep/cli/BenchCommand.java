@@ -2,6 +2,7 @@ package dev.gradsweep.cli;
 
 import dev.gradsweep.bench.BenchNets;
 import dev.gradsweep.bench.BenchVariants;
+import dev.gradsweep.bench.ConvBench;
 import dev.gradsweep.bench.MemorySoak;
 import dev.gradsweep.bench.ProfileRun;
 import dev.gradsweep.bench.RecurrentBench;
@@ -71,7 +72,10 @@ final class BenchCommand implements Callable<Integer> {
                             + ": 4 transformer blocks (pre-LN, post-LN), width 64, 4 heads, ffn 4 relu, T = 32, batch"
                             + " 32, vocab 16, timed in " + TransformerBench.ROUNDS + " rounds x "
                             + TransformerBench.STEPS
-                            + " steps likewise.")
+                            + " steps likewise. " + ConvBench.RESNET + ", " + ConvBench.PLAIN
+                            + ": issue #29's ResNet (3 stages x 3 basic blocks, 16/32/64 channels, batch norm) and"
+                            + " its plain twin (18 convs), 3 x 16 x 16, batch 32, timed in " + ConvBench.ROUNDS
+                            + " rounds x " + ConvBench.STEPS + " steps likewise; only when named, not with all.")
     String nets;
 
     @Option(names = "--no-sweep", description = "Skip the sweep-throughput part.")
@@ -89,7 +93,7 @@ final class BenchCommand implements Callable<Integer> {
             paramLabel = "STEPS",
             description = "Instead of timing: train each net --nets selects (default " + MemorySoak.DEFAULT_NETS
                     + ") for STEPS steps, with the DL4J loop and, where the stacked engine builds the net, as a stack"
-                    + " of --soak-stack runs (a transformer: as a sweep's run); report RSS and off-heap memory at"
+                    + " of --soak-stack runs (a transformer or conv net: as a sweep's run); report RSS and off-heap memory at"
                     + " start, middle and end, and the peak RSS.")
     int soak;
 
@@ -157,10 +161,12 @@ final class BenchCommand implements Callable<Integer> {
         boolean recurrent = picked.equals("all") || RecurrentBench.NET.startsWith(picked);
         boolean feedForward = !BenchNets.selected(picked).isEmpty();
         List<String> transformers = TransformerBench.selected(picked);
-        if (!feedForward && !recurrent && transformers.isEmpty())
+        // behind --nets: their cost within the default run (≈ 24 min, peak RSS 6.4 GB) was not measured
+        List<String> convs = picked.equals("all") ? List.of() : ConvBench.selected(picked);
+        if (!feedForward && !recurrent && transformers.isEmpty() && convs.isEmpty())
             throw new IllegalArgumentException("--nets: '" + picked + "' selects no net; allowed: all, "
                     + String.join(", ", BenchNets.referenceNets().keySet()) + ", " + RecurrentBench.NET + ", "
-                    + String.join(", ", TransformerBench.NETS));
+                    + String.join(", ", TransformerBench.NETS) + ", " + String.join(", ", ConvBench.NETS));
         if (feedForward)
             StepTimes.run(
                     new StepTimes.Options(csv, rounds, steps, picked, !noOtherEngines), tmp, System.out, System.err);
@@ -176,6 +182,15 @@ final class BenchCommand implements Callable<Integer> {
                     TransformerBench.reference(transformers, TransformerBench.ROUNDS, TransformerBench.STEPS),
                     csv,
                     !feedForward && !recurrent,
+                    System.out);
+        }
+        if (!convs.isEmpty()) {
+            System.err.println("bench: " + String.join(", ", convs) + " (" + ConvBench.ROUNDS + " rounds x "
+                    + ConvBench.STEPS + " steps per variant: bare, with statistics)");
+            ConvBench.print(
+                    ConvBench.reference(convs, ConvBench.ROUNDS, ConvBench.STEPS),
+                    csv,
+                    !feedForward && !recurrent && transformers.isEmpty(),
                     System.out);
         }
         // with csv, stdout holds the csv only
