@@ -24,7 +24,8 @@ final class Representatives {
     }
 
     static String label(Map<String, Object> v, List<String> axes) {
-        if (axes.isEmpty()) return String.valueOf(v.get("activation"));
+        // a model factory's run has no activation of gradsweep's: its custom values name it
+        if (axes.isEmpty()) return String.valueOf(v.get("activation") != null ? v.get("activation") : v.get("custom"));
         return axes.stream()
                 .map(a -> switch (a) {
                     case "activation", "init", "cell", "rec_init" -> String.valueOf(v.get(a));
