@@ -18,6 +18,11 @@ import picocli.CommandLine.Command;
         versionProvider = Main.Version.class,
         description = "Sweeps deep-network configurations on Spark and records per-layer gradient statistics of "
                 + "every training step in Iceberg tables, to find where and when training stalls.",
+        footer = {
+            "",
+            "bin/gradsweep --jars a.jar[,b.jar] COMMAND puts your classes on the classpath (a grid's model.class, a",
+            "ModelFactory of yours: docs/api.md); on a cluster pass them with spark-submit's own --jars."
+        },
         subcommands = {
             SweepCommand.class,
             SqlCommand.class,
