@@ -104,6 +104,48 @@ class ClusterSweepIT {
     }
 
     /**
+     * A grid naming a user's model factory, its jar passed the standard way ({@code spark.jars}, what spark-submit's
+     * {@code --jars} sets): the driver loads and checks the factory, the executors build and train its networks.
+     */
+    @Test
+    @Timeout(value = 10, unit = TimeUnit.MINUTES)
+    void aModelFactorysJarReachesTheDriverAndTheExecutors() throws Exception {
+        Path jar = tmp.resolve("factories.jar");
+        Path classes = Path.of("target/test-classes");
+        try (java.util.jar.JarOutputStream j = new java.util.jar.JarOutputStream(Files.newOutputStream(jar));
+                java.util.stream.Stream<Path> s = Files.list(classes.resolve("dev/gradsweep/api"))) {
+            for (Path c :
+                    (Iterable<Path>) s.filter(f -> f.getFileName().toString().startsWith("TestFactories"))::iterator) {
+                j.putNextEntry(new java.util.jar.JarEntry(classes.relativize(c).toString()));
+                Files.copy(c, j);
+                j.closeEntry();
+            }
+        }
+        Path grid = Files.writeString(
+                tmp.resolve("factory-it.yaml"),
+                String.join(
+                        "\n",
+                        "name: factory_it",
+                        "model: {class: dev.gradsweep.api.TestFactories$Good}",
+                        "task: {kind: spirals, samples: 64}",
+                        "train: {steps: 5, batch: 16, optimizer: adam, lr: 0.01}",
+                        "axes:",
+                        "  custom: {hidden: [4, 6]}",
+                        ""));
+        Path out = tmp.resolve("factory-out");
+        int exit = cluster.submit(
+                List.of("sweep", "--grid", grid.toString(), "--out", out.toString()),
+                Map.of("spark.jars", jar.toAbsolutePath().toString()));
+        assertEquals(0, exit, () -> "spark-submit failed\n" + cluster.diagnostics());
+        SparkSession spark = checkSession();
+        String t = SqlViews.registerTables(spark, out.toString());
+        List<Row> runs =
+                spark.table(t + "runs").select("engine", "status", "custom").collectAsList();
+        assertEquals(2, runs.size(), () -> "runs: " + runs);
+        for (Row r : runs) assertEquals(List.of("factory", "ok"), List.of(r.get(0), r.get(1)), r.toString());
+    }
+
+    /**
      * An executor killed mid-sweep, while it trains a run (its task lost with it), loses nothing: Spark reruns the task
      * elsewhere, only each task's successful attempt is committed, and the lost attempt's files are removed.
      */
