@@ -44,29 +44,16 @@ public final class FactoryDoctor {
         int[] done = {0};
         return Doctor.compareSteps(
                 memory.name(),
-                new Doctor.Steps() {
-                    @Override
-                    public boolean hasNext() {
-                        return done[0] < steps;
-                    }
-
-                    @Override
-                    public void step() {
-                        batches.next();
-                        DataSet d = new DataSet(batches.features, batches.labels);
-                        if (net instanceof MultiLayerNetwork n) n.fit(d);
-                        else ((ComputationGraph) net).fit(d);
-                        done[0]++;
-                    }
-
-                    @Override
-                    public void updateApplied() { // the gradient buffer holds the update now
-                        want.updateApplied(
-                                net instanceof MultiLayerNetwork n
-                                        ? n.getGradientsViewArray()
-                                        : ((ComputationGraph) net).getGradientsViewArray());
-                    }
-                },
+                new Doctor.Steps(
+                        () -> done[0] < steps,
+                        () -> {
+                            batches.next();
+                            DataSet d = new DataSet(batches.features, batches.labels);
+                            if (net instanceof MultiLayerNetwork n) n.fit(d);
+                            else ((ComputationGraph) net).fit(d);
+                            done[0]++;
+                        },
+                        () -> want.updateApplied(gradientView(net))), // the buffer holds the update now
                 out,
                 want.rows,
                 got.rows);
@@ -126,15 +113,20 @@ public final class FactoryDoctor {
         /** The raw gradient of the mean loss and the parameters it was computed at, before the updater. */
         @Override
         public void onGradientCalculation(Model m) {
-            INDArray grad = m instanceof MultiLayerNetwork n
-                    ? n.getGradientsViewArray()
-                    : ((ComputationGraph) m).getGradientsViewArray();
+            INDArray grad = gradientView(m);
             for (Segment s : probe.segments())
                 rows.put(s.layerName + "_" + s.param, Doctor.paramRow(grad, m.params(), s, 1.0 / m.batchSize()));
         }
 
         void updateApplied(INDArray update) {
-            for (Segment s : probe.segments()) rows.get(s.layerName + "_" + s.param)[5] = Doctor.updateL2(update, s);
+            Doctor.updateApplied(rows, probe.segments(), update);
         }
+    }
+
+    /** DL4J's flat gradient buffer (after the updater ran, the update). */
+    private static INDArray gradientView(Model m) {
+        return m instanceof MultiLayerNetwork n
+                ? n.getGradientsViewArray()
+                : ((ComputationGraph) m).getGradientsViewArray();
     }
 }

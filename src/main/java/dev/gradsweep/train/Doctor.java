@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
@@ -81,36 +82,22 @@ public final class Doctor {
         g.addListeners(want); // after the probe: it sees the same activations and the same raw gradient
         return compareSteps(
                 memory.name(),
-                new Steps() {
-                    @Override
-                    public boolean hasNext() {
-                        return loop.hasNext();
-                    }
-
-                    @Override
-                    public void step() {
-                        loop.step();
-                    }
-
-                    @Override
-                    public void updateApplied() {
-                        want.updateApplied(g.getGradientsViewArray()); // the buffer holds the update now
-                    }
-                },
+                new Steps(loop::hasNext, loop::step, () -> want.updateApplied(g.getGradientsViewArray())),
                 out,
                 want.rows,
                 got.rows);
     }
 
-    /** One engine's side of {@link #compareSteps}: its training steps, and the update once a step applied it. */
-    public interface Steps {
-        boolean hasNext();
+    /**
+     * One engine's side of {@link #compareSteps}: whether it has steps left, one training step (the path's rows reach
+     * its recorder, the expected rows their map), and the step's update once applied (its update_l2 into the expected
+     * params rows).
+     */
+    public record Steps(BooleanSupplier hasNext, Runnable step, Runnable updateApplied) {}
 
-        /** One training step: the path's rows reach its recorder, the expected rows their map. */
-        void step();
-
-        /** The step's update is applied: its update_l2 into the expected params rows. */
-        void updateApplied();
+    /** update_l2 of every segment's expected params row (keyed "layerName_param") from the flat update buffer. */
+    public static void updateApplied(Map<String, double[]> want, Segment[] segments, INDArray update) {
+        for (Segment s : segments) want.get(s.layerName + "_" + s.param)[5] = updateL2(update, s);
     }
 
     /**
@@ -120,11 +107,11 @@ public final class Doctor {
     public static Result compareSteps(
             String path, Steps steps, RunOutcome out, Map<String, double[]> want, Map<String, double[]> got) {
         Comparison c = new Comparison();
-        for (int step = 0; steps.hasNext() && c.disagreement == null; step++) {
-            steps.step();
+        for (int step = 0; steps.hasNext().getAsBoolean() && c.disagreement == null; step++) {
+            steps.step().run();
             if (out.status != RunOutcome.Status.OK)
                 return c.result(path, "training stopped at step " + step + ": " + out.error);
-            steps.updateApplied();
+            steps.updateApplied().run();
             for (Map.Entry<String, double[]> e : want.entrySet()) {
                 double[] p = got.get(step + " " + e.getKey());
                 if (p == null) return c.result(path, "no row " + e.getKey() + " at step " + step);
@@ -216,7 +203,7 @@ public final class Doctor {
         }
 
         void updateApplied(INDArray update) {
-            for (Segment s : segments) rows.get(s.layerName + "_" + s.param)[5] = updateL2(update, s);
+            Doctor.updateApplied(rows, segments, update);
         }
     }
 

@@ -73,23 +73,10 @@ public final class TransformerDoctor {
         RunOutcome out = new RunOutcome();
         return Doctor.compareSteps(
                 memory.name(),
-                new Doctor.Steps() {
-                    @Override
-                    public boolean hasNext() {
-                        return trainer.hasNext();
-                    }
-
-                    @Override
-                    public void step() {
-                        trainer.step(got, out);
-                    }
-
-                    @Override
-                    public void updateApplied() {
-                        for (Segment s : segs)
-                            want.get(s.layerName + "_" + s.param)[5] = Doctor.updateL2(net.gradient(), s);
-                    }
-                },
+                new Doctor.Steps(
+                        trainer::hasNext,
+                        () -> trainer.step(got, out),
+                        () -> Doctor.updateApplied(want, segs, net.gradient())),
                 out,
                 want,
                 got.rows);
