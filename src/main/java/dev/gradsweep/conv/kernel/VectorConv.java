@@ -9,9 +9,11 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The float32 convolution of a {@link ConvShape} and its gradients in the JDK's Vector API (docs/conv-engine.md):
- * output channels across the lanes, the input broadcast, 4 output pixels per pass. Every inner loop is one flat loop
- * over an offset table: with vector accumulators carried through nested loops, JDK 17's C2 left them in memory and
- * the same arithmetic ran 15× slower. The input is read with its zero border ({@link #pad}), so no loop tests an
+ * output channels across the lanes, the input broadcast, register blocks of 4 output pixels (or 4 rows of ∂W) × 4, 2
+ * or 1 vectors of output channels. Every inner loop is one flat loop over an offset table: with vector accumulators
+ * carried through nested loops, JDK 17's C2 left them in memory and the same arithmetic ran 15× slower; and the
+ * kernels store their accumulators themselves: handed to a helper that C2 did not inline (its node-count cutoff), the
+ * 16-accumulator loop ran 4× slower. The input is read with its zero border ({@link #pad}), so no loop tests an
  * edge. Same sums as {@link ReferenceConv}, in float and in another order.
  */
 public final class VectorConv {
@@ -36,6 +38,12 @@ public final class VectorConv {
                 System.arraycopy(x, (b * s.height() + r) * row, xp, ((b * hp + r + p) * wp + p) * s.in(), row);
     }
 
+    /**
+     * With AVX-512's 32 vector registers, 16 accumulators and their operands fit: 4 × 4 register blocks are taken
+     * (else 4 × 2, which 16 registers hold). More FMAs per load made the kernels 2× faster than 4 × 1 (docs/conv.md).
+     */
+    private static final boolean WIDE = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
+
     /** y = the convolution of the padded input xp with w. */
     public static void forward(ConvShape s, float[] xp, float[] w, float[] y) {
         int ci = s.in(), co = s.out(), wp = s.paddedW(), hp = s.paddedH(), oh = s.outH(), ow = s.outW();
@@ -44,16 +52,102 @@ public final class VectorConv {
         for (int b = 0; b < s.batch(); b++)
             for (int i = 0; i < oh; i++) {
                 int rowIn = (b * hp + i * s.stride()) * wp, rowOut = (b * oh + i) * ow;
-                for (int o = 0; o < co; o += L) {
-                    VectorMask<Float> m = S.indexInRange(o, co);
-                    int j = 0;
-                    if (m.allTrue())
-                        for (; j + 4 <= ow; j += 4)
-                            four(xp, w, y, off, n, (rowIn + j * s.stride()) * ci, step, co, o, (rowOut + j) * co + o);
-                    for (; j < ow; j++)
-                        one(xp, w, y, off, n, (rowIn + j * s.stride()) * ci, co, o, (rowOut + j) * co + o, m);
+                for (int o = 0; o < co; ) {
+                    int v = vectors(co - o), j = 0;
+                    for (; v > 0 && j + 4 <= ow; j += 4) {
+                        int x0 = (rowIn + j * s.stride()) * ci, y0 = (rowOut + j) * co + o;
+                        if (v == 4) fourByFour(xp, w, y, off, n, x0, step, co, o, y0);
+                        else if (v == 2) fourByTwo(xp, w, y, off, n, x0, step, co, o, y0);
+                        else four(xp, w, y, off, n, x0, step, co, o, y0);
+                    }
+                    for (int u = 0; u < Math.max(v, 1); u++, o += L) {
+                        VectorMask<Float> m = S.indexInRange(o, co);
+                        for (int jj = j; jj < ow; jj++)
+                            one(xp, w, y, off, n, (rowIn + jj * s.stride()) * ci, co, o, (rowOut + jj) * co + o, m);
+                    }
                 }
             }
+    }
+
+    /** Whole vectors of channels one register block takes from the {@code left} channels: 4, 2, 1 or 0 (a masked tail). */
+    private static int vectors(int left) {
+        if (WIDE && left >= 4 * L) return 4;
+        if (left >= 2 * L) return 2;
+        return left >= L ? 1 : 0;
+    }
+
+    private static void fourByFour(
+            float[] xp, float[] w, float[] y, int[] off, int n, int x0, int step, int co, int o, int y0) {
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0, d0 = a0, d1 = a0, d2 = a0, d3 = a0;
+        for (int t = 0; t < n; t++) {
+            int wi = t * co + o, xi = x0 + off[t];
+            FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + L);
+            FloatVector w2 = FloatVector.fromArray(S, w, wi + 2 * L), w3 = FloatVector.fromArray(S, w, wi + 3 * L);
+            FloatVector p0 = FloatVector.broadcast(S, xp[xi]), p1 = FloatVector.broadcast(S, xp[xi + step]);
+            FloatVector p2 = FloatVector.broadcast(S, xp[xi + 2 * step]),
+                    p3 = FloatVector.broadcast(S, xp[xi + 3 * step]);
+            a0 = w0.fma(p0, a0);
+            a1 = w0.fma(p1, a1);
+            a2 = w0.fma(p2, a2);
+            a3 = w0.fma(p3, a3);
+            b0 = w1.fma(p0, b0);
+            b1 = w1.fma(p1, b1);
+            b2 = w1.fma(p2, b2);
+            b3 = w1.fma(p3, b3);
+            c0 = w2.fma(p0, c0);
+            c1 = w2.fma(p1, c1);
+            c2 = w2.fma(p2, c2);
+            c3 = w2.fma(p3, c3);
+            d0 = w3.fma(p0, d0);
+            d1 = w3.fma(p1, d1);
+            d2 = w3.fma(p2, d2);
+            d3 = w3.fma(p3, d3);
+        }
+        a0.intoArray(y, y0);
+        a1.intoArray(y, y0 + co);
+        a2.intoArray(y, y0 + 2 * co);
+        a3.intoArray(y, y0 + 3 * co);
+        b0.intoArray(y, y0 + L);
+        b1.intoArray(y, y0 + L + co);
+        b2.intoArray(y, y0 + L + 2 * co);
+        b3.intoArray(y, y0 + L + 3 * co);
+        c0.intoArray(y, y0 + 2 * L);
+        c1.intoArray(y, y0 + 2 * L + co);
+        c2.intoArray(y, y0 + 2 * L + 2 * co);
+        c3.intoArray(y, y0 + 2 * L + 3 * co);
+        d0.intoArray(y, y0 + 3 * L);
+        d1.intoArray(y, y0 + 3 * L + co);
+        d2.intoArray(y, y0 + 3 * L + 2 * co);
+        d3.intoArray(y, y0 + 3 * L + 3 * co);
+    }
+
+    private static void fourByTwo(
+            float[] xp, float[] w, float[] y, int[] off, int n, int x0, int step, int co, int o, int y0) {
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        for (int t = 0; t < n; t++) {
+            FloatVector w0 = FloatVector.fromArray(S, w, t * co + o), w1 = FloatVector.fromArray(S, w, t * co + o + L);
+            int xi = x0 + off[t];
+            FloatVector p0 = FloatVector.broadcast(S, xp[xi]), p1 = FloatVector.broadcast(S, xp[xi + step]);
+            FloatVector p2 = FloatVector.broadcast(S, xp[xi + 2 * step]),
+                    p3 = FloatVector.broadcast(S, xp[xi + 3 * step]);
+            a0 = w0.fma(p0, a0);
+            a1 = w0.fma(p1, a1);
+            a2 = w0.fma(p2, a2);
+            a3 = w0.fma(p3, a3);
+            b0 = w1.fma(p0, b0);
+            b1 = w1.fma(p1, b1);
+            b2 = w1.fma(p2, b2);
+            b3 = w1.fma(p3, b3);
+        }
+        a0.intoArray(y, y0);
+        a1.intoArray(y, y0 + co);
+        a2.intoArray(y, y0 + 2 * co);
+        a3.intoArray(y, y0 + 3 * co);
+        b0.intoArray(y, y0 + L);
+        b1.intoArray(y, y0 + L + co);
+        b2.intoArray(y, y0 + L + 2 * co);
+        b3.intoArray(y, y0 + L + 3 * co);
     }
 
     private static void four(
@@ -102,34 +196,106 @@ public final class VectorConv {
             for (int i = 0; i < oh; i++)
                 for (int j = 0; j < ow; j++) pix[q++] = ((b * hp + i * s.stride()) * wp + j * s.stride()) * ci;
         int n = off.length;
-        for (int o = 0; o < co; o += L) {
-            VectorMask<Float> m = S.indexInRange(o, co);
-            int t = 0;
-            for (; t + 4 <= n; t += 4)
-                fourRows(xp, dy, dw, pix, off[t], off[t + 1], off[t + 2], off[t + 3], co, o, t, m);
-            for (; t < n; t++) {
-                FloatVector a = FloatVector.zero(S);
-                for (int q = 0; q < pix.length; q++)
-                    a = FloatVector.fromArray(S, dy, q * co + o, m)
-                            .fma(FloatVector.broadcast(S, xp[pix[q] + off[t]]), a);
-                a.intoArray(dw, t * co + o, m);
+        for (int o = 0; o < co; ) {
+            int v = vectors(co - o), t = 0;
+            for (; v >= 2 && t + 4 <= n; t += 4)
+                if (v == 4) rowsByFour(xp, dy, dw, pix, off, t, co, o);
+                else rowsByTwo(xp, dy, dw, pix, off, t, co, o);
+            for (int u = 0; u < Math.max(v, 1); u++, o += L) {
+                VectorMask<Float> m = S.indexInRange(o, co);
+                int r = t;
+                for (; r + 4 <= n; r += 4) fourRows(xp, dy, dw, pix, off, r, co, o, m);
+                for (; r < n; r++) {
+                    FloatVector a = FloatVector.zero(S);
+                    for (int q = 0; q < pix.length; q++)
+                        a = FloatVector.fromArray(S, dy, q * co + o, m)
+                                .fma(FloatVector.broadcast(S, xp[pix[q] + off[r]]), a);
+                    a.intoArray(dw, r * co + o, m);
+                }
             }
         }
     }
 
+    /** Rows t … t + 3 of dw, 4 vectors of output channels from o. */
+    private static void rowsByFour(float[] xp, float[] dy, float[] dw, int[] pix, int[] off, int t, int co, int o) {
+        int f0 = off[t], f1 = off[t + 1], f2 = off[t + 2], f3 = off[t + 3];
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0, d0 = a0, d1 = a0, d2 = a0, d3 = a0;
+        for (int q = 0; q < pix.length; q++) {
+            int g = q * co + o, x = pix[q];
+            FloatVector g0 = FloatVector.fromArray(S, dy, g), g1 = FloatVector.fromArray(S, dy, g + L);
+            FloatVector g2 = FloatVector.fromArray(S, dy, g + 2 * L), g3 = FloatVector.fromArray(S, dy, g + 3 * L);
+            FloatVector x0 = FloatVector.broadcast(S, xp[x + f0]), x1 = FloatVector.broadcast(S, xp[x + f1]);
+            FloatVector x2 = FloatVector.broadcast(S, xp[x + f2]), x3 = FloatVector.broadcast(S, xp[x + f3]);
+            a0 = g0.fma(x0, a0);
+            a1 = g0.fma(x1, a1);
+            a2 = g0.fma(x2, a2);
+            a3 = g0.fma(x3, a3);
+            b0 = g1.fma(x0, b0);
+            b1 = g1.fma(x1, b1);
+            b2 = g1.fma(x2, b2);
+            b3 = g1.fma(x3, b3);
+            c0 = g2.fma(x0, c0);
+            c1 = g2.fma(x1, c1);
+            c2 = g2.fma(x2, c2);
+            c3 = g2.fma(x3, c3);
+            d0 = g3.fma(x0, d0);
+            d1 = g3.fma(x1, d1);
+            d2 = g3.fma(x2, d2);
+            d3 = g3.fma(x3, d3);
+        }
+        int at = t * co + o;
+        a0.intoArray(dw, at);
+        a1.intoArray(dw, at + co);
+        a2.intoArray(dw, at + 2 * co);
+        a3.intoArray(dw, at + 3 * co);
+        b0.intoArray(dw, at + L);
+        b1.intoArray(dw, at + L + co);
+        b2.intoArray(dw, at + L + 2 * co);
+        b3.intoArray(dw, at + L + 3 * co);
+        c0.intoArray(dw, at + 2 * L);
+        c1.intoArray(dw, at + 2 * L + co);
+        c2.intoArray(dw, at + 2 * L + 2 * co);
+        c3.intoArray(dw, at + 2 * L + 3 * co);
+        d0.intoArray(dw, at + 3 * L);
+        d1.intoArray(dw, at + 3 * L + co);
+        d2.intoArray(dw, at + 3 * L + 2 * co);
+        d3.intoArray(dw, at + 3 * L + 3 * co);
+    }
+
+    /** Rows t … t + 3 of dw, 2 vectors of output channels from o. */
+    private static void rowsByTwo(float[] xp, float[] dy, float[] dw, int[] pix, int[] off, int t, int co, int o) {
+        int f0 = off[t], f1 = off[t + 1], f2 = off[t + 2], f3 = off[t + 3];
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        for (int q = 0; q < pix.length; q++) {
+            int g = q * co + o, x = pix[q];
+            FloatVector g0 = FloatVector.fromArray(S, dy, g), g1 = FloatVector.fromArray(S, dy, g + L);
+            FloatVector x0 = FloatVector.broadcast(S, xp[x + f0]), x1 = FloatVector.broadcast(S, xp[x + f1]);
+            FloatVector x2 = FloatVector.broadcast(S, xp[x + f2]), x3 = FloatVector.broadcast(S, xp[x + f3]);
+            a0 = g0.fma(x0, a0);
+            a1 = g0.fma(x1, a1);
+            a2 = g0.fma(x2, a2);
+            a3 = g0.fma(x3, a3);
+            b0 = g1.fma(x0, b0);
+            b1 = g1.fma(x1, b1);
+            b2 = g1.fma(x2, b2);
+            b3 = g1.fma(x3, b3);
+        }
+        int at = t * co + o;
+        a0.intoArray(dw, at);
+        a1.intoArray(dw, at + co);
+        a2.intoArray(dw, at + 2 * co);
+        a3.intoArray(dw, at + 3 * co);
+        b0.intoArray(dw, at + L);
+        b1.intoArray(dw, at + L + co);
+        b2.intoArray(dw, at + L + 2 * co);
+        b3.intoArray(dw, at + L + 3 * co);
+    }
+
+    /** Rows t … t + 3 of dw, one (masked) vector of output channels from o. */
     private static void fourRows(
-            float[] xp,
-            float[] dy,
-            float[] dw,
-            int[] pix,
-            int f0,
-            int f1,
-            int f2,
-            int f3,
-            int co,
-            int o,
-            int t,
-            VectorMask<Float> m) {
+            float[] xp, float[] dy, float[] dw, int[] pix, int[] off, int t, int co, int o, VectorMask<Float> m) {
+        int f0 = off[t], f1 = off[t + 1], f2 = off[t + 2], f3 = off[t + 3];
         FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
         for (int q = 0; q < pix.length; q++) {
             FloatVector g = FloatVector.fromArray(S, dy, q * co + o, m);

@@ -15,14 +15,18 @@ import org.junit.jupiter.api.Test;
  * Accuracy and Stability, §3.1), n the terms of each sum.
  */
 class VectorConvTest {
-    /** Stride 1 and 2, 3 × 3 and 1 × 1, output channels below, at and above a vector's lanes, odd widths. */
+    /**
+     * Stride 1 and 2, 3 × 3 and 1 × 1, output channels below, at and above a vector's lanes, odd widths; 40 → 44
+     * channels take every register block at once (4, 2 or 1 whole vectors and a masked tail, both ways).
+     */
     static final List<ConvShape> SHAPES = List.of(
             new ConvShape(2, 5, 6, 3, 16, 3, 1),
             new ConvShape(2, 6, 6, 16, 32, 3, 2),
             new ConvShape(2, 5, 7, 5, 20, 3, 2),
             new ConvShape(3, 4, 4, 8, 16, 1, 2),
             new ConvShape(1, 3, 3, 2, 5, 3, 1),
-            new ConvShape(2, 9, 11, 4, 8, 3, 1));
+            new ConvShape(2, 9, 11, 4, 8, 3, 1),
+            new ConvShape(1, 5, 6, 40, 44, 3, 1));
 
     static float[] random(int n, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
