@@ -75,7 +75,7 @@ final class BenchCommand implements Callable<Integer> {
                             + " steps likewise. " + ConvBench.RESNET + ", " + ConvBench.PLAIN
                             + ": issue #29's ResNet (3 stages x 3 basic blocks, 16/32/64 channels, batch norm) and"
                             + " its plain twin (18 convs), 3 x 16 x 16, batch 32, timed in " + ConvBench.ROUNDS
-                            + " rounds x " + ConvBench.STEPS + " steps likewise; only when named, not with all.")
+                            + " rounds x " + ConvBench.STEPS + " steps likewise.")
     String nets;
 
     @Option(names = "--no-sweep", description = "Skip the sweep-throughput part.")
@@ -161,8 +161,7 @@ final class BenchCommand implements Callable<Integer> {
         boolean recurrent = picked.equals("all") || RecurrentBench.NET.startsWith(picked);
         boolean feedForward = !BenchNets.selected(picked).isEmpty();
         List<String> transformers = TransformerBench.selected(picked);
-        // behind --nets: their cost within the default run (≈ 24 min, peak RSS 6.4 GB) was not measured
-        List<String> convs = picked.equals("all") ? List.of() : ConvBench.selected(picked);
+        List<String> convs = ConvBench.selected(picked);
         if (!feedForward && !recurrent && transformers.isEmpty() && convs.isEmpty())
             throw new IllegalArgumentException("--nets: '" + picked + "' selects no net; allowed: all, "
                     + String.join(", ", BenchNets.referenceNets().keySet()) + ", " + RecurrentBench.NET + ", "
