@@ -155,6 +155,9 @@ WITH prof AS (
   LEFT JOIN attention_evidence x ON x.run_id = r.run_id
 ), v AS (
   SELECT e.*,
+         -- a listener's or a factory's run may record no activation statistics: say so rather than "10^null"
+         CASE WHEN log10_act_out IS NULL THEN 'no activation scale recorded'
+              ELSE format_string('the activation scale 10^%.1f of layer 0\'s', log10_act_out) END AS act_scale,
          CASE WHEN status = 'failed' THEN 'failed'
               WHEN status = 'diverged' OR NOT (loss_last <= ${gradsweep.diverge_loss_ratio} * loss_first) THEN 'diverged'
               WHEN log10_delta_in > log10(${gradsweep.explode_ratio})
@@ -239,19 +242,19 @@ SELECT run_id, sweep, depth, width, activation, init, norm, placement, skip, tas
            CASE WHEN recurrent
                 THEN format_string('%s (learning needs %s of the gap), although %s and the largest update ratio is %.1e',
                                    progress, '${gradsweep.min_gap_closed}', through_time, update_ratio_max)
-                ELSE format_string('%s (learning needs %s of the gap), although δ at layer 0 is 10^%.1f of %s, the activation scale 10^%.1f of layer 0\'s and the largest update ratio %.1e',
-                                   progress, '${gradsweep.min_gap_closed}', log10_delta_in, ref_name, log10_act_out,
+                ELSE format_string('%s (learning needs %s of the gap), although δ at layer 0 is 10^%.1f of %s, %s and the largest update ratio %.1e',
+                                   progress, '${gradsweep.min_gap_closed}', log10_delta_in, ref_name, act_scale,
                                    update_ratio_max) END
          WHEN 'progress_unknown' THEN
            CASE WHEN recurrent
                 THEN format_string('%s; %s', progress, through_time)
-                ELSE format_string('%s; δ at layer 0 is 10^%.1f of %s, the activation scale 10^%.1f of layer 0\'s',
-                                   progress, log10_delta_in, ref_name, log10_act_out) END
+                ELSE format_string('%s; δ at layer 0 is 10^%.1f of %s, %s',
+                                   progress, log10_delta_in, ref_name, act_scale) END
          ELSE
            CASE WHEN recurrent
                 THEN format_string('closed %.0f%% of the gap; %s', 100 * gap_closed, through_time)
-                ELSE format_string('closed %.0f%% of the gap; δ at layer 0 is 10^%.1f of %s, the activation scale 10^%.1f of layer 0\'s',
-                                   100 * gap_closed, log10_delta_in, ref_name, log10_act_out) END END AS reason,
+                ELSE format_string('closed %.0f%% of the gap; δ at layer 0 is 10^%.1f of %s, %s',
+                                   100 * gap_closed, log10_delta_in, ref_name, act_scale) END END AS reason,
        status, steps_done, loss_first, loss_last, loss_baseline, gap_closed,
        log10_delta_in, log10_act_out, delta_ref_layer, slope_delta, slope_w, slope_act,
        saturated_frac, dead_frac, gate_mean, gate_saturated_frac, update_ratio_in, update_ratio_out, update_ratio_max,

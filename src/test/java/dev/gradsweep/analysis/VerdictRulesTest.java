@@ -223,6 +223,14 @@ class VerdictRulesTest {
         st.addAll(stalls("ok-frozen", Map.of(), diverged));
         runs.add(rule("healthy", "seed", 7L));
         st.addAll(stalls("healthy", Map.of(), Map.of()));
+        // the same without activation statistics (a listener's run may record none): log10_act_out is null
+        runs.add(rule("no-act", "seed", 8L));
+        for (Row r : stalls("no-act", Map.of(), Map.of())) {
+            Object[] a = new Object[r.size()];
+            for (int i = 0; i < a.length; i++) a[i] = r.get(i);
+            a[Table.LAYER_STALLS.index("log10_act_rel")] = null;
+            st.add(RowFactory.create(a));
+        }
     }
 
     @Test
@@ -256,6 +264,10 @@ class VerdictRulesTest {
                 "closed 50% of the gap; δ at layer 0 is 10^-0.5 of the output layer's, the activation scale"
                         + " 10^0.0 of layer 0's",
                 v.get("healthy").getAs("reason"));
+        assertEquals("healthy", v.get("no-act").getAs("verdict"));
+        assertEquals(
+                "closed 50% of the gap; δ at layer 0 is 10^-0.5 of the output layer's, no activation scale recorded",
+                v.get("no-act").getAs("reason"));
 
         assertEquals("diverged", v.get("diverged").getAs("verdict"));
         for (Map<String, Row> view : List.of(v, stalls)) {
