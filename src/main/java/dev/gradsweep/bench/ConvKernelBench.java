@@ -79,11 +79,7 @@ public final class ConvKernelBench {
         System.out.printf(
                 "bench ResNet's %d convolutions, batch 32, %d float lanes: forward %.2f ms, backward %.2f ms"
                         + " (weight + input gradients), thread CPU, median of %d rounds%n",
-                n,
-                jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length(),
-                fwd[rounds / 2],
-                bwd[rounds / 2],
-                rounds);
+                n, VectorConv.lanes(), fwd[rounds / 2], bwd[rounds / 2], rounds);
     }
 
     private static float[] fill(int n, Random r) {

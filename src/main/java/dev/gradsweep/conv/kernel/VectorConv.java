@@ -29,6 +29,11 @@ public final class VectorConv {
 
     private VectorConv() {}
 
+    /** The float lanes of the kernels' vectors. */
+    public static int lanes() {
+        return L;
+    }
+
     /** xp = x with a zero border of {@code s.pad()} pixels: [batch, paddedH, paddedW, in]. */
     public static void pad(ConvShape s, float[] x, float[] xp) {
         int p = s.pad(), hp = s.paddedH(), wp = s.paddedW(), row = s.width() * s.in();
