@@ -325,8 +325,9 @@ public final class VectorConv {
     public static void inputGrad(ConvShape s, float[] dy, float[] w, float[] dx, float[] d, float[] wt) {
         ConvShape t = transposed(s);
         int p = s.pad(), k = s.k(), ci = s.in(), co = s.out(), hp = t.paddedH(), wp = t.paddedW();
-        Arrays.fill(d, 0, t.paddedSize(), 0f);
-        for (int b = 0; b < s.batch(); b++)
+        if (s.stride() == 1) pad(new ConvShape(s.batch(), s.outH(), s.outW(), co, ci, k, 1), dy, d); // whole rows
+        else Arrays.fill(d, 0, t.paddedSize(), 0f);
+        for (int b = 0; s.stride() == 2 && b < s.batch(); b++)
             for (int i = 0; i < s.outH(); i++)
                 for (int j = 0; j < s.outW(); j++)
                     System.arraycopy(
