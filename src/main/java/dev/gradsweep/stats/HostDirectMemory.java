@@ -713,7 +713,7 @@ final class HostDirectMemory implements TrainingMemory {
             return;
         }
         float[] out = hostConv.buffer(2, s.outputSize());
-        hostConv.forward(s, floats(x, 0), floats(w, 1), out);
+        hostConv.forward(s, x.data().asNioFloat(), HostMemory.offset(x), floats(w, 1), out);
         put(out, y);
     }
 
@@ -724,7 +724,7 @@ final class HostDirectMemory implements TrainingMemory {
             return;
         }
         float[] gx = dx == null ? null : hostConv.buffer(3, s.inputSize()), gw = hostConv.buffer(4, s.weightSize());
-        hostConv.backward(s, floats(x, 0), floats(w, 1), floats(dy, 2), gx, gw);
+        hostConv.backward(s, x.data().asNioFloat(), HostMemory.offset(x), floats(w, 1), floats(dy, 2), gx, gw);
         if (gx != null) put(gx, dx);
         put(gw, dw);
     }

@@ -1,5 +1,7 @@
 package dev.gradsweep.conv.kernel;
 
+import java.nio.FloatBuffer;
+
 /**
  * The host path's float32 convolution on Java arrays: {@link VectorConv} with grow-only scratch (the padded input, the
  * spread output gradient, the transposed weights) and numbered buffers its caller copies the arrays' host memory into
@@ -20,17 +22,17 @@ public final class HostConv {
         return slots[slot];
     }
 
-    /** y ← x ∗ w (x unpadded NHWC). */
-    public void forward(ConvShape s, float[] x, float[] w, float[] y) {
+    /** y ← x ∗ w (x unpadded NHWC, its elements at {@code offset} in a host buffer). */
+    public void forward(ConvShape s, FloatBuffer x, int offset, float[] w, float[] y) {
         float[] xp = grow(PADDED, s.paddedSize());
-        VectorConv.pad(s, x, xp);
+        VectorConv.pad(s, x, offset, xp);
         VectorConv.forward(s, xp, w, y);
     }
 
-    /** dw ← ∂(Σ y·dy)/∂w and, with dx non-null, dx ← ∂(Σ y·dy)/∂x. */
-    public void backward(ConvShape s, float[] x, float[] w, float[] dy, float[] dx, float[] dw) {
+    /** dw ← ∂(Σ y·dy)/∂w and, with dx non-null, dx ← ∂(Σ y·dy)/∂x (x as for {@link #forward}). */
+    public void backward(ConvShape s, FloatBuffer x, int offset, float[] w, float[] dy, float[] dx, float[] dw) {
         float[] xp = grow(PADDED, s.paddedSize());
-        VectorConv.pad(s, x, xp);
+        VectorConv.pad(s, x, offset, xp);
         VectorConv.weightGrad(s, xp, dy, dw);
         if (dx == null) return;
         ConvShape t = VectorConv.transposed(s);

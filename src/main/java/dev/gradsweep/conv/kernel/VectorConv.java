@@ -1,5 +1,6 @@
 package dev.gradsweep.conv.kernel;
 
+import java.nio.FloatBuffer;
 import java.util.Arrays;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
@@ -36,11 +37,16 @@ public final class VectorConv {
 
     /** xp = x with a zero border of {@code s.pad()} pixels: [batch, paddedH, paddedW, in]. */
     public static void pad(ConvShape s, float[] x, float[] xp) {
+        pad(s, FloatBuffer.wrap(x), 0, xp);
+    }
+
+    /** The same from x's elements at {@code offset} in a (host) buffer: no copy of x on the way. */
+    public static void pad(ConvShape s, FloatBuffer x, int offset, float[] xp) {
         int p = s.pad(), hp = s.paddedH(), wp = s.paddedW(), row = s.width() * s.in();
         Arrays.fill(xp, 0, s.paddedSize(), 0f);
         for (int b = 0; b < s.batch(); b++)
             for (int r = 0; r < s.height(); r++)
-                System.arraycopy(x, (b * s.height() + r) * row, xp, ((b * hp + r + p) * wp + p) * s.in(), row);
+                x.get(offset + (b * s.height() + r) * row, xp, ((b * hp + r + p) * wp + p) * s.in(), row);
     }
 
     /**
