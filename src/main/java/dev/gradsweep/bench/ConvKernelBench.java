@@ -52,7 +52,7 @@ public final class ConvKernelBench {
             y[i] = new float[s.outputSize()];
             dw[i] = new float[s.weightSize()];
             dx[i] = new float[s.inputSize()];
-            d[i] = new float[t.paddedSize()];
+            d[i] = new float[VectorConv.scratchSize(s)];
             wt[i] = new float[t.weightSize()];
         }
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();

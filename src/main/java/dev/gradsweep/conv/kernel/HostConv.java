@@ -35,7 +35,6 @@ public final class HostConv {
         VectorConv.pad(s, x, offset, xp);
         VectorConv.weightGrad(s, xp, dy, dw);
         if (dx == null) return;
-        ConvShape t = VectorConv.transposed(s);
-        VectorConv.inputGrad(s, dy, w, dx, grow(SPREAD, t.paddedSize()), grow(ROTATED, s.weightSize()));
+        VectorConv.inputGrad(s, dy, w, dx, grow(SPREAD, VectorConv.scratchSize(s)), grow(ROTATED, s.weightSize()));
     }
 }

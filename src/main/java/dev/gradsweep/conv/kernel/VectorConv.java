@@ -323,31 +323,57 @@ public final class VectorConv {
     }
 
     /**
-     * dx = ∂(Σ y·dy)/∂x as a stride-1 convolution: dx[r, c] = Σ w[k−1−ty, k−1−tx][c][o] · D[r + ty, c + tx, o] with
-     * D the output gradient spread to D[i·s + p, j·s + p] = dy[i, j] over zeros (stride 2: every other row and
-     * column), so it runs on {@link #forward}'s kernel. {@code d} holds paddedSize() of the transposed shape and
-     * {@code wt} weightSize(): scratch, overwritten.
+     * dx = ∂(Σ y·dy)/∂x. Stride 1: a convolution of the padded output gradient with the rotated, transposed weights,
+     * dx[r, c] = Σ w[k−1−ty, k−1−tx][c][o] · D[r + ty, c + tx, o], on {@link #forward}'s kernel. Stride 2 (where that
+     * convolution would run over the gradient spread over zeros, 4× the work): per output pixel the products with
+     * every tap, col[q][t, c] = Σ_o dy[q, o] · w[t][c][o] (a 1 × 1 convolution on the same kernel), added to the input
+     * pixels the taps read. {@code d} holds {@link #scratchSize} and {@code wt} weightSize(): scratch, overwritten.
      */
     public static void inputGrad(ConvShape s, float[] dy, float[] w, float[] dx, float[] d, float[] wt) {
-        ConvShape t = transposed(s);
-        int p = s.pad(), k = s.k(), ci = s.in(), co = s.out(), hp = t.paddedH(), wp = t.paddedW();
-        if (s.stride() == 1) pad(new ConvShape(s.batch(), s.outH(), s.outW(), co, ci, k, 1), dy, d); // whole rows
-        else Arrays.fill(d, 0, t.paddedSize(), 0f);
-        for (int b = 0; s.stride() == 2 && b < s.batch(); b++)
-            for (int i = 0; i < s.outH(); i++)
-                for (int j = 0; j < s.outW(); j++)
-                    System.arraycopy(
-                            dy,
-                            ((b * s.outH() + i) * s.outW() + j) * co,
-                            d,
-                            ((b * hp + i * s.stride() + p) * wp + j * s.stride() + p) * co,
-                            co);
+        int k = s.k(), ci = s.in(), co = s.out();
+        if (s.stride() == 2) {
+            int m = s.taps() * ci;
+            for (int tc = 0; tc < m; tc++) for (int o = 0; o < co; o++) wt[o * m + tc] = w[tc * co + o];
+            forward(new ConvShape(s.batch(), s.outH(), s.outW(), co, m, 1, 1), dy, wt, d); // 1 × 1: no padding
+            scatter(s, d, dx);
+            return;
+        }
+        pad(new ConvShape(s.batch(), s.outH(), s.outW(), co, ci, k, 1), dy, d); // whole rows
         for (int ty = 0; ty < k; ty++)
             for (int tx = 0; tx < k; tx++)
                 for (int o = 0; o < co; o++)
                     for (int c = 0; c < ci; c++)
                         wt[((ty * k + tx) * co + o) * ci + c] = w[(((k - 1 - ty) * k + k - 1 - tx) * ci + c) * co + o];
-        forward(t, d, wt, dx);
+        forward(transposed(s), d, wt, dx);
+    }
+
+    /** dx = Σ over output pixels q and taps t of col[q][t, ·] at the input pixel tap t of q reads (borders dropped). */
+    private static void scatter(ConvShape s, float[] col, float[] dx) {
+        int k = s.k(), p = s.pad(), ci = s.in(), m = s.taps() * ci, h = s.height(), wd = s.width();
+        Arrays.fill(dx, 0, s.inputSize(), 0f);
+        for (int b = 0, q = 0; b < s.batch(); b++)
+            for (int i = 0; i < s.outH(); i++)
+                for (int j = 0; j < s.outW(); j++, q++)
+                    for (int ty = 0; ty < k; ty++) {
+                        int r = i * s.stride() + ty - p;
+                        if (r < 0 || r >= h) continue;
+                        for (int tx = 0; tx < k; tx++) {
+                            int c = j * s.stride() + tx - p;
+                            if (c < 0 || c >= wd) continue;
+                            int from = q * m + (ty * k + tx) * ci, to = ((b * h + r) * wd + c) * ci;
+                            for (int u = 0; u < ci; u += L) {
+                                VectorMask<Float> mk = S.indexInRange(u, ci);
+                                FloatVector.fromArray(S, col, from + u, mk)
+                                        .add(FloatVector.fromArray(S, dx, to + u, mk))
+                                        .intoArray(dx, to + u, mk);
+                            }
+                        }
+                    }
+    }
+
+    /** Floats of {@link #inputGrad}'s scratch {@code d}. */
+    public static int scratchSize(ConvShape s) {
+        return s.stride() == 1 ? transposed(s).paddedSize() : s.batch() * s.outH() * s.outW() * s.taps() * s.in();
     }
 
     /** The shape of {@link #inputGrad}'s convolution: from the output gradient's channels back to the input's. */

@@ -114,7 +114,7 @@ class VectorConvTest {
             VectorConv.pad(s, x, xp);
             VectorConv.forward(s, xp, w, y);
             VectorConv.weightGrad(s, xp, g, dw);
-            VectorConv.inputGrad(s, g, w, dx, new float[t.paddedSize()], new float[t.weightSize()]);
+            VectorConv.inputGrad(s, g, w, dx, new float[VectorConv.scratchSize(s)], new float[t.weightSize()]);
 
             double[] ry = new double[y.length], ay = new double[y.length];
             ReferenceConv.forward(s, wide(x), wide(w), ry, ay);
