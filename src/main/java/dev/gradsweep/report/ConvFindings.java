@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiPredicate;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
@@ -33,7 +34,9 @@ final class ConvFindings {
                 "a deep plain (VGG-style) conv net degrades: He et al. 2016 found deeper plain nets train worse than "
                         + "shallower ones and identity shortcuts remove the gap. Try skip: residual (with a norm), or "
                         + "skip: fixup or rezero without one",
-                v -> !"none".equals(v.get("skip")) && "healthy".equals(v.get("verdict")));
+                (ex, v) -> !"none".equals(v.get("skip")) && "healthy".equals(v.get("verdict")),
+                // a ResNet of the same 3 × 3 conv depth (two per block) shows the fix best
+                (ex, v) -> 2 * num(v, "depth") == num(ex, "depth"));
         sentence(
                 out,
                 conv,
@@ -44,7 +47,8 @@ final class ConvFindings {
                 "batch-norm conv net at a batch below " + SMALL_BATCH,
                 "batch norm estimates each channel's statistics from the batch, which is noisy when it is small "
                         + "(Wu & He 2018). Try norm: group (train.groups), which normalises each sample on its own",
-                v -> "group".equals(v.get("norm")) && "healthy".equals(v.get("verdict")));
+                (ex, v) -> "group".equals(v.get("norm")) && "healthy".equals(v.get("verdict")),
+                (ex, v) -> num(v, "batch") == num(ex, "batch"));
         sentence(
                 out,
                 conv,
@@ -56,12 +60,16 @@ final class ConvFindings {
                 "each residual block without a norm adds its branch's variance to the signal, so a deep one starts "
                         + "exploded. Try skip: fixup (Zhang et al. 2019) or rezero (Bachlechner et al. 2020), "
                         + "which start every block at the identity, or norm: batch",
-                v -> ("fixup".equals(v.get("skip")) || "rezero".equals(v.get("skip")))
-                        && "healthy".equals(v.get("verdict")));
+                (ex, v) -> ("fixup".equals(v.get("skip")) || "rezero".equals(v.get("skip")))
+                        && "healthy".equals(v.get("verdict")),
+                (ex, v) -> num(v, "depth") == num(ex, "depth"));
         return out;
     }
 
-    /** "N <what>s are not healthy (e.g. X: verdict). <why>; in this sweep Y is healthy." when any run matches. */
+    /**
+     * "N <what>s are not healthy (e.g. X: verdict). <why>; in this sweep Y is healthy." when any run matches; Y is a
+     * run that {@code fixed} accepts beside the example, one also {@code like} it if there is one.
+     */
     private static void sentence(
             List<String> out,
             List<Map<String, Object>> conv,
@@ -69,7 +77,8 @@ final class ConvFindings {
             Predicate<Map<String, Object>> matches,
             String what,
             String why,
-            Predicate<Map<String, Object>> fixed) {
+            BiPredicate<Map<String, Object>, Map<String, Object>> fixed,
+            BiPredicate<Map<String, Object>, Map<String, Object>> like) {
         List<Map<String, Object>> hit = conv.stream().filter(matches).toList();
         if (hit.isEmpty()) return;
         Map<String, Object> ex = hit.get(0);
@@ -77,9 +86,14 @@ final class ConvFindings {
                 + (hit.size() == 1 ? " is" : "s are")
                 + " not healthy (e.g. " + label.apply(ex) + ", seed " + ex.get("seed") + ": " + ex.get("verdict")
                 + "); " + why);
-        conv.stream().filter(fixed).findFirst().ifPresent(v -> s.append("; in this sweep ")
-                .append(label.apply(v))
-                .append(" is healthy"));
+        List<Map<String, Object>> fixes =
+                conv.stream().filter(v -> fixed.test(ex, v)).toList();
+        fixes.stream()
+                .filter(v -> like.test(ex, v))
+                .findFirst()
+                .or(() -> fixes.stream().findFirst())
+                .ifPresent(
+                        v -> s.append("; in this sweep ").append(label.apply(v)).append(" is healthy"));
         out.add(s.append('.').toString());
     }
 

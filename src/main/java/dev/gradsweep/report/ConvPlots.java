@@ -59,8 +59,9 @@ final class ConvPlots {
             page.save(c, colours, "conv_response_std.png");
             page.md
                     .append("\n## Conv layers: response std (He et al. 2016, Fig. 7)\n\n")
-                    .append("The std of each 3 × 3 conv layer's response (`layers.response_std`: its output after ")
-                    .append("the norm, before the activation or the residual sum), averaged over each run's last ")
+                    .append("The std of each 3 × 3 conv layer's response (`layers.response_std`; post placement: its ")
+                    .append("output after the norm, before the activation or the residual sum; pre placement: the ")
+                    .append("conv's raw output), averaged over each run's last ")
                     .append(LAST_STEPS)
                     .append(" steps and over the configuration's seeds. He et al. found the ResNets' responses ")
                     .append("smaller than the plain nets' of equal depth (residual functions closer to zero) after ")
@@ -68,7 +69,7 @@ final class ConvPlots {
                     .append("Dashed lines: where a stage starts (channels double, the image halves).\n\n");
             page.image("conv_response_std.png", "response std per conv layer");
         }
-        long every = LossCurves.bucket(spark);
+        long every = LossCurves.bucket(spark) * 4; // a quarter of the loss curves' points: minibatch noise hides less
         Map<String, List<double[]>> perRun = LossCurves.points(
                 spark,
                 "SELECT run_id, floor(step / " + every + ") * " + every + ", avg(loss) FROM steps WHERE run_id IN ("
@@ -92,7 +93,9 @@ final class ConvPlots {
                 .append("\n## Conv nets: training loss per configuration\n\n")
                 .append("He et al.'s degradation picture: a deeper plain net above a shallower one, a ResNet of the ")
                 .append("same depth near or below the shallow ones. Each line is the median over the ")
-                .append("configuration's seeds (means over buckets of steps).\n\n");
+                .append(
+                        "configuration's seeds (means over buckets of steps); configurations that are one function (a plain net is ")
+                .append("the same net under pre and post placement) lie on top of each other.\n\n");
         page.image("conv_loss_by_config.png", "training loss per conv configuration");
     }
 
@@ -154,24 +157,33 @@ final class ConvPlots {
         return out;
     }
 
-    /** Dashed vertical lines at the stage boundaries, labelled just under the highest point of the lines. */
+    /**
+     * Dashed vertical lines at the stage boundaries, their labels in rows of headroom added above the lines' highest
+     * point (one row per boundary, so neighbouring labels never overlap each other or the data).
+     */
     static void markStages(XYChart c, Map<Double, List<String>> bounds, List<Charts.Line> lines) {
         if (bounds.isEmpty()) return;
-        double top = lines.stream()
+        double[] y = lines.stream()
                 .flatMapToDouble(l -> Arrays.stream(l.y()))
                 .filter(Double::isFinite)
-                .max()
-                .orElse(Double.NaN);
+                .toArray();
         c.getStyler().setAnnotationLineColor(new Color(120, 120, 120));
         c.getStyler()
                 .setAnnotationLineStroke(new BasicStroke(
                         1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {4f, 4f}, 0f));
         c.getStyler().setAnnotationTextFont(new Font(Font.SANS_SERIF, Font.PLAIN, 10));
         c.getStyler().setAnnotationTextFontColor(new Color(90, 90, 90));
-        bounds.forEach((x, labels) -> {
-            c.addAnnotation(new AnnotationLine(x, true, false));
-            if (Double.isFinite(top)) c.addAnnotation(new AnnotationText(String.join("; ", labels), x, top, false));
-        });
+        double top = Arrays.stream(y).max().orElse(Double.NaN),
+                bottom = Arrays.stream(y).min().orElse(0);
+        double row = Math.max(top - bottom, Math.abs(top) * 0.1 + 1e-12) * 0.07;
+        if (Double.isFinite(top)) c.getStyler().setYAxisMax(top + row * (bounds.size() + 0.5));
+        int i = 0;
+        for (var b : bounds.entrySet()) {
+            c.addAnnotation(new AnnotationLine(b.getKey(), true, false));
+            if (Double.isFinite(top))
+                c.addAnnotation(
+                        new AnnotationText(String.join("; ", b.getValue()), b.getKey(), top + row * ++i, false));
+        }
     }
 
     private static List<Map<String, Object>> runsOf(Map<String, List<Map<String, Object>>> configs, List<String> cs) {

@@ -126,15 +126,20 @@ class ConvReportTest {
     @Test
     void cnnAdviceNamesTheLiteraturesFixForConvRunsOnly() {
         Map<String, Object> plain = run("conv", "none", "batch", 32, "not_learning"),
+                res4 = run("conv", "residual", "batch", 32, "healthy"),
                 res = run("conv", "residual", "batch", 32, "healthy"),
                 small = run("conv", "residual", "batch", 4, "not_learning"),
                 unnormed = run("conv", "residual", "none", 32, "diverged"),
                 mlp = run("mlp", "none", "batch", 4, "not_learning");
-        List<String> a = ConvFindings.advice(List.of(plain, res), v -> v.get("skip") + " " + v.get("verdict"));
+        plain.put("depth", 16);
+        res4.put("depth", 4);
+        res.put("depth", 8); // 16 conv layers, as the plain net: preferred to the first healthy ResNet
+        List<String> a = ConvFindings.advice(
+                List.of(plain, res4, res), v -> v.get("skip") + " " + v.get("depth") + " " + v.get("verdict"));
         assertEquals(1, a.size(), a.toString());
-        assertTrue(a.get(0).contains("1 plain conv net is not healthy (e.g. none not_learning, seed 1"), a.get(0));
+        assertTrue(a.get(0).contains("1 plain conv net is not healthy (e.g. none 16 not_learning, seed 1"), a.get(0));
         assertTrue(a.get(0).contains("Try skip: residual"), a.get(0));
-        assertTrue(a.get(0).endsWith("in this sweep residual healthy is healthy."), a.get(0));
+        assertTrue(a.get(0).endsWith("in this sweep residual 8 healthy is healthy."), a.get(0));
         List<String> b = ConvFindings.advice(List.of(small, unnormed, mlp), v -> (String) v.get("norm"));
         assertEquals(2, b.size(), b.toString());
         assertTrue(b.get(0).contains("batch below 16") && b.get(0).contains("norm: group"), b.get(0));
