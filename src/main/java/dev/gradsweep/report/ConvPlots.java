@@ -157,6 +157,14 @@ final class ConvPlots {
         return out;
     }
 
+    /** For heat maps (no lines drawn on them): " Conv nets: stage 1 (depth 12) starts at layer 6; …", or "". */
+    static String stageNote(Collection<Map<String, Object>> runs) {
+        List<String> parts = new ArrayList<>();
+        stageBounds(runs, false)
+                .forEach((x, labels) -> labels.forEach(l -> parts.add(l + " starts at layer " + Math.round(x + 0.5))));
+        return parts.isEmpty() ? "" : " Conv nets: " + String.join("; ", parts) + ".";
+    }
+
     /**
      * Dashed vertical lines at the stage boundaries, their labels in rows of headroom added above the lines' highest
      * point (one row per boundary, so neighbouring labels never overlap each other or the data).

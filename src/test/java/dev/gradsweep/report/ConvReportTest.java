@@ -83,6 +83,7 @@ class ConvReportTest {
             assertEquals(
                     Map.of(1.5, List.of("stage 1 (depth 2)"), 2.5, List.of("stage 1 (depth 2)")),
                     ConvPlots.stageBounds(runs, true));
+            assertTrue(w.md().contains(" Conv nets: stage 1 (depth 2) starts at layer 1.\n"), w.md());
         } finally {
             spark.stop();
         }
