@@ -1,5 +1,6 @@
 package dev.gradsweep.report;
 
+import dev.gradsweep.bench.Quantiles;
 import dev.gradsweep.conv.ConvSpec;
 import java.awt.BasicStroke;
 import java.awt.Color;
@@ -82,7 +83,10 @@ final class ConvPlots {
                 for (double[] p : perRun.getOrDefault((String) v.get("run_id"), List.of()))
                     at.computeIfAbsent(p[0], k -> new ArrayList<>()).add(p[1]);
             double[] x = at.keySet().stream().mapToDouble(Double::doubleValue).toArray();
-            double[] y = at.values().stream().mapToDouble(ConvPlots::median).toArray();
+            double[] y = at.values().stream()
+                    .mapToDouble(v -> Quantiles.median(
+                            v.stream().mapToDouble(Double::doubleValue).toArray()))
+                    .toArray();
             ls.add(new Charts.Line(c, x, y));
         }
         page.save(
@@ -93,9 +97,8 @@ final class ConvPlots {
                 .append("\n## Conv nets: training loss per configuration\n\n")
                 .append("He et al.'s degradation picture: a deeper plain net above a shallower one, a ResNet of the ")
                 .append("same depth near or below the shallow ones. Each line is the median over the ")
-                .append(
-                        "configuration's seeds (means over buckets of steps); configurations that are one function (a plain net is ")
-                .append("the same net under pre and post placement) lie on top of each other.\n\n");
+                .append("configuration's seeds (means over buckets of steps); configurations that are one function ")
+                .append("(a plain net is the same net under pre and post placement) lie on top of each other.\n\n");
         page.image("conv_loss_by_config.png", "training loss per conv configuration");
     }
 
@@ -111,6 +114,7 @@ final class ConvPlots {
                         + ") AND l.response_std IS NOT NULL AND l.step > m.last - "
                         + LAST_STEPS + " GROUP BY 1, 2, 3")
                 .collectAsList()) {
+            // the stem is conv 0; a block's response row is its second conv
             int x = r.getInt(1) < 0 ? 0 : convIndex(r.getInt(1), r.getBoolean(2)) + (r.getBoolean(2) ? 1 : 0);
             double[] acc = out.computeIfAbsent(configOfRun.get(r.getString(0)), k -> new TreeMap<>())
                     .computeIfAbsent(x, k -> new double[2]);
@@ -194,7 +198,8 @@ final class ConvPlots {
         }
     }
 
-    private static List<Map<String, Object>> runsOf(Map<String, List<Map<String, Object>>> configs, List<String> cs) {
+    /** The runs of the configurations cs. */
+    static List<Map<String, Object>> runsOf(Map<String, List<Map<String, Object>>> configs, List<String> cs) {
         return cs.stream().flatMap(c -> configs.get(c).stream()).toList();
     }
 
@@ -210,10 +215,5 @@ final class ConvPlots {
                     t.values().stream().mapToDouble(a -> a[0] / a[1]).toArray()));
         }
         return out;
-    }
-
-    private static double median(List<Double> v) {
-        double[] s = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 }

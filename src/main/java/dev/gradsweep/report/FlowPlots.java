@@ -29,8 +29,7 @@ final class FlowPlots {
         Map<String, String> configOfRun = page.linePerConfiguration(configs, shown, "delta slopes");
         page.md.append("\n\n");
         // conv nets: dashed lines where a stage starts
-        Map<Double, List<String>> stages = ConvPlots.stageBounds(
-                shown.stream().flatMap(c -> configs.get(c).stream()).toList(), false);
+        Map<Double, List<String>> stages = ConvPlots.stageBounds(ConvPlots.runsOf(configs, shown), false);
         List<Row> rs = spark.sql("SELECT p.run_id, p.step, p.layer, p.grad_w, p.delta, p.step = m.last AS is_last "
                         + "FROM layer_profile p " + LAST_STEP + " ON m.run_id = p.run_id "
                         + "WHERE p.run_id IN (" + Queries.inList(configOfRun.keySet()) + ") AND ("
