@@ -35,6 +35,7 @@ public final class ConvNet {
     private final Act finalAct;
     private final INDArray x0, pooled, dPooled, logits, logp, yw, dz, dLast, headW, headB, dHeadW, dHeadB, lossArr;
     private final double[] lossHost = new double[1];
+    private INDArray dInput; // ∂L/∂x after a backward, after keepInputGradient()
 
     public ConvNet(ConvSpec spec, int batch, TrainingMemory memory) {
         this.spec = spec;
@@ -180,6 +181,17 @@ public final class ConvNet {
         if (finalAct != null) d = finalAct.backward(d);
         if (finalNorm != null) d = finalNorm.backward(d);
         for (int i = units.length - 1; i >= 0; i--) d = units[i].backward(d);
+        dInput = d;
+    }
+
+    /** Makes every later backward compute ∂L/∂x of the input rows (Balduzzi et al. 2017's shattered gradients). */
+    void keepInputGradient() {
+        units[0].inputGradient(layout, layout.params().dataType(), memory);
+    }
+
+    /** ∂L/∂x [B·H·W, C] (NHWC rows) after the last backward, once {@link #keepInputGradient} was called; else null. */
+    INDArray inputGradient() {
+        return dInput;
     }
 
     /** Rows of the layers table: the stem, the depth units, the head. */

@@ -71,6 +71,11 @@ public record ConvSpec(
         throw new IllegalArgumentException("unit " + unit + " of " + depth);
     }
 
+    /** The first unit of stage s of a net of {@code depth} units over {@code stages}: {@link #stageOf}'s rule inverted. */
+    public static int firstUnit(int stage, int depth, int stages) {
+        return stage * (depth / stages) + Math.min(stage, depth % stages);
+    }
+
     /** Groups of the norm's statistics per sample: G for group, 1 for layer; 0 for batch (per channel over the batch). */
     public int normGroups() {
         return norm == Norm.GROUP ? groups : norm == Norm.LAYER ? 1 : 0;

@@ -159,6 +159,11 @@ final class Unit {
         if (kind == Kind.STEM) colSum = Nd4j.create(dt, 1, co);
     }
 
+    /** The stem's conv rebuilt to return ∂L/∂x too (same parameter views): Balduzzi et al.'s input gradient. */
+    void inputGradient(ParamLayout l, DataType dt, TrainingMemory memory) {
+        c1 = convLayer(l, w1, s1, true, dt, memory);
+    }
+
     INDArray forward(INDArray x) {
         if (kind != Kind.BLOCK) return single(x);
         return fixup ? fixupForward(x) : blockForward(x);

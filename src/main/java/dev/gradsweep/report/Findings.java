@@ -54,6 +54,7 @@ public final class Findings {
         if (deepest != null) out.add(deepest);
         out.addAll(throughTime(verdicts, label));
         out.addAll(why(verdicts, label));
+        out.addAll(ConvFindings.advice(verdicts, label));
         return out;
     }
 

@@ -10,6 +10,7 @@ import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.knowm.xchart.XYChart;
 
 /** Gradient flow across layers at chosen steps: ‖∇W_l‖ (linear and log10) and δ_l, one line per configuration. */
 final class FlowPlots {
@@ -27,6 +28,8 @@ final class FlowPlots {
         page.md.append("\n## Gradient flow across layers\n\n");
         Map<String, String> configOfRun = page.linePerConfiguration(configs, shown, "delta slopes");
         page.md.append("\n\n");
+        // conv nets: dashed lines where a stage starts
+        Map<Double, List<String>> stages = ConvPlots.stageBounds(ConvPlots.runsOf(configs, shown), false);
         List<Row> rs = spark.sql("SELECT p.run_id, p.step, p.layer, p.grad_w, p.delta, p.step = m.last AS is_last "
                         + "FROM layer_profile p " + LAST_STEP + " ON m.run_id = p.run_id "
                         + "WHERE p.run_id IN (" + Queries.inList(configOfRun.keySet()) + ") AND ("
@@ -46,6 +49,7 @@ final class FlowPlots {
             layerChart(
                     page,
                     colours,
+                    stages,
                     "Gradient magnitude across layers (" + when + ")",
                     "‖∇W_l‖ (L2)",
                     lines(shown, w, false),
@@ -53,6 +57,7 @@ final class FlowPlots {
             layerChart(
                     page,
                     colours,
+                    stages,
                     "log10 gradient magnitude across layers (" + when + ")",
                     "log10 ‖∇W_l‖",
                     lines(shown, w, true),
@@ -60,6 +65,7 @@ final class FlowPlots {
             layerChart(
                     page,
                     colours,
+                    stages,
                     "Back-propagated signal δ_l across layers (" + when + ")",
                     "log10 ‖δ_l‖",
                     lines(shown, d, true),
@@ -122,9 +128,17 @@ final class FlowPlots {
     }
 
     private static void layerChart(
-            ReportPage page, Map<String, Color> colours, String title, String yTitle, List<Charts.Line> ls, String file)
+            ReportPage page,
+            Map<String, Color> colours,
+            Map<Double, List<String>> stages,
+            String title,
+            String yTitle,
+            List<Charts.Line> ls,
+            String file)
             throws IOException {
-        page.save(Charts.lines(title, "layer (0 = input side)", yTitle, ls, true), colours, file);
+        XYChart c = Charts.lines(title, "layer (0 = input side)", yTitle, ls, true);
+        ConvPlots.markStages(c, stages, ls);
+        page.save(c, colours, file);
     }
 
     static List<Charts.Line> lines(List<String> shown, Map<String, TreeMap<Integer, double[]>> m, boolean log) {

@@ -35,7 +35,10 @@ final class HeatMaps {
                     .append(" of ")
                     .append(verdicts.size())
                     .append(" runs, from the weakest to the strongest " + "signal at layer 0. ");
-        page.md.append("Each colour scale is the run's own; exact zeros are left blank.\n\n");
+        page.md
+                .append("Each colour scale is the run's own; exact zeros are left blank.")
+                .append(ConvPlots.stageNote(pick))
+                .append("\n\n");
         if (pick.isEmpty()) return;
         Map<String, Map<String, Object>> byId = new LinkedHashMap<>();
         pick.forEach(v -> byId.put((String) v.get("run_id"), v));

@@ -114,14 +114,14 @@ final class LossCurves {
     }
 
     /** Steps per point of a loss curve: at most LOSS_POINTS points over the longest run. */
-    private static long bucket(SparkSession spark) {
+    static long bucket(SparkSession spark) {
         long maxStep =
                 spark.sql("SELECT coalesce(max(step), 0) FROM steps").first().getInt(0);
         return Math.max(1, (maxStep + LOSS_POINTS) / LOSS_POINTS);
     }
 
     /** run_id → (x, y) points of a query's three columns, in its order. */
-    private static Map<String, List<double[]>> points(SparkSession spark, String sql) {
+    static Map<String, List<double[]>> points(SparkSession spark, String sql) {
         Map<String, List<double[]>> out = new java.util.HashMap<>();
         for (Row r : spark.sql(sql).collectAsList())
             out.computeIfAbsent(r.getString(0), k -> new ArrayList<>())

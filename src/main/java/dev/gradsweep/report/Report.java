@@ -99,6 +99,7 @@ public final class Report {
                 FlowPlots.draw(spark, page, o.steps(), configs, shown, colours);
                 DistributionPlots.draw(spark, page);
                 HeatMaps.draw(spark, page, ff, labelOf, o.maxHeatmaps());
+                ConvPlots.draw(spark, page, configs, shown, colours);
             }
             if (!rec.isEmpty())
                 TimePlots.draw(spark, page, o.steps(), rec, labelOf, recConfigs, recShown, colours, o.maxHeatmaps());
