@@ -71,7 +71,8 @@ public final class ConvNet {
                         pixels,
                         channels,
                         spec.normGroups(),
-                        dt)
+                        dt,
+                        memory)
                 : null;
         finalAct =
                 spec.pre() && spec.skip() != Skip.FIXUP ? new Act(spec.activation(), rows, channels, dt, memory) : null;

@@ -118,11 +118,12 @@ final class Unit {
         return new ConvLayer(s, views(l, w, n, false), views(l, w, n, true), dx, dt, memory);
     }
 
-    private ChannelNorm channelNorm(ParamLayout l, int g, ConvShape s, boolean input, DataType dt) {
+    private ChannelNorm channelNorm(
+            ParamLayout l, int g, ConvShape s, boolean input, DataType dt, TrainingMemory memory) {
         if (g < 0) return null;
         int pixels = input ? s.height() * s.width() : s.outH() * s.outW(), c = input ? s.in() : s.out();
         return new ChannelNorm(
-                views(l, g, 2, false), views(l, g, 2, true), s.batch(), pixels, c, spec.normGroups(), dt);
+                views(l, g, 2, false), views(l, g, 2, true), s.batch(), pixels, c, spec.normGroups(), dt, memory);
     }
 
     void bind(ParamLayout l, DataType dt, TrainingMemory memory) {
@@ -132,10 +133,10 @@ final class Unit {
         c1 = convLayer(l, w1, s1, kind != Kind.STEM, dt, memory);
         c2 = s2 == null ? null : convLayer(l, w2, s2, true, dt, memory);
         proj = sp == null ? null : convLayer(l, wp, sp, true, dt, memory);
-        norm0 = channelNorm(l, n0, s1, true, dt);
-        norm1 = channelNorm(l, n1, s1, false, dt);
-        norm2 = channelNorm(l, n2, s1, false, dt);
-        normP = channelNorm(l, np, s1, false, dt);
+        norm0 = channelNorm(l, n0, s1, true, dt, memory);
+        norm1 = channelNorm(l, n1, s1, false, dt, memory);
+        norm2 = channelNorm(l, n2, s1, false, dt, memory);
+        normP = channelNorm(l, np, s1, false, dt, memory);
         act0 = pre && kind != Kind.STEM ? new Act(fn, in, ci, dt, memory) : null;
         act1 = kind == Kind.BLOCK || !pre ? new Act(fn, out, co, dt, memory) : null;
         act2 = kind == Kind.BLOCK && !pre ? new Act(fn, out, co, dt, memory) : null;
