@@ -2,6 +2,7 @@ package dev.gradsweep.stats;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastAddOp;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastSubOp;
 import org.nd4j.linalg.factory.Nd4j;
@@ -54,11 +55,14 @@ public final class ChannelNormBuffers {
         return a.reshape('c', n, m, g, channels / g);
     }
 
-    /** The forward as ND4J ops: batch norm as column reductions of [rows, C] (ND4J's fast path), else on the 4-d view. */
+    /**
+     * The forward as ND4J ops: batch norm as column reductions of [rows, C] (ND4J's fast path), else on the 4-d view.
+     * Broadcasts are explicit ops into their target: M2.1's {@code addiRowVector} and the like allocate a result.
+     */
     void forwardOps(INDArray x, INDArray gamma, INDArray beta) {
         if (perChannel()) {
             x.mean(meanFlat, 0);
-            xhat.assign(x).subiRowVector(mean);
+            Nd4j.exec(new BroadcastSubOp(x, meanFlat, xhat, 1));
             tmp.assign(xhat).muli(xhat).mean(invFlat, 0);
         } else {
             INDArray x4 = view(x);
@@ -67,26 +71,27 @@ public final class ChannelNormBuffers {
             tmp4.assign(xhat4).muli(xhat4).mean(inv, 1, 3);
         }
         Transforms.pow(inv.addi(eps), -0.5, false);
-        if (perChannel()) xhat.muliRowVector(inv);
+        if (perChannel()) Nd4j.exec(new BroadcastMulOp(xhat, invFlat, xhat, 1));
         else Nd4j.exec(new BroadcastMulOp(xhat4, inv, xhat4, 0, 2));
-        y.assign(xhat).muliRowVector(gamma).addiRowVector(beta);
+        Nd4j.exec(new BroadcastMulOp(xhat, gamma.reshape(channels), y, 1));
+        Nd4j.exec(new BroadcastAddOp(y, beta.reshape(channels), y, 1));
     }
 
     /** The backward as ND4J ops: dγ, dβ into their [1, C] views, ∂L/∂x into {@link #dx}. */
     void backwardOps(INDArray dy, INDArray gamma, INDArray dGamma, INDArray dBeta) {
+        INDArray gammaFlat = gamma.reshape(channels);
         tmp.assign(dy).muli(xhat).sum(dGamma.reshape(channels), 0);
         dy.sum(dBeta.reshape(channels), 0);
+        Nd4j.exec(new BroadcastMulOp(dy, gammaFlat, tmp, 1)); // d = dy ⊙ γ
         if (perChannel()) { // mean d = γ ⊙ Σ dy / rows, mean(d ⊙ x̂) = γ ⊙ ∂L/∂γ / rows: no further reductions
             m1.assign(dBeta).muli(gamma).divi(m);
             m2.assign(dGamma).muli(gamma).divi(m);
-            dx.assign(xhat)
-                    .muliRowVector(m2)
-                    .rsubi(tmp.assign(dy).muliRowVector(gamma))
-                    .subiRowVector(m1)
-                    .muliRowVector(inv);
+            Nd4j.exec(new BroadcastMulOp(xhat, m2.reshape(channels), dx, 1));
+            dx.rsubi(tmp);
+            Nd4j.exec(new BroadcastSubOp(dx, m1.reshape(channels), dx, 1));
+            Nd4j.exec(new BroadcastMulOp(dx, invFlat, dx, 1));
             return;
         }
-        tmp.assign(dy).muliRowVector(gamma);
         tmp4.mean(m1, 1, 3);
         dx.assign(tmp).muli(xhat);
         dx4.mean(m2, 1, 3);
