@@ -10,8 +10,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * SIMD row passes of the conv nets' batch, group and layer norms over float32 [rows, c] arrays in host memory (the
  * float64 loops in {@code stats.HostChannelNorm} are the reference): per-channel column sums, accumulated in double
- * (each float widened in a register, so a square or a product of two floats is exact and Σx² − (Σx)²/N keeps its
- * precision), and the two elementwise passes with per-channel coefficients. The lanes run across the channels of a
+ * (each float widened in a register, so a product of two floats is exact, and the forward's sums shifted by a value
+ * of each channel, so Σx² − (Σx)²/N does not cancel: {@code stats.HostChannelNorm}), and the two elementwise passes with per-channel coefficients. The lanes run across the channels of a
  * row, the rows one after another, so each array is read once per pass. Only touch this class when {@link
  * Simd#ENABLED} is true.
  */
@@ -23,24 +23,30 @@ public final class ChannelNormBlocks {
 
     private ChannelNormBlocks() {}
 
-    /** sa[j] += Σ_rows a_j and sab[j] += Σ_rows a_j·b_j for the c channels j (b = a: Σx and Σx²). */
+    /**
+     * sa[j] += Σ_rows (a_j − k_j) and sab[j] += Σ_rows (a_j − k_j)·(b_j − k_j) for the c channels j (b = a and k a
+     * value of each channel: the shifted Σx and Σx² of a one-pass variance; k = 0: Σa and Σa·b).
+     */
     public static void columnSums(
-            ByteBuffer a, int aAt, ByteBuffer b, int bAt, int rows, int c, double[] sa, double[] sab) {
+            ByteBuffer a, int aAt, ByteBuffer b, int bAt, double[] k, int rows, int c, double[] sa, double[] sab) {
         int bound = F.loopBound(c);
         for (int r = 0; r < rows; r++) {
             int ao = (aAt + r * c) << 2, bo = (bAt + r * c) << 2, j;
             for (j = 0; j < bound; j += LANES) {
-                DoubleVector da = (DoubleVector)
-                        FloatVector.fromByteBuffer(F, a, ao + (j << 2), NATIVE).convertShape(VectorOperators.F2D, D, 0);
-                DoubleVector db = (DoubleVector)
-                        FloatVector.fromByteBuffer(F, b, bo + (j << 2), NATIVE).convertShape(VectorOperators.F2D, D, 0);
+                DoubleVector kj = DoubleVector.fromArray(D, k, j);
+                DoubleVector da = ((DoubleVector) FloatVector.fromByteBuffer(F, a, ao + (j << 2), NATIVE)
+                                .convertShape(VectorOperators.F2D, D, 0))
+                        .sub(kj);
+                DoubleVector db = ((DoubleVector) FloatVector.fromByteBuffer(F, b, bo + (j << 2), NATIVE)
+                                .convertShape(VectorOperators.F2D, D, 0))
+                        .sub(kj);
                 da.add(DoubleVector.fromArray(D, sa, j)).intoArray(sa, j);
                 da.fma(db, DoubleVector.fromArray(D, sab, j)).intoArray(sab, j);
             }
             for (; j < c; j++) {
-                double va = a.getFloat(ao + (j << 2));
+                double va = a.getFloat(ao + (j << 2)) - k[j];
                 sa[j] += va;
-                sab[j] += va * b.getFloat(bo + (j << 2));
+                sab[j] += va * (b.getFloat(bo + (j << 2)) - k[j]);
             }
         }
     }

@@ -10,13 +10,16 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The host path of {@link TrainingMemory#channelNorm} and its backward ({@link ChannelNormBuffers}: batch, group or
- * layer norm of [rows, C] activations) on the arrays' host memory, two passes each way. Forward: per sample n, Σx
- * and Σx² per channel in double (a float's square is exact in double, so σ² = Σx²/N − μ² loses nothing to the
- * rounding of the sums while σ/|μ| ≫ 1e-7; a two-pass centred variance would read x a third time), combined per
- * group; then x̂ = x·f − μ·f and y = x̂·γ + β. Backward: Σdy and Σdy·x̂ per channel and sample in double (dβ, dγ and
- * the two means), then dx = (dy·γ − mean d − x̂·mean(d ⊙ x̂))·f as one fused pass. float32 runs {@link
- * ChannelNormBlocks}' SIMD loops, float64 the scalar loops below; each returns false where it does not apply
- * (float32 without the SIMD loops, arrays not row-major without gaps), and the caller then runs the ND4J default.
+ * layer norm of [rows, C] activations) on the arrays' host memory, two passes each way. Forward: per sample n and
+ * channel j, Σ(x − k_j) and Σ(x − k_j)² in double with k_j the channel's value in the sample's first row, so the
+ * one-pass variance cancels only as much as ((μ_j − k_j)/σ_j)², a few units, not (μ_j/σ_j)²: a float32 run keeps
+ * its variance to float precision for |μ|/σ far beyond any activation's (a centred second pass would read x a third
+ * time); the channels are combined per group as Chan et al.'s parallel variance (within-channel sums of squares plus
+ * the spread of the channel means). Then x̂ = x·f − μ·f and y = x̂·γ + β. Backward: Σdy and Σdy·x̂ per channel and
+ * sample in double (dβ, dγ and the two means), then dx = (dy·γ − mean d − x̂·mean(d ⊙ x̂))·f as one fused pass.
+ * float32 runs {@link ChannelNormBlocks}' SIMD loops, float64 the scalar loops below; each returns false where it
+ * does not apply (float32 without the SIMD loops, arrays not row-major without gaps), and the caller then runs the
+ * ND4J default.
  */
 final class HostChannelNorm {
     private HostChannelNorm() {}
@@ -31,7 +34,7 @@ final class HostChannelNorm {
         if (!usable(x, gamma, beta, b.xhat, b.y, b.mean, b.inv)) return false;
         int c = b.channels, cg = c / b.g, rows = b.m;
         boolean f32 = x.dataType() == DataType.FLOAT;
-        double[] s = new double[c], q = new double[c], f = new double[c], o = new double[c];
+        double[] s = new double[c], q = new double[c], f = new double[c], o = new double[c], shift = new double[c];
         double[] gm = values(gamma, c), bt = values(beta, c);
         float[] fg = floats(gm), fb = floats(bt);
         double[] mean = new double[b.n * b.g], inv = new double[mean.length];
@@ -39,14 +42,16 @@ final class HostChannelNorm {
             int at = i * rows * c;
             java.util.Arrays.fill(s, 0);
             java.util.Arrays.fill(q, 0);
-            sums(x, at, x, at, rows, c, s, q);
+            HostArray.of(x).read(at, c, shift);
+            sums(x, at, x, at, shift, rows, c, s, q);
             for (int k = 0; k < b.g; k++) {
-                double sum = 0, sq = 0, cnt = (double) rows * cg;
+                double mu = 0, m2 = 0;
+                for (int j = k * cg; j < (k + 1) * cg; j++) mu += (shift[j] + s[j] / rows) / cg;
                 for (int j = k * cg; j < (k + 1) * cg; j++) {
-                    sum += s[j];
-                    sq += q[j];
+                    double mj = shift[j] + s[j] / rows;
+                    m2 += Math.max(q[j] - s[j] * s[j] / rows, 0) + rows * (mj - mu) * (mj - mu);
                 }
-                double mu = sum / cnt, fk = 1 / Math.sqrt(Math.max(sq / cnt - mu * mu, 0) + b.eps);
+                double fk = 1 / Math.sqrt(m2 / ((double) rows * cg) + b.eps);
                 mean[i * b.g + k] = mu;
                 inv[i * b.g + k] = f32 ? (float) fk : fk; // the backward reads the stored factor
                 for (int j = k * cg; j < (k + 1) * cg; j++) {
@@ -98,7 +103,7 @@ final class HostChannelNorm {
             int at = i * rows * c;
             java.util.Arrays.fill(sd, 0);
             java.util.Arrays.fill(sh, 0);
-            sums(dy, at, b.xhat, at, rows, c, sd, sh);
+            sums(dy, at, b.xhat, at, new double[c], rows, c, sd, sh);
             for (int k = 0; k < b.g; k++) {
                 double m1 = 0, m2 = 0, cnt = (double) rows * cg, fk = inv[i * b.g + k];
                 for (int j = k * cg; j < (k + 1) * cg; j++) {
@@ -143,19 +148,20 @@ final class HostChannelNorm {
         return true;
     }
 
-    /** sa += Σ_rows a, sab += Σ_rows a ⊙ b per channel, over rows [at / c, at / c + rows) of two [·, c] arrays. */
-    private static void sums(INDArray a, int aAt, INDArray b, int bAt, int rows, int c, double[] sa, double[] sab) {
+    /** sa += Σ_rows (a − k), sab += Σ_rows (a − k) ⊙ (b − k) per channel, over the rows from elements aAt, bAt. */
+    private static void sums(
+            INDArray a, int aAt, INDArray b, int bAt, double[] k, int rows, int c, double[] sa, double[] sab) {
         if (a.dataType() == DataType.FLOAT) {
             HostArray ah = HostArray.of(a), bh = HostArray.of(b);
-            ChannelNormBlocks.columnSums(ah.bytes(), ah.base() + aAt, bh.bytes(), bh.base() + bAt, rows, c, sa, sab);
+            ChannelNormBlocks.columnSums(ah.bytes(), ah.base() + aAt, bh.bytes(), bh.base() + bAt, k, rows, c, sa, sab);
             return;
         }
         DoubleBuffer ab = a.data().asNioDouble(), bb = b.data().asNioDouble();
         int ao = HostMemory.offset(a) + aAt, bo = HostMemory.offset(b) + bAt;
         for (int e = 0; e < rows * c; e++) {
-            double va = ab.get(ao + e);
+            double va = ab.get(ao + e) - k[e % c];
             sa[e % c] += va;
-            sab[e % c] += va * bb.get(bo + e);
+            sab[e % c] += va * (bb.get(bo + e) - k[e % c]);
         }
     }
 
