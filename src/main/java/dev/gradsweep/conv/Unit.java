@@ -209,7 +209,7 @@ final class Unit {
         response = alpha >= 0 ? Scalars.mul(r, sc[0], branch) : r;
         INDArray s = proj != null ? proj.forward(u) : x;
         if (normP != null) s = normP.forward(s);
-        memory.add(s, response, sum);
+        add(s, response, sum);
         return probed(pre ? sum : act2.forward(sum));
     }
 
@@ -234,8 +234,7 @@ final class Unit {
         if (norm1 != null) dh = norm1.backward(dh);
         INDArray du = c1.backward(dh);
         if (proj != null) {
-            memory.add(du, proj.backward(normP != null ? normP.backward(dz) : dz), dxs);
-            du = dxs;
+            du = add(du, proj.backward(normP != null ? normP.backward(dz) : dz), dxs);
             if (!pre) return du;
         } else if (!pre) return add(du, dz, dx);
         INDArray d = act0.backward(du);
@@ -251,8 +250,7 @@ final class Unit {
         INDArray r = c2.forward(Scalars.add(g, sc[2], mid2));
         response = Scalars.add(Scalars.mul(r, sc[4], branch), sc[3], branch);
         INDArray s = proj != null ? proj.forward(xb) : x;
-        memory.add(s, response, sum);
-        return probed(act2.forward(sum));
+        return probed(act2.forward(add(s, response, sum)));
     }
 
     private INDArray fixupBackward(INDArray dy) {

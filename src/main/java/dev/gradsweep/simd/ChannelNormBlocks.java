@@ -9,11 +9,11 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * SIMD row passes of the conv nets' batch, group and layer norms over float32 [rows, c] arrays in host memory (the
- * float64 loops in {@code stats.HostChannelNorm} are the reference): per-channel column sums, accumulated in double
- * (each float widened in a register, so a product of two floats is exact, and the forward's sums shifted by a value
- * of each channel, so Σx² − (Σx)²/N does not cancel: {@code stats.HostChannelNorm}), and the two elementwise passes with per-channel coefficients. The lanes run across the channels of a
- * row, the rows one after another, so each array is read once per pass. Only touch this class when {@link
- * Simd#ENABLED} is true.
+ * float64 loops in {@code stats.HostChannelNorm} are the reference, and say why the forward's sums are shifted):
+ * per-channel column sums accumulated in double (each float widened in a register, so a product of two floats is
+ * exact), and the two elementwise passes with per-channel coefficients. The lanes run across the channels of a row,
+ * the rows one after another, so each array is read once per pass. Only touch this class when {@link Simd#ENABLED}
+ * is true.
  */
 public final class ChannelNormBlocks {
     private static final VectorSpecies<Double> D = FloatBlocks.D;
