@@ -20,6 +20,8 @@ public final class ChannelNormBlocks {
     private static final VectorSpecies<Float> F = FloatBlocks.F;
     private static final int LANES = FloatBlocks.LANES;
     private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
+    /** Rows per block of {@link #columnSums}: 64 rows of 64 channels are 16 KB. */
+    private static final int BLOCK_ROWS = 64;
 
     private ChannelNormBlocks() {}
 
@@ -30,24 +32,30 @@ public final class ChannelNormBlocks {
     public static void columnSums(
             ByteBuffer a, int aAt, ByteBuffer b, int bAt, double[] k, int rows, int c, double[] sa, double[] sab) {
         int bound = F.loopBound(c);
-        for (int r = 0; r < rows; r++) {
-            int ao = (aAt + r * c) << 2, bo = (bAt + r * c) << 2, j;
+        // blocks of rows, each channel vector's sums in registers over a block (which stays in L1 for the next)
+        for (int r0 = 0; r0 < rows; r0 += BLOCK_ROWS) {
+            int r1 = Math.min(rows, r0 + BLOCK_ROWS), j;
             for (j = 0; j < bound; j += LANES) {
-                DoubleVector kj = DoubleVector.fromArray(D, k, j);
-                DoubleVector da = ((DoubleVector) FloatVector.fromByteBuffer(F, a, ao + (j << 2), NATIVE)
-                                .convertShape(VectorOperators.F2D, D, 0))
-                        .sub(kj);
-                DoubleVector db = ((DoubleVector) FloatVector.fromByteBuffer(F, b, bo + (j << 2), NATIVE)
-                                .convertShape(VectorOperators.F2D, D, 0))
-                        .sub(kj);
-                da.add(DoubleVector.fromArray(D, sa, j)).intoArray(sa, j);
-                da.fma(db, DoubleVector.fromArray(D, sab, j)).intoArray(sab, j);
+                DoubleVector kj = DoubleVector.fromArray(D, k, j), s1 = DoubleVector.zero(D), s2 = s1;
+                for (int r = r0; r < r1; r++) {
+                    DoubleVector da = ((DoubleVector) FloatVector.fromByteBuffer(F, a, (aAt + r * c + j) << 2, NATIVE)
+                                    .convertShape(VectorOperators.F2D, D, 0))
+                            .sub(kj);
+                    DoubleVector db = ((DoubleVector) FloatVector.fromByteBuffer(F, b, (bAt + r * c + j) << 2, NATIVE)
+                                    .convertShape(VectorOperators.F2D, D, 0))
+                            .sub(kj);
+                    s1 = s1.add(da);
+                    s2 = da.fma(db, s2);
+                }
+                s1.add(DoubleVector.fromArray(D, sa, j)).intoArray(sa, j);
+                s2.add(DoubleVector.fromArray(D, sab, j)).intoArray(sab, j);
             }
-            for (; j < c; j++) {
-                double va = a.getFloat(ao + (j << 2)) - k[j];
-                sa[j] += va;
-                sab[j] += va * (b.getFloat(bo + (j << 2)) - k[j]);
-            }
+            for (; j < c; j++)
+                for (int r = r0; r < r1; r++) {
+                    double va = a.getFloat((aAt + r * c + j) << 2) - k[j];
+                    sa[j] += va;
+                    sab[j] += va * (b.getFloat((bAt + r * c + j) << 2) - k[j]);
+                }
         }
     }
 
