@@ -37,8 +37,17 @@ final class ConvLayer {
 
     INDArray backward(INDArray dy) {
         memory.convBackward(shape, x, w, dy, dx, dw);
-        if (db != null) db.assign(dy.sum(true, 0));
+        if (db != null) columnSums(memory, dy, 1, db);
         return dx;
+    }
+
+    /**
+     * into [k, C] ← the column sums of each of the k equal row blocks of a [k·r, C] (a bias gradient: k = 1; a
+     * per-sample pooling: k = B), through the seam's {@link TrainingMemory#sumOverBatch}: no temporary array.
+     */
+    static void columnSums(TrainingMemory memory, INDArray a, int k, INDArray into) {
+        long c = a.size(1);
+        memory.sumOverBatch(a.reshape('c', k, a.size(0) / k, c), into.reshape('c', k, 1, c));
     }
 
     /** The output of the last forward. */

@@ -72,7 +72,8 @@ public final class ConvNet {
                         pixels,
                         channels,
                         spec.normGroups(),
-                        dt)
+                        dt,
+                        memory)
                 : null;
         finalAct =
                 spec.pre() && spec.skip() != Skip.FIXUP ? new Act(spec.activation(), rows, channels, dt, memory) : null;
@@ -162,9 +163,10 @@ public final class ConvNet {
         for (Unit u : units) x = u.forward(x);
         if (finalNorm != null) x = finalNorm.forward(x);
         if (finalAct != null) x = finalAct.forward(x);
-        pooled.assign(x.reshape('c', batch, pixels, channels).mean(1));
+        ConvLayer.columnSums(memory, x, batch, pooled); // global average pooling: per-image sums over the pixels
+        pooled.divi(pixels);
         memory.matmul(pooled, headW, logits, false, false);
-        logits.addiRowVector(headB);
+        memory.addRows(logits.reshape('c', 1, batch, spec.classes()), headB); // in place: addiRowVector allocates
         LogSoftmax.rows(logits, logp, dz); // dz is free until the backward
         Nd4j.exec(new Dot(logp, yw, lossArr)).negi(); // L = −Σ (y / B) ⊙ log p
         memory.read(lossArr, lossHost);
@@ -173,7 +175,7 @@ public final class ConvNet {
     private void backward() {
         Transforms.exp(dz.assign(logp), false).divi(batch).subi(yw); // (p − y) / B
         memory.matmul(pooled, dz, dHeadW, true, false);
-        dHeadB.assign(dz.sum(true, 0));
+        ConvLayer.columnSums(memory, dz, 1, dHeadB);
         memory.matmul(dz, headW, dPooled, false, true);
         INDArray d3 = dLast.reshape('c', batch, pixels, channels).assign(0);
         Nd4j.exec(new BroadcastAddOp(d3, dPooled, d3, 0, 2));

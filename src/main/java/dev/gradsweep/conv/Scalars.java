@@ -1,6 +1,7 @@
 package dev.gradsweep.conv;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.reduce3.Dot;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.AddOp;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
 import org.nd4j.linalg.factory.Nd4j;
@@ -29,6 +30,6 @@ final class Scalars {
 
     /** grad ← Σ a ⊙ b (a multiplier's gradient). */
     static void dot(INDArray a, INDArray b, INDArray grad) {
-        sum(a.mul(b), grad);
+        Nd4j.exec(new Dot(a, b, grad.reshape(1))); // one reduction, no product array
     }
 }

@@ -44,6 +44,7 @@ final class Unit {
     private ConvLayer c1, c2, proj;
     private ChannelNorm norm0, norm1, norm2, normP;
     private Act act0, act1, act2;
+    private TrainingMemory memory;
     /** Block buffers: Fixup's shifted input and middle activation, the branch, the sum, gradients. */
     private INDArray xb, mid, mid2, branch, dBranch, sum, dx, dxs, colSum;
     /** ReZero's α, or Fixup's bias1a, bias1b, bias2a, bias2b, scale; and their gradients. */
@@ -118,24 +119,26 @@ final class Unit {
         return new ConvLayer(s, views(l, w, n, false), views(l, w, n, true), dx, dt, memory);
     }
 
-    private ChannelNorm channelNorm(ParamLayout l, int g, ConvShape s, boolean input, DataType dt) {
+    private ChannelNorm channelNorm(
+            ParamLayout l, int g, ConvShape s, boolean input, DataType dt, TrainingMemory memory) {
         if (g < 0) return null;
         int pixels = input ? s.height() * s.width() : s.outH() * s.outW(), c = input ? s.in() : s.out();
         return new ChannelNorm(
-                views(l, g, 2, false), views(l, g, 2, true), s.batch(), pixels, c, spec.normGroups(), dt);
+                views(l, g, 2, false), views(l, g, 2, true), s.batch(), pixels, c, spec.normGroups(), dt, memory);
     }
 
     void bind(ParamLayout l, DataType dt, TrainingMemory memory) {
+        this.memory = memory;
         long in = (long) s1.batch() * s1.height() * s1.width(), out = (long) s1.batch() * s1.outH() * s1.outW();
         int ci = s1.in(), co = s1.out();
         Activation fn = spec.activation();
         c1 = convLayer(l, w1, s1, kind != Kind.STEM, dt, memory);
         c2 = s2 == null ? null : convLayer(l, w2, s2, true, dt, memory);
         proj = sp == null ? null : convLayer(l, wp, sp, true, dt, memory);
-        norm0 = channelNorm(l, n0, s1, true, dt);
-        norm1 = channelNorm(l, n1, s1, false, dt);
-        norm2 = channelNorm(l, n2, s1, false, dt);
-        normP = channelNorm(l, np, s1, false, dt);
+        norm0 = channelNorm(l, n0, s1, true, dt, memory);
+        norm1 = channelNorm(l, n1, s1, false, dt, memory);
+        norm2 = channelNorm(l, n2, s1, false, dt, memory);
+        normP = channelNorm(l, np, s1, false, dt, memory);
         act0 = pre && kind != Kind.STEM ? new Act(fn, in, ci, dt, memory) : null;
         act1 = kind == Kind.BLOCK || !pre ? new Act(fn, out, co, dt, memory) : null;
         act2 = kind == Kind.BLOCK && !pre ? new Act(fn, out, co, dt, memory) : null;
@@ -192,7 +195,7 @@ final class Unit {
 
     private INDArray singleBack(INDArray dy) {
         INDArray d = pre ? dy : act1.backward(dy);
-        if (kind == Kind.STEM) colSum.assign(d.sum(true, 0)); // ∂L/∂(a bias at the response): the stem's δ
+        if (kind == Kind.STEM) ConvLayer.columnSums(memory, d, 1, colSum); // ∂L/∂(a bias at the response): the stem's δ
         if (!pre && norm1 != null) d = norm1.backward(d);
         d = c1.backward(d);
         if (!pre || d == null) return d;
@@ -211,8 +214,14 @@ final class Unit {
         response = alpha >= 0 ? Scalars.mul(r, sc[0], branch) : r;
         INDArray s = proj != null ? proj.forward(u) : x;
         if (normP != null) s = normP.forward(s);
-        sum.assign(s).addi(response);
+        add(s, response, sum);
         return probed(pre ? sum : act2.forward(sum));
+    }
+
+    /** out ← a + b in one pass of the seam. */
+    private INDArray add(INDArray a, INDArray b, INDArray out) {
+        memory.add(a, b, out);
+        return out;
     }
 
     private INDArray probed(INDArray y) {
@@ -230,12 +239,12 @@ final class Unit {
         if (norm1 != null) dh = norm1.backward(dh);
         INDArray du = c1.backward(dh);
         if (proj != null) {
-            du = dxs.assign(du).addi(proj.backward(normP != null ? normP.backward(dz) : dz));
+            du = add(du, proj.backward(normP != null ? normP.backward(dz) : dz), dxs);
             if (!pre) return du;
-        } else if (!pre) return dx.assign(du).addi(dz);
+        } else if (!pre) return add(du, dz, dx);
         INDArray d = act0.backward(du);
         if (norm0 != null) d = norm0.backward(d);
-        return proj != null ? d : dx.assign(d).addi(dz);
+        return proj != null ? d : add(d, dz, dx);
     }
 
     /** Fixup: act(s + scale·conv2(act(conv1(x + b1a) + b1b) + b2a) + b2b), s = x or proj(x + b1a). */
@@ -246,8 +255,7 @@ final class Unit {
         INDArray r = c2.forward(Scalars.add(g, sc[2], mid2));
         response = Scalars.add(Scalars.mul(r, sc[4], branch), sc[3], branch);
         INDArray s = proj != null ? proj.forward(xb) : x;
-        sum.assign(s).addi(response);
-        return probed(act2.forward(sum));
+        return probed(act2.forward(add(s, response, sum)));
     }
 
     private INDArray fixupBackward(INDArray dy) {
@@ -260,12 +268,12 @@ final class Unit {
         Scalars.sum(dh, dsc[1]);
         INDArray dxb = c1.backward(dh);
         if (proj != null) {
-            INDArray d = dx.assign(dxb).addi(proj.backward(dz));
+            INDArray d = add(dxb, proj.backward(dz), dx);
             Scalars.sum(d, dsc[0]);
             return d;
         }
         Scalars.sum(dxb, dsc[0]);
-        return dx.assign(dxb).addi(dz);
+        return add(dxb, dz, dx);
     }
 
     /** The output the layers row describes: plain units their activation's output, blocks their output. */

@@ -768,6 +768,18 @@ final class HostDirectMemory implements TrainingMemory {
             TrainingMemory.super.rowNormBackward(dy, gamma, xhat, inv, res, dGamma, dBeta, dx);
     }
 
+    @Override
+    public void channelNorm(INDArray x, INDArray gamma, INDArray beta, ChannelNormBuffers b) {
+        if (!HostChannelNorm.forward(x, gamma, beta, b)) TrainingMemory.super.channelNorm(x, gamma, beta, b);
+    }
+
+    @Override
+    public INDArray channelNormBackward(
+            INDArray dy, INDArray gamma, INDArray dGamma, INDArray dBeta, ChannelNormBuffers b) {
+        if (HostChannelNorm.backward(dy, gamma, dGamma, dBeta, b)) return b.dx;
+        return TrainingMemory.super.channelNormBackward(dy, gamma, dGamma, dBeta, b);
+    }
+
     private static void requireContiguous(String op, DataType dt, INDArray... arrays) {
         if (dt != DataType.FLOAT && dt != DataType.DOUBLE)
             throw new IllegalArgumentException(op + ": float32 or float64 only, not " + dt);

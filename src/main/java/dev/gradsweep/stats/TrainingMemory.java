@@ -174,6 +174,27 @@ public interface TrainingMemory {
         NdConv.backward(s, x, w, dy, dx, dw);
     }
 
+    /**
+     * A conv net's batch, group or layer norm of x [rows, C] into {@code b} ({@link ChannelNormBuffers}): μ and f =
+     * (σ² + eps)^-½ (biased variance) per (n, g) into b.mean, b.inv, x̂ = (x − μ)·f into b.xhat, y = x̂ ⊙ γ + β into
+     * b.y; γ, β [1, C]. By default ND4J ops writing only into b (the portable path's); the host path two passes over
+     * host memory, the sums in double.
+     */
+    default void channelNorm(INDArray x, INDArray gamma, INDArray beta, ChannelNormBuffers b) {
+        b.forwardOps(x, gamma, beta);
+    }
+
+    /**
+     * Its backward from ∂L/∂y = {@code dy} and the last forward's b.xhat, b.inv: dγ ← Σ_rows dy ⊙ x̂ and dβ ← Σ_rows
+     * dy into their [1, C] views, ∂L/∂x = (d − mean d − x̂·mean(d ⊙ x̂))·f with d = dy ⊙ γ and means per (n, g) into
+     * b.dx, which it returns.
+     */
+    default INDArray channelNormBackward(
+            INDArray dy, INDArray gamma, INDArray dGamma, INDArray dBeta, ChannelNormBuffers b) {
+        b.backwardOps(dy, gamma, dGamma, dBeta);
+        return b.dx;
+    }
+
     /** The activations whose derivative {@link #backpropFromOutput} takes from the forward's output. */
     static boolean backpropsFromOutput(Activation fn) {
         return fn == Activation.SIGMOID || fn == Activation.TANH;
