@@ -53,6 +53,9 @@ public final class VectorConv {
      * With AVX-512's 32 vector registers, 16 accumulators and their operands fit: 4 × 4 register blocks are taken
      * (else 4 × 2, which 16 registers hold). More FMAs per load made the kernels 2× faster than 4 × 1 (docs/conv.md).
      */
+    /** Output positions per weight-gradient chunk (its output gradient: 32 KB at 64 channels; 64 and 256 were slower). */
+    private static final int CHUNK = 128;
+
     private static final boolean WIDE = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
 
     /** y = the convolution of the padded input xp with w. */
@@ -207,11 +210,14 @@ public final class VectorConv {
             for (int i = 0; i < oh; i++)
                 for (int j = 0; j < ow; j++) pix[q++] = ((b * hp + i * s.stride()) * wp + j * s.stride()) * ci;
         int n = off.length;
-        for (int o = 0; o < co; ) {
-            int v = vectors(co - o), t = 0;
-            for (; v >= 2 && t + 4 <= n; t += 4)
-                if (v == 4) rowsByFour(xp, dy, dw, pix, off, t, co, o);
-                else rowsByTwo(xp, dy, dw, pix, off, t, co, o);
+        Arrays.fill(dw, 0, s.weightSize(), 0f);
+        for (int q = 0; q < pix.length; q += CHUNK) // a chunk's output gradient stays in L1 for every row of dw
+        for (int o = 0, end = Math.min(q + CHUNK, pix.length); o < co; o += Math.max(vectors(co - o), 1) * L)
+                for (int t = 0, v = vectors(co - o); v >= 2 && t + 4 <= n; t += 4)
+                    if (v == 4) rowsByFour(xp, dy, dw, pix, off, t, co, o, q, end);
+                    else rowsByTwo(xp, dy, dw, pix, off, t, co, o, q, end);
+        for (int o = 0; o < co; ) { // the rows and channels no block took
+            int v = vectors(co - o), t = v >= 2 ? n / 4 * 4 : 0;
             for (int u = 0; u < Math.max(v, 1); u++, o += L) {
                 VectorMask<Float> m = S.indexInRange(o, co);
                 int r = t;
@@ -228,11 +234,24 @@ public final class VectorConv {
     }
 
     /** Rows t … t + 3 of dw, 4 vectors of output channels from o. */
-    private static void rowsByFour(float[] xp, float[] dy, float[] dw, int[] pix, int[] off, int t, int co, int o) {
+    private static void rowsByFour(
+            float[] xp, float[] dy, float[] dw, int[] pix, int[] off, int t, int co, int o, int q0, int q1) {
         int f0 = off[t], f1 = off[t + 1], f2 = off[t + 2], f3 = off[t + 3];
-        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-        FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0, d0 = a0, d1 = a0, d2 = a0, d3 = a0;
-        for (int q = 0; q < pix.length; q++) {
+        int at = t * co + o; // the sums of the chunks before
+        FloatVector a0 = FloatVector.fromArray(S, dw, at), a1 = FloatVector.fromArray(S, dw, at + co);
+        FloatVector a2 = FloatVector.fromArray(S, dw, at + 2 * co), a3 = FloatVector.fromArray(S, dw, at + 3 * co);
+        FloatVector b0 = FloatVector.fromArray(S, dw, at + L), b1 = FloatVector.fromArray(S, dw, at + L + co);
+        FloatVector b2 = FloatVector.fromArray(S, dw, at + L + 2 * co);
+        FloatVector b3 = FloatVector.fromArray(S, dw, at + L + 3 * co);
+        FloatVector c0 = FloatVector.fromArray(S, dw, at + 2 * L);
+        FloatVector c1 = FloatVector.fromArray(S, dw, at + 2 * L + co);
+        FloatVector c2 = FloatVector.fromArray(S, dw, at + 2 * L + 2 * co);
+        FloatVector c3 = FloatVector.fromArray(S, dw, at + 2 * L + 3 * co);
+        FloatVector d0 = FloatVector.fromArray(S, dw, at + 3 * L);
+        FloatVector d1 = FloatVector.fromArray(S, dw, at + 3 * L + co);
+        FloatVector d2 = FloatVector.fromArray(S, dw, at + 3 * L + 2 * co);
+        FloatVector d3 = FloatVector.fromArray(S, dw, at + 3 * L + 3 * co);
+        for (int q = q0; q < q1; q++) {
             int g = q * co + o, x = pix[q];
             FloatVector g0 = FloatVector.fromArray(S, dy, g), g1 = FloatVector.fromArray(S, dy, g + L);
             FloatVector g2 = FloatVector.fromArray(S, dy, g + 2 * L), g3 = FloatVector.fromArray(S, dy, g + 3 * L);
@@ -255,7 +274,6 @@ public final class VectorConv {
             d2 = g3.fma(x2, d2);
             d3 = g3.fma(x3, d3);
         }
-        int at = t * co + o;
         a0.intoArray(dw, at);
         a1.intoArray(dw, at + co);
         a2.intoArray(dw, at + 2 * co);
@@ -275,10 +293,16 @@ public final class VectorConv {
     }
 
     /** Rows t … t + 3 of dw, 2 vectors of output channels from o. */
-    private static void rowsByTwo(float[] xp, float[] dy, float[] dw, int[] pix, int[] off, int t, int co, int o) {
+    private static void rowsByTwo(
+            float[] xp, float[] dy, float[] dw, int[] pix, int[] off, int t, int co, int o, int q0, int q1) {
         int f0 = off[t], f1 = off[t + 1], f2 = off[t + 2], f3 = off[t + 3];
-        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-        for (int q = 0; q < pix.length; q++) {
+        int at = t * co + o; // the sums of the chunks before
+        FloatVector a0 = FloatVector.fromArray(S, dw, at), a1 = FloatVector.fromArray(S, dw, at + co);
+        FloatVector a2 = FloatVector.fromArray(S, dw, at + 2 * co), a3 = FloatVector.fromArray(S, dw, at + 3 * co);
+        FloatVector b0 = FloatVector.fromArray(S, dw, at + L), b1 = FloatVector.fromArray(S, dw, at + L + co);
+        FloatVector b2 = FloatVector.fromArray(S, dw, at + L + 2 * co);
+        FloatVector b3 = FloatVector.fromArray(S, dw, at + L + 3 * co);
+        for (int q = q0; q < q1; q++) {
             int g = q * co + o, x = pix[q];
             FloatVector g0 = FloatVector.fromArray(S, dy, g), g1 = FloatVector.fromArray(S, dy, g + L);
             FloatVector x0 = FloatVector.broadcast(S, xp[x + f0]), x1 = FloatVector.broadcast(S, xp[x + f1]);
@@ -292,7 +316,6 @@ public final class VectorConv {
             b2 = g1.fma(x2, b2);
             b3 = g1.fma(x3, b3);
         }
-        int at = t * co + o;
         a0.intoArray(dw, at);
         a1.intoArray(dw, at + co);
         a2.intoArray(dw, at + 2 * co);
