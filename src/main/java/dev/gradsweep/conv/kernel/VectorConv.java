@@ -23,10 +23,10 @@ public final class VectorConv {
      * With a second float species in the JVM, FloatVector's shared code saw two vector classes and C2 compiled these
      * loops without the vector intrinsics: the bench net's step took 377 ms instead of 77 (docs/conv.md).
      */
-    private static final VectorSpecies<Float> S =
+    static final VectorSpecies<Float> S =
             VectorSpecies.of(float.class, VectorShape.forBitSize(DoubleVector.SPECIES_PREFERRED.vectorBitSize() / 2));
 
-    private static final int L = S.length();
+    static final int L = S.length();
 
     private VectorConv() {}
 
@@ -53,9 +53,6 @@ public final class VectorConv {
      * With AVX-512's 32 vector registers, 16 accumulators and their operands fit: 4 × 4 register blocks are taken
      * (else 4 × 2, which 16 registers hold). More FMAs per load made the kernels 2× faster than 4 × 1 (docs/conv.md).
      */
-    /** Output positions per weight-gradient chunk (its output gradient: 32 KB at 64 channels; 64 and 256 were slower). */
-    private static final int CHUNK = 128;
-
     private static final boolean WIDE = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
 
     /** y = the convolution of the padded input xp with w. */
@@ -84,7 +81,7 @@ public final class VectorConv {
     }
 
     /** Whole vectors of channels one register block takes from the {@code left} channels: 4, 2, 1 or 0 (a masked tail). */
-    private static int vectors(int left) {
+    static int vectors(int left) {
         if (WIDE && left >= 4 * L) return 4;
         if (left >= 2 * L) return 2;
         return left >= L ? 1 : 0;
@@ -190,7 +187,7 @@ public final class VectorConv {
     }
 
     /** Offset in the padded input of tap (dy, dx) and channel c from a window's top-left: index (dy·k + dx)·in + c. */
-    private static int[] tapOffsets(ConvShape s) {
+    static int[] tapOffsets(ConvShape s) {
         int ci = s.in(), wp = s.paddedW();
         int[] off = new int[s.taps() * ci];
         for (int dy = 0; dy < s.k(); dy++)
@@ -204,145 +201,7 @@ public final class VectorConv {
      * (tap, channel) rows of dw and a block of output channels, one flat loop over the output positions.
      */
     public static void weightGrad(ConvShape s, float[] xp, float[] dy, float[] dw) {
-        int ci = s.in(), co = s.out(), oh = s.outH(), ow = s.outW(), wp = s.paddedW(), hp = s.paddedH();
-        int[] off = tapOffsets(s), pix = new int[s.batch() * oh * ow];
-        for (int b = 0, q = 0; b < s.batch(); b++)
-            for (int i = 0; i < oh; i++)
-                for (int j = 0; j < ow; j++) pix[q++] = ((b * hp + i * s.stride()) * wp + j * s.stride()) * ci;
-        int n = off.length;
-        Arrays.fill(dw, 0, s.weightSize(), 0f);
-        for (int q = 0; q < pix.length; q += CHUNK) // a chunk's output gradient stays in L1 for every row of dw
-        for (int o = 0, end = Math.min(q + CHUNK, pix.length); o < co; o += Math.max(vectors(co - o), 1) * L)
-                for (int t = 0, v = vectors(co - o); v >= 2 && t + 4 <= n; t += 4)
-                    if (v == 4) rowsByFour(xp, dy, dw, pix, off, t, co, o, q, end);
-                    else rowsByTwo(xp, dy, dw, pix, off, t, co, o, q, end);
-        for (int o = 0; o < co; ) { // the rows and channels no block took
-            int v = vectors(co - o), t = v >= 2 ? n / 4 * 4 : 0;
-            for (int u = 0; u < Math.max(v, 1); u++, o += L) {
-                VectorMask<Float> m = S.indexInRange(o, co);
-                int r = t;
-                for (; r + 4 <= n; r += 4) fourRows(xp, dy, dw, pix, off, r, co, o, m);
-                for (; r < n; r++) {
-                    FloatVector a = FloatVector.zero(S);
-                    for (int q = 0; q < pix.length; q++)
-                        a = FloatVector.fromArray(S, dy, q * co + o, m)
-                                .fma(FloatVector.broadcast(S, xp[pix[q] + off[r]]), a);
-                    a.intoArray(dw, r * co + o, m);
-                }
-            }
-        }
-    }
-
-    /** Rows t … t + 3 of dw, 4 vectors of output channels from o. */
-    private static void rowsByFour(
-            float[] xp, float[] dy, float[] dw, int[] pix, int[] off, int t, int co, int o, int q0, int q1) {
-        int f0 = off[t], f1 = off[t + 1], f2 = off[t + 2], f3 = off[t + 3];
-        int at = t * co + o; // the sums of the chunks before
-        FloatVector a0 = FloatVector.fromArray(S, dw, at), a1 = FloatVector.fromArray(S, dw, at + co);
-        FloatVector a2 = FloatVector.fromArray(S, dw, at + 2 * co), a3 = FloatVector.fromArray(S, dw, at + 3 * co);
-        FloatVector b0 = FloatVector.fromArray(S, dw, at + L), b1 = FloatVector.fromArray(S, dw, at + L + co);
-        FloatVector b2 = FloatVector.fromArray(S, dw, at + L + 2 * co);
-        FloatVector b3 = FloatVector.fromArray(S, dw, at + L + 3 * co);
-        FloatVector c0 = FloatVector.fromArray(S, dw, at + 2 * L);
-        FloatVector c1 = FloatVector.fromArray(S, dw, at + 2 * L + co);
-        FloatVector c2 = FloatVector.fromArray(S, dw, at + 2 * L + 2 * co);
-        FloatVector c3 = FloatVector.fromArray(S, dw, at + 2 * L + 3 * co);
-        FloatVector d0 = FloatVector.fromArray(S, dw, at + 3 * L);
-        FloatVector d1 = FloatVector.fromArray(S, dw, at + 3 * L + co);
-        FloatVector d2 = FloatVector.fromArray(S, dw, at + 3 * L + 2 * co);
-        FloatVector d3 = FloatVector.fromArray(S, dw, at + 3 * L + 3 * co);
-        for (int q = q0; q < q1; q++) {
-            int g = q * co + o, x = pix[q];
-            FloatVector g0 = FloatVector.fromArray(S, dy, g), g1 = FloatVector.fromArray(S, dy, g + L);
-            FloatVector g2 = FloatVector.fromArray(S, dy, g + 2 * L), g3 = FloatVector.fromArray(S, dy, g + 3 * L);
-            FloatVector x0 = FloatVector.broadcast(S, xp[x + f0]), x1 = FloatVector.broadcast(S, xp[x + f1]);
-            FloatVector x2 = FloatVector.broadcast(S, xp[x + f2]), x3 = FloatVector.broadcast(S, xp[x + f3]);
-            a0 = g0.fma(x0, a0);
-            a1 = g0.fma(x1, a1);
-            a2 = g0.fma(x2, a2);
-            a3 = g0.fma(x3, a3);
-            b0 = g1.fma(x0, b0);
-            b1 = g1.fma(x1, b1);
-            b2 = g1.fma(x2, b2);
-            b3 = g1.fma(x3, b3);
-            c0 = g2.fma(x0, c0);
-            c1 = g2.fma(x1, c1);
-            c2 = g2.fma(x2, c2);
-            c3 = g2.fma(x3, c3);
-            d0 = g3.fma(x0, d0);
-            d1 = g3.fma(x1, d1);
-            d2 = g3.fma(x2, d2);
-            d3 = g3.fma(x3, d3);
-        }
-        a0.intoArray(dw, at);
-        a1.intoArray(dw, at + co);
-        a2.intoArray(dw, at + 2 * co);
-        a3.intoArray(dw, at + 3 * co);
-        b0.intoArray(dw, at + L);
-        b1.intoArray(dw, at + L + co);
-        b2.intoArray(dw, at + L + 2 * co);
-        b3.intoArray(dw, at + L + 3 * co);
-        c0.intoArray(dw, at + 2 * L);
-        c1.intoArray(dw, at + 2 * L + co);
-        c2.intoArray(dw, at + 2 * L + 2 * co);
-        c3.intoArray(dw, at + 2 * L + 3 * co);
-        d0.intoArray(dw, at + 3 * L);
-        d1.intoArray(dw, at + 3 * L + co);
-        d2.intoArray(dw, at + 3 * L + 2 * co);
-        d3.intoArray(dw, at + 3 * L + 3 * co);
-    }
-
-    /** Rows t … t + 3 of dw, 2 vectors of output channels from o. */
-    private static void rowsByTwo(
-            float[] xp, float[] dy, float[] dw, int[] pix, int[] off, int t, int co, int o, int q0, int q1) {
-        int f0 = off[t], f1 = off[t + 1], f2 = off[t + 2], f3 = off[t + 3];
-        int at = t * co + o; // the sums of the chunks before
-        FloatVector a0 = FloatVector.fromArray(S, dw, at), a1 = FloatVector.fromArray(S, dw, at + co);
-        FloatVector a2 = FloatVector.fromArray(S, dw, at + 2 * co), a3 = FloatVector.fromArray(S, dw, at + 3 * co);
-        FloatVector b0 = FloatVector.fromArray(S, dw, at + L), b1 = FloatVector.fromArray(S, dw, at + L + co);
-        FloatVector b2 = FloatVector.fromArray(S, dw, at + L + 2 * co);
-        FloatVector b3 = FloatVector.fromArray(S, dw, at + L + 3 * co);
-        for (int q = q0; q < q1; q++) {
-            int g = q * co + o, x = pix[q];
-            FloatVector g0 = FloatVector.fromArray(S, dy, g), g1 = FloatVector.fromArray(S, dy, g + L);
-            FloatVector x0 = FloatVector.broadcast(S, xp[x + f0]), x1 = FloatVector.broadcast(S, xp[x + f1]);
-            FloatVector x2 = FloatVector.broadcast(S, xp[x + f2]), x3 = FloatVector.broadcast(S, xp[x + f3]);
-            a0 = g0.fma(x0, a0);
-            a1 = g0.fma(x1, a1);
-            a2 = g0.fma(x2, a2);
-            a3 = g0.fma(x3, a3);
-            b0 = g1.fma(x0, b0);
-            b1 = g1.fma(x1, b1);
-            b2 = g1.fma(x2, b2);
-            b3 = g1.fma(x3, b3);
-        }
-        a0.intoArray(dw, at);
-        a1.intoArray(dw, at + co);
-        a2.intoArray(dw, at + 2 * co);
-        a3.intoArray(dw, at + 3 * co);
-        b0.intoArray(dw, at + L);
-        b1.intoArray(dw, at + L + co);
-        b2.intoArray(dw, at + L + 2 * co);
-        b3.intoArray(dw, at + L + 3 * co);
-    }
-
-    /** Rows t … t + 3 of dw, one (masked) vector of output channels from o. */
-    private static void fourRows(
-            float[] xp, float[] dy, float[] dw, int[] pix, int[] off, int t, int co, int o, VectorMask<Float> m) {
-        int f0 = off[t], f1 = off[t + 1], f2 = off[t + 2], f3 = off[t + 3];
-        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-        for (int q = 0; q < pix.length; q++) {
-            FloatVector g = FloatVector.fromArray(S, dy, q * co + o, m);
-            int x = pix[q];
-            a0 = g.fma(FloatVector.broadcast(S, xp[x + f0]), a0);
-            a1 = g.fma(FloatVector.broadcast(S, xp[x + f1]), a1);
-            a2 = g.fma(FloatVector.broadcast(S, xp[x + f2]), a2);
-            a3 = g.fma(FloatVector.broadcast(S, xp[x + f3]), a3);
-        }
-        a0.intoArray(dw, t * co + o, m);
-        a1.intoArray(dw, (t + 1) * co + o, m);
-        a2.intoArray(dw, (t + 2) * co + o, m);
-        a3.intoArray(dw, (t + 3) * co + o, m);
+        VectorWeightGrad.weightGrad(s, xp, dy, dw);
     }
 
     /**
