@@ -24,7 +24,8 @@ final class LossCurves {
         long every = bucket(spark);
         for (String axis : axes) {
             List<Row> rs = spark.sql(
-                            "SELECT cast(r." + axis + " AS string) AS value, floor(s.step / " + every + ") * " + every
+                            "SELECT " + Representatives.sqlValue(axis, "r") + " AS value, floor(s.step / " + every
+                                    + ") * " + every
                                     + " AS step, percentile_approx(s.loss, 0.5) AS loss FROM steps s JOIN runs r ON r.run_id = s.run_id "
                                     + "WHERE NOT isnan(s.loss) AND abs(s.loss) < double('Infinity') GROUP BY 1, 2 ORDER BY 1, 2")
                     .collectAsList();
@@ -52,7 +53,7 @@ final class LossCurves {
                     ls,
                     false);
             c.getStyler().setYAxisLogarithmic(logScale);
-            String file = "loss_by_" + axis + ".png";
+            String file = "loss_by_" + axis.replace('.', '_') + ".png";
             page.save(c, Charts.paletteByName(ls), file);
             page.image(file, "loss curves by " + axis);
         }

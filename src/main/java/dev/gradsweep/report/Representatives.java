@@ -20,7 +20,32 @@ final class Representatives {
     static List<String> varyingAxes(List<Map<String, Object>> verdicts, List<Map<String, Object>> effects) {
         Set<String> named = effects.stream().map(e -> (String) e.get("axis")).collect(Collectors.toSet());
         if (verdicts.isEmpty()) return List.of();
-        return verdicts.get(0).keySet().stream().filter(named::contains).toList();
+        List<String> axes = new ArrayList<>(
+                verdicts.get(0).keySet().stream().filter(named::contains).toList());
+        // a model factory's custom axes (axis_effects' custom.<name>) live in the custom column, not a column each
+        named.stream().filter(a -> a.startsWith(CUSTOM)).sorted().forEach(axes::add);
+        return axes;
+    }
+
+    static final String CUSTOM = "custom.";
+
+    /** A run's value of an axis: its column, or for custom.<name> that name's value in the custom column. */
+    static Object value(Map<String, Object> v, String axis) {
+        if (!axis.startsWith(CUSTOM)) return v.get(axis);
+        Object custom = v.get("custom");
+        if (custom == null) return null;
+        for (String kv : custom.toString().split(";")) {
+            int eq = kv.indexOf('=');
+            if (eq > 0 && kv.substring(0, eq).equals(axis.substring(CUSTOM.length()))) return kv.substring(eq + 1);
+        }
+        return null;
+    }
+
+    /** The same as a Spark SQL string expression over the runs (or verdicts) alias {@code r}. */
+    static String sqlValue(String axis, String r) {
+        return axis.startsWith(CUSTOM)
+                ? "str_to_map(" + r + ".custom, ';', '=')['" + axis.substring(CUSTOM.length()) + "']"
+                : "cast(" + r + "." + axis + " AS string)";
     }
 
     static String label(Map<String, Object> v, List<String> axes) {
@@ -29,8 +54,10 @@ final class Representatives {
         return axes.stream()
                 .map(a -> switch (a) {
                     case "activation", "init", "cell", "rec_init" -> String.valueOf(v.get(a));
-                    default -> a + " "
-                            + (v.get(a) instanceof Number n ? Findings.fmt(n.doubleValue()) : String.valueOf(v.get(a)));
+                    default -> (a.startsWith(CUSTOM) ? a.substring(CUSTOM.length()) : a) + " "
+                            + (value(v, a) instanceof Number n
+                                    ? Findings.fmt(n.doubleValue())
+                                    : String.valueOf(value(v, a)));
                 })
                 .collect(Collectors.joining(" · "));
     }

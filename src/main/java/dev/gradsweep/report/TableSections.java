@@ -29,7 +29,7 @@ final class TableSections {
             page.md.append(axes.stream()
                     .map(a -> "**" + a + "** "
                             + verdicts.stream()
-                                    .map(v -> String.valueOf(v.get(a)))
+                                    .map(v -> String.valueOf(Representatives.value(v, a)))
                                     .distinct()
                                     .sorted(Representatives.valueOrder())
                                     .collect(Collectors.joining(", ")))

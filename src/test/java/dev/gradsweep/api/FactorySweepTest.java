@@ -11,6 +11,7 @@ import dev.gradsweep.data.TaskData;
 import dev.gradsweep.data.Tasks;
 import dev.gradsweep.grid.GridSpec;
 import dev.gradsweep.grid.RunConfig;
+import dev.gradsweep.report.Report;
 import dev.gradsweep.sweep.SweepDriver;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -101,6 +102,19 @@ class FactorySweepTest {
                     assertEquals(2, verdicts.size());
                     for (Row v : verdicts) // a missing statistic is named, never printed as "10^null"
                     assertFalse(v.getString(1).contains("null"), v.getString(1));
+                    // the report reads the custom axis as the axis it is: listed, labelled and plotted
+                    Path to = tmp.resolve("report");
+                    try {
+                        Report.Summary rep = Report.write(
+                                session.newSession(),
+                                new Report.Options(out.toString(), to, List.of("0", "last"), 8, 6, Map.of(), "cmd"));
+                        String md = Files.readString(rep.readme());
+                        assertTrue(md.contains("Axes that vary: **custom.hidden** 4, 12."), md);
+                        assertTrue(md.contains("hidden 12"), "runs labelled by the custom value: " + md);
+                        assertTrue(Files.size(to.resolve("loss_by_custom_hidden.png")) > 0);
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
                 });
         assertTrue(checked.get(), "the checks ran in the sweep's session");
     }
