@@ -27,7 +27,10 @@ class HostAccessTest {
             "dev/gradsweep/hostmem/HostMemory.java",
             "dev/gradsweep/stats/HostDirectMemory.java",
             "dev/gradsweep/stats/HostAttention.java",
+            "dev/gradsweep/stats/HostActivations.java",
             "dev/gradsweep/stats/HostChannelNorm.java",
+            "dev/gradsweep/stats/HostLayerNorm.java",
+            "dev/gradsweep/stats/HostMatmul.java",
             "dev/gradsweep/stats/ParamStep.java");
     /**
      * Outside the seam, and allowed for a stated reason: the recurrent engine's gate loops run only on the host and

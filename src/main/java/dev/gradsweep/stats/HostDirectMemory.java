@@ -8,13 +8,8 @@ import dev.gradsweep.hostmem.HostMemory;
 import dev.gradsweep.simd.Simd;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
-import org.bytedeco.javacpp.DoublePointer;
-import org.bytedeco.javacpp.FloatPointer;
-import org.bytedeco.openblas.global.openblas_nolapack;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * The CPU backend's path: reductions read the arrays' host memory in place (SIMD loops, no ND4J op per array) and
@@ -235,162 +230,17 @@ final class HostDirectMemory implements TrainingMemory {
 
     @Override
     public void biasRelu(INDArray z, INDArray rows, INDArray a) {
-        int k = (int) z.size(0), units = (int) z.size(2), perRun = (int) (z.size(1) * units);
-        requireContiguous("biasRelu", z.dataType(), z, a, rows);
-        if (rows != null && rows.length() != (long) k * units)
-            throw new IllegalArgumentException("biasRelu: one row of " + units + " per run");
-        int zAt = HostMemory.offset(z), aAt = HostMemory.offset(a), bAt = rows == null ? 0 : HostMemory.offset(rows);
-        if (z.dataType() == DataType.DOUBLE) {
-            DoubleBuffer zb = z.data().asNioDouble(),
-                    ab = a.data().asNioDouble(),
-                    bb = rows == null ? null : rows.data().asNioDouble();
-            for (int i = 0; i < k * perRun; i++) {
-                double v = zb.get(zAt + i);
-                if (bb != null) zb.put(zAt + i, v += bb.get(bAt + i / perRun * units + i % units));
-                ab.put(aAt + i, v < 0 ? 0.0 : v);
-            }
-            return;
-        }
-        if (Simd.ENABLED && rows != null) {
-            HostArray zh = HostArray.of(z), ah = HostArray.of(a), bh = HostArray.of(rows);
-            for (int i = 0; i < k * perRun; i += units)
-                Simd.biasRelu(
-                        zh.bytes(),
-                        zh.base() + i,
-                        bh.bytes(),
-                        bh.base() + i / perRun * units,
-                        ah.bytes(),
-                        ah.base() + i,
-                        units);
-            return;
-        }
-        FloatBuffer zb = z.data().asNioFloat(),
-                ab = a.data().asNioFloat(),
-                bb = rows == null ? null : rows.data().asNioFloat();
-        for (int i = 0; i < k * perRun; i++) {
-            float v = zb.get(zAt + i);
-            if (bb != null) zb.put(zAt + i, v += bb.get(bAt + i / perRun * units + i % units));
-            ab.put(aAt + i, v < 0 ? 0f : v);
-        }
+        HostActivations.biasRelu(z, rows, a);
     }
 
     @Override
     public INDArray reluBackprop(INDArray z, INDArray dy, INDArray into) {
-        requireContiguous("reluBackprop", z.dataType(), z, dy, into);
-        if (dy.length() != z.length() || into.length() != z.length())
-            throw new IllegalArgumentException("reluBackprop: z, dy and into must have one length");
-        int n = (int) z.length(),
-                zAt = HostMemory.offset(z),
-                dAt = HostMemory.offset(dy),
-                oAt = HostMemory.offset(into);
-        if (z.dataType() == DataType.DOUBLE) {
-            DoubleBuffer zb = z.data().asNioDouble(),
-                    db = dy.data().asNioDouble(),
-                    ob = into.data().asNioDouble();
-            for (int i = 0; i < n; i++) ob.put(oAt + i, zb.get(zAt + i) > 0 ? db.get(dAt + i) : 0.0);
-        } else if (Simd.ENABLED) {
-            HostArray zh = HostArray.of(z), dh = HostArray.of(dy), oh = HostArray.of(into);
-            for (int at = 0; at < n; at += HostArray.BLOCK)
-                Simd.reluBackprop(
-                        zh.bytes(),
-                        zh.base() + at,
-                        dh.bytes(),
-                        dh.base() + at,
-                        oh.bytes(),
-                        oh.base() + at,
-                        Math.min(HostArray.BLOCK, n - at));
-        } else {
-            FloatBuffer zb = z.data().asNioFloat(),
-                    db = dy.data().asNioFloat(),
-                    ob = into.data().asNioFloat();
-            for (int i = 0; i < n; i++) ob.put(oAt + i, zb.get(zAt + i) > 0 ? db.get(dAt + i) : 0f);
-        }
-        return into;
+        return HostActivations.reluBackprop(z, dy, into);
     }
 
-    /**
-     * One gemm per run on each operand's host memory, at the run's offset; a rank-2 product is one run (K = 1), which
-     * leaves out ND4J's op set-up as well. The runs are the leading axes (none, [K] or [K1, K2]) at any strides, and
-     * each run's matrix may have a leading dimension larger than its row (the transformer's heads, read and written in
-     * place in the [B·T, ·] arrays). Other layouts (a last axis not of unit stride) and other types than float32 and
-     * float64 go through ND4J's matmul.
-     */
     @Override
     public void matmul(INDArray a, INDArray b, INDArray c, boolean transA, boolean transB) {
-        DataType dt = c.dataType();
-        int rank = c.rank();
-        int m = (int) c.size(rank - 2), n = (int) c.size(rank - 1);
-        int inner = (int) (transA ? a.size(rank - 2) : a.size(rank - 1));
-        if (!(dt == DataType.FLOAT || dt == DataType.DOUBLE)
-                || rank > 4
-                || !gemmable(a, dt, rank)
-                || !gemmable(b, dt, rank)
-                || !gemmable(c, dt, rank)
-                || inner == 0) {
-            Nd4j.matmul(a, b, c, transA, transB, false);
-            return;
-        }
-        for (int i = 0; i < rank - 2; i++)
-            if (a.size(i) != c.size(i) || b.size(i) != c.size(i))
-                throw new IllegalArgumentException("matmul: shapes " + java.util.Arrays.toString(a.shape()) + ", "
-                        + java.util.Arrays.toString(b.shape()) + " → " + java.util.Arrays.toString(c.shape()));
-        if ((transA ? a.size(rank - 1) : a.size(rank - 2)) != m
-                || (transB ? b.size(rank - 2) : b.size(rank - 1)) != n
-                || (transB ? b.size(rank - 1) : b.size(rank - 2)) != inner)
-            throw new IllegalArgumentException("matmul: shapes " + java.util.Arrays.toString(a.shape()) + ", "
-                    + java.util.Arrays.toString(b.shape()) + " → " + java.util.Arrays.toString(c.shape()));
-        int lda = ld(a), ldb = ld(b), ldc = ld(c);
-        int k2 = rank == 4 ? (int) c.size(1) : 1, k = rank == 2 ? 1 : (int) c.size(0) * k2;
-        long oa = HostMemory.offset(a), ob = HostMemory.offset(b), oc = HostMemory.offset(c);
-        int ta = transA ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
-                tb = transB ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans;
-        // pointers at element 0 of each NIO view, the origin of HostMemory.offset (JavaCPP's pointer of a buffer
-        // whose position is not 0 is not at that position)
-        if (dt == DataType.FLOAT) {
-            FloatPointer pa = new FloatPointer(a.data().asNioFloat().clear()),
-                    pb = new FloatPointer(b.data().asNioFloat().clear()),
-                    pc = new FloatPointer(c.data().asNioFloat().clear());
-            for (int r = 0; r < k; r++) {
-                pa.position(oa + run(a, r, k2));
-                pb.position(ob + run(b, r, k2));
-                pc.position(oc + run(c, r, k2));
-                openblas_nolapack.cblas_sgemm(
-                        openblas_nolapack.CblasRowMajor, ta, tb, m, n, inner, 1f, pa, lda, pb, ldb, 0f, pc, ldc);
-            }
-        } else {
-            DoublePointer pa = new DoublePointer(a.data().asNioDouble().clear()),
-                    pb = new DoublePointer(b.data().asNioDouble().clear()),
-                    pc = new DoublePointer(c.data().asNioDouble().clear());
-            for (int r = 0; r < k; r++) {
-                pa.position(oa + run(a, r, k2));
-                pb.position(ob + run(b, r, k2));
-                pc.position(oc + run(c, r, k2));
-                openblas_nolapack.cblas_dgemm(
-                        openblas_nolapack.CblasRowMajor, ta, tb, m, n, inner, 1.0, pa, lda, pb, ldb, 0.0, pc, ldc);
-            }
-        }
-    }
-
-    /** An array of this rank and type whose matrices have unit-stride rows (any leading dimension and run strides). */
-    private static boolean gemmable(INDArray x, DataType dt, int rank) {
-        return x.rank() == rank
-                && x.dataType() == dt
-                && (x.stride(rank - 1) == 1 || x.size(rank - 1) == 1)
-                && (x.stride(rank - 2) >= x.size(rank - 1) || x.size(rank - 2) == 1);
-    }
-
-    /** The row stride of x's matrices, as BLAS's leading dimension (at least the row's length). */
-    private static int ld(INDArray x) {
-        int r = x.rank();
-        return (int) (x.size(r - 2) == 1 ? x.size(r - 1) : x.stride(r - 2));
-    }
-
-    /** Element offset of run r's matrix from x's first element; k2 runs along the second axis of a rank-4 array. */
-    private static long run(INDArray x, int r, int k2) {
-        int rank = x.rank();
-        if (rank == 2) return 0;
-        if (rank == 3) return r * x.stride(0);
-        return (r / k2) * x.stride(0) + (r % k2) * x.stride(1);
+        HostMatmul.matmul(a, b, c, transA, transB);
     }
 
     @Override
@@ -453,46 +303,7 @@ final class HostDirectMemory implements TrainingMemory {
 
     @Override
     public INDArray backpropFromOutput(Activation fn, INDArray z, INDArray a, INDArray dy, INDArray into) {
-        if (!TrainingMemory.backpropsFromOutput(fn))
-            throw new IllegalArgumentException("backpropFromOutput: sigmoid or tanh, not " + fn);
-        requireContiguous("backpropFromOutput", a.dataType(), a, dy, into);
-        if (dy.length() != a.length() || into.length() != a.length() || z.length() != a.length())
-            throw new IllegalArgumentException("backpropFromOutput: z, a, dy and into must have one length");
-        boolean tanh = fn == Activation.TANH;
-        int n = (int) a.length(),
-                aAt = HostMemory.offset(a),
-                dAt = HostMemory.offset(dy),
-                oAt = HostMemory.offset(into);
-        if (a.dataType() == DataType.DOUBLE) {
-            DoubleBuffer ab = a.data().asNioDouble(),
-                    db = dy.data().asNioDouble(),
-                    ob = into.data().asNioDouble();
-            for (int i = 0; i < n; i++) {
-                double v = ab.get(aAt + i);
-                ob.put(oAt + i, db.get(dAt + i) * (tanh ? 1 - v * v : v * (1 - v)));
-            }
-        } else if (Simd.ENABLED) {
-            HostArray ah = HostArray.of(a), dh = HostArray.of(dy), oh = HostArray.of(into);
-            for (int at = 0; at < n; at += HostArray.BLOCK)
-                Simd.backpropFromOutput(
-                        ah.bytes(),
-                        ah.base() + at,
-                        dh.bytes(),
-                        dh.base() + at,
-                        oh.bytes(),
-                        oh.base() + at,
-                        Math.min(HostArray.BLOCK, n - at),
-                        tanh);
-        } else {
-            FloatBuffer ab = a.data().asNioFloat(),
-                    db = dy.data().asNioFloat(),
-                    ob = into.data().asNioFloat();
-            for (int i = 0; i < n; i++) {
-                float v = ab.get(aAt + i);
-                ob.put(oAt + i, db.get(dAt + i) * (tanh ? 1f - v * v : v * (1f - v)));
-            }
-        }
-        return into;
+        return HostActivations.backpropFromOutput(fn, z, a, dy, into);
     }
 
     /** float32 without the SIMD loops runs ND4J's reduction itself. */
@@ -522,163 +333,19 @@ final class HostDirectMemory implements TrainingMemory {
         }
     }
 
-    /**
-     * Two passes over host memory (centre and reduce each row; scale and shift it) around ND4J's own (σ² + eps)^-½ of
-     * the K·batch row variances: two small ops, kept because libm's float32 pow, which ND4J calls, rounds a few
-     * values in a thousand differently from Java's. float32 without the SIMD loops runs the ND4J ops themselves.
-     */
     @Override
     public void layerNormForward(INDArray x, INDArray gamma, INDArray beta, double eps, LayerNormBuffers b) {
-        DataType dt = x.dataType();
-        if (dt == DataType.FLOAT && !Simd.ENABLED) {
-            PortableMemory.layerNormForwardOps(x, gamma, beta, eps, b);
-            return;
-        }
-        requireContiguous("layerNormForward", dt, x, gamma, beta, b.xhat, b.y, b.inv);
-        int k = (int) x.size(0), rows = (int) (x.size(0) * x.size(1)), n = (int) x.size(2), batch = rows / k;
-        requireRows("layerNormForward", k, n, gamma, beta);
-        if (dt == DataType.DOUBLE) {
-            DoubleBuffer xb = x.data().asNioDouble(),
-                    hb = b.xhat.data().asNioDouble(),
-                    vb = b.inv.data().asNioDouble();
-            int xo = HostMemory.offset(x), ho = HostMemory.offset(b.xhat), vo = HostMemory.offset(b.inv);
-            for (int r = 0; r < rows; r++) {
-                double s = 0, q = 0;
-                for (int j = 0; j < n; j++) s += xb.get(xo + r * n + j);
-                double mu = s / n;
-                for (int j = 0; j < n; j++) {
-                    double c = xb.get(xo + r * n + j) - mu;
-                    hb.put(ho + r * n + j, c);
-                    q += c * c;
-                }
-                vb.put(vo + r, q / n);
-            }
-        } else {
-            HostArray xh = HostArray.of(x), hh = HostArray.of(b.xhat), vh = HostArray.of(b.inv);
-            Simd.layerNormCentre(xh.bytes(), xh.base(), hh.bytes(), hh.base(), vh.bytes(), vh.base(), rows, n);
-        }
-        Transforms.pow(b.inv.addi(eps), -0.5, false);
-        if (dt == DataType.DOUBLE) {
-            DoubleBuffer hb = b.xhat.data().asNioDouble(),
-                    vb = b.inv.data().asNioDouble(),
-                    gb = gamma.data().asNioDouble(),
-                    bb = beta.data().asNioDouble(),
-                    yb = b.y.data().asNioDouble();
-            int ho = HostMemory.offset(b.xhat),
-                    vo = HostMemory.offset(b.inv),
-                    go = HostMemory.offset(gamma),
-                    bo = HostMemory.offset(beta),
-                    yo = HostMemory.offset(b.y);
-            for (int r = 0; r < rows; r++) {
-                double f = vb.get(vo + r);
-                int run = r / batch * n;
-                for (int j = 0; j < n; j++) {
-                    double h = hb.get(ho + r * n + j) * f;
-                    hb.put(ho + r * n + j, h);
-                    yb.put(yo + r * n + j, h * gb.get(go + run + j) + bb.get(bo + run + j));
-                }
-            }
-            return;
-        }
-        HostArray hh = HostArray.of(b.xhat),
-                vh = HostArray.of(b.inv),
-                gh = HostArray.of(gamma),
-                bh = HostArray.of(beta),
-                yh = HostArray.of(b.y);
-        for (int r = 0; r < k; r++)
-            Simd.layerNormScale(
-                    hh.bytes(),
-                    hh.base() + r * batch * n,
-                    vh.bytes(),
-                    vh.base() + r * batch,
-                    gh.bytes(),
-                    gh.base() + r * n,
-                    bh.bytes(),
-                    bh.base() + r * n,
-                    yh.bytes(),
-                    yh.base() + r * batch * n,
-                    batch,
-                    n);
+        HostLayerNorm.layerNormForward(x, gamma, beta, eps, b);
     }
 
-    /** One pass over each run's rows: the batch sums, d, its two row means and ∂L/∂x. */
     @Override
     public INDArray layerNormBackward(
             INDArray dy, INDArray gamma, INDArray dGamma, INDArray dBeta, LayerNormBuffers b) {
-        DataType dt = dy.dataType();
-        if (dt == DataType.FLOAT && !Simd.ENABLED)
-            return PortableMemory.layerNormBackwardOps(dy, gamma, dGamma, dBeta, b);
-        requireContiguous("layerNormBackward", dt, dy, gamma, dGamma, dBeta, b.xhat, b.inv, b.dx);
-        int k = (int) dy.size(0), batch = (int) dy.size(1), n = (int) dy.size(2);
-        requireRows("layerNormBackward", k, n, gamma, dGamma, dBeta);
-        if (dt == DataType.FLOAT) {
-            HostArray eh = HostArray.of(dy),
-                    hh = HostArray.of(b.xhat),
-                    vh = HostArray.of(b.inv),
-                    gh = HostArray.of(gamma),
-                    dgh = HostArray.of(dGamma),
-                    dbh = HostArray.of(dBeta),
-                    xh = HostArray.of(b.dx);
-            for (int r = 0; r < k; r++)
-                Simd.layerNormBackward(
-                        eh.bytes(),
-                        eh.base() + r * batch * n,
-                        hh.bytes(),
-                        hh.base() + r * batch * n,
-                        vh.bytes(),
-                        vh.base() + r * batch,
-                        gh.bytes(),
-                        gh.base() + r * n,
-                        dgh.bytes(),
-                        dgh.base() + r * n,
-                        dbh.bytes(),
-                        dbh.base() + r * n,
-                        xh.bytes(),
-                        xh.base() + r * batch * n,
-                        batch,
-                        n);
-            return b.dx;
-        }
-        DoubleBuffer eb = dy.data().asNioDouble(),
-                hb = b.xhat.data().asNioDouble(),
-                vb = b.inv.data().asNioDouble(),
-                gb = gamma.data().asNioDouble(),
-                dgb = dGamma.data().asNioDouble(),
-                dbb = dBeta.data().asNioDouble(),
-                xb = b.dx.data().asNioDouble();
-        int eo = HostMemory.offset(dy),
-                ho = HostMemory.offset(b.xhat),
-                vo = HostMemory.offset(b.inv),
-                go = HostMemory.offset(gamma),
-                dgo = HostMemory.offset(dGamma),
-                dbo = HostMemory.offset(dBeta),
-                xo = HostMemory.offset(b.dx);
-        for (int run = 0; run < k; run++) {
-            int p = run * n;
-            for (int j = 0; j < n; j++) {
-                dgb.put(dgo + p + j, 0.0);
-                dbb.put(dbo + p + j, 0.0);
-            }
-            for (int r = run * batch; r < (run + 1) * batch; r++) {
-                double m1 = 0, m2 = 0;
-                for (int j = 0; j < n; j++) {
-                    double e = eb.get(eo + r * n + j), h = hb.get(ho + r * n + j), d = e * gb.get(go + p + j);
-                    dgb.put(dgo + p + j, dgb.get(dgo + p + j) + e * h);
-                    dbb.put(dbo + p + j, dbb.get(dbo + p + j) + e);
-                    xb.put(xo + r * n + j, d);
-                    m1 += d;
-                    m2 += d * h;
-                }
-                double a = m1 / n, c = m2 / n, f = vb.get(vo + r);
-                for (int j = 0; j < n; j++)
-                    xb.put(xo + r * n + j, (xb.get(xo + r * n + j) - a - hb.get(ho + r * n + j) * c) * f);
-            }
-        }
-        return b.dx;
+        return HostLayerNorm.layerNormBackward(dy, gamma, dGamma, dBeta, b);
     }
 
     /** Per-run rows of a layer norm's n units: K·n elements each. */
-    private static void requireRows(String op, int k, int n, INDArray... rows) {
+    static void requireRows(String op, int k, int n, INDArray... rows) {
         for (INDArray a : rows)
             if (a.length() != (long) k * n)
                 throw new IllegalArgumentException(
@@ -780,7 +447,7 @@ final class HostDirectMemory implements TrainingMemory {
         return TrainingMemory.super.channelNormBackward(dy, gamma, dGamma, dBeta, b);
     }
 
-    private static void requireContiguous(String op, DataType dt, INDArray... arrays) {
+    static void requireContiguous(String op, DataType dt, INDArray... arrays) {
         if (dt != DataType.FLOAT && dt != DataType.DOUBLE)
             throw new IllegalArgumentException(op + ": float32 or float64 only, not " + dt);
         for (INDArray x : arrays)
