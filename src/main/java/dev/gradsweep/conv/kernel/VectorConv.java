@@ -51,7 +51,7 @@ public final class VectorConv {
 
     /**
      * With AVX-512's 32 vector registers, 16 accumulators and their operands fit: 4 × 4 register blocks are taken
-     * (else 4 × 2, which 16 registers hold). More FMAs per load made the kernels 2× faster than 4 × 1 (docs/conv.md).
+     * (else 4 × 2, which 16 registers hold). More FMAs per load made the kernels 2× faster than 4 × 1 (docs/conv-engine.md).
      */
     private static final boolean WIDE = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
 
