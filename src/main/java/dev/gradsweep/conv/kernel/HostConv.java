@@ -4,7 +4,7 @@ import java.nio.FloatBuffer;
 
 /**
  * The host path's float32 convolution on Java arrays: {@link VectorConv} with grow-only scratch (the padded input, the
- * spread output gradient, the transposed weights) and numbered buffers its caller copies the arrays' host memory into
+ * input gradient's scratch, the transposed weights) and numbered buffers its caller copies the arrays' host memory into
  * (the kernels run at half speed on direct buffers, docs/conv-engine.md). One instance per thread.
  */
 public final class HostConv {
