@@ -51,7 +51,8 @@ public final class ConvDoctor {
                 null,
                 task,
                 train,
-                7);
+                7,
+                null);
     }
 
     public static Doctor.Result check(RunConfig rc, TrainingMemory memory) {

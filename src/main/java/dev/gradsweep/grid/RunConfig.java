@@ -93,7 +93,8 @@ public final class RunConfig implements Serializable {
                 null,
                 task,
                 train,
-                seed);
+                seed,
+                null);
     }
 
     /**
@@ -101,47 +102,8 @@ public final class RunConfig implements Serializable {
      * block (or a transformer block) becomes n/a; seq_len for cell none and arch mlp; rec_init for cell none; for
      * lstm and gru the activation (always tanh); for every cell but lstm the forget-gate bias; heads, positions and
      * train.ffn for arch mlp and conv; train.stages but for arch conv, train.groups but for conv with norm group.
+     * {@code user}: the user's factory and custom values, or null for gradsweep's own nets.
      */
-    public RunConfig(
-            String sweep,
-            int depth,
-            int width,
-            Activation activation,
-            Init init,
-            Norm norm,
-            Placement placement,
-            Skip skip,
-            Cell cell,
-            int seqLen,
-            RecInit recInit,
-            Arch arch,
-            int heads,
-            Positions positions,
-            TaskSpec task,
-            TrainSpec train,
-            long seed) {
-        this(
-                sweep,
-                depth,
-                width,
-                activation,
-                init,
-                norm,
-                placement,
-                skip,
-                cell,
-                seqLen,
-                recInit,
-                arch,
-                heads,
-                positions,
-                task,
-                train,
-                seed,
-                null);
-    }
-
-    /** As above, built by a user's factory when {@code user} is not null. */
     public RunConfig(
             String sweep,
             int depth,

@@ -46,7 +46,8 @@ public class ConvTrainerTest {
                 null,
                 task,
                 train,
-                1);
+                1,
+                null);
     }
 
     @Test
