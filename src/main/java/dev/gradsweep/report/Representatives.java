@@ -52,12 +52,13 @@ final class Representatives {
         // a model factory's run has no activation of gradsweep's: its custom values name it
         if (axes.isEmpty()) return String.valueOf(v.get("activation") != null ? v.get("activation") : v.get("custom"));
         return axes.stream()
-                .map(a -> switch (a) {
-                    case "activation", "init", "cell", "rec_init" -> String.valueOf(v.get(a));
-                    default -> (a.startsWith(CUSTOM) ? a.substring(CUSTOM.length()) : a) + " "
-                            + (value(v, a) instanceof Number n
-                                    ? Findings.fmt(n.doubleValue())
-                                    : String.valueOf(value(v, a)));
+                .map(a -> {
+                    Object x = value(v, a);
+                    return switch (a) {
+                        case "activation", "init", "cell", "rec_init" -> String.valueOf(x);
+                        default -> (a.startsWith(CUSTOM) ? a.substring(CUSTOM.length()) : a) + " "
+                                + (x instanceof Number n ? Findings.fmt(n.doubleValue()) : String.valueOf(x));
+                    };
                 })
                 .collect(Collectors.joining(" · "));
     }
