@@ -18,17 +18,29 @@ final class ConvNetFixtures {
     private ConvNetFixtures() {}
 
     static ConvSpec spec(Norm norm, Skip skip, Placement placement, Activation fn, TrainSpec.DType dtype) {
-        return new ConvSpec(C, H, W, CLASSES, 4, 2, 2, 2, fn, Init.parse("he"), norm, placement, skip, dtype, 7);
+        return spec(norm, skip, placement, fn, dtype, 4, H);
+    }
+
+    /** The same net of another first-stage width on side × side inputs. */
+    static ConvSpec spec(
+            Norm norm, Skip skip, Placement placement, Activation fn, TrainSpec.DType dtype, int width, int side) {
+        return new ConvSpec(
+                C, side, side, CLASSES, width, 2, 2, 2, fn, Init.parse("he"), norm, placement, skip, dtype, 7);
     }
 
     /** Normal features [B, C·H·W] and one-hot labels of a fixed seed. */
     static INDArray[] batch(DataType dt, long seed) {
+        return batch(dt, seed, H);
+    }
+
+    /** The same on side × side inputs. */
+    static INDArray[] batch(DataType dt, long seed, int side) {
         Random r = new Random(seed);
-        double[] x = new double[BATCH * C * H * W], y = new double[BATCH * CLASSES];
+        double[] x = new double[BATCH * C * side * side], y = new double[BATCH * CLASSES];
         for (int i = 0; i < x.length; i++) x[i] = r.nextGaussian();
         for (int b = 0; b < BATCH; b++) y[b * CLASSES + r.nextInt(CLASSES)] = 1;
         return new INDArray[] {
-            Nd4j.create(x, new long[] {BATCH, C * H * W}, 'c').castTo(dt),
+            Nd4j.create(x, new long[] {BATCH, C * side * side}, 'c').castTo(dt),
             Nd4j.create(y, new long[] {BATCH, CLASSES}, 'c').castTo(dt)
         };
     }

@@ -55,29 +55,42 @@ public final class VectorConv {
      */
     private static final boolean WIDE = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
 
-    /** y = the convolution of the padded input xp with w. */
+    /**
+     * y = the convolution of the padded input xp with w: {@link Winograd}'s where it applies (3 × 3, stride 1, even
+     * sizes, whole vectors of channels), else directly.
+     */
     public static void forward(ConvShape s, float[] xp, float[] w, float[] y) {
+        if (Winograd.applies(s)) {
+            Winograd.forward(s, xp, w, y);
+            return;
+        }
         int ci = s.in(), co = s.out(), wp = s.paddedW(), hp = s.paddedH(), oh = s.outH(), ow = s.outW();
         int n = s.taps() * ci, step = s.stride() * ci;
         int[] off = tapOffsets(s);
         for (int b = 0; b < s.batch(); b++)
-            for (int i = 0; i < oh; i++) {
-                int rowIn = (b * hp + i * s.stride()) * wp, rowOut = (b * oh + i) * ow;
-                for (int o = 0; o < co; ) {
-                    int v = vectors(co - o), j = 0;
-                    for (; v > 0 && j + 4 <= ow; j += 4) {
-                        int x0 = (rowIn + j * s.stride()) * ci, y0 = (rowOut + j) * co + o;
-                        if (v == 4) fourByFour(xp, w, y, off, n, x0, step, co, o, y0);
-                        else if (v == 2) fourByTwo(xp, w, y, off, n, x0, step, co, o, y0);
-                        else four(xp, w, y, off, n, x0, step, co, o, y0);
-                    }
-                    for (int u = 0; u < Math.max(v, 1); u++, o += L) {
-                        VectorMask<Float> m = S.indexInRange(o, co);
-                        for (int jj = j; jj < ow; jj++)
-                            one(xp, w, y, off, n, (rowIn + jj * s.stride()) * ci, co, o, (rowOut + jj) * co + o, m);
-                    }
-                }
+            for (int i = 0; i < oh; i++)
+                rows(xp, w, 0, y, off, n, ow, (b * hp + i * s.stride()) * wp * ci, step, co, (b * oh + i) * ow * co);
+    }
+
+    /**
+     * A matrix product whose rows are gathered: y[y0 + r·co + o] = Σ_t x[x0 + r·step + off[t]] · w[w0 + t·co + o]
+     * for rows r &lt; rows, t &lt; n and o &lt; co (a row of output pixels of a convolution, or a Winograd product).
+     */
+    static void rows(
+            float[] x, float[] w, int w0, float[] y, int[] off, int n, int rows, int x0, int step, int co, int y0) {
+        for (int o = 0; o < co; ) {
+            int v = vectors(co - o), j = 0;
+            for (; v > 0 && j + 4 <= rows; j += 4) {
+                int xi = x0 + j * step, yi = y0 + j * co + o;
+                if (v == 4) fourByFour(x, w, y, off, n, xi, step, co, w0 + o, yi);
+                else if (v == 2) fourByTwo(x, w, y, off, n, xi, step, co, w0 + o, yi);
+                else four(x, w, y, off, n, xi, step, co, w0 + o, yi);
             }
+            for (int u = 0; u < Math.max(v, 1); u++, o += L) {
+                VectorMask<Float> m = S.indexInRange(o, co);
+                for (int jj = j; jj < rows; jj++) one(x, w, y, off, n, x0 + jj * step, co, w0 + o, y0 + jj * co + o, m);
+            }
+        }
     }
 
     /** Whole vectors of channels one register block takes from the {@code left} channels: 4, 2, 1 or 0 (a masked tail). */

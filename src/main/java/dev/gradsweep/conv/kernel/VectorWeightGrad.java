@@ -24,30 +24,53 @@ final class VectorWeightGrad {
      * one flat loop over the chunk adding to the rows' sums so far.
      */
     static void weightGrad(ConvShape s, float[] xp, float[] dy, float[] dw) {
-        int ci = s.in(), co = s.out(), oh = s.outH(), ow = s.outW(), wp = s.paddedW(), hp = s.paddedH();
+        if (Winograd.applies(s)) {
+            Winograd.weightGrad(s, xp, dy, dw);
+            return;
+        }
+        int ci = s.in(), oh = s.outH(), ow = s.outW(), wp = s.paddedW(), hp = s.paddedH();
         int[] off = VectorConv.tapOffsets(s), pix = new int[s.batch() * oh * ow];
         for (int b = 0, q = 0; b < s.batch(); b++)
             for (int i = 0; i < oh; i++)
                 for (int j = 0; j < ow; j++) pix[q++] = ((b * hp + i * s.stride()) * wp + j * s.stride()) * ci;
-        int n = off.length;
         Arrays.fill(dw, 0, s.weightSize(), 0f);
         for (int q = 0; q < pix.length; q += CHUNK) // a chunk's output gradient stays in L1 for every row of dw
-        for (int o = 0, end = Math.min(q + CHUNK, pix.length); o < co; o += Math.max(VectorConv.vectors(co - o), 1) * L)
-                for (int t = 0, v = VectorConv.vectors(co - o); v >= 2 && t + 4 <= n; t += 4)
-                    if (v == 4) rowsByFour(xp, dy, dw, pix, off, t, co, o, q, end);
-                    else rowsByTwo(xp, dy, dw, pix, off, t, co, o, q, end);
-        for (int o = 0; o < co; ) { // the rows and channels no block took
-            int v = VectorConv.vectors(co - o), t = v >= 2 ? n / 4 * 4 : 0;
+        accumulate(xp, 0, dy, 0, dw, 0, pix, off, off.length, s.out(), q, Math.min(q + CHUNK, pix.length));
+    }
+
+    /**
+     * dw[wb + r·co + o] += Σ_{q0 ≤ q &lt; q1} x[xb + pix[q] + off[r]] · dy[gb + q·co + o] for every row r &lt; n of dw
+     * and o &lt; co: blocks of 4 rows × 4 or 2 vectors, then the rows and channels no block took.
+     */
+    static void accumulate(
+            float[] x,
+            int xb,
+            float[] dy,
+            int gb,
+            float[] dw,
+            int wb,
+            int[] pix,
+            int[] off,
+            int n,
+            int co,
+            int q0,
+            int q1) {
+        for (int o = 0; o < co; ) {
+            int v = VectorConv.vectors(co - o), r = 0;
+            for (; v >= 2 && r + 4 <= n; r += 4)
+                if (v == 4) rowsByFour(x, xb, dy, gb, dw, wb, pix, off, r, co, o, q0, q1);
+                else rowsByTwo(x, xb, dy, gb, dw, wb, pix, off, r, co, o, q0, q1);
             for (int u = 0; u < Math.max(v, 1); u++, o += L) {
                 VectorMask<Float> m = S.indexInRange(o, co);
-                int r = t;
-                for (; r + 4 <= n; r += 4) fourRows(xp, dy, dw, pix, off, r, co, o, m);
-                for (; r < n; r++) {
-                    FloatVector a = FloatVector.zero(S);
-                    for (int q = 0; q < pix.length; q++)
-                        a = FloatVector.fromArray(S, dy, q * co + o, m)
-                                .fma(FloatVector.broadcast(S, xp[pix[q] + off[r]]), a);
-                    a.intoArray(dw, r * co + o, m);
+                int t = r;
+                for (; t + 4 <= n; t += 4) fourRows(x, xb, dy, gb, dw, wb, pix, off, t, co, o, m, q0, q1);
+                for (; t < n; t++) {
+                    int at = wb + t * co + o;
+                    FloatVector a = FloatVector.fromArray(S, dw, at, m);
+                    for (int q = q0; q < q1; q++)
+                        a = FloatVector.fromArray(S, dy, gb + q * co + o, m)
+                                .fma(FloatVector.broadcast(S, x[xb + pix[q] + off[t]]), a);
+                    a.intoArray(dw, at, m);
                 }
             }
         }
@@ -55,9 +78,21 @@ final class VectorWeightGrad {
 
     /** Rows t … t + 3 of dw, 4 vectors of output channels from o. */
     private static void rowsByFour(
-            float[] xp, float[] dy, float[] dw, int[] pix, int[] off, int t, int co, int o, int q0, int q1) {
-        int f0 = off[t], f1 = off[t + 1], f2 = off[t + 2], f3 = off[t + 3];
-        int at = t * co + o; // the sums of the chunks before
+            float[] xp,
+            int xb,
+            float[] dy,
+            int gb,
+            float[] dw,
+            int wb,
+            int[] pix,
+            int[] off,
+            int t,
+            int co,
+            int o,
+            int q0,
+            int q1) {
+        int f0 = xb + off[t], f1 = xb + off[t + 1], f2 = xb + off[t + 2], f3 = xb + off[t + 3];
+        int at = wb + t * co + o; // the sums of the chunks before
         FloatVector a0 = FloatVector.fromArray(S, dw, at), a1 = FloatVector.fromArray(S, dw, at + co);
         FloatVector a2 = FloatVector.fromArray(S, dw, at + 2 * co), a3 = FloatVector.fromArray(S, dw, at + 3 * co);
         FloatVector b0 = FloatVector.fromArray(S, dw, at + L), b1 = FloatVector.fromArray(S, dw, at + L + co);
@@ -72,7 +107,7 @@ final class VectorWeightGrad {
         FloatVector d2 = FloatVector.fromArray(S, dw, at + 3 * L + 2 * co);
         FloatVector d3 = FloatVector.fromArray(S, dw, at + 3 * L + 3 * co);
         for (int q = q0; q < q1; q++) {
-            int g = q * co + o, x = pix[q];
+            int g = gb + q * co + o, x = pix[q];
             FloatVector g0 = FloatVector.fromArray(S, dy, g), g1 = FloatVector.fromArray(S, dy, g + L);
             FloatVector g2 = FloatVector.fromArray(S, dy, g + 2 * L), g3 = FloatVector.fromArray(S, dy, g + 3 * L);
             FloatVector x0 = FloatVector.broadcast(S, xp[x + f0]), x1 = FloatVector.broadcast(S, xp[x + f1]);
@@ -114,16 +149,28 @@ final class VectorWeightGrad {
 
     /** Rows t … t + 3 of dw, 2 vectors of output channels from o. */
     private static void rowsByTwo(
-            float[] xp, float[] dy, float[] dw, int[] pix, int[] off, int t, int co, int o, int q0, int q1) {
-        int f0 = off[t], f1 = off[t + 1], f2 = off[t + 2], f3 = off[t + 3];
-        int at = t * co + o; // the sums of the chunks before
+            float[] xp,
+            int xb,
+            float[] dy,
+            int gb,
+            float[] dw,
+            int wb,
+            int[] pix,
+            int[] off,
+            int t,
+            int co,
+            int o,
+            int q0,
+            int q1) {
+        int f0 = xb + off[t], f1 = xb + off[t + 1], f2 = xb + off[t + 2], f3 = xb + off[t + 3];
+        int at = wb + t * co + o; // the sums of the chunks before
         FloatVector a0 = FloatVector.fromArray(S, dw, at), a1 = FloatVector.fromArray(S, dw, at + co);
         FloatVector a2 = FloatVector.fromArray(S, dw, at + 2 * co), a3 = FloatVector.fromArray(S, dw, at + 3 * co);
         FloatVector b0 = FloatVector.fromArray(S, dw, at + L), b1 = FloatVector.fromArray(S, dw, at + L + co);
         FloatVector b2 = FloatVector.fromArray(S, dw, at + L + 2 * co);
         FloatVector b3 = FloatVector.fromArray(S, dw, at + L + 3 * co);
         for (int q = q0; q < q1; q++) {
-            int g = q * co + o, x = pix[q];
+            int g = gb + q * co + o, x = pix[q];
             FloatVector g0 = FloatVector.fromArray(S, dy, g), g1 = FloatVector.fromArray(S, dy, g + L);
             FloatVector x0 = FloatVector.broadcast(S, xp[x + f0]), x1 = FloatVector.broadcast(S, xp[x + f1]);
             FloatVector x2 = FloatVector.broadcast(S, xp[x + f2]), x3 = FloatVector.broadcast(S, xp[x + f3]);
@@ -148,20 +195,35 @@ final class VectorWeightGrad {
 
     /** Rows t … t + 3 of dw, one (masked) vector of output channels from o. */
     private static void fourRows(
-            float[] xp, float[] dy, float[] dw, int[] pix, int[] off, int t, int co, int o, VectorMask<Float> m) {
-        int f0 = off[t], f1 = off[t + 1], f2 = off[t + 2], f3 = off[t + 3];
-        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-        for (int q = 0; q < pix.length; q++) {
-            FloatVector g = FloatVector.fromArray(S, dy, q * co + o, m);
+            float[] xp,
+            int xb,
+            float[] dy,
+            int gb,
+            float[] dw,
+            int wb,
+            int[] pix,
+            int[] off,
+            int t,
+            int co,
+            int o,
+            VectorMask<Float> m,
+            int q0,
+            int q1) {
+        int f0 = xb + off[t], f1 = xb + off[t + 1], f2 = xb + off[t + 2], f3 = xb + off[t + 3], at = wb + t * co + o;
+        FloatVector a0 = FloatVector.fromArray(S, dw, at, m), a1 = FloatVector.fromArray(S, dw, at + co, m);
+        FloatVector a2 = FloatVector.fromArray(S, dw, at + 2 * co, m),
+                a3 = FloatVector.fromArray(S, dw, at + 3 * co, m);
+        for (int q = q0; q < q1; q++) {
+            FloatVector g = FloatVector.fromArray(S, dy, gb + q * co + o, m);
             int x = pix[q];
             a0 = g.fma(FloatVector.broadcast(S, xp[x + f0]), a0);
             a1 = g.fma(FloatVector.broadcast(S, xp[x + f1]), a1);
             a2 = g.fma(FloatVector.broadcast(S, xp[x + f2]), a2);
             a3 = g.fma(FloatVector.broadcast(S, xp[x + f3]), a3);
         }
-        a0.intoArray(dw, t * co + o, m);
-        a1.intoArray(dw, (t + 1) * co + o, m);
-        a2.intoArray(dw, (t + 2) * co + o, m);
-        a3.intoArray(dw, (t + 3) * co + o, m);
+        a0.intoArray(dw, at, m);
+        a1.intoArray(dw, at + co, m);
+        a2.intoArray(dw, at + 2 * co, m);
+        a3.intoArray(dw, at + 3 * co, m);
     }
 }
