@@ -9,8 +9,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The run's activation on [rows, C] arrays with its own output and gradient buffers: DL4J's implementation forward;
- * backward through the seam's host passes where it has them (ReLU; sigmoid and tanh from the output), else DL4J's.
+ * The run's activation on [rows, C] arrays with its own output and gradient buffers: ReLU through the seam's host
+ * pass, the others DL4J's implementation forward; backward through the seam's host passes where it has them (ReLU; sigmoid and tanh from the output), else DL4J's.
  */
 final class Act {
     private final Activation act;
@@ -29,6 +29,10 @@ final class Act {
 
     INDArray forward(INDArray z) {
         this.z = z;
+        if (act == Activation.RELU) { // one host pass on the host path, not ND4J's copy and then its ReLU
+            memory.biasRelu(z, null, a);
+            return a;
+        }
         INDArray out = fn.getActivation(a.assign(z), true);
         if (out != a) a.assign(out);
         return a;

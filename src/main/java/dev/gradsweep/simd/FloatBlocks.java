@@ -147,6 +147,20 @@ final class FloatBlocks {
         }
     }
 
+    /** a[aAt + i] ← z[zAt + i] below zero → 0, else z (NaN stays NaN: DL4J's ReLU), for i in [0, n). */
+    static void relu(ByteBuffer z, int zAt, ByteBuffer a, int aAt, int n) {
+        FloatVector zero = FloatVector.zero(F);
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += LANES) {
+            FloatVector v = FloatVector.fromByteBuffer(F, z, (zAt + i) << 2, NATIVE);
+            v.blend(zero, v.compare(VectorOperators.LT, 0f)).intoByteBuffer(a, (aAt + i) << 2, NATIVE);
+        }
+        for (; i < n; i++) {
+            float v = z.getFloat((zAt + i) << 2);
+            a.putFloat((aAt + i) << 2, v < 0 ? 0f : v);
+        }
+    }
+
     /**
      * into[oAt + i] ← dy[dAt + i] where z[zAt + i] &gt; 0, else +0 (NaN is not above zero), for i in [0, n): DL4J's
      * ReLU derivative; {@code into} may be {@code z}.

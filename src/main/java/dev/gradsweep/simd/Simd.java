@@ -67,6 +67,11 @@ public final class Simd {
         FloatBlocks.biasRelu(z, zAt, b, bAt, a, aAt, n);
     }
 
+    /** See {@link FloatBlocks#relu}. Only when {@link #ENABLED}. */
+    public static void relu(ByteBuffer z, int zAt, ByteBuffer a, int aAt, int n) {
+        FloatBlocks.relu(z, zAt, a, aAt, n);
+    }
+
     /** See {@link FloatBlocks#reluBackprop}. Only when {@link #ENABLED}. */
     public static void reluBackprop(ByteBuffer z, int zAt, ByteBuffer dy, int dAt, ByteBuffer into, int oAt, int n) {
         FloatBlocks.reluBackprop(z, zAt, dy, dAt, into, oAt, n);

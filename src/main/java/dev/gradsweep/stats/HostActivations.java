@@ -14,8 +14,12 @@ final class HostActivations {
     private HostActivations() {}
 
     static void biasRelu(INDArray z, INDArray rows, INDArray a) {
-        int k = (int) z.size(0), units = (int) z.size(2), perRun = (int) (z.size(1) * units);
         HostDirectMemory.requireContiguous("biasRelu", z.dataType(), z, a, rows);
+        if (rows == null) {
+            relu(z, a);
+            return;
+        }
+        int k = (int) z.size(0), units = (int) z.size(2), perRun = (int) (z.size(1) * units);
         if (rows != null && rows.length() != (long) k * units)
             throw new IllegalArgumentException("biasRelu: one row of " + units + " per run");
         int zAt = HostMemory.offset(z), aAt = HostMemory.offset(a), bAt = rows == null ? 0 : HostMemory.offset(rows);
@@ -50,6 +54,23 @@ final class HostActivations {
             float v = zb.get(zAt + i);
             if (bb != null) zb.put(zAt + i, v += bb.get(bAt + i / perRun * units + i % units));
             ab.put(aAt + i, v < 0 ? 0f : v);
+        }
+    }
+
+    /** a ← DL4J's ReLU of z, elementwise (any shape, one length; NaN stays NaN). */
+    private static void relu(INDArray z, INDArray a) {
+        if (a.length() != z.length()) throw new IllegalArgumentException("relu: z and a must have one length");
+        int n = (int) z.length(), zAt = HostMemory.offset(z), aAt = HostMemory.offset(a);
+        if (z.dataType() == DataType.DOUBLE) {
+            DoubleBuffer zb = z.data().asNioDouble(), ab = a.data().asNioDouble();
+            for (int i = 0; i < n; i++) ab.put(aAt + i, zb.get(zAt + i) < 0 ? 0.0 : zb.get(zAt + i));
+        } else if (Simd.ENABLED) {
+            HostArray zh = HostArray.of(z), ah = HostArray.of(a);
+            for (int at = 0; at < n; at += HostArray.BLOCK)
+                Simd.relu(zh.bytes(), zh.base() + at, ah.bytes(), ah.base() + at, Math.min(HostArray.BLOCK, n - at));
+        } else {
+            FloatBuffer zb = z.data().asNioFloat(), ab = a.data().asNioFloat();
+            for (int i = 0; i < n; i++) ab.put(aAt + i, zb.get(zAt + i) < 0 ? 0f : zb.get(zAt + i));
         }
     }
 

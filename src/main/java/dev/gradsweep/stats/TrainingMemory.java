@@ -122,7 +122,8 @@ public interface TrainingMemory {
 
     /**
      * A stacked dense layer's ReLU forward: with {@code rows} non-null, z [K, batch, units] ← z + each run's row
-     * [K, units] first (ND4J's broadcast add); then a ← DL4J's ReLU of z, into a buffer of z's shape.
+     * [K, units] first (ND4J's broadcast add); then a ← DL4J's ReLU of z, into a buffer of z's shape. With
+     * {@code rows} null, the ReLU alone, for z of any shape.
      */
     void biasRelu(INDArray z, INDArray rows, INDArray a);
 

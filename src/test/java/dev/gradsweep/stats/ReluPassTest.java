@@ -104,6 +104,20 @@ class ReluPassTest {
                     }
     }
 
+    /** Without rows, any shape: a conv layer's [B·H·W, C] output (longer than one host block, C not a lane multiple). */
+    @Test
+    void reluAloneOnTwoDimensionalArraysEqualsDl4jBitForBit() {
+        Random r = new Random(8);
+        for (DataType dt : new DataType[] {DataType.FLOAT, DataType.DOUBLE})
+            for (TrainingMemory m : new TrainingMemory[] {TrainingMemory.hostDirect(), TrainingMemory.portable()}) {
+                INDArray z = random(r, dt, 700, 13), zKept = z.dup(), a = Nd4j.create(dt, 700, 13);
+                INDArray want = new ActivationReLU().getActivation(z.dup(), true);
+                m.biasRelu(z, null, a);
+                assertBits(want, a, m.name() + " " + dt + ": a");
+                assertBits(zKept, z, m.name() + " " + dt + ": z unchanged");
+            }
+    }
+
     @Test
     void reluBackpropEqualsDl4jBitForBit() {
         Random r = new Random(7);
