@@ -56,8 +56,8 @@ public final class VectorConv {
     private static final boolean WIDE = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
 
     /**
-     * y = the convolution of the padded input xp with w: {@link Winograd}'s where it applies (3 × 3, stride 1, even
-     * sizes, whole vectors of channels), else directly.
+     * y = the convolution of the padded input xp with w: {@link Winograd}'s where it applies (3 × 3, stride 1, sides
+     * of whole 4 × 4 tiles, whole vectors of channels), else directly.
      */
     public static void forward(ConvShape s, float[] xp, float[] w, float[] y) {
         if (Winograd.applies(s)) {
@@ -211,7 +211,8 @@ public final class VectorConv {
 
     /**
      * dw = Σ over the batch and the output positions of x ⊗ dy (overwrites dw), from the padded input xp: per 4
-     * (tap, channel) rows of dw and a block of output channels, one flat loop over the output positions.
+     * (tap, channel) rows of dw and a block of output channels, one flat loop over the output positions; where
+     * {@link #forward} takes Winograd's form, its transposed form.
      */
     public static void weightGrad(ConvShape s, float[] xp, float[] dy, float[] dw) {
         VectorWeightGrad.weightGrad(s, xp, dy, dw);
