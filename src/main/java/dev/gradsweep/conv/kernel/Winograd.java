@@ -35,25 +35,55 @@ final class Winograd {
 
     private Winograd() {}
 
-    /** Whether {@link #forward} takes this convolution: 3 × 3, stride 1, sides of whole tiles, whole vectors. */
+    /**
+     * Whether {@link #forward} takes this convolution: 3 × 3, stride 1, whole vectors of channels, and tiles at least
+     * half full on average (a tile costs 36 products per channel pair, a direct output 9: a 2 × 2 map in one tile
+     * would cost more than directly). Tiles past the image's edge are computed whole and cut.
+     */
     static boolean applies(ConvShape s) {
         return s.k() == 3
                 && s.stride() == 1
-                && s.height() % 4 == 0
-                && s.width() % 4 == 0
                 && s.in() % L == 0
-                && s.out() % L == 0;
+                && s.out() % L == 0
+                && s.height() * s.width() >= 8 * along(s.height()) * along(s.width());
+    }
+
+    /** Tiles along a side: ⌈side / 4⌉. */
+    private static int along(int side) {
+        return (side + 3) / 4;
+    }
+
+    private static int tiles(ConvShape s) {
+        return s.batch() * along(s.height()) * along(s.width());
+    }
+
+    /** The image of a tile (tiles in row-major order per image). */
+    private static int image(ConvShape s, int tile) {
+        return tile / (along(s.height()) * along(s.width()));
+    }
+
+    /** A tile's first output row. */
+    private static int top(ConvShape s, int tile) {
+        return tile / along(s.width()) % along(s.height()) * 4;
+    }
+
+    /** A tile's first output column. */
+    private static int left(ConvShape s, int tile) {
+        return tile % along(s.width()) * 4;
     }
 
     /** Per-thread scratch: transformed weights, a block's transformed tiles and products, one tile's first pass. */
     private static final class Scratch {
         float[] u = new float[0], v = new float[0], m = new float[0], line = new float[36 * L];
+        float[] edgeIn = new float[0], edgeOut = new float[0]; // a cut tile's window and outputs (or output gradient)
         int[] id = new int[0], rows = new int[0];
 
         Scratch fit(int ci, int co) {
             if (u.length < 36 * slice(ci * co)) u = new float[36 * slice(ci * co)];
             if (v.length < 36 * slice(TILES * ci)) v = new float[36 * slice(TILES * ci)];
             if (m.length < 36 * slice(TILES * co)) m = new float[36 * slice(TILES * co)];
+            if (edgeIn.length < 36 * ci) edgeIn = new float[36 * ci];
+            if (edgeOut.length < 16 * co) edgeOut = new float[16 * co];
             if (id.length != ci) {
                 id = new int[ci];
                 rows = new int[TILES];
@@ -68,15 +98,15 @@ final class Winograd {
 
     /** y = the convolution of the padded input xp with w, as {@link VectorConv#forward}. */
     static void forward(ConvShape s, float[] xp, float[] w, float[] y) {
-        int ci = s.in(), co = s.out(), tiles = s.batch() * (s.height() / 4) * (s.width() / 4);
+        int ci = s.in(), co = s.out(), tiles = tiles(s);
         Scratch k = SCRATCH.get().fit(ci, co);
         weights(w, ci, co, k.u, k.line);
         for (int t0 = 0; t0 < tiles; t0 += TILES) {
             int nt = Math.min(TILES, tiles - t0);
-            for (int t = 0; t < nt; t++) input(s, xp, t0 + t, t, k.v, k.line);
+            for (int t = 0; t < nt; t++) input(s, xp, t0 + t, t, k.v, k.line, k.edgeIn);
             int us = slice(ci * co), vs = slice(TILES * ci), ms = slice(TILES * co);
             for (int e = 0; e < 36; e++) VectorConv.rows(k.v, k.u, e * us, k.m, k.id, ci, nt, e * vs, ci, co, e * ms);
-            for (int t = 0; t < nt; t++) output(s, k.m, t0 + t, t, y, k.line);
+            for (int t = 0; t < nt; t++) output(s, k.m, t0 + t, t, y, k.line, k.edgeOut);
         }
     }
 
@@ -86,15 +116,15 @@ final class Winograd {
      * input and output channels ({@link VectorWeightGrad#accumulate}), then Gᵀ · G once at the end.
      */
     static void weightGrad(ConvShape s, float[] xp, float[] dy, float[] dw) {
-        int ci = s.in(), co = s.out(), tiles = s.batch() * (s.height() / 4) * (s.width() / 4);
+        int ci = s.in(), co = s.out(), tiles = tiles(s);
         Scratch k = SCRATCH.get().fit(ci, co);
         int us = slice(ci * co), vs = slice(TILES * ci), ms = slice(TILES * co);
         java.util.Arrays.fill(k.u, 0, 36 * us, 0f);
         for (int t0 = 0; t0 < tiles; t0 += TILES) {
             int nt = Math.min(TILES, tiles - t0);
             for (int t = 0; t < nt; t++) {
-                input(s, xp, t0 + t, t, k.v, k.line);
-                gradient(s, dy, t0 + t, t, k.m, k.line);
+                input(s, xp, t0 + t, t, k.v, k.line, k.edgeIn);
+                gradient(s, dy, t0 + t, t, k.m, k.line, k.edgeOut);
             }
             for (int e = 0; e < 36; e++)
                 VectorWeightGrad.accumulate(k.v, e * vs, k.m, e * ms, k.u, e * us, k.rows, k.id, ci, co, 0, nt);
@@ -109,12 +139,20 @@ final class Winograd {
     }
 
     /** m[ξ][t][·] = (A dy Aᵀ)[ξ] of tile {@code tile}'s 4 × 4 output gradient, at block row t. */
-    static void gradient(ConvShape s, float[] dy, int tile, int t, float[] m, float[] line) {
-        int co = s.out(), th = s.height() / 4, tw = s.width() / 4, ow = s.width(), e = slice(TILES * co);
-        int b = tile / (th * tw), ti = tile / tw % th, tj = tile % tw;
-        int y0 = ((b * s.height() + 4 * ti) * ow + 4 * tj) * co, row = ow * co;
+    static void gradient(ConvShape s, float[] dy, int tile, int t, float[] m, float[] line, float[] edge) {
+        int co = s.out(), r0 = top(s, tile), c0 = left(s, tile), e = slice(TILES * co);
+        int rows = Math.min(4, s.height() - r0), cols = Math.min(4, s.width() - c0);
+        int y0 = ((image(s, tile) * s.height() + r0) * s.width() + c0) * co, row = s.width() * co;
+        float[] src = dy;
+        if (rows < 4 || cols < 4) { // past the edge: the outputs that exist, zeros for the others
+            java.util.Arrays.fill(edge, 0, 16 * co, 0f);
+            for (int r = 0; r < rows; r++) System.arraycopy(dy, y0 + r * row, edge, 4 * r * co, cols * co);
+            src = edge;
+            y0 = 0;
+            row = 4 * co;
+        }
         for (int o = 0; o < co; o += L) {
-            for (int q = 0; q < 4; q++) gradientLine(dy, y0 + q * co + o, row, line, q * L, 4 * L); // A dy, by columns
+            for (int q = 0; q < 4; q++) gradientLine(src, y0 + q * co + o, row, line, q * L, 4 * L); // A dy, by columns
             for (int a = 0; a < 6; a++) gradientLine(line, 4 * a * L, L, m, t * co + o + 6 * a * e, e); // (A dy) Aᵀ
         }
     }
@@ -131,25 +169,39 @@ final class Winograd {
     }
 
     /** v[ξ][t][·] = (Bᵀ d B)[ξ] of tile {@code tile} (its 6 × 6 window of xp), at block row t. */
-    static void input(ConvShape s, float[] xp, int tile, int t, float[] v, float[] line) {
-        int ci = s.in(), th = s.height() / 4, tw = s.width() / 4, wp = s.paddedW();
-        int b = tile / (th * tw), ti = tile / tw % th, tj = tile % tw;
-        int x = ((b * s.paddedH() + 4 * ti) * wp + 4 * tj) * ci, row = wp * ci, e = slice(TILES * ci);
+    static void input(ConvShape s, float[] xp, int tile, int t, float[] v, float[] line, float[] edge) {
+        int ci = s.in(), r0 = top(s, tile), c0 = left(s, tile), e = slice(TILES * ci);
+        int rows = Math.min(6, s.paddedH() - r0), cols = Math.min(6, s.paddedW() - c0); // of the window, in xp
+        int x = ((image(s, tile) * s.paddedH() + r0) * s.paddedW() + c0) * ci, row = s.paddedW() * ci;
+        float[] src = xp;
+        // past the edge: the window's pixels in xp, zeros beyond (in exact arithmetic anything there reaches only the
+        // outputs that are cut, but an Inf or NaN left there would reach all 16 through the transforms)
+        if (rows < 6 || cols < 6) {
+            java.util.Arrays.fill(edge, 0, 36 * ci, 0f);
+            for (int r = 0; r < rows; r++) System.arraycopy(xp, x + r * row, edge, 6 * r * ci, cols * ci);
+            src = edge;
+            x = 0;
+            row = 6 * ci;
+        }
         for (int c = 0; c < ci; c += L) {
-            for (int q = 0; q < 6; q++) inputLine(xp, x + q * ci + c, row, line, q * L, 6 * L); // Bᵀ d, by columns
+            for (int q = 0; q < 6; q++) inputLine(src, x + q * ci + c, row, line, q * L, 6 * L); // Bᵀ d, by columns
             for (int a = 0; a < 6; a++) inputLine(line, 6 * a * L, L, v, t * ci + c + 6 * a * e, e); // (Bᵀ d) B
         }
     }
 
     /** The 4 × 4 output pixels of tile {@code tile}: Aᵀ m A from block row t of m[ξ][t][·]. */
-    static void output(ConvShape s, float[] m, int tile, int t, float[] y, float[] line) {
-        int co = s.out(), th = s.height() / 4, tw = s.width() / 4, ow = s.width(), e = slice(TILES * co);
-        int b = tile / (th * tw), ti = tile / tw % th, tj = tile % tw;
-        int y0 = ((b * s.height() + 4 * ti) * ow + 4 * tj) * co, row = ow * co;
+    static void output(ConvShape s, float[] m, int tile, int t, float[] y, float[] line, float[] edge) {
+        int co = s.out(), r0 = top(s, tile), c0 = left(s, tile), e = slice(TILES * co);
+        int rows = Math.min(4, s.height() - r0), cols = Math.min(4, s.width() - c0);
+        int y0 = ((image(s, tile) * s.height() + r0) * s.width() + c0) * co, row = s.width() * co;
+        boolean cut = rows < 4 || cols < 4; // past the edge: the whole tile into edge, then the outputs that exist
+        float[] dst = cut ? edge : y;
+        int d0 = cut ? 0 : y0, dRow = cut ? 4 * co : row;
         for (int o = 0; o < co; o += L) {
             for (int q = 0; q < 6; q++) outputLine(m, t * co + o + q * e, 6 * e, line, q * L, 6 * L); // Aᵀ m
-            for (int r = 0; r < 4; r++) outputLine(line, 6 * r * L, L, y, y0 + r * row + o, co); // (Aᵀ m) A
+            for (int r = 0; r < 4; r++) outputLine(line, 6 * r * L, L, dst, d0 + r * dRow + o, co); // (Aᵀ m) A
         }
+        if (cut) for (int r = 0; r < rows; r++) System.arraycopy(edge, 4 * r * co, y, y0 + r * row, cols * co);
     }
 
     /** G along a line: 3 vectors at f, f + fs, f + 2fs → 6 at d, d + ds, …, d + 5ds. */

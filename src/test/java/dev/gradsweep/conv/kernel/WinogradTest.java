@@ -18,12 +18,17 @@ import org.junit.jupiter.api.Test;
  * the transform matrices, independently of the kernels.
  */
 public class WinogradTest {
-    /** Whole vectors of channels at any lane count up to 8; more tiles than a block and a tail of 1 (33 = 32 + 1). */
+    /**
+     * Whole vectors of channels at any lane count up to 8; more tiles than a block and a tail of 1 (33 = 32 + 1);
+     * sides that are not multiples of 4, so the last tiles are cut.
+     */
     static final List<ConvShape> SHAPES = List.of(
             new ConvShape(2, 4, 8, 8, 16, 3, 1),
             new ConvShape(11, 4, 12, 16, 40, 3, 1),
             new ConvShape(1, 4, 4, 24, 8, 3, 1),
-            new ConvShape(2, 8, 4, 32, 32, 3, 1));
+            new ConvShape(2, 8, 4, 32, 32, 3, 1),
+            new ConvShape(2, 7, 6, 8, 16, 3, 1), // tiles cut at the bottom and on the right
+            new ConvShape(3, 5, 13, 16, 8, 3, 1)); // cut to 1 row and 1 column
 
     private static final double[][] BT = {
         {4, 0, -5, 0, 1, 0},
@@ -51,7 +56,8 @@ public class WinogradTest {
             assertTrue(Winograd.applies(s), s.toString());
             assertTrue(Winograd.applies(VectorConv.transposed(s)), s + " transposed");
         }
-        assertTrue(!Winograd.applies(new ConvShape(2, 6, 8, 8, 16, 3, 1)), "height not of whole tiles");
+        assertTrue(!Winograd.applies(new ConvShape(2, 2, 2, 8, 16, 3, 1)), "one tile a quarter full");
+        assertTrue(!Winograd.applies(new ConvShape(2, 8, 8, 9, 16, 3, 1)), "channels not whole vectors");
         assertTrue(!Winograd.applies(new ConvShape(2, 4, 8, 8, 16, 3, 2)), "stride 2");
     }
 
@@ -89,7 +95,7 @@ public class WinogradTest {
             VectorConv.weightGrad(s, xp, g, dw);
             double[] rdw = new double[dw.length];
             ReferenceConv.weightGrad(s, wide(x), wide(g), rdw);
-            int tiles = s.batch() * (s.height() / 4) * (s.width() / 4);
+            int tiles = s.batch() * ((s.height() + 3) / 4) * ((s.width() + 3) / 4);
             within(s + " dw", dw, rdw, gradientScale(s, wide(x), wide(g)), gamma(tiles + 20));
         }
     }
@@ -100,8 +106,8 @@ public class WinogradTest {
         double[][][][] sum = new double[ci][co][6][6];
         double[][] bt = abs(BT), at = abs(AT);
         for (int b = 0; b < s.batch(); b++)
-            for (int ti = 0; ti < h / 4; ti++)
-                for (int tj = 0; tj < wd / 4; tj++) {
+            for (int ti = 0; ti < (h + 3) / 4; ti++)
+                for (int tj = 0; tj < (wd + 3) / 4; tj++) {
                     double[][][] v = new double[ci][][], m = new double[co][][];
                     for (int c = 0; c < ci; c++) {
                         double[][] d = new double[6][6];
@@ -115,8 +121,8 @@ public class WinogradTest {
                     }
                     for (int o = 0; o < co; o++) {
                         double[][] d = new double[4][4];
-                        for (int r = 0; r < 4; r++)
-                            for (int q = 0; q < 4; q++)
+                        for (int r = 0; r < 4 && 4 * ti + r < h; r++) // outputs past the edge: none, zero
+                        for (int q = 0; q < 4 && 4 * tj + q < wd; q++)
                                 d[r][q] = Math.abs(dy[((b * h + 4 * ti + r) * wd + 4 * tj + q) * co + o]);
                         m[o] = times(times(transpose(at), d), at);
                     }
@@ -169,8 +175,8 @@ public class WinogradTest {
         double[] out = new double[s.outputSize()];
         double[][] bt = abs(BT), g = abs(G), at = abs(AT);
         for (int b = 0; b < s.batch(); b++)
-            for (int ti = 0; ti < h / 4; ti++)
-                for (int tj = 0; tj < wd / 4; tj++)
+            for (int ti = 0; ti < (h + 3) / 4; ti++)
+                for (int tj = 0; tj < (wd + 3) / 4; tj++)
                     for (int o = 0; o < co; o++) {
                         double[][] m = new double[6][6];
                         for (int c = 0; c < ci; c++) {
@@ -186,8 +192,8 @@ public class WinogradTest {
                             for (int r = 0; r < 6; r++) for (int q = 0; q < 6; q++) m[r][q] += u[r][q] * v[r][q];
                         }
                         double[][] yt = times(times(at, m), transpose(at));
-                        for (int r = 0; r < 4; r++)
-                            for (int q = 0; q < 4; q++)
+                        for (int r = 0; r < 4 && 4 * ti + r < h; r++)
+                            for (int q = 0; q < 4 && 4 * tj + q < wd; q++)
                                 out[((b * h + 4 * ti + r) * wd + 4 * tj + q) * co + o] = yt[r][q];
                     }
         return out;
