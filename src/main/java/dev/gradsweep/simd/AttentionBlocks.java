@@ -23,7 +23,7 @@ final class AttentionBlocks {
     private AttentionBlocks() {}
 
     /**
-     * Row r of the [rows, n] logits s (from element sAt): t_j = scale·s_j − m over the keys j < len (len = r mod n + 1
+     * Row r of the [rows, n] logits s: t_j = scale·s_j − m over the keys j < len (len = r mod n + 1
      * when causal, else n), m = max_j scale·s_j; a_j = e^t_j / Z, Z = Σ_j e^t_j, and a_j = 0 for the masked keys.
      * With max non-null: max[r] = m and ent[r] = ln Z − Σ_j e^t_j t_j / Z, the entropy −Σ_j a_j ln a_j
      * (ln a_j = t_j − ln Z), written without the cancellation of m.
@@ -113,8 +113,7 @@ final class AttentionBlocks {
     }
 
     /**
-     * into[g·w + k] = Σ_i y_ik / ‖y_i‖ over the rows i of group g, for the [groups · rows, w] array y (from element
-     * yAt): each row's norm in double, the sums in float lanes (as the float32 matrix product they replace).
+     * into[g·w + k] = Σ_i y_ik / ‖y_i‖ over the rows i of group g, for the [groups · rows, w] array y: each row's norm in double, the sums in float lanes (as the float32 matrix product they replace).
      */
     static void unitRowSums(Floats y, int groups, int rows, int w, double[] into, float[] acc) {
         ByteBuffer yb = y.bytes();

@@ -36,7 +36,7 @@ final class FloatBlocks {
     // was) falls back to the Java implementation, boxing the lanes through arrays.
 
     /**
-     * Gradient elements [at, at + n) of {@code g} into {@code acc}, indexed by {@link Simd}'s G_* constants.
+     * Gradient values [0, n) of {@code g} into {@code acc}, indexed by {@link Simd}'s G_* constants.
      * Non-finite values are counted by a scalar rescan, only when the block's sum of squares is not finite: the
      * double square of a finite float is at most 1.2e77, so the sum is finite exactly when every value is.
      */
@@ -77,7 +77,7 @@ final class FloatBlocks {
         acc[Simd.G_ZEROS] += zeros;
     }
 
-    /** True when elements [at, at + n) are all exactly zero (−0 is zero, NaN is not); stops at the first nonzero. */
+    /** True when values [0, n) of x are all exactly zero (−0 is zero, NaN is not); stops at the first nonzero. */
     static boolean allZero(Floats x, int n) {
         ByteBuffer xb = x.bytes();
         int at = x.at();
@@ -92,7 +92,7 @@ final class FloatBlocks {
 
     /**
      * Dead units of a row-major block: clears allZero[u] for every unit u with a nonzero value (NaN is nonzero, −0
-     * is not) in rows [0, rows) of the [rows × units] block at element {@code at}. A float is nonzero exactly when its
+     * is not) in rows [0, rows) of the [rows × units] block x. A float is nonzero exactly when its
      * bits other than the sign are, so the rows' bits are OR-ed into {@code seen} (int per unit, zeroed by the
      * caller), row by row in storage order; every 8 rows it stops if every unit has been seen. Walking each unit's
      * column instead costs a cache line per value.
@@ -119,7 +119,7 @@ final class FloatBlocks {
         return true;
     }
 
-    /** Σ x² of elements [at, at + n), in double. */
+    /** Σ x² of values [0, n), in double. */
     static double sumSq(Floats x, int n) {
         ByteBuffer xb = x.bytes();
         int at = x.at();
@@ -139,7 +139,7 @@ final class FloatBlocks {
     }
 
     /**
-     * Activation values [off, off + len) of x into {@code acc} (indexed by {@link Simd}'s A_* constants): Σx, Σx²,
+     * Activation values [0, len) of x into {@code acc} (indexed by {@link Simd}'s A_* constants): Σx, Σx²,
      * exact zeros, values with |x − mid| ≥ half (saturated; NaN counts), and the slope f'(z) recovered from a = x:
      * a step (1 for x > 0, else c0) counts positives, a quadratic c0 + c1·x + c2·x² sums its square. Two loops over
      * the block (it stays in L1): the moments and positives always, the saturation band and the quadratic only for

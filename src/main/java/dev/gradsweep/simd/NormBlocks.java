@@ -10,7 +10,7 @@ import jdk.incubator.vector.VectorSpecies;
  * SIMD loops of the transformer's row norms over float32 rows in host memory (the float64 loops in {@code
  * stats.HostAttention} are the reference): layer norm or RMSNorm forward in one pass per row, its backward in one pass
  * per row plus the output's. Each row's sums run in the float lanes and are reduced once, so they round differently
- * from ND4J's sequential sums (the stacked engine's {@link FloatBlocks#layerNormCentre} keeps those); a row of the
+ * from ND4J's sequential sums (the stacked engine's {@link LayerNormBlocks#centre} keeps those); a row of the
  * bench's width 64 stays in L1 between the reads. Only touch this class when {@link Simd#ENABLED} is true.
  */
 final class NormBlocks {
@@ -21,8 +21,7 @@ final class NormBlocks {
     private NormBlocks() {}
 
     /**
-     * Row r of the [rows, n] x (from element xAt): c = x − μ (centre) or c = x, f = 1/√(mean(c²) + eps) into inv[iAt
-     * + r], x̂ = c·f into xhat, y = x̂ ⊙ γ (+ β when centre) into y; γ, β rows of n.
+     * Row r of the [rows, n] x: c = x − μ (centre) or c = x, f = 1/√(mean(c²) + eps) into inv[r], x̂ = c·f into xhat, y = x̂ ⊙ γ (+ β when centre) into y; γ, β rows of n.
      */
     static void forward(
             Floats x,

@@ -11,9 +11,9 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * SIMD loops of the host-direct training step over float32 values in host memory ({@code stats.HostDirectMemory}
  * and {@code stats.HostActivations}; their scalar loops are the fallback): the parameter step with its sums of
- * squares, the update's scaling, bias adds and column sums, ReLU and the activations' backward. Each computes what
- * ND4J's op computes, float32 operation for float32 operation, in the same order. Only touch this class when
- * {@link Simd#ENABLED} is true.
+ * squares, the update's scaling, bias adds and column sums, ReLU and the activations' backward, each writing the
+ * float32 values of the ND4J op it replaces (each kernel says which). Only touch this class when {@link Simd#ENABLED}
+ * is true.
  */
 final class TrainBlocks {
     private static final VectorSpecies<Double> D = FloatBlocks.D;
@@ -24,8 +24,8 @@ final class TrainBlocks {
     private TrainBlocks() {}
 
     /**
-     * The parameter step p[pAt + i] ← p[pAt + i] − u[uAt + i] for i in [0, n) (float32 subtraction, as ND4J's),
-     * adding Σu² to acc[0] and Σ of the new p² to acc[1].
+     * The parameter step p[i] ← p[i] − u[i] for i in [0, n) (float32 subtraction, as ND4J's), adding Σu² to acc[0]
+     * and Σ of the new p² to acc[1].
      */
     static void step(Floats p, Floats u, int n, double[] acc) {
         ByteBuffer pb = p.bytes(), ub = u.bytes();
@@ -54,8 +54,7 @@ final class TrainBlocks {
     }
 
     /**
-     * x[xAt + i] ← x[xAt + i] · f for i in [0, n) and, with {@code p} non-null, then p[pAt + i] ← p[pAt + i] −
-     * x[xAt + i]: float32 products and differences, as ND4J's {@code muli} and {@code subi} compute them.
+     * x[i] ← x[i] · f for i in [0, n) and, with {@code p} non-null, then p[i] ← p[i] − x[i]: float32 products and differences, as ND4J's {@code muli} and {@code subi} compute them.
      */
     static void scale(Floats x, float f, Floats p, int n) {
         ByteBuffer xb = x.bytes(), pb = p == null ? null : p.bytes();
@@ -78,7 +77,7 @@ final class TrainBlocks {
     }
 
     /**
-     * z[zAt + i] ← z[zAt + i] + b[bAt + i], then a[aAt + i] ← relu of it, for i in [0, n): a float32 sum, as ND4J's
+     * z[i] ← z[i] + b[i], then a[i] ← relu of it, for i in [0, n): a float32 sum, as ND4J's
      * broadcast add, and DL4J's ReLU, which keeps every value not below zero as it is (−0 and NaN too) and writes +0
      * for the others.
      */
@@ -100,7 +99,7 @@ final class TrainBlocks {
         }
     }
 
-    /** a[aAt + i] ← z[zAt + i] below zero → 0, else z (NaN stays NaN: DL4J's ReLU), for i in [0, n). */
+    /** a[i] ← z[i] below zero → 0, else z (NaN stays NaN: DL4J's ReLU), for i in [0, n). */
     static void relu(Floats z, Floats a, int n) {
         ByteBuffer zb = z.bytes(), ab = a.bytes();
         int zAt = z.at(), aAt = a.at();
@@ -117,7 +116,7 @@ final class TrainBlocks {
     }
 
     /**
-     * into[oAt + i] ← dy[dAt + i] where z[zAt + i] &gt; 0, else +0 (NaN is not above zero), for i in [0, n): DL4J's
+     * into[i] ← dy[i] where z[i] &gt; 0, else +0 (NaN is not above zero), for i in [0, n): DL4J's
      * ReLU derivative; {@code into} may be {@code z}.
      */
     static void reluBackprop(Floats z, Floats dy, Floats into, int n) {
@@ -149,7 +148,7 @@ final class TrainBlocks {
     }
 
     /**
-     * z[zAt + q·n + j] ← z[zAt + q·n + j] + b[bAt + j] for q in [0, rows), j in [0, n): a run's bias row added to each
+     * z[q·n + j] ← z[q·n + j] + b[j] for q in [0, rows), j in [0, n): a run's bias row added to each
      * of its rows, one float32 add each (ND4J's broadcast add). Rows of up to two vectors are copied out and back in
      * bulk: a vector pass per row of 10 values costs more than the adds (measured: docs/performance.md).
      */
@@ -186,7 +185,7 @@ final class TrainBlocks {
     }
 
     /**
-     * into[oAt + i] ← ∂L/∂z from a = f(z) and dy = ∂L/∂a, for i in [0, n): the sigmoid's dy·(a·(1 − a)) or, with
+     * into[i] ← ∂L/∂z from a = f(z) and dy = ∂L/∂a, for i in [0, n): the sigmoid's dy·(a·(1 − a)) or, with
      * {@code tanh}, dy·(1 − a·a), in that order of float32 operations (ND4J's sigmoid_bp and tanh_bp, which evaluate
      * f(z) again as the forward did); {@code into} may be {@code a} or {@code dy}.
      */
@@ -208,7 +207,7 @@ final class TrainBlocks {
     }
 
     /**
-     * into[iAt + j] ← Σ_r x[xAt + r·n + j] over rows [0, rows), for j in [0, n): column sums of a row-major block,
+     * into[j] ← Σ_r x[r·n + j] over rows [0, rows), for j in [0, n): column sums of a row-major block,
      * each a float32 sum in row order from 0 (ND4J's reduction over the batch), the rows read in storage order.
      * Rows of up to two vectors are copied out in bulk and summed in Java arrays (see {@link #addToRows}).
      */
