@@ -3,7 +3,8 @@ package dev.gradsweep.simd;
 import dev.gradsweep.config.RuntimeOptions;
 
 /**
- * Whether the statistics use the SIMD loops of {@link FloatBlocks}, and the entry points to them. They need the JVM
+ * Whether the statistics use the SIMD loops of {@link FloatBlocks} (and the training passes those of the other
+ * *Blocks classes), and the entry points to them, each float32 array a {@link Floats}. They need the JVM
  * flag {@code --add-modules jdk.incubator.vector} (set by {@code bin/gradsweep}, the test runner and the jobs
  * scripts for executors); a JVM without it, or with {@code -Dgradsweep.simd=false}, uses the scalar loops, which
  * give the same statistics up to summation order. This class names no incubator type, so it loads anywhere.
