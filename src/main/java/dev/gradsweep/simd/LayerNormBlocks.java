@@ -19,9 +19,8 @@ final class LayerNormBlocks {
 
     /**
      * Layer norm's first forward pass over {@code rows} contiguous rows of n values: each row's mean μ, c = x − μ
-     * into {@code xhat}, and the mean of c² into {@code var} (one value per row). The
-     * means are ND4J's: a float32 sum in element order from 0, then divided by n; each square is rounded before it is
-     * added.
+     * into {@code xhat}, and the mean of c² into {@code var} (one value per row). The means are ND4J's: a float32 sum
+     * in element order from 0, then divided by n; each square is rounded before it is added.
      */
     static void centre(Floats x, Floats xhat, Floats var, int rows, int n) {
         ByteBuffer xb = x.bytes(), hb = xhat.bytes(), vb = var.bytes();

@@ -77,9 +77,8 @@ final class TrainBlocks {
     }
 
     /**
-     * z[i] ← z[i] + b[i], then a[i] ← relu of it, for i in [0, n): a float32 sum, as ND4J's
-     * broadcast add, and DL4J's ReLU, which keeps every value not below zero as it is (−0 and NaN too) and writes +0
-     * for the others.
+     * z[i] ← z[i] + b[i], then a[i] ← relu of it, for i in [0, n): a float32 sum, as ND4J's broadcast add, and
+     * DL4J's ReLU, which keeps every value not below zero as it is (−0 and NaN too) and writes +0 for the others.
      */
     static void biasRelu(Floats z, Floats b, Floats a, int n) {
         ByteBuffer zb = z.bytes(), bb = b.bytes(), ab = a.bytes();
@@ -116,8 +115,8 @@ final class TrainBlocks {
     }
 
     /**
-     * into[i] ← dy[i] where z[i] &gt; 0, else +0 (NaN is not above zero), for i in [0, n): DL4J's
-     * ReLU derivative; {@code into} may be {@code z}.
+     * into[i] ← dy[i] where z[i] &gt; 0, else +0 (NaN is not above zero), for i in [0, n): DL4J's ReLU derivative;
+     * {@code into} may be {@code z}.
      */
     static void reluBackprop(Floats z, Floats dy, Floats into, int n) {
         ByteBuffer zb = z.bytes(), db = dy.bytes(), ob = into.bytes();
@@ -148,8 +147,8 @@ final class TrainBlocks {
     }
 
     /**
-     * z[q·n + j] ← z[q·n + j] + b[j] for q in [0, rows), j in [0, n): a run's bias row added to each
-     * of its rows, one float32 add each (ND4J's broadcast add). Rows of up to two vectors are copied out and back in
+     * z[q·n + j] ← z[q·n + j] + b[j] for q in [0, rows), j in [0, n): a run's bias row added to each of its rows,
+     * one float32 add each (ND4J's broadcast add). Rows of up to two vectors are copied out and back in
      * bulk: a vector pass per row of 10 values costs more than the adds (measured: docs/performance.md).
      */
     static void addToRows(Floats z, int rows, Floats b, int n) {
@@ -160,27 +159,28 @@ final class TrainBlocks {
             return;
         }
         int len = rows * n;
-        float[] v = floats(zb, zAt, len), tiled = new float[len];
-        floats(bb, bAt).get(tiled, 0, n);
+        float[] v = copy(z, len), tiled = new float[len];
+        view(b).get(tiled, 0, n);
         for (int have = n; have < len; have *= 2) System.arraycopy(tiled, 0, tiled, have, Math.min(have, len - have));
         for (int i = 0; i < len; i++) v[i] += tiled[i]; // one flat loop, which the JIT vectorises
-        floats(zb, zAt).put(v);
+        view(z).put(v);
     }
 
-    /** A float32 view of a buffer from element {@code at} on. */
-    private static FloatBuffer floats(ByteBuffer b, int at) {
-        return b.duplicate()
+    /** A float32 view of the values from x's first on. */
+    private static FloatBuffer view(Floats x) {
+        return x.bytes()
+                .duplicate()
                 .order(NATIVE)
-                .position(at << 2)
+                .position(x.at() << 2)
                 .slice()
                 .order(NATIVE)
                 .asFloatBuffer();
     }
 
-    /** n float32 values from element {@code at}, copied in bulk. */
-    private static float[] floats(ByteBuffer b, int at, int n) {
+    /** x's first n values, copied in bulk. */
+    private static float[] copy(Floats x, int n) {
         float[] v = new float[n];
-        floats(b, at).get(v);
+        view(x).get(v);
         return v;
     }
 
@@ -207,18 +207,18 @@ final class TrainBlocks {
     }
 
     /**
-     * into[j] ← Σ_r x[r·n + j] over rows [0, rows), for j in [0, n): column sums of a row-major block,
-     * each a float32 sum in row order from 0 (ND4J's reduction over the batch), the rows read in storage order.
-     * Rows of up to two vectors are copied out in bulk and summed in Java arrays (see {@link #addToRows}).
+     * into[j] ← Σ_r x[r·n + j] over rows [0, rows), for j in [0, n): column sums of a row-major block, each a float32
+     * sum in row order from 0 (ND4J's reduction over the batch), the rows read in storage order. Rows of up to two
+     * vectors are copied out in bulk and summed in Java arrays (see {@link #addToRows}).
      */
     static void sumRows(Floats x, int rows, int n, Floats into) {
         ByteBuffer xb = x.bytes(), ib = into.bytes();
         int xAt = x.at(), iAt = into.at();
         int bound = F.loopBound(n);
         if (n <= 2 * LANES) {
-            float[] v = floats(xb, xAt, rows * n), acc = new float[n];
+            float[] v = copy(x, rows * n), acc = new float[n];
             for (int r = 0, at = 0; r < rows; r++) for (int i = 0; i < n; i++) acc[i] += v[at++];
-            floats(ib, iAt).put(acc);
+            view(into).put(acc);
             return;
         }
         for (int i = 0; i < n; i++) ib.putFloat((iAt + i) << 2, 0f);
