@@ -1,5 +1,6 @@
 package dev.gradsweep.hostmem;
 
+import dev.gradsweep.simd.Floats;
 import dev.gradsweep.simd.Simd;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -51,11 +52,16 @@ public abstract class HostArray {
         throw new UnsupportedOperationException("not a float32 array");
     }
 
+    /** The SIMD kernels' descriptor of the float32 values from element {@code i} on. Only when {@link #isFloat}. */
+    public Floats floats(int i) {
+        return new Floats(bytes(), base() + i);
+    }
+
     /** Σ x² over elements [from, to), in double: the SIMD loop for float32, else the scalar one. */
     public double sumSq(int from, int to) {
         double sum = 0;
         if (Simd.ENABLED && isFloat()) {
-            for (int at = from; at < to; at += BLOCK) sum += Simd.sumSq(bytes(), base() + at, Math.min(BLOCK, to - at));
+            for (int at = from; at < to; at += BLOCK) sum += Simd.sumSq(floats(at), Math.min(BLOCK, to - at));
             return sum;
         }
         double[] v = DOUBLES.get();

@@ -1,10 +1,10 @@
 package dev.gradsweep.simd;
 
 import dev.gradsweep.config.RuntimeOptions;
-import java.nio.ByteBuffer;
 
 /**
- * Whether the statistics use the SIMD loops of {@link FloatBlocks}, and the entry points to them. They need the JVM
+ * Whether the statistics use the SIMD loops of {@link FloatBlocks} (and the training passes those of the other
+ * *Blocks classes), and the entry points to them, each float32 array a {@link Floats}. They need the JVM
  * flag {@code --add-modules jdk.incubator.vector} (set by {@code bin/gradsweep}, the test runner and the jobs
  * scripts for executors); a JVM without it, or with {@code -Dgradsweep.simd=false}, uses the scalar loops, which
  * give the same statistics up to summation order. This class names no incubator type, so it loads anywhere.
@@ -48,181 +48,130 @@ public final class Simd {
     }
 
     /** See {@link FloatBlocks#gradient}. Only when {@link #ENABLED}. */
-    public static void gradient(ByteBuffer g, int at, int n, double[] acc) {
-        FloatBlocks.gradient(g, at, n, acc);
+    public static void gradient(Floats g, int n, double[] acc) {
+        FloatBlocks.gradient(g, n, acc);
     }
 
-    /** See {@link FloatBlocks#step}. Only when {@link #ENABLED}. */
-    public static void step(ByteBuffer p, int pAt, ByteBuffer u, int uAt, int n, double[] acc) {
-        FloatBlocks.step(p, pAt, u, uAt, n, acc);
+    /** See {@link TrainBlocks#step}. Only when {@link #ENABLED}. */
+    public static void step(Floats p, Floats u, int n, double[] acc) {
+        TrainBlocks.step(p, u, n, acc);
     }
 
-    /** See {@link FloatBlocks#scale}. Only when {@link #ENABLED}. */
-    public static void scale(ByteBuffer x, int xAt, float f, ByteBuffer p, int pAt, int n) {
-        FloatBlocks.scale(x, xAt, f, p, pAt, n);
+    /** See {@link TrainBlocks#scale}. Only when {@link #ENABLED}. */
+    public static void scale(Floats x, float f, Floats p, int n) {
+        TrainBlocks.scale(x, f, p, n);
     }
 
-    /** See {@link FloatBlocks#biasRelu}. Only when {@link #ENABLED}. */
-    public static void biasRelu(ByteBuffer z, int zAt, ByteBuffer b, int bAt, ByteBuffer a, int aAt, int n) {
-        FloatBlocks.biasRelu(z, zAt, b, bAt, a, aAt, n);
+    /** See {@link TrainBlocks#biasRelu}. Only when {@link #ENABLED}. */
+    public static void biasRelu(Floats z, Floats b, Floats a, int n) {
+        TrainBlocks.biasRelu(z, b, a, n);
     }
 
-    /** See {@link FloatBlocks#relu}. Only when {@link #ENABLED}. */
-    public static void relu(ByteBuffer z, int zAt, ByteBuffer a, int aAt, int n) {
-        FloatBlocks.relu(z, zAt, a, aAt, n);
+    /** See {@link TrainBlocks#relu}. Only when {@link #ENABLED}. */
+    public static void relu(Floats z, Floats a, int n) {
+        TrainBlocks.relu(z, a, n);
     }
 
-    /** See {@link FloatBlocks#reluBackprop}. Only when {@link #ENABLED}. */
-    public static void reluBackprop(ByteBuffer z, int zAt, ByteBuffer dy, int dAt, ByteBuffer into, int oAt, int n) {
-        FloatBlocks.reluBackprop(z, zAt, dy, dAt, into, oAt, n);
+    /** See {@link TrainBlocks#reluBackprop}. Only when {@link #ENABLED}. */
+    public static void reluBackprop(Floats z, Floats dy, Floats into, int n) {
+        TrainBlocks.reluBackprop(z, dy, into, n);
     }
 
-    /** See {@link FloatBlocks#add}. Only when {@link #ENABLED}. */
-    public static void add(ByteBuffer a, int aAt, ByteBuffer b, int bAt, ByteBuffer out, int oAt, int n) {
-        FloatBlocks.add(a, aAt, b, bAt, out, oAt, n);
+    /** See {@link TrainBlocks#add}. Only when {@link #ENABLED}. */
+    public static void add(Floats a, Floats b, Floats out, int n) {
+        TrainBlocks.add(a, b, out, n);
     }
 
-    /** See {@link FloatBlocks#addToRows}. Only when {@link #ENABLED}. */
-    public static void addToRows(ByteBuffer z, int zAt, int rows, ByteBuffer b, int bAt, int n) {
-        FloatBlocks.addToRows(z, zAt, rows, b, bAt, n);
+    /** See {@link TrainBlocks#addToRows}. Only when {@link #ENABLED}. */
+    public static void addToRows(Floats z, int rows, Floats b, int n) {
+        TrainBlocks.addToRows(z, rows, b, n);
     }
 
-    /** See {@link FloatBlocks#backpropFromOutput}. Only when {@link #ENABLED}. */
-    public static void backpropFromOutput(
-            ByteBuffer a, int aAt, ByteBuffer dy, int dAt, ByteBuffer into, int oAt, int n, boolean tanh) {
-        FloatBlocks.backpropFromOutput(a, aAt, dy, dAt, into, oAt, n, tanh);
+    /** See {@link TrainBlocks#backpropFromOutput}. Only when {@link #ENABLED}. */
+    public static void backpropFromOutput(Floats a, Floats dy, Floats into, int n, boolean tanh) {
+        TrainBlocks.backpropFromOutput(a, dy, into, n, tanh);
     }
 
-    /** See {@link FloatBlocks#sumRows}. Only when {@link #ENABLED}. */
-    public static void sumRows(ByteBuffer x, int xAt, int rows, int n, ByteBuffer into, int iAt) {
-        FloatBlocks.sumRows(x, xAt, rows, n, into, iAt);
+    /** See {@link TrainBlocks#sumRows}. Only when {@link #ENABLED}. */
+    public static void sumRows(Floats x, int rows, int n, Floats into) {
+        TrainBlocks.sumRows(x, rows, n, into);
     }
 
-    /** See {@link FloatBlocks#layerNormCentre}. Only when {@link #ENABLED}. */
-    public static void layerNormCentre(
-            ByteBuffer x, int xAt, ByteBuffer xhat, int hAt, ByteBuffer var, int vAt, int rows, int n) {
-        FloatBlocks.layerNormCentre(x, xAt, xhat, hAt, var, vAt, rows, n);
+    /** See {@link LayerNormBlocks#centre}. Only when {@link #ENABLED}. */
+    public static void layerNormCentre(Floats x, Floats xhat, Floats var, int rows, int n) {
+        LayerNormBlocks.centre(x, xhat, var, rows, n);
     }
 
-    /** See {@link FloatBlocks#layerNormScale}. Only when {@link #ENABLED}. */
-    public static void layerNormScale(
-            ByteBuffer xhat,
-            int hAt,
-            ByteBuffer inv,
-            int iAt,
-            ByteBuffer gamma,
-            int gAt,
-            ByteBuffer beta,
-            int bAt,
-            ByteBuffer y,
-            int yAt,
-            int rows,
-            int n) {
-        FloatBlocks.layerNormScale(xhat, hAt, inv, iAt, gamma, gAt, beta, bAt, y, yAt, rows, n);
+    /** See {@link LayerNormBlocks#scale}. Only when {@link #ENABLED}. */
+    public static void layerNormScale(Floats xhat, Floats inv, Floats gamma, Floats beta, Floats y, int rows, int n) {
+        LayerNormBlocks.scale(xhat, inv, gamma, beta, y, rows, n);
     }
 
-    /** See {@link FloatBlocks#layerNormBackward}. Only when {@link #ENABLED}. */
+    /** See {@link LayerNormBlocks#backward}. Only when {@link #ENABLED}. */
     public static void layerNormBackward(
-            ByteBuffer dy,
-            int dAt,
-            ByteBuffer xhat,
-            int hAt,
-            ByteBuffer inv,
-            int iAt,
-            ByteBuffer gamma,
-            int gAt,
-            ByteBuffer dGamma,
-            int dgAt,
-            ByteBuffer dBeta,
-            int dbAt,
-            ByteBuffer dx,
-            int xAt,
-            int rows,
-            int n) {
-        FloatBlocks.layerNormBackward(
-                dy, dAt, xhat, hAt, inv, iAt, gamma, gAt, dGamma, dgAt, dBeta, dbAt, dx, xAt, rows, n);
+            Floats dy, Floats xhat, Floats inv, Floats gamma, Floats dGamma, Floats dBeta, Floats dx, int rows, int n) {
+        LayerNormBlocks.backward(dy, xhat, inv, gamma, dGamma, dBeta, dx, rows, n);
     }
 
     /** See {@link FloatBlocks#allZero}. Only when {@link #ENABLED}. */
-    public static boolean allZero(ByteBuffer x, int at, int n) {
-        return FloatBlocks.allZero(x, at, n);
+    public static boolean allZero(Floats x, int n) {
+        return FloatBlocks.allZero(x, n);
     }
 
     /** See {@link FloatBlocks#clearLiveUnits}. Only when {@link #ENABLED}. */
-    public static void clearLiveUnits(ByteBuffer x, int at, int rows, int units, boolean[] allZero, int[] seen) {
-        FloatBlocks.clearLiveUnits(x, at, rows, units, allZero, seen);
+    public static void clearLiveUnits(Floats x, int rows, int units, boolean[] allZero, int[] seen) {
+        FloatBlocks.clearLiveUnits(x, rows, units, allZero, seen);
     }
 
     /** See {@link FloatBlocks#sumSq}. Only when {@link #ENABLED}. */
-    public static double sumSq(ByteBuffer x, int at, int n) {
-        return FloatBlocks.sumSq(x, at, n);
+    public static double sumSq(Floats x, int n) {
+        return FloatBlocks.sumSq(x, n);
     }
 
     /** See {@link AttentionBlocks#softmax}. Only when {@link #ENABLED}. */
     public static void softmax(
-            ByteBuffer s,
-            int sAt,
-            ByteBuffer a,
-            int aAt,
-            int rows,
-            int n,
-            float scale,
-            boolean causal,
-            double[] max,
-            double[] ent) {
-        AttentionBlocks.softmax(s, sAt, a, aAt, rows, n, scale, causal, max, ent);
+            Floats s, Floats a, int rows, int n, float scale, boolean causal, double[] max, double[] ent) {
+        AttentionBlocks.softmax(s, a, rows, n, scale, causal, max, ent);
     }
 
     /** See {@link AttentionBlocks#softmaxBackward}. Only when {@link #ENABLED}. */
-    public static void softmaxBackward(ByteBuffer a, int aAt, ByteBuffer da, int dAt, int rows, int n, float scale) {
-        AttentionBlocks.softmaxBackward(a, aAt, da, dAt, rows, n, scale);
+    public static void softmaxBackward(Floats a, Floats da, int rows, int n, float scale) {
+        AttentionBlocks.softmaxBackward(a, da, rows, n, scale);
     }
 
     /** See {@link AttentionBlocks#unitRowSums}. Only when {@link #ENABLED}. */
-    public static void unitRowSums(ByteBuffer y, int yAt, int groups, int rows, int w, double[] into, float[] acc) {
-        AttentionBlocks.unitRowSums(y, yAt, groups, rows, w, into, acc);
+    public static void unitRowSums(Floats y, int groups, int rows, int w, double[] into, float[] acc) {
+        AttentionBlocks.unitRowSums(y, groups, rows, w, into, acc);
     }
 
     /** See {@link NormBlocks#forward}. Only when {@link #ENABLED}. */
     public static void rowNorm(
-            ByteBuffer x,
-            int xAt,
-            ByteBuffer g,
-            int gAt,
-            ByteBuffer b,
-            int bAt,
+            Floats x,
+            Floats g,
+            Floats b,
             boolean centre,
             float eps,
-            ByteBuffer xhat,
-            int hAt,
-            ByteBuffer inv,
-            int iAt,
-            ByteBuffer y,
-            int yAt,
+            Floats xhat,
+            Floats inv,
+            Floats y,
             int rows,
             int n) {
-        NormBlocks.forward(x, xAt, g, gAt, b, bAt, centre, eps, xhat, hAt, inv, iAt, y, yAt, rows, n);
+        NormBlocks.forward(x, g, b, centre, eps, xhat, inv, y, rows, n);
     }
 
     /** See {@link NormBlocks#backward}. Only when {@link #ENABLED}. */
     public static void rowNormBackward(
-            ByteBuffer dy,
-            int dAt,
-            ByteBuffer g,
-            int gAt,
-            ByteBuffer xhat,
-            int hAt,
-            ByteBuffer inv,
-            int iAt,
-            ByteBuffer res,
-            int rAt,
-            ByteBuffer dx,
-            int xAt,
+            Floats dy,
+            Floats g,
+            Floats xhat,
+            Floats inv,
+            Floats res,
+            Floats dx,
             float[] dg,
             float[] db,
             int rows,
             int n) {
-        NormBlocks.backward(dy, dAt, g, gAt, xhat, hAt, inv, iAt, res, rAt, dx, xAt, dg, db, rows, n);
+        NormBlocks.backward(dy, g, xhat, inv, res, dx, dg, db, rows, n);
     }
 
     /**
@@ -233,7 +182,7 @@ public final class Simd {
     public record Form(double mid, double half, boolean saturation, int slope, double c0, double c1, double c2) {}
 
     /** See {@link FloatBlocks#activations}. Only when {@link #ENABLED}. */
-    public static long activations(ByteBuffer x, int off, int len, Form form, double[] acc) {
-        return FloatBlocks.activations(x, off, len, form, acc);
+    public static long activations(Floats x, int len, Form form, double[] acc) {
+        return FloatBlocks.activations(x, len, form, acc);
     }
 }

@@ -3,7 +3,6 @@ package dev.gradsweep.stats;
 import dev.gradsweep.grid.Activation;
 import dev.gradsweep.hostmem.HostArray;
 import dev.gradsweep.simd.Simd;
-import java.nio.ByteBuffer;
 
 /**
  * Reductions of one layer's activation output a_l over a [batch × units] minibatch: mean, std, the saturated
@@ -118,23 +117,22 @@ public final class ActStats {
         int rows = rowTo - rowFrom;
         int kind = slope == Slope.NONE ? Simd.SLOPE_NONE : slope.step ? Simd.SLOPE_STEP : Simd.SLOPE_QUADRATIC;
         Simd.Form form = new Simd.Form(mid, half, hasSaturation, kind, slope.c0, slope.c1, slope.c2);
-        ByteBuffer bytes = a.bytes();
         if (a.columnMajor && rows != a.rows) {
             // A unit's rows are one run here, reduced on their own: the unit is dead in them when all are zeros.
             for (int u = 0; u < units; u++)
-                allZero[u] &= Simd.activations(bytes, a.base() + u * a.rows + rowFrom, rows, form, acc) == rows;
+                allZero[u] &= Simd.activations(a.floats(u * a.rows + rowFrom), rows, form, acc) == rows;
             return;
         }
-        int start = a.base() + (a.columnMajor ? rowFrom : rowFrom * units), end = start + rows * units;
+        int start = a.columnMajor ? rowFrom : rowFrom * units, end = start + rows * units;
         for (int at = start; at < end; at += HostArray.BLOCK)
-            Simd.activations(bytes, at, Math.min(HostArray.BLOCK, end - at), form, acc);
+            Simd.activations(a.floats(at), Math.min(HostArray.BLOCK, end - at), form, acc);
         // Dead units: in a column-major array a unit's rows are contiguous, one scan each; in a row-major one (DL4J's
         // dense outputs) units are scanned side by side, row by row.
         if (a.columnMajor) {
             for (int u = 0; u < units; u++)
-                if (allZero[u]) allZero[u] = Simd.allZero(bytes, a.base() + u * a.rows + rowFrom, rows);
+                if (allZero[u]) allZero[u] = Simd.allZero(a.floats(u * a.rows + rowFrom), rows);
         } else {
-            Simd.clearLiveUnits(bytes, a.base() + rowFrom * units, rows, units, allZero, new int[units]);
+            Simd.clearLiveUnits(a.floats(rowFrom * units), rows, units, allZero, new int[units]);
         }
     }
 

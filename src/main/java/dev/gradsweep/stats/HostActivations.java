@@ -37,14 +37,7 @@ final class HostActivations {
         if (Simd.ENABLED && rows != null) {
             HostArray zh = HostArray.of(z), ah = HostArray.of(a), bh = HostArray.of(rows);
             for (int i = 0; i < k * perRun; i += units)
-                Simd.biasRelu(
-                        zh.bytes(),
-                        zh.base() + i,
-                        bh.bytes(),
-                        bh.base() + i / perRun * units,
-                        ah.bytes(),
-                        ah.base() + i,
-                        units);
+                Simd.biasRelu(zh.floats(i), bh.floats(i / perRun * units), ah.floats(i), units);
             return;
         }
         FloatBuffer zb = z.data().asNioFloat(),
@@ -67,7 +60,7 @@ final class HostActivations {
         } else if (Simd.ENABLED) {
             HostArray zh = HostArray.of(z), ah = HostArray.of(a);
             for (int at = 0; at < n; at += HostArray.BLOCK)
-                Simd.relu(zh.bytes(), zh.base() + at, ah.bytes(), ah.base() + at, Math.min(HostArray.BLOCK, n - at));
+                Simd.relu(zh.floats(at), ah.floats(at), Math.min(HostArray.BLOCK, n - at));
         } else {
             FloatBuffer zb = z.data().asNioFloat(), ab = a.data().asNioFloat();
             for (int i = 0; i < n; i++) ab.put(aAt + i, zb.get(zAt + i) < 0 ? 0f : zb.get(zAt + i));
@@ -90,14 +83,7 @@ final class HostActivations {
         } else if (Simd.ENABLED) {
             HostArray zh = HostArray.of(z), dh = HostArray.of(dy), oh = HostArray.of(into);
             for (int at = 0; at < n; at += HostArray.BLOCK)
-                Simd.reluBackprop(
-                        zh.bytes(),
-                        zh.base() + at,
-                        dh.bytes(),
-                        dh.base() + at,
-                        oh.bytes(),
-                        oh.base() + at,
-                        Math.min(HostArray.BLOCK, n - at));
+                Simd.reluBackprop(zh.floats(at), dh.floats(at), oh.floats(at), Math.min(HostArray.BLOCK, n - at));
         } else {
             FloatBuffer zb = z.data().asNioFloat(),
                     db = dy.data().asNioFloat(),
@@ -130,14 +116,7 @@ final class HostActivations {
             HostArray ah = HostArray.of(a), dh = HostArray.of(dy), oh = HostArray.of(into);
             for (int at = 0; at < n; at += HostArray.BLOCK)
                 Simd.backpropFromOutput(
-                        ah.bytes(),
-                        ah.base() + at,
-                        dh.bytes(),
-                        dh.base() + at,
-                        oh.bytes(),
-                        oh.base() + at,
-                        Math.min(HostArray.BLOCK, n - at),
-                        tanh);
+                        ah.floats(at), dh.floats(at), oh.floats(at), Math.min(HostArray.BLOCK, n - at), tanh);
         } else {
             FloatBuffer ab = a.data().asNioFloat(),
                     db = dy.data().asNioFloat(),

@@ -31,7 +31,7 @@ final class HostAttention {
         int n = (int) s.size(2), rows = (int) (s.length() / n);
         if (s.dataType() == DataType.FLOAT) {
             HostArray sh = HostArray.of(s), ah = HostArray.of(a);
-            Simd.softmax(sh.bytes(), sh.base(), ah.bytes(), ah.base(), rows, n, (float) scale, causal, max, ent);
+            Simd.softmax(sh.floats(0), ah.floats(0), rows, n, (float) scale, causal, max, ent);
             return true;
         }
         DoubleBuffer sb = s.data().asNioDouble(), ab = a.data().asNioDouble();
@@ -60,7 +60,7 @@ final class HostAttention {
         int n = (int) a.size(2), rows = (int) (a.length() / n);
         if (a.dataType() == DataType.FLOAT) {
             HostArray ah = HostArray.of(a), dh = HostArray.of(da);
-            Simd.softmaxBackward(ah.bytes(), ah.base(), dh.bytes(), dh.base(), rows, n, (float) scale);
+            Simd.softmaxBackward(ah.floats(0), dh.floats(0), rows, n, (float) scale);
             return true;
         }
         DoubleBuffer ab = a.data().asNioDouble(), db = da.data().asNioDouble();
@@ -79,7 +79,7 @@ final class HostAttention {
         int w = (int) y.size(1), rows = (int) (y.size(0) / groups);
         if (y.dataType() == DataType.FLOAT) {
             HostArray yh = HostArray.of(y);
-            Simd.unitRowSums(yh.bytes(), yh.base(), groups, rows, w, into, new float[w]);
+            Simd.unitRowSums(yh.floats(0), groups, rows, w, into, new float[w]);
             return true;
         }
         DoubleBuffer yb = y.data().asNioDouble();
@@ -103,20 +103,14 @@ final class HostAttention {
             HostArray xh = HostArray.of(x), g = HostArray.of(gamma), b = centre ? HostArray.of(beta) : null;
             HostArray hh = HostArray.of(xhat), ih = HostArray.of(inv), yh = HostArray.of(y);
             Simd.rowNorm(
-                    xh.bytes(),
-                    xh.base(),
-                    g.bytes(),
-                    g.base(),
-                    centre ? b.bytes() : null,
-                    centre ? b.base() : 0,
+                    xh.floats(0),
+                    g.floats(0),
+                    centre ? b.floats(0) : null,
                     centre,
                     (float) eps,
-                    hh.bytes(),
-                    hh.base(),
-                    ih.bytes(),
-                    ih.base(),
-                    yh.bytes(),
-                    yh.base(),
+                    hh.floats(0),
+                    ih.floats(0),
+                    yh.floats(0),
                     rows,
                     n);
             return true;
@@ -164,18 +158,12 @@ final class HostAttention {
             HostArray rh = res == null ? null : HostArray.of(res), xh = HostArray.of(dx);
             float[] dg = new float[n], db = centre ? new float[n] : null;
             Simd.rowNormBackward(
-                    e.bytes(),
-                    e.base(),
-                    g.bytes(),
-                    g.base(),
-                    h.bytes(),
-                    h.base(),
-                    i.bytes(),
-                    i.base(),
-                    rh == null ? null : rh.bytes(),
-                    rh == null ? 0 : rh.base(),
-                    xh.bytes(),
-                    xh.base(),
+                    e.floats(0),
+                    g.floats(0),
+                    h.floats(0),
+                    i.floats(0),
+                    rh == null ? null : rh.floats(0),
+                    xh.floats(0),
                     dg,
                     db,
                     rows,

@@ -62,18 +62,7 @@ final class HostChannelNorm {
             if (f32) {
                 HostArray xh = HostArray.of(x), hh = HostArray.of(b.xhat), yh = HostArray.of(b.y);
                 ChannelNormBlocks.normalise(
-                        xh.bytes(),
-                        xh.base() + at,
-                        floats(f),
-                        floats(o),
-                        fg,
-                        fb,
-                        hh.bytes(),
-                        hh.base() + at,
-                        yh.bytes(),
-                        yh.base() + at,
-                        rows,
-                        c);
+                        xh.floats(at), floats(f), floats(o), fg, fb, hh.floats(at), yh.floats(at), rows, c);
                 continue;
             }
             DoubleBuffer xb = x.data().asNioDouble(),
@@ -121,17 +110,7 @@ final class HostChannelNorm {
             if (f32) {
                 HostArray eh = HostArray.of(dy), hh = HostArray.of(b.xhat), xh = HostArray.of(b.dx);
                 ChannelNormBlocks.combine(
-                        eh.bytes(),
-                        eh.base() + at,
-                        hh.bytes(),
-                        hh.base() + at,
-                        floats(a),
-                        floats(nb),
-                        floats(nc),
-                        xh.bytes(),
-                        xh.base() + at,
-                        rows,
-                        c);
+                        eh.floats(at), hh.floats(at), floats(a), floats(nb), floats(nc), xh.floats(at), rows, c);
                 continue;
             }
             DoubleBuffer eb = dy.data().asNioDouble(),
@@ -153,7 +132,7 @@ final class HostChannelNorm {
             INDArray a, int aAt, INDArray b, int bAt, double[] k, int rows, int c, double[] sa, double[] sab) {
         if (a.dataType() == DataType.FLOAT) {
             HostArray ah = HostArray.of(a), bh = HostArray.of(b);
-            ChannelNormBlocks.columnSums(ah.bytes(), ah.base() + aAt, bh.bytes(), bh.base() + bAt, k, rows, c, sa, sab);
+            ChannelNormBlocks.columnSums(ah.floats(aAt), bh.floats(bAt), k, rows, c, sa, sab);
             return;
         }
         DoubleBuffer ab = a.data().asNioDouble(), bb = b.data().asNioDouble();

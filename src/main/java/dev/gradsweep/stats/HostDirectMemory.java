@@ -176,11 +176,9 @@ final class HostDirectMemory implements TrainingMemory {
                 for (Segment s : f.runs[r])
                     for (int at = s.offset; at < s.offset + s.length; at += HostArray.BLOCK)
                         Simd.scale(
-                                xh.bytes(),
-                                xh.base() + at,
+                                xh.floats(at),
                                 v,
-                                ph == null ? null : ph.bytes(),
-                                ph == null ? 0 : ph.base() + at,
+                                ph == null ? null : ph.floats(at),
                                 Math.min(HostArray.BLOCK, s.offset + s.length - at));
             }
             return;
@@ -251,8 +249,7 @@ final class HostDirectMemory implements TrainingMemory {
         requireRows("addRows", k, n, rows);
         if (dt == DataType.FLOAT && Simd.ENABLED) {
             HostArray zh = HostArray.of(z), bh = HostArray.of(rows);
-            for (int r = 0; r < k; r++)
-                Simd.addToRows(zh.bytes(), zh.base() + r * batch * n, batch, bh.bytes(), bh.base() + r * n, n);
+            for (int r = 0; r < k; r++) Simd.addToRows(zh.floats(r * batch * n), batch, bh.floats(r * n), n);
             return;
         }
         int zAt = HostMemory.offset(z), bAt = HostMemory.offset(rows);
@@ -277,14 +274,7 @@ final class HostDirectMemory implements TrainingMemory {
         if (dt == DataType.FLOAT && Simd.ENABLED) {
             HostArray ah = HostArray.of(a), bh = HostArray.of(b), oh = HostArray.of(out);
             for (int at = 0; at < n; at += HostArray.BLOCK)
-                Simd.add(
-                        ah.bytes(),
-                        ah.base() + at,
-                        bh.bytes(),
-                        bh.base() + at,
-                        oh.bytes(),
-                        oh.base() + at,
-                        Math.min(HostArray.BLOCK, n - at));
+                Simd.add(ah.floats(at), bh.floats(at), oh.floats(at), Math.min(HostArray.BLOCK, n - at));
             return;
         }
         int aAt = HostMemory.offset(a), bAt = HostMemory.offset(b), oAt = HostMemory.offset(out);
@@ -319,8 +309,7 @@ final class HostDirectMemory implements TrainingMemory {
         requireRows("sumOverBatch", k, n, into);
         if (dt == DataType.FLOAT) {
             HostArray dh = HostArray.of(d), ih = HostArray.of(into);
-            for (int r = 0; r < k; r++)
-                Simd.sumRows(dh.bytes(), dh.base() + r * batch * n, batch, n, ih.bytes(), ih.base() + r * n);
+            for (int r = 0; r < k; r++) Simd.sumRows(dh.floats(r * batch * n), batch, n, ih.floats(r * n));
             return;
         }
         int dAt = HostMemory.offset(d), iAt = HostMemory.offset(into);

@@ -47,7 +47,7 @@ final class HostLayerNorm {
             }
         } else {
             HostArray xh = HostArray.of(x), hh = HostArray.of(b.xhat), vh = HostArray.of(b.inv);
-            Simd.layerNormCentre(xh.bytes(), xh.base(), hh.bytes(), hh.base(), vh.bytes(), vh.base(), rows, n);
+            Simd.layerNormCentre(xh.floats(0), hh.floats(0), vh.floats(0), rows, n);
         }
         Transforms.pow(b.inv.addi(eps), -0.5, false);
         if (dt == DataType.DOUBLE) {
@@ -79,16 +79,11 @@ final class HostLayerNorm {
                 yh = HostArray.of(b.y);
         for (int r = 0; r < k; r++)
             Simd.layerNormScale(
-                    hh.bytes(),
-                    hh.base() + r * batch * n,
-                    vh.bytes(),
-                    vh.base() + r * batch,
-                    gh.bytes(),
-                    gh.base() + r * n,
-                    bh.bytes(),
-                    bh.base() + r * n,
-                    yh.bytes(),
-                    yh.base() + r * batch * n,
+                    hh.floats(r * batch * n),
+                    vh.floats(r * batch),
+                    gh.floats(r * n),
+                    bh.floats(r * n),
+                    yh.floats(r * batch * n),
                     batch,
                     n);
     }
@@ -112,20 +107,13 @@ final class HostLayerNorm {
                     xh = HostArray.of(b.dx);
             for (int r = 0; r < k; r++)
                 Simd.layerNormBackward(
-                        eh.bytes(),
-                        eh.base() + r * batch * n,
-                        hh.bytes(),
-                        hh.base() + r * batch * n,
-                        vh.bytes(),
-                        vh.base() + r * batch,
-                        gh.bytes(),
-                        gh.base() + r * n,
-                        dgh.bytes(),
-                        dgh.base() + r * n,
-                        dbh.bytes(),
-                        dbh.base() + r * n,
-                        xh.bytes(),
-                        xh.base() + r * batch * n,
+                        eh.floats(r * batch * n),
+                        hh.floats(r * batch * n),
+                        vh.floats(r * batch),
+                        gh.floats(r * n),
+                        dgh.floats(r * n),
+                        dbh.floats(r * n),
+                        xh.floats(r * batch * n),
                         batch,
                         n);
             return b.dx;

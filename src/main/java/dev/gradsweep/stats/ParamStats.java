@@ -91,7 +91,7 @@ public final class ParamStats {
         double[] acc = new double[Simd.G_SLOTS];
         acc[Simd.G_MAX_ABS] = maxAbs;
         for (int at = from; at < to; at += HostArray.BLOCK)
-            Simd.gradient(g.bytes(), g.base() + at, Math.min(HostArray.BLOCK, to - at), acc);
+            Simd.gradient(g.floats(at), Math.min(HostArray.BLOCK, to - at), acc);
         count += to - from;
         sumSq += acc[Simd.G_SUM_SQ];
         sumAbs += acc[Simd.G_SUM_ABS];

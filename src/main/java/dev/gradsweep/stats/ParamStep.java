@@ -87,6 +87,6 @@ public final class ParamStep {
     private void step(int from, int to, double[] sums) {
         double[] into = sums == null ? acc : sums;
         for (int at = from; at < to; at += HostArray.BLOCK)
-            Simd.step(p.bytes(), p.base() + at, u.bytes(), u.base() + at, Math.min(HostArray.BLOCK, to - at), into);
+            Simd.step(p.floats(at), u.floats(at), Math.min(HostArray.BLOCK, to - at), into);
     }
 }

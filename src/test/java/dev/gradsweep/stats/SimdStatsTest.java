@@ -91,8 +91,7 @@ class SimdStatsTest {
         x[39] = Float.NaN;
         double[] acc = new double[Simd.A_SLOTS];
         HostArray h = HostArray.of(Nd4j.createFromArray(x));
-        long zeros = Simd.activations(
-                h.bytes(), h.base(), x.length, new Simd.Form(0, 1, true, Simd.SLOPE_NONE, 0, 0, 0), acc);
+        long zeros = Simd.activations(h.floats(0), x.length, new Simd.Form(0, 1, true, Simd.SLOPE_NONE, 0, 0, 0), acc);
         assertEquals(10 + 10 + 1, acc[Simd.A_SATURATED], 0.0); // ten 1s, ten -1s, the NaN
         assertEquals(9, zeros); // the tenth zero slot holds the NaN
     }
