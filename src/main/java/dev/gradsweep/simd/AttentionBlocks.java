@@ -113,7 +113,8 @@ final class AttentionBlocks {
     }
 
     /**
-     * into[g·w + k] = Σ_i y_ik / ‖y_i‖ over the rows i of group g, for the [groups · rows, w] array y: each row's norm in double, the sums in float lanes (as the float32 matrix product they replace).
+     * into[g·w + k] = Σ_i y_ik / ‖y_i‖ over the rows i of group g, for the [groups · rows, w] array y: each row's norm
+     * in double, the sums in float lanes (as the float32 matrix product they replace).
      */
     static void unitRowSums(Floats y, int groups, int rows, int w, double[] into, float[] acc) {
         ByteBuffer yb = y.bytes();

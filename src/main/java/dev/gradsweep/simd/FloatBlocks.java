@@ -13,7 +13,8 @@ import jdk.incubator.vector.VectorSpecies;
  * SIMD inner loops of the statistics over one block of float32 values (the scalar loops in {@code ParamStats} and
  * {@code ActStats} are the reference and the fallback). The values are loaded straight from the array's host memory
  * (ND4J's buffer as a native-order {@link ByteBuffer}, indexed in elements): copying each block into a Java array
- * first took as long as the reductions themselves. Every float is widened to double in a register before it is squared or summed, so the sums accumulate in
+ * first took as long as the reductions themselves. Every float is widened to double in a register before it is squared
+ * or summed, so the sums accumulate in
  * double exactly like the scalar loops, only in a different order; maxima and counts are exact. A float vector and
  * a double vector of the same lane count are paired so that the widening is one instruction. Only touch this class
  * when {@link Simd#ENABLED} is true: it needs the incubator module {@code jdk.incubator.vector}.

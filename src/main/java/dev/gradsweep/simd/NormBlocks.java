@@ -21,7 +21,8 @@ final class NormBlocks {
     private NormBlocks() {}
 
     /**
-     * Row r of the [rows, n] x: c = x − μ (centre) or c = x, f = 1/√(mean(c²) + eps) into inv[r], x̂ = c·f into xhat, y = x̂ ⊙ γ (+ β when centre) into y; γ, β rows of n.
+     * Row r of the [rows, n] x: c = x − μ (centre) or c = x, f = 1/√(mean(c²) + eps) into inv[r], x̂ = c·f into xhat, y
+     * = x̂ ⊙ γ (+ β when centre) into y; γ, β rows of n.
      */
     static void forward(
             Floats x,

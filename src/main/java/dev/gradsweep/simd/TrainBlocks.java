@@ -54,7 +54,8 @@ final class TrainBlocks {
     }
 
     /**
-     * x[i] ← x[i] · f for i in [0, n) and, with {@code p} non-null, then p[i] ← p[i] − x[i]: float32 products and differences, as ND4J's {@code muli} and {@code subi} compute them.
+     * x[i] ← x[i] · f for i in [0, n) and, with {@code p} non-null, then p[i] ← p[i] − x[i]: float32 products and
+     * differences, as ND4J's {@code muli} and {@code subi} compute them.
      */
     static void scale(Floats x, float f, Floats p, int n) {
         ByteBuffer xb = x.bytes(), pb = p == null ? null : p.bytes();

@@ -51,7 +51,8 @@ public final class VectorConv {
 
     /**
      * With AVX-512's 32 vector registers, 16 accumulators and their operands fit: 4 × 4 register blocks are taken
-     * (else 4 × 2, which 16 registers hold). More FMAs per load made the kernels 2× faster than 4 × 1 (docs/conv-engine.md).
+     * (else 4 × 2, which 16 registers hold). More FMAs per load made the kernels 2× faster than 4 × 1
+     * (docs/conv-engine.md).
      */
     private static final boolean WIDE = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
 
@@ -93,7 +94,9 @@ public final class VectorConv {
         }
     }
 
-    /** Whole vectors of channels one register block takes from the {@code left} channels: 4, 2, 1 or 0 (a masked tail). */
+    /**
+     * Whole vectors of channels one register block takes from the {@code left} channels: 4, 2, 1 or 0 (a masked tail).
+     */
     static int vectors(int left) {
         if (WIDE && left >= 4 * L) return 4;
         if (left >= 2 * L) return 2;

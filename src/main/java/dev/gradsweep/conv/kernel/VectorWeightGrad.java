@@ -13,7 +13,9 @@ import jdk.incubator.vector.VectorMask;
  * (one float species in the JVM: docs/conv.md). The kernels store their own accumulators (see {@link VectorConv}).
  */
 final class VectorWeightGrad {
-    /** Output positions per weight-gradient chunk (its output gradient: 32 KB at 64 channels; 64 and 256 were slower). */
+    /**
+     * Output positions per weight-gradient chunk (its output gradient: 32 KB at 64 channels; 64 and 256 were slower).
+     */
     private static final int CHUNK = 128;
 
     private VectorWeightGrad() {}
