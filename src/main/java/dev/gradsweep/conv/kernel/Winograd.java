@@ -145,8 +145,7 @@ final class Winograd {
         int y0 = ((image(s, tile) * s.height() + r0) * s.width() + c0) * co, row = s.width() * co;
         float[] src = dy;
         if (rows < 4 || cols < 4) { // past the edge: the outputs that exist, zeros for the others
-            java.util.Arrays.fill(edge, 0, 16 * co, 0f);
-            for (int r = 0; r < rows; r++) System.arraycopy(dy, y0 + r * row, edge, 4 * r * co, cols * co);
+            cut(dy, y0, row, rows, cols * co, edge, 4 * co, 16 * co);
             src = edge;
             y0 = 0;
             row = 4 * co;
@@ -155,6 +154,12 @@ final class Winograd {
             for (int q = 0; q < 4; q++) gradientLine(src, y0 + q * co + o, row, line, q * L, 4 * L); // A dy, by columns
             for (int a = 0; a < 6; a++) gradientLine(line, 4 * a * L, L, m, t * co + o + 6 * a * e, e); // (A dy) Aᵀ
         }
+    }
+
+    /** edge[r·stride …] = rows × len floats from src[at + r·row …], zeros in the rest of edge's size floats. */
+    private static void cut(float[] src, int at, int row, int rows, int len, float[] edge, int stride, int size) {
+        java.util.Arrays.fill(edge, 0, size, 0f);
+        for (int r = 0; r < rows; r++) System.arraycopy(src, at + r * row, edge, r * stride, len);
     }
 
     /** u[ξ][c][o] = (G g_{c,o} Gᵀ)[ξ] for w = [3·3 taps][ci][co]; {@code line} is scratch of 18·L floats. */
@@ -177,8 +182,7 @@ final class Winograd {
         // past the edge: the window's pixels in xp, zeros beyond (in exact arithmetic anything there reaches only the
         // outputs that are cut, but an Inf or NaN left there would reach all 16 through the transforms)
         if (rows < 6 || cols < 6) {
-            java.util.Arrays.fill(edge, 0, 36 * ci, 0f);
-            for (int r = 0; r < rows; r++) System.arraycopy(xp, x + r * row, edge, 6 * r * ci, cols * ci);
+            cut(xp, x, row, rows, cols * ci, edge, 6 * ci, 36 * ci);
             src = edge;
             x = 0;
             row = 6 * ci;
