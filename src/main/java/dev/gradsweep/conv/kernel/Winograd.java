@@ -27,7 +27,7 @@ final class Winograd {
 
     /**
      * Floats between two transform elements' slices, one cache line more than their size: at a multiple of 4 KB the
-     * 36 slices a transform writes at once all fall in one L1 set (the 64-channel weights transformed 4× slower).
+     * 36 slices a transform writes at once all fall in one L1 set (the 64-channel weights transformed 5× slower).
      */
     static int slice(int size) {
         return size + 16;
@@ -38,7 +38,7 @@ final class Winograd {
     /**
      * Whether {@link #forward} takes this convolution: 3 × 3, stride 1, whole vectors of channels, and tiles at least
      * half full on average (a tile costs 36 products per channel pair, a direct output 9: a 2 × 2 map in one tile
-     * would cost more than directly). Tiles past the image's edge are computed whole and cut.
+     * costs as much, with the transforms on top). Tiles past the image's edge are computed whole and cut.
      */
     static boolean applies(ConvShape s) {
         return s.k() == 3
