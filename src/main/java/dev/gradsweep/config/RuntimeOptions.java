@@ -46,6 +46,13 @@ public final class RuntimeOptions {
             "true",
             "boolean",
             "float32 parameter step as one Java pass over host memory that also reduces the update (false: ND4J's subi)");
+    /** The host path's 3 × 3 stride-1 float32 convolutions as Winograd's F(4 × 4, 3 × 3) (conv.kernel.Winograd). */
+    public static final Option WINOGRAD = add(
+            "gradsweep.winograd",
+            "true",
+            "boolean",
+            "conv nets' 3 × 3 stride-1 float32 convolutions on the host as Winograd's F(4×4, 3×3): 4× fewer products,"
+                    + " a rounding error of its own (false: direct sums, ≈ 1.4× slower conv steps)");
     /** Statistics and parameter step through ND4J ops only; always on for a non-CPU backend. */
     public static final Option PORTABLE = add(
             "gradsweep.portable",

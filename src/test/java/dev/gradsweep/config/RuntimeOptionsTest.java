@@ -46,6 +46,7 @@ class RuntimeOptionsTest {
         expected.put("gradsweep.maxRss", "0");
         expected.put("gradsweep.simd", "true");
         expected.put("gradsweep.hostStep", "true");
+        expected.put("gradsweep.winograd", "true");
         expected.put("gradsweep.portable", "false");
         expected.put("gradsweep.stackMemoryShare", "0.5");
         expected.put("gradsweep.commitRuns", "1000");

@@ -3,6 +3,7 @@ package dev.gradsweep.conv.kernel;
 import static dev.gradsweep.conv.kernel.VectorConv.L;
 import static dev.gradsweep.conv.kernel.VectorConv.S;
 
+import dev.gradsweep.config.RuntimeOptions;
 import jdk.incubator.vector.FloatVector;
 
 /**
@@ -35,13 +36,17 @@ final class Winograd {
 
     private Winograd() {}
 
+    /** {@code -Dgradsweep.winograd=false} keeps the direct sums (docs/platform-notes.md). */
+    private static final boolean ENABLED = RuntimeOptions.flag(RuntimeOptions.WINOGRAD);
+
     /**
      * Whether {@link #forward} takes this convolution: 3 × 3, stride 1, whole vectors of channels, and tiles at least
      * half full on average (a tile costs 36 products per channel pair, a direct output 9: a 2 × 2 map in one tile
      * costs as much, with the transforms on top). Tiles past the image's edge are computed whole and cut.
      */
     static boolean applies(ConvShape s) {
-        return s.k() == 3
+        return ENABLED
+                && s.k() == 3
                 && s.stride() == 1
                 && s.in() % L == 0
                 && s.out() % L == 0
