@@ -10,7 +10,8 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The run's activation on [rows, C] arrays with its own output and gradient buffers: ReLU through the seam's host
- * pass, the others DL4J's implementation forward; backward through the seam's host passes where it has them (ReLU; sigmoid and tanh from the output), else DL4J's.
+ * pass, the others DL4J's implementation forward; backward through the seam's host passes where it has them (ReLU;
+ * sigmoid and tanh from the output), else DL4J's.
  */
 final class Act {
     private final Activation act;
