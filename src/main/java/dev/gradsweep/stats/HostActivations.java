@@ -20,21 +20,21 @@ final class HostActivations {
             return;
         }
         int k = (int) z.size(0), units = (int) z.size(2), perRun = (int) (z.size(1) * units);
-        if (rows != null && rows.length() != (long) k * units)
+        if (rows.length() != (long) k * units)
             throw new IllegalArgumentException("biasRelu: one row of " + units + " per run");
-        int zAt = HostMemory.offset(z), aAt = HostMemory.offset(a), bAt = rows == null ? 0 : HostMemory.offset(rows);
+        int zAt = HostMemory.offset(z), aAt = HostMemory.offset(a), bAt = HostMemory.offset(rows);
         if (z.dataType() == DataType.DOUBLE) {
             DoubleBuffer zb = z.data().asNioDouble(),
                     ab = a.data().asNioDouble(),
-                    bb = rows == null ? null : rows.data().asNioDouble();
+                    bb = rows.data().asNioDouble();
             for (int i = 0; i < k * perRun; i++) {
-                double v = zb.get(zAt + i);
-                if (bb != null) zb.put(zAt + i, v += bb.get(bAt + i / perRun * units + i % units));
+                double v = zb.get(zAt + i) + bb.get(bAt + i / perRun * units + i % units);
+                zb.put(zAt + i, v);
                 ab.put(aAt + i, v < 0 ? 0.0 : v);
             }
             return;
         }
-        if (Simd.ENABLED && rows != null) {
+        if (Simd.ENABLED) {
             HostArray zh = HostArray.of(z), ah = HostArray.of(a), bh = HostArray.of(rows);
             for (int i = 0; i < k * perRun; i += units)
                 Simd.biasRelu(zh.floats(i), bh.floats(i / perRun * units), ah.floats(i), units);
@@ -42,10 +42,10 @@ final class HostActivations {
         }
         FloatBuffer zb = z.data().asNioFloat(),
                 ab = a.data().asNioFloat(),
-                bb = rows == null ? null : rows.data().asNioFloat();
+                bb = rows.data().asNioFloat();
         for (int i = 0; i < k * perRun; i++) {
-            float v = zb.get(zAt + i);
-            if (bb != null) zb.put(zAt + i, v += bb.get(bAt + i / perRun * units + i % units));
+            float v = zb.get(zAt + i) + bb.get(bAt + i / perRun * units + i % units);
+            zb.put(zAt + i, v);
             ab.put(aAt + i, v < 0 ? 0f : v);
         }
     }

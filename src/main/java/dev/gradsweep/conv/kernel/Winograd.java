@@ -105,11 +105,11 @@ final class Winograd {
     static void forward(ConvShape s, float[] xp, float[] w, float[] y) {
         int ci = s.in(), co = s.out(), tiles = tiles(s);
         Scratch k = SCRATCH.get().fit(ci, co);
+        int us = slice(ci * co), vs = slice(TILES * ci), ms = slice(TILES * co);
         weights(w, ci, co, k.u, k.line);
         for (int t0 = 0; t0 < tiles; t0 += TILES) {
             int nt = Math.min(TILES, tiles - t0);
             for (int t = 0; t < nt; t++) input(s, xp, t0 + t, t, k.v, k.line, k.edgeIn);
-            int us = slice(ci * co), vs = slice(TILES * ci), ms = slice(TILES * co);
             for (int e = 0; e < 36; e++) VectorConv.rows(k.v, k.u, e * us, k.m, k.id, ci, nt, e * vs, ci, co, e * ms);
             for (int t = 0; t < nt; t++) output(s, k.m, t0 + t, t, y, k.line, k.edgeOut);
         }
